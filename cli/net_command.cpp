@@ -1,0 +1,212 @@
+// `tinyscale net phinet|xinet [options]`: build a network from micromind's hyperparameters
+// and print its exact cost (summary + per-layer table), as JSON, or as the graph dump.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/ops.h"
+#include "costmodel/costmodel.h"
+#include "nets/phinet.h"
+#include "nets/xinet.h"
+
+namespace tinyscale::cli {
+namespace {
+
+struct NetOptions {
+  std::string family;
+  std::string input = "3x224x224";
+  std::optional<double> alpha, beta, t_zero, gamma, conv5_percent;
+  std::optional<int> num_layers, num_classes, divisor, first_conv_stride, base_filters;
+  std::optional<std::string> downsampling_layers;
+  bool include_top = false, compatibility = false, no_residuals = false, conv2d_input = false,
+       pool = false, no_h_swish = false, no_squeeze_excite = false;
+  bool json = false, dump = false;
+  std::string planner = "best_of";
+};
+
+void reject_for_xinet(const NetOptions& o) {
+  auto reject = [](bool given, const char* option) {
+    if (given) throw Error(std::string(option) + " applies to phinet only");
+  };
+  reject(o.t_zero.has_value(), "--t0");
+  reject(o.conv5_percent.has_value(), "--conv5-percent");
+  reject(o.divisor.has_value(), "--divisor");
+  reject(o.first_conv_stride.has_value(), "--first-conv-stride");
+  reject(o.downsampling_layers.has_value(), "--downsampling-layers");
+  reject(o.compatibility, "--compatibility");
+  reject(o.no_residuals, "--no-residuals");
+  reject(o.conv2d_input, "--conv2d-input");
+  reject(o.pool, "--pool");
+  reject(o.no_h_swish, "--no-h-swish");
+  reject(o.no_squeeze_excite, "--no-squeeze-excite");
+}
+
+core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
+  const auto input = parse_chw("--input", o.input);
+  (*config)["input"] = {input[0], input[1], input[2]};
+  if (o.family == "phinet") {
+    if (o.gamma) throw Error("--gamma applies to xinet only");
+    if (o.base_filters) throw Error("--base-filters applies to xinet only");
+    nets::PhiNetConfig c;
+    c.input = input;
+    c.alpha = o.alpha.value_or(c.alpha);
+    c.beta = o.beta.value_or(c.beta);
+    c.t_zero = o.t_zero.value_or(c.t_zero);
+    c.num_layers = o.num_layers.value_or(c.num_layers);
+    c.include_top = o.include_top;
+    c.num_classes = o.num_classes.value_or(c.num_classes);
+    c.compatibility = o.compatibility;
+    if (o.downsampling_layers) c.downsampling_layers = parse_int_list("--downsampling-layers", *o.downsampling_layers);
+    c.conv5_percent = o.conv5_percent.value_or(c.conv5_percent);
+    c.first_conv_stride = o.first_conv_stride.value_or(c.first_conv_stride);
+    c.residuals = !o.no_residuals;
+    c.conv2d_input = o.conv2d_input;
+    c.pool = o.pool;
+    c.h_swish = !o.no_h_swish;
+    c.squeeze_excite = !o.no_squeeze_excite;
+    c.divisor = o.divisor.value_or(c.divisor);
+    *config = {{"family", "phinet"}, {"input", (*config)["input"]}, {"alpha", c.alpha}, {"beta", c.beta},
+               {"t0", c.t_zero}, {"num_layers", c.num_layers}, {"include_top", c.include_top},
+               {"num_classes", c.num_classes}, {"compatibility", c.compatibility},
+               {"downsampling_layers", c.downsampling_layers}, {"conv5_percent", c.conv5_percent},
+               {"first_conv_stride", c.first_conv_stride}, {"residuals", c.residuals},
+               {"conv2d_input", c.conv2d_input}, {"pool", c.pool}, {"h_swish", c.h_swish},
+               {"squeeze_excite", c.squeeze_excite}, {"divisor", c.divisor}};
+    return nets::build_phinet(c);
+  }
+  reject_for_xinet(o);
+  nets::XiNetConfig c;
+  c.input = input;
+  c.alpha = o.alpha.value_or(c.alpha);
+  c.beta = o.beta.value_or(c.beta);
+  c.gamma = o.gamma.value_or(c.gamma);
+  c.num_layers = o.num_layers.value_or(c.num_layers);
+  c.include_top = o.include_top;
+  c.num_classes = o.num_classes.value_or(c.num_classes);
+  c.base_filters = o.base_filters.value_or(c.base_filters);
+  *config = {{"family", "xinet"}, {"input", (*config)["input"]}, {"alpha", c.alpha}, {"beta", c.beta},
+             {"gamma", c.gamma}, {"num_layers", c.num_layers}, {"include_top", c.include_top},
+             {"num_classes", c.num_classes}, {"base_filters", c.base_filters}};
+  return nets::build_xinet(c);
+}
+
+void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
+  nlohmann::ordered_json j;
+  j["config"] = config;
+  j["params"] = r.params;
+  j["params_deployed"] = r.params_deployed;
+  j["macs"] = r.macs;
+  j["macs_torchinfo"] = r.macs_torchinfo;
+  j["flash_bytes"] = r.flash_bytes;
+  j["flash"] = {{"weight_bytes", r.flash.weight_bytes},
+                {"bias_bytes", r.flash.bias_bytes},
+                {"quantization_bytes", r.flash.quantization_bytes},
+                {"overhead_bytes", r.flash.overhead_bytes}};
+  j["ram_bytes"] = r.ram_bytes;
+  j["ram_lower_bound_bytes"] = r.ram_lower_bound_bytes;
+  j["ram_greedy_bytes"] = r.ram_greedy_bytes;
+  j["planner"] = engine::planner_algorithm_name(r.planner);
+  j["deployed_nodes"] = r.deployed_nodes;
+  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  for (const costmodel::LayerCost& l : r.layers) {
+    layers.push_back({{"node", l.node},
+                      {"name", l.name},
+                      {"op", core::op_name(l.op)},
+                      {"output_shape", l.output_shape},
+                      {"params", l.params},
+                      {"macs", l.macs},
+                      {"macs_torchinfo", l.macs_torchinfo},
+                      {"live_bytes", l.live_bytes}});
+  }
+  j["layers"] = std::move(layers);
+  std::cout << j.dump(2) << "\n";
+}
+
+void print_table(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
+  std::string title = config["family"].get<std::string>() == "phinet" ? "PhiNet" : "XiNet";
+  for (const auto& [key, value] : config.items()) {
+    if (key == "family") continue;
+    title += "  " + key + "=" + value.dump();
+  }
+  std::printf("%s\n\n", title.c_str());
+  std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)", "params",
+              "MACs", "live B");
+  for (const costmodel::LayerCost& l : r.layers) {
+    std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s\n", l.node, l.name.c_str(), core::op_name(l.op),
+                core::shape_string(l.output_shape).c_str(), group_digits(l.params).c_str(),
+                group_digits(l.macs).c_str(), group_digits(l.live_bytes).c_str());
+  }
+  const std::int64_t miss = r.ram_bytes - r.ram_lower_bound_bytes;
+  std::printf("\n");
+  std::printf("  params           %12s  (torchinfo; %s after BatchNorm folding)\n", group_digits(r.params).c_str(),
+              group_digits(r.params_deployed).c_str());
+  std::printf("  MACs             %12s  (conv + fully-connected; torchinfo total_mult_adds %s)\n",
+              group_digits(r.macs).c_str(), group_digits(r.macs_torchinfo).c_str());
+  std::printf("  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
+              group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
+              group_digits(r.flash.bias_bytes).c_str(), group_digits(r.flash.quantization_bytes).c_str(),
+              group_digits(r.flash.overhead_bytes).c_str());
+  std::printf("  RAM (arena)      %12s B (%s planner; lower bound %s B, %s; greedy_by_size %s B)\n",
+              group_digits(r.ram_bytes).c_str(), engine::planner_algorithm_name(r.planner),
+              group_digits(r.ram_lower_bound_bytes).c_str(),
+              miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
+              group_digits(r.ram_greedy_bytes).c_str());
+}
+
+}  // namespace
+
+Command add_net_command(CLI::App& app) {
+  auto o = std::make_shared<NetOptions>();
+  CLI::App* net = app.add_subcommand("net", "Build a PhiNet or XiNet and report its exact cost");
+  net->add_option("family", o->family, "Network family")->required()->check(CLI::IsMember({"phinet", "xinet"}));
+  net->add_option("--input", o->input, "Input shape CxHxW (default 3x224x224)");
+  net->add_option("--alpha", o->alpha, "Width multiplier (default: phinet 0.2, xinet 1)");
+  net->add_option("--beta", o->beta, "Shape factor (default 1)");
+  net->add_option("--t0", o->t_zero, "[phinet] Base expansion factor (default 6)");
+  net->add_option("--gamma", o->gamma, "[xinet] Compression factor, truncated to an integer (default 4)");
+  net->add_option("--num-layers", o->num_layers, "Depth (default: phinet 7, xinet 5)");
+  net->add_flag("--include-top", o->include_top, "Add the classifier head");
+  net->add_option("--num-classes", o->num_classes, "Classes of the head (default: phinet 10, xinet 1000)");
+  net->add_flag("--compatibility", o->compatibility, "[phinet] No h-swish, no squeeze-excite");
+  net->add_option("--downsampling-layers", o->downsampling_layers, "[phinet] Stride-2 blocks (default 5,7)");
+  net->add_option("--conv5-percent", o->conv5_percent, "[phinet] Fraction of last blocks with 5x5 kernels");
+  net->add_option("--first-conv-stride", o->first_conv_stride, "[phinet] Stride of the stem (default 2)");
+  net->add_flag("--no-residuals", o->no_residuals, "[phinet] No residual connections");
+  net->add_flag("--conv2d-input", o->conv2d_input, "[phinet] Plain 3x3 conv stem");
+  net->add_flag("--pool", o->pool, "[phinet] Downsample with max pooling instead of strides");
+  net->add_flag("--no-h-swish", o->no_h_swish, "[phinet] ReLU6 instead of h-swish");
+  net->add_flag("--no-squeeze-excite", o->no_squeeze_excite, "[phinet] No squeeze-excite");
+  net->add_option("--divisor", o->divisor, "[phinet] Channel divisor (default 1)");
+  net->add_option("--base-filters", o->base_filters, "[xinet] Base filters (default 16)");
+  net->add_option("--planner", o->planner, "Arena planner: best_of (default) or greedy_by_size")
+      ->check(CLI::IsMember({"best_of", "greedy_by_size"}));
+  net->add_flag("--json", o->json, "Print the report as JSON");
+  net->add_flag("--dump", o->dump, "Print the graph, one node per line");
+
+  return [o] {
+    nlohmann::ordered_json config;
+    const core::Graph graph = build(*o, &config);
+    if (o->dump) {
+      std::cout << core::dump(graph);
+      return;
+    }
+    costmodel::CostOptions options;
+    options.planner = o->planner == "greedy_by_size" ? engine::PlannerAlgorithm::greedy_by_size
+                                                     : engine::PlannerAlgorithm::best_of;
+    const costmodel::CostReport report = costmodel::analyze(graph, options);
+    if (o->json) {
+      print_json(config, report);
+    } else {
+      print_table(config, report);
+    }
+  };
+}
+
+}  // namespace tinyscale::cli

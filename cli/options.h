@@ -1,0 +1,19 @@
+// Parsing of the CLI's value syntax: shapes ("3x224x224"), integer lists ("5,7").
+// Every parser throws tinyscale::Error naming the option and the offending text.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tinyscale::cli {
+
+// "CxHxW" (also "C,H,W") into three positive sizes.
+std::array<std::int64_t, 3> parse_chw(const std::string& option, const std::string& text);
+// "5,7" into integers; "" into an empty list.
+std::vector<int> parse_int_list(const std::string& option, const std::string& text);
+// 1234567 -> "1,234,567".
+std::string group_digits(std::int64_t value);
+
+}  // namespace tinyscale::cli

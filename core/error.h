@@ -1,0 +1,19 @@
+// Host-side error type of tinyscale.
+//
+// Builders, passes, importers and the CLI throw `tinyscale::Error` with a message that
+// names the thing that failed (layer, node index, tensor, parameter) and what was expected
+// versus found. The CLI prints `what()` as one line and exits non-zero. The engine never
+// throws; it returns status codes (engine/status.h).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tinyscale {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+}  // namespace tinyscale

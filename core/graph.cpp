@@ -1,0 +1,207 @@
+#include "core/graph.h"
+
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace tinyscale::core {
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::float32: return "float32";
+    case DType::int8: return "int8";
+    case DType::int32: return "int32";
+  }
+  return "?";
+}
+
+std::int64_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::float32: return 4;
+    case DType::int8: return 1;
+    case DType::int32: return 4;
+  }
+  return 0;
+}
+
+const char* fused_activation_name(FusedActivation activation) {
+  switch (activation) {
+    case FusedActivation::none: return "none";
+    case FusedActivation::relu: return "relu";
+    case FusedActivation::relu6: return "relu6";
+  }
+  return "?";
+}
+
+std::int64_t num_elements(const Shape& shape) {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_string(const Shape& shape) {
+  if (shape.empty()) return "scalar";
+  std::string s;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += 'x';
+    s += std::to_string(shape[i]);
+  }
+  return s;
+}
+
+int Graph::add_tensor(Tensor tensor) {
+  tensors.push_back(std::move(tensor));
+  return static_cast<int>(tensors.size()) - 1;
+}
+
+int Graph::add_input(const std::string& name, Shape shape, DType dtype) {
+  Tensor t;
+  t.name = name;
+  t.shape = std::move(shape);
+  t.dtype = dtype;
+  const int id = add_tensor(std::move(t));
+  inputs.push_back(id);
+  return id;
+}
+
+int Graph::add_constant(const std::string& name, Shape shape, DType dtype) {
+  Tensor t;
+  t.name = name;
+  t.shape = std::move(shape);
+  t.dtype = dtype;
+  t.is_constant = true;
+  return add_tensor(std::move(t));
+}
+
+int Graph::add_constant(const std::string& name, Shape shape, std::span<const float> values) {
+  if (static_cast<std::int64_t>(values.size()) != num_elements(shape)) {
+    throw Error("constant '" + name + "': " + std::to_string(values.size()) +
+                " values for shape " + shape_string(shape));
+  }
+  const int id = add_constant(name, std::move(shape), DType::float32);
+  Tensor& t = tensor(id);
+  t.data.resize(values.size() * sizeof(float));
+  std::memcpy(t.data.data(), values.data(), t.data.size());
+  return id;
+}
+
+int Graph::add_node(OpType op, const std::string& name, std::vector<int> node_inputs,
+                    const Attributes& attrs) {
+  const OpInfo& info = op_info(op);
+  const auto arity = static_cast<int>(node_inputs.size());
+  if (arity < info.min_inputs || arity > info.max_inputs) {
+    throw Error("layer '" + name + "' (" + info.name + "): takes " +
+                std::to_string(info.min_inputs) + ".." + std::to_string(info.max_inputs) +
+                " inputs, got " + std::to_string(arity));
+  }
+  for (int id : node_inputs) {
+    if (id < 0 || id >= static_cast<int>(tensors.size())) {
+      throw Error("layer '" + name + "' (" + info.name + "): input tensor id " +
+                  std::to_string(id) + " does not exist");
+    }
+  }
+  Node node;
+  node.op = op;
+  node.name = name;
+  node.inputs = std::move(node_inputs);
+  node.attrs = attrs;
+  Tensor out;
+  out.name = name;
+  out.dtype = tensor(node.inputs[0]).dtype;
+  out.shape = info.infer_shape(*this, node);
+  const int out_id = add_tensor(std::move(out));
+  node.outputs = {out_id};
+  nodes.push_back(std::move(node));
+  return out_id;
+}
+
+void Graph::mark_output(int tensor_id) { outputs.push_back(tensor_id); }
+
+std::vector<int> Graph::producers() const {
+  std::vector<int> producer(tensors.size(), -1);
+  for (std::size_t n = 0; n < nodes.size(); ++n) {
+    for (int out : nodes[n].outputs) producer[static_cast<std::size_t>(out)] = static_cast<int>(n);
+  }
+  return producer;
+}
+
+std::vector<int> Graph::use_counts() const {
+  std::vector<int> uses(tensors.size(), 0);
+  for (const Node& node : nodes) {
+    for (int in : node.inputs) ++uses[static_cast<std::size_t>(in)];
+  }
+  for (int out : outputs) ++uses[static_cast<std::size_t>(out)];
+  return uses;
+}
+
+void Graph::validate() const {
+  const int tensor_count = static_cast<int>(tensors.size());
+  auto valid_id = [&](int id) { return id >= 0 && id < tensor_count; };
+  // 0 = not yet available, 1 = graph input or constant, 2 = produced by an earlier node.
+  std::vector<int> available(tensors.size(), 0);
+  for (int id : inputs) {
+    if (!valid_id(id)) throw Error("graph input id " + std::to_string(id) + " does not exist");
+    if (tensors[static_cast<std::size_t>(id)].is_constant) {
+      throw Error("graph input tensor '" + tensors[static_cast<std::size_t>(id)].name + "' is marked constant");
+    }
+    available[static_cast<std::size_t>(id)] = 1;
+  }
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    const Tensor& tensor = tensors[t];
+    for (std::int64_t d : tensor.shape) {
+      if (d < 1) throw Error("tensor '" + tensor.name + "' has invalid shape " + shape_string(tensor.shape));
+    }
+    if (tensor.is_constant) {
+      available[t] = 1;
+      const auto expected = static_cast<std::size_t>(num_elements(tensor.shape) * dtype_size(tensor.dtype));
+      if (tensor.has_data() && tensor.data.size() != expected) {
+        throw Error("constant '" + tensor.name + "' holds " + std::to_string(tensor.data.size()) +
+                    " bytes, shape " + shape_string(tensor.shape) + " needs " + std::to_string(expected));
+      }
+    }
+  }
+  for (std::size_t n = 0; n < nodes.size(); ++n) {
+    const Node& node = nodes[n];
+    const std::string where = "node " + std::to_string(n) + " '" + node.name + "' (" + op_name(node.op) + ")";
+    const OpInfo& info = op_info(node.op);
+    const auto arity = static_cast<int>(node.inputs.size());
+    if (arity < info.min_inputs || arity > info.max_inputs) {
+      throw Error(where + ": has " + std::to_string(arity) + " inputs, expected " +
+                  std::to_string(info.min_inputs) + ".." + std::to_string(info.max_inputs));
+    }
+    for (int in : node.inputs) {
+      if (!valid_id(in)) throw Error(where + ": input tensor id " + std::to_string(in) + " does not exist");
+      if (!available[static_cast<std::size_t>(in)]) {
+        throw Error(where + ": input tensor '" + tensors[static_cast<std::size_t>(in)].name +
+                    "' is not produced before it is used");
+      }
+    }
+    if (node.outputs.size() != 1 || !valid_id(node.outputs[0])) {
+      throw Error(where + ": must have exactly one valid output tensor");
+    }
+    const auto out = static_cast<std::size_t>(node.outputs[0]);
+    if (available[out]) {
+      throw Error(where + ": output tensor '" + tensors[out].name + "' already has a producer");
+    }
+    Shape inferred;
+    try {
+      inferred = info.infer_shape(*this, node);
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
+    if (inferred != tensors[out].shape) {
+      throw Error(where + ": output tensor '" + tensors[out].name + "' has shape " +
+                  shape_string(tensors[out].shape) + ", the op gives " + shape_string(inferred));
+    }
+    available[out] = 2;
+  }
+  for (int id : outputs) {
+    if (!valid_id(id) || !available[static_cast<std::size_t>(id)]) {
+      throw Error("graph output id " + std::to_string(id) + " is not produced by the graph");
+    }
+  }
+}
+
+}  // namespace tinyscale::core

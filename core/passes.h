@@ -1,0 +1,31 @@
+// Graph passes: rewrites of a float graph into the form an int8 deployment executes.
+//
+// Every pass works on shape-only graphs (constants without data, as the solver builds
+// them) and on materialized ones, where it also rewrites the weights. The order that
+// lower_for_deployment applies is the order TFLite converters use:
+//   expand_silu          silu(x) -> mul(x, sigmoid(x))     (TFLite has no SiLU builtin)
+//   fold_pad_into_conv   pad(value 0) feeding only a conv2d becomes the conv's padding
+//   fold_batch_norm      conv2d -> batch_norm becomes one conv2d with scaled weights + bias
+//   fuse_activations     relu / clip(0,6) after conv2d, fully_connected or add becomes the
+//                        producer's fused activation
+// A pass only rewrites a producer whose output has no other reader and is not a graph
+// output, so the graph's results are unchanged.
+//
+// Usage:
+//   core::Graph deployed = core::lower_for_deployment(float_graph);
+#pragma once
+
+#include "core/graph.h"
+
+namespace tinyscale::core {
+
+void expand_silu(Graph& graph);
+void fold_pad_into_conv(Graph& graph);
+void fold_batch_norm(Graph& graph);
+void fuse_activations(Graph& graph);
+// Drops nodes marked removed (no outputs) and tensors nothing refers to; renumbers ids.
+void compact(Graph& graph);
+
+Graph lower_for_deployment(Graph graph);
+
+}  // namespace tinyscale::core

@@ -1,0 +1,122 @@
+#include "costmodel/costmodel.h"
+
+#include <unordered_map>
+
+#include "core/ops.h"
+#include "core/passes.h"
+#include "engine/liveness.h"
+
+namespace tinyscale::costmodel {
+namespace {
+
+FlashBreakdown flash_of(const core::Graph& deployed) {
+  FlashBreakdown f;
+  std::vector<char> is_bias(deployed.tensors.size(), 0);
+  std::vector<char> is_weight(deployed.tensors.size(), 0);
+  for (const core::Node& node : deployed.nodes) {
+    if (node.op == core::OpType::conv2d || node.op == core::OpType::fully_connected) {
+      is_weight[static_cast<std::size_t>(node.inputs[1])] = 1;
+      if (node.inputs.size() == 3) is_bias[static_cast<std::size_t>(node.inputs[2])] = 1;
+    }
+  }
+  for (std::size_t t = 0; t < deployed.tensors.size(); ++t) {
+    const core::Tensor& tensor = deployed.tensors[t];
+    const std::int64_t elements = core::num_elements(tensor.shape);
+    if (!tensor.is_constant) {
+      f.quantization_bytes += kFlashBytesPerQuantChannel;
+    } else if (is_bias[t]) {
+      f.bias_bytes += 4 * elements;
+      f.quantization_bytes += kFlashBytesPerQuantChannel * elements;
+    } else if (is_weight[t]) {
+      f.weight_bytes += elements;
+      f.quantization_bytes += kFlashBytesPerQuantChannel * tensor.shape[0];
+    } else {
+      f.weight_bytes += elements;
+      f.quantization_bytes += kFlashBytesPerQuantChannel;
+    }
+  }
+  f.overhead_bytes = kFlashBytesPerModel +
+                     kFlashBytesPerTensor * static_cast<std::int64_t>(deployed.tensors.size()) +
+                     kFlashBytesPerOperator * static_cast<std::int64_t>(deployed.nodes.size());
+  return f;
+}
+
+// For each float-graph node, the deployed step that executes it: the node producing the
+// tensor of the same name or, when a pass absorbed it (BatchNorm, fused activation, folded
+// pad), the step of the layer it was absorbed into, found by following its sole reader.
+std::vector<int> deployed_step_of(const core::Graph& graph, const core::Graph& deployed) {
+  std::unordered_map<std::string, int> step_by_tensor;
+  for (std::size_t n = 0; n < deployed.nodes.size(); ++n) {
+    step_by_tensor[deployed.tensor(deployed.nodes[n].outputs[0]).name] = static_cast<int>(n);
+  }
+  std::vector<int> reader(graph.tensors.size(), -1);
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    for (int in : graph.nodes[n].inputs) reader[static_cast<std::size_t>(in)] = static_cast<int>(n);
+  }
+  std::vector<int> step(graph.nodes.size(), -1);
+  for (std::size_t n = graph.nodes.size(); n-- > 0;) {
+    const auto found = step_by_tensor.find(graph.tensor(graph.nodes[n].outputs[0]).name);
+    if (found != step_by_tensor.end()) {
+      step[n] = found->second;
+    } else {
+      const int next = reader[static_cast<std::size_t>(graph.nodes[n].outputs[0])];
+      step[n] = next >= 0 ? step[static_cast<std::size_t>(next)] : -1;
+    }
+  }
+  return step;
+}
+
+}  // namespace
+
+CostReport analyze(const core::Graph& graph, const CostOptions& options) {
+  CostReport r;
+  for (const core::Node& node : graph.nodes) {
+    const core::OpInfo& info = core::op_info(node.op);
+    r.params += info.params(graph, node);
+    r.macs += info.macs(graph, node);
+    r.macs_torchinfo += info.macs_torchinfo(graph, node);
+  }
+
+  const core::Graph deployed = core::lower_for_deployment(graph);
+  r.deployed_nodes = static_cast<int>(deployed.nodes.size());
+  for (const core::Tensor& t : deployed.tensors) {
+    if (t.is_constant) r.params_deployed += core::num_elements(t.shape);
+  }
+  r.flash = flash_of(deployed);
+  r.flash_bytes = r.flash.weight_bytes + r.flash.bias_bytes + r.flash.quantization_bytes +
+                  r.flash.overhead_bytes;
+
+  const engine::ArenaPlan arena = engine::plan_arena(deployed, {.algorithm = options.planner});
+  r.planner = options.planner;
+  r.ram_bytes = arena.plan.peak_bytes;
+  r.ram_lower_bound_bytes = arena.plan.lower_bound_bytes;
+  r.ram_greedy_bytes = r.ram_bytes;
+  if (options.compare_greedy && options.planner != engine::PlannerAlgorithm::greedy_by_size) {
+    r.ram_greedy_bytes =
+        engine::plan_memory(arena.buffers.buffers, engine::PlannerAlgorithm::greedy_by_size,
+                            engine::kArenaAlignment)
+            .peak_bytes;
+  }
+
+  if (options.per_layer) {
+    const std::vector<int> step = deployed_step_of(graph, deployed);
+    r.layers.reserve(graph.nodes.size());
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+      const core::Node& node = graph.nodes[n];
+      const core::OpInfo& info = core::op_info(node.op);
+      LayerCost layer;
+      layer.node = static_cast<int>(n);
+      layer.name = node.name;
+      layer.op = node.op;
+      layer.output_shape = graph.tensor(node.outputs[0]).shape;
+      layer.params = info.params(graph, node);
+      layer.macs = info.macs(graph, node);
+      layer.macs_torchinfo = info.macs_torchinfo(graph, node);
+      if (step[n] >= 0) layer.live_bytes = arena.live_bytes_at_step[static_cast<std::size_t>(step[n])];
+      r.layers.push_back(std::move(layer));
+    }
+  }
+  return r;
+}
+
+}  // namespace tinyscale::costmodel

@@ -1,0 +1,84 @@
+// costmodel::analyze — the exact cost of a float graph deployed as int8, computed from the
+// graph itself (never from a second description of the network):
+//
+//   params            trainable parameters, counted as torchinfo counts them (BatchNorm
+//                     gamma and beta included, running statistics not)
+//   params_deployed   constants after BatchNorm folding (weights + biases), what FLASH holds
+//   macs              conventional conv + fully-connected multiply-accumulates
+//   macs_torchinfo    torchinfo's total_mult_adds (micromind's get_MAC figure)
+//   flash_bytes       int8 weights + int32 biases + per-channel quantization parameters +
+//                     a stated flatbuffer container overhead (see FlashBreakdown)
+//   ram_bytes         peak of the engine's arena plan for the deployed graph (int8
+//                     activations, scratch included, 16-byte aligned offsets)
+//   ram_lower_bound   the largest sum of simultaneously live (aligned) buffers
+//
+// The deployed graph is core::lower_for_deployment(graph): SiLU expanded, zero padding
+// folded into convolutions, BatchNorm folded, ReLU/ReLU6 fused.
+//
+// Usage:
+//   costmodel::CostReport r = costmodel::analyze(graph);
+//   r.flash_bytes; r.ram_bytes; r.layers[i].live_bytes;
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+#include "engine/memory_planner.h"
+
+namespace tinyscale::costmodel {
+
+// The container overhead of an int8 .tflite file, as an estimate until the TFLite writer
+// exists: each tensor costs a Tensor table, its shape vector, quantization table and Buffer
+// entry; each operator its Operator table, input/output vectors and builtin options; the
+// model a fixed header (version, operator codes, subgraph, description).
+inline constexpr std::int64_t kFlashBytesPerTensor = 64;
+inline constexpr std::int64_t kFlashBytesPerOperator = 48;
+inline constexpr std::int64_t kFlashBytesPerModel = 640;
+// A per-channel quantization entry: float32 scale + int64 zero point (TFLite's schema types).
+inline constexpr std::int64_t kFlashBytesPerQuantChannel = 12;
+
+struct FlashBreakdown {
+  std::int64_t weight_bytes = 0;       // int8 weights and other int8 constants
+  std::int64_t bias_bytes = 0;         // int32 biases
+  std::int64_t quantization_bytes = 0; // per-channel and per-tensor scales + zero points
+  std::int64_t overhead_bytes = 0;     // tensors × 64 + operators × 48 + 640
+};
+
+struct LayerCost {
+  int node = 0;
+  std::string name;
+  core::OpType op = core::OpType::add;
+  core::Shape output_shape;
+  std::int64_t params = 0;
+  std::int64_t macs = 0;
+  std::int64_t macs_torchinfo = 0;
+  // Arena bytes live while the deployed node that executes this layer runs.
+  std::int64_t live_bytes = 0;
+};
+
+struct CostReport {
+  std::int64_t params = 0;
+  std::int64_t params_deployed = 0;
+  std::int64_t macs = 0;
+  std::int64_t macs_torchinfo = 0;
+  std::int64_t flash_bytes = 0;
+  FlashBreakdown flash;
+  std::int64_t ram_bytes = 0;
+  std::int64_t ram_lower_bound_bytes = 0;
+  std::int64_t ram_greedy_bytes = 0;  // greedy-by-size plan, for comparison
+  engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
+  int deployed_nodes = 0;
+  std::vector<LayerCost> layers;
+};
+
+struct CostOptions {
+  engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
+  bool per_layer = true;     // fill CostReport::layers
+  bool compare_greedy = true;  // also plan with greedy_by_size
+};
+
+CostReport analyze(const core::Graph& graph, const CostOptions& options = {});
+
+}  // namespace tinyscale::costmodel

@@ -1,0 +1,66 @@
+#include "engine/liveness.h"
+
+#include <algorithm>
+
+#include "core/ops.h"
+
+namespace tinyscale::engine {
+
+ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options) {
+  const int last_step = std::max(0, static_cast<int>(graph.nodes.size()) - 1);
+  std::vector<int> first(graph.tensors.size(), -1);
+  std::vector<int> last(graph.tensors.size(), -1);
+  for (int id : graph.inputs) first[static_cast<std::size_t>(id)] = last[static_cast<std::size_t>(id)] = 0;
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const int step = static_cast<int>(n);
+    for (int id : graph.nodes[n].outputs) {
+      first[static_cast<std::size_t>(id)] = last[static_cast<std::size_t>(id)] = step;
+    }
+    for (int id : graph.nodes[n].inputs) {
+      last[static_cast<std::size_t>(id)] = std::max(last[static_cast<std::size_t>(id)], step);
+    }
+  }
+  for (int id : graph.outputs) last[static_cast<std::size_t>(id)] = last_step;
+
+  ArenaBuffers result;
+  for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
+    const core::Tensor& tensor = graph.tensors[t];
+    if (tensor.is_constant || first[t] < 0) continue;
+    const std::int64_t element_bytes = options.int8_activations ? 1 : core::dtype_size(tensor.dtype);
+    result.buffers.push_back({core::num_elements(tensor.shape) * element_bytes, first[t], last[t]});
+    result.tensor.push_back(static_cast<int>(t));
+    result.node.push_back(-1);
+  }
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const core::Node& node = graph.nodes[n];
+    const std::int64_t scratch = core::op_info(node.op).scratch_bytes(graph, node);
+    if (scratch <= 0) continue;
+    const int step = static_cast<int>(n);
+    result.buffers.push_back({scratch, step, step});
+    result.tensor.push_back(-1);
+    result.node.push_back(step);
+  }
+  return result;
+}
+
+ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
+  ArenaPlan result;
+  result.buffers = collect_arena_buffers(graph, options);
+  result.plan = plan_memory(result.buffers.buffers, options.algorithm, options.alignment);
+  result.tensor_offsets.assign(graph.tensors.size(), -1);
+  for (std::size_t i = 0; i < result.buffers.buffers.size(); ++i) {
+    if (result.buffers.tensor[i] >= 0) {
+      result.tensor_offsets[static_cast<std::size_t>(result.buffers.tensor[i])] = result.plan.offsets[i];
+    }
+  }
+  result.live_bytes_at_step.assign(graph.nodes.size(), 0);
+  for (const PlannerBuffer& b : result.buffers.buffers) {
+    const std::int64_t bytes = align_up(b.size, options.alignment);
+    for (int s = b.first_use; s <= b.last_use && s < static_cast<int>(graph.nodes.size()); ++s) {
+      result.live_bytes_at_step[static_cast<std::size_t>(s)] += bytes;
+    }
+  }
+  return result;
+}
+
+}  // namespace tinyscale::engine

@@ -1,0 +1,114 @@
+#include "nets/phinet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "blocks/phinet_blocks.h"
+#include "core/error.h"
+
+namespace tinyscale::nets {
+namespace {
+
+void check_config(const PhiNetConfig& c) {
+  auto bad = [](const std::string& what) { throw Error("phinet: " + what); };
+  for (std::int64_t d : c.input) {
+    if (d < 1) bad("--input must be three positive sizes C x H x W");
+  }
+  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + std::to_string(c.alpha) + " must be > 0");
+  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + std::to_string(c.beta) + " must be > 0");
+  if (!(c.t_zero > 0.0) || !std::isfinite(c.t_zero)) bad("--t0 " + std::to_string(c.t_zero) + " must be > 0");
+  if (c.num_layers < 1) bad("--num-layers " + std::to_string(c.num_layers) + " must be ≥ 1");
+  if (c.num_classes < 1) bad("--num-classes " + std::to_string(c.num_classes) + " must be ≥ 1");
+  if (c.divisor < 1) bad("--divisor " + std::to_string(c.divisor) + " must be ≥ 1");
+  if (c.first_conv_stride < 1) bad("--first-conv-stride must be ≥ 1");
+  if (!(c.conv5_percent >= 0.0 && c.conv5_percent <= 1.0)) bad("--conv5-percent must be within [0, 1]");
+}
+
+}  // namespace
+
+core::Graph build_phinet(const PhiNetConfig& config, const blocks::BuilderOptions& options) {
+  check_config(config);
+  const bool h_swish = config.h_swish && !config.compatibility;
+  const bool squeeze_excite = config.squeeze_excite && !config.compatibility;
+  const blocks::Activation act = h_swish ? blocks::Activation::hard_swish : blocks::Activation::relu6;
+  const int divisor = config.divisor;
+  const int N = config.num_layers;
+  const double alpha = config.alpha;
+  // micromind: int(filters * alpha) truncates before _make_divisible.
+  auto width = [&](int filters) {
+    return blocks::make_divisible(static_cast<std::int64_t>(filters * alpha), divisor);
+  };
+  constexpr int kFirstConvFilters = 48, kB1Filters = 24, kB2Filters = 48;
+
+  core::Graph graph;
+  blocks::Builder b(graph, options);
+  int x = b.input("input", config.input[0], config.input[1], config.input[2]);
+  const std::int64_t res = std::max(config.input[1], config.input[2]);
+  int layer = 0;
+  auto next = [&] { return "_layers." + std::to_string(layer++); };
+
+  blocks::PhiNetBlockSpec spec;
+  spec.residuals = config.residuals;
+  spec.act = act;
+  spec.divisor = divisor;
+
+  if (!config.conv2d_input) {
+    x = b.zero_pad(next(), x, blocks::correct_pad(res, 3));
+    x = blocks::separable_conv(b, next(), x, width(kFirstConvFilters), config.first_conv_stride, act);
+    spec.expand = false;
+    spec.expansion = 1.0;
+    spec.stride = 1;
+    spec.filters = width(kB1Filters);
+    spec.squeeze_excite = false;
+    x = blocks::phinet_conv_block(b, next(), x, spec);
+  } else {
+    // micromind's conv2d_input stem: 3×3 valid conv to int(24·α), activation, then a
+    // BatchNorm with PyTorch's default eps.
+    const auto filters = static_cast<std::int64_t>(kB1Filters * alpha);
+    x = b.conv2d(next(), x, {.out_channels = filters, .kernel = 3});
+    x = b.activation(next(), x, act);
+    x = b.batch_norm(next(), x, 1e-5f);
+  }
+
+  spec.expand = true;
+  spec.squeeze_excite = squeeze_excite;
+  auto block = [&](int block_id, std::int64_t filters, int stride, int kernel) {
+    spec.expansion = blocks::expansion_factor(config.t_zero, config.beta, block_id, N);
+    spec.filters = filters;
+    spec.stride = stride;
+    spec.kernel = kernel;
+    x = blocks::phinet_conv_block(b, next(), x, spec);
+  };
+  auto max_pool = [&] { x = b.max_pool(next(), x, 2, 2); };
+
+  block(1, width(kB1Filters), config.pool ? 1 : 2, 3);
+  if (config.pool) max_pool();
+  block(2, width(kB1Filters), 1, 3);
+  block(3, width(kB2Filters), config.pool ? 1 : 2, 3);
+  if (config.pool) max_pool();
+
+  int block_filters = kB2Filters;
+  for (int block_id = 4; block_id <= N; ++block_id) {
+    const bool downsample = std::find(config.downsampling_layers.begin(),
+                                      config.downsampling_layers.end(),
+                                      block_id) != config.downsampling_layers.end();
+    if (downsample) {
+      block_filters *= 2;
+      if (config.pool) max_pool();
+    }
+    const int kernel =
+        (static_cast<double>(block_id) / N) > (1.0 - config.conv5_percent) ? 5 : 3;
+    block(block_id, width(block_filters), downsample && !config.pool ? 2 : 1, kernel);
+  }
+
+  if (config.include_top) {
+    x = b.global_avg_pool("classifier.0", x);
+    x = b.flatten("classifier.1", x);
+    x = b.fully_connected("classifier.2", x, config.num_classes, true);
+  }
+  graph.mark_output(x);
+  return graph;
+}
+
+}  // namespace tinyscale::nets

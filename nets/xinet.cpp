@@ -1,0 +1,92 @@
+#include "nets/xinet.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "blocks/xinet_blocks.h"
+#include "core/error.h"
+
+namespace tinyscale::nets {
+namespace {
+
+void check_config(const XiNetConfig& c) {
+  auto bad = [](const std::string& what) { throw Error("xinet: " + what); };
+  for (std::int64_t d : c.input) {
+    if (d < 1) bad("--input must be three positive sizes C x H x W");
+  }
+  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + std::to_string(c.alpha) + " must be > 0");
+  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + std::to_string(c.beta) + " must be > 0");
+  if (!(c.gamma >= 1.0) || !std::isfinite(c.gamma)) bad("--gamma " + std::to_string(c.gamma) + " must be ≥ 1");
+  if (c.num_layers < 3) bad("--num-layers " + std::to_string(c.num_layers) + " must be ≥ 3");
+  if (c.num_classes < 1) bad("--num-classes " + std::to_string(c.num_classes) + " must be ≥ 1");
+  if (c.base_filters < 1) bad("--base-filters must be ≥ 1");
+}
+
+}  // namespace
+
+core::Graph build_xinet(const XiNetConfig& config, const blocks::BuilderOptions& options) {
+  check_config(config);
+  const int L = config.num_layers;
+  const double alpha = config.alpha;
+  const int gamma = static_cast<int>(config.gamma);
+
+  // micromind: num_filters[i] = int(2 ** (base_filters ** 0.5 + i)).
+  std::vector<std::int64_t> width(static_cast<std::size_t>(L));
+  for (int i = 0; i < L; ++i) {
+    const auto filters = static_cast<std::int64_t>(
+        std::pow(2.0, std::pow(static_cast<double>(config.base_filters), 0.5) + i));
+    const double ramp = 1.0 + (config.beta - 1.0) * i / L;
+    width[static_cast<std::size_t>(i)] =
+        static_cast<std::int64_t>(static_cast<double>(filters) * alpha * ramp);
+  }
+  const auto stem_width = static_cast<std::int64_t>(config.base_filters * alpha);
+  if (stem_width != width[0]) {
+    throw Error("xinet: --base-filters " + std::to_string(config.base_filters) + " gives a " +
+                std::to_string(stem_width) + "-channel stem but the first XiConv expects " +
+                std::to_string(width[0]) + " (micromind's XiNet needs 2^sqrt(base_filters) == base_filters, e.g. 16)");
+  }
+
+  core::Graph graph;
+  blocks::Builder b(graph, options);
+  int x = b.input("input", config.input[0], config.input[1], config.input[2]);
+  x = b.conv2d("conv1.0", x, {.out_channels = stem_width, .kernel = 7, .stride = 2, .pad = {3, 3, 3, 3}});
+  x = b.batch_norm("conv1.1", x, blocks::kXiNetBatchNormEpsilon);
+  x = b.activation("conv1.2", x, blocks::Activation::silu);
+
+  int downsample_count = 1;
+  int skip = -1;
+  int layer = 0;
+  auto xi = [&](std::int64_t out_channels, bool pool, bool attention, int compression) {
+    blocks::XiConvSpec spec;
+    spec.out_channels = out_channels;
+    spec.compression = compression;
+    spec.attention = attention;
+    spec.pool = pool;
+    spec.skip = layer != 0;
+    // micromind: skip_res = input_shape[1:] / 2**count_downsample, truncated by int().
+    spec.skip_h = config.input[1] >> downsample_count;
+    spec.skip_w = config.input[2] >> downsample_count;
+    x = blocks::xi_conv(b, "_layers." + std::to_string(layer), x, skip, spec);
+    if (layer == 0) skip = x;
+    ++layer;
+  };
+  for (int i = 0; i < L - 2; ++i) {
+    xi(width[static_cast<std::size_t>(i + 1)], true, true, gamma);
+    ++downsample_count;
+    xi(width[static_cast<std::size_t>(i + 1)], false, true, gamma);
+  }
+  // The last two blocks: no attention and micromind's default compression 4, whatever gamma.
+  xi(width[static_cast<std::size_t>(L - 1)], false, false, 4);
+  xi(width[static_cast<std::size_t>(L - 1)], false, false, 4);
+
+  if (config.include_top) {
+    x = b.global_avg_pool("classifier.0", x);
+    x = b.flatten("classifier.1", x);
+    x = b.fully_connected("classifier.2", x, config.num_classes, true);
+  }
+  graph.mark_output(x);
+  return graph;
+}
+
+}  // namespace tinyscale::nets

@@ -1,0 +1,98 @@
+// Runs the real `tinyscale` binary: what a user or a script sees.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string command = std::string(TINYSCALE_CLI) + " " + args + " 2>&1";
+  Run r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(NetCommand, JsonCarriesMicromindFiguresAndRequiredKeys) {
+  const Run r = run("net phinet --input 3x224x224 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["params"], 30917);
+  EXPECT_EQ(j["macs_torchinfo"], 9817670);
+  EXPECT_EQ(j["macs"], 9815790);
+  for (const char* key : {"params_deployed", "flash_bytes", "ram_bytes", "ram_lower_bound_bytes"}) {
+    EXPECT_TRUE(j[key].is_number_integer()) << key;
+  }
+  EXPECT_GE(j["ram_bytes"].get<long>(), j["ram_lower_bound_bytes"].get<long>());
+  ASSERT_TRUE(j["layers"].is_array());
+  EXPECT_EQ(j["layers"][0]["name"], "_layers.0");
+  EXPECT_EQ(j["layers"][0]["op"], "pad");
+  EXPECT_EQ(j["config"]["alpha"], 0.2);
+}
+
+TEST(NetCommand, XiNetOptionsAndTable) {
+  const Run r = run("net xinet --input 3x96x96 --alpha 0.5 --gamma 4 --num-layers 5 --include-top --num-classes 10");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("124,818"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("9,227,482"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("RAM (arena)"), std::string::npos);
+}
+
+TEST(NetCommand, DumpPrintsOneLinePerNode) {
+  const Run r = run("net phinet --input 3x32x32 --dump");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("input %0 \"input\" 1x32x32x3 float32\n", 0), 0u);
+  EXPECT_NE(r.out.find("#0 pad \"_layers.0\""), std::string::npos);
+}
+
+void expect_one_line_error(const std::string& args, const std::string& mention) {
+  const Run r = run(args);
+  EXPECT_NE(r.exit_code, 0) << args;
+  EXPECT_EQ(lines(r.out), 1) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find("error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(mention), std::string::npos) << args << "\n" << r.out;
+}
+
+TEST(NetCommand, BadInputGivesOneClearLine) {
+  expect_one_line_error("net phinet --alpha -1", "--alpha");
+  expect_one_line_error("net phinet --alpha 0", "--alpha");
+  expect_one_line_error("net phinet --input 3x22ax224", "3x22ax224");
+  expect_one_line_error("net phinet --input 3x224", "--input");
+  expect_one_line_error("net phinet --input 3x8x8", "layer '_layers.");
+  expect_one_line_error("net phinet --frobnicate 3", "frobnicate");
+  expect_one_line_error("net resnet", "resnet");
+  expect_one_line_error("net xinet --t0 6", "--t0");
+  expect_one_line_error("net phinet --gamma 4", "--gamma");
+  expect_one_line_error("net phinet --alpha abc", "abc");
+  expect_one_line_error("net xinet --input 3x99x99", "broadcast skip");
+}
+
+TEST(NetCommand, HelpExitsZero) {
+  const Run r = run("net --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--num-layers"), std::string::npos);
+  EXPECT_EQ(run("--help").exit_code, 0);
+}
+
+}  // namespace

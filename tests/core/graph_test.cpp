@@ -1,0 +1,91 @@
+#include "core/graph.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "nets/phinet.h"
+
+namespace tinyscale::core {
+namespace {
+
+std::string validation_error(const Graph& g) {
+  try {
+    g.validate();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Graph small_graph() {
+  Graph g;
+  const int x = g.add_input("x", {1, 8, 8, 4});
+  const int w = g.add_constant("w", {4, 1, 1, 4});
+  const int y = g.add_node(OpType::conv2d, "conv", {x, w});
+  const int z = g.add_node(OpType::relu, "relu", {y});
+  g.mark_output(z);
+  return g;
+}
+
+TEST(Graph, BasicsAndHelpers) {
+  EXPECT_EQ(num_elements({1, 112, 112, 16}), 200704);
+  EXPECT_EQ(num_elements({}), 1);
+  EXPECT_EQ(shape_string({1, 96, 96, 3}), "1x96x96x3");
+  EXPECT_EQ(dtype_size(DType::int32), 4);
+  EXPECT_STREQ(dtype_name(DType::int8), "int8");
+  const Graph g = small_graph();
+  EXPECT_EQ(validation_error(g), "");
+  EXPECT_EQ(g.producers(), (std::vector<int>{-1, -1, 0, 1}));
+  EXPECT_EQ(g.use_counts(), (std::vector<int>{1, 1, 1, 1}));
+}
+
+TEST(Graph, ValidateNamesTheNodeForAWrongShape) {
+  Graph g = small_graph();
+  g.tensors[2].shape = {1, 8, 8, 5};
+  const std::string e = validation_error(g);
+  EXPECT_NE(e.find("node 0 'conv' (conv2d)"), std::string::npos) << e;
+  EXPECT_NE(e.find("1x8x8x5"), std::string::npos) << e;
+}
+
+TEST(Graph, ValidateCatchesUseBeforeProduction) {
+  Graph g = small_graph();
+  std::swap(g.nodes[0], g.nodes[1]);
+  const std::string e = validation_error(g);
+  EXPECT_NE(e.find("node 0 'relu'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'conv'"), std::string::npos) << e;
+  EXPECT_NE(e.find("not produced before"), std::string::npos) << e;
+}
+
+TEST(Graph, ValidateCatchesBadIdsAndConstantData) {
+  Graph g = small_graph();
+  g.nodes[1].inputs[0] = 99;
+  EXPECT_NE(validation_error(g).find("node 1 'relu'"), std::string::npos);
+  Graph h = small_graph();
+  h.tensors[1].data.resize(3);  // 3 bytes for 16 floats
+  EXPECT_NE(validation_error(h).find("constant 'w'"), std::string::npos);
+  Graph o = small_graph();
+  o.outputs = {1000};
+  EXPECT_NE(validation_error(o).find("graph output"), std::string::npos);
+  Graph d = small_graph();
+  d.nodes[1].outputs = {2};  // writes the conv's output again
+  EXPECT_NE(validation_error(d).find("already has a producer"), std::string::npos);
+}
+
+TEST(Graph, ConstantWithValuesChecksCount) {
+  Graph g;
+  const std::vector<float> three = {1, 2, 3};
+  EXPECT_THROW(g.add_constant("c", {4}, three), Error);
+  const int c = g.add_constant("c", {3}, three);
+  EXPECT_EQ(g.tensor(c).values<float>()[2], 3.0f);
+}
+
+TEST(Graph, BuiltNetworksValidate) {
+  nets::PhiNetConfig c;
+  c.include_top = true;
+  EXPECT_NO_THROW(nets::build_phinet(c, {.materialize_weights = true, .seed = 1}).validate());
+}
+
+}  // namespace
+}  // namespace tinyscale::core

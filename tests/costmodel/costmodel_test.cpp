@@ -1,0 +1,94 @@
+#include "costmodel/costmodel.h"
+
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "nets/phinet.h"
+#include "nets/xinet.h"
+
+namespace tinyscale::costmodel {
+namespace {
+
+TEST(CostModel, MicromindDefaultPhiNet) {
+  const core::Graph g = nets::build_phinet(nets::PhiNetConfig{});
+  const CostReport r = analyze(g);
+  EXPECT_EQ(r.params, 30917);
+  EXPECT_EQ(r.macs_torchinfo, 9817670);
+  EXPECT_EQ(r.macs, 9815790);
+  // Folding drops gamma and beta (2 per BatchNorm channel) and adds one bias per channel.
+  std::int64_t bn_channels = 0;
+  for (const core::Node& n : g.nodes) {
+    if (n.op == core::OpType::batch_norm) bn_channels += g.tensor(n.outputs[0]).shape.back();
+  }
+  EXPECT_GT(bn_channels, 0);
+  EXPECT_EQ(r.params_deployed, r.params - bn_channels);
+  EXPECT_GE(r.ram_bytes, r.ram_lower_bound_bytes);
+  EXPECT_LE(r.ram_bytes, r.ram_greedy_bytes);
+  // Peak at the stem: 224x224x3 input + 112x112x9 output of the first depthwise... at least
+  // the first block's input and output must be live together.
+  EXPECT_GE(r.ram_lower_bound_bytes, 224 * 224 * 3 + 112 * 112 * 3);
+}
+
+// One 1×1 conv (8 -> 16) + BatchNorm + relu on a 4×4 map, computed by hand.
+TEST(CostModel, FlashAndRamByHand) {
+  core::Graph g;
+  blocks::Builder b(g, {});
+  int x = b.input("input", 8, 4, 4);
+  x = b.conv2d("conv", x, {.out_channels = 16});
+  x = b.batch_norm("bn", x, 1e-3f);
+  x = b.activation("act", x, blocks::Activation::relu);
+  g.mark_output(x);
+  const CostReport r = analyze(g);
+  EXPECT_EQ(r.params, 16 * 8 + 32);
+  EXPECT_EQ(r.params_deployed, 16 * 8 + 16);
+  EXPECT_EQ(r.flash.weight_bytes, 128);
+  EXPECT_EQ(r.flash.bias_bytes, 64);
+  // weight 16 channels + bias 16 channels + input + output, 12 B each.
+  EXPECT_EQ(r.flash.quantization_bytes, 12 * (16 + 16 + 2));
+  // 4 tensors (input, weight, bias, output) and 1 operator after folding and fusing.
+  EXPECT_EQ(r.flash.overhead_bytes, kFlashBytesPerModel + 4 * kFlashBytesPerTensor + kFlashBytesPerOperator);
+  EXPECT_EQ(r.flash_bytes, 128 + 64 + 12 * 34 + kFlashBytesPerModel + 4 * kFlashBytesPerTensor +
+                               kFlashBytesPerOperator);
+  EXPECT_EQ(r.deployed_nodes, 1);
+  EXPECT_EQ(r.ram_bytes, 128 + 256);  // input and output live together, int8
+  EXPECT_EQ(r.ram_lower_bound_bytes, 384);
+  ASSERT_EQ(r.layers.size(), 3u);
+  for (const LayerCost& l : r.layers) EXPECT_EQ(l.live_bytes, 384) << l.name;
+}
+
+TEST(CostModel, LayerTableSumsToTotals) {
+  nets::XiNetConfig c;
+  c.input = {3, 96, 96};
+  c.alpha = 0.5;
+  c.include_top = true;
+  c.num_classes = 10;
+  const CostReport r = analyze(nets::build_xinet(c));
+  std::int64_t params = 0, macs = 0, torchinfo = 0, peak_live = 0;
+  for (const LayerCost& l : r.layers) {
+    params += l.params;
+    macs += l.macs;
+    torchinfo += l.macs_torchinfo;
+    peak_live = std::max(peak_live, l.live_bytes);
+    EXPECT_GT(l.live_bytes, 0) << l.name;
+  }
+  EXPECT_EQ(params, r.params);
+  EXPECT_EQ(macs, r.macs);
+  EXPECT_EQ(torchinfo, r.macs_torchinfo);
+  EXPECT_EQ(peak_live, r.ram_lower_bound_bytes);
+}
+
+TEST(CostModel, WiderNetworksCostMoreOfEverything) {
+  nets::PhiNetConfig narrow, wide;
+  wide.alpha = 0.5;
+  const CostReport a = analyze(nets::build_phinet(narrow), {.per_layer = false});
+  const CostReport b = analyze(nets::build_phinet(wide), {.per_layer = false});
+  EXPECT_GT(b.params, a.params);
+  EXPECT_GT(b.macs, a.macs);
+  EXPECT_GT(b.flash_bytes, a.flash_bytes);
+  EXPECT_GT(b.ram_bytes, a.ram_bytes);
+  EXPECT_TRUE(a.layers.empty());
+}
+
+}  // namespace
+}  // namespace tinyscale::costmodel
