@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.h"
+
 namespace tinyscale::blocks {
 namespace {
 
@@ -57,6 +59,13 @@ int squeeze_excite(Builder& b, const std::string& prefix, int x, std::int64_t re
 int phinet_conv_block(Builder& b, const std::string& prefix, int x, const PhiNetBlockSpec& spec) {
   const int input = x;
   const std::int64_t in_channels = b.channels(x);
+  // micromind would build it, but a stride-2 block fed a 1×1 map downsamples nothing: its
+  // output is a function of the zero padding around one pixel.
+  if (spec.stride == 2 && b.shape(x)[1] == 1 && b.shape(x)[2] == 1) {
+    throw Error("layer '" + prefix + "' (PhiNet block, stride 2): its input is already 1x1; the input "
+                "resolution is too small for this many stride-2 layers (raise --input or change "
+                "--downsampling-layers)");
+  }
   int index = 0;  // micromind's position in the block's _layers ModuleList
   auto layer = [&] { return prefix + "._layers." + std::to_string(index++); };
 

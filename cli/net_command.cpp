@@ -1,5 +1,6 @@
 // `tinyscale net phinet|xinet [options]`: build a network from micromind's hyperparameters
 // and print its exact cost (summary + per-layer table), as JSON, or as the graph dump.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -97,6 +98,27 @@ core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
   return nets::build_xinet(c);
 }
 
+// "PhiNet(input 3x96x96, alpha 0.25, ...)": the hyperparameters, then any option that
+// differs from micromind's default.
+std::string describe(const nlohmann::ordered_json& config) {
+  const bool phinet = config["family"] == "phinet";
+  NetOptions defaults;
+  defaults.family = config["family"];
+  nlohmann::ordered_json default_config;
+  build(defaults, &default_config);
+  std::string text = phinet ? "PhiNet(" : "XiNet(";
+  text += "input " + std::to_string(config["input"][0].get<int>()) + "x" +
+          std::to_string(config["input"][1].get<int>()) + "x" + std::to_string(config["input"][2].get<int>());
+  const std::vector<std::string> core = phinet ? std::vector<std::string>{"alpha", "beta", "t0", "num_layers"}
+                                               : std::vector<std::string>{"alpha", "beta", "gamma", "num_layers"};
+  for (const std::string& key : core) text += ", " + key + " " + config[key].dump();
+  for (const auto& [key, value] : config.items()) {
+    if (key == "family" || key == "input" || std::find(core.begin(), core.end(), key) != core.end()) continue;
+    if (value != default_config[key]) text += ", " + key + " " + value.dump();
+  }
+  return text + ")";
+}
+
 void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
   nlohmann::ordered_json j;
   j["config"] = config;
@@ -130,12 +152,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
 }
 
 void print_table(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
-  std::string title = config["family"].get<std::string>() == "phinet" ? "PhiNet" : "XiNet";
-  for (const auto& [key, value] : config.items()) {
-    if (key == "family") continue;
-    title += "  " + key + "=" + value.dump();
-  }
-  std::printf("%s\n\n", title.c_str());
+  std::printf("%s\n\n", describe(config).c_str());
   std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)", "params",
               "MACs", "live B");
   for (const costmodel::LayerCost& l : r.layers) {

@@ -6,6 +6,7 @@
 // throws; it returns status codes (engine/status.h).
 #pragma once
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -15,5 +16,12 @@ class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
+
+// A number as a user typed it ("0.25", "-1", "1e-05"), for error messages.
+inline std::string number_text(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
 
 }  // namespace tinyscale

@@ -16,38 +16,47 @@
 //                   each the lowest offset where it does not overlap any already-placed
 //                   buffer whose lifetime intersects its own. The gap scan walks those
 //                   conflicting buffers in offset order and takes the first gap large
-//                   enough ("first fit"). Predictable and fast, but on chains it leaves
-//                   holes: a small buffer placed at 0 forces its large neighbour on top.
+//                   enough ("first fit"). Predictable, but on chains it leaves holes: in
+//                   a chain 2K -> 1K -> 1K -> 2K both 2K ends go to offset 0, and the 1K
+//                   pair between them stacks on top (4K for a 3K bound).
 //
-//   best_of         Tries several placements and keeps the smallest peak, stopping as
-//                   soon as one reaches the lower bound. In order:
-//                   1. greedy_by_size itself, so best_of is never worse than it;
-//                   2. a search under the lower bound: buffers in first_use order, each
-//                      put in the smallest free gap below the target arena size, against
-//                      the side of the gap whose neighbour stays live longer (so chains
-//                      ping-pong between the bottom and the top of the arena), with a
-//                      bounded depth-first backtrack over those choices when a buffer
-//                      does not fit;
-//                   3. a skyline placement (Sekiyama et al., "Profile-guided memory
-//                      optimization for deep neural networks", 2018): repeatedly take the
-//                      lowest point of the skyline over time and fill it with the
-//                      longest-lived buffer whose lifetime fits there;
-//                   4. first fit under other orderings: size x lifetime ("breadth"),
-//                      bytes of conflicting buffers, and lifetime, largest first;
-//                   5. a small local search on the best order: move the buffer that
-//                      defines the peak earlier, in front of the buffers it was stacked
-//                      on, while that lowers the peak or the number of buffers reaching it.
-//                   Placements from steps 2 and 3 are replayed as first fit in offset
-//                   order, which can only lower their peak. Everything is deterministic.
+//   best_of         Tries the placements below in turn, keeps the smallest peak and stops
+//                   as soon as one reaches the lower bound:
+//                   1. A search under the bound: buffers in first_use order, each put in
+//                      the smallest free gap below the target arena size, against the side
+//                      of the gap whose neighbour stays live longer (so a chain alternates
+//                      between the floor and the ceiling of the arena), backtracking
+//                      depth-first over those choices, within a budget, when one does not
+//                      fit. Success means peak == bound, so nothing can beat it.
+//                   2. greedy_by_size, so best_of is never worse than it.
+//                   3. The search again, placing first the buffers live for more than a
+//                      sixteenth of the steps (skips), longest first.
+//                   4. First fit, ordered by the buffer's size plus the sizes of all the
+//                      buffers it conflicts with, largest first.
+//                   5. The best-fit skyline of Sekiyama et al. ("Profile-guided memory
+//                      optimization for deep neural networks", 2018): fill the lowest
+//                      stretch of the skyline over time with the longest-lived buffer that
+//                      fits in it, else raise that stretch to its lower neighbour. It is
+//                      then replayed as first fit in offset order, which can only help.
+//                   6. A local search on the best first-fit order: move the buffer that
+//                      sets the peak in front of a buffer it was stacked on, while that
+//                      lowers the peak or the number of buffers reaching it.
+//                   Everything is deterministic. On random chains with residuals and skips
+//                   best_of reaches the bound ~96% of the time against ~25% for
+//                   greedy_by_size, and on MobileNet-like networks always
+//                   (tests/engine/memory_planner_test.cpp).
 //
-// Sizes are rounded up to `alignment` (a power of two >= 1) before placement and in the
-// lower bound, so offsets stay aligned. A buffer of size 0, or whose last_use is before its
-// first_use, occupies no bytes: it gets offset 0 and conflicts with nothing.
+// Sizes are rounded up to `alignment` (normally a power of two; values below 1 count as 1)
+// before placement and in the lower bound, so offsets stay aligned. A buffer of size 0, or
+// whose last_use is before its first_use, occupies no bytes: it gets offset 0 and conflicts
+// with nothing. Steps may be any ints, in any order.
 //
-// Cost: each placement pass is O(E log d) over the conflict graph (E conflicting pairs,
-// d the largest number of conflicts of one buffer); best_of runs a bounded number of them.
-// The cost model calls best_of thousands of times, so it stays in the tens of microseconds
-// for graphs of a few hundred buffers (bench/planner_bench.cpp).
+// Cost: one first-fit pass is O(E log d) over the conflict graph (E conflicting pairs, d
+// the most conflicts of one buffer); best_of's budgets cap it at about 20 passes. The cost
+// model calls best_of thousands of times: on MobileNet-like graphs it takes about as long
+// as greedy_by_size, since the first search usually succeeds (tens of microseconds for 150
+// buffers); on random chains it runs more stages, about 4x greedy_by_size at 150 buffers
+// (bench/planner_bench.cpp).
 //
 // No exceptions, no RTTI, no I/O: this file builds for Cortex-M.
 //
@@ -86,7 +95,7 @@ struct MemoryPlan {
   PlannerAlgorithm algorithm = PlannerAlgorithm::greedy_by_size;
 };
 
-// `size` rounded up to a multiple of `alignment` (a power of two); negative sizes give 0.
+// `size` rounded up to a multiple of `alignment`; sizes <= 0 give 0.
 std::int64_t align_up(std::int64_t size, std::int64_t alignment);
 
 // Largest sum of aligned sizes of buffers simultaneously live at one step: no placement

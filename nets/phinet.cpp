@@ -15,9 +15,9 @@ void check_config(const PhiNetConfig& c) {
   for (std::int64_t d : c.input) {
     if (d < 1) bad("--input must be three positive sizes C x H x W");
   }
-  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + std::to_string(c.alpha) + " must be > 0");
-  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + std::to_string(c.beta) + " must be > 0");
-  if (!(c.t_zero > 0.0) || !std::isfinite(c.t_zero)) bad("--t0 " + std::to_string(c.t_zero) + " must be > 0");
+  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + number_text(c.alpha) + " must be > 0");
+  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + number_text(c.beta) + " must be > 0");
+  if (!(c.t_zero > 0.0) || !std::isfinite(c.t_zero)) bad("--t0 " + number_text(c.t_zero) + " must be > 0");
   if (c.num_layers < 1) bad("--num-layers " + std::to_string(c.num_layers) + " must be ≥ 1");
   if (c.num_classes < 1) bad("--num-classes " + std::to_string(c.num_classes) + " must be ≥ 1");
   if (c.divisor < 1) bad("--divisor " + std::to_string(c.divisor) + " must be ≥ 1");

@@ -15,9 +15,9 @@ void check_config(const XiNetConfig& c) {
   for (std::int64_t d : c.input) {
     if (d < 1) bad("--input must be three positive sizes C x H x W");
   }
-  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + std::to_string(c.alpha) + " must be > 0");
-  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + std::to_string(c.beta) + " must be > 0");
-  if (!(c.gamma >= 1.0) || !std::isfinite(c.gamma)) bad("--gamma " + std::to_string(c.gamma) + " must be ≥ 1");
+  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + number_text(c.alpha) + " must be > 0");
+  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + number_text(c.beta) + " must be > 0");
+  if (!(c.gamma >= 1.0) || !std::isfinite(c.gamma)) bad("--gamma " + number_text(c.gamma) + " must be ≥ 1");
   if (c.num_layers < 3) bad("--num-layers " + std::to_string(c.num_layers) + " must be ≥ 3");
   if (c.num_classes < 1) bad("--num-classes " + std::to_string(c.num_classes) + " must be ≥ 1");
   if (c.base_filters < 1) bad("--base-filters must be ≥ 1");
@@ -31,20 +31,31 @@ core::Graph build_xinet(const XiNetConfig& config, const blocks::BuilderOptions&
   const double alpha = config.alpha;
   const int gamma = static_cast<int>(config.gamma);
 
-  // micromind: num_filters[i] = int(2 ** (base_filters ** 0.5 + i)).
+  // micromind: num_filters[i] = int(2 ** (base_filters ** 0.5 + i)); widths are
+  // int(num_filters[i] * alpha), here times the β ramp (exactly 1.0 when β = 1).
+  std::vector<std::int64_t> num_filters(static_cast<std::size_t>(L));
   std::vector<std::int64_t> width(static_cast<std::size_t>(L));
   for (int i = 0; i < L; ++i) {
-    const auto filters = static_cast<std::int64_t>(
+    const auto k = static_cast<std::size_t>(i);
+    num_filters[k] = static_cast<std::int64_t>(
         std::pow(2.0, std::pow(static_cast<double>(config.base_filters), 0.5) + i));
     const double ramp = 1.0 + (config.beta - 1.0) * i / L;
-    width[static_cast<std::size_t>(i)] =
-        static_cast<std::int64_t>(static_cast<double>(filters) * alpha * ramp);
+    width[k] = static_cast<std::int64_t>(static_cast<double>(num_filters[k]) * alpha * ramp);
   }
+  // micromind sizes the stem as int(base_filters·α) and every skip projection's input as
+  // int(2·base_filters·α); both must match the blocks they feed, or micromind's own
+  // network fails at the first block or the first skip.
   const auto stem_width = static_cast<std::int64_t>(config.base_filters * alpha);
-  if (stem_width != width[0]) {
+  const auto skip_channels = static_cast<std::int64_t>(config.base_filters * 2 * alpha);
+  const auto micromind_width = [&](std::size_t i) {
+    return static_cast<std::int64_t>(static_cast<double>(num_filters[i]) * alpha);
+  };
+  if (stem_width != micromind_width(0) || skip_channels != micromind_width(1)) {
     throw Error("xinet: --base-filters " + std::to_string(config.base_filters) + " gives a " +
-                std::to_string(stem_width) + "-channel stem but the first XiConv expects " +
-                std::to_string(width[0]) + " (micromind's XiNet needs 2^sqrt(base_filters) == base_filters, e.g. 16)");
+                std::to_string(stem_width) + "-channel stem and " + std::to_string(skip_channels) +
+                " skip channels, but micromind's blocks start at " + std::to_string(micromind_width(0)) +
+                " and " + std::to_string(micromind_width(1)) +
+                " (XiNet needs 2^sqrt(base_filters) == base_filters, e.g. 16)");
   }
 
   core::Graph graph;

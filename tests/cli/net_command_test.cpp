@@ -10,14 +10,14 @@
 
 namespace {
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out;  // stdout and stderr together
 };
 
-Run run(const std::string& args) {
+CliRun run(const std::string& args) {
   const std::string command = std::string(TINYSCALE_CLI) + " " + args + " 2>&1";
-  Run r;
+  CliRun r;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return r;
   std::array<char, 4096> buffer{};
@@ -35,7 +35,7 @@ int lines(const std::string& s) {
 }
 
 TEST(NetCommand, JsonCarriesMicromindFiguresAndRequiredKeys) {
-  const Run r = run("net phinet --input 3x224x224 --json");
+  const CliRun r = run("net phinet --input 3x224x224 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["params"], 30917);
@@ -52,7 +52,7 @@ TEST(NetCommand, JsonCarriesMicromindFiguresAndRequiredKeys) {
 }
 
 TEST(NetCommand, XiNetOptionsAndTable) {
-  const Run r = run("net xinet --input 3x96x96 --alpha 0.5 --gamma 4 --num-layers 5 --include-top --num-classes 10");
+  const CliRun r = run("net xinet --input 3x96x96 --alpha 0.5 --gamma 4 --num-layers 5 --include-top --num-classes 10");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("124,818"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("9,227,482"), std::string::npos) << r.out;
@@ -60,14 +60,14 @@ TEST(NetCommand, XiNetOptionsAndTable) {
 }
 
 TEST(NetCommand, DumpPrintsOneLinePerNode) {
-  const Run r = run("net phinet --input 3x32x32 --dump");
+  const CliRun r = run("net phinet --input 3x32x32 --dump");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.rfind("input %0 \"input\" 1x32x32x3 float32\n", 0), 0u);
   EXPECT_NE(r.out.find("#0 pad \"_layers.0\""), std::string::npos);
 }
 
 void expect_one_line_error(const std::string& args, const std::string& mention) {
-  const Run r = run(args);
+  const CliRun r = run(args);
   EXPECT_NE(r.exit_code, 0) << args;
   EXPECT_EQ(lines(r.out), 1) << args << "\n" << r.out;
   EXPECT_NE(r.out.find("error"), std::string::npos) << r.out;
@@ -89,7 +89,7 @@ TEST(NetCommand, BadInputGivesOneClearLine) {
 }
 
 TEST(NetCommand, HelpExitsZero) {
-  const Run r = run("net --help");
+  const CliRun r = run("net --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--num-layers"), std::string::npos);
   EXPECT_EQ(run("--help").exit_code, 0);

@@ -57,7 +57,9 @@ TEST(XiNet, InteropConfigurationMatchesMicromind) {
   for (const core::Node& n : g.nodes) {
     convs += n.op == core::OpType::conv2d;
     bns += n.op == core::OpType::batch_norm;
-    if (n.op == core::OpType::batch_norm) EXPECT_FLOAT_EQ(n.attrs.epsilon, 1e-5f) << n.name;
+    if (n.op == core::OpType::batch_norm) {
+      EXPECT_FLOAT_EQ(n.attrs.epsilon, 1e-5f) << n.name;
+    }
   }
   EXPECT_EQ(convs, 36);  // counted in the fixture's ONNX export
   EXPECT_EQ(bns, 9);
