@@ -29,7 +29,8 @@ BENCHMARK(BM_BuildPhiNet)->Arg(96)->Arg(224)->Unit(benchmark::kMicrosecond);
 void BM_BuildAndCostPhiNet(benchmark::State& state) {
   const auto c = phinet_at(state.range(0));
   for (auto _ : state) {
-    benchmark::DoNotOptimize(costmodel::analyze(nets::build_phinet(c), {.per_layer = false, .compare_greedy = false}));
+    benchmark::DoNotOptimize(
+        costmodel::analyze(nets::build_phinet(c), {.per_layer = false, .compare_greedy = false}));
   }
 }
 BENCHMARK(BM_BuildAndCostPhiNet)->Arg(96)->Arg(224)->Unit(benchmark::kMicrosecond);
@@ -46,7 +47,8 @@ void BM_BuildAndCostXiNet(benchmark::State& state) {
   c.input = {3, state.range(0), state.range(0)};
   c.alpha = 0.5;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(costmodel::analyze(nets::build_xinet(c), {.per_layer = false, .compare_greedy = false}));
+    benchmark::DoNotOptimize(
+        costmodel::analyze(nets::build_xinet(c), {.per_layer = false, .compare_greedy = false}));
   }
 }
 BENCHMARK(BM_BuildAndCostXiNet)->Arg(96)->Arg(224)->Unit(benchmark::kMicrosecond);
@@ -54,7 +56,8 @@ BENCHMARK(BM_BuildAndCostXiNet)->Arg(96)->Arg(224)->Unit(benchmark::kMicrosecond
 // Baseline in the same run: materializing weights, which the solver avoids.
 void BM_BuildPhiNetWithWeights(benchmark::State& state) {
   const auto c = phinet_at(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(nets::build_phinet(c, {.materialize_weights = true, .seed = 1}));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(nets::build_phinet(c, {.materialize_weights = true, .seed = 1}));
 }
 BENCHMARK(BM_BuildPhiNetWithWeights)->Arg(224)->Unit(benchmark::kMicrosecond);
 

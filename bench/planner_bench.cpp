@@ -17,87 +17,16 @@
 #include <vector>
 
 #include "engine/memory_planner.h"
+#include "tests/engine/planner_cases.h"
 
 namespace tinyscale::engine {
 namespace {
 
-int random_below(std::mt19937& rng, int bound) { return int(rng() % std::uint32_t(bound)); }
-
-// The int8 activations of a MobileNet-like network on a 96x96 input: inverted residual
-// blocks (1x1 expand, depthwise, squeeze-excite on half of them, 1x1 project, residual add
-// when the shape is kept) and ~10% of block outputs broadcast to the head. One node per step.
+// Buffer counts, not block counts, size the benchmark sets.
 std::vector<PlannerBuffer> inverted_residual_network(std::mt19937& rng, int buffer_count) {
-  std::vector<PlannerBuffer> buffers;
-  int step = 0;
-  const auto produce = [&](std::int64_t size) {
-    buffers.push_back({size, step, step});
-    ++step;
-    return buffers.size() - 1;
-  };
-  const auto read = [&](std::size_t buffer) {
-    buffers[buffer].last_use = std::max(buffers[buffer].last_use, step);
-  };
-  std::int64_t pixels = 96 * 96;
-  std::int64_t channels = 16;
-  std::size_t block_input = produce(pixels * 3);
-  read(block_input);
-  block_input = produce(pixels * channels);
-  std::vector<std::size_t> broadcast;
-  while (int(buffers.size()) < buffer_count - 1) {
-    const bool downsample = random_below(rng, 4) == 0 && pixels > 16;
-    const std::int64_t expanded = channels * (2 + random_below(rng, 5));
-    const std::int64_t out_pixels = downsample ? pixels / 4 : pixels;
-    const std::int64_t out_channels = downsample ? channels * 2 : channels;
-    read(block_input);
-    const std::size_t expand = produce(pixels * expanded);
-    read(expand);
-    std::size_t activation = produce(out_pixels * expanded);
-    if (random_below(rng, 2) == 0) {
-      read(activation);
-      const std::size_t pooled = produce(expanded);
-      read(pooled);
-      const std::size_t squeezed = produce(expanded / 4);
-      read(squeezed);
-      const std::size_t scale = produce(expanded);
-      read(scale);
-      read(activation);
-      activation = produce(out_pixels * expanded);
-    }
-    read(activation);
-    std::size_t output = produce(out_pixels * out_channels);
-    if (!downsample) {
-      read(block_input);
-      read(output);
-      output = produce(out_pixels * out_channels);
-    }
-    if (random_below(rng, 10) == 0) broadcast.push_back(output);
-    block_input = output;
-    pixels = out_pixels;
-    channels = out_channels;
-  }
-  for (std::size_t skip : broadcast) read(skip);
-  read(block_input);
-  produce(channels);
-  return buffers;
+  return planner_cases::inverted_residual_network(rng, 1 << 30, buffer_count);
 }
-
-// A chain whose outputs have random sizes in 1..100000; 15% are also read 2-5 nodes later
-// (residuals) and 5% much later (long skips). Harder than a network: best_of often has to
-// run all of its stages.
-std::vector<PlannerBuffer> random_chain_with_skips(std::mt19937& rng, int buffer_count) {
-  std::vector<PlannerBuffer> buffers;
-  for (int node = 0; node < buffer_count; ++node) {
-    PlannerBuffer output{1 + random_below(rng, 100000), node, node + 1};
-    const int kind = random_below(rng, 100);
-    if (kind < 15) {
-      output.last_use = std::min(buffer_count, node + 2 + random_below(rng, 4));
-    } else if (kind < 20) {
-      output.last_use = std::min(buffer_count, node + 2 + random_below(rng, buffer_count - node));
-    }
-    buffers.push_back(output);
-  }
-  return buffers;
-}
+using planner_cases::random_chain_with_skips;
 
 enum class GraphFamily { inverted_residual_network, random_chain_with_skips };
 

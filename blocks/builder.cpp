@@ -60,7 +60,9 @@ int Builder::conv2d(const std::string& name, int x, const ConvSpec& spec) {
   const std::int64_t fan_in = in_channels / spec.groups * spec.kernel * spec.kernel;
   const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(fan_in)));
   std::vector<int> inputs = {
-      x, parameter(name + ".weight", {spec.out_channels, spec.kernel, spec.kernel, in_channels / spec.groups}, bound)};
+      x,
+      parameter(name + ".weight",
+                {spec.out_channels, spec.kernel, spec.kernel, in_channels / spec.groups}, bound)};
   if (spec.bias) inputs.push_back(parameter(name + ".bias", {spec.out_channels}, bound));
   core::Attributes a;
   a.kernel_h = a.kernel_w = spec.kernel;
@@ -88,15 +90,20 @@ int Builder::batch_norm(const std::string& name, int x, float epsilon) {
 int Builder::activation(const std::string& name, int x, Activation activation) {
   core::Attributes a;
   switch (activation) {
-    case Activation::none: return x;
-    case Activation::relu: return graph_.add_node(core::OpType::relu, name, {x});
+    case Activation::none:
+      return x;
+    case Activation::relu:
+      return graph_.add_node(core::OpType::relu, name, {x});
     case Activation::relu6:
       a.clip_min = 0.0f;
       a.clip_max = 6.0f;
       return graph_.add_node(core::OpType::clip, name, {x}, a);
-    case Activation::hard_swish: return graph_.add_node(core::OpType::hard_swish, name, {x});
-    case Activation::sigmoid: return graph_.add_node(core::OpType::sigmoid, name, {x});
-    case Activation::silu: return graph_.add_node(core::OpType::silu, name, {x});
+    case Activation::hard_swish:
+      return graph_.add_node(core::OpType::hard_swish, name, {x});
+    case Activation::sigmoid:
+      return graph_.add_node(core::OpType::sigmoid, name, {x});
+    case Activation::silu:
+      return graph_.add_node(core::OpType::silu, name, {x});
   }
   return x;
 }
@@ -120,7 +127,8 @@ int Builder::global_avg_pool(const std::string& name, int x) {
   return graph_.add_node(core::OpType::global_avg_pool, name, {x});
 }
 
-int Builder::adaptive_avg_pool(const std::string& name, int x, std::int64_t out_h, std::int64_t out_w) {
+int Builder::adaptive_avg_pool(const std::string& name, int x, std::int64_t out_h,
+                               std::int64_t out_w) {
   const core::Shape& s = shape(x);
   if (out_h < 1 || out_w < 1) {
     throw Error("layer '" + name + "' (adaptive_avg_pool): output size " + std::to_string(out_h) +

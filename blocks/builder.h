@@ -51,7 +51,8 @@ class Builder {
   Builder(core::Graph& graph, BuilderOptions options);
 
   // An NHWC graph input [1, height, width, channels].
-  int input(const std::string& name, std::int64_t channels, std::int64_t height, std::int64_t width);
+  int input(const std::string& name, std::int64_t channels, std::int64_t height,
+            std::int64_t width);
   int conv2d(const std::string& name, int x, const ConvSpec& spec);
   int batch_norm(const std::string& name, int x, float epsilon);
   int activation(const std::string& name, int x, Activation activation);

@@ -33,7 +33,8 @@ double expansion_factor(double t_zero, double beta, int block_id, int num_blocks
 Padding correct_pad(std::int64_t size, int kernel) {
   const int adjust = 1 - static_cast<int>(size % 2);
   const int correct = kernel / 2;
-  return Padding{.top = correct - adjust, .bottom = correct, .left = correct - adjust, .right = correct};
+  return Padding{
+      .top = correct - adjust, .bottom = correct, .left = correct - adjust, .right = correct};
 }
 
 int separable_conv(Builder& b, const std::string& prefix, int x, std::int64_t out_channels,
@@ -46,7 +47,8 @@ int separable_conv(Builder& b, const std::string& prefix, int x, std::int64_t ou
   return b.activation(prefix + "._layers.3", x, act);
 }
 
-int squeeze_excite(Builder& b, const std::string& prefix, int x, std::int64_t reduced, Activation act) {
+int squeeze_excite(Builder& b, const std::string& prefix, int x, std::int64_t reduced,
+                   Activation act) {
   const std::int64_t c = b.channels(x);
   int s = b.global_avg_pool(prefix + ".pool", x);
   s = b.conv2d(prefix + ".se_conv", s, {.out_channels = reduced});
@@ -62,7 +64,8 @@ int phinet_conv_block(Builder& b, const std::string& prefix, int x, const PhiNet
   // micromind would build it, but a stride-2 block fed a 1×1 map downsamples nothing: its
   // output is a function of the zero padding around one pixel.
   if (spec.stride == 2 && b.shape(x)[1] == 1 && b.shape(x)[2] == 1) {
-    throw Error("layer '" + prefix + "' (PhiNet block, stride 2): its input is already 1x1; the input "
+    throw Error("layer '" + prefix +
+                "' (PhiNet block, stride 2): its input is already 1x1; the input "
                 "resolution is too small for this many stride-2 layers (raise --input or change "
                 "--downsampling-layers)");
   }
@@ -83,15 +86,19 @@ int phinet_conv_block(Builder& b, const std::string& prefix, int x, const PhiNet
   // `residuals` flag instead of the resolution, which always yields 1 on each side.
   const int pad = spec.stride == 2 ? 1 : spec.kernel / 2;
   x = b.conv2d(layer(), x,
-               {.out_channels = dw_channels, .kernel = spec.kernel, .stride = spec.stride,
-                .pad = {pad, pad, pad, pad}, .groups = static_cast<int>(dw_channels)});
+               {.out_channels = dw_channels,
+                .kernel = spec.kernel,
+                .stride = spec.stride,
+                .pad = {pad, pad, pad, pad},
+                .groups = static_cast<int>(dw_channels)});
   x = b.batch_norm(layer(), x, kPhiNetBatchNormEpsilon);
   x = b.activation(layer(), x, spec.act);
 
   if (spec.squeeze_excite) {
-    const std::int64_t reduced = make_divisible(
-        std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(dw_channels) / 6.0)),
-        spec.divisor);
+    const std::int64_t reduced =
+        make_divisible(std::max<std::int64_t>(
+                           1, static_cast<std::int64_t>(static_cast<double>(dw_channels) / 6.0)),
+                       spec.divisor);
     x = squeeze_excite(b, layer(), x, reduced, spec.act);
   }
   x = b.conv2d(layer(), x, {.out_channels = spec.filters});

@@ -30,7 +30,8 @@ int separable_conv(Builder& b, const std::string& prefix, int x, std::int64_t ou
                    int stride, Activation act);
 
 // SEBlock: global average, 1×1 to `reduced`, act, 1×1 back, sigmoid, multiply with the input.
-int squeeze_excite(Builder& b, const std::string& prefix, int x, std::int64_t reduced, Activation act);
+int squeeze_excite(Builder& b, const std::string& prefix, int x, std::int64_t reduced,
+                   Activation act);
 
 struct PhiNetBlockSpec {
   bool expand = true;  // false for micromind's block1 (block_id None): no 1×1 expansion

@@ -15,10 +15,10 @@ namespace tinyscale::blocks {
 struct XiConvSpec {
   std::int64_t out_channels = 1;
   int kernel = 3;
-  int compression = 4;     // micromind's int(gamma)
-  bool attention = true;   // "lite" attention: 1×1 to C/γ/2, k×k back to C, sigmoid, multiply
+  int compression = 4;    // micromind's int(gamma)
+  bool attention = true;  // "lite" attention: 1×1 to C/γ/2, k×k back to C, sigmoid, multiply
   int attention_kernel = 3;
-  bool pool = false;       // 2×2 max pool before the main convolution
+  bool pool = false;  // 2×2 max pool before the main convolution
   // Broadcast skip: the first block's output, adaptively average-pooled to skip_h×skip_w and
   // projected by a 1×1 conv to C/γ channels, added after the compression conv.
   bool skip = false;

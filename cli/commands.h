@@ -3,9 +3,8 @@
 // tinyscale::Error; main() prints it as one line and exits non-zero.
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace tinyscale::cli {
 

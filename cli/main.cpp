@@ -1,17 +1,17 @@
 // tinyscale: pick, build, export and run neural networks that fit a microcontroller.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "cli/commands.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"tinyscale: neural networks that fit a microcontroller (PhiNet, XiNet)", "tinyscale"};
+  CLI::App app{"tinyscale: neural networks that fit a microcontroller (PhiNet, XiNet)",
+               "tinyscale"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tinyscale 0.1.0");
 

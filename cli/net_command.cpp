@@ -4,10 +4,9 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -64,7 +63,8 @@ core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
     c.include_top = o.include_top;
     c.num_classes = o.num_classes.value_or(c.num_classes);
     c.compatibility = o.compatibility;
-    if (o.downsampling_layers) c.downsampling_layers = parse_int_list("--downsampling-layers", *o.downsampling_layers);
+    if (o.downsampling_layers)
+      c.downsampling_layers = parse_int_list("--downsampling-layers", *o.downsampling_layers);
     c.conv5_percent = o.conv5_percent.value_or(c.conv5_percent);
     c.first_conv_stride = o.first_conv_stride.value_or(c.first_conv_stride);
     c.residuals = !o.no_residuals;
@@ -73,13 +73,24 @@ core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
     c.h_swish = !o.no_h_swish;
     c.squeeze_excite = !o.no_squeeze_excite;
     c.divisor = o.divisor.value_or(c.divisor);
-    *config = {{"family", "phinet"}, {"input", (*config)["input"]}, {"alpha", c.alpha}, {"beta", c.beta},
-               {"t0", c.t_zero}, {"num_layers", c.num_layers}, {"include_top", c.include_top},
-               {"num_classes", c.num_classes}, {"compatibility", c.compatibility},
-               {"downsampling_layers", c.downsampling_layers}, {"conv5_percent", c.conv5_percent},
-               {"first_conv_stride", c.first_conv_stride}, {"residuals", c.residuals},
-               {"conv2d_input", c.conv2d_input}, {"pool", c.pool}, {"h_swish", c.h_swish},
-               {"squeeze_excite", c.squeeze_excite}, {"divisor", c.divisor}};
+    *config = {{"family", "phinet"},
+               {"input", (*config)["input"]},
+               {"alpha", c.alpha},
+               {"beta", c.beta},
+               {"t0", c.t_zero},
+               {"num_layers", c.num_layers},
+               {"include_top", c.include_top},
+               {"num_classes", c.num_classes},
+               {"compatibility", c.compatibility},
+               {"downsampling_layers", c.downsampling_layers},
+               {"conv5_percent", c.conv5_percent},
+               {"first_conv_stride", c.first_conv_stride},
+               {"residuals", c.residuals},
+               {"conv2d_input", c.conv2d_input},
+               {"pool", c.pool},
+               {"h_swish", c.h_swish},
+               {"squeeze_excite", c.squeeze_excite},
+               {"divisor", c.divisor}};
     return nets::build_phinet(c);
   }
   reject_for_xinet(o);
@@ -92,9 +103,15 @@ core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
   c.include_top = o.include_top;
   c.num_classes = o.num_classes.value_or(c.num_classes);
   c.base_filters = o.base_filters.value_or(c.base_filters);
-  *config = {{"family", "xinet"}, {"input", (*config)["input"]}, {"alpha", c.alpha}, {"beta", c.beta},
-             {"gamma", c.gamma}, {"num_layers", c.num_layers}, {"include_top", c.include_top},
-             {"num_classes", c.num_classes}, {"base_filters", c.base_filters}};
+  *config = {{"family", "xinet"},
+             {"input", (*config)["input"]},
+             {"alpha", c.alpha},
+             {"beta", c.beta},
+             {"gamma", c.gamma},
+             {"num_layers", c.num_layers},
+             {"include_top", c.include_top},
+             {"num_classes", c.num_classes},
+             {"base_filters", c.base_filters}};
   return nets::build_xinet(c);
 }
 
@@ -108,12 +125,15 @@ std::string describe(const nlohmann::ordered_json& config) {
   build(defaults, &default_config);
   std::string text = phinet ? "PhiNet(" : "XiNet(";
   text += "input " + std::to_string(config["input"][0].get<int>()) + "x" +
-          std::to_string(config["input"][1].get<int>()) + "x" + std::to_string(config["input"][2].get<int>());
-  const std::vector<std::string> core = phinet ? std::vector<std::string>{"alpha", "beta", "t0", "num_layers"}
-                                               : std::vector<std::string>{"alpha", "beta", "gamma", "num_layers"};
+          std::to_string(config["input"][1].get<int>()) + "x" +
+          std::to_string(config["input"][2].get<int>());
+  const std::vector<std::string> core =
+      phinet ? std::vector<std::string>{"alpha", "beta", "t0", "num_layers"}
+             : std::vector<std::string>{"alpha", "beta", "gamma", "num_layers"};
   for (const std::string& key : core) text += ", " + key + " " + config[key].dump();
   for (const auto& [key, value] : config.items()) {
-    if (key == "family" || key == "input" || std::find(core.begin(), core.end(), key) != core.end()) continue;
+    if (key == "family" || key == "input" || std::find(core.begin(), core.end(), key) != core.end())
+      continue;
     if (value != default_config[key]) text += ", " + key + " " + value.dump();
   }
   return text + ")";
@@ -153,22 +173,24 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
 
 void print_table(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
   std::printf("%s\n\n", describe(config).c_str());
-  std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)", "params",
-              "MACs", "live B");
+  std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)",
+              "params", "MACs", "live B");
   for (const costmodel::LayerCost& l : r.layers) {
-    std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s\n", l.node, l.name.c_str(), core::op_name(l.op),
-                core::shape_string(l.output_shape).c_str(), group_digits(l.params).c_str(),
-                group_digits(l.macs).c_str(), group_digits(l.live_bytes).c_str());
+    std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s\n", l.node, l.name.c_str(),
+                core::op_name(l.op), core::shape_string(l.output_shape).c_str(),
+                group_digits(l.params).c_str(), group_digits(l.macs).c_str(),
+                group_digits(l.live_bytes).c_str());
   }
   const std::int64_t miss = r.ram_bytes - r.ram_lower_bound_bytes;
   std::printf("\n");
-  std::printf("  params           %12s  (torchinfo; %s after BatchNorm folding)\n", group_digits(r.params).c_str(),
-              group_digits(r.params_deployed).c_str());
+  std::printf("  params           %12s  (torchinfo; %s after BatchNorm folding)\n",
+              group_digits(r.params).c_str(), group_digits(r.params_deployed).c_str());
   std::printf("  MACs             %12s  (conv + fully-connected; torchinfo total_mult_adds %s)\n",
               group_digits(r.macs).c_str(), group_digits(r.macs_torchinfo).c_str());
   std::printf("  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
               group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
-              group_digits(r.flash.bias_bytes).c_str(), group_digits(r.flash.quantization_bytes).c_str(),
+              group_digits(r.flash.bias_bytes).c_str(),
+              group_digits(r.flash.quantization_bytes).c_str(),
               group_digits(r.flash.overhead_bytes).c_str());
   std::printf("  RAM (arena)      %12s B (%s planner; lower bound %s B, %s; greedy_by_size %s B)\n",
               group_digits(r.ram_bytes).c_str(), engine::planner_algorithm_name(r.planner),
@@ -182,19 +204,26 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
 Command add_net_command(CLI::App& app) {
   auto o = std::make_shared<NetOptions>();
   CLI::App* net = app.add_subcommand("net", "Build a PhiNet or XiNet and report its exact cost");
-  net->add_option("family", o->family, "Network family")->required()->check(CLI::IsMember({"phinet", "xinet"}));
+  net->add_option("family", o->family, "Network family")
+      ->required()
+      ->check(CLI::IsMember({"phinet", "xinet"}));
   net->add_option("--input", o->input, "Input shape CxHxW (default 3x224x224)");
   net->add_option("--alpha", o->alpha, "Width multiplier (default: phinet 0.2, xinet 1)");
   net->add_option("--beta", o->beta, "Shape factor (default 1)");
   net->add_option("--t0", o->t_zero, "[phinet] Base expansion factor (default 6)");
-  net->add_option("--gamma", o->gamma, "[xinet] Compression factor, truncated to an integer (default 4)");
+  net->add_option("--gamma", o->gamma,
+                  "[xinet] Compression factor, truncated to an integer (default 4)");
   net->add_option("--num-layers", o->num_layers, "Depth (default: phinet 7, xinet 5)");
   net->add_flag("--include-top", o->include_top, "Add the classifier head");
-  net->add_option("--num-classes", o->num_classes, "Classes of the head (default: phinet 10, xinet 1000)");
+  net->add_option("--num-classes", o->num_classes,
+                  "Classes of the head (default: phinet 10, xinet 1000)");
   net->add_flag("--compatibility", o->compatibility, "[phinet] No h-swish, no squeeze-excite");
-  net->add_option("--downsampling-layers", o->downsampling_layers, "[phinet] Stride-2 blocks (default 5,7)");
-  net->add_option("--conv5-percent", o->conv5_percent, "[phinet] Fraction of last blocks with 5x5 kernels");
-  net->add_option("--first-conv-stride", o->first_conv_stride, "[phinet] Stride of the stem (default 2)");
+  net->add_option("--downsampling-layers", o->downsampling_layers,
+                  "[phinet] Stride-2 blocks (default 5,7)");
+  net->add_option("--conv5-percent", o->conv5_percent,
+                  "[phinet] Fraction of last blocks with 5x5 kernels");
+  net->add_option("--first-conv-stride", o->first_conv_stride,
+                  "[phinet] Stride of the stem (default 2)");
   net->add_flag("--no-residuals", o->no_residuals, "[phinet] No residual connections");
   net->add_flag("--conv2d-input", o->conv2d_input, "[phinet] Plain 3x3 conv stem");
   net->add_flag("--pool", o->pool, "[phinet] Downsample with max pooling instead of strides");

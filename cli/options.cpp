@@ -18,7 +18,8 @@ std::vector<std::string_view> split(std::string_view text, std::string_view sepa
   std::size_t start = 0;
   while (true) {
     const std::size_t pos = text.find_first_of(separators, start);
-    parts.push_back(text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    parts.push_back(
+        text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
     if (pos == std::string_view::npos) break;
     start = pos + 1;
   }
@@ -35,7 +36,8 @@ std::array<std::int64_t, 3> parse_chw(const std::string& option, const std::stri
     ok = parse_int64(parts[i], &chw[i]) && chw[i] > 0 && chw[i] <= 1'000'000;
   }
   if (!ok) {
-    throw Error(option + " '" + text + "' is not a shape: expected CxHxW with three positive integers, e.g. 3x224x224");
+    throw Error(option + " '" + text +
+                "' is not a shape: expected CxHxW with three positive integers, e.g. 3x224x224");
   }
   return chw;
 }

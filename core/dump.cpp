@@ -18,7 +18,8 @@ std::string format_float(float v) {
 
 std::string tensor_ref(const Graph& g, int id) {
   const Tensor& t = g.tensor(id);
-  std::string s = (t.is_constant ? "const " : "%") + std::to_string(id) + ":" + shape_string(t.shape);
+  std::string s =
+      (t.is_constant ? "const " : "%") + std::to_string(id) + ":" + shape_string(t.shape);
   if (t.dtype != DType::float32) s += std::string(":") + dtype_name(t.dtype);
   return s;
 }
@@ -46,20 +47,33 @@ std::string attribute_text(const Node& node) {
       if (a.groups != 1) s += " groups=" + std::to_string(a.groups);
       break;
     case OpType::avg_pool:
-    case OpType::max_pool: s = window_attrs(a, false) + pads(a); break;
-    case OpType::pad: s = pads(a) + " value=" + format_float(a.pad_value); break;
-    case OpType::batch_norm: s = " eps=" + format_float(a.epsilon); break;
-    case OpType::clip: s = " min=" + format_float(a.clip_min) + " max=" + format_float(a.clip_max); break;
+    case OpType::max_pool:
+      s = window_attrs(a, false) + pads(a);
+      break;
+    case OpType::pad:
+      s = pads(a) + " value=" + format_float(a.pad_value);
+      break;
+    case OpType::batch_norm:
+      s = " eps=" + format_float(a.epsilon);
+      break;
+    case OpType::clip:
+      s = " min=" + format_float(a.clip_min) + " max=" + format_float(a.clip_max);
+      break;
     case OpType::concat:
-    case OpType::softmax: s = " axis=" + std::to_string(a.axis); break;
-    case OpType::reshape: s = " shape=" + shape_string(a.new_shape); break;
+    case OpType::softmax:
+      s = " axis=" + std::to_string(a.axis);
+      break;
+    case OpType::reshape:
+      s = " shape=" + shape_string(a.new_shape);
+      break;
     case OpType::adaptive_avg_pool:
       s = " out=" + std::to_string(a.out_h) + "x" + std::to_string(a.out_w);
       break;
     case OpType::resize_nearest:
       s = " scale=" + std::to_string(a.scale_h) + "x" + std::to_string(a.scale_w);
       break;
-    default: break;
+    default:
+      break;
   }
   if (a.fused_activation != FusedActivation::none) {
     s += std::string(" act=") + fused_activation_name(a.fused_activation);

@@ -10,27 +10,36 @@ namespace tinyscale::core {
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::float32: return "float32";
-    case DType::int8: return "int8";
-    case DType::int32: return "int32";
+    case DType::float32:
+      return "float32";
+    case DType::int8:
+      return "int8";
+    case DType::int32:
+      return "int32";
   }
   return "?";
 }
 
 std::int64_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::float32: return 4;
-    case DType::int8: return 1;
-    case DType::int32: return 4;
+    case DType::float32:
+      return 4;
+    case DType::int8:
+      return 1;
+    case DType::int32:
+      return 4;
   }
   return 0;
 }
 
 const char* fused_activation_name(FusedActivation activation) {
   switch (activation) {
-    case FusedActivation::none: return "none";
-    case FusedActivation::relu: return "relu";
-    case FusedActivation::relu6: return "relu6";
+    case FusedActivation::none:
+      return "none";
+    case FusedActivation::relu:
+      return "relu";
+    case FusedActivation::relu6:
+      return "relu6";
   }
   return "?";
 }
@@ -77,8 +86,8 @@ int Graph::add_constant(const std::string& name, Shape shape, DType dtype) {
 
 int Graph::add_constant(const std::string& name, Shape shape, std::span<const float> values) {
   if (static_cast<std::int64_t>(values.size()) != num_elements(shape)) {
-    throw Error("constant '" + name + "': " + std::to_string(values.size()) +
-                " values for shape " + shape_string(shape));
+    throw Error("constant '" + name + "': " + std::to_string(values.size()) + " values for shape " +
+                shape_string(shape));
   }
   const int id = add_constant(name, std::move(shape), DType::float32);
   Tensor& t = tensor(id);
@@ -144,27 +153,32 @@ void Graph::validate() const {
   for (int id : inputs) {
     if (!valid_id(id)) throw Error("graph input id " + std::to_string(id) + " does not exist");
     if (tensors[static_cast<std::size_t>(id)].is_constant) {
-      throw Error("graph input tensor '" + tensors[static_cast<std::size_t>(id)].name + "' is marked constant");
+      throw Error("graph input tensor '" + tensors[static_cast<std::size_t>(id)].name +
+                  "' is marked constant");
     }
     available[static_cast<std::size_t>(id)] = 1;
   }
   for (std::size_t t = 0; t < tensors.size(); ++t) {
     const Tensor& tensor = tensors[t];
     for (std::int64_t d : tensor.shape) {
-      if (d < 1) throw Error("tensor '" + tensor.name + "' has invalid shape " + shape_string(tensor.shape));
+      if (d < 1)
+        throw Error("tensor '" + tensor.name + "' has invalid shape " + shape_string(tensor.shape));
     }
     if (tensor.is_constant) {
       available[t] = 1;
-      const auto expected = static_cast<std::size_t>(num_elements(tensor.shape) * dtype_size(tensor.dtype));
+      const auto expected =
+          static_cast<std::size_t>(num_elements(tensor.shape) * dtype_size(tensor.dtype));
       if (tensor.has_data() && tensor.data.size() != expected) {
         throw Error("constant '" + tensor.name + "' holds " + std::to_string(tensor.data.size()) +
-                    " bytes, shape " + shape_string(tensor.shape) + " needs " + std::to_string(expected));
+                    " bytes, shape " + shape_string(tensor.shape) + " needs " +
+                    std::to_string(expected));
       }
     }
   }
   for (std::size_t n = 0; n < nodes.size(); ++n) {
     const Node& node = nodes[n];
-    const std::string where = "node " + std::to_string(n) + " '" + node.name + "' (" + op_name(node.op) + ")";
+    const std::string where =
+        "node " + std::to_string(n) + " '" + node.name + "' (" + op_name(node.op) + ")";
     const OpInfo& info = op_info(node.op);
     const auto arity = static_cast<int>(node.inputs.size());
     if (arity < info.min_inputs || arity > info.max_inputs) {
@@ -172,7 +186,8 @@ void Graph::validate() const {
                   std::to_string(info.min_inputs) + ".." + std::to_string(info.max_inputs));
     }
     for (int in : node.inputs) {
-      if (!valid_id(in)) throw Error(where + ": input tensor id " + std::to_string(in) + " does not exist");
+      if (!valid_id(in))
+        throw Error(where + ": input tensor id " + std::to_string(in) + " does not exist");
       if (!available[static_cast<std::size_t>(in)]) {
         throw Error(where + ": input tensor '" + tensors[static_cast<std::size_t>(in)].name +
                     "' is not produced before it is used");

@@ -81,18 +81,18 @@ struct Tensor {
 // Attributes of every op in one flat struct; each op reads the fields it documents in
 // core/ops.cpp and the dump prints only those.
 struct Attributes {
-  int kernel_h = 1, kernel_w = 1;      // conv2d, avg_pool, max_pool
-  int stride_h = 1, stride_w = 1;      // conv2d, avg_pool, max_pool
-  int dilation_h = 1, dilation_w = 1;  // conv2d
+  int kernel_h = 1, kernel_w = 1;                                // conv2d, avg_pool, max_pool
+  int stride_h = 1, stride_w = 1;                                // conv2d, avg_pool, max_pool
+  int dilation_h = 1, dilation_w = 1;                            // conv2d
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;  // conv2d, pools, pad
-  int groups = 1;                      // conv2d
-  float clip_min = 0.0f, clip_max = 6.0f;  // clip
-  float epsilon = 1e-5f;                   // batch_norm
-  int axis = -1;                           // concat, softmax (negative counts from the end)
-  Shape new_shape;                         // reshape (one entry may be -1)
-  int out_h = 1, out_w = 1;                // adaptive_avg_pool output size
-  int scale_h = 2, scale_w = 2;            // resize_nearest integer upsampling factors
-  float pad_value = 0.0f;                  // pad (constant value)
+  int groups = 1;                                                // conv2d
+  float clip_min = 0.0f, clip_max = 6.0f;                        // clip
+  float epsilon = 1e-5f;                                         // batch_norm
+  int axis = -1;                 // concat, softmax (negative counts from the end)
+  Shape new_shape;               // reshape (one entry may be -1)
+  int out_h = 1, out_w = 1;      // adaptive_avg_pool output size
+  int scale_h = 2, scale_w = 2;  // resize_nearest integer upsampling factors
+  float pad_value = 0.0f;        // pad (constant value)
   FusedActivation fused_activation = FusedActivation::none;  // conv2d, fully_connected, add
 };
 

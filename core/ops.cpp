@@ -26,8 +26,8 @@ void require_rank(const Node& n, const Shape& s, std::size_t rank, const char* w
 
 // Output length of a sliding window; throws when the padded input is shorter than the
 // (dilated) window, which is how "input too small for the strides" surfaces.
-std::int64_t window_output(const Node& n, const char* axis, std::int64_t in, int kernel,
-                           int stride, int dilation, int pad_before, int pad_after) {
+std::int64_t window_output(const Node& n, const char* axis, std::int64_t in, int kernel, int stride,
+                           int dilation, int pad_before, int pad_after) {
   if (kernel < 1 || stride < 1 || dilation < 1 || pad_before < 0 || pad_after < 0) {
     fail(n, std::string("invalid window along ") + axis + ": kernel " + std::to_string(kernel) +
                 ", stride " + std::to_string(stride) + ", dilation " + std::to_string(dilation) +
@@ -47,7 +47,8 @@ std::int64_t zero(const Graph&, const Node&) { return 0; }
 
 std::int64_t const_elements(const Graph& g, const Node& n, std::size_t from) {
   std::int64_t total = 0;
-  for (std::size_t i = from; i < n.inputs.size(); ++i) total += num_elements(g.tensor(n.inputs[i]).shape);
+  for (std::size_t i = from; i < n.inputs.size(); ++i)
+    total += num_elements(g.tensor(n.inputs[i]).shape);
   return total;
 }
 
@@ -71,12 +72,13 @@ Shape conv2d_shape(const Graph& g, const Node& n) {
                 "x" + std::to_string(a.kernel_w));
   }
   if (n.inputs.size() == 3 && input_shape(g, n, 2) != Shape{w[0]}) {
-    fail(n, "bias " + shape_string(input_shape(g, n, 2)) + " must be [" + std::to_string(w[0]) + "]");
+    fail(n,
+         "bias " + shape_string(input_shape(g, n, 2)) + " must be [" + std::to_string(w[0]) + "]");
   }
-  const std::int64_t h =
-      window_output(n, "height", x[1], a.kernel_h, a.stride_h, a.dilation_h, a.pad_top, a.pad_bottom);
-  const std::int64_t wd =
-      window_output(n, "width", x[2], a.kernel_w, a.stride_w, a.dilation_w, a.pad_left, a.pad_right);
+  const std::int64_t h = window_output(n, "height", x[1], a.kernel_h, a.stride_h, a.dilation_h,
+                                       a.pad_top, a.pad_bottom);
+  const std::int64_t wd = window_output(n, "width", x[2], a.kernel_w, a.stride_w, a.dilation_w,
+                                        a.pad_left, a.pad_right);
   return {x[0], h, wd, w[0]};
 }
 std::int64_t conv2d_params(const Graph& g, const Node& n) { return const_elements(g, n, 1); }
@@ -97,13 +99,16 @@ Shape batch_norm_shape(const Graph& g, const Node& n) {
   for (std::size_t i = 1; i < 5; ++i) {
     if (input_shape(g, n, i) != Shape{x.back()}) {
       fail(n, "statistic " + g.tensor(n.inputs[i]).name + " is " +
-                  shape_string(input_shape(g, n, i)) + ", expected [" + std::to_string(x.back()) + "]");
+                  shape_string(input_shape(g, n, i)) + ", expected [" + std::to_string(x.back()) +
+                  "]");
     }
   }
   if (!(n.attrs.epsilon > 0.0f)) fail(n, "epsilon must be positive");
   return x;
 }
-std::int64_t batch_norm_params(const Graph& g, const Node& n) { return 2 * input_shape(g, n, 0).back(); }
+std::int64_t batch_norm_params(const Graph& g, const Node& n) {
+  return 2 * input_shape(g, n, 0).back();
+}
 std::int64_t batch_norm_macs_torchinfo(const Graph& g, const Node& n) {
   return input_shape(g, n, 0)[0] * batch_norm_params(g, n);
 }
@@ -137,8 +142,9 @@ Shape pool_shape(const Graph& g, const Node& n) {
   const Shape& x = input_shape(g, n, 0);
   require_rank(n, x, 4, "input");
   const Attributes& a = n.attrs;
-  return {x[0], window_output(n, "height", x[1], a.kernel_h, a.stride_h, 1, a.pad_top, a.pad_bottom),
-          window_output(n, "width", x[2], a.kernel_w, a.stride_w, 1, a.pad_left, a.pad_right), x[3]};
+  return {
+      x[0], window_output(n, "height", x[1], a.kernel_h, a.stride_h, 1, a.pad_top, a.pad_bottom),
+      window_output(n, "width", x[2], a.kernel_w, a.stride_w, 1, a.pad_left, a.pad_right), x[3]};
 }
 Shape global_avg_pool_shape(const Graph& g, const Node& n) {
   const Shape& x = input_shape(g, n, 0);
@@ -207,17 +213,21 @@ Shape fully_connected_shape(const Graph& g, const Node& n) {
   const Shape& w = input_shape(g, n, 1);
   require_rank(n, w, 2, "weight");
   if (x.empty() || x.back() != w[1]) {
-    fail(n, "input " + shape_string(x) + " has " + (x.empty() ? std::string("no") : std::to_string(x.back())) +
-                " features, weight " + shape_string(w) + " expects " + std::to_string(w[1]));
+    fail(n, "input " + shape_string(x) + " has " +
+                (x.empty() ? std::string("no") : std::to_string(x.back())) + " features, weight " +
+                shape_string(w) + " expects " + std::to_string(w[1]));
   }
   if (n.inputs.size() == 3 && input_shape(g, n, 2) != Shape{w[0]}) {
-    fail(n, "bias " + shape_string(input_shape(g, n, 2)) + " must be [" + std::to_string(w[0]) + "]");
+    fail(n,
+         "bias " + shape_string(input_shape(g, n, 2)) + " must be [" + std::to_string(w[0]) + "]");
   }
   Shape out = x;
   out.back() = w[0];
   return out;
 }
-std::int64_t fully_connected_params(const Graph& g, const Node& n) { return const_elements(g, n, 1); }
+std::int64_t fully_connected_params(const Graph& g, const Node& n) {
+  return const_elements(g, n, 1);
+}
 std::int64_t fully_connected_macs(const Graph& g, const Node& n) {
   const Shape& w = input_shape(g, n, 1);
   return num_elements(input_shape(g, n, 0)) / w[1] * w[0] * w[1];
@@ -241,7 +251,8 @@ Shape reshape_shape(const Graph& g, const Node& n) {
     }
   }
   const std::int64_t total = num_elements(x);
-  if (unknown >= 0 && known > 0 && total % known == 0) out[static_cast<std::size_t>(unknown)] = total / known;
+  if (unknown >= 0 && known > 0 && total % known == 0)
+    out[static_cast<std::size_t>(unknown)] = total / known;
   if (num_elements(out) != total) {
     fail(n, "cannot reshape " + shape_string(x) + " to " + shape_string(n.attrs.new_shape));
   }
@@ -268,10 +279,9 @@ struct OpFunctions {
 };
 
 constexpr std::array<OpFunctions, kOpCount> kOpFunctions = {{
-    {"conv2d", 2, 3, conv2d_shape, conv2d_params, conv2d_macs,
-     conv2d_macs_torchinfo, zero},
-    {"batch_norm", 5, 5, batch_norm_shape, batch_norm_params, zero,
-     batch_norm_macs_torchinfo, zero},
+    {"conv2d", 2, 3, conv2d_shape, conv2d_params, conv2d_macs, conv2d_macs_torchinfo, zero},
+    {"batch_norm", 5, 5, batch_norm_shape, batch_norm_params, zero, batch_norm_macs_torchinfo,
+     zero},
     {"add", 2, 2, broadcast_shape, zero, zero, zero, zero},
     {"mul", 2, 2, broadcast_shape, zero, zero, zero, zero},
     {"hard_swish", 1, 1, same_shape, zero, zero, zero, zero},
@@ -281,15 +291,13 @@ constexpr std::array<OpFunctions, kOpCount> kOpFunctions = {{
     {"silu", 1, 1, same_shape, zero, zero, zero, zero},
     {"avg_pool", 1, 1, pool_shape, zero, zero, zero, zero},
     {"max_pool", 1, 1, pool_shape, zero, zero, zero, zero},
-    {"global_avg_pool", 1, 1, global_avg_pool_shape, zero, zero,
-     zero, zero},
+    {"global_avg_pool", 1, 1, global_avg_pool_shape, zero, zero, zero, zero},
     {"adaptive_avg_pool", 1, 1, adaptive_avg_pool_shape, zero, zero, zero, zero},
     {"pad", 1, 1, pad_shape, zero, zero, zero, zero},
     {"concat", 1, 64, concat_shape, zero, zero, zero, zero},
-    {"resize_nearest", 1, 1, resize_nearest_shape, zero,
-     zero, zero, zero},
-    {"fully_connected", 2, 3, fully_connected_shape,
-     fully_connected_params, fully_connected_macs, fully_connected_macs_torchinfo, zero},
+    {"resize_nearest", 1, 1, resize_nearest_shape, zero, zero, zero, zero},
+    {"fully_connected", 2, 3, fully_connected_shape, fully_connected_params, fully_connected_macs,
+     fully_connected_macs_torchinfo, zero},
     {"reshape", 1, 1, reshape_shape, zero, zero, zero, zero},
     {"softmax", 1, 1, softmax_shape, zero, zero, zero, zero},
 }};
@@ -322,8 +330,8 @@ constexpr std::array<OpInfo, kOpCount> make_op_table() {
   std::array<OpInfo, kOpCount> table{};
   for (std::size_t i = 0; i < table.size(); ++i) {
     const OpFunctions& f = kOpFunctions[i];
-    table[i] = OpInfo{f.name,   onnx[i],          tflite[i],   f.min_inputs,     f.max_inputs,
-                      f.infer_shape, f.params, f.macs, f.macs_torchinfo, f.scratch_bytes};
+    table[i] = OpInfo{f.name,        onnx[i],  tflite[i], f.min_inputs,     f.max_inputs,
+                      f.infer_shape, f.params, f.macs,    f.macs_torchinfo, f.scratch_bytes};
   }
   return table;
 }

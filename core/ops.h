@@ -24,9 +24,9 @@
 namespace tinyscale::core {
 
 struct OpInfo {
-  const char* name;         // snake_case, the same in every folder
-  const char* onnx_op;      // "" when the op has no single ONNX equivalent
-  const char* tflite_op;    // "" when it is lowered before TFLite export
+  const char* name;       // snake_case, the same in every folder
+  const char* onnx_op;    // "" when the op has no single ONNX equivalent
+  const char* tflite_op;  // "" when it is lowered before TFLite export
   int min_inputs;
   int max_inputs;
   Shape (*infer_shape)(const Graph& graph, const Node& node);

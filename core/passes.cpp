@@ -15,7 +15,8 @@ std::vector<int> sole_consumers(const Graph& g) {
   const std::vector<int> uses = g.use_counts();
   for (std::size_t n = 0; n < g.nodes.size(); ++n) {
     for (int in : g.nodes[n].inputs) {
-      if (uses[static_cast<std::size_t>(in)] == 1) consumer[static_cast<std::size_t>(in)] = static_cast<int>(n);
+      if (uses[static_cast<std::size_t>(in)] == 1)
+        consumer[static_cast<std::size_t>(in)] = static_cast<int>(n);
     }
   }
   return consumer;
@@ -79,7 +80,8 @@ void fold_batch_norm(Graph& g) {
     const std::int64_t channels = weight.shape[0];
     const bool has_bias = conv.inputs.size() == 3;
     bool materialized = weight.has_data() && (!has_bias || g.tensor(conv.inputs[2]).has_data());
-    for (std::size_t i = 1; i < 5; ++i) materialized = materialized && g.tensor(bn.inputs[i]).has_data();
+    for (std::size_t i = 1; i < 5; ++i)
+      materialized = materialized && g.tensor(bn.inputs[i]).has_data();
 
     Tensor new_weight = weight;
     new_weight.name = conv.name + ".weight";
@@ -132,8 +134,8 @@ void fuse_activations(Graph& g) {
     const int p = producer[static_cast<std::size_t>(x)];
     if (p < 0 || consumer[static_cast<std::size_t>(x)] < 0) continue;
     Node& prod = g.nodes[static_cast<std::size_t>(p)];
-    const bool fusable = prod.op == OpType::conv2d || prod.op == OpType::fully_connected ||
-                         prod.op == OpType::add;
+    const bool fusable =
+        prod.op == OpType::conv2d || prod.op == OpType::fully_connected || prod.op == OpType::add;
     if (!fusable || prod.attrs.fused_activation != FusedActivation::none) continue;
     prod.attrs.fused_activation = fused;
     prod.outputs = act.outputs;

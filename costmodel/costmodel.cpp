@@ -112,7 +112,8 @@ CostReport analyze(const core::Graph& graph, const CostOptions& options) {
       layer.params = info.params(graph, node);
       layer.macs = info.macs(graph, node);
       layer.macs_torchinfo = info.macs_torchinfo(graph, node);
-      if (step[n] >= 0) layer.live_bytes = arena.live_bytes_at_step[static_cast<std::size_t>(step[n])];
+      if (step[n] >= 0)
+        layer.live_bytes = arena.live_bytes_at_step[static_cast<std::size_t>(step[n])];
       r.layers.push_back(std::move(layer));
     }
   }

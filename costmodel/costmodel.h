@@ -40,10 +40,10 @@ inline constexpr std::int64_t kFlashBytesPerModel = 640;
 inline constexpr std::int64_t kFlashBytesPerQuantChannel = 12;
 
 struct FlashBreakdown {
-  std::int64_t weight_bytes = 0;       // int8 weights and other int8 constants
-  std::int64_t bias_bytes = 0;         // int32 biases
-  std::int64_t quantization_bytes = 0; // per-channel and per-tensor scales + zero points
-  std::int64_t overhead_bytes = 0;     // tensors × 64 + operators × 48 + 640
+  std::int64_t weight_bytes = 0;        // int8 weights and other int8 constants
+  std::int64_t bias_bytes = 0;          // int32 biases
+  std::int64_t quantization_bytes = 0;  // per-channel and per-tensor scales + zero points
+  std::int64_t overhead_bytes = 0;      // tensors × 64 + operators × 48 + 640
 };
 
 struct LayerCost {
@@ -75,7 +75,7 @@ struct CostReport {
 
 struct CostOptions {
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
-  bool per_layer = true;     // fill CostReport::layers
+  bool per_layer = true;       // fill CostReport::layers
   bool compare_greedy = true;  // also plan with greedy_by_size
 };
 

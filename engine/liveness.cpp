@@ -10,7 +10,8 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
   const int last_step = std::max(0, static_cast<int>(graph.nodes.size()) - 1);
   std::vector<int> first(graph.tensors.size(), -1);
   std::vector<int> last(graph.tensors.size(), -1);
-  for (int id : graph.inputs) first[static_cast<std::size_t>(id)] = last[static_cast<std::size_t>(id)] = 0;
+  for (int id : graph.inputs)
+    first[static_cast<std::size_t>(id)] = last[static_cast<std::size_t>(id)] = 0;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const int step = static_cast<int>(n);
     for (int id : graph.nodes[n].outputs) {
@@ -26,7 +27,8 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
   for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
     const core::Tensor& tensor = graph.tensors[t];
     if (tensor.is_constant || first[t] < 0) continue;
-    const std::int64_t element_bytes = options.int8_activations ? 1 : core::dtype_size(tensor.dtype);
+    const std::int64_t element_bytes =
+        options.int8_activations ? 1 : core::dtype_size(tensor.dtype);
     result.buffers.push_back({core::num_elements(tensor.shape) * element_bytes, first[t], last[t]});
     result.tensor.push_back(static_cast<int>(t));
     result.node.push_back(-1);
@@ -50,7 +52,8 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
   result.tensor_offsets.assign(graph.tensors.size(), -1);
   for (std::size_t i = 0; i < result.buffers.buffers.size(); ++i) {
     if (result.buffers.tensor[i] >= 0) {
-      result.tensor_offsets[static_cast<std::size_t>(result.buffers.tensor[i])] = result.plan.offsets[i];
+      result.tensor_offsets[static_cast<std::size_t>(result.buffers.tensor[i])] =
+          result.plan.offsets[i];
     }
   }
   result.live_bytes_at_step.assign(graph.nodes.size(), 0);

@@ -6,23 +6,24 @@
 
 #include "blocks/phinet_blocks.h"
 #include "core/error.h"
+#include "nets/config_checks.h"
 
 namespace tinyscale::nets {
 namespace {
 
 void check_config(const PhiNetConfig& c) {
-  auto bad = [](const std::string& what) { throw Error("phinet: " + what); };
-  for (std::int64_t d : c.input) {
-    if (d < 1) bad("--input must be three positive sizes C x H x W");
+  require_input("phinet", c.input);
+  require_above("phinet", "--alpha", c.alpha, 0.0);
+  require_above("phinet", "--beta", c.beta, 0.0);
+  require_above("phinet", "--t0", c.t_zero, 0.0);
+  require_at_least("phinet", "--num-layers", c.num_layers, 1);
+  require_at_least("phinet", "--num-classes", c.num_classes, 1);
+  require_at_least("phinet", "--divisor", c.divisor, 1);
+  require_at_least("phinet", "--first-conv-stride", c.first_conv_stride, 1);
+  if (!(c.conv5_percent >= 0.0 && c.conv5_percent <= 1.0)) {
+    throw Error("phinet: --conv5-percent " + number_text(c.conv5_percent) +
+                " must be within [0, 1]");
   }
-  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + number_text(c.alpha) + " must be > 0");
-  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + number_text(c.beta) + " must be > 0");
-  if (!(c.t_zero > 0.0) || !std::isfinite(c.t_zero)) bad("--t0 " + number_text(c.t_zero) + " must be > 0");
-  if (c.num_layers < 1) bad("--num-layers " + std::to_string(c.num_layers) + " must be ≥ 1");
-  if (c.num_classes < 1) bad("--num-classes " + std::to_string(c.num_classes) + " must be ≥ 1");
-  if (c.divisor < 1) bad("--divisor " + std::to_string(c.divisor) + " must be ≥ 1");
-  if (c.first_conv_stride < 1) bad("--first-conv-stride must be ≥ 1");
-  if (!(c.conv5_percent >= 0.0 && c.conv5_percent <= 1.0)) bad("--conv5-percent must be within [0, 1]");
 }
 
 }  // namespace
@@ -31,7 +32,8 @@ core::Graph build_phinet(const PhiNetConfig& config, const blocks::BuilderOption
   check_config(config);
   const bool h_swish = config.h_swish && !config.compatibility;
   const bool squeeze_excite = config.squeeze_excite && !config.compatibility;
-  const blocks::Activation act = h_swish ? blocks::Activation::hard_swish : blocks::Activation::relu6;
+  const blocks::Activation act =
+      h_swish ? blocks::Activation::hard_swish : blocks::Activation::relu6;
   const int divisor = config.divisor;
   const int N = config.num_layers;
   const double alpha = config.alpha;
@@ -55,7 +57,8 @@ core::Graph build_phinet(const PhiNetConfig& config, const blocks::BuilderOption
 
   if (!config.conv2d_input) {
     x = b.zero_pad(next(), x, blocks::correct_pad(res, 3));
-    x = blocks::separable_conv(b, next(), x, width(kFirstConvFilters), config.first_conv_stride, act);
+    x = blocks::separable_conv(b, next(), x, width(kFirstConvFilters), config.first_conv_stride,
+                               act);
     spec.expand = false;
     spec.expansion = 1.0;
     spec.stride = 1;
@@ -90,15 +93,14 @@ core::Graph build_phinet(const PhiNetConfig& config, const blocks::BuilderOption
 
   int block_filters = kB2Filters;
   for (int block_id = 4; block_id <= N; ++block_id) {
-    const bool downsample = std::find(config.downsampling_layers.begin(),
-                                      config.downsampling_layers.end(),
-                                      block_id) != config.downsampling_layers.end();
+    const bool downsample =
+        std::find(config.downsampling_layers.begin(), config.downsampling_layers.end(), block_id) !=
+        config.downsampling_layers.end();
     if (downsample) {
       block_filters *= 2;
       if (config.pool) max_pool();
     }
-    const int kernel =
-        (static_cast<double>(block_id) / N) > (1.0 - config.conv5_percent) ? 5 : 3;
+    const int kernel = (static_cast<double>(block_id) / N) > (1.0 - config.conv5_percent) ? 5 : 3;
     block(block_id, width(block_filters), downsample && !config.pool ? 2 : 1, kernel);
   }
 

@@ -6,21 +6,19 @@
 
 #include "blocks/xinet_blocks.h"
 #include "core/error.h"
+#include "nets/config_checks.h"
 
 namespace tinyscale::nets {
 namespace {
 
 void check_config(const XiNetConfig& c) {
-  auto bad = [](const std::string& what) { throw Error("xinet: " + what); };
-  for (std::int64_t d : c.input) {
-    if (d < 1) bad("--input must be three positive sizes C x H x W");
-  }
-  if (!(c.alpha > 0.0) || !std::isfinite(c.alpha)) bad("--alpha " + number_text(c.alpha) + " must be > 0");
-  if (!(c.beta > 0.0) || !std::isfinite(c.beta)) bad("--beta " + number_text(c.beta) + " must be > 0");
-  if (!(c.gamma >= 1.0) || !std::isfinite(c.gamma)) bad("--gamma " + number_text(c.gamma) + " must be ≥ 1");
-  if (c.num_layers < 3) bad("--num-layers " + std::to_string(c.num_layers) + " must be ≥ 3");
-  if (c.num_classes < 1) bad("--num-classes " + std::to_string(c.num_classes) + " must be ≥ 1");
-  if (c.base_filters < 1) bad("--base-filters must be ≥ 1");
+  require_input("xinet", c.input);
+  require_above("xinet", "--alpha", c.alpha, 0.0);
+  require_above("xinet", "--beta", c.beta, 0.0);
+  require_above("xinet", "--gamma", c.gamma, 1.0, /*inclusive=*/true);
+  require_at_least("xinet", "--num-layers", c.num_layers, 3);
+  require_at_least("xinet", "--num-classes", c.num_classes, 1);
+  require_at_least("xinet", "--base-filters", c.base_filters, 1);
 }
 
 }  // namespace
@@ -53,15 +51,16 @@ core::Graph build_xinet(const XiNetConfig& config, const blocks::BuilderOptions&
   if (stem_width != micromind_width(0) || skip_channels != micromind_width(1)) {
     throw Error("xinet: --base-filters " + std::to_string(config.base_filters) + " gives a " +
                 std::to_string(stem_width) + "-channel stem and " + std::to_string(skip_channels) +
-                " skip channels, but micromind's blocks start at " + std::to_string(micromind_width(0)) +
-                " and " + std::to_string(micromind_width(1)) +
+                " skip channels, but micromind's blocks start at " +
+                std::to_string(micromind_width(0)) + " and " + std::to_string(micromind_width(1)) +
                 " (XiNet needs 2^sqrt(base_filters) == base_filters, e.g. 16)");
   }
 
   core::Graph graph;
   blocks::Builder b(graph, options);
   int x = b.input("input", config.input[0], config.input[1], config.input[2]);
-  x = b.conv2d("conv1.0", x, {.out_channels = stem_width, .kernel = 7, .stride = 2, .pad = {3, 3, 3, 3}});
+  x = b.conv2d("conv1.0", x,
+               {.out_channels = stem_width, .kernel = 7, .stride = 2, .pad = {3, 3, 3, 3}});
   x = b.batch_norm("conv1.1", x, blocks::kXiNetBatchNormEpsilon);
   x = b.activation("conv1.2", x, blocks::Activation::silu);
 

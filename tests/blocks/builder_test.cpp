@@ -1,8 +1,8 @@
 #include "blocks/builder.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "blocks/phinet_blocks.h"
 #include "core/error.h"
@@ -12,14 +12,14 @@ namespace {
 
 TEST(MakeDivisible, MatchesMicromindRounding) {
   EXPECT_EQ(make_divisible(25, 1), 25);
-  EXPECT_EQ(make_divisible(7, 8), 8);     // rounds up to the divisor
-  EXPECT_EQ(make_divisible(12, 8), 16);   // 12+4=16 -> 16
-  EXPECT_EQ(make_divisible(11, 8), 16);   // 15//8*8 = 8 < 0.9*11 -> +8
-  EXPECT_EQ(make_divisible(20, 8), 24);   // 24//8*8 = 24
-  EXPECT_EQ(make_divisible(19, 8), 24);   // 23//8*8 = 16 < 0.9*19 -> +8
-  EXPECT_EQ(make_divisible(17, 8), 16);   // 21//8*8 = 16 ≥ 0.9*17
-  EXPECT_EQ(make_divisible(0, 1), 1);     // never below the divisor
-  EXPECT_EQ(make_divisible(-3, 1), 1);    // negative widths (odd expansion schedules) clamp
+  EXPECT_EQ(make_divisible(7, 8), 8);    // rounds up to the divisor
+  EXPECT_EQ(make_divisible(12, 8), 16);  // 12+4=16 -> 16
+  EXPECT_EQ(make_divisible(11, 8), 16);  // 15//8*8 = 8 < 0.9*11 -> +8
+  EXPECT_EQ(make_divisible(20, 8), 24);  // 24//8*8 = 24
+  EXPECT_EQ(make_divisible(19, 8), 24);  // 23//8*8 = 16 < 0.9*19 -> +8
+  EXPECT_EQ(make_divisible(17, 8), 16);  // 21//8*8 = 16 ≥ 0.9*17
+  EXPECT_EQ(make_divisible(0, 1), 1);    // never below the divisor
+  EXPECT_EQ(make_divisible(-3, 1), 1);   // negative widths (odd expansion schedules) clamp
   EXPECT_EQ(make_divisible(-3, 8), 8);
 }
 

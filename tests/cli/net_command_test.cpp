@@ -1,12 +1,11 @@
 // Runs the real `tinyscale` binary: what a user or a script sees.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace {
 
@@ -22,7 +21,8 @@ CliRun run(const std::string& args) {
   if (!pipe) return r;
   std::array<char, 4096> buffer{};
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.out.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    r.out.append(buffer.data(), n);
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
@@ -52,7 +52,9 @@ TEST(NetCommand, JsonCarriesMicromindFiguresAndRequiredKeys) {
 }
 
 TEST(NetCommand, XiNetOptionsAndTable) {
-  const CliRun r = run("net xinet --input 3x96x96 --alpha 0.5 --gamma 4 --num-layers 5 --include-top --num-classes 10");
+  const CliRun r =
+      run("net xinet --input 3x96x96 --alpha 0.5 --gamma 4 --num-layers 5 --include-top "
+          "--num-classes 10");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("124,818"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("9,227,482"), std::string::npos) << r.out;

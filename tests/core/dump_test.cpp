@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/graph.h"
 #include "nets/phinet.h"
@@ -25,7 +25,8 @@ TEST(Dump, OneLinePerNodeWithAttributes) {
   g.mark_output(z);
   EXPECT_EQ(dump(g),
             "input %0 \"input\" 1x8x8x3 float32\n"
-            "#0 conv2d \"conv\" (%0:1x8x8x3, const 1:4x3x3x3) -> %2:1x4x4x4 kernel=3x3 stride=2x2 pad=0,1,0,1\n"
+            "#0 conv2d \"conv\" (%0:1x8x8x3, const 1:4x3x3x3) -> %2:1x4x4x4 kernel=3x3 stride=2x2 "
+            "pad=0,1,0,1\n"
             "#1 clip \"act\" (%2:1x4x4x4) -> %3:1x4x4x4 min=0 max=6\n"
             "output %3 \"act\" 1x4x4x4\n");
 }
@@ -38,8 +39,9 @@ std::string read_file(const std::string& path) {
 }
 
 // Golden dumps; regenerate with
-//   build/cli/tinyscale net phinet --input 3x32x32 --include-top --dump > tests/golden/phinet_3x32x32.txt
-//   build/cli/tinyscale net xinet --input 3x64x64 --alpha 0.5 --include-top --num-classes 10 --dump > tests/golden/xinet_3x64x64.txt
+//   build/cli/tinyscale net phinet --input 3x32x32 --include-top --dump >
+//   tests/golden/phinet_3x32x32.txt build/cli/tinyscale net xinet --input 3x64x64 --alpha 0.5
+//   --include-top --num-classes 10 --dump > tests/golden/xinet_3x64x64.txt
 TEST(Dump, PhiNetGolden) {
   nets::PhiNetConfig c;
   c.input = {3, 32, 32};

@@ -1,8 +1,8 @@
 #include "core/graph.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "core/error.h"
 #include "nets/phinet.h"

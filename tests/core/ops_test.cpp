@@ -1,9 +1,9 @@
 #include "core/ops.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "core/error.h"
 
@@ -49,7 +49,7 @@ TEST(Conv2d, AsymmetricPaddingStrideAndCounts) {
   EXPECT_EQ(g.tensor(y).shape, (Shape{1, 112, 112, 16}));
   const Node& n = g.nodes.back();
   EXPECT_EQ(op_info(n.op).params(g, n), 16 * 27 + 16);
-  EXPECT_EQ(op_info(n.op).macs(g, n), 112LL * 112 * 16 * 27);               // bias excluded
+  EXPECT_EQ(op_info(n.op).macs(g, n), 112LL * 112 * 16 * 27);                   // bias excluded
   EXPECT_EQ(op_info(n.op).macs_torchinfo(g, n), 112LL * 112 * (16 * 27 + 16));  // bias included
 }
 
@@ -136,7 +136,8 @@ TEST(ShapeOps, PoolPadConcatResizeReshapeSoftmax) {
   EXPECT_EQ(g.tensor(g.add_node(OpType::global_avg_pool, "gap", {x})).shape, (Shape{1, 1, 1, 4}));
   Attributes ad;
   ad.out_h = ad.out_w = 4;
-  EXPECT_EQ(g.tensor(g.add_node(OpType::adaptive_avg_pool, "ap", {x}, ad)).shape, (Shape{1, 4, 4, 4}));
+  EXPECT_EQ(g.tensor(g.add_node(OpType::adaptive_avg_pool, "ap", {x}, ad)).shape,
+            (Shape{1, 4, 4, 4}));
   EXPECT_EQ(g.tensor(g.add_node(OpType::softmax, "sm", {x})).shape, (Shape{1, 15, 15, 4}));
 }
 

@@ -1,8 +1,8 @@
 #include "core/passes.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "core/ops.h"
 #include "nets/phinet.h"
@@ -22,16 +22,17 @@ Graph conv_bn_relu6() {
   Graph g;
   const int x = g.add_input("x", {1, 1, 1, 2});
   const std::vector<float> w = {1.0f, 2.0f, -3.0f, 0.5f};  // [out][in]
-  const int y = g.add_node(OpType::conv2d, "conv", {x, g.add_constant("conv.weight", {2, 1, 1, 2}, w)});
+  const int y =
+      g.add_node(OpType::conv2d, "conv", {x, g.add_constant("conv.weight", {2, 1, 1, 2}, w)});
   const std::vector<float> gamma = {2.0f, 0.5f}, beta = {0.1f, -0.2f}, mean = {1.0f, -1.0f},
                            var = {3.0f, 0.25f};
   Attributes bn;
   bn.epsilon = 1e-3f;
-  const int z = g.add_node(OpType::batch_norm, "bn",
-                           {y, g.add_constant("bn.weight", {2}, gamma), g.add_constant("bn.bias", {2}, beta),
-                            g.add_constant("bn.running_mean", {2}, mean),
-                            g.add_constant("bn.running_var", {2}, var)},
-                           bn);
+  const int z = g.add_node(
+      OpType::batch_norm, "bn",
+      {y, g.add_constant("bn.weight", {2}, gamma), g.add_constant("bn.bias", {2}, beta),
+       g.add_constant("bn.running_mean", {2}, mean), g.add_constant("bn.running_var", {2}, var)},
+      bn);
   g.mark_output(g.add_node(OpType::clip, "act", {z}));
   return g;
 }
@@ -110,7 +111,8 @@ TEST(ExpandSilu, BecomesSigmoidTimesInput) {
 TEST(LowerForDeployment, PhiNetAndXiNetKeepNoBatchNormOrSilu) {
   nets::PhiNetConfig pc;
   pc.compatibility = true;  // relu6 everywhere: fused into the convolutions
-  const Graph phinet = lower_for_deployment(nets::build_phinet(pc, {.materialize_weights = true, .seed = 1}));
+  const Graph phinet =
+      lower_for_deployment(nets::build_phinet(pc, {.materialize_weights = true, .seed = 1}));
   EXPECT_EQ(count(phinet, OpType::batch_norm), 0);
   EXPECT_EQ(count(phinet, OpType::clip), 0);
   EXPECT_EQ(count(phinet, OpType::pad), 0);

@@ -1,8 +1,8 @@
 #include "costmodel/costmodel.h"
 
-#include <numeric>
-
 #include <gtest/gtest.h>
+
+#include <numeric>
 
 #include "nets/phinet.h"
 #include "nets/xinet.h"
@@ -47,7 +47,8 @@ TEST(CostModel, FlashAndRamByHand) {
   // weight 16 channels + bias 16 channels + input + output, 12 B each.
   EXPECT_EQ(r.flash.quantization_bytes, 12 * (16 + 16 + 2));
   // 4 tensors (input, weight, bias, output) and 1 operator after folding and fusing.
-  EXPECT_EQ(r.flash.overhead_bytes, kFlashBytesPerModel + 4 * kFlashBytesPerTensor + kFlashBytesPerOperator);
+  EXPECT_EQ(r.flash.overhead_bytes,
+            kFlashBytesPerModel + 4 * kFlashBytesPerTensor + kFlashBytesPerOperator);
   EXPECT_EQ(r.flash_bytes, 128 + 64 + 12 * 34 + kFlashBytesPerModel + 4 * kFlashBytesPerTensor +
                                kFlashBytesPerOperator);
   EXPECT_EQ(r.deployed_nodes, 1);

@@ -47,7 +47,8 @@ TEST(Liveness, PlanOfResidualChain) {
 TEST(Liveness, ConstantsAreNotInTheArena) {
   core::Graph g;
   const int x = g.add_input("x", {1, 4});
-  g.mark_output(g.add_node(core::OpType::fully_connected, "fc", {x, g.add_constant("w", {1000, 4})}));
+  g.mark_output(
+      g.add_node(core::OpType::fully_connected, "fc", {x, g.add_constant("w", {1000, 4})}));
   const ArenaPlan p = plan_arena(g);
   EXPECT_EQ(p.tensor_offsets[1], -1);
   EXPECT_EQ(p.plan.peak_bytes, 16 + 1008);  // 4 → 16 and 1000 → 1008 after alignment
@@ -68,7 +69,8 @@ TEST(Liveness, NetworkPlansAreValidAndReportTheirGap) {
     EXPECT_GE(best.plan.peak_bytes, best.plan.lower_bound_bytes);
     EXPECT_LE(best.plan.peak_bytes, greedy.plan.peak_bytes);
     std::printf("  %zu nodes: best_of %lld B, greedy %lld B, lower bound %lld B\n", g.nodes.size(),
-                static_cast<long long>(best.plan.peak_bytes), static_cast<long long>(greedy.plan.peak_bytes),
+                static_cast<long long>(best.plan.peak_bytes),
+                static_cast<long long>(greedy.plan.peak_bytes),
                 static_cast<long long>(best.plan.lower_bound_bytes));
   }
 }

@@ -3,51 +3,32 @@
 // details of micromind's constructor that are easy to get wrong.
 #include "nets/phinet.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <fstream>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/error.h"
 #include "core/ops.h"
 #include "costmodel/costmodel.h"
+#include "tests/nets/graph_lookup.h"
 
 namespace tinyscale::nets {
 namespace {
 
-struct Totals {
-  std::int64_t params, macs_torchinfo, macs;
-};
+using testing_support::find_node;
+using testing_support::out_channels;
 
-Totals totals(const core::Graph& g) {
-  Totals t{0, 0, 0};
-  for (const core::Node& n : g.nodes) {
-    const core::OpInfo& info = core::op_info(n.op);
-    t.params += info.params(g, n);
-    t.macs_torchinfo += info.macs_torchinfo(g, n);
-    t.macs += info.macs(g, n);
-  }
-  return t;
-}
-
-const core::Node* find_node(const core::Graph& g, const std::string& name) {
-  for (const core::Node& n : g.nodes) {
-    if (n.name == name) return &n;
-  }
-  return nullptr;
-}
-
-std::int64_t out_channels(const core::Graph& g, const std::string& name) {
-  const core::Node* n = find_node(g, name);
-  return n ? g.tensor(n->outputs[0]).shape.back() : -1;
+costmodel::CostReport totals(const core::Graph& g) {
+  return costmodel::analyze(g, {.per_layer = false, .compare_greedy = false});
 }
 
 TEST(PhiNet, MicromindDefaultsAt224) {
   const core::Graph g = build_phinet(PhiNetConfig{});
   EXPECT_NO_THROW(g.validate());
-  const Totals t = totals(g);
+  const auto t = totals(g);
   EXPECT_EQ(t.params, 30917);
   EXPECT_EQ(t.macs_torchinfo, 9817670);
 }
@@ -59,7 +40,7 @@ TEST(PhiNet, InteropConfigurationsMatchMicromind) {
   a.alpha = 0.25;
   a.beta = 0.75;
   a.include_top = true;
-  const Totals ta = totals(build_phinet(a));
+  const auto ta = totals(build_phinet(a));
   EXPECT_EQ(ta.params, 36173);
   EXPECT_EQ(ta.macs_torchinfo, 2786486);
   EXPECT_EQ(ta.macs, 2784392);  // conv + linear MACs
@@ -67,7 +48,7 @@ TEST(PhiNet, InteropConfigurationsMatchMicromind) {
   PhiNetConfig kws = a;
   kws.input = {1, 49, 10};
   kws.num_classes = 12;
-  const Totals tk = totals(build_phinet(kws));
+  const auto tk = totals(build_phinet(kws));
   EXPECT_EQ(tk.params, 36229);
   EXPECT_EQ(tk.macs_torchinfo, 222664);
   EXPECT_EQ(tk.macs, 220568);
@@ -88,7 +69,7 @@ TEST(PhiNet, AgreesWithFixtureMetaWhenSharedIsPresent) {
     c.num_layers = kw["num_layers"];
     c.include_top = kw["include_top"];
     c.num_classes = kw["num_classes"];
-    const Totals t = totals(build_phinet(c));
+    const auto t = totals(build_phinet(c));
     EXPECT_EQ(t.params, meta["complexity"]["params"].get<std::int64_t>()) << model;
     EXPECT_EQ(t.macs_torchinfo, meta["complexity"]["macs_torchinfo"].get<std::int64_t>()) << model;
     EXPECT_EQ(t.macs, meta["complexity"]["macs_conv_linear"].get<std::int64_t>()) << model;

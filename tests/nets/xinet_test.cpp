@@ -1,40 +1,22 @@
 #include "nets/xinet.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "costmodel/costmodel.h"
+#include "tests/nets/graph_lookup.h"
 
 namespace tinyscale::nets {
 namespace {
 
-struct Totals {
-  std::int64_t params = 0, macs_torchinfo = 0, macs = 0;
-};
+using testing_support::find_node;
+using testing_support::out_channels;
 
-Totals totals(const core::Graph& g) {
-  Totals t;
-  for (const core::Node& n : g.nodes) {
-    const core::OpInfo& info = core::op_info(n.op);
-    t.params += info.params(g, n);
-    t.macs_torchinfo += info.macs_torchinfo(g, n);
-    t.macs += info.macs(g, n);
-  }
-  return t;
-}
-
-const core::Node* find_node(const core::Graph& g, const std::string& name) {
-  for (const core::Node& n : g.nodes) {
-    if (n.name == name) return &n;
-  }
-  return nullptr;
-}
-
-std::int64_t out_channels(const core::Graph& g, const std::string& name) {
-  const core::Node* n = find_node(g, name);
-  return n ? g.tensor(n->outputs[0]).shape.back() : -1;
+costmodel::CostReport totals(const core::Graph& g) {
+  return costmodel::analyze(g, {.per_layer = false, .compare_greedy = false});
 }
 
 XiNetConfig interop_config() {
@@ -49,7 +31,7 @@ XiNetConfig interop_config() {
 TEST(XiNet, InteropConfigurationMatchesMicromind) {
   const core::Graph g = build_xinet(interop_config());
   EXPECT_NO_THROW(g.validate());
-  const Totals t = totals(g);
+  const auto t = totals(g);
   EXPECT_EQ(t.params, 124818);
   EXPECT_EQ(t.macs_torchinfo, 9227482);
   EXPECT_EQ(t.macs, 9226496);
@@ -134,9 +116,9 @@ TEST(XiNet, BetaOneIsMicromindAndBetaRampsWidths) {
   EXPECT_EQ(totals(build_xinet(c)).params, 124818);
   c.beta = 2.0;
   const core::Graph g = build_xinet(c);
-  EXPECT_EQ(out_channels(g, "conv1.0"), 8);                 // i = 0: unchanged
-  EXPECT_EQ(out_channels(g, "_layers.0.main_conv"), 19);    // int(32·0.5·1.2)
-  EXPECT_EQ(out_channels(g, "_layers.7.main_conv"), 230);   // int(256·0.5·1.8)
+  EXPECT_EQ(out_channels(g, "conv1.0"), 8);                // i = 0: unchanged
+  EXPECT_EQ(out_channels(g, "_layers.0.main_conv"), 19);   // int(32·0.5·1.2)
+  EXPECT_EQ(out_channels(g, "_layers.7.main_conv"), 230);  // int(256·0.5·1.8)
   EXPECT_NO_THROW(g.validate());
 }
 
