@@ -9,7 +9,12 @@
 namespace tinyscale::blocks {
 
 Builder::Builder(core::Graph& graph, BuilderOptions options)
-    : graph_(graph), options_(options), rng_(options.seed) {}
+    : graph_(graph), options_(options), rng_(options.seed) {
+  // Networks here have a few hundred tensors; growing the vectors would move them all
+  // repeatedly, which the solver pays for on every candidate.
+  graph_.tensors.reserve(512);
+  graph_.nodes.reserve(256);
+}
 
 int Builder::input(const std::string& name, std::int64_t channels, std::int64_t height,
                    std::int64_t width) {

@@ -5,11 +5,26 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
+#include <string>
+
+#include "scaling/budgets.h"
 
 namespace tinyscale::cli {
 
 using Command = std::function<void()>;
 
 Command add_net_command(CLI::App& app);
+Command add_solve_command(CLI::App& app);
+Command add_boards_command(CLI::App& app);
+
+// Budget options shared by `solve` and `sweep`: --board (with --boards-file, reserves) or
+// explicit --flash/--ram, with --macs or --latency (+ --core/--mhz).
+struct BudgetOptions {
+  BudgetOptions(CLI::App* app, bool board_required);
+  scaling::Budgets resolve() const;  // throws tinyscale::Error
+  std::string board, boards_file, flash, ram, macs, latency, core, reserve_flash, reserve_ram;
+  std::optional<double> mhz;
+};
 
 }  // namespace tinyscale::cli

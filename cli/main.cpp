@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
     commands.emplace_back(app.get_subcommands({}).back(), std::move(command));
   };
   add(tinyscale::cli::add_net_command(app));
+  add(tinyscale::cli::add_solve_command(app));
+  add(tinyscale::cli::add_boards_command(app));
 
   try {
     app.parse(argc, argv);

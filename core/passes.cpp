@@ -63,7 +63,7 @@ void fold_pad_into_conv(Graph& g) {
     conv.inputs[0] = pad.inputs[0];
     mark_removed(pad);
   }
-  compact(g);
+  remove_dead_nodes(g);
 }
 
 void fold_batch_norm(Graph& g) {
@@ -116,7 +116,7 @@ void fold_batch_norm(Graph& g) {
     conv.outputs = bn.outputs;
     mark_removed(bn);
   }
-  compact(g);
+  remove_dead_nodes(g);
 }
 
 void fuse_activations(Graph& g) {
@@ -141,16 +141,15 @@ void fuse_activations(Graph& g) {
     prod.outputs = act.outputs;
     mark_removed(act);
   }
-  compact(g);
+  remove_dead_nodes(g);
+}
+
+void remove_dead_nodes(Graph& g) {
+  std::erase_if(g.nodes, [](const Node& node) { return is_removed(node); });
 }
 
 void compact(Graph& g) {
-  std::vector<Node> kept;
-  kept.reserve(g.nodes.size());
-  for (Node& node : g.nodes) {
-    if (!is_removed(node)) kept.push_back(std::move(node));
-  }
-  g.nodes = std::move(kept);
+  remove_dead_nodes(g);
 
   std::vector<char> used(g.tensors.size(), 0);
   for (int id : g.inputs) used[static_cast<std::size_t>(id)] = 1;
@@ -183,6 +182,7 @@ Graph lower_for_deployment(Graph graph) {
   fold_pad_into_conv(graph);
   fold_batch_norm(graph);
   fuse_activations(graph);
+  compact(graph);
   return graph;
 }
 

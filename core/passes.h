@@ -23,7 +23,10 @@ void expand_silu(Graph& graph);
 void fold_pad_into_conv(Graph& graph);
 void fold_batch_norm(Graph& graph);
 void fuse_activations(Graph& graph);
-// Drops nodes marked removed (no outputs) and tensors nothing refers to; renumbers ids.
+// Drops the nodes a pass removed (marked by an empty output list). Tensor ids are kept, so
+// passes can run one after another; compact() then drops unreferenced tensors once.
+void remove_dead_nodes(Graph& graph);
+// remove_dead_nodes, then drops tensors nothing refers to and renumbers tensor ids.
 void compact(Graph& graph);
 
 Graph lower_for_deployment(Graph graph);

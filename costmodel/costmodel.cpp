@@ -1,5 +1,6 @@
 #include "costmodel/costmodel.h"
 
+#include <optional>
 #include <unordered_map>
 
 #include "core/ops.h"
@@ -68,7 +69,7 @@ std::vector<int> deployed_step_of(const core::Graph& graph, const core::Graph& d
 
 }  // namespace
 
-CostReport analyze(const core::Graph& graph, const CostOptions& options) {
+CostReport analyze(core::Graph graph, const CostOptions& options) {
   CostReport r;
   for (const core::Node& node : graph.nodes) {
     const core::OpInfo& info = core::op_info(node.op);
@@ -77,7 +78,10 @@ CostReport analyze(const core::Graph& graph, const CostOptions& options) {
     r.macs_torchinfo += info.macs_torchinfo(graph, node);
   }
 
-  const core::Graph deployed = core::lower_for_deployment(graph);
+  // The per-layer table maps float layers onto deployed steps, so it needs both graphs.
+  std::optional<core::Graph> float_graph;
+  if (options.per_layer) float_graph = graph;
+  const core::Graph deployed = core::lower_for_deployment(std::move(graph));
   r.deployed_nodes = static_cast<int>(deployed.nodes.size());
   for (const core::Tensor& t : deployed.tensors) {
     if (t.is_constant) r.params_deployed += core::num_elements(t.shape);
@@ -98,20 +102,21 @@ CostReport analyze(const core::Graph& graph, const CostOptions& options) {
             .peak_bytes;
   }
 
-  if (options.per_layer) {
-    const std::vector<int> step = deployed_step_of(graph, deployed);
-    r.layers.reserve(graph.nodes.size());
-    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-      const core::Node& node = graph.nodes[n];
+  if (float_graph) {
+    const core::Graph& original = *float_graph;
+    const std::vector<int> step = deployed_step_of(original, deployed);
+    r.layers.reserve(original.nodes.size());
+    for (std::size_t n = 0; n < original.nodes.size(); ++n) {
+      const core::Node& node = original.nodes[n];
       const core::OpInfo& info = core::op_info(node.op);
       LayerCost layer;
       layer.node = static_cast<int>(n);
       layer.name = node.name;
       layer.op = node.op;
-      layer.output_shape = graph.tensor(node.outputs[0]).shape;
-      layer.params = info.params(graph, node);
-      layer.macs = info.macs(graph, node);
-      layer.macs_torchinfo = info.macs_torchinfo(graph, node);
+      layer.output_shape = original.tensor(node.outputs[0]).shape;
+      layer.params = info.params(original, node);
+      layer.macs = info.macs(original, node);
+      layer.macs_torchinfo = info.macs_torchinfo(original, node);
       if (step[n] >= 0)
         layer.live_bytes = arena.live_bytes_at_step[static_cast<std::size_t>(step[n])];
       r.layers.push_back(std::move(layer));

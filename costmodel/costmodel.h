@@ -79,6 +79,7 @@ struct CostOptions {
   bool compare_greedy = true;  // also plan with greedy_by_size
 };
 
-CostReport analyze(const core::Graph& graph, const CostOptions& options = {});
+// Takes the graph by value: a temporary (the solver's case) is lowered in place, no copy.
+CostReport analyze(core::Graph graph, const CostOptions& options = {});
 
 }  // namespace tinyscale::costmodel

@@ -7,6 +7,7 @@ TINYSCALE_PACKAGES=(
   g++ cmake make
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
+  libnlopt-cxx-dev libeigen3-dev
 )
 
 install_missing_packages() {

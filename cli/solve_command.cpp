@@ -1,0 +1,278 @@
+// `tinyscale solve` and `tinyscale boards`: the network that fills a board, and the boards
+// tinyscale knows.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "costmodel/latency.h"
+#include "scaling/boards.h"
+#include "scaling/budgets.h"
+#include "scaling/solver.h"
+
+namespace tinyscale::cli {
+namespace {
+
+scaling::BoardDatabase load_boards(const std::string& boards_file) {
+  scaling::BoardDatabase db = scaling::BoardDatabase::builtin();
+  if (!boards_file.empty()) db.merge(scaling::BoardDatabase::from_file(boards_file));
+  return db;
+}
+
+std::string percent(double fraction) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f %%", 100.0 * fraction);
+  return buffer;
+}
+
+}  // namespace
+
+BudgetOptions::BudgetOptions(CLI::App* app, bool board_required) {
+  auto* board_option =
+      app->add_option("--board", board, "Board name or alias (see `tinyscale boards`)");
+  if (board_required) board_option->required();
+  app->add_option("--boards-file", boards_file,
+                  "Extra boards (JSON, same format as data/boards.json)");
+  if (board_required) return;
+  app->add_option("--flash", flash, "FLASH budget for the model, e.g. 512K, 1MiB");
+  app->add_option("--ram", ram, "RAM budget for the model, e.g. 128K");
+  app->add_option("--macs", macs, "MAC budget, e.g. 20M");
+  app->add_option("--latency", latency,
+                  "Latency target, e.g. 50ms (becomes a MAC budget; estimate)");
+  app->add_option("--core", core,
+                  "Core for --latency without --board: cortex-m0plus|m4|m7|m33|m55, xtensa-lx7");
+  app->add_option("--mhz", mhz, "Clock for --latency without --board");
+  app->add_option("--reserve-flash", reserve_flash,
+                  "Override the board's FLASH reserve for the application");
+  app->add_option("--reserve-ram", reserve_ram,
+                  "Override the board's RAM reserve for the application");
+}
+
+scaling::Budgets BudgetOptions::resolve() const {
+  scaling::Budgets b;
+  if (!board.empty()) {
+    if (!flash.empty() || !ram.empty())
+      throw Error("give either --board or --flash/--ram, not both");
+    const scaling::BoardDatabase db = load_boards(boards_file);
+    std::optional<std::int64_t> rf, rr;
+    if (!reserve_flash.empty()) rf = scaling::parse_size("--reserve-flash", reserve_flash);
+    if (!reserve_ram.empty()) rr = scaling::parse_size("--reserve-ram", reserve_ram);
+    b = scaling::budgets_for_board(db.find(board), rf, rr);
+  } else {
+    if (flash.empty() || ram.empty())
+      throw Error("give --board NAME, or both --flash SIZE and --ram SIZE");
+    if (!reserve_flash.empty() || !reserve_ram.empty())
+      throw Error("--reserve-flash/--reserve-ram apply to --board only");
+    b.flash_bytes = scaling::parse_size("--flash", flash);
+    b.ram_bytes = scaling::parse_size("--ram", ram);
+    if (!core.empty()) {
+      costmodel::cycle_costs(core);  // validates the name
+      b.core = core;
+    }
+    if (mhz) {
+      if (!(*mhz > 0.0)) throw Error("--mhz must be positive");
+      b.mhz = *mhz;
+    }
+  }
+  if (!macs.empty() && !latency.empty()) throw Error("give --macs or --latency, not both");
+  if (!macs.empty()) b.macs = scaling::parse_count("--macs", macs);
+  if (!latency.empty()) {
+    if (b.core.empty() || !(b.mhz > 0.0))
+      throw Error("--latency needs --board, or --core and --mhz");
+    b.latency_ms = scaling::parse_duration_ms("--latency", latency);
+    b.macs = costmodel::mac_budget_for_latency(*b.latency_ms, b.core, b.mhz);
+  }
+  return b;
+}
+
+namespace {
+
+struct SolveOptions {
+  std::string family = "phinet";
+  std::string input;
+  std::optional<int> num_classes;
+  std::string num_layers;
+  std::string resolutions;
+  std::string objective = "balanced";
+  bool json = false;
+};
+
+void parse_layers(const std::string& text, scaling::SolveRequest* r, scaling::Family family) {
+  if (text.empty()) {
+    r->num_layers_min = r->num_layers_max = family == scaling::Family::phinet ? 7 : 5;
+    return;
+  }
+  const std::size_t dots = text.find("..");
+  std::vector<int> v =
+      dots == std::string::npos
+          ? parse_int_list("--num-layers", text)
+          : parse_int_list("--num-layers", text.substr(0, dots) + "," + text.substr(dots + 2));
+  if (v.size() == 1) v.push_back(v[0]);
+  if (v.size() != 2 || v[0] < 1 || v[1] < v[0]) {
+    throw Error("--num-layers '" + text + "' is not a depth N or a range A..B with 1 ≤ A ≤ B");
+  }
+  r->num_layers_min = v[0];
+  r->num_layers_max = v[1];
+}
+
+nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::Budgets& b,
+                                     const scaling::Objective& objective) {
+  nlohmann::ordered_json j;
+  j["family"] = scaling::family_name(s.family);
+  j["alpha"] = s.alpha;
+  j["beta"] = s.beta;
+  if (s.family == scaling::Family::phinet) {
+    j["t0"] = s.t0;
+  } else {
+    j["gamma"] = s.gamma;
+  }
+  j["num_layers"] = s.num_layers;
+  j["input"] = {s.input[0], s.input[1], s.input[2]};
+  j["params"] = s.cost.params;
+  j["macs"] = s.cost.macs;
+  j["macs_torchinfo"] = s.cost.macs_torchinfo;
+  j["flash_bytes"] = s.cost.flash_bytes;
+  j["ram_bytes"] = s.cost.ram_bytes;
+  j["latency_ms"] =
+      s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
+  j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
+  if (s.utilization.macs) j["utilization"]["macs"] = *s.utilization.macs;
+  j["binding"] = s.binding;
+  j["objective"] = scaling::objective_name(objective);
+  j["objective_value"] = s.objective_value;
+  j["command"] = s.command;
+  j["budgets"] = {
+      {"board",
+       b.board.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.board)},
+      {"flash_bytes", b.flash_bytes},
+      {"ram_bytes", b.ram_bytes},
+      {"macs", b.macs ? nlohmann::ordered_json(*b.macs) : nlohmann::ordered_json(nullptr)},
+      {"latency_ms",
+       b.latency_ms ? nlohmann::ordered_json(*b.latency_ms) : nlohmann::ordered_json(nullptr)},
+      {"core", b.core},
+      {"mhz", b.mhz}};
+  j["evaluations"] = s.evaluations;
+  j["solve_ms"] = s.solve_ms;
+  return j;
+}
+
+void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
+                    const scaling::Objective& objective) {
+  const bool phinet = s.family == scaling::Family::phinet;
+  std::printf("%s for %s (objective %s)\n\n", phinet ? "PhiNet" : "XiNet",
+              b.board.empty() ? "the given budgets" : b.board.c_str(),
+              scaling::objective_name(objective).c_str());
+  std::printf("  alpha %.4g  beta %.4g  %s %.4g  num_layers %d  input %lldx%lldx%lld\n\n", s.alpha,
+              s.beta, phinet ? "t0" : "gamma", phinet ? s.t0 : s.gamma, s.num_layers,
+              static_cast<long long>(s.input[0]), static_cast<long long>(s.input[1]),
+              static_cast<long long>(s.input[2]));
+  std::printf("  %-8s %14s %14s %10s\n", "budget", "used", "available", "use");
+  auto row = [&](const char* name, std::int64_t used, std::int64_t available, double u,
+                 const char* key) {
+    std::printf("  %-8s %14s %14s %10s%s\n", name, group_digits(used).c_str(),
+                group_digits(available).c_str(), percent(u).c_str(),
+                s.binding == key ? "   <- binding" : "");
+  };
+  row("FLASH B", s.cost.flash_bytes, b.flash_bytes, s.utilization.flash, "flash");
+  row("RAM B", s.cost.ram_bytes, b.ram_bytes, s.utilization.ram, "ram");
+  if (b.macs) row("MACs", s.cost.macs, *b.macs, *s.utilization.macs, "macs");
+  std::printf("\n  params %s   MACs %s", group_digits(s.cost.params).c_str(),
+              group_digits(s.cost.macs).c_str());
+  if (s.latency_ms)
+    std::printf("   latency ~%.1f ms (estimate, %s @ %g MHz)", *s.latency_ms, b.core.c_str(),
+                b.mhz);
+  if (b.latency_ms)
+    std::printf("\n  MAC budget from the %g ms latency target (cycles-per-MAC estimate)",
+                *b.latency_ms);
+  std::printf("\n\n  rebuild: %s\n", s.command.c_str());
+  std::printf("  solved in %.0f ms (%d exact cost evaluations)\n", s.solve_ms, s.evaluations);
+}
+
+}  // namespace
+
+Command add_solve_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "solve", "Find the PhiNet/XiNet that fills a board's FLASH, RAM and compute");
+  auto budgets = std::make_shared<BudgetOptions>(cmd, false);
+  auto o = std::make_shared<SolveOptions>();
+  cmd->add_option("--family", o->family, "phinet (default) or xinet")
+      ->check(CLI::IsMember({"phinet", "xinet"}));
+  cmd->add_option("--input", o->input, "Input shape CxHxW, e.g. 3x96x96")->required();
+  cmd->add_option("--num-classes", o->num_classes, "Add a classifier head with K classes");
+  cmd->add_option("--num-layers", o->num_layers,
+                  "Depth N or range A..B (default: phinet 7, xinet 5)");
+  cmd->add_option("--resolutions", o->resolutions,
+                  "Also search these square input sizes, e.g. 96,128,160");
+  cmd->add_option("--objective", o->objective,
+                  "balanced (default), max-macs, max-params, weights:F,R,M");
+  cmd->add_flag("--json", o->json, "Print the solution as JSON");
+  return [o, budgets] {
+    scaling::SolveRequest r;
+    r.family = o->family == "xinet" ? scaling::Family::xinet : scaling::Family::phinet;
+    r.input = parse_chw("--input", o->input);
+    for (int side : parse_int_list("--resolutions", o->resolutions)) {
+      if (side < 1) throw Error("--resolutions '" + o->resolutions + "' must list positive sizes");
+      r.resolutions.push_back({r.input[0], side, side});
+    }
+    if (o->num_classes && *o->num_classes < 1) throw Error("--num-classes must be ≥ 1");
+    r.num_classes = o->num_classes;
+    parse_layers(o->num_layers, &r, r.family);
+    r.objective = scaling::parse_objective(o->objective);
+    r.budgets = budgets->resolve();
+    const scaling::Solution s = scaling::solve(r);
+    if (o->json) {
+      std::cout << solution_json(s, r.budgets, r.objective).dump(2) << "\n";
+    } else {
+      print_solution(s, r.budgets, r.objective);
+    }
+  };
+}
+
+Command add_boards_command(CLI::App& app) {
+  CLI::App* cmd =
+      app.add_subcommand("boards", "List the boards tinyscale knows (data/boards.json)");
+  auto boards_file = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("--boards-file", *boards_file,
+                  "Extra boards (JSON, same format as data/boards.json)");
+  cmd->add_flag("--json", *json, "Print as JSON");
+  return [boards_file, json] {
+    const scaling::BoardDatabase db = load_boards(*boards_file);
+    if (*json) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const scaling::Board& b : db.boards()) {
+        list.push_back({{"name", b.name},
+                        {"aliases", b.aliases},
+                        {"core", b.core},
+                        {"mhz", b.mhz},
+                        {"flash_bytes", b.flash_bytes},
+                        {"ram_bytes", b.ram_bytes},
+                        {"reserve_flash_bytes", b.reserve_flash_bytes},
+                        {"reserve_ram_bytes", b.reserve_ram_bytes},
+                        {"notes", b.notes}});
+      }
+      std::cout << list.dump(2) << "\n";
+      return;
+    }
+    std::printf("  %-30s %-14s %6s %10s %10s %10s %10s\n", "board", "core", "MHz", "flash", "RAM",
+                "model FLASH", "model RAM");
+    for (const scaling::Board& b : db.boards()) {
+      std::printf("  %-30s %-14s %6g %10s %10s %10s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
+                  scaling::format_size(b.flash_bytes).c_str(),
+                  scaling::format_size(b.ram_bytes).c_str(),
+                  scaling::format_size(b.flash_bytes - b.reserve_flash_bytes).c_str(),
+                  scaling::format_size(b.ram_bytes - b.reserve_ram_bytes).c_str());
+    }
+    std::printf(
+        "\n  model FLASH / RAM = the board's memory minus the application's reserve (override "
+        "with\n"
+        "  --reserve-flash / --reserve-ram; extend the list with --boards-file FILE).\n");
+  };
+}
+
+}  // namespace tinyscale::cli

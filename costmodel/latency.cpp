@@ -1,0 +1,152 @@
+#include "costmodel/latency.h"
+
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/passes.h"
+
+namespace tinyscale::costmodel {
+namespace {
+
+// Cycles per MAC (per output element for `elementwise`) of int8 inference, one core.
+//
+// These are ESTIMATES, not measurements. They follow from the inner loops of the int8
+// kernels each core runs (instruction counts of the inner loops plus overhead), are not
+// fitted to any measurement, and can be off by tens of percent for a given network (more
+// for tiny layers, where per-call overhead dominates). That is good enough to turn a
+// latency target into a MAC budget; replace them by measured cycle counts (qemu, DWT
+// CYCCNT on boards) as the engine gets them.
+//   cortex-m4, cortex-m33  CMSIS-NN s8 kernels on the DSP extension: SMLAD does 2 MACs
+//                          per instruction, but operand loads, sign extension (SXTB16) and
+//                          im2col / requantization overhead make ~1.6-1.8 cycles per MAC
+//                          for convolutions; depthwise reuses each weight load far less
+//                          (~3); the M33's pipeline is a little slower than the M4's.
+//   cortex-m7              the same kernels, dual-issue 6-stage pipeline: roughly half the
+//                          M4's cycles per MAC (~0.9 conv, ~1.8 depthwise).
+//   cortex-m0plus          no SIMD, no DSP extension: one MULS plus loads and adds per MAC
+//                          in plain C (TFLM reference / CMSIS-NN's pure-C path), ~8-10.
+//   cortex-m55             Helium (MVE) CMSIS-NN kernels: one VMLADAV accumulates 16
+//                          int8 products and the M55 executes it in 2 cycles (8 MACs per
+//                          cycle peak), ~0.3 per MAC for conv / FC with overhead.
+//   xtensa-lx7             ESP-NN on the ESP32-S3's PIE 128-bit SIMD, ~0.6 per MAC.
+// Elementwise ops (add, mul, activations, pooling, requantization per element) cost a
+// few cycles per output element everywhere, more without SIMD.
+// clang-format off
+const std::vector<CycleCosts> kTable = {
+    // core            conv  depthwise  fully_connected  elementwise
+    {"cortex-m0plus",  8.0,  10.0,      8.0,             12.0},
+    {"cortex-m4",      1.6,   3.0,      1.4,              6.0},
+    {"cortex-m7",      0.9,   1.8,      0.8,              4.0},
+    {"cortex-m33",     1.8,   3.2,      1.6,              6.0},
+    {"cortex-m55",     0.3,   0.8,      0.3,              2.0},
+    {"xtensa-lx7",     0.6,   1.2,      0.6,              3.0},
+};
+// clang-format on
+
+// "Cortex-M4F", "cortex_m4", "M4", "cm4", "ARM Cortex-M0+" and "m0plus" name table rows.
+std::string core_key(std::string_view core) {
+  std::string key;
+  for (const char c : core) {
+    if (c == '-' || c == '_' || c == ' ') continue;
+    if (c == '+') {
+      key += "plus";
+      continue;
+    }
+    key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  auto drop_prefix = [&](std::string_view prefix) {
+    if (key.starts_with(prefix)) key.erase(0, prefix.size());
+  };
+  drop_prefix("arm");
+  drop_prefix("cortex");
+  if (key.size() > 1 && key[0] == 'c' && key[1] == 'm') key.erase(0, 1);  // cm4 -> m4
+  drop_prefix("xtensa");
+  if (key == "esp32s3") key = "lx7";
+  // The FPU variant (M4F, M7F, M33F) runs the same integer kernels.
+  if (key.size() > 2 && key[0] == 'm' && key.back() == 'f') key.pop_back();
+  return key;
+}
+
+bool needs_lowering(const core::Graph& graph) {
+  for (const core::Node& node : graph.nodes) {
+    switch (node.op) {
+      case core::OpType::batch_norm:
+      case core::OpType::silu:
+      case core::OpType::pad:
+      case core::OpType::relu:
+      case core::OpType::clip:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+double cycles_of(const core::Graph& graph, const core::Node& node, const CycleCosts& costs) {
+  switch (node.op) {
+    case core::OpType::conv2d: {
+      const double macs = static_cast<double>(core::op_info(node.op).macs(graph, node));
+      // Depthwise: every output channel reads one input channel (OHWI weights with I == 1).
+      // Other grouped convolutions run the dense kernel per group.
+      const bool depthwise = node.attrs.groups > 1 && graph.tensor(node.inputs[1]).shape[3] == 1;
+      return macs * (depthwise ? costs.depthwise : costs.conv);
+    }
+    case core::OpType::fully_connected:
+      return static_cast<double>(core::op_info(node.op).macs(graph, node)) * costs.fully_connected;
+    default:
+      return static_cast<double>(core::num_elements(graph.tensor(node.outputs[0]).shape)) *
+             costs.elementwise;
+  }
+}
+
+void check_mhz(double mhz) {
+  if (!(mhz > 0.0) || !std::isfinite(mhz)) {
+    throw Error("core clock must be a positive number of MHz, found " + number_text(mhz));
+  }
+}
+
+}  // namespace
+
+const std::vector<CycleCosts>& cycle_costs_table() { return kTable; }
+
+const CycleCosts& cycle_costs(std::string_view core) {
+  const std::string key = core_key(core);
+  for (const CycleCosts& row : kTable) {
+    if (!key.empty() && core_key(row.core) == key) return row;
+  }
+  std::string known;
+  for (const CycleCosts& row : kTable) known += std::string(known.empty() ? "" : ", ") + row.core;
+  throw Error("unknown core '" + std::string(core) + "'; known cores: " + known);
+}
+
+double estimate_latency_ms(const core::Graph& graph, std::string_view core, double mhz) {
+  const CycleCosts& costs = cycle_costs(core);
+  check_mhz(mhz);
+  // Lowering is idempotent; skipping it when nothing would change avoids copying weights.
+  const bool lower = needs_lowering(graph);
+  const core::Graph lowered = lower ? core::lower_for_deployment(graph) : core::Graph{};
+  const core::Graph& deployed = lower ? lowered : graph;
+  double cycles = 0.0;
+  for (const core::Node& node : deployed.nodes) cycles += cycles_of(deployed, node, costs);
+  return cycles / (mhz * 1000.0);
+}
+
+std::int64_t mac_budget_for_latency(double latency_ms, std::string_view core, double mhz) {
+  const CycleCosts& costs = cycle_costs(core);
+  check_mhz(mhz);
+  if (!(latency_ms > 0.0) || !std::isfinite(latency_ms)) {
+    throw Error("latency target must be a positive number of milliseconds, found " +
+                number_text(latency_ms));
+  }
+  const double macs = std::floor(latency_ms * mhz * 1000.0 / costs.conv);
+  if (macs >= 9223372036854775808.0) {
+    throw Error("latency target " + number_text(latency_ms) + " ms is too large");
+  }
+  return static_cast<std::int64_t>(macs);
+}
+
+}  // namespace tinyscale::costmodel

@@ -1,0 +1,130 @@
+// scaling::solve — hardware-aware scaling: the PhiNet or XiNet hyperparameters whose network
+// uses a board's FLASH, RAM and compute as fully as possible without exceeding any budget
+// under the exact cost model.
+//
+// Variables: PhiNet α, β, t0; XiNet α, β, γ (an integer, as micromind truncates it); the
+// depth N over a range; the input resolution fixed or searched over a list. The exact costs
+// are piecewise constant in the hyperparameters (channel rounding), so the solver works in
+// three stages:
+//   1. Surrogate. For each depth (and resolution), sample the exact cost model on a small
+//      design over (α, β, t0|γ) and fit every cost (FLASH, RAM, MACs, params) with a
+//      smooth log-quadratic model in (ln α, ln β, ln t0|γ), least squares (Eigen).
+//   2. Continuous optimum. Maximize the objective on the surrogate under the surrogate
+//      budget constraints with NLopt (COBYLA, epigraph form for the balanced objective),
+//      and rank shapes (β, t0|γ) by their surrogate objective at the surrogate's largest
+//      feasible α.
+//   3. Discrete polish on the exact model. Every cost is non-decreasing in α at a fixed
+//      shape, so for each candidate shape the largest exactly-feasible α is found by
+//      bracketing + bisection; a pattern search over the shape then improves the best one.
+// Every returned configuration has been built and costed exactly and fits every budget.
+//
+// Objectives (u_b = cost_b / budget_b over the given budgets: FLASH, RAM and MACs when a
+// MAC or latency budget is given):
+//   balanced    maximize min_b u_b; ties (within 1e-4) go to more MACs   (default)
+//   max_macs    maximize MACs
+//   max_params  maximize parameters
+//   weighted    maximize w_flash·u_flash + w_ram·u_ram + w_macs·u_macs
+//
+// Usage:
+//   scaling::SolveRequest r;
+//   r.family = scaling::Family::phinet;
+//   r.budgets = scaling::budgets_for_board(db.find("NUCLEO-H743ZI2"));
+//   r.input = {3, 96, 96};
+//   scaling::Solution s = scaling::solve(r);    // throws InfeasibleError
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "costmodel/costmodel.h"
+#include "nets/phinet.h"
+#include "nets/xinet.h"
+#include "scaling/budgets.h"
+
+namespace tinyscale::scaling {
+
+enum class Family { phinet, xinet };
+const char* family_name(Family family);
+
+enum class ObjectiveKind { balanced, max_macs, max_params, weighted };
+
+struct Objective {
+  ObjectiveKind kind = ObjectiveKind::balanced;
+  double w_flash = 1.0, w_ram = 1.0, w_macs = 1.0;  // weighted only
+};
+// "balanced", "max-macs", "max-params", "weights:F,R,M"; throws tinyscale::Error.
+Objective parse_objective(const std::string& text);
+std::string objective_name(const Objective& objective);
+
+// The search box. Defaults cover the published PhiNet / XiNet design spaces.
+struct SearchSpace {
+  double alpha_min = 0.05, alpha_max = 4.0;
+  double beta_min = 0.5, beta_max = 4.0;
+  double t0_min = 1.0, t0_max = 8.0;  // PhiNet
+  int gamma_min = 2, gamma_max = 8;   // XiNet (γ < 2 breaks micromind's skip connections)
+};
+
+struct SolveRequest {
+  Family family = Family::phinet;
+  std::array<std::int64_t, 3> input = {3, 96, 96};
+  // Extra input sizes (C, H, W) to search; empty: the input is fixed.
+  std::vector<std::array<std::int64_t, 3>> resolutions;
+  std::optional<int> num_classes;  // a classifier head with this many classes, or none
+  int num_layers_min = 7, num_layers_max = 7;
+  Budgets budgets;
+  Objective objective;
+  SearchSpace space;
+  // Options of the family kept fixed (e.g. compatibility mode); the solver sets α, β,
+  // t0/γ, depth, input and head.
+  nets::PhiNetConfig phinet_base;
+  nets::XiNetConfig xinet_base;
+};
+
+struct Utilization {
+  double flash = 0.0, ram = 0.0;
+  std::optional<double> macs;
+};
+
+struct Solution {
+  Family family = Family::phinet;
+  nets::PhiNetConfig phinet;  // the chosen configuration (family == phinet)
+  nets::XiNetConfig xinet;    // (family == xinet)
+  double alpha = 0.0, beta = 0.0, t0 = 0.0;
+  int gamma = 0;
+  int num_layers = 0;
+  std::array<std::int64_t, 3> input{};
+  costmodel::CostReport cost;        // exact, totals only
+  std::optional<double> latency_ms;  // estimate, when the core is known
+  Utilization utilization;
+  std::string binding;  // "flash", "ram" or "macs": the fullest budget
+  double objective_value = 0.0;
+  std::string command;  // the `tinyscale net ...` command that rebuilds it
+  int evaluations = 0;  // exact cost-model evaluations
+  double solve_ms = 0.0;
+};
+
+// No network of the family fits: the message names the budget that cannot be met and
+// what the smallest network of the family costs.
+class InfeasibleError : public Error {
+ public:
+  explicit InfeasibleError(const std::string& message) : Error(message) {}
+};
+
+Solution solve(const SolveRequest& request);
+
+// The brute-force baseline the solver is measured against: every shape of a
+// beta_points × s_points grid over the search box (s = t0, or every integer γ for XiNet when
+// s_points ≤ 0), each with its largest exactly-feasible α, at every depth and resolution.
+Solution solve_grid(const SolveRequest& request, int beta_points, int s_points);
+
+// Builds the network of a solution (shape only unless weights are asked for).
+core::Graph build_solution(const Solution& solution, const blocks::BuilderOptions& options = {});
+// "tinyscale net phinet --input 3x96x96 --alpha 0.4321 ..." for a configuration.
+std::string net_command(const nets::PhiNetConfig& config);
+std::string net_command(const nets::XiNetConfig& config);
+
+}  // namespace tinyscale::scaling

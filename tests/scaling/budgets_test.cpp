@@ -1,0 +1,152 @@
+#include "scaling/budgets.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/error.h"
+
+namespace tinyscale::scaling {
+namespace {
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected tinyscale::Error";
+  return "";
+}
+
+void expect_contains(const std::string& text, const std::string& part) {
+  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
+}
+
+TEST(ParseSize, BinarySuffixesAndDecimalKilobytes) {
+  EXPECT_EQ(parse_size("--flash", "512K"), 524288);
+  EXPECT_EQ(parse_size("--flash", "512KB"), 524288);
+  EXPECT_EQ(parse_size("--flash", "512k"), 524288);
+  EXPECT_EQ(parse_size("--flash", "1M"), 1048576);
+  EXPECT_EQ(parse_size("--flash", "1.5MiB"), 1572864);
+  EXPECT_EQ(parse_size("--flash", "1.5 MiB"), 1572864);
+  EXPECT_EQ(parse_size("--ram", "320KiB"), 327680);
+  EXPECT_EQ(parse_size("--ram", "1000kB"), 1000000);  // the one decimal unit
+  EXPECT_EQ(parse_size("--ram", "65536"), 65536);
+  EXPECT_EQ(parse_size("--ram", "65536B"), 65536);
+  EXPECT_EQ(parse_size("--flash", "2G"), 2147483648);
+  EXPECT_EQ(parse_size("--flash", " 8MB "), 8388608);
+  EXPECT_EQ(parse_size("--flash", ".5K"), 512);
+  EXPECT_EQ(parse_size("--flash", "1e3"), 1000);
+}
+
+TEST(ParseSize, RoundsDownToWholeBytesExactly) {
+  EXPECT_EQ(parse_size("--ram", "1.4MiB"), 1468006);  // 1468006.4
+  EXPECT_EQ(parse_size("--ram", "0.1K"), 102);        // 102.4
+  EXPECT_EQ(parse_size("--ram", "4.1kB"), 4100);      // exact decimal, no 4099.999...
+  EXPECT_EQ(parse_size("--ram", "2.3M"), 2411724);    // 2411724.8
+  EXPECT_EQ(parse_size("--ram", "1.9"), 1);
+  EXPECT_EQ(parse_size("--ram", "9223372036854775807"), 9223372036854775807);
+}
+
+TEST(ParseSize, RejectsWithTheOptionAndTheExpectedForm) {
+  EXPECT_EQ(error_of([] { parse_size("--flash", "512Q"); }),
+            "--flash '512Q' is not a size: expected a number with an optional K, M, G, KiB, MiB, "
+            "kB suffix (e.g. 512K, 1.5MiB)");
+  expect_contains(error_of([] { parse_size("--flash", "-1K"); }), "--flash '-1K' is not a size");
+  expect_contains(error_of([] { parse_size("--flash", "-1K"); }), "negative");
+  expect_contains(error_of([] { parse_size("--ram", ""); }), "--ram '' is not a size");
+  expect_contains(error_of([] { parse_size("--ram", "K"); }), "--ram 'K' is not a size");
+  expect_contains(error_of([] { parse_size("--ram", "1e400"); }), "exceeds");
+  expect_contains(error_of([] { parse_size("--ram", "0"); }), "at least 1 byte");
+  expect_contains(error_of([] { parse_size("--ram", "0.5"); }), "at least 1 byte");
+  expect_contains(error_of([] { parse_size("--ram", "9223372036854775808"); }), "exceeds");
+  expect_contains(error_of([] { parse_size("--ram", "9000000000G"); }), "exceeds");
+  expect_contains(error_of([] { parse_size("--ram", "nan"); }), "is not a size");
+  expect_contains(error_of([] { parse_size("--ram", "inf"); }), "is not a size");
+  expect_contains(error_of([] { parse_size("--ram", "1.2.3K"); }), "is not a size");
+  expect_contains(error_of([] { parse_size("--ram", "0x100"); }), "is not a size");
+  expect_contains(error_of([] { parse_size("--ram", "1e"); }), "is not a size");
+}
+
+TEST(ParseCount, PowersOfAThousand) {
+  EXPECT_EQ(parse_count("--macs", "20M"), 20000000);
+  EXPECT_EQ(parse_count("--macs", "1.5G"), 1500000000);
+  EXPECT_EQ(parse_count("--macs", "300k"), 300000);
+  EXPECT_EQ(parse_count("--macs", "12345"), 12345);
+  EXPECT_EQ(parse_count("--macs", "2.5e6"), 2500000);
+  expect_contains(error_of([] { parse_count("--macs", "20MiB"); }),
+                  "--macs '20MiB' is not a count: expected a number with an optional K, M, G");
+  expect_contains(error_of([] { parse_count("--macs", "-5M"); }), "negative");
+  expect_contains(error_of([] { parse_count("--macs", "0"); }), "at least 1");
+  expect_contains(error_of([] { parse_count("--macs", "1e30"); }), "exceeds");
+}
+
+TEST(ParseDuration, MillisecondsSecondsMicroseconds) {
+  EXPECT_DOUBLE_EQ(parse_duration_ms("--latency", "50ms"), 50.0);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("--latency", "0.05s"), 50.0);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("--latency", "500us"), 0.5);
+  EXPECT_DOUBLE_EQ(parse_duration_ms("--latency", "50"), 50.0);  // bare = milliseconds
+  EXPECT_DOUBLE_EQ(parse_duration_ms("--latency", "1.5 s"), 1500.0);
+  expect_contains(error_of([] { parse_duration_ms("--latency", "50min"); }),
+                  "--latency '50min' is not a duration: expected a number with an optional ms, s, "
+                  "us suffix");
+  expect_contains(error_of([] { parse_duration_ms("--latency", "-3ms"); }), "negative");
+  expect_contains(error_of([] { parse_duration_ms("--latency", "0"); }), "positive");
+  expect_contains(error_of([] { parse_duration_ms("--latency", "1e400"); }), "too large");
+  expect_contains(error_of([] { parse_duration_ms("--latency", ""); }), "is not a duration");
+}
+
+TEST(FormatSize, ExactUnitsAndThreeSignificantDigits) {
+  EXPECT_EQ(format_size(1048576), "1 MiB");
+  EXPECT_EQ(format_size(327680), "320 KiB");
+  EXPECT_EQ(format_size(1468006), "1.4 MiB");
+  EXPECT_EQ(format_size(1409024), "1.34 MiB");
+  EXPECT_EQ(format_size(1000), "1000 B");
+  EXPECT_EQ(format_size(0), "0 B");
+  EXPECT_EQ(format_size(1024), "1 KiB");
+  EXPECT_EQ(format_size(1536), "1.5 KiB");
+  EXPECT_EQ(format_size(12800), "12.5 KiB");
+  EXPECT_EQ(format_size(8589934592), "8 GiB");
+  EXPECT_EQ(format_size(-2048), "-2 KiB");
+}
+
+Board h743() {
+  Board b;
+  b.name = "NUCLEO-H743ZI2";
+  b.core = "cortex-m7";
+  b.mhz = 480;
+  b.flash_bytes = 2097152;
+  b.ram_bytes = 1048576;
+  b.reserve_flash_bytes = 131072;
+  b.reserve_ram_bytes = 65536;
+  return b;
+}
+
+TEST(BudgetsForBoard, SubtractsReservesAndCopiesCoreAndClock) {
+  const Budgets b = budgets_for_board(h743());
+  EXPECT_EQ(b.flash_bytes, 2097152 - 131072);
+  EXPECT_EQ(b.ram_bytes, 1048576 - 65536);
+  EXPECT_EQ(b.core, "cortex-m7");
+  EXPECT_EQ(b.mhz, 480);
+  EXPECT_EQ(b.board, "NUCLEO-H743ZI2");
+  EXPECT_FALSE(b.macs.has_value());
+  EXPECT_FALSE(b.latency_ms.has_value());
+}
+
+TEST(BudgetsForBoard, HonoursReserveOverrides) {
+  const Budgets b = budgets_for_board(h743(), 0, 262144);
+  EXPECT_EQ(b.flash_bytes, 2097152);
+  EXPECT_EQ(b.ram_bytes, 1048576 - 262144);
+  const Budgets only_ram = budgets_for_board(h743(), std::nullopt, 0);
+  EXPECT_EQ(only_ram.flash_bytes, 2097152 - 131072);
+  EXPECT_EQ(only_ram.ram_bytes, 1048576);
+  const std::string m = error_of([] { budgets_for_board(h743(), std::nullopt, 1048576); });
+  expect_contains(m, "RAM reserve");
+  expect_contains(m, "NUCLEO-H743ZI2");
+  expect_contains(error_of([] { budgets_for_board(h743(), -1); }), "negative");
+}
+
+}  // namespace
+}  // namespace tinyscale::scaling

@@ -1,0 +1,212 @@
+#include "scaling/solver.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "costmodel/costmodel.h"
+
+namespace tinyscale::scaling {
+namespace {
+
+SolveRequest request(Family family, std::int64_t flash, std::int64_t ram, std::int64_t side = 96) {
+  SolveRequest r;
+  r.family = family;
+  r.input = {3, side, side};
+  r.num_classes = 10;
+  if (family == Family::xinet) r.num_layers_min = r.num_layers_max = 5;
+  r.budgets.flash_bytes = flash;
+  r.budgets.ram_bytes = ram;
+  return r;
+}
+
+// The solution re-costed from scratch, from its configuration only.
+costmodel::CostReport recost(const Solution& s) {
+  return costmodel::analyze(build_solution(s), {.per_layer = false, .compare_greedy = false});
+}
+
+void expect_fits(const Solution& s, const Budgets& b, const std::string& what) {
+  const costmodel::CostReport r = recost(s);
+  EXPECT_LE(r.flash_bytes, b.flash_bytes) << what;
+  EXPECT_LE(r.ram_bytes, b.ram_bytes) << what;
+  if (b.macs) {
+    EXPECT_LE(r.macs, *b.macs) << what;
+  }
+  EXPECT_EQ(r.flash_bytes, s.cost.flash_bytes) << what;
+  EXPECT_EQ(r.ram_bytes, s.cost.ram_bytes) << what;
+}
+
+// Property: hundreds of random budgets, zero violations under the exact cost model; when
+// the solver says nothing fits, the smallest network really does not fit.
+TEST(Solver, NeverExceedsABudget) {
+  std::mt19937 rng(20261121);
+  auto log_uniform = [&](double lo, double hi) {
+    const double u = static_cast<double>(rng() >> 8) / static_cast<double>(1u << 24);
+    return std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo)));
+  };
+  int solved = 0, infeasible = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Family family = i % 3 == 2 ? Family::xinet : Family::phinet;
+    SolveRequest r = request(family, static_cast<std::int64_t>(log_uniform(16e3, 4e6)),
+                             static_cast<std::int64_t>(log_uniform(8e3, 1e6)), 32 + 16 * (i % 4));
+    if (i % 4 == 1) r.budgets.macs = static_cast<std::int64_t>(log_uniform(2e5, 2e8));
+    if (i % 5 == 3) r.objective.kind = ObjectiveKind::max_macs;
+    const std::string what = "case " + std::to_string(i) + ": flash " +
+                             std::to_string(r.budgets.flash_bytes) + " ram " +
+                             std::to_string(r.budgets.ram_bytes);
+    try {
+      const Solution s = solve(r);
+      expect_fits(s, r.budgets, what);
+      ++solved;
+    } catch (const InfeasibleError& e) {
+      ++infeasible;
+      EXPECT_NE(std::string(e.what()).find("smallest"), std::string::npos) << e.what();
+      // The smallest network of the box must really exceed something.
+      SolveRequest tiny = r;
+      tiny.space.alpha_max = tiny.space.alpha_min;
+      tiny.space.beta_max = tiny.space.beta_min;
+      tiny.space.t0_max = tiny.space.t0_min;
+      tiny.space.gamma_min = tiny.space.gamma_max;
+      tiny.budgets.flash_bytes = tiny.budgets.ram_bytes = std::int64_t{1} << 40;
+      tiny.budgets.macs.reset();
+      try {
+        const Solution smallest = solve(tiny);
+        const bool exceeds = smallest.cost.flash_bytes > r.budgets.flash_bytes ||
+                             smallest.cost.ram_bytes > r.budgets.ram_bytes ||
+                             (r.budgets.macs && smallest.cost.macs > *r.budgets.macs);
+        EXPECT_TRUE(exceeds) << what << ": " << e.what();
+      } catch (const InfeasibleError&) {
+        // the smallest XiNet may not build at all (attention width rounds to zero)
+      }
+    }
+  }
+  std::printf("  %d solved, %d infeasible\n", solved, infeasible);
+  EXPECT_GT(solved, 100);
+  EXPECT_GT(infeasible, 5);
+}
+
+struct BoardCase {
+  const char* name;
+  std::int64_t flash, ram;  // model budgets (board memory minus reserves)
+};
+constexpr BoardCase kBoards[] = {
+    {"STM32F746G-DISCO", 1048576 - 131072, 327680 - 49152},
+    {"NUCLEO-H743ZI2", 2097152 - 131072, 1048576 - 65536},
+    {"Raspberry Pi Pico", 2097152 - 131072, 270336 - 40960},
+    {"MAX78000", 524288 - 98304, 131072 - 24576},
+};
+
+// Quality: at least 99% of the best point of a brute-force grid over (β, t0|γ), each grid
+// shape with its own largest feasible α.
+TEST(Solver, MatchesABruteForceGrid) {
+  for (const BoardCase& board : kBoards) {
+    for (Family family : {Family::phinet, Family::xinet}) {
+      const SolveRequest r = request(family, board.flash, board.ram);
+      const Solution s = solve(r);
+      const Solution g = solve_grid(r, 8, family == Family::phinet ? 8 : 0);
+      std::printf("  %-18s %-6s solver %.4f (%d evals, %.0f ms)  grid %.4f (%d evals, %.0f ms)\n",
+                  board.name, family_name(family), s.objective_value, s.evaluations, s.solve_ms,
+                  g.objective_value, g.evaluations, g.solve_ms);
+      EXPECT_GE(s.objective_value, 0.99 * g.objective_value)
+          << board.name << " " << family_name(family);
+      expect_fits(s, r.budgets, board.name);
+    }
+  }
+}
+
+TEST(Solver, ObjectivesMaximizeWhatTheySay) {
+  const SolveRequest base = request(Family::phinet, 900000, 250000);
+  SolveRequest macs = base;
+  macs.objective.kind = ObjectiveKind::max_macs;
+  SolveRequest params = base;
+  params.objective.kind = ObjectiveKind::max_params;
+  const Solution balanced = solve(base), by_macs = solve(macs), by_params = solve(params);
+  // Each objective's own figure is the best of the three, within 2%: the exact costs are
+  // piecewise constant and the polish is a local search, so another objective's answer
+  // can land a step further along the same ridge.
+  const auto m = [](const Solution& s) { return static_cast<double>(s.cost.macs); };
+  const auto p = [](const Solution& s) { return static_cast<double>(s.cost.params); };
+  const auto min_u = [](const Solution& s) {
+    return std::min(s.utilization.flash, s.utilization.ram);
+  };
+  EXPECT_GE(m(by_macs), 0.98 * std::max(m(balanced), m(by_params)));
+  EXPECT_GE(p(by_params), 0.98 * std::max(p(balanced), p(by_macs)));
+  EXPECT_GE(min_u(balanced), 0.98 * std::max(min_u(by_macs), min_u(by_params)));
+  EXPECT_GT(min_u(balanced), 0.9);  // this budget pair can be filled almost completely
+}
+
+// Monotonicity: a larger budget never yields a smaller objective.
+TEST(Solver, LargerBudgetsNeverGiveSmallerObjectives) {
+  for (ObjectiveKind kind : {ObjectiveKind::max_macs, ObjectiveKind::max_params}) {
+    for (Family family : {Family::phinet, Family::xinet}) {
+      double previous = 0;
+      for (double scale : {1.0, 1.2, 1.5, 2.0, 3.0}) {
+        SolveRequest r = request(family, static_cast<std::int64_t>(300000 * scale),
+                                 static_cast<std::int64_t>(90000 * scale), 64);
+        r.objective.kind = kind;
+        const Solution s = solve(r);
+        EXPECT_GE(s.objective_value, previous) << family_name(family) << " scale " << scale;
+        previous = s.objective_value;
+      }
+    }
+  }
+}
+
+TEST(Solver, MacBudgetBinds) {
+  SolveRequest r = request(Family::phinet, 2000000, 900000);
+  r.budgets.macs = 5'000'000;
+  const Solution s = solve(r);
+  EXPECT_LE(s.cost.macs, 5'000'000);
+  EXPECT_GT(s.cost.macs, 4'500'000);
+  EXPECT_EQ(s.binding, "macs");
+}
+
+TEST(Solver, DepthRangeAndResolutionSearch) {
+  SolveRequest r = request(Family::phinet, 800000, 200000, 64);
+  r.num_layers_min = 6;
+  r.num_layers_max = 9;
+  r.resolutions = {{3, 96, 96}, {3, 128, 128}};
+  const Solution s = solve(r);
+  EXPECT_GE(s.num_layers, 6);
+  EXPECT_LE(s.num_layers, 9);
+  expect_fits(s, r.budgets, "depth range");
+  const SolveRequest fixed = request(Family::phinet, 800000, 200000, 64);
+  EXPECT_GE(s.objective_value + 1e-4, solve(fixed).objective_value);
+}
+
+TEST(Solver, CommandRebuildsTheSameNetwork) {
+  const Solution s = solve(request(Family::phinet, 700000, 200000));
+  EXPECT_EQ(s.command.rfind("tinyscale net phinet --input 3x96x96 --alpha ", 0), 0u) << s.command;
+  EXPECT_NE(s.command.find("--include-top --num-classes 10"), std::string::npos);
+  const Solution x = solve(request(Family::xinet, 700000, 200000));
+  EXPECT_NE(x.command.find("--gamma "), std::string::npos) << x.command;
+}
+
+TEST(Solver, InfeasibleBudgetsNameTheBudgetAndTheSmallestNetwork) {
+  try {
+    solve(request(Family::phinet, 1000000, 4096));
+    FAIL();
+  } catch (const InfeasibleError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("RAM budget 4096 B"), std::string::npos) << m;
+    EXPECT_NE(m.find("smallest"), std::string::npos) << m;
+    EXPECT_NE(m.find("alpha 0.05"), std::string::npos) << m;
+  }
+}
+
+TEST(Solver, ObjectiveParsing) {
+  EXPECT_EQ(parse_objective("balanced").kind, ObjectiveKind::balanced);
+  EXPECT_EQ(parse_objective("max-macs").kind, ObjectiveKind::max_macs);
+  const Objective w = parse_objective("weights:1,2,0.5");
+  EXPECT_EQ(w.kind, ObjectiveKind::weighted);
+  EXPECT_DOUBLE_EQ(w.w_ram, 2.0);
+  EXPECT_EQ(objective_name(w), "weights:1,2,0.5");
+  for (const char* bad :
+       {"fast", "weights:1,2", "weights:1,-1,1", "weights:0,0,0", "weights:1,2,3x"}) {
+    EXPECT_THROW(parse_objective(bad), Error) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace tinyscale::scaling
