@@ -17,6 +17,7 @@ using Command = std::function<void()>;
 Command add_net_command(CLI::App& app);
 Command add_solve_command(CLI::App& app);
 Command add_boards_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
 
 // Budget options shared by `solve` and `sweep`: --board (with --boards-file, reserves) or
 // explicit --flash/--ram, with --macs or --latency (+ --core/--mhz).

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add(tinyscale::cli::add_net_command(app));
   add(tinyscale::cli::add_solve_command(app));
   add(tinyscale::cli::add_boards_command(app));
+  add(tinyscale::cli::add_sweep_command(app));
 
   try {
     app.parse(argc, argv);

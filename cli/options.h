@@ -13,6 +13,13 @@ namespace tinyscale::cli {
 std::array<std::int64_t, 3> parse_chw(const std::string& option, const std::string& text);
 // "5,7" into integers; "" into an empty list.
 std::vector<int> parse_int_list(const std::string& option, const std::string& text);
+// A depth "N" or range "A..B" into {min, max} with 1 ≤ min ≤ max; "" into
+// {default_depth, default_depth}.
+struct LayerRange {
+  int min = 0, max = 0;
+};
+LayerRange parse_layer_range(const std::string& option, const std::string& text,
+                             int default_depth);
 // 1234567 -> "1,234,567".
 std::string group_digits(std::int64_t value);
 

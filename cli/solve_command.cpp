@@ -102,24 +102,6 @@ struct SolveOptions {
   bool json = false;
 };
 
-void parse_layers(const std::string& text, scaling::SolveRequest* r, scaling::Family family) {
-  if (text.empty()) {
-    r->num_layers_min = r->num_layers_max = family == scaling::Family::phinet ? 7 : 5;
-    return;
-  }
-  const std::size_t dots = text.find("..");
-  std::vector<int> v =
-      dots == std::string::npos
-          ? parse_int_list("--num-layers", text)
-          : parse_int_list("--num-layers", text.substr(0, dots) + "," + text.substr(dots + 2));
-  if (v.size() == 1) v.push_back(v[0]);
-  if (v.size() != 2 || v[0] < 1 || v[1] < v[0]) {
-    throw Error("--num-layers '" + text + "' is not a depth N or a range A..B with 1 ≤ A ≤ B");
-  }
-  r->num_layers_min = v[0];
-  r->num_layers_max = v[1];
-}
-
 nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::Budgets& b,
                                      const scaling::Objective& objective) {
   nlohmann::ordered_json j;
@@ -221,7 +203,10 @@ Command add_solve_command(CLI::App& app) {
     }
     if (o->num_classes && *o->num_classes < 1) throw Error("--num-classes must be ≥ 1");
     r.num_classes = o->num_classes;
-    parse_layers(o->num_layers, &r, r.family);
+    const LayerRange layers = parse_layer_range(
+        "--num-layers", o->num_layers, r.family == scaling::Family::phinet ? 7 : 5);
+    r.num_layers_min = layers.min;
+    r.num_layers_max = layers.max;
     r.objective = scaling::parse_objective(o->objective);
     r.budgets = budgets->resolve();
     const scaling::Solution s = scaling::solve(r);

@@ -351,6 +351,18 @@ class DepthSearch {
         if (c) exact.push_back(*c);
       }
     }
+    // A coarse exact grid of shapes, corners included: where α is small the widths move in
+    // steps of 20% and more, the surrogate cannot see such a landscape, and a broad look
+    // is what finds the right region.
+    for (int i = 0; i < 4; ++i) {
+      const double beta = box.beta_min + (box.beta_max - box.beta_min) * i / 3.0;
+      for (int j = 0; j < 4; ++j) {
+        const double s = clamp_s(s_min() + (s_max() - s_min()) * j / 3.0);
+        const double hint = surrogate_ ? surrogate_alpha(*surrogate_, beta, s) : a0;
+        const std::optional<Candidate> c = max_alpha(beta, s, hint, kProbeTolerance);
+        if (c) exact.push_back(*c);
+      }
+    }
     if (best) exact.push_back(*best);
     std::sort(exact.begin(), exact.end(), [&](const Candidate& a, const Candidate& b) {
       return scorer_.better(a.costs, b.costs);
@@ -367,12 +379,12 @@ class DepthSearch {
       if (starts.size() == 2) break;
     }
     // Budgets keep a solve near 200-300 exact evaluations: most of the gain comes early.
-    int budget = 110;
+    int budget = 90;
     for (const Candidate& start : starts) {
       std::optional<Candidate> local = start;
       pattern_search(local, model_.evaluations() + budget);
       consider(best, local);
-      budget = 50;
+      budget = 40;
     }
     // The probes stopped at 0.5% of α; finish the winner to 0.1%.
     if (best) consider(best, max_alpha(best->point.beta, best->point.s, best->point.alpha));

@@ -5,34 +5,16 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_run.h"
 #include <string>
 
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using tinyscale::testing_support::CliRun;
 
-CliRun run(const std::string& args) {
-  const std::string command = std::string(TINYSCALE_CLI) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+CliRun run(const std::string& args) { return tinyscale::testing_support::run_cli(args); }
+int lines(const std::string& s) { return tinyscale::testing_support::count_lines(s); }
 
 TEST(NetCommand, JsonCarriesMicromindFiguresAndRequiredKeys) {
   const CliRun r = run("net phinet --input 3x224x224 --json");
