@@ -59,9 +59,10 @@ LayerRange parse_layer_range(const std::string& option, const std::string& text,
                              int default_depth) {
   if (text.empty()) return {default_depth, default_depth};
   const std::size_t dots = text.find("..");
-  std::vector<int> v = dots == std::string::npos
-                           ? parse_int_list(option, text)
-                           : parse_int_list(option, text.substr(0, dots) + "," + text.substr(dots + 2));
+  std::vector<int> v =
+      dots == std::string::npos
+          ? parse_int_list(option, text)
+          : parse_int_list(option, text.substr(0, dots) + "," + text.substr(dots + 2));
   if (v.size() == 1) v.push_back(v[0]);
   if (v.size() != 2 || v[0] < 1 || v[1] < v[0]) {
     throw Error(option + " '" + text + "' is not a depth N or a range A..B with 1 ≤ A ≤ B");

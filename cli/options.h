@@ -18,8 +18,7 @@ std::vector<int> parse_int_list(const std::string& option, const std::string& te
 struct LayerRange {
   int min = 0, max = 0;
 };
-LayerRange parse_layer_range(const std::string& option, const std::string& text,
-                             int default_depth);
+LayerRange parse_layer_range(const std::string& option, const std::string& text, int default_depth);
 // 1234567 -> "1,234,567".
 std::string group_digits(std::int64_t value);
 

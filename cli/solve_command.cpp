@@ -203,8 +203,8 @@ Command add_solve_command(CLI::App& app) {
     }
     if (o->num_classes && *o->num_classes < 1) throw Error("--num-classes must be ≥ 1");
     r.num_classes = o->num_classes;
-    const LayerRange layers = parse_layer_range(
-        "--num-layers", o->num_layers, r.family == scaling::Family::phinet ? 7 : 5);
+    const LayerRange layers = parse_layer_range("--num-layers", o->num_layers,
+                                                r.family == scaling::Family::phinet ? 7 : 5);
     r.num_layers_min = layers.min;
     r.num_layers_max = layers.max;
     r.objective = scaling::parse_objective(o->objective);

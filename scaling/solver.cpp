@@ -379,12 +379,12 @@ class DepthSearch {
       if (starts.size() == 2) break;
     }
     // Budgets keep a solve near 200-300 exact evaluations: most of the gain comes early.
-    int budget = 90;
+    int budget = 150;
     for (const Candidate& start : starts) {
       std::optional<Candidate> local = start;
-      pattern_search(local, model_.evaluations() + budget);
+      pattern_search(local, budget);
       consider(best, local);
-      budget = 40;
+      budget = 60;
     }
     // The probes stopped at 0.5% of α; finish the winner to 0.1%.
     if (best) consider(best, max_alpha(best->point.beta, best->point.s, best->point.alpha));
@@ -530,12 +530,16 @@ class DepthSearch {
   }
 
   // Pattern search over the shape on the exact model, α maximized at every probe.
-  void pattern_search(std::optional<Candidate>& best, int evaluation_limit) {
+  // Each of the five rounds (steps halving from 12% of the range) gets an equal share of
+  // `evaluation_budget`, so the fine rounds always run: optima in channel space are sharp.
+  void pattern_search(std::optional<Candidate>& best, int evaluation_budget) {
     if (!best) return;
+    constexpr int kRounds = 5;
     const SearchSpace& box = request_.space;
     double step_beta = 0.12 * (box.beta_max - box.beta_min);
     double step_s = is_xinet() ? 1.0 : 0.12 * (s_max() - s_min());
-    for (int round = 0; round < 5; ++round) {
+    for (int round = 0; round < kRounds; ++round) {
+      const int evaluation_limit = model_.evaluations() + evaluation_budget / kRounds;
       bool improved = true;
       while (improved && model_.evaluations() < evaluation_limit) {
         improved = false;
@@ -544,6 +548,7 @@ class DepthSearch {
         const std::array<std::pair<double, double>, 8> moves = {
             {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {1, -1}, {-1, 1}, {-1, -1}}};
         for (const auto& [db, ds] : moves) {
+          if (model_.evaluations() >= evaluation_limit) break;
           const double beta = std::clamp(at.beta + db * step_beta, box.beta_min, box.beta_max);
           const double s = clamp_s(at.s + ds * step_s);
           if (beta == at.beta && s == at.s) continue;

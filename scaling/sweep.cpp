@@ -173,8 +173,8 @@ std::string sweep_csv(const std::vector<SweepRow>& rows) {
 std::string pareto_csv(const std::vector<ParetoPoint>& front) {
   std::string csv = std::string("ram_budget_bytes,") + kSolutionHeader + "\n";
   for (const ParetoPoint& p : front) {
-    csv += std::to_string(p.ram_budget) + "," + solution_fields(p.solution.family, &p.solution) +
-           "\n";
+    csv +=
+        std::to_string(p.ram_budget) + "," + solution_fields(p.solution.family, &p.solution) + "\n";
   }
   return csv;
 }
@@ -185,12 +185,23 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -213,8 +224,10 @@ Axis nice_axis(double data_lo, double data_hi) {
   const double raw = (data_hi - data_lo) / 5.0;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   const double normalized = raw / magnitude;
-  const double step = (normalized < 1.5 ? 1.0 : normalized < 3.0 ? 2.0 : normalized < 7.0 ? 5.0
-                                                                                        : 10.0) *
+  const double step = (normalized < 1.5   ? 1.0
+                       : normalized < 3.0 ? 2.0
+                       : normalized < 7.0 ? 5.0
+                                          : 10.0) *
                       magnitude;
   return {std::floor(data_lo / step) * step, std::ceil(data_hi / step) * step, step};
 }
@@ -232,7 +245,9 @@ std::string pareto_svg(const std::vector<ParetoPoint>& front, const std::string&
   constexpr double kLeft = 90, kRight = 30, kTop = 50, kBottom = 70;
   constexpr double kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
 
-  auto kib = [](const ParetoPoint& p) { return static_cast<double>(p.solution.cost.ram_bytes) / 1024.0; };
+  auto kib = [](const ParetoPoint& p) {
+    return static_cast<double>(p.solution.cost.ram_bytes) / 1024.0;
+  };
   auto mmacs = [](const ParetoPoint& p) { return static_cast<double>(p.solution.cost.macs) / 1e6; };
   Axis x, y;
   if (!front.empty()) {
@@ -313,14 +328,14 @@ std::string pareto_svg(const std::vector<ParetoPoint>& front, const std::string&
   for (const ParetoPoint& p : front) {
     const Solution& s = p.solution;
     const bool phinet = s.family == Family::phinet;
-    std::string tip = std::string(phinet ? "PhiNet" : "XiNet") + ": alpha " +
-                      format("%.4g", s.alpha) + ", beta " + format("%.4g", s.beta) +
-                      (phinet ? ", t0 " + format("%.4g", s.t0) : ", gamma " + std::to_string(s.gamma)) +
-                      ", " + std::to_string(s.num_layers) + " layers\nRAM " +
-                      format_size(s.cost.ram_bytes) + " (budget " + format_size(p.ram_budget) +
-                      ")\nMACs " + format("%.4g", static_cast<double>(s.cost.macs) / 1e6) +
-                      " M, FLASH " + format_size(s.cost.flash_bytes) + ", params " +
-                      std::to_string(s.cost.params);
+    std::string tip =
+        std::string(phinet ? "PhiNet" : "XiNet") + ": alpha " + format("%.4g", s.alpha) +
+        ", beta " + format("%.4g", s.beta) +
+        (phinet ? ", t0 " + format("%.4g", s.t0) : ", gamma " + std::to_string(s.gamma)) + ", " +
+        std::to_string(s.num_layers) + " layers\nRAM " + format_size(s.cost.ram_bytes) +
+        " (budget " + format_size(p.ram_budget) + ")\nMACs " +
+        format("%.4g", static_cast<double>(s.cost.macs) / 1e6) + " M, FLASH " +
+        format_size(s.cost.flash_bytes) + ", params " + std::to_string(s.cost.params);
     append(&svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\">", px(kib(p)), py(mmacs(p)));
     svg += "<title>" + xml_escape(tip) + "</title></circle>\n";
   }
@@ -334,7 +349,10 @@ void write_file_atomically(const std::string& path, const std::string& contents)
     return Error("cannot write '" + path + "': " + step + ": " + std::strerror(error_number));
   };
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw failure("cannot create '" + temp + "'", errno);
+  if (fd < 0) {
+    const int open_errno = errno;
+    throw failure("cannot create '" + temp + "'", open_errno);
+  }
   auto abandon = [&](const std::string& step, int error_number, bool close_fd) {
     if (close_fd) ::close(fd);
     ::unlink(temp.c_str());

@@ -5,9 +5,9 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/cli/cli_run.h"
-#include <string>
 
 namespace {
 

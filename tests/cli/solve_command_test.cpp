@@ -1,8 +1,8 @@
 // `tinyscale solve` and `tinyscale boards` as a user runs them.
-#include <string>
-
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/cli/cli_run.h"
 
@@ -18,10 +18,12 @@ nlohmann::json json_of(const std::string& args) {
 }
 
 TEST(SolveCommand, BoardSolutionFitsAndItsCommandRebuildsIt) {
-  const nlohmann::json s = json_of("solve --board nucleo-h743zi2 --input 3x96x96 --num-classes 10 --json");
+  const nlohmann::json s =
+      json_of("solve --board nucleo-h743zi2 --input 3x96x96 --num-classes 10 --json");
   ASSERT_FALSE(s.is_discarded());
-  for (const char* key : {"family", "alpha", "beta", "t0", "num_layers", "input", "params", "macs", "flash_bytes",
-                          "ram_bytes", "latency_ms", "utilization", "binding", "command"}) {
+  for (const char* key :
+       {"family", "alpha", "beta", "t0", "num_layers", "input", "params", "macs", "flash_bytes",
+        "ram_bytes", "latency_ms", "utilization", "binding", "command"}) {
     EXPECT_TRUE(s.contains(key)) << key;
   }
   EXPECT_EQ(s["family"], "phinet");
@@ -41,8 +43,9 @@ TEST(SolveCommand, BoardSolutionFitsAndItsCommandRebuildsIt) {
 }
 
 TEST(SolveCommand, ExplicitBudgetsWithMacsAndXiNet) {
-  const nlohmann::json s =
-      json_of("solve --flash 512K --ram 128KiB --macs 20M --family xinet --input 3x96x96 --num-classes 10 --json");
+  const nlohmann::json s = json_of(
+      "solve --flash 512K --ram 128KiB --macs 20M --family xinet --input 3x96x96 --num-classes 10 "
+      "--json");
   EXPECT_EQ(s["family"], "xinet");
   EXPECT_TRUE(s.contains("gamma"));
   EXPECT_LE(s["flash_bytes"].get<long>(), 524288);
@@ -52,13 +55,15 @@ TEST(SolveCommand, ExplicitBudgetsWithMacsAndXiNet) {
 }
 
 TEST(SolveCommand, LatencyBecomesAMacBudget) {
-  const nlohmann::json s = json_of("solve --board stm32f746g-disco --latency 50ms --input 3x96x96 --json");
+  const nlohmann::json s =
+      json_of("solve --board stm32f746g-disco --latency 50ms --input 3x96x96 --json");
   // 50 ms at 216 MHz on a Cortex-M7 at 0.9 cycles per MAC (the estimate table).
   EXPECT_EQ(s["budgets"]["macs"], 12000000);
   EXPECT_EQ(s["budgets"]["latency_ms"], 50.0);
   EXPECT_LE(s["macs"].get<long>(), 12000000);
-  const nlohmann::json explicit_core =
-      json_of("solve --flash 1M --ram 256K --latency 0.1s --core cortex-m4 --mhz 64 --input 3x64x64 --json");
+  const nlohmann::json explicit_core = json_of(
+      "solve --flash 1M --ram 256K --latency 0.1s --core cortex-m4 --mhz 64 --input 3x64x64 "
+      "--json");
   EXPECT_EQ(explicit_core["budgets"]["macs"], 4000000);  // 100 ms · 64 MHz / 1.6
 }
 
@@ -95,8 +100,8 @@ TEST(BoardsCommand, ListsThePublishedBoards) {
   ASSERT_TRUE(boards.is_array());
   std::vector<std::string> names;
   for (const auto& b : boards) names.push_back(b["name"]);
-  for (const char* required : {"STM32F746G-DISCO", "NUCLEO-H743ZI2", "STM32H7A3", "STM32L4R5", "MAX78000",
-                               "Raspberry Pi Pico", "ESP32-S3"}) {
+  for (const char* required : {"STM32F746G-DISCO", "NUCLEO-H743ZI2", "STM32H7A3", "STM32L4R5",
+                               "MAX78000", "Raspberry Pi Pico", "ESP32-S3"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
   }
   const auto table = run_cli("boards");

@@ -1,0 +1,146 @@
+// Runs the real `tinyscale sweep` binary: what a user or a script sees.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  const std::string command = std::string(TINYSCALE_CLI) + " " + args + " 2>&1";
+  CliRun r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    r.out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+int count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (std::size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + 1))
+    ++n;
+  return n;
+}
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class SweepCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tinyscale_sweep_cli_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // A board nothing fits on.
+    std::ofstream(dir_ / "tiny.json") << R"({"boards": [
+      {"name": "Speck", "core": "cortex-m0plus", "mhz": 48, "flash_bytes": 16384,
+       "ram_bytes": 4096, "reserve_flash_bytes": 8192, "reserve_ram_bytes": 2048}]})";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(SweepCommand, BoardsWithCsvAndAnInfeasibleBoard) {
+  const CliRun r =
+      run("sweep --input 3x64x64 --num-classes 10 --boards pico,Speck,f401 "
+          "--families phinet --boards-file " +
+          path("tiny.json") + " --csv " + path("sweep.csv"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Raspberry Pi Pico"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NUCLEO-F401RE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("phinet  no PhiNet"), std::string::npos) << r.out;
+  ASSERT_TRUE(fs::exists(path("sweep.csv")));
+  const std::string csv = read_all(path("sweep.csv"));
+  EXPECT_EQ(csv.rfind("board,family,alpha,", 0), 0u);
+  EXPECT_EQ(count(csv, "\n"), 4) << csv;
+  EXPECT_NE(csv.find("\nSpeck,phinet,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nRaspberry Pi Pico,phinet,0."), std::string::npos) << csv;
+  // Only the CSV: no temp file left beside it.
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) files += e.is_regular_file();
+  EXPECT_EQ(files, 2);
+}
+
+TEST_F(SweepCommand, JsonRowsCarryBoardFamilyAndError) {
+  const CliRun r = run("sweep --input 3x64x64 --boards nano33ble,Speck --boards-file " +
+                       path("tiny.json") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);  // both families by default
+  EXPECT_EQ(j[0]["board"], "Arduino Nano 33 BLE Sense");
+  EXPECT_EQ(j[0]["family"], "phinet");
+  EXPECT_EQ(j[0]["num_layers"], 7);
+  EXPECT_EQ(j[1]["family"], "xinet");
+  EXPECT_EQ(j[1]["num_layers"], 5) << "each family gets its own default depth";
+  EXPECT_TRUE(j[1]["error"].is_null());
+  EXPECT_LE(j[0]["ram_bytes"].get<long>(), 262144 - 32768);
+  EXPECT_EQ(j[2]["board"], "Speck");
+  EXPECT_TRUE(j[2]["error"].is_string());
+}
+
+TEST_F(SweepCommand, ParetoWritesSvgAndCsv) {
+  const CliRun r =
+      run("sweep --pareto --flash 256K --ram-range 16K..256K --points 5 --input "
+          "3x64x64 --csv " +
+          path("front.csv") + " --svg " + path("front.svg"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("PhiNet Pareto front"), std::string::npos) << r.out;
+  const std::string svg = read_all(path("front.svg"));
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_EQ(count(svg, "<polyline"), 1);
+  const std::string csv = read_all(path("front.csv"));
+  EXPECT_EQ(count(svg, "<circle"), count(csv, "\n") - 1) << "one marker per point";
+  EXPECT_GE(count(csv, "\n"), 3);
+}
+
+void expect_one_line_error(const std::string& args, const std::string& mention) {
+  const CliRun r = run(args);
+  EXPECT_NE(r.exit_code, 0) << args;
+  EXPECT_EQ(count(r.out, "\n"), 1) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find("error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(mention), std::string::npos) << args << "\n" << r.out;
+}
+
+TEST_F(SweepCommand, BadInputGivesOneClearLine) {
+  const std::string pareto = "sweep --pareto --input 3x64x64 ";
+  expect_one_line_error("sweep --input 3x64x64 --boards pico,nosuchboard", "nosuchboard");
+  expect_one_line_error("sweep --input 3x64x64 --families phinet,resnet", "resnet");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 64K-512K", "64K-512K");
+  expect_one_line_error(pareto + "--ram-range 64K..512K", "--flash");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 512K..64K", "MIN ≤ MAX");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 64K..512K --points 1", "--points");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 64Q..512K", "64Q");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 1K..2K", "no PhiNet");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 64K..512K --boards pico", "--boards");
+  expect_one_line_error("sweep --input 3x64x64 --boards pico --svg x.svg", "--pareto");
+  expect_one_line_error("sweep --input 3x64x64 --boards pico --num-layers 0", "--num-layers");
+  // An output that cannot be written names the path; nothing is left behind.
+  expect_one_line_error(
+      "sweep --input 3x64x64 --boards f401 --families phinet --csv " + path("missing/out.csv"),
+      path("missing/out.csv"));
+  EXPECT_FALSE(fs::exists(path("missing")));
+}
+
+}  // namespace
