@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# The main job on built-in defaults: set up, build, then build and cost the default PhiNet
-# (micromind's PhiNet((3, 224, 224))) and a XiNet.
+# The main job on built-in defaults: set up, build, then solve for the network that fills
+# the default board (NUCLEO-H743ZI2, a 10-class PhiNet on 3x96x96 input), rebuild the
+# chosen network from the command the solver prints, and report its exact cost.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
 
+BOARD=${TINYSCALE_BOARD:-NUCLEO-H743ZI2}
+INPUT=${TINYSCALE_INPUT:-3x96x96}
+tinyscale=build/cli/tinyscale
+
 echo
-echo "== tinyscale net phinet --input 3x224x224 (micromind's default PhiNet)"
-build/cli/tinyscale net phinet --input 3x224x224
+echo "== tinyscale boards"
+$tinyscale boards
 echo
-echo "== tinyscale net xinet --input 3x96x96 --alpha 0.5 --include-top --num-classes 10"
-build/cli/tinyscale net xinet --input 3x96x96 --alpha 0.5 --include-top --num-classes 10 | tail -n 5
+echo "== tinyscale solve --board $BOARD --input $INPUT --num-classes 10"
+$tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10
+net_command=$($tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10 --json |
+  sed -n 's/^ *"command": "tinyscale \(.*\)",\{0,1\}$/\1/p')
+echo
+echo "== tinyscale $net_command"
+# shellcheck disable=SC2086  # the solver's command is a list of options
+$tinyscale $net_command | tail -n 5

@@ -247,7 +247,7 @@ Command add_boards_command(CLI::App& app) {
     std::printf("  %-30s %-14s %6s %10s %10s %10s %10s\n", "board", "core", "MHz", "flash", "RAM",
                 "model FLASH", "model RAM");
     for (const scaling::Board& b : db.boards()) {
-      std::printf("  %-30s %-14s %6g %10s %10s %10s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
+      std::printf("  %-30s %-14s %6g %10s %10s %12s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
                   scaling::format_size(b.flash_bytes).c_str(),
                   scaling::format_size(b.ram_bytes).c_str(),
                   scaling::format_size(b.flash_bytes - b.reserve_flash_bytes).c_str(),
