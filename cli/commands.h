@@ -5,10 +5,12 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "scaling/budgets.h"
+#include "scaling/solver.h"
 
 namespace tinyscale::cli {
 
@@ -18,6 +20,10 @@ Command add_net_command(CLI::App& app);
 Command add_solve_command(CLI::App& app);
 Command add_boards_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
+
+// A solution's hyperparameters, exact costs, utilization, binding budget and rebuild
+// command, as the JSON keys of `solve --json` and `sweep --json` (appended to `j`).
+void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j);
 
 // Budget options shared by `solve` and `sweep`: --board (with --boards-file, reserves) or
 // explicit --flash/--ram, with --macs or --latency (+ --core/--mhz).

@@ -32,6 +32,29 @@ std::string percent(double fraction) {
 
 }  // namespace
 
+void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j) {
+  j["family"] = scaling::family_name(s.family);
+  j["alpha"] = s.alpha;
+  j["beta"] = s.beta;
+  if (s.family == scaling::Family::phinet) {
+    j["t0"] = s.t0;
+  } else {
+    j["gamma"] = s.gamma;
+  }
+  j["num_layers"] = s.num_layers;
+  j["input"] = {s.input[0], s.input[1], s.input[2]};
+  j["params"] = s.cost.params;
+  j["macs"] = s.cost.macs;
+  j["flash_bytes"] = s.cost.flash_bytes;
+  j["ram_bytes"] = s.cost.ram_bytes;
+  j["latency_ms"] =
+      s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
+  j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
+  if (s.utilization.macs) j["utilization"]["macs"] = *s.utilization.macs;
+  j["binding"] = s.binding;
+  j["command"] = s.command;
+}
+
 BudgetOptions::BudgetOptions(CLI::App* app, bool board_required) {
   auto* board_option =
       app->add_option("--board", board, "Board name or alias (see `tinyscale boards`)");
@@ -105,29 +128,10 @@ struct SolveOptions {
 nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::Budgets& b,
                                      const scaling::Objective& objective) {
   nlohmann::ordered_json j;
-  j["family"] = scaling::family_name(s.family);
-  j["alpha"] = s.alpha;
-  j["beta"] = s.beta;
-  if (s.family == scaling::Family::phinet) {
-    j["t0"] = s.t0;
-  } else {
-    j["gamma"] = s.gamma;
-  }
-  j["num_layers"] = s.num_layers;
-  j["input"] = {s.input[0], s.input[1], s.input[2]};
-  j["params"] = s.cost.params;
-  j["macs"] = s.cost.macs;
+  add_solution_fields(s, j);
   j["macs_torchinfo"] = s.cost.macs_torchinfo;
-  j["flash_bytes"] = s.cost.flash_bytes;
-  j["ram_bytes"] = s.cost.ram_bytes;
-  j["latency_ms"] =
-      s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
-  j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
-  if (s.utilization.macs) j["utilization"]["macs"] = *s.utilization.macs;
-  j["binding"] = s.binding;
   j["objective"] = scaling::objective_name(objective);
   j["objective_value"] = s.objective_value;
-  j["command"] = s.command;
   j["budgets"] = {
       {"board",
        b.board.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.board)},

@@ -80,30 +80,6 @@ std::string shape_text(const scaling::Solution& s) {
   return buffer;
 }
 
-// The solution's fields, appended to `j` (which may already hold a board or budget).
-void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j) {
-  j["family"] = scaling::family_name(s.family);
-  j["alpha"] = s.alpha;
-  j["beta"] = s.beta;
-  if (s.family == scaling::Family::phinet) {
-    j["t0"] = s.t0;
-  } else {
-    j["gamma"] = s.gamma;
-  }
-  j["num_layers"] = s.num_layers;
-  j["input"] = {s.input[0], s.input[1], s.input[2]};
-  j["params"] = s.cost.params;
-  j["macs"] = s.cost.macs;
-  j["flash_bytes"] = s.cost.flash_bytes;
-  j["ram_bytes"] = s.cost.ram_bytes;
-  j["latency_ms"] =
-      s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
-  j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
-  if (s.utilization.macs) j["utilization"]["macs"] = *s.utilization.macs;
-  j["binding"] = s.binding;
-  j["command"] = s.command;
-}
-
 void write_output(const std::string& path, const std::string& contents, const char* what,
                   bool quiet) {
   scaling::write_file_atomically(path, contents);

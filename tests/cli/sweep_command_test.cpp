@@ -10,28 +10,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/cli/cli_run.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-CliRun run(const std::string& args) {
-  const std::string command = std::string(TINYSCALE_CLI) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buffer{};
-  std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using tinyscale::testing_support::CliRun;
+CliRun run(const std::string& args) { return tinyscale::testing_support::run_cli(args); }
 
 int count(const std::string& text, const std::string& needle) {
   int n = 0;

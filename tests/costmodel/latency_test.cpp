@@ -7,20 +7,12 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "nets/phinet.h"
+#include "tests/support/errors.h"
 
 namespace tinyscale::costmodel {
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected tinyscale::Error";
-  return "";
-}
+using testing_support::error_of;
 
 // A pointwise conv 8 -> 16 on 10x10 (12,800 MACs) then a 3x3 depthwise conv, stride 1,
 // pad 1 (10·10·16·9 = 14,400 MACs): no other op, so no elementwise term.

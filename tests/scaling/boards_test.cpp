@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "costmodel/latency.h"
+#include "tests/support/errors.h"
 
 namespace tinyscale::scaling {
 namespace {
@@ -17,21 +18,8 @@ namespace {
 constexpr std::int64_t KiB = 1024;
 constexpr std::int64_t MiB = 1024 * 1024;
 
-// The message of the tinyscale::Error `f` throws; fails the test when it does not throw.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected tinyscale::Error";
-  return "";
-}
-
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
-}
+using testing_support::error_of;
+using testing_support::expect_contains;
 
 struct Published {
   const char* name;

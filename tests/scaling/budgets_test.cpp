@@ -5,24 +5,13 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/support/errors.h"
 
 namespace tinyscale::scaling {
 namespace {
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected tinyscale::Error";
-  return "";
-}
-
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
-}
+using testing_support::error_of;
+using testing_support::expect_contains;
 
 TEST(ParseSize, BinarySuffixesAndDecimalKilobytes) {
   EXPECT_EQ(parse_size("--flash", "512K"), 524288);
