@@ -19,6 +19,8 @@ using Command = std::function<void()>;
 Command add_net_command(CLI::App& app);
 Command add_solve_command(CLI::App& app);
 Command add_boards_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_info_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 
 // A solution's hyperparameters, exact costs, utilization, binding budget and rebuild

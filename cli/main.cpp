@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   add(tinyscale::cli::add_solve_command(app));
   add(tinyscale::cli::add_boards_command(app));
   add(tinyscale::cli::add_sweep_command(app));
+  add(tinyscale::cli::add_run_command(app));
+  add(tinyscale::cli::add_info_command(app));
 
   try {
     app.parse(argc, argv);

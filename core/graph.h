@@ -93,6 +93,11 @@ struct Attributes {
   int out_h = 1, out_w = 1;      // adaptive_avg_pool output size
   int scale_h = 2, scale_w = 2;  // resize_nearest integer upsampling factors
   float pad_value = 0.0f;        // pad (constant value)
+  float softmax_beta = 1.0f;     // softmax: exp(beta · x)
+  float leaky_alpha = 0.2f;      // leaky_relu: slope below zero
+  // fully_connected: true keeps the input's leading dimensions ([..., K] -> [..., O]);
+  // false flattens them into a batch ([N, O] with N = elements / K), TFLite's default.
+  bool keep_num_dims = true;
   FusedActivation fused_activation = FusedActivation::none;  // conv2d, fully_connected, add
 };
 

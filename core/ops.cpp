@@ -221,6 +221,7 @@ Shape fully_connected_shape(const Graph& g, const Node& n) {
     fail(n,
          "bias " + shape_string(input_shape(g, n, 2)) + " must be [" + std::to_string(w[0]) + "]");
   }
+  if (!n.attrs.keep_num_dims) return {num_elements(x) / w[1], w[0]};
   Shape out = x;
   out.back() = w[0];
   return out;
@@ -300,6 +301,10 @@ constexpr std::array<OpFunctions, kOpCount> kOpFunctions = {{
      fully_connected_macs_torchinfo, zero},
     {"reshape", 1, 1, reshape_shape, zero, zero, zero, zero},
     {"softmax", 1, 1, softmax_shape, zero, zero, zero, zero},
+    {"quantize", 1, 1, same_shape, zero, zero, zero, zero},
+    {"dequantize", 1, 1, same_shape, zero, zero, zero, zero},
+    {"leaky_relu", 1, 1, same_shape, zero, zero, zero, zero},
+    {"tanh", 1, 1, same_shape, zero, zero, zero, zero},
 }};
 
 // The table must list the ops in ops.def order, with the same names.

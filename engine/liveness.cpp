@@ -35,7 +35,9 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
-    const std::int64_t scratch = core::op_info(node.op).scratch_bytes(graph, node);
+    const std::int64_t scratch = options.node_scratch_bytes.empty()
+                                     ? core::op_info(node.op).scratch_bytes(graph, node)
+                                     : options.node_scratch_bytes[n];
     if (scratch <= 0) continue;
     const int step = static_cast<int>(n);
     result.buffers.push_back({scratch, step, step});

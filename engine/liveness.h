@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/graph.h"
@@ -30,6 +31,9 @@ struct ArenaOptions {
   bool int8_activations = true;
   PlannerAlgorithm algorithm = PlannerAlgorithm::best_of;
   std::int64_t alignment = kArenaAlignment;
+  // Scratch bytes per node as the kernels' prepare() asked for them; empty: the op table's
+  // scratch_bytes estimate (what the cost model uses before any kernel is prepared).
+  std::span<const std::int64_t> node_scratch_bytes;
 };
 
 struct ArenaBuffers {

@@ -8,6 +8,7 @@ TINYSCALE_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
   libnlopt-cxx-dev libeigen3-dev
+  libflatbuffers-dev flatbuffers-compiler
 )
 
 install_missing_packages() {

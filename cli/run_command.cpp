@@ -1,0 +1,315 @@
+// `tinyscale run` and `tinyscale info`: run a model in the engine, or analyze it layer by
+// layer in the spirit of STM32Cube.AI's analyze.
+//
+// Raw tensor files (--input, --output, --dump-tensors) are the tensor's bytes in its own
+// dtype, little-endian, row-major in the model's layout (NHWC for images), no header:
+// exactly what TFLite Micro's interpreter holds in memory for that tensor.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/model_loader.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/ops.h"
+#include "engine/engine.h"
+#include "scaling/sweep.h"
+
+namespace tinyscale::cli {
+namespace {
+
+std::int64_t tensor_bytes(const core::Tensor& t) { return core::num_elements(t.shape) * core::dtype_size(t.dtype); }
+
+engine::CompiledModel compile_or_throw(const core::Graph& graph, const std::string& path) {
+  engine::CompiledModel model;
+  char error[512] = "";
+  const engine::Status s = model.compile(graph, {}, error, sizeof error);
+  if (s != engine::Status::ok) throw Error(path + ": " + error);
+  return model;
+}
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open '" + path + "': " + std::strerror(errno));
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Fills input `i` from a raw file (its size must match exactly) or with seeded random values
+// over the dtype's full range (float: uniform in [-1, 1]).
+void fill_input(const engine::CompiledModel& model, int i, const std::string& file, std::uint32_t seed) {
+  const engine::TensorRef& in = model.input(i);
+  const std::int64_t bytes = tensor_bytes(*in.tensor);
+  if (!file.empty()) {
+    const std::vector<std::uint8_t> data = read_bytes(file);
+    if (static_cast<std::int64_t>(data.size()) != bytes) {
+      throw Error("--input '" + file + "' holds " + std::to_string(data.size()) + " bytes; input '" +
+                  in.tensor->name + "' (" + core::shape_string(in.shape()) + " " +
+                  core::dtype_name(in.tensor->dtype) + ") needs " + std::to_string(bytes));
+    }
+    std::memcpy(in.data, data.data(), data.size());
+    return;
+  }
+  std::mt19937 rng(seed + static_cast<std::uint32_t>(i));
+  const auto count = static_cast<std::size_t>(core::num_elements(in.shape()));
+  switch (in.tensor->dtype) {
+    case core::DType::int8:
+      for (std::size_t k = 0; k < count; ++k) in.as<std::int8_t>()[k] = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+      break;
+    case core::DType::int32:
+      for (std::size_t k = 0; k < count; ++k) in.as<std::int32_t>()[k] = static_cast<std::int32_t>(rng());
+      break;
+    case core::DType::float32:
+      for (std::size_t k = 0; k < count; ++k) {
+        in.as<float>()[k] = static_cast<float>(rng() >> 8) / static_cast<float>(1 << 23) - 1.0f;
+      }
+      break;
+  }
+}
+
+double value_at(const engine::TensorRef& t, std::size_t k) {
+  switch (t.tensor->dtype) {
+    case core::DType::int8: return t.as<std::int8_t>()[k];
+    case core::DType::int32: return t.as<std::int32_t>()[k];
+    case core::DType::float32: return t.as<float>()[k];
+  }
+  return 0;
+}
+
+// Real value of element k (dequantized for quantized tensors).
+double real_at(const engine::TensorRef& t, std::size_t k) {
+  const double v = value_at(t, k);
+  const core::Quantization& q = t.tensor->quantization;
+  if (q.empty() || t.tensor->dtype == core::DType::float32) return v;
+  return (v - static_cast<double>(q.zero_points[0])) * q.scales[0];
+}
+
+struct RunOptions {
+  std::string model;
+  std::string input;
+  std::optional<std::uint32_t> random;
+  std::string output;
+  int repeat = 1;
+  std::string dump_dir;
+  bool json = false;
+};
+
+struct DumpState {
+  const engine::CompiledModel* model;
+  std::vector<std::vector<std::uint8_t>>* snapshots;
+};
+
+void snapshot_outputs(void* user, int node) {
+  auto* state = static_cast<DumpState*>(user);
+  const core::Graph& g = state->model->graph();
+  for (int id : g.nodes[static_cast<std::size_t>(node)].outputs) {
+    const engine::TensorRef& t = state->model->tensor(id);
+    const auto* p = static_cast<const std::uint8_t*>(t.data);
+    (*state->snapshots)[static_cast<std::size_t>(id)].assign(p, p + tensor_bytes(*t.tensor));
+  }
+}
+
+void run_model(const RunOptions& o) {
+  if (!o.input.empty() && o.random) throw Error("give --input FILE or --random SEED, not both");
+  if (o.repeat < 1) throw Error("--repeat must be ≥ 1");
+  const core::Graph graph = load_model(o.model);
+  engine::CompiledModel model = compile_or_throw(graph, o.model);
+  if (!o.input.empty() && model.num_inputs() != 1) {
+    throw Error("--input gives one tensor but the model has " + std::to_string(model.num_inputs()) + " inputs");
+  }
+  for (int i = 0; i < model.num_inputs(); ++i) fill_input(model, i, o.input, o.random.value_or(1));
+
+  // Keep a copy of the inputs: some runs overwrite them (arena reuse) and --repeat reruns.
+  std::vector<std::vector<std::uint8_t>> inputs;
+  for (int i = 0; i < model.num_inputs(); ++i) {
+    const auto* p = static_cast<const std::uint8_t*>(model.input(i).data);
+    inputs.emplace_back(p, p + tensor_bytes(*model.input(i).tensor));
+  }
+  std::vector<std::vector<std::uint8_t>> snapshots(graph.tensors.size());
+  DumpState dump{&model, &snapshots};
+  std::vector<double> times_ms;
+  for (int r = 0; r < o.repeat; ++r) {
+    for (int i = 0; i < model.num_inputs(); ++i) std::memcpy(model.input(i).data, inputs[static_cast<std::size_t>(i)].data(), inputs[static_cast<std::size_t>(i)].size());
+    const bool dump_now = !o.dump_dir.empty() && r == o.repeat - 1;
+    const auto start = std::chrono::steady_clock::now();
+    const engine::Status s = dump_now ? model.run(snapshot_outputs, &dump) : model.run();
+    times_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    if (s != engine::Status::ok) throw Error(o.model + ": run failed: " + engine::status_name(s));
+  }
+  std::sort(times_ms.begin(), times_ms.end());
+  const double ms = times_ms[times_ms.size() / 2];
+
+  if (!o.output.empty()) {
+    std::string bytes;
+    for (int i = 0; i < model.num_outputs(); ++i) {
+      const engine::TensorRef& out = model.output(i);
+      bytes.append(static_cast<const char*>(out.data), static_cast<std::size_t>(tensor_bytes(*out.tensor)));
+    }
+    scaling::write_file_atomically(o.output, bytes);
+  }
+  if (!o.dump_dir.empty()) {
+    std::filesystem::create_directories(o.dump_dir);
+    for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
+      std::string bytes;
+      if (graph.tensors[t].is_constant || snapshots[t].empty()) {
+        const engine::TensorRef& ref = model.tensor(static_cast<int>(t));
+        if (!ref.data) continue;  // an activation no node produced (cannot happen in a valid graph)
+        const bool is_input = std::find(graph.inputs.begin(), graph.inputs.end(), static_cast<int>(t)) != graph.inputs.end();
+        if (is_input) {
+          const auto it = std::find(graph.inputs.begin(), graph.inputs.end(), static_cast<int>(t));
+          const auto& in = inputs[static_cast<std::size_t>(it - graph.inputs.begin())];
+          bytes.assign(in.begin(), in.end());
+        } else {
+          bytes.assign(static_cast<const char*>(ref.data), static_cast<std::size_t>(tensor_bytes(graph.tensors[t])));
+        }
+      } else {
+        bytes.assign(snapshots[t].begin(), snapshots[t].end());
+      }
+      scaling::write_file_atomically(o.dump_dir + "/t" + std::to_string(t) + ".bin", bytes);
+    }
+  }
+
+  std::int64_t macs = 0;
+  for (const core::Node& n : graph.nodes) macs += core::op_info(n.op).macs(graph, n);
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["model"] = o.model;
+    j["arena_bytes"] = model.arena_bytes();
+    j["ram"] = {{"activation_arena", model.ram().activation_arena},
+                {"kernel_state", model.ram().kernel_state},
+                {"runtime_structures", model.ram().runtime_structures}};
+    j["ms_per_inference"] = ms;
+    j["macs"] = macs;
+    nlohmann::ordered_json outs = nlohmann::ordered_json::array();
+    for (int i = 0; i < model.num_outputs(); ++i) {
+      const engine::TensorRef& out = model.output(i);
+      const core::Quantization& q = out.tensor->quantization;
+      nlohmann::ordered_json jo = {{"name", out.tensor->name}, {"shape", out.shape()}, {"dtype", core::dtype_name(out.tensor->dtype)}};
+      if (!q.empty()) {
+        jo["scale"] = q.scales;
+        jo["zero_point"] = q.zero_points;
+      }
+      const auto count = static_cast<std::size_t>(core::num_elements(out.shape()));
+      std::vector<double> values;
+      for (std::size_t k = 0; k < std::min<std::size_t>(count, 4096); ++k) values.push_back(value_at(out, k));
+      jo["values"] = values;
+      outs.push_back(jo);
+    }
+    j["outputs"] = outs;
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  for (int i = 0; i < model.num_outputs(); ++i) {
+    const engine::TensorRef& out = model.output(i);
+    const auto count = static_cast<std::size_t>(core::num_elements(out.shape()));
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < count; ++k) {
+      if (value_at(out, k) > value_at(out, best)) best = k;
+    }
+    std::printf("output %d '%s' %s %s:", i, out.tensor->name.c_str(), core::shape_string(out.shape()).c_str(),
+                core::dtype_name(out.tensor->dtype));
+    for (std::size_t k = 0; k < std::min<std::size_t>(count, 12); ++k) std::printf(" %g", value_at(out, k));
+    if (count > 12) std::printf(" ...");
+    std::printf("\n  argmax %zu (value %g, real %.6g)\n", best, value_at(out, best), real_at(out, best));
+  }
+  std::printf("arena %s B (activations %s, kernel state %s, runtime %s)   %.3f ms per inference (median of %d)   %s MACs\n",
+              group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
+              group_digits(model.ram().kernel_state).c_str(), group_digits(model.ram().runtime_structures).c_str(), ms,
+              o.repeat, group_digits(macs).c_str());
+}
+
+void info_model(const std::string& path, bool json) {
+  const core::Graph graph = load_model(path);
+  engine::CompiledModel model = compile_or_throw(graph, path);
+  const std::int64_t file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
+  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  std::int64_t total_macs = 0, total_params = 0, weight_bytes = 0;
+  if (!json) {
+    std::printf("  %-4s %-18s %-34s %-16s %-16s %10s %12s %10s %10s\n", "#", "op", "name", "input", "output", "params",
+                "MACs", "weight B", "live B");
+  }
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const core::Node& node = graph.nodes[n];
+    const core::OpInfo& info = core::op_info(node.op);
+    std::int64_t params = 0, wbytes = 0;
+    for (std::size_t i = 1; i < node.inputs.size(); ++i) {
+      const core::Tensor& t = graph.tensor(node.inputs[i]);
+      if (!t.is_constant) continue;
+      params += core::num_elements(t.shape);
+      wbytes += tensor_bytes(t);
+    }
+    const std::int64_t macs = info.macs(graph, node);
+    const std::int64_t live = model.arena_plan().live_bytes_at_step[n];
+    total_macs += macs;
+    total_params += params;
+    weight_bytes += wbytes;
+    const std::string in_shape = core::shape_string(graph.tensor(node.inputs[0]).shape);
+    const std::string out_shape = core::shape_string(graph.tensor(node.outputs[0]).shape);
+    if (json) {
+      layers.push_back({{"node", n}, {"op", info.name}, {"name", node.name}, {"input_shape", graph.tensor(node.inputs[0]).shape},
+                        {"output_shape", graph.tensor(node.outputs[0]).shape}, {"params", params}, {"macs", macs},
+                        {"weight_bytes", wbytes}, {"live_bytes", live}});
+    } else {
+      std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s\n", n, info.name, node.name.c_str(),
+                  in_shape.c_str(), out_shape.c_str(), group_digits(params).c_str(), group_digits(macs).c_str(),
+                  group_digits(wbytes).c_str(), group_digits(live).c_str());
+    }
+  }
+  if (json) {
+    nlohmann::ordered_json j;
+    j["model"] = path;
+    j["flash_bytes"] = file_bytes;
+    j["weight_bytes"] = weight_bytes;
+    j["params"] = total_params;
+    j["macs"] = total_macs;
+    j["ram_bytes"] = model.arena_bytes();
+    j["ram"] = {{"activation_arena", model.ram().activation_arena},
+                {"kernel_state", model.ram().kernel_state},
+                {"runtime_structures", model.ram().runtime_structures}};
+    j["layers"] = layers;
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::printf("\n  FLASH %s B (the model file; weights and biases %s B)   RAM %s B (arena: activations %s, kernel state %s, runtime %s)   MACs %s\n",
+              group_digits(file_bytes).c_str(), group_digits(weight_bytes).c_str(), group_digits(model.arena_bytes()).c_str(),
+              group_digits(model.ram().activation_arena).c_str(), group_digits(model.ram().kernel_state).c_str(),
+              group_digits(model.ram().runtime_structures).c_str(), group_digits(total_macs).c_str());
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("run", "Run an int8 .tflite in tinyscale's engine");
+  auto o = std::make_shared<RunOptions>();
+  cmd->add_option("model", o->model, "Model file (.tflite)")->required();
+  cmd->add_option("--input", o->input, "Raw input tensor (its dtype, little-endian, model layout)");
+  cmd->add_option("--random", o->random, "Fill the inputs with seeded random values (default seed 1)");
+  cmd->add_option("--output", o->output, "Write the raw output tensor(s), concatenated");
+  cmd->add_option("--repeat", o->repeat, "Run N times; report the median time");
+  cmd->add_option("--dump-tensors", o->dump_dir, "Write every tensor after the run as DIR/t<index>.bin");
+  cmd->add_flag("--json", o->json, "Print arena_bytes, ms_per_inference, macs and the outputs as JSON");
+  return [o] { run_model(*o); };
+}
+
+Command add_info_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("info", "Per-layer analysis of a model: shapes, params, MACs, weights, live RAM");
+  auto path = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("model", *path, "Model file (.tflite)")->required();
+  cmd->add_flag("--json", *json, "Print as JSON");
+  return [path, json] { info_model(*path, *json); };
+}
+
+}  // namespace tinyscale::cli

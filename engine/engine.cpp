@@ -1,0 +1,140 @@
+#include "engine/engine.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/ops.h"
+
+namespace tinyscale::engine {
+namespace {
+
+std::size_t align8(std::size_t v) { return (v + 7) / 8 * 8; }
+
+std::size_t words_for(std::int64_t bytes) {
+  const auto b = static_cast<std::size_t>(bytes);
+  return (b + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+}
+
+}  // namespace
+
+NodeContext CompiledModel::context(std::size_t n, char* error, std::size_t error_size) {
+  const core::Node& node = graph_->nodes[n];
+  const NodeRuntime& rt = nodes_[n];
+  NodeContext ctx;
+  ctx.graph = graph_;
+  ctx.node = &node;
+  ctx.inputs = io_.data() + rt.io_offset;
+  ctx.num_inputs = static_cast<int>(node.inputs.size());
+  ctx.outputs = ctx.inputs + node.inputs.size();
+  ctx.num_outputs = static_cast<int>(node.outputs.size());
+  ctx.op_data = reinterpret_cast<std::uint8_t*>(op_data_.data()) + rt.op_data_offset;
+  ctx.scratch = rt.scratch_offset >= 0 && !arena_.empty()
+                    ? reinterpret_cast<std::uint8_t*>(arena_.data()) + rt.scratch_offset
+                    : nullptr;
+  ctx.error = error;
+  ctx.error_size = error_size;
+  return ctx;
+}
+
+Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& options, char* error,
+                              std::size_t error_size) {
+  auto fail = [&](Status status, std::size_t n, const char* what) {
+    if (error && error_size) {
+      const core::Node& node = graph.nodes[n];
+      std::snprintf(error, error_size, "node %zu '%s' (%s): %s", n, node.name.c_str(),
+                    core::op_name(node.op), what);
+    }
+    return status;
+  };
+  graph_ = &graph;
+  nodes_.assign(graph.nodes.size(), {});
+  tensors_.assign(graph.tensors.size(), {});
+  for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
+    tensors_[t].tensor = &graph.tensors[t];
+    if (graph.tensors[t].is_constant) {
+      if (!graph.tensors[t].has_data()) {
+        if (error && error_size) {
+          std::snprintf(error, error_size, "constant tensor %zu '%s' has no data", t, graph.tensors[t].name.c_str());
+        }
+        return Status::invalid_model;
+      }
+      tensors_[t].data = const_cast<std::uint8_t*>(graph.tensors[t].data.data());
+    }
+  }
+
+  // Kernels and their persistent state.
+  std::size_t op_data_bytes = 0, io_count = 0;
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const core::Node& node = graph.nodes[n];
+    if (node.inputs.empty()) return fail(Status::invalid_model, n, "has no inputs");
+    const core::DType dtype = graph.tensor(node.inputs[0]).dtype;
+    const KernelInfo* kernel = find_kernel(node.op, dtype);
+    if (!kernel) {
+      char what[128];
+      std::snprintf(what, sizeof what, "no %s kernel for this op", core::dtype_name(dtype));
+      return fail(Status::unsupported_op, n, what);
+    }
+    nodes_[n].kernel = kernel;
+    nodes_[n].op_data_offset = op_data_bytes;
+    op_data_bytes += align8(kernel->op_data_size);
+    nodes_[n].io_offset = io_count;
+    io_count += node.inputs.size() + node.outputs.size();
+  }
+  op_data_.assign(words_for(static_cast<std::int64_t>(op_data_bytes)), std::max_align_t{});
+  io_.assign(io_count, {});
+
+  // Prepare every node (constants readable, activations not yet placed).
+  std::vector<std::int64_t> scratch(graph.nodes.size(), 0);
+  auto bind_io = [&](std::size_t n) {
+    const core::Node& node = graph.nodes[n];
+    TensorRef* io = io_.data() + nodes_[n].io_offset;
+    for (int id : node.inputs) *io++ = tensors_[static_cast<std::size_t>(id)];
+    for (int id : node.outputs) *io++ = tensors_[static_cast<std::size_t>(id)];
+  };
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    bind_io(n);
+    char message[256] = "";
+    NodeContext ctx = context(n, message, sizeof message);
+    ctx.scratch = nullptr;
+    const Status s = nodes_[n].kernel->prepare(ctx, &scratch[n]);
+    if (s != Status::ok) return fail(s, n, message[0] ? message : status_name(s));
+    if (scratch[n] < 0) return fail(Status::invalid_model, n, "asked for negative scratch");
+  }
+
+  // One arena for activations and scratch, laid out by the planner at real dtype sizes.
+  plan_ = plan_arena(graph, {.int8_activations = false,
+                             .algorithm = options.planner,
+                             .alignment = options.alignment,
+                             .node_scratch_bytes = scratch});
+  arena_.assign(words_for(plan_.plan.peak_bytes), std::max_align_t{});
+  auto* base = reinterpret_cast<std::uint8_t*>(arena_.data());
+  for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
+    if (plan_.tensor_offsets[t] >= 0) tensors_[t].data = base + plan_.tensor_offsets[t];
+  }
+  for (std::size_t i = 0; i < plan_.buffers.buffers.size(); ++i) {
+    if (plan_.buffers.node[i] >= 0) {
+      nodes_[static_cast<std::size_t>(plan_.buffers.node[i])].scratch_offset = plan_.plan.offsets[i];
+    }
+  }
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) bind_io(n);
+
+  ram_.activation_arena = plan_.plan.peak_bytes;
+  ram_.kernel_state = static_cast<std::int64_t>(op_data_bytes);
+  ram_.runtime_structures = kRuntimeBytesPerModel +
+                            kRuntimeBytesPerTensor * static_cast<std::int64_t>(graph.tensors.size()) +
+                            kRuntimeBytesPerNode * static_cast<std::int64_t>(graph.nodes.size());
+  return Status::ok;
+}
+
+Status CompiledModel::run(void (*after_node)(void* user, int node), void* user) {
+  if (!graph_) return Status::invalid_argument;
+  for (std::size_t n = 0; n < nodes_.size(); ++n) {
+    const NodeContext ctx = context(n, nullptr, 0);
+    const Status s = nodes_[n].kernel->eval(ctx);
+    if (s != Status::ok) return s;
+    if (after_node) after_node(user, static_cast<int>(n));
+  }
+  return Status::ok;
+}
+
+}  // namespace tinyscale::engine

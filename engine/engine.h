@@ -1,0 +1,98 @@
+// engine::CompiledModel — compile a graph once (kernels chosen and prepared, every
+// activation and scratch buffer given an offset in one arena by the memory planner), then
+// run it any number of times without allocating.
+//
+// The graph must outlive the compiled model: constants are read in place, tensor
+// metadata (shapes, quantization) is referenced, not copied.
+//
+// RAM accounting (arena_bytes): what a microcontroller would hold at run time for this
+// model, the figure to compare with TFLite Micro's arena_used_bytes:
+//   activation arena   the planner's peak over activations and scratch buffers
+//   kernel state       every node's op_data (requantization multipliers, ...), 8-aligned
+//   runtime structures 32-bit layout: 8 B per tensor (data pointer + metadata pointer),
+//                      16 B per node (kernel, op_data, scratch, io index), 64 B per model
+//
+// Usage:
+//   engine::CompiledModel model;
+//   char error[256];
+//   if (model.compile(graph, {}, error, sizeof error) != engine::Status::ok) { ... }
+//   std::memcpy(model.input(0).data, bytes, n);
+//   model.run();
+//   const std::int8_t* y = model.output(0).as<std::int8_t>();
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/graph.h"
+#include "engine/kernels/kernel.h"
+#include "engine/liveness.h"
+#include "engine/status.h"
+
+namespace tinyscale::engine {
+
+struct CompileOptions {
+  PlannerAlgorithm planner = PlannerAlgorithm::best_of;
+  std::int64_t alignment = kArenaAlignment;
+};
+
+struct RamBreakdown {
+  std::int64_t activation_arena = 0;
+  std::int64_t kernel_state = 0;
+  std::int64_t runtime_structures = 0;
+  std::int64_t total() const { return activation_arena + kernel_state + runtime_structures; }
+};
+
+inline constexpr std::int64_t kRuntimeBytesPerTensor = 8;
+inline constexpr std::int64_t kRuntimeBytesPerNode = 16;
+inline constexpr std::int64_t kRuntimeBytesPerModel = 64;
+
+class CompiledModel {
+ public:
+  // Chooses and prepares a kernel for every node, plans and allocates the arena. On
+  // failure returns the status and writes one line naming the node into `error`.
+  Status compile(const core::Graph& graph, const CompileOptions& options, char* error,
+                 std::size_t error_size);
+  // Runs every node in order. The inputs must have been written first. `after_node`, when
+  // given, is called after each node with its index (e.g. to copy out intermediate tensors
+  // before the arena reuses their bytes).
+  Status run(void (*after_node)(void* user, int node) = nullptr, void* user = nullptr);
+
+  int num_inputs() const { return static_cast<int>(graph_->inputs.size()); }
+  int num_outputs() const { return static_cast<int>(graph_->outputs.size()); }
+  const TensorRef& input(int i) const { return tensors_[graph_input(i)]; }
+  const TensorRef& output(int i) const { return tensors_[graph_output(i)]; }
+  // Any tensor by id (activations hold their values of the last run while no later
+  // buffer has reused their bytes; constants always).
+  const TensorRef& tensor(int id) const { return tensors_[static_cast<std::size_t>(id)]; }
+
+  const RamBreakdown& ram() const { return ram_; }
+  std::int64_t arena_bytes() const { return ram_.total(); }
+  const ArenaPlan& arena_plan() const { return plan_; }
+  const core::Graph& graph() const { return *graph_; }
+
+ private:
+  std::size_t graph_input(int i) const { return static_cast<std::size_t>(graph_->inputs[static_cast<std::size_t>(i)]); }
+  std::size_t graph_output(int i) const { return static_cast<std::size_t>(graph_->outputs[static_cast<std::size_t>(i)]); }
+
+  struct NodeRuntime {
+    const KernelInfo* kernel = nullptr;
+    std::size_t op_data_offset = 0;
+    std::int64_t scratch_offset = -1;  // into the arena
+    std::size_t io_offset = 0;         // into io_: inputs then outputs
+  };
+
+  NodeContext context(std::size_t n, char* error, std::size_t error_size);
+
+  const core::Graph* graph_ = nullptr;
+  std::vector<NodeRuntime> nodes_;
+  std::vector<TensorRef> tensors_;  // by tensor id
+  std::vector<TensorRef> io_;       // per node: its inputs then its outputs
+  std::vector<std::max_align_t> op_data_;
+  std::vector<std::max_align_t> arena_;
+  ArenaPlan plan_;
+  RamBreakdown ram_;
+};
+
+}  // namespace tinyscale::engine

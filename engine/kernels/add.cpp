@@ -1,0 +1,157 @@
+// add: TFLite ADD with NHWC broadcasting (rank <= 4, e.g. [1,H,W,C] + [1,1,1,C]) and the
+// fused activation. int8 follows tflite-micro's reference_integer_ops::Add / BroadcastAdd4DSlow
+// (tensorflow/lite/kernels/internal/reference/integer_ops/add.h) with the parameters of
+// micro/kernels/add_common.cc: both inputs are shifted left by 20 bits, rescaled to
+// 2 × max(input scales), summed, and rescaled to the output scale.
+#include <algorithm>
+#include <cstdint>
+
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
+
+namespace tinyscale::engine {
+namespace {
+
+constexpr int kLeftShift = 20;
+
+// Both inputs and the output extended to rank 4; a stride of 0 repeats a broadcast axis.
+struct Broadcast4d {
+  int dims[4];
+  std::int64_t stride_a[4], stride_b[4];
+};
+
+bool make_broadcast(const core::Shape& a, const core::Shape& b, const core::Shape& out, Broadcast4d* s) {
+  if (a.size() > 4 || b.size() > 4 || out.size() > 4) return false;
+  auto extended = [](const core::Shape& shape, int i) {
+    const int offset = 4 - static_cast<int>(shape.size());
+    return i < offset ? std::int64_t{1} : shape[static_cast<std::size_t>(i - offset)];
+  };
+  std::int64_t step_a = 1, step_b = 1;
+  for (int i = 3; i >= 0; --i) {
+    const std::int64_t da = extended(a, i), db = extended(b, i), dout = extended(out, i);
+    if ((da != dout && da != 1) || (db != dout && db != 1)) return false;
+    s->dims[i] = static_cast<int>(dout);
+    s->stride_a[i] = da == 1 ? 0 : step_a;
+    s->stride_b[i] = db == 1 ? 0 : step_b;
+    step_a *= da;
+    step_b *= db;
+  }
+  return true;
+}
+
+template <typename In, typename Out, typename Op>
+void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, Op&& op) {
+  std::int64_t i = 0;
+  for (int d0 = 0; d0 < s.dims[0]; ++d0)
+    for (int d1 = 0; d1 < s.dims[1]; ++d1)
+      for (int d2 = 0; d2 < s.dims[2]; ++d2)
+        for (int d3 = 0; d3 < s.dims[3]; ++d3) {
+          const std::int64_t ia = d0 * s.stride_a[0] + d1 * s.stride_a[1] + d2 * s.stride_a[2] + d3 * s.stride_a[3];
+          const std::int64_t ib = d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
+          out[i++] = op(a[ia], b[ib]);
+        }
+}
+
+struct AddInt8Data {
+  Broadcast4d shape;
+  std::int32_t input1_offset, input2_offset, output_offset;
+  std::int32_t input1_multiplier, input2_multiplier, output_multiplier;
+  int input1_shift, input2_shift, output_shift;
+  std::int32_t act_min, act_max;
+};
+
+struct AddFloatData {
+  Broadcast4d shape;
+  float act_min, act_max;
+};
+
+Status prepare_shape(NodeContext& ctx, Broadcast4d* s) {
+  if (Status st = check_arity(ctx, 2, 2); st != Status::ok) return st;
+  const core::Shape& a = ctx.inputs[0].tensor->shape;
+  const core::Shape& b = ctx.inputs[1].tensor->shape;
+  if (!make_broadcast(a, b, ctx.outputs[0].tensor->shape, s)) {
+    return ctx.fail(Status::invalid_model,
+                    "add '%s': inputs of rank %d and %d do not broadcast to the output (rank <= 4)",
+                    ctx.node->name.c_str(), static_cast<int>(a.size()), static_cast<int>(b.size()));
+  }
+  return Status::ok;
+}
+
+std::int8_t add_int8(const AddInt8Data& p, std::int8_t a, std::int8_t b) {
+  const std::int32_t shifted1 = (p.input1_offset + a) * (1 << kLeftShift);
+  const std::int32_t shifted2 = (p.input2_offset + b) * (1 << kLeftShift);
+  const std::int32_t scaled1 = multiply_by_quantized_multiplier_smaller_than_one_exp(
+      shifted1, p.input1_multiplier, p.input1_shift);
+  const std::int32_t scaled2 = multiply_by_quantized_multiplier_smaller_than_one_exp(
+      shifted2, p.input2_multiplier, p.input2_shift);
+  const std::int32_t raw = multiply_by_quantized_multiplier_smaller_than_one_exp(
+                               scaled1 + scaled2, p.output_multiplier, p.output_shift) +
+                           p.output_offset;
+  return static_cast<std::int8_t>(std::clamp(raw, p.act_min, p.act_max));
+}
+
+Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<AddInt8Data>();
+  if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
+  const core::Tensor& a = *ctx.inputs[0].tensor;
+  const core::Tensor& b = *ctx.inputs[1].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  for (const core::Tensor* t : {&a, &b, &y}) {
+    if (Status s = check_int8_activation(ctx, *t); s != Status::ok) return s;
+  }
+  const double twice_max_input_scale =
+      2 * static_cast<double>(std::max(scale_of(a), scale_of(b)));
+  const double real1 = static_cast<double>(scale_of(a)) / twice_max_input_scale;
+  const double real2 = static_cast<double>(scale_of(b)) / twice_max_input_scale;
+  const double real_out =
+      twice_max_input_scale / ((1 << kLeftShift) * static_cast<double>(scale_of(y)));
+  if (!quantize_multiplier_smaller_than_one_exp(real1, &d.input1_multiplier, &d.input1_shift) ||
+      !quantize_multiplier_smaller_than_one_exp(real2, &d.input2_multiplier, &d.input2_shift) ||
+      !quantize_multiplier_smaller_than_one_exp(real_out, &d.output_multiplier, &d.output_shift)) {
+    return ctx.fail(Status::invalid_quantization,
+                    "add '%s': output scale %g is too small for input scales %g and %g",
+                    ctx.node->name.c_str(), static_cast<double>(scale_of(y)),
+                    static_cast<double>(scale_of(a)), static_cast<double>(scale_of(b)));
+  }
+  d.input1_offset = -zero_point_of(a);
+  d.input2_offset = -zero_point_of(b);
+  d.output_offset = zero_point_of(y);
+  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &d.act_min,
+                        &d.act_max);
+  return Status::ok;
+}
+
+Status eval_int8(const NodeContext& ctx) {
+  const auto& d = ctx.data<AddInt8Data>();
+  broadcast_binary(d.shape, ctx.inputs[0].as<const std::int8_t>(), ctx.inputs[1].as<const std::int8_t>(),
+                   ctx.outputs[0].as<std::int8_t>(),
+                   [&](std::int8_t a, std::int8_t b) { return add_int8(d, a, b); });
+  return Status::ok;
+}
+
+Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<AddFloatData>();
+  if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
+  for (const core::Tensor* t : {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+    if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
+  }
+  activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);
+  return Status::ok;
+}
+
+Status eval_float(const NodeContext& ctx) {
+  const auto& d = ctx.data<AddFloatData>();
+  broadcast_binary(d.shape, ctx.inputs[0].as<const float>(), ctx.inputs[1].as<const float>(),
+                   ctx.outputs[0].as<float>(),
+                   [&](float a, float b) { return std::clamp(a + b, d.act_min, d.act_max); });
+  return Status::ok;
+}
+
+}  // namespace
+
+extern const KernelInfo kAddInt8{core::OpType::add, core::DType::int8, sizeof(AddInt8Data),
+                                 prepare_int8, eval_int8};
+extern const KernelInfo kAddFloat32{core::OpType::add, core::DType::float32, sizeof(AddFloatData),
+                                    prepare_float, eval_float};
+
+}  // namespace tinyscale::engine

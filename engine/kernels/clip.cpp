@@ -1,0 +1,83 @@
+// clip: clamp to [clip_min, clip_max]; with (0, 6) it is TFLite RELU6. int8 follows
+// tflite-micro's Relu6Quantized (micro/kernels/activations.cc, bounds from
+// activations_common.cc Relu6Prepare: FloatToQuantizedType(bound, input scale, zero point))
+// generalized to any bounds; input and output share quantization.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
+
+namespace tinyscale::engine {
+namespace {
+
+template <typename T>
+struct ClipData {
+  std::int64_t size;
+  T lower, upper;
+};
+
+// round(value / scale) + zero_point clamped to int8 (TFLite FloatToQuantizedType).
+std::int8_t to_int8(float value, float scale, std::int32_t zero_point) {
+  const double q = std::round(value / scale) + zero_point;
+  return static_cast<std::int8_t>(std::clamp(q, -128.0, 127.0));
+}
+
+template <typename T>
+Status prepare_common(NodeContext& ctx, ClipData<T>* d) {
+  if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_same_shape(ctx, x, y); s != Status::ok) return s;
+  const core::Attributes& a = ctx.node->attrs;
+  if (!(a.clip_min < a.clip_max)) {
+    return ctx.fail(Status::invalid_model, "clip '%s': clip_min %g must be below clip_max %g",
+                    ctx.node->name.c_str(), static_cast<double>(a.clip_min), static_cast<double>(a.clip_max));
+  }
+  d->size = core::num_elements(x.shape);
+  return Status::ok;
+}
+
+Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<ClipData<std::int8_t>>();
+  if (Status s = prepare_common(ctx, &d); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
+  if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
+  if (Status s = check_same_quantization(ctx, x, y); s != Status::ok) return s;
+  d.lower = to_int8(ctx.node->attrs.clip_min, scale_of(x), zero_point_of(x));
+  d.upper = to_int8(ctx.node->attrs.clip_max, scale_of(x), zero_point_of(x));
+  return Status::ok;
+}
+
+Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<ClipData<float>>();
+  if (Status s = prepare_common(ctx, &d); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  d.lower = ctx.node->attrs.clip_min;
+  d.upper = ctx.node->attrs.clip_max;
+  return Status::ok;
+}
+
+template <typename T>
+Status eval(const NodeContext& ctx) {
+  const auto& d = ctx.data<ClipData<T>>();
+  const T* in = ctx.inputs[0].as<const T>();
+  T* out = ctx.outputs[0].as<T>();
+  for (std::int64_t i = 0; i < d.size; ++i) {
+    out[i] = in[i] > d.upper ? d.upper : in[i] < d.lower ? d.lower : in[i];
+  }
+  return Status::ok;
+}
+
+}  // namespace
+
+extern const KernelInfo kClipInt8{core::OpType::clip, core::DType::int8, sizeof(ClipData<std::int8_t>),
+                                  prepare_int8, eval<std::int8_t>};
+extern const KernelInfo kClipFloat32{core::OpType::clip, core::DType::float32, sizeof(ClipData<float>),
+                                     prepare_float, eval<float>};
+
+}  // namespace tinyscale::engine

@@ -1,0 +1,79 @@
+// The kernel contract: one op = one file in engine/kernels/, registering one KernelInfo per
+// input dtype it runs (int8 following TFLite Micro's reference kernels bit for bit; float32
+// as the reference the quantizer calibrates on).
+//
+//   prepare(ctx, &scratch)  validates shapes, dtypes, attributes and quantization, and
+//                           precomputes everything eval needs (requantization multipliers
+//                           and shifts, activation ranges, lookup tables) into ctx.op_data,
+//                           a zeroed block of op_data_size bytes that lives as long as the
+//                           compiled model. Constant inputs' data is readable; activation
+//                           data is not (it has no arena address yet). It may ask for a
+//                           scratch buffer (bytes, live only while the node runs). On failure
+//                           it writes one line into ctx.error naming what is wrong.
+//   eval(ctx)               computes the outputs from the inputs. No allocation, no I/O.
+//
+// Pure math lives in templated functions apart from this glue, so optimized kernels can
+// be tested against the reference ones by one harness.
+//
+// Usage (engine/engine.cpp):
+//   const KernelInfo* k = find_kernel(node.op, graph.tensor(node.inputs[0]).dtype);
+//   k->prepare(ctx, &scratch_bytes);  ...  k->eval(ctx);
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+
+#include "core/graph.h"
+#include "engine/status.h"
+
+namespace tinyscale::engine {
+
+// One tensor as a kernel sees it: its metadata and where its bytes are.
+struct TensorRef {
+  const core::Tensor* tensor = nullptr;
+  void* data = nullptr;  // constant data or an arena address; null during prepare for activations
+
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data);
+  }
+  const core::Shape& shape() const { return tensor->shape; }
+};
+
+struct NodeContext {
+  const core::Graph* graph = nullptr;
+  const core::Node* node = nullptr;
+  const TensorRef* inputs = nullptr;  // node.inputs order
+  int num_inputs = 0;
+  const TensorRef* outputs = nullptr;
+  int num_outputs = 0;
+  void* op_data = nullptr;  // op_data_size zeroed bytes, persistent
+  void* scratch = nullptr;  // the scratch bytes prepare asked for (eval only)
+  char* error = nullptr;    // prepare's message buffer
+  std::size_t error_size = 0;
+
+  template <typename T>
+  T& data() const {
+    return *static_cast<T*>(op_data);
+  }
+  // printf-style message into `error`; returns `status` so prepare can `return fail(...)`.
+  template <typename... Args>
+  Status fail(Status status, const char* format, Args... args) const {
+    if (error && error_size) std::snprintf(error, error_size, format, args...);
+    return status;
+  }
+};
+
+struct KernelInfo {
+  core::OpType op;
+  core::DType input_dtype;  // the dtype of the node's first input this kernel runs
+  std::size_t op_data_size;
+  Status (*prepare)(NodeContext& ctx, std::int64_t* scratch_bytes);
+  Status (*eval)(const NodeContext& ctx);
+};
+
+// The registered kernel for an op and its first input's dtype, or null.
+const KernelInfo* find_kernel(core::OpType op, core::DType input_dtype);
+
+}  // namespace tinyscale::engine

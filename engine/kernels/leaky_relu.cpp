@@ -1,0 +1,93 @@
+// leaky_relu: TFLite LEAKY_RELU, x > 0 ? x : alpha·x (attrs.leaky_alpha). int8 follows
+// tflite-micro's reference_ops::QuantizeLeakyRelu (tensorflow/lite/kernels/internal/reference/
+// leaky_relu.h) with micro/kernels/leaky_relu_common.cc: one multiplier for the identity side
+// (input_scale / output_scale) and one for the alpha side (input_scale·alpha / output_scale),
+// both ratios computed in float as TFLite does.
+#include <algorithm>
+#include <cstdint>
+
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
+
+namespace tinyscale::engine {
+namespace {
+
+struct LeakyReluInt8Data {
+  std::int64_t size;
+  std::int32_t input_zero_point, output_zero_point;
+  std::int32_t identity_multiplier, alpha_multiplier;
+  int identity_shift, alpha_shift;
+};
+
+struct LeakyReluFloatData {
+  std::int64_t size;
+  float alpha;
+};
+
+Status prepare_size(NodeContext& ctx, std::int64_t* size) {
+  if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  *size = core::num_elements(ctx.inputs[0].tensor->shape);
+  return Status::ok;
+}
+
+Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<LeakyReluInt8Data>();
+  if (Status s = prepare_size(ctx, &d.size); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
+  if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
+  const float alpha = ctx.node->attrs.leaky_alpha;
+  quantize_multiplier(static_cast<double>(scale_of(x) * alpha / scale_of(y)), &d.alpha_multiplier,
+                      &d.alpha_shift);
+  quantize_multiplier(static_cast<double>(scale_of(x) / scale_of(y)), &d.identity_multiplier,
+                      &d.identity_shift);
+  if (d.alpha_shift > 30 || d.identity_shift > 30) {
+    return ctx.fail(Status::invalid_quantization, "leaky_relu '%s': output scale %g is too small",
+                    ctx.node->name.c_str(), static_cast<double>(scale_of(y)));
+  }
+  d.input_zero_point = zero_point_of(x);
+  d.output_zero_point = zero_point_of(y);
+  return Status::ok;
+}
+
+Status eval_int8(const NodeContext& ctx) {
+  const auto& d = ctx.data<LeakyReluInt8Data>();
+  const std::int8_t* in = ctx.inputs[0].as<const std::int8_t>();
+  std::int8_t* out = ctx.outputs[0].as<std::int8_t>();
+  for (std::int64_t i = 0; i < d.size; ++i) {
+    const std::int32_t v = in[i] - d.input_zero_point;
+    const std::int32_t scaled =
+        v >= 0 ? multiply_by_quantized_multiplier(v, d.identity_multiplier, d.identity_shift)
+               : multiply_by_quantized_multiplier(v, d.alpha_multiplier, d.alpha_shift);
+    out[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(d.output_zero_point + scaled, -128, 127));
+  }
+  return Status::ok;
+}
+
+Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<LeakyReluFloatData>();
+  if (Status s = prepare_size(ctx, &d.size); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  d.alpha = ctx.node->attrs.leaky_alpha;
+  return Status::ok;
+}
+
+Status eval_float(const NodeContext& ctx) {
+  const auto& d = ctx.data<LeakyReluFloatData>();
+  const float* in = ctx.inputs[0].as<const float>();
+  float* out = ctx.outputs[0].as<float>();
+  for (std::int64_t i = 0; i < d.size; ++i) out[i] = in[i] > 0.0f ? in[i] : in[i] * d.alpha;
+  return Status::ok;
+}
+
+}  // namespace
+
+extern const KernelInfo kLeakyReluInt8{core::OpType::leaky_relu, core::DType::int8,
+                                       sizeof(LeakyReluInt8Data), prepare_int8, eval_int8};
+extern const KernelInfo kLeakyReluFloat32{core::OpType::leaky_relu, core::DType::float32,
+                                          sizeof(LeakyReluFloatData), prepare_float, eval_float};
+
+}  // namespace tinyscale::engine

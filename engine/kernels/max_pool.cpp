@@ -1,0 +1,124 @@
+// max_pool: TFLite MAX_POOL_2D: the maximum over the window cells inside the input (padding
+// never wins), then the fused activation clamp. Follows tflite-micro's
+// reference_integer_ops::MaxPool (tensorflow/lite/kernels/internal/reference/integer_ops/
+// pooling.h) and reference_ops::MaxPool (reference/pooling.h). Input and output share
+// quantization.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "core/ops.h"
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
+
+namespace tinyscale::engine {
+namespace {
+
+struct PoolGeometry {
+  int batches, in_h, in_w, channels, out_h, out_w;
+  int kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+};
+
+template <typename T>
+struct PoolData {
+  PoolGeometry geometry;
+  T act_min, act_max;
+};
+
+// Maximum over the in-image window cells, clamped to [act_min, act_max].
+template <typename T>
+void max_pool_reference(const PoolGeometry& g, const T* input, T* output, T act_min, T act_max) {
+  for (int b = 0; b < g.batches; ++b) {
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int in_y_origin = oy * g.stride_h - g.pad_top;
+      const int ky_begin = std::max(0, -in_y_origin);
+      const int ky_end = std::min(g.kernel_h, g.in_h - in_y_origin);
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int in_x_origin = ox * g.stride_w - g.pad_left;
+        const int kx_begin = std::max(0, -in_x_origin);
+        const int kx_end = std::min(g.kernel_w, g.in_w - in_x_origin);
+        for (int c = 0; c < g.channels; ++c) {
+          T max = std::numeric_limits<T>::lowest();
+          for (int ky = ky_begin; ky < ky_end; ++ky) {
+            for (int kx = kx_begin; kx < kx_end; ++kx) {
+              const int iy = in_y_origin + ky, ix = in_x_origin + kx;
+              max = std::max(max, input[((static_cast<std::int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.channels + c]);
+            }
+          }
+          output[((static_cast<std::int64_t>(b) * g.out_h + oy) * g.out_w + ox) * g.channels + c] =
+              std::clamp(max, act_min, act_max);
+        }
+      }
+    }
+  }
+}
+
+Status prepare_geometry(NodeContext& ctx, PoolGeometry* g) {
+  if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_rank(ctx, x, 4); s != Status::ok) return s;
+  const core::Attributes& a = ctx.node->attrs;
+  const bool window_ok = a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 &&
+                         a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0 &&
+                         a.pad_top < a.kernel_h && a.pad_bottom < a.kernel_h &&
+                         a.pad_left < a.kernel_w && a.pad_right < a.kernel_w;
+  const std::int64_t out_h = (x.shape[1] + a.pad_top + a.pad_bottom - a.kernel_h) / a.stride_h + 1;
+  const std::int64_t out_w = (x.shape[2] + a.pad_left + a.pad_right - a.kernel_w) / a.stride_w + 1;
+  if (!window_ok || out_h < 1 || out_w < 1 || y.shape != core::Shape{x.shape[0], out_h, out_w, x.shape[3]}) {
+    return ctx.fail(Status::invalid_model,
+                    "%s '%s': window %dx%d (stride %dx%d, padding below the kernel size) does not "
+                    "map the input onto the output",
+                    core::op_name(ctx.node->op), ctx.node->name.c_str(), a.kernel_h, a.kernel_w,
+                    a.stride_h, a.stride_w);
+  }
+  *g = {static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]), static_cast<int>(x.shape[2]),
+        static_cast<int>(x.shape[3]), static_cast<int>(out_h), static_cast<int>(out_w), a.kernel_h,
+        a.kernel_w, a.stride_h, a.stride_w, a.pad_top, a.pad_left};
+  return Status::ok;
+}
+
+Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<PoolData<std::int32_t>>();
+  if (Status s = prepare_geometry(ctx, &d.geometry); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
+  if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
+  if (Status s = check_same_quantization(ctx, x, y); s != Status::ok) return s;
+  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &d.act_min,
+                        &d.act_max);
+  return Status::ok;
+}
+
+Status eval_int8(const NodeContext& ctx) {
+  const auto& d = ctx.data<PoolData<std::int32_t>>();
+  max_pool_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
+                     static_cast<std::int8_t>(d.act_min), static_cast<std::int8_t>(d.act_max));
+  return Status::ok;
+}
+
+Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<PoolData<float>>();
+  if (Status s = prepare_geometry(ctx, &d.geometry); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);
+  return Status::ok;
+}
+
+Status eval_float(const NodeContext& ctx) {
+  const auto& d = ctx.data<PoolData<float>>();
+  max_pool_reference(d.geometry, ctx.inputs[0].as<const float>(), ctx.outputs[0].as<float>(), d.act_min,
+                     d.act_max);
+  return Status::ok;
+}
+
+}  // namespace
+
+extern const KernelInfo kMaxPoolInt8{core::OpType::max_pool, core::DType::int8,
+                                     sizeof(PoolData<std::int32_t>), prepare_int8, eval_int8};
+extern const KernelInfo kMaxPoolFloat32{core::OpType::max_pool, core::DType::float32,
+                                        sizeof(PoolData<float>), prepare_float, eval_float};
+
+}  // namespace tinyscale::engine

@@ -1,0 +1,140 @@
+// mul: TFLite MUL with NHWC broadcasting (rank <= 4, e.g. the squeeze-excite gate
+// [1,H,W,C] × [1,1,1,C]) and the fused activation. int8 follows tflite-micro's
+// reference_integer_ops::Mul / BroadcastMul4DSlow (tensorflow/lite/kernels/internal/reference/
+// integer_ops/mul.h) with micro/kernels/mul_common.cc: (a - za)(b - zb) × sa·sb/sy.
+#include <algorithm>
+#include <cstdint>
+
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
+
+namespace tinyscale::engine {
+namespace {
+
+// Both inputs and the output extended to rank 4; a stride of 0 repeats a broadcast axis.
+struct Broadcast4d {
+  int dims[4];
+  std::int64_t stride_a[4], stride_b[4];
+};
+
+bool make_broadcast(const core::Shape& a, const core::Shape& b, const core::Shape& out, Broadcast4d* s) {
+  if (a.size() > 4 || b.size() > 4 || out.size() > 4) return false;
+  auto extended = [](const core::Shape& shape, int i) {
+    const int offset = 4 - static_cast<int>(shape.size());
+    return i < offset ? std::int64_t{1} : shape[static_cast<std::size_t>(i - offset)];
+  };
+  std::int64_t step_a = 1, step_b = 1;
+  for (int i = 3; i >= 0; --i) {
+    const std::int64_t da = extended(a, i), db = extended(b, i), dout = extended(out, i);
+    if ((da != dout && da != 1) || (db != dout && db != 1)) return false;
+    s->dims[i] = static_cast<int>(dout);
+    s->stride_a[i] = da == 1 ? 0 : step_a;
+    s->stride_b[i] = db == 1 ? 0 : step_b;
+    step_a *= da;
+    step_b *= db;
+  }
+  return true;
+}
+
+template <typename In, typename Out, typename Op>
+void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, Op&& op) {
+  std::int64_t i = 0;
+  for (int d0 = 0; d0 < s.dims[0]; ++d0)
+    for (int d1 = 0; d1 < s.dims[1]; ++d1)
+      for (int d2 = 0; d2 < s.dims[2]; ++d2)
+        for (int d3 = 0; d3 < s.dims[3]; ++d3) {
+          const std::int64_t ia = d0 * s.stride_a[0] + d1 * s.stride_a[1] + d2 * s.stride_a[2] + d3 * s.stride_a[3];
+          const std::int64_t ib = d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
+          out[i++] = op(a[ia], b[ib]);
+        }
+}
+
+struct MulInt8Data {
+  Broadcast4d shape;
+  std::int32_t input1_offset, input2_offset, output_offset, output_multiplier;
+  int output_shift;
+  std::int32_t act_min, act_max;
+};
+
+struct MulFloatData {
+  Broadcast4d shape;
+  float act_min, act_max;
+};
+
+Status prepare_shape(NodeContext& ctx, Broadcast4d* s) {
+  if (Status st = check_arity(ctx, 2, 2); st != Status::ok) return st;
+  const core::Shape& a = ctx.inputs[0].tensor->shape;
+  const core::Shape& b = ctx.inputs[1].tensor->shape;
+  if (!make_broadcast(a, b, ctx.outputs[0].tensor->shape, s)) {
+    return ctx.fail(Status::invalid_model,
+                    "mul '%s': inputs of rank %d and %d do not broadcast to the output (rank <= 4)",
+                    ctx.node->name.c_str(), static_cast<int>(a.size()), static_cast<int>(b.size()));
+  }
+  return Status::ok;
+}
+
+std::int8_t mul_int8(const MulInt8Data& p, std::int8_t a, std::int8_t b) {
+  const std::int32_t product = (p.input1_offset + a) * (p.input2_offset + b);
+  const std::int32_t raw =
+      p.output_offset + multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift);
+  return static_cast<std::int8_t>(std::clamp(raw, p.act_min, p.act_max));
+}
+
+Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<MulInt8Data>();
+  if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
+  const core::Tensor& a = *ctx.inputs[0].tensor;
+  const core::Tensor& b = *ctx.inputs[1].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  for (const core::Tensor* t : {&a, &b, &y}) {
+    if (Status s = check_int8_activation(ctx, *t); s != Status::ok) return s;
+  }
+  const double real = static_cast<double>(scale_of(a)) * static_cast<double>(scale_of(b)) /
+                      static_cast<double>(scale_of(y));
+  quantize_multiplier(real, &d.output_multiplier, &d.output_shift);
+  if (d.output_shift > 30) {
+    return ctx.fail(Status::invalid_quantization, "mul '%s': output scale %g is too small",
+                    ctx.node->name.c_str(), static_cast<double>(scale_of(y)));
+  }
+  d.input1_offset = -zero_point_of(a);
+  d.input2_offset = -zero_point_of(b);
+  d.output_offset = zero_point_of(y);
+  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &d.act_min,
+                        &d.act_max);
+  return Status::ok;
+}
+
+Status eval_int8(const NodeContext& ctx) {
+  const auto& d = ctx.data<MulInt8Data>();
+  broadcast_binary(d.shape, ctx.inputs[0].as<const std::int8_t>(), ctx.inputs[1].as<const std::int8_t>(),
+                   ctx.outputs[0].as<std::int8_t>(),
+                   [&](std::int8_t a, std::int8_t b) { return mul_int8(d, a, b); });
+  return Status::ok;
+}
+
+Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<MulFloatData>();
+  if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
+  for (const core::Tensor* t : {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+    if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
+  }
+  activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);
+  return Status::ok;
+}
+
+Status eval_float(const NodeContext& ctx) {
+  const auto& d = ctx.data<MulFloatData>();
+  broadcast_binary(d.shape, ctx.inputs[0].as<const float>(), ctx.inputs[1].as<const float>(),
+                   ctx.outputs[0].as<float>(),
+                   [&](float a, float b) { return std::clamp(a * b, d.act_min, d.act_max); });
+  return Status::ok;
+}
+
+}  // namespace
+
+extern const KernelInfo kMulInt8{core::OpType::mul, core::DType::int8, sizeof(MulInt8Data),
+                                 prepare_int8, eval_int8};
+extern const KernelInfo kMulFloat32{core::OpType::mul, core::DType::float32, sizeof(MulFloatData),
+                                    prepare_float, eval_float};
+
+}  // namespace tinyscale::engine

@@ -1,0 +1,220 @@
+#include "engine/kernels/quantization_util.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "core/ops.h"
+
+namespace tinyscale::engine {
+
+std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int* num_bits_over_unit) {
+  const int headroom_plus_one = std::countl_zero(static_cast<std::uint32_t>(x));
+  *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+  const auto shifted_sum_minus_one = static_cast<std::int32_t>(
+      (static_cast<std::uint32_t>(x) << headroom_plus_one) - (std::uint32_t{1} << 31));
+  return one_over_one_plus_x_for_x_in_0_1(FixedPoint<0>::from_raw(shifted_sum_minus_one)).raw;
+}
+
+void quantize_multiplier(double real_multiplier, std::int32_t* multiplier, int* shift) {
+  if (real_multiplier == 0.0) {
+    *multiplier = 0;
+    *shift = 0;
+    return;
+  }
+  const double q = std::frexp(real_multiplier, shift);
+  auto q_fixed = static_cast<std::int64_t>(std::round(q * static_cast<double>(std::int64_t{1} << 31)));
+  if (q_fixed == (std::int64_t{1} << 31)) {  // q rounded up to 1.0
+    q_fixed /= 2;
+    ++*shift;
+  }
+  if (*shift < -31) {  // everything would be shifted out: flush to zero
+    *shift = 0;
+    q_fixed = 0;
+  }
+  *multiplier = static_cast<std::int32_t>(q_fixed);
+}
+
+bool quantize_multiplier_smaller_than_one_exp(double real_multiplier, std::int32_t* multiplier,
+                                              int* left_shift) {
+  if (!(real_multiplier > 0.0 && real_multiplier < 1.0)) return false;
+  quantize_multiplier(real_multiplier, multiplier, left_shift);
+  return *left_shift <= 0;
+}
+
+bool quantize_multiplier_greater_than_one(double real_multiplier, std::int32_t* multiplier,
+                                          int* left_shift) {
+  if (!(real_multiplier > 1.0)) return false;
+  quantize_multiplier(real_multiplier, multiplier, left_shift);
+  return *left_shift >= 0;
+}
+
+bool preprocess_softmax_scaling(double beta, double input_scale, int input_integer_bits,
+                                std::int32_t* multiplier, int* left_shift) {
+  // Capping is harmless: such a multiplier already rounds every non-maximal exp() to zero.
+  const double max_real_multiplier = static_cast<double>((std::int64_t{1} << 31) - 1);
+  const double real = std::min<double>(
+      beta * input_scale * static_cast<double>(1 << (31 - input_integer_bits)), max_real_multiplier);
+  return quantize_multiplier_greater_than_one(real, multiplier, left_shift);
+}
+
+int calculate_input_radius(int input_integer_bits, int input_left_shift, int total_signed_bits) {
+  const double max_input_rescaled =
+      1.0 * ((1 << input_integer_bits) - 1) *
+      static_cast<double>(std::int64_t{1} << (total_signed_bits - input_integer_bits)) /
+      static_cast<double>(std::int64_t{1} << input_left_shift);
+  return static_cast<int>(std::floor(max_input_rescaled));
+}
+
+std::int16_t down_scale_int32_to_int16_multiplier(std::int32_t multiplier) {
+  constexpr std::int32_t kRoundingOffset = 1 << 15;
+  if (multiplier >= std::numeric_limits<std::int32_t>::max() - kRoundingOffset) {
+    return std::numeric_limits<std::int16_t>::max();
+  }
+  return static_cast<std::int16_t>((multiplier + kRoundingOffset) >> 16);
+}
+
+std::int32_t quantize_value(float value, float scale, std::int32_t zero_point) {
+  const float q = std::round(value / scale);
+  const float limit = 2147483520.0f;  // largest float below 2^31: keeps the cast defined
+  return zero_point + static_cast<std::int32_t>(std::clamp(q, -limit, limit));
+}
+
+void activation_range_int8(core::FusedActivation activation, float scale, std::int32_t zero_point,
+                           std::int32_t* act_min, std::int32_t* act_max) {
+  constexpr std::int32_t kQmin = std::numeric_limits<std::int8_t>::min();
+  constexpr std::int32_t kQmax = std::numeric_limits<std::int8_t>::max();
+  *act_min = kQmin;
+  *act_max = kQmax;
+  switch (activation) {
+    case core::FusedActivation::none: break;
+    case core::FusedActivation::relu:
+      *act_min = std::max(kQmin, quantize_value(0.0f, scale, zero_point));
+      break;
+    case core::FusedActivation::relu6:
+      *act_min = std::max(kQmin, quantize_value(0.0f, scale, zero_point));
+      *act_max = std::min(kQmax, quantize_value(6.0f, scale, zero_point));
+      break;
+  }
+}
+
+void activation_range_float(core::FusedActivation activation, float* act_min, float* act_max) {
+  *act_min = std::numeric_limits<float>::lowest();
+  *act_max = std::numeric_limits<float>::max();
+  switch (activation) {
+    case core::FusedActivation::none: break;
+    case core::FusedActivation::relu: *act_min = 0.0f; break;
+    case core::FusedActivation::relu6:
+      *act_min = 0.0f;
+      *act_max = 6.0f;
+      break;
+  }
+}
+
+// ---- prepare-time checks
+
+namespace {
+const char* op_label(const NodeContext& ctx) { return core::op_name(ctx.node->op); }
+const char* node_label(const NodeContext& ctx) { return ctx.node->name.c_str(); }
+
+// "1x8x8x3" into a fixed buffer (prepare must not allocate, even on its error path).
+struct ShapeText {
+  char text[96] = {};
+  explicit ShapeText(const core::Shape& shape) {
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < shape.size() && used + 24 < sizeof(text); ++i) {
+      const int n = std::snprintf(text + used, sizeof(text) - used, i ? "x%lld" : "%lld",
+                                  static_cast<long long>(shape[i]));
+      if (n > 0) used += static_cast<std::size_t>(n);
+    }
+    if (shape.empty()) std::snprintf(text, sizeof(text), "scalar");
+  }
+};
+}  // namespace
+
+Status check_arity(const NodeContext& ctx, int min_inputs, int max_inputs) {
+  if (ctx.num_inputs < min_inputs || ctx.num_inputs > max_inputs || ctx.num_outputs != 1) {
+    return ctx.fail(Status::invalid_model, "%s '%s': expects %d..%d inputs and 1 output, got %d and %d",
+                    op_label(ctx), node_label(ctx), min_inputs, max_inputs, ctx.num_inputs,
+                    ctx.num_outputs);
+  }
+  return Status::ok;
+}
+
+Status check_dtype(const NodeContext& ctx, const core::Tensor& t, core::DType dtype) {
+  if (t.dtype != dtype) {
+    return ctx.fail(Status::unsupported_op, "%s '%s': tensor '%s' must be %s, got %s", op_label(ctx),
+                    node_label(ctx), t.name.c_str(), core::dtype_name(dtype),
+                    core::dtype_name(t.dtype));
+  }
+  return Status::ok;
+}
+
+Status check_int8_activation(const NodeContext& ctx, const core::Tensor& t) {
+  if (Status s = check_dtype(ctx, t, core::DType::int8); s != Status::ok) return s;
+  if (!has_per_tensor_quantization(t)) {
+    return ctx.fail(Status::invalid_quantization,
+                    "%s '%s': int8 tensor '%s' needs one scale and one zero point, got %d and %d",
+                    op_label(ctx), node_label(ctx), t.name.c_str(),
+                    static_cast<int>(t.quantization.scales.size()),
+                    static_cast<int>(t.quantization.zero_points.size()));
+  }
+  const float scale = scale_of(t);
+  const std::int64_t zp = t.quantization.zero_points[0];
+  if (!(scale > 0.0f) || !std::isfinite(scale) || zp < -128 || zp > 127) {
+    return ctx.fail(Status::invalid_quantization,
+                    "%s '%s': int8 tensor '%s' has scale %g and zero point %lld; expected a positive "
+                    "finite scale and a zero point in [-128, 127]",
+                    op_label(ctx), node_label(ctx), t.name.c_str(), static_cast<double>(scale),
+                    static_cast<long long>(zp));
+  }
+  return Status::ok;
+}
+
+Status check_float32(const NodeContext& ctx, const core::Tensor& t) {
+  return check_dtype(ctx, t, core::DType::float32);
+}
+
+Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b) {
+  if (scale_of(a) != scale_of(b) || zero_point_of(a) != zero_point_of(b)) {
+    return ctx.fail(Status::invalid_quantization,
+                    "%s '%s': '%s' (scale %g, zero point %d) and '%s' (scale %g, zero point %d) "
+                    "must share quantization",
+                    op_label(ctx), node_label(ctx), a.name.c_str(), static_cast<double>(scale_of(a)),
+                    zero_point_of(a), b.name.c_str(), static_cast<double>(scale_of(b)),
+                    zero_point_of(b));
+  }
+  return Status::ok;
+}
+
+Status check_same_shape(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b) {
+  if (a.shape != b.shape) {
+    return ctx.fail(Status::invalid_model, "%s '%s': '%s' is %s but '%s' is %s", op_label(ctx),
+                    node_label(ctx), a.name.c_str(), ShapeText(a.shape).text, b.name.c_str(),
+                    ShapeText(b.shape).text);
+  }
+  return Status::ok;
+}
+
+Status check_rank(const NodeContext& ctx, const core::Tensor& t, std::size_t rank) {
+  if (t.shape.size() != rank) {
+    return ctx.fail(Status::invalid_model, "%s '%s': '%s' must have rank %d, got %s", op_label(ctx),
+                    node_label(ctx), t.name.c_str(), static_cast<int>(rank), ShapeText(t.shape).text);
+  }
+  return Status::ok;
+}
+
+Status check_constant_data(const NodeContext& ctx, const TensorRef& ref) {
+  const core::Tensor& t = *ref.tensor;
+  const auto expected =
+      static_cast<std::size_t>(core::num_elements(t.shape) * core::dtype_size(t.dtype));
+  const bool sized = t.data.empty() || t.data.size() == expected;
+  if (!t.is_constant || ref.data == nullptr || !sized) {
+    return ctx.fail(Status::invalid_model,
+                    "%s '%s': '%s' must be a constant with %zu bytes of data (has %zu)", op_label(ctx),
+                    node_label(ctx), t.name.c_str(), expected, t.data.size());
+  }
+  return Status::ok;
+}
+
+}  // namespace tinyscale::engine

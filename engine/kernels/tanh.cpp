@@ -1,0 +1,96 @@
+// tanh: TFLite TANH. int8 follows tflite-micro's reference_integer_ops::Tanh
+// (tensorflow/lite/kernels/internal/reference/integer_ops/tanh.h, parameters from
+// micro/kernels/tanh.cc CalculateArithmeticOpData): (q - zp) rescaled into Q4.27, gemmlowp's
+// fixed-point tanh, rounded to Q0.7; inputs beyond the input radius saturate. The int8
+// output must be scale 1/128, zero point 0.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
+
+namespace tinyscale::engine {
+namespace {
+
+constexpr int kInputIntegerBits = 4;
+
+struct TanhInt8Data {
+  std::int64_t size;
+  std::int32_t input_zero_point, input_range_radius, input_multiplier;
+  int input_left_shift;
+};
+
+std::int8_t tanh_int8(const TanhInt8Data& p, std::int8_t q) {
+  const std::int32_t input = q - p.input_zero_point;
+  if (input <= -p.input_range_radius) return -128;
+  if (input >= p.input_range_radius) return 127;
+  const std::int32_t input_in_q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+  const std::int32_t output_in_q0 = fixed_point_tanh(FixedPoint<kInputIntegerBits>::from_raw(input_in_q4)).raw;
+  const std::int32_t output_in_q24 = rounding_divide_by_pot(output_in_q0, 31 - 7);
+  return static_cast<std::int8_t>(std::clamp<std::int32_t>(output_in_q24, -128, 127));
+}
+
+Status prepare_size(NodeContext& ctx, std::int64_t* size) {
+  if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  *size = core::num_elements(ctx.inputs[0].tensor->shape);
+  return Status::ok;
+}
+
+Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<TanhInt8Data>();
+  if (Status s = prepare_size(ctx, &d.size); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
+  if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
+  if (scale_of(y) != 1.0f / 128 || zero_point_of(y) != 0) {
+    return ctx.fail(Status::invalid_quantization,
+                    "tanh '%s': int8 output '%s' must have scale 1/128 and zero point 0",
+                    ctx.node->name.c_str(), y.name.c_str());
+  }
+  // TFLite takes frexp's mantissa directly (no QuantizeMultiplier carry); a mantissa that
+  // rounds to 2^31 would overflow, so it is rejected here.
+  const double real = static_cast<double>(scale_of(x)) * static_cast<double>(1 << (31 - kInputIntegerBits));
+  const double q = std::frexp(real, &d.input_left_shift);
+  const double mantissa = std::round(q * static_cast<double>(std::int64_t{1} << 31));
+  if (mantissa >= 2147483648.0 || d.input_left_shift > 30) {
+    return ctx.fail(Status::invalid_quantization, "tanh '%s': input scale %g is out of range",
+                    ctx.node->name.c_str(), static_cast<double>(scale_of(x)));
+  }
+  d.input_multiplier = static_cast<std::int32_t>(mantissa);
+  d.input_range_radius = calculate_input_radius(kInputIntegerBits, d.input_left_shift, 31);
+  d.input_zero_point = zero_point_of(x);
+  return Status::ok;
+}
+
+Status eval_int8(const NodeContext& ctx) {
+  const auto& d = ctx.data<TanhInt8Data>();
+  const std::int8_t* in = ctx.inputs[0].as<const std::int8_t>();
+  std::int8_t* out = ctx.outputs[0].as<std::int8_t>();
+  for (std::int64_t i = 0; i < d.size; ++i) out[i] = tanh_int8(d, in[i]);
+  return Status::ok;
+}
+
+Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  if (Status s = prepare_size(ctx, &ctx.data<std::int64_t>()); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  return check_float32(ctx, *ctx.outputs[0].tensor);
+}
+
+Status eval_float(const NodeContext& ctx) {
+  const float* in = ctx.inputs[0].as<const float>();
+  float* out = ctx.outputs[0].as<float>();
+  for (std::int64_t i = 0, n = ctx.data<std::int64_t>(); i < n; ++i) out[i] = std::tanh(in[i]);
+  return Status::ok;
+}
+
+}  // namespace
+
+extern const KernelInfo kTanhInt8{core::OpType::tanh, core::DType::int8,
+                                     sizeof(TanhInt8Data), prepare_int8, eval_int8};
+extern const KernelInfo kTanhFloat32{core::OpType::tanh, core::DType::float32,
+                                        sizeof(std::int64_t), prepare_float, eval_float};
+
+}  // namespace tinyscale::engine

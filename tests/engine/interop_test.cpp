@@ -1,0 +1,96 @@
+// The engine against TensorFlow Lite Micro on MLPerf Tiny's int8 models: every tensor of
+// every run (../shared/interop/tflite/<model>/tensors_<case>/t<i>.bin, TFLM's reference
+// kernels) must come out byte-identical, layer by layer.
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/ops.h"
+#include "engine/engine.h"
+#include "export/tflite_reader.h"
+
+namespace tinyscale::engine {
+namespace {
+
+const std::string kRoot = TINYSCALE_SHARED_DIR "/interop/tflite/";
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct Snapshots {
+  const CompiledModel* model;
+  std::vector<std::vector<std::uint8_t>> bytes;
+};
+
+void keep_outputs(void* user, int node) {
+  auto* s = static_cast<Snapshots*>(user);
+  const core::Graph& g = s->model->graph();
+  for (int id : g.nodes[static_cast<std::size_t>(node)].outputs) {
+    const TensorRef& t = s->model->tensor(id);
+    const auto n = static_cast<std::size_t>(core::num_elements(t.shape()) * core::dtype_size(t.tensor->dtype));
+    const auto* p = static_cast<const std::uint8_t*>(t.data);
+    s->bytes[static_cast<std::size_t>(id)].assign(p, p + n);
+  }
+}
+
+class InteropModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(InteropModel, EveryTensorMatchesTfliteMicro) {
+  const std::string dir = kRoot + GetParam() + "/";
+  std::ifstream meta_file(dir + "meta.json");
+  if (!meta_file) GTEST_SKIP() << "../shared/interop is absent; skipping the TFLite Micro comparison";
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  const core::Graph graph = exporter::read_tflite(dir + "model.tflite");
+  CompiledModel model;
+  char error[512] = "";
+  ASSERT_EQ(model.compile(graph, {}, error, sizeof error), Status::ok) << error;
+  const std::int64_t tflm_arena = meta["tflm_cortex_m7_arena_used_bytes"];
+  std::printf("  %s: arena %lld B (activations %lld, kernel state %lld, runtime %lld); TFLM Cortex-M7 %lld B\n",
+              GetParam(), static_cast<long long>(model.arena_bytes()),
+              static_cast<long long>(model.ram().activation_arena), static_cast<long long>(model.ram().kernel_state),
+              static_cast<long long>(model.ram().runtime_structures), static_cast<long long>(tflm_arena));
+
+  for (const auto& c : meta["cases"]) {
+    const std::string input_file = c["input"];
+    const std::string name = input_file.substr(6, input_file.size() - 10);  // input_<name>.bin
+    const std::vector<std::uint8_t> input = read_bytes(dir + input_file);
+    const TensorRef& in = model.input(0);
+    ASSERT_EQ(static_cast<std::int64_t>(input.size()), core::num_elements(in.shape())) << input_file;
+    std::memcpy(in.data, input.data(), input.size());
+    Snapshots snapshots{&model, std::vector<std::vector<std::uint8_t>>(graph.tensors.size())};
+    ASSERT_EQ(model.run(keep_outputs, &snapshots), Status::ok);
+
+    // Layer by layer, in execution order: report the first tensor that differs.
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+      const int id = graph.nodes[n].outputs[0];
+      const std::vector<std::uint8_t> expected =
+          read_bytes(dir + "tensors_" + name + "/t" + std::to_string(id) + ".bin");
+      const std::vector<std::uint8_t>& got = snapshots.bytes[static_cast<std::size_t>(id)];
+      ASSERT_EQ(got.size(), expected.size()) << name << " tensor " << id;
+      std::size_t mismatches = 0, first = 0;
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        if (got[k] != expected[k] && mismatches++ == 0) first = k;
+      }
+      ASSERT_EQ(mismatches, 0u) << name << ": node " << n << " '" << graph.nodes[n].name << "' ("
+                                << core::op_name(graph.nodes[n].op) << ") tensor t" << id << ": " << mismatches
+                                << " of " << got.size() << " bytes differ, first at " << first << " (got "
+                                << int(static_cast<std::int8_t>(got[first])) << ", TFLM "
+                                << int(static_cast<std::int8_t>(expected[first])) << ")";
+    }
+    const std::vector<std::uint8_t> expected_output = read_bytes(dir + std::string(c["output"]));
+    const TensorRef& out = model.output(0);
+    ASSERT_EQ(std::memcmp(out.data, expected_output.data(), expected_output.size()), 0) << name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(MlperfTiny, InteropModel, ::testing::Values("kws_ref_model", "ad01_int8"));
+
+}  // namespace
+}  // namespace tinyscale::engine
