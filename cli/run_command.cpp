@@ -96,6 +96,20 @@ double real_at(const engine::TensorRef& t, std::size_t k) {
   return (v - static_cast<double>(q.zero_points[0])) * q.scales[0];
 }
 
+// [O, kh, kw, 1] (tinyscale's depthwise layout) -> [1, kh, kw, O] (TFLite's).
+std::string depthwise_to_file_layout(const core::Tensor& weight, const std::string& bytes) {
+  const auto o = static_cast<std::size_t>(weight.shape[0]);
+  const auto hw = static_cast<std::size_t>(weight.shape[1] * weight.shape[2]);
+  const auto element = static_cast<std::size_t>(core::dtype_size(weight.dtype));
+  std::string out(bytes.size(), '\0');
+  for (std::size_t c = 0; c < o; ++c) {
+    for (std::size_t k = 0; k < hw; ++k) {
+      std::memcpy(&out[(k * o + c) * element], &bytes[(c * hw + k) * element], element);
+    }
+  }
+  return out;
+}
+
 struct RunOptions {
   std::string model;
   std::string input;
@@ -160,6 +174,15 @@ void run_model(const RunOptions& o) {
     scaling::write_file_atomically(o.output, bytes);
   }
   if (!o.dump_dir.empty()) {
+    // Depthwise weights were transposed to tinyscale's [C·m, kh, kw, 1] on import; the dump
+    // writes them back in the file's [1, kh, kw, C·m] so t<i>.bin matches the model.
+    std::vector<char> depthwise_weight(graph.tensors.size(), 0);
+    for (const core::Node& node : graph.nodes) {
+      if (node.op == core::OpType::conv2d && node.attrs.groups > 1 &&
+          node.attrs.groups == graph.tensor(node.inputs[0]).shape.back()) {
+        depthwise_weight[static_cast<std::size_t>(node.inputs[1])] = 1;
+      }
+    }
     std::filesystem::create_directories(o.dump_dir);
     for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
       std::string bytes;
@@ -177,6 +200,7 @@ void run_model(const RunOptions& o) {
       } else {
         bytes.assign(snapshots[t].begin(), snapshots[t].end());
       }
+      if (depthwise_weight[t]) bytes = depthwise_to_file_layout(graph.tensors[t], bytes);
       scaling::write_file_atomically(o.dump_dir + "/t" + std::to_string(t) + ".bin", bytes);
     }
   }

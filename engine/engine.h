@@ -54,7 +54,9 @@ class CompiledModel {
   // failure returns the status and writes one line naming the node into `error`.
   Status compile(const core::Graph& graph, const CompileOptions& options, char* error,
                  std::size_t error_size);
-  // Runs every node in order. The inputs must have been written first. `after_node`, when
+  // Runs every node in order. The inputs must be written before every run: once a node
+  // has consumed an input, the planner lets later tensors reuse its bytes (as TFLite
+  // Micro's arena does). `after_node`, when
   // given, is called after each node with its index (e.g. to copy out intermediate tensors
   // before the arena reuses their bytes).
   Status run(void (*after_node)(void* user, int node) = nullptr, void* user = nullptr);

@@ -33,7 +33,7 @@ constexpr const char* kSupported =
 
 using tflite::BuiltinOperator;
 
-std::string quoted(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+std::string string_or_empty(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
 std::string tensor_type_name(tflite::TensorType type) {
   const char* name = tflite::EnumNameTensorType(type);
@@ -231,7 +231,7 @@ void read_tensors(Reader& r) {
   for (std::size_t i = 0; i < count; ++i) {
     const tflite::Tensor& t = *tensors->Get(static_cast<flatbuffers::uoffset_t>(i));
     core::Tensor& tensor = r.graph.tensors.emplace_back();
-    tensor.name = quoted(t.name());
+    tensor.name = string_or_empty(t.name());
     tensor.dtype = read_dtype(r, i, t.type());
     tensor.shape = read_shape(r, i, t.shape());
     if (t.is_variable()) r.fail_tensor(i, "is a variable, which tinyscale does not support");
@@ -663,8 +663,9 @@ void read_operators(Reader& r) {
     const auto builtin = std::max(code->builtin_code(),
                                   static_cast<BuiltinOperator>(code->deprecated_builtin_code()));
     if (builtin == BuiltinOperator::CUSTOM) {
-      r.fail("operator " + std::to_string(k) + " is custom op '" + quoted(code->custom_code()) +
-             "' (version " + std::to_string(code->version()) +
+      r.fail("operator " + std::to_string(k) + " is custom op '" +
+             string_or_empty(code->custom_code()) + "' (version " +
+             std::to_string(code->version()) +
              "), which tinyscale cannot run; supported: " + kSupported);
     }
     OperatorView v{r, k, operator_name(builtin), op, {}, -1};

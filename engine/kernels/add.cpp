@@ -20,7 +20,8 @@ struct Broadcast4d {
   std::int64_t stride_a[4], stride_b[4];
 };
 
-bool make_broadcast(const core::Shape& a, const core::Shape& b, const core::Shape& out, Broadcast4d* s) {
+bool make_broadcast(const core::Shape& a, const core::Shape& b, const core::Shape& out,
+                    Broadcast4d* s) {
   if (a.size() > 4 || b.size() > 4 || out.size() > 4) return false;
   auto extended = [](const core::Shape& shape, int i) {
     const int offset = 4 - static_cast<int>(shape.size());
@@ -46,8 +47,10 @@ void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, 
     for (int d1 = 0; d1 < s.dims[1]; ++d1)
       for (int d2 = 0; d2 < s.dims[2]; ++d2)
         for (int d3 = 0; d3 < s.dims[3]; ++d3) {
-          const std::int64_t ia = d0 * s.stride_a[0] + d1 * s.stride_a[1] + d2 * s.stride_a[2] + d3 * s.stride_a[3];
-          const std::int64_t ib = d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
+          const std::int64_t ia =
+              d0 * s.stride_a[0] + d1 * s.stride_a[1] + d2 * s.stride_a[2] + d3 * s.stride_a[3];
+          const std::int64_t ib =
+              d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
           out[i++] = op(a[ia], b[ib]);
         }
 }
@@ -99,8 +102,7 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   for (const core::Tensor* t : {&a, &b, &y}) {
     if (Status s = check_int8_activation(ctx, *t); s != Status::ok) return s;
   }
-  const double twice_max_input_scale =
-      2 * static_cast<double>(std::max(scale_of(a), scale_of(b)));
+  const double twice_max_input_scale = 2 * static_cast<double>(std::max(scale_of(a), scale_of(b)));
   const double real1 = static_cast<double>(scale_of(a)) / twice_max_input_scale;
   const double real2 = static_cast<double>(scale_of(b)) / twice_max_input_scale;
   const double real_out =
@@ -123,8 +125,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<AddInt8Data>();
-  broadcast_binary(d.shape, ctx.inputs[0].as<const std::int8_t>(), ctx.inputs[1].as<const std::int8_t>(),
-                   ctx.outputs[0].as<std::int8_t>(),
+  broadcast_binary(d.shape, ctx.inputs[0].as<const std::int8_t>(),
+                   ctx.inputs[1].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
                    [&](std::int8_t a, std::int8_t b) { return add_int8(d, a, b); });
   return Status::ok;
 }
@@ -132,7 +134,8 @@ Status eval_int8(const NodeContext& ctx) {
 Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<AddFloatData>();
   if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
-  for (const core::Tensor* t : {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+  for (const core::Tensor* t :
+       {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
     if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
   }
   activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);

@@ -20,7 +20,7 @@ struct ClipData {
 
 // round(value / scale) + zero_point clamped to int8 (TFLite FloatToQuantizedType).
 std::int8_t to_int8(float value, float scale, std::int32_t zero_point) {
-  const double q = std::round(value / scale) + zero_point;
+  const double q = static_cast<double>(std::round(value / scale)) + zero_point;
   return static_cast<std::int8_t>(std::clamp(q, -128.0, 127.0));
 }
 
@@ -33,7 +33,8 @@ Status prepare_common(NodeContext& ctx, ClipData<T>* d) {
   const core::Attributes& a = ctx.node->attrs;
   if (!(a.clip_min < a.clip_max)) {
     return ctx.fail(Status::invalid_model, "clip '%s': clip_min %g must be below clip_max %g",
-                    ctx.node->name.c_str(), static_cast<double>(a.clip_min), static_cast<double>(a.clip_max));
+                    ctx.node->name.c_str(), static_cast<double>(a.clip_min),
+                    static_cast<double>(a.clip_max));
   }
   d->size = core::num_elements(x.shape);
   return Status::ok;
@@ -75,9 +76,9 @@ Status eval(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kClipInt8{core::OpType::clip, core::DType::int8, sizeof(ClipData<std::int8_t>),
-                                  prepare_int8, eval<std::int8_t>};
-extern const KernelInfo kClipFloat32{core::OpType::clip, core::DType::float32, sizeof(ClipData<float>),
-                                     prepare_float, eval<float>};
+extern const KernelInfo kClipInt8{core::OpType::clip, core::DType::int8,
+                                  sizeof(ClipData<std::int8_t>), prepare_int8, eval<std::int8_t>};
+extern const KernelInfo kClipFloat32{core::OpType::clip, core::DType::float32,
+                                     sizeof(ClipData<float>), prepare_float, eval<float>};
 
 }  // namespace tinyscale::engine

@@ -18,8 +18,8 @@ namespace {
 constexpr int kMaxConcatInputs = 64;
 
 struct ConcatData {
-  std::int64_t outer;                             // product of dims before the axis
-  std::int64_t inner_bytes[kMaxConcatInputs];     // bytes per outer step, per input
+  std::int64_t outer;                          // product of dims before the axis
+  std::int64_t inner_bytes[kMaxConcatInputs];  // bytes per outer step, per input
   std::int64_t output_inner_bytes;
   float rescale[kMaxConcatInputs], bias[kMaxConcatInputs];  // int8 requantization per input
   bool requantize[kMaxConcatInputs];
@@ -52,7 +52,8 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
       compatible = static_cast<int>(i) == axis || x.shape[i] == y.shape[i];
     }
     if (!compatible) {
-      return ctx.fail(Status::invalid_model, "concat '%s': input '%s' does not match the output outside axis %d",
+      return ctx.fail(Status::invalid_model,
+                      "concat '%s': input '%s' does not match the output outside axis %d",
                       ctx.node->name.c_str(), x.name.c_str(), axis);
     }
     axis_total += x.shape[static_cast<std::size_t>(axis)];
@@ -70,7 +71,8 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
     }
   }
   if (axis_total != y.shape[static_cast<std::size_t>(axis)]) {
-    return ctx.fail(Status::invalid_model, "concat '%s': inputs add up to %lld along axis %d, output has %lld",
+    return ctx.fail(Status::invalid_model,
+                    "concat '%s': inputs add up to %lld along axis %d, output has %lld",
                     ctx.node->name.c_str(), static_cast<long long>(axis_total), axis,
                     static_cast<long long>(y.shape[static_cast<std::size_t>(axis)]));
   }
@@ -101,8 +103,8 @@ Status eval(const NodeContext& ctx) {
         auto* r = reinterpret_cast<std::int8_t*>(dst);
         for (std::int64_t i = 0; i < bytes; ++i) {
           const float v = std::clamp(std::round(q[i] * d.rescale[n] + d.bias[n]), -1.0e6f, 1.0e6f);
-          r[i] = static_cast<std::int8_t>(
-              std::clamp<std::int32_t>(static_cast<std::int32_t>(v) + d.output_zero_point, -128, 127));
+          r[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(
+              static_cast<std::int32_t>(v) + d.output_zero_point, -128, 127));
         }
       }
       dst += bytes;
@@ -115,7 +117,7 @@ Status eval(const NodeContext& ctx) {
 
 extern const KernelInfo kConcatInt8{core::OpType::concat, core::DType::int8, sizeof(ConcatData),
                                     prepare_int8, eval};
-extern const KernelInfo kConcatFloat32{core::OpType::concat, core::DType::float32, sizeof(ConcatData),
-                                       prepare_float, eval};
+extern const KernelInfo kConcatFloat32{core::OpType::concat, core::DType::float32,
+                                       sizeof(ConcatData), prepare_float, eval};
 
 }  // namespace tinyscale::engine

@@ -56,8 +56,12 @@ void conv2d_reference(const ConvGeometry& g, const In* input, Acc input_offset, 
             for (int kx = 0; kx < g.kernel_w; ++kx) {
               const int ix = in_x_origin + g.dilation_w * kx;
               if (ix < 0 || ix >= g.in_w) continue;
-              const In* in_px = input + ((static_cast<std::int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + in_c_begin;
-              const In* w_px = weight + ((static_cast<std::int64_t>(oc) * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c_per_group;
+              const In* in_px =
+                  input + ((static_cast<std::int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c +
+                  in_c_begin;
+              const In* w_px =
+                  weight + ((static_cast<std::int64_t>(oc) * g.kernel_h + ky) * g.kernel_w + kx) *
+                               g.in_c_per_group;
               for (int ic = 0; ic < g.in_c_per_group; ++ic) {
                 acc += (static_cast<Acc>(in_px[ic]) + input_offset) * static_cast<Acc>(w_px[ic]);
               }
@@ -91,8 +95,8 @@ Status prepare_geometry(NodeContext& ctx, core::DType bias_dtype, ConvGeometry* 
   const char* name = ctx.node->name.c_str();
   if (a.kernel_h < 1 || a.kernel_w < 1 || a.stride_h < 1 || a.stride_w < 1 || a.dilation_h < 1 ||
       a.dilation_w < 1 || a.pad_top < 0 || a.pad_left < 0 || a.pad_bottom < 0 || a.pad_right < 0) {
-    return ctx.fail(Status::invalid_model, "conv2d '%s': invalid kernel, stride, dilation or padding",
-                    name);
+    return ctx.fail(Status::invalid_model,
+                    "conv2d '%s': invalid kernel, stride, dilation or padding", name);
   }
   if (a.groups < 1 || x.shape[3] % a.groups != 0 || w.shape[0] % a.groups != 0 ||
       w.shape[3] * a.groups != x.shape[3] || w.shape[1] != a.kernel_h || w.shape[2] != a.kernel_w) {
@@ -103,14 +107,14 @@ Status prepare_geometry(NodeContext& ctx, core::DType bias_dtype, ConvGeometry* 
                     static_cast<long long>(w.shape[2]), static_cast<long long>(w.shape[3]),
                     static_cast<long long>(x.shape[3]), a.groups, a.kernel_h, a.kernel_w);
   }
-  const int out_h = window_output_size(x.shape[1], a.kernel_h, a.stride_h, a.dilation_h, a.pad_top,
-                                       a.pad_bottom);
-  const int out_w = window_output_size(x.shape[2], a.kernel_w, a.stride_w, a.dilation_w, a.pad_left,
-                                       a.pad_right);
+  const int out_h =
+      window_output_size(x.shape[1], a.kernel_h, a.stride_h, a.dilation_h, a.pad_top, a.pad_bottom);
+  const int out_w =
+      window_output_size(x.shape[2], a.kernel_w, a.stride_w, a.dilation_w, a.pad_left, a.pad_right);
   if (y.shape != core::Shape{x.shape[0], out_h, out_w, w.shape[0]} || out_h < 1 || out_w < 1) {
     return ctx.fail(Status::invalid_model,
-                    "conv2d '%s': output must be [%lld,%d,%d,%lld] for this input and window",
-                    name, static_cast<long long>(x.shape[0]), out_h, out_w,
+                    "conv2d '%s': output must be [%lld,%d,%d,%lld] for this input and window", name,
+                    static_cast<long long>(x.shape[0]), out_h, out_w,
                     static_cast<long long>(w.shape[0]));
   }
   g->has_bias = ctx.num_inputs == 3;
@@ -157,11 +161,11 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   const core::Quantization& wq = w.quantization;
   const int out_c = d.geometry.out_c;
   d.per_channel = wq.scales.size() > 1;
-  const bool scales_ok = wq.scales.size() == 1 ||
-                         (static_cast<int>(wq.scales.size()) == out_c && wq.axis == 0);
-  const bool zero_points_ok =
-      wq.zero_points.size() == wq.scales.size() &&
-      std::all_of(wq.zero_points.begin(), wq.zero_points.end(), [](std::int64_t z) { return z == 0; });
+  const bool scales_ok =
+      wq.scales.size() == 1 || (static_cast<int>(wq.scales.size()) == out_c && wq.axis == 0);
+  const bool zero_points_ok = wq.zero_points.size() == wq.scales.size() &&
+                              std::all_of(wq.zero_points.begin(), wq.zero_points.end(),
+                                          [](std::int64_t z) { return z == 0; });
   if (!scales_ok || !zero_points_ok) {
     return ctx.fail(Status::invalid_quantization,
                     "conv2d '%s': weight '%s' needs 1 or %d scales along axis 0 and zero points 0, "
@@ -170,15 +174,17 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     static_cast<int>(wq.scales.size()), wq.axis);
   }
   if (d.per_channel && out_c > kMaxPerChannelOutputs) {
-    return ctx.fail(Status::unsupported_op,
-                    "conv2d '%s': %d output channels with per-channel weights; at most %d supported",
-                    ctx.node->name.c_str(), out_c, kMaxPerChannelOutputs);
+    return ctx.fail(
+        Status::unsupported_op,
+        "conv2d '%s': %d output channels with per-channel weights; at most %d supported",
+        ctx.node->name.c_str(), out_c, kMaxPerChannelOutputs);
   }
   const double input_scale = static_cast<double>(scale_of(x));
   const double output_scale = static_cast<double>(scale_of(y));
   const int channels = d.per_channel ? out_c : 1;
   for (int c = 0; c < channels; ++c) {
-    const double effective = input_scale * static_cast<double>(wq.scales[static_cast<std::size_t>(c)]) / output_scale;
+    const double effective =
+        input_scale * static_cast<double>(wq.scales[static_cast<std::size_t>(c)]) / output_scale;
     int shift = 0;
     quantize_multiplier(effective, &d.multipliers[c], &shift);
     if (shift < -31 || shift > 30) {
@@ -214,8 +220,10 @@ Status eval_int8(const NodeContext& ctx) {
 
 Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<ConvFloatData>();
-  if (Status s = prepare_geometry(ctx, core::DType::float32, &d.geometry); s != Status::ok) return s;
-  for (const core::Tensor* t : {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+  if (Status s = prepare_geometry(ctx, core::DType::float32, &d.geometry); s != Status::ok)
+    return s;
+  for (const core::Tensor* t :
+       {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
     if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
   }
   activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);
@@ -225,8 +233,9 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 Status eval_float(const NodeContext& ctx) {
   const auto& d = ctx.data<ConvFloatData>();
   const float* bias = d.geometry.has_bias ? ctx.inputs[2].as<const float>() : nullptr;
-  conv2d_reference(d.geometry, ctx.inputs[0].as<const float>(), 0.0f, ctx.inputs[1].as<const float>(),
-                   ctx.outputs[0].as<float>(), [&](float acc, int oc) {
+  conv2d_reference(d.geometry, ctx.inputs[0].as<const float>(), 0.0f,
+                   ctx.inputs[1].as<const float>(), ctx.outputs[0].as<float>(),
+                   [&](float acc, int oc) {
                      if (bias) acc += bias[oc];
                      return std::clamp(acc, d.act_min, d.act_max);
                    });

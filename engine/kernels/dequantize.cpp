@@ -32,7 +32,8 @@ Status eval(const NodeContext& ctx) {
   const auto& d = ctx.data<DequantizeData>();
   const std::int8_t* in = ctx.inputs[0].as<const std::int8_t>();
   float* out = ctx.outputs[0].as<float>();
-  for (std::int64_t i = 0; i < d.size; ++i) out[i] = static_cast<float>(d.scale * (in[i] - d.zero_point));
+  for (std::int64_t i = 0; i < d.size; ++i)
+    out[i] = static_cast<float>(d.scale * (in[i] - d.zero_point));
   return Status::ok;
 }
 

@@ -111,9 +111,10 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     static_cast<int>(wq.scales.size()));
   }
   if (d.per_channel && out_features > kMaxPerChannelOutputs) {
-    return ctx.fail(Status::unsupported_op,
-                    "fully_connected '%s': %d outputs with per-channel weights; at most %d supported",
-                    ctx.node->name.c_str(), out_features, kMaxPerChannelOutputs);
+    return ctx.fail(
+        Status::unsupported_op,
+        "fully_connected '%s': %d outputs with per-channel weights; at most %d supported",
+        ctx.node->name.c_str(), out_features, kMaxPerChannelOutputs);
   }
   const int channels = d.per_channel ? out_features : 1;
   for (int c = 0; c < channels; ++c) {
@@ -140,22 +141,25 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<FcInt8Data>();
   const std::int32_t* bias = d.geometry.has_bias ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
-  fully_connected_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
-                            ctx.inputs[1].as<const std::int8_t>(), d.weight_offset,
-                            ctx.outputs[0].as<std::int8_t>(), [&](std::int32_t acc, int o) {
-                              if (bias) acc += bias[o];
-                              const int c = d.per_channel ? o : 0;
-                              acc = multiply_by_quantized_multiplier(acc, d.multipliers[c], d.shifts[c]);
-                              acc += d.output_offset;
-                              return static_cast<std::int8_t>(std::clamp(acc, d.act_min, d.act_max));
-                            });
+  fully_connected_reference(
+      d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
+      ctx.inputs[1].as<const std::int8_t>(), d.weight_offset, ctx.outputs[0].as<std::int8_t>(),
+      [&](std::int32_t acc, int o) {
+        if (bias) acc += bias[o];
+        const int c = d.per_channel ? o : 0;
+        acc = multiply_by_quantized_multiplier(acc, d.multipliers[c], d.shifts[c]);
+        acc += d.output_offset;
+        return static_cast<std::int8_t>(std::clamp(acc, d.act_min, d.act_max));
+      });
   return Status::ok;
 }
 
 Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<FcFloatData>();
-  if (Status s = prepare_geometry(ctx, core::DType::float32, &d.geometry); s != Status::ok) return s;
-  for (const core::Tensor* t : {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+  if (Status s = prepare_geometry(ctx, core::DType::float32, &d.geometry); s != Status::ok)
+    return s;
+  for (const core::Tensor* t :
+       {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
     if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
   }
   activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);

@@ -30,7 +30,9 @@ void mean_hw_reference(const MeanGeometry& g, const T* input, T* output, Finish&
       Acc sum = 0;
       for (int y = 0; y < g.height; ++y) {
         for (int x = 0; x < g.width; ++x) {
-          sum += finish.term(input[((static_cast<std::int64_t>(b) * g.height + y) * g.width + x) * g.channels + c]);
+          sum += finish.term(
+              input[((static_cast<std::int64_t>(b) * g.height + y) * g.width + x) * g.channels +
+                    c]);
         }
       }
       output[static_cast<std::int64_t>(b) * g.channels + c] = finish(sum);
@@ -63,7 +65,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)),
                       &d.multiplier, &d.shift);
   if (d.shift > 30) {
-    return ctx.fail(Status::invalid_quantization, "global_avg_pool '%s': input/output scale ratio too large",
+    return ctx.fail(Status::invalid_quantization,
+                    "global_avg_pool '%s': input/output scale ratio too large",
                     ctx.node->name.c_str());
   }
   d.input_zero_point = zero_point_of(x);

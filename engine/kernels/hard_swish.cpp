@@ -22,8 +22,8 @@ struct HardSwishInt8Data {
 };
 
 std::int16_t saturate_int16(std::int64_t v) {
-  return static_cast<std::int16_t>(std::clamp<std::int64_t>(v, std::numeric_limits<std::int16_t>::min(),
-                                                            std::numeric_limits<std::int16_t>::max()));
+  return static_cast<std::int16_t>(std::clamp<std::int64_t>(
+      v, std::numeric_limits<std::int16_t>::min(), std::numeric_limits<std::int16_t>::max()));
 }
 std::int16_t saturating_left_shift(std::int16_t value, int amount) {
   return saturate_int16(static_cast<std::int64_t>(value) * (std::int64_t{1} << amount));
@@ -32,7 +32,8 @@ std::int16_t saturating_left_shift(std::int16_t value, int amount) {
 std::int16_t saturating_doubling_high_mul(std::int16_t a, std::int16_t b) {
   const bool overflow = a == b && a == std::numeric_limits<std::int16_t>::min();
   const std::int32_t ab = static_cast<std::int32_t>(a) * static_cast<std::int32_t>(b);
-  return overflow ? std::numeric_limits<std::int16_t>::max() : static_cast<std::int16_t>(ab / (1 << 15));
+  return overflow ? std::numeric_limits<std::int16_t>::max()
+                  : static_cast<std::int16_t>(ab / (1 << 15));
 }
 
 std::int8_t hard_swish_int8(const HardSwishInt8Data& p, std::int8_t q) {
@@ -42,12 +43,15 @@ std::int8_t hard_swish_int8(const HardSwishInt8Data& p, std::int8_t q) {
       saturating_rounding_doubling_high_mul(input_on_hires_scale, p.output_multiplier_fixedpoint);
   // Reluish value: the input rescaled so that 3.0 maps to 32768, saturating, then to [0, 1].
   std::int16_t reluish = input_on_hires_scale;
-  if (p.reluish_multiplier_exponent > 0) reluish = saturating_left_shift(reluish, p.reluish_multiplier_exponent - 1);
+  if (p.reluish_multiplier_exponent > 0)
+    reluish = saturating_left_shift(reluish, p.reluish_multiplier_exponent - 1);
   reluish = saturating_rounding_doubling_high_mul(reluish, p.reluish_multiplier_fixedpoint);
   if (p.reluish_multiplier_exponent > 0) reluish = saturating_left_shift(reluish, 1);
-  if (p.reluish_multiplier_exponent < 0) reluish = rounding_divide_by_pot(reluish, -p.reluish_multiplier_exponent);
+  if (p.reluish_multiplier_exponent < 0)
+    reluish = rounding_divide_by_pot(reluish, -p.reluish_multiplier_exponent);
   reluish = static_cast<std::int16_t>((reluish + (1 << 15)) >> 1);
-  const std::int16_t preshift_output = saturating_doubling_high_mul(reluish, input_on_preshift_output_scale);
+  const std::int16_t preshift_output =
+      saturating_doubling_high_mul(reluish, input_on_preshift_output_scale);
   // The zero point is added in 16 bits, as TFLite does (it wraps before the clamp).
   const auto output = static_cast<std::int16_t>(
       rounding_divide_by_pot(preshift_output, -p.output_multiplier_exponent) + p.output_zero_point);
@@ -56,7 +60,9 @@ std::int8_t hard_swish_int8(const HardSwishInt8Data& p, std::int8_t q) {
 
 Status prepare_size(NodeContext& ctx, std::int64_t* size) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
-  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);
+      s != Status::ok)
+    return s;
   *size = core::num_elements(ctx.inputs[0].tensor->shape);
   return Status::ok;
 }

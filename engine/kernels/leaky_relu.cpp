@@ -26,7 +26,9 @@ struct LeakyReluFloatData {
 
 Status prepare_size(NodeContext& ctx, std::int64_t* size) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
-  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);
+      s != Status::ok)
+    return s;
   *size = core::num_elements(ctx.inputs[0].tensor->shape);
   return Status::ok;
 }
@@ -61,7 +63,8 @@ Status eval_int8(const NodeContext& ctx) {
     const std::int32_t scaled =
         v >= 0 ? multiply_by_quantized_multiplier(v, d.identity_multiplier, d.identity_shift)
                : multiply_by_quantized_multiplier(v, d.alpha_multiplier, d.alpha_shift);
-    out[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(d.output_zero_point + scaled, -128, 127));
+    out[i] =
+        static_cast<std::int8_t>(std::clamp<std::int32_t>(d.output_zero_point + scaled, -128, 127));
   }
   return Status::ok;
 }

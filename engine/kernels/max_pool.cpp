@@ -42,7 +42,10 @@ void max_pool_reference(const PoolGeometry& g, const T* input, T* output, T act_
           for (int ky = ky_begin; ky < ky_end; ++ky) {
             for (int kx = kx_begin; kx < kx_end; ++kx) {
               const int iy = in_y_origin + ky, ix = in_x_origin + kx;
-              max = std::max(max, input[((static_cast<std::int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.channels + c]);
+              max = std::max(
+                  max,
+                  input[((static_cast<std::int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.channels +
+                        c]);
             }
           }
           output[((static_cast<std::int64_t>(b) * g.out_h + oy) * g.out_w + ox) * g.channels + c] =
@@ -60,21 +63,31 @@ Status prepare_geometry(NodeContext& ctx, PoolGeometry* g) {
   if (Status s = check_rank(ctx, x, 4); s != Status::ok) return s;
   const core::Attributes& a = ctx.node->attrs;
   const bool window_ok = a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 &&
-                         a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0 &&
-                         a.pad_top < a.kernel_h && a.pad_bottom < a.kernel_h &&
+                         a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 &&
+                         a.pad_right >= 0 && a.pad_top < a.kernel_h && a.pad_bottom < a.kernel_h &&
                          a.pad_left < a.kernel_w && a.pad_right < a.kernel_w;
   const std::int64_t out_h = (x.shape[1] + a.pad_top + a.pad_bottom - a.kernel_h) / a.stride_h + 1;
   const std::int64_t out_w = (x.shape[2] + a.pad_left + a.pad_right - a.kernel_w) / a.stride_w + 1;
-  if (!window_ok || out_h < 1 || out_w < 1 || y.shape != core::Shape{x.shape[0], out_h, out_w, x.shape[3]}) {
+  if (!window_ok || out_h < 1 || out_w < 1 ||
+      y.shape != core::Shape{x.shape[0], out_h, out_w, x.shape[3]}) {
     return ctx.fail(Status::invalid_model,
                     "%s '%s': window %dx%d (stride %dx%d, padding below the kernel size) does not "
                     "map the input onto the output",
                     core::op_name(ctx.node->op), ctx.node->name.c_str(), a.kernel_h, a.kernel_w,
                     a.stride_h, a.stride_w);
   }
-  *g = {static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]), static_cast<int>(x.shape[2]),
-        static_cast<int>(x.shape[3]), static_cast<int>(out_h), static_cast<int>(out_w), a.kernel_h,
-        a.kernel_w, a.stride_h, a.stride_w, a.pad_top, a.pad_left};
+  *g = {static_cast<int>(x.shape[0]),
+        static_cast<int>(x.shape[1]),
+        static_cast<int>(x.shape[2]),
+        static_cast<int>(x.shape[3]),
+        static_cast<int>(out_h),
+        static_cast<int>(out_w),
+        a.kernel_h,
+        a.kernel_w,
+        a.stride_h,
+        a.stride_w,
+        a.pad_top,
+        a.pad_left};
   return Status::ok;
 }
 
@@ -93,8 +106,9 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<PoolData<std::int32_t>>();
-  max_pool_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
-                     static_cast<std::int8_t>(d.act_min), static_cast<std::int8_t>(d.act_max));
+  max_pool_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(),
+                     ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t>(d.act_min),
+                     static_cast<std::int8_t>(d.act_max));
   return Status::ok;
 }
 
@@ -109,8 +123,8 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_float(const NodeContext& ctx) {
   const auto& d = ctx.data<PoolData<float>>();
-  max_pool_reference(d.geometry, ctx.inputs[0].as<const float>(), ctx.outputs[0].as<float>(), d.act_min,
-                     d.act_max);
+  max_pool_reference(d.geometry, ctx.inputs[0].as<const float>(), ctx.outputs[0].as<float>(),
+                     d.act_min, d.act_max);
   return Status::ok;
 }
 

@@ -17,7 +17,8 @@ struct Broadcast4d {
   std::int64_t stride_a[4], stride_b[4];
 };
 
-bool make_broadcast(const core::Shape& a, const core::Shape& b, const core::Shape& out, Broadcast4d* s) {
+bool make_broadcast(const core::Shape& a, const core::Shape& b, const core::Shape& out,
+                    Broadcast4d* s) {
   if (a.size() > 4 || b.size() > 4 || out.size() > 4) return false;
   auto extended = [](const core::Shape& shape, int i) {
     const int offset = 4 - static_cast<int>(shape.size());
@@ -43,8 +44,10 @@ void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, 
     for (int d1 = 0; d1 < s.dims[1]; ++d1)
       for (int d2 = 0; d2 < s.dims[2]; ++d2)
         for (int d3 = 0; d3 < s.dims[3]; ++d3) {
-          const std::int64_t ia = d0 * s.stride_a[0] + d1 * s.stride_a[1] + d2 * s.stride_a[2] + d3 * s.stride_a[3];
-          const std::int64_t ib = d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
+          const std::int64_t ia =
+              d0 * s.stride_a[0] + d1 * s.stride_a[1] + d2 * s.stride_a[2] + d3 * s.stride_a[3];
+          const std::int64_t ib =
+              d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
           out[i++] = op(a[ia], b[ib]);
         }
 }
@@ -75,8 +78,8 @@ Status prepare_shape(NodeContext& ctx, Broadcast4d* s) {
 
 std::int8_t mul_int8(const MulInt8Data& p, std::int8_t a, std::int8_t b) {
   const std::int32_t product = (p.input1_offset + a) * (p.input2_offset + b);
-  const std::int32_t raw =
-      p.output_offset + multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift);
+  const std::int32_t raw = p.output_offset + multiply_by_quantized_multiplier(
+                                                 product, p.output_multiplier, p.output_shift);
   return static_cast<std::int8_t>(std::clamp(raw, p.act_min, p.act_max));
 }
 
@@ -106,8 +109,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<MulInt8Data>();
-  broadcast_binary(d.shape, ctx.inputs[0].as<const std::int8_t>(), ctx.inputs[1].as<const std::int8_t>(),
-                   ctx.outputs[0].as<std::int8_t>(),
+  broadcast_binary(d.shape, ctx.inputs[0].as<const std::int8_t>(),
+                   ctx.inputs[1].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
                    [&](std::int8_t a, std::int8_t b) { return mul_int8(d, a, b); });
   return Status::ok;
 }
@@ -115,7 +118,8 @@ Status eval_int8(const NodeContext& ctx) {
 Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<MulFloatData>();
   if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
-  for (const core::Tensor* t : {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+  for (const core::Tensor* t :
+       {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
     if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
   }
   activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);

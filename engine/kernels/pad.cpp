@@ -51,11 +51,19 @@ Status prepare_common(NodeContext& ctx, PadData<T>* p) {
   if (a.pad_top < 0 || a.pad_bottom < 0 || a.pad_left < 0 || a.pad_right < 0 ||
       y.shape != core::Shape{x.shape[0], x.shape[1] + a.pad_top + a.pad_bottom,
                              x.shape[2] + a.pad_left + a.pad_right, x.shape[3]}) {
-    return ctx.fail(Status::invalid_model, "pad '%s': output does not match the input padded by %d/%d/%d/%d",
+    return ctx.fail(Status::invalid_model,
+                    "pad '%s': output does not match the input padded by %d/%d/%d/%d",
                     ctx.node->name.c_str(), a.pad_top, a.pad_bottom, a.pad_left, a.pad_right);
   }
-  *p = {static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]), static_cast<int>(x.shape[2]),
-        static_cast<int>(x.shape[3]), a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, T{}};
+  *p = {static_cast<int>(x.shape[0]),
+        static_cast<int>(x.shape[1]),
+        static_cast<int>(x.shape[2]),
+        static_cast<int>(x.shape[3]),
+        a.pad_top,
+        a.pad_bottom,
+        a.pad_left,
+        a.pad_right,
+        T{}};
   return Status::ok;
 }
 
@@ -69,8 +77,9 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   if (Status s = check_same_quantization(ctx, x, y); s != Status::ok) return s;
   const std::int32_t q = quantize_value(ctx.node->attrs.pad_value, scale_of(y), zero_point_of(y));
   if (q < -128 || q > 127) {
-    return ctx.fail(Status::invalid_quantization, "pad '%s': pad value %g is outside the int8 range",
-                    ctx.node->name.c_str(), static_cast<double>(ctx.node->attrs.pad_value));
+    return ctx.fail(Status::invalid_quantization,
+                    "pad '%s': pad value %g is outside the int8 range", ctx.node->name.c_str(),
+                    static_cast<double>(ctx.node->attrs.pad_value));
   }
   d.pad_value = static_cast<std::int8_t>(q);
   return Status::ok;

@@ -23,7 +23,8 @@ void quantize_multiplier(double real_multiplier, std::int32_t* multiplier, int* 
     return;
   }
   const double q = std::frexp(real_multiplier, shift);
-  auto q_fixed = static_cast<std::int64_t>(std::round(q * static_cast<double>(std::int64_t{1} << 31)));
+  auto q_fixed =
+      static_cast<std::int64_t>(std::round(q * static_cast<double>(std::int64_t{1} << 31)));
   if (q_fixed == (std::int64_t{1} << 31)) {  // q rounded up to 1.0
     q_fixed /= 2;
     ++*shift;
@@ -53,8 +54,9 @@ bool preprocess_softmax_scaling(double beta, double input_scale, int input_integ
                                 std::int32_t* multiplier, int* left_shift) {
   // Capping is harmless: such a multiplier already rounds every non-maximal exp() to zero.
   const double max_real_multiplier = static_cast<double>((std::int64_t{1} << 31) - 1);
-  const double real = std::min<double>(
-      beta * input_scale * static_cast<double>(1 << (31 - input_integer_bits)), max_real_multiplier);
+  const double real =
+      std::min<double>(beta * input_scale * static_cast<double>(1 << (31 - input_integer_bits)),
+                       max_real_multiplier);
   return quantize_multiplier_greater_than_one(real, multiplier, left_shift);
 }
 
@@ -87,7 +89,8 @@ void activation_range_int8(core::FusedActivation activation, float scale, std::i
   *act_min = kQmin;
   *act_max = kQmax;
   switch (activation) {
-    case core::FusedActivation::none: break;
+    case core::FusedActivation::none:
+      break;
     case core::FusedActivation::relu:
       *act_min = std::max(kQmin, quantize_value(0.0f, scale, zero_point));
       break;
@@ -102,8 +105,11 @@ void activation_range_float(core::FusedActivation activation, float* act_min, fl
   *act_min = std::numeric_limits<float>::lowest();
   *act_max = std::numeric_limits<float>::max();
   switch (activation) {
-    case core::FusedActivation::none: break;
-    case core::FusedActivation::relu: *act_min = 0.0f; break;
+    case core::FusedActivation::none:
+      break;
+    case core::FusedActivation::relu:
+      *act_min = 0.0f;
+      break;
     case core::FusedActivation::relu6:
       *act_min = 0.0f;
       *act_max = 6.0f;
@@ -134,17 +140,17 @@ struct ShapeText {
 
 Status check_arity(const NodeContext& ctx, int min_inputs, int max_inputs) {
   if (ctx.num_inputs < min_inputs || ctx.num_inputs > max_inputs || ctx.num_outputs != 1) {
-    return ctx.fail(Status::invalid_model, "%s '%s': expects %d..%d inputs and 1 output, got %d and %d",
-                    op_label(ctx), node_label(ctx), min_inputs, max_inputs, ctx.num_inputs,
-                    ctx.num_outputs);
+    return ctx.fail(Status::invalid_model,
+                    "%s '%s': expects %d..%d inputs and 1 output, got %d and %d", op_label(ctx),
+                    node_label(ctx), min_inputs, max_inputs, ctx.num_inputs, ctx.num_outputs);
   }
   return Status::ok;
 }
 
 Status check_dtype(const NodeContext& ctx, const core::Tensor& t, core::DType dtype) {
   if (t.dtype != dtype) {
-    return ctx.fail(Status::unsupported_op, "%s '%s': tensor '%s' must be %s, got %s", op_label(ctx),
-                    node_label(ctx), t.name.c_str(), core::dtype_name(dtype),
+    return ctx.fail(Status::unsupported_op, "%s '%s': tensor '%s' must be %s, got %s",
+                    op_label(ctx), node_label(ctx), t.name.c_str(), core::dtype_name(dtype),
                     core::dtype_name(t.dtype));
   }
   return Status::ok;
@@ -162,11 +168,12 @@ Status check_int8_activation(const NodeContext& ctx, const core::Tensor& t) {
   const float scale = scale_of(t);
   const std::int64_t zp = t.quantization.zero_points[0];
   if (!(scale > 0.0f) || !std::isfinite(scale) || zp < -128 || zp > 127) {
-    return ctx.fail(Status::invalid_quantization,
-                    "%s '%s': int8 tensor '%s' has scale %g and zero point %lld; expected a positive "
-                    "finite scale and a zero point in [-128, 127]",
-                    op_label(ctx), node_label(ctx), t.name.c_str(), static_cast<double>(scale),
-                    static_cast<long long>(zp));
+    return ctx.fail(
+        Status::invalid_quantization,
+        "%s '%s': int8 tensor '%s' has scale %g and zero point %lld; expected a positive "
+        "finite scale and a zero point in [-128, 127]",
+        op_label(ctx), node_label(ctx), t.name.c_str(), static_cast<double>(scale),
+        static_cast<long long>(zp));
   }
   return Status::ok;
 }
@@ -175,14 +182,15 @@ Status check_float32(const NodeContext& ctx, const core::Tensor& t) {
   return check_dtype(ctx, t, core::DType::float32);
 }
 
-Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b) {
+Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a,
+                               const core::Tensor& b) {
   if (scale_of(a) != scale_of(b) || zero_point_of(a) != zero_point_of(b)) {
     return ctx.fail(Status::invalid_quantization,
                     "%s '%s': '%s' (scale %g, zero point %d) and '%s' (scale %g, zero point %d) "
                     "must share quantization",
-                    op_label(ctx), node_label(ctx), a.name.c_str(), static_cast<double>(scale_of(a)),
-                    zero_point_of(a), b.name.c_str(), static_cast<double>(scale_of(b)),
-                    zero_point_of(b));
+                    op_label(ctx), node_label(ctx), a.name.c_str(),
+                    static_cast<double>(scale_of(a)), zero_point_of(a), b.name.c_str(),
+                    static_cast<double>(scale_of(b)), zero_point_of(b));
   }
   return Status::ok;
 }
@@ -199,7 +207,8 @@ Status check_same_shape(const NodeContext& ctx, const core::Tensor& a, const cor
 Status check_rank(const NodeContext& ctx, const core::Tensor& t, std::size_t rank) {
   if (t.shape.size() != rank) {
     return ctx.fail(Status::invalid_model, "%s '%s': '%s' must have rank %d, got %s", op_label(ctx),
-                    node_label(ctx), t.name.c_str(), static_cast<int>(rank), ShapeText(t.shape).text);
+                    node_label(ctx), t.name.c_str(), static_cast<int>(rank),
+                    ShapeText(t.shape).text);
   }
   return Status::ok;
 }
@@ -211,8 +220,8 @@ Status check_constant_data(const NodeContext& ctx, const TensorRef& ref) {
   const bool sized = t.data.empty() || t.data.size() == expected;
   if (!t.is_constant || ref.data == nullptr || !sized) {
     return ctx.fail(Status::invalid_model,
-                    "%s '%s': '%s' must be a constant with %zu bytes of data (has %zu)", op_label(ctx),
-                    node_label(ctx), t.name.c_str(), expected, t.data.size());
+                    "%s '%s': '%s' must be a constant with %zu bytes of data (has %zu)",
+                    op_label(ctx), node_label(ctx), t.name.c_str(), expected, t.data.size());
   }
   return Status::ok;
 }

@@ -112,8 +112,9 @@ struct FixedPoint {
   static constexpr FixedPoint from_raw(std::int32_t r) { return FixedPoint{r}; }
   static constexpr FixedPoint zero() { return FixedPoint{0}; }
   static constexpr FixedPoint one() {
-    return FixedPoint{IntegerBits == 0 ? std::numeric_limits<std::int32_t>::max()
-                                       : std::int32_t{1} << (IntegerBits == 0 ? 0 : kFractionalBits)};
+    return FixedPoint{IntegerBits == 0
+                          ? std::numeric_limits<std::int32_t>::max()
+                          : std::int32_t{1} << (IntegerBits == 0 ? 0 : kFractionalBits)};
   }
   template <int Exponent>
   static constexpr FixedPoint constant_pot() {
@@ -198,8 +199,8 @@ FixedPoint<0> exp_on_negative_values(FixedPoint<IntegerBits> a) {
   const InputF one_quarter = InputF::template constant_pot<-2>();
   const InputF mask = one_quarter - InputF::from_raw(1);
   const InputF a_mod_quarter_minus_one_quarter = (a & mask) - one_quarter;
-  ResultF result =
-      exp_on_interval_between_negative_one_quarter_and_0_excl(rescale<0>(a_mod_quarter_minus_one_quarter));
+  ResultF result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+      rescale<0>(a_mod_quarter_minus_one_quarter));
   const std::int32_t remainder = (a_mod_quarter_minus_one_quarter - a).raw;
 
   // Barrel shifter: multiply by exp(-2^k) for every bit k set in the remainder.
@@ -256,7 +257,8 @@ FixedPoint<0> fixed_point_logistic(FixedPoint<IntegerBits> a) {
   if (a.raw == 0) return ResultF::from_raw(1 << 30);
   const bool positive = a.raw > 0;
   const FixedPoint<IntegerBits> abs_input = positive ? a : -a;
-  const ResultF result_if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-abs_input));
+  const ResultF result_if_positive =
+      one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-abs_input));
   return positive ? result_if_positive : ResultF::one() - result_if_positive;
 }
 
@@ -287,7 +289,8 @@ bool quantize_multiplier_smaller_than_one_exp(double real_multiplier, std::int32
                                               int* left_shift);
 bool quantize_multiplier_greater_than_one(double real_multiplier, std::int32_t* multiplier,
                                           int* left_shift);
-// Softmax's beta * input_scale scaling into Q(input_integer_bits) (TFLite PreprocessSoftmaxScaling).
+// Softmax's beta * input_scale scaling into Q(input_integer_bits) (TFLite
+// PreprocessSoftmaxScaling).
 bool preprocess_softmax_scaling(double beta, double input_scale, int input_integer_bits,
                                 std::int32_t* multiplier, int* left_shift);
 // Largest input magnitude that does not saturate after the input rescaling.
@@ -323,7 +326,8 @@ Status check_dtype(const NodeContext& ctx, const core::Tensor& t, core::DType dt
 // int8 with one positive scale and a zero point in [-128, 127].
 Status check_int8_activation(const NodeContext& ctx, const core::Tensor& t);
 Status check_float32(const NodeContext& ctx, const core::Tensor& t);
-Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b);
+Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a,
+                               const core::Tensor& b);
 Status check_same_shape(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b);
 Status check_rank(const NodeContext& ctx, const core::Tensor& t, std::size_t rank);
 // A constant whose data the engine handed over (and, when materialized, of the right size).

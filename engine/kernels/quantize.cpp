@@ -33,8 +33,8 @@ Status prepare_common(NodeContext& ctx, core::DType input_dtype) {
   if (input_dtype == core::DType::float32) return check_float32(ctx, x);
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   d.input_zero_point = zero_point_of(x);
-  quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)), &d.multiplier,
-                      &d.shift);
+  quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)),
+                      &d.multiplier, &d.shift);
   if (d.shift > 30) {
     return ctx.fail(Status::invalid_quantization, "quantize '%s': output scale %g is too small",
                     ctx.node->name.c_str(), static_cast<double>(scale_of(y)));
@@ -56,8 +56,8 @@ Status eval_from_float(const NodeContext& ctx) {
   for (std::int64_t i = 0; i < d.size; ++i) {
     // Clamping the rounded float first keeps the int conversion defined for huge inputs.
     const float rounded = std::clamp(std::round(in[i] / d.output_scale), -1.0e6f, 1.0e6f);
-    out[i] = static_cast<std::int8_t>(
-        std::clamp<std::int32_t>(static_cast<std::int32_t>(rounded) + d.output_zero_point, -128, 127));
+    out[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(
+        static_cast<std::int32_t>(rounded) + d.output_zero_point, -128, 127));
   }
   return Status::ok;
 }
@@ -68,7 +68,8 @@ Status eval_from_int8(const NodeContext& ctx) {
   std::int8_t* out = ctx.outputs[0].as<std::int8_t>();
   for (std::int64_t i = 0; i < d.size; ++i) {
     const std::int32_t v =
-        multiply_by_quantized_multiplier(in[i] - d.input_zero_point, d.multiplier, d.shift) + d.output_zero_point;
+        multiply_by_quantized_multiplier(in[i] - d.input_zero_point, d.multiplier, d.shift) +
+        d.output_zero_point;
     out[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(v, -128, 127));
   }
   return Status::ok;
@@ -78,7 +79,7 @@ Status eval_from_int8(const NodeContext& ctx) {
 
 extern const KernelInfo kQuantizeFloat32{core::OpType::quantize, core::DType::float32,
                                          sizeof(QuantizeData), prepare_from_float, eval_from_float};
-extern const KernelInfo kQuantizeInt8{core::OpType::quantize, core::DType::int8, sizeof(QuantizeData),
-                                      prepare_from_int8, eval_from_int8};
+extern const KernelInfo kQuantizeInt8{core::OpType::quantize, core::DType::int8,
+                                      sizeof(QuantizeData), prepare_from_int8, eval_from_int8};
 
 }  // namespace tinyscale::engine

@@ -19,7 +19,9 @@ struct ReluInt8Data {
 
 Status prepare_size(NodeContext& ctx, std::int64_t* size) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
-  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);
+      s != Status::ok)
+    return s;
   *size = core::num_elements(ctx.inputs[0].tensor->shape);
   return Status::ok;
 }
@@ -31,8 +33,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
-  quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)), &d.multiplier,
-                      &d.shift);
+  quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)),
+                      &d.multiplier, &d.shift);
   d.input_zero_point = zero_point_of(x);
   d.output_zero_point = zero_point_of(y);
   // roundf(0 / scale) = 0: the lower clamp is the output zero point.
@@ -46,8 +48,9 @@ Status eval_int8(const NodeContext& ctx) {
   const std::int8_t* in = ctx.inputs[0].as<const std::int8_t>();
   std::int8_t* out = ctx.outputs[0].as<std::int8_t>();
   for (std::int64_t i = 0; i < d.size; ++i) {
-    const std::int32_t v = d.output_zero_point +
-                           multiply_by_quantized_multiplier(in[i] - d.input_zero_point, d.multiplier, d.shift);
+    const std::int32_t v =
+        d.output_zero_point +
+        multiply_by_quantized_multiplier(in[i] - d.input_zero_point, d.multiplier, d.shift);
     out[i] = static_cast<std::int8_t>(std::clamp(v, d.act_min, d.act_max));
   }
   return Status::ok;
@@ -62,7 +65,8 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 Status eval_float(const NodeContext& ctx) {
   const float* in = ctx.inputs[0].as<const float>();
   float* out = ctx.outputs[0].as<float>();
-  for (std::int64_t i = 0, n = ctx.data<std::int64_t>(); i < n; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];
+  for (std::int64_t i = 0, n = ctx.data<std::int64_t>(); i < n; ++i)
+    out[i] = in[i] < 0.0f ? 0.0f : in[i];
   return Status::ok;
 }
 

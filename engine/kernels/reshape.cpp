@@ -26,7 +26,8 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
     if (Status s = check_float32(ctx, y); s != Status::ok) return s;
   }
   if (core::num_elements(x.shape) != core::num_elements(y.shape)) {
-    return ctx.fail(Status::invalid_model, "reshape '%s': %lld input elements but %lld output elements",
+    return ctx.fail(Status::invalid_model,
+                    "reshape '%s': %lld input elements but %lld output elements",
                     ctx.node->name.c_str(), static_cast<long long>(core::num_elements(x.shape)),
                     static_cast<long long>(core::num_elements(y.shape)));
   }

@@ -25,15 +25,17 @@ int nearest_source(int out_index, int in_size, int out_size) {
   return std::min(source, in_size - 1);
 }
 
-void resize_nearest_reference(const ResizeData& p, const std::uint8_t* input, std::uint8_t* output) {
+void resize_nearest_reference(const ResizeData& p, const std::uint8_t* input,
+                              std::uint8_t* output) {
   for (int b = 0; b < p.batches; ++b) {
     for (int y = 0; y < p.out_h; ++y) {
       const int iy = nearest_source(y, p.in_h, p.out_h);
       for (int x = 0; x < p.out_w; ++x) {
         const int ix = nearest_source(x, p.in_w, p.out_w);
-        std::memcpy(output + ((static_cast<std::int64_t>(b) * p.out_h + y) * p.out_w + x) * p.pixel_bytes,
-                    input + ((static_cast<std::int64_t>(b) * p.in_h + iy) * p.in_w + ix) * p.pixel_bytes,
-                    static_cast<std::size_t>(p.pixel_bytes));
+        std::memcpy(
+            output + ((static_cast<std::int64_t>(b) * p.out_h + y) * p.out_w + x) * p.pixel_bytes,
+            input + ((static_cast<std::int64_t>(b) * p.in_h + iy) * p.in_w + ix) * p.pixel_bytes,
+            static_cast<std::size_t>(p.pixel_bytes));
       }
     }
   }
@@ -55,12 +57,15 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   if (Status s = check_rank(ctx, x, 4); s != Status::ok) return s;
   const core::Attributes& a = ctx.node->attrs;
   if (a.scale_h < 1 || a.scale_w < 1 ||
-      y.shape != core::Shape{x.shape[0], x.shape[1] * a.scale_h, x.shape[2] * a.scale_w, x.shape[3]}) {
-    return ctx.fail(Status::invalid_model, "resize_nearest '%s': output must be the input scaled by %dx%d",
+      y.shape !=
+          core::Shape{x.shape[0], x.shape[1] * a.scale_h, x.shape[2] * a.scale_w, x.shape[3]}) {
+    return ctx.fail(Status::invalid_model,
+                    "resize_nearest '%s': output must be the input scaled by %dx%d",
                     ctx.node->name.c_str(), a.scale_h, a.scale_w);
   }
-  d = {static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]), static_cast<int>(x.shape[2]),
-       static_cast<int>(y.shape[1]), static_cast<int>(y.shape[2]), x.shape[3] * core::dtype_size(dtype)};
+  d = {static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]),
+       static_cast<int>(x.shape[2]), static_cast<int>(y.shape[1]),
+       static_cast<int>(y.shape[2]), x.shape[3] * core::dtype_size(dtype)};
   return Status::ok;
 }
 

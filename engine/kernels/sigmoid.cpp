@@ -25,15 +25,19 @@ std::int8_t logistic_int8(const LogisticInt8Data& p, std::int8_t q) {
   const std::int32_t input = q - p.input_zero_point;
   if (input <= -p.input_range_radius) return -128;
   if (input >= p.input_range_radius) return 127;
-  const std::int32_t input_in_q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
-  const std::int32_t output_in_q0 = fixed_point_logistic(FixedPoint<kInputIntegerBits>::from_raw(input_in_q4)).raw;
+  const std::int32_t input_in_q4 =
+      multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+  const std::int32_t output_in_q0 =
+      fixed_point_logistic(FixedPoint<kInputIntegerBits>::from_raw(input_in_q4)).raw;
   const std::int32_t output_in_q23 = rounding_divide_by_pot(output_in_q0, 31 - 8);
   return static_cast<std::int8_t>(std::clamp<std::int32_t>(output_in_q23 - 128, -128, 127));
 }
 
 Status prepare_size(NodeContext& ctx, std::int64_t* size) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
-  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);
+      s != Status::ok)
+    return s;
   *size = core::num_elements(ctx.inputs[0].tensor->shape);
   return Status::ok;
 }
@@ -52,7 +56,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   }
   // TFLite takes frexp's mantissa directly (no QuantizeMultiplier carry); a mantissa that
   // rounds to 2^31 would overflow, so it is rejected here.
-  const double real = static_cast<double>(scale_of(x)) * static_cast<double>(1 << (31 - kInputIntegerBits));
+  const double real =
+      static_cast<double>(scale_of(x)) * static_cast<double>(1 << (31 - kInputIntegerBits));
   const double q = std::frexp(real, &d.input_left_shift);
   const double mantissa = std::round(q * static_cast<double>(std::int64_t{1} << 31));
   if (mantissa >= 2147483648.0 || d.input_left_shift > 30) {
@@ -82,7 +87,8 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 Status eval_float(const NodeContext& ctx) {
   const float* in = ctx.inputs[0].as<const float>();
   float* out = ctx.outputs[0].as<float>();
-  for (std::int64_t i = 0, n = ctx.data<std::int64_t>(); i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+  for (std::int64_t i = 0, n = ctx.data<std::int64_t>(); i < n; ++i)
+    out[i] = 1.0f / (1.0f + std::exp(-in[i]));
   return Status::ok;
 }
 

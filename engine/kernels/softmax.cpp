@@ -37,7 +37,8 @@ struct SoftmaxFloatData {
   float beta;
 };
 
-void softmax_int8_reference(const SoftmaxInt8Data& p, const std::int8_t* input, std::int8_t* output) {
+void softmax_int8_reference(const SoftmaxInt8Data& p, const std::int8_t* input,
+                            std::int8_t* output) {
   using ScaledDiff = FixedPoint<kScaledDiffIntegerBits>;
   using Accum = FixedPoint<kAccumulationIntegerBits>;
   const int depth = p.shape.depth;
@@ -54,18 +55,22 @@ void softmax_int8_reference(const SoftmaxInt8Data& p, const std::int8_t* input, 
     Accum sum_of_exps = Accum::zero();
     for (int c = 0; c < depth; ++c) {
       const std::int32_t input_diff = in[c] - max_in_row;
-      if (input_diff >= p.diff_min) sum_of_exps = sum_of_exps + rescale<kAccumulationIntegerBits>(exp_of(input_diff));
+      if (input_diff >= p.diff_min)
+        sum_of_exps = sum_of_exps + rescale<kAccumulationIntegerBits>(exp_of(input_diff));
     }
 
     int num_bits_over_unit = 0;
     const FixedPoint<0> shifted_scale = FixedPoint<0>::from_raw(
         get_reciprocal(sum_of_exps.raw, kAccumulationIntegerBits, &num_bits_over_unit));
-    const int exponent = num_bits_over_unit + 31 - 8;
+    // TFLite CHECKs exponent <= 31 (it fails for rows summing to >= 512 after exp); clamping
+    // keeps the shift defined there instead of aborting.
+    const int exponent = std::min(num_bits_over_unit + 31 - 8, 31);
 
     for (int c = 0; c < depth; ++c) {
       const std::int32_t input_diff = in[c] - max_in_row;
       if (input_diff >= p.diff_min) {
-        const std::int32_t unsat = rounding_divide_by_pot((shifted_scale * exp_of(input_diff)).raw, exponent);
+        const std::int32_t unsat =
+            rounding_divide_by_pot((shifted_scale * exp_of(input_diff)).raw, exponent);
         out[c] = static_cast<std::int8_t>(std::clamp<std::int32_t>(unsat - 128, -128, 127));
       } else {
         out[c] = -128;
@@ -97,9 +102,10 @@ Status prepare_rows(NodeContext& ctx, SoftmaxRows* rows) {
   const int rank = static_cast<int>(x.shape.size());
   const int axis = ctx.node->attrs.axis < 0 ? ctx.node->attrs.axis + rank : ctx.node->attrs.axis;
   if (rank < 1 || axis != rank - 1 || x.shape.back() < 1) {
-    return ctx.fail(Status::unsupported_op,
-                    "softmax '%s': only the last axis is supported (TFLite SOFTMAX), got axis %d of rank %d",
-                    ctx.node->name.c_str(), ctx.node->attrs.axis, rank);
+    return ctx.fail(
+        Status::unsupported_op,
+        "softmax '%s': only the last axis is supported (TFLite SOFTMAX), got axis %d of rank %d",
+        ctx.node->name.c_str(), ctx.node->attrs.axis, rank);
   }
   rows->depth = static_cast<int>(x.shape.back());
   rows->rows = core::num_elements(x.shape) / rows->depth;

@@ -25,9 +25,10 @@ TEST(AddInt8, DifferentInputScalesBroadcastOverChannels) {
 TEST(AddInt8, FusedReluClampsAtTheOutputZeroPoint) {
   core::Attributes a;
   a.fused_activation = core::FusedActivation::relu;
-  const KernelRun r = run_kernel(core::OpType::add,
-                                 {int8_tensor({1, 3}, 0.1f, 2, {12, -30, 2}), int8_tensor({1, 3}, 0.1f, 2, {2, 2, 52})},
-                                 a, int8_output(0.2f, -4));
+  const KernelRun r = run_kernel(
+      core::OpType::add,
+      {int8_tensor({1, 3}, 0.1f, 2, {12, -30, 2}), int8_tensor({1, 3}, 0.1f, 2, {2, 2, 52})}, a,
+      int8_output(0.2f, -4));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{1, -4, 21}));  // {1.0, -3.2 → 0, 5.0}
 }
@@ -45,9 +46,10 @@ TEST(AddInt8, MatchesFloatKernelOnRandomData) {
 }
 
 TEST(AddInt8, PrepareRejectsMissingQuantization) {
-  const KernelRun r = run_kernel(core::OpType::add,
-                                 {int8_tensor({1, 2}, 0.5f, 0, {1, 2}), int8_tensor({1, 2}, 0.5f, 0, {1, 2})}, {},
-                                 {core::DType::int8, {}, std::nullopt});
+  const KernelRun r =
+      run_kernel(core::OpType::add,
+                 {int8_tensor({1, 2}, 0.5f, 0, {1, 2}), int8_tensor({1, 2}, 0.5f, 0, {1, 2})}, {},
+                 {core::DType::int8, {}, std::nullopt});
   EXPECT_EQ(r.prepare_status, Status::invalid_quantization);
   EXPECT_FALSE(r.error.empty());
 }
@@ -55,9 +57,9 @@ TEST(AddInt8, PrepareRejectsMissingQuantization) {
 TEST(AddFloat, BroadcastsAndClampsRelu6) {
   core::Attributes a;
   a.fused_activation = core::FusedActivation::relu6;
-  const KernelRun r = run_kernel(core::OpType::add,
-                                 {float_tensor({1, 2, 2}, {1, 2, 3, 4}), float_tensor({2}, {-5, 3})}, a,
-                                 float_output());
+  const KernelRun r = run_kernel(
+      core::OpType::add, {float_tensor({1, 2, 2}, {1, 2, 3, 4}), float_tensor({2}, {-5, 3})}, a,
+      float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{0, 5, 0, 6}));
 }

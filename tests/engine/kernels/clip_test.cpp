@@ -13,8 +13,9 @@ using I8 = std::vector<std::int8_t>;
 
 TEST(ClipInt8, Relu6BoundsInTheInputScale) {
   // Scale 0.1, zp -10: 0 → -10, 6 → 50.
-  const KernelRun r = run_kernel(core::OpType::clip, {int8_tensor({4}, 0.1f, -10, {-50, 0, 40, 100})}, {},
-                                 int8_output(0.1f, -10));
+  const KernelRun r =
+      run_kernel(core::OpType::clip, {int8_tensor({4}, 0.1f, -10, {-50, 0, 40, 100})}, {},
+                 int8_output(0.1f, -10));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{-10, 0, 40, 50}));
 }
@@ -29,7 +30,8 @@ TEST(ClipInt8, MatchesFloatKernelOnRandomData) {
 }
 
 TEST(ClipInt8, PrepareRejectsRequantization) {
-  const KernelRun r = run_kernel(core::OpType::clip, {int8_tensor({1}, 0.1f, 0, {1})}, {}, int8_output(0.2f, 0));
+  const KernelRun r =
+      run_kernel(core::OpType::clip, {int8_tensor({1}, 0.1f, 0, {1})}, {}, int8_output(0.2f, 0));
   EXPECT_EQ(r.prepare_status, Status::invalid_quantization);
 }
 
@@ -37,7 +39,8 @@ TEST(ClipFloat, GeneralBounds) {
   core::Attributes a;
   a.clip_min = -1.0f;
   a.clip_max = 1.0f;
-  const KernelRun r = run_kernel(core::OpType::clip, {float_tensor({3}, {-3, 0.5f, 7})}, a, float_output());
+  const KernelRun r =
+      run_kernel(core::OpType::clip, {float_tensor({3}, {-3, 0.5f, 7})}, a, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{-1, 0.5f, 1}));
 }

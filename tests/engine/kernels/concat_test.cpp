@@ -12,7 +12,8 @@ using I8 = std::vector<std::int8_t>;
 
 TEST(ConcatInt8, SameQuantizationCopiesAlongChannels) {
   const KernelRun r = run_kernel(core::OpType::concat,
-                                 {int8_tensor({1, 2, 1, 1}, 0.5f, 1, {1, 2}), int8_tensor({1, 2, 1, 2}, 0.5f, 1, {3, 4, 5, 6})},
+                                 {int8_tensor({1, 2, 1, 1}, 0.5f, 1, {1, 2}),
+                                  int8_tensor({1, 2, 1, 2}, 0.5f, 1, {3, 4, 5, 6})},
                                  {}, int8_output(0.5f, 1));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{1, 3, 4, 2, 5, 6}));
@@ -20,9 +21,10 @@ TEST(ConcatInt8, SameQuantizationCopiesAlongChannels) {
 
 TEST(ConcatInt8, RequantizesInputsWithOtherScales) {
   // First input scale 0.5 into output scale 1: {1.0, -1.5 → -2}; second copied.
-  const KernelRun r = run_kernel(core::OpType::concat,
-                                 {int8_tensor({1, 2}, 0.5f, 0, {2, -3}), int8_tensor({1, 2}, 1.0f, 0, {1, -1})}, {},
-                                 int8_output(1.0f, 0));
+  const KernelRun r =
+      run_kernel(core::OpType::concat,
+                 {int8_tensor({1, 2}, 0.5f, 0, {2, -3}), int8_tensor({1, 2}, 1.0f, 0, {1, -1})}, {},
+                 int8_output(1.0f, 0));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{1, -2, 1, -1}));
 }
@@ -30,15 +32,17 @@ TEST(ConcatInt8, RequantizesInputsWithOtherScales) {
 TEST(ConcatFloat, OuterAxis) {
   core::Attributes a;
   a.axis = 0;
-  const KernelRun r = run_kernel(core::OpType::concat, {float_tensor({1, 2}, {1, 2}), float_tensor({2, 2}, {3, 4, 5, 6})},
+  const KernelRun r = run_kernel(core::OpType::concat,
+                                 {float_tensor({1, 2}, {1, 2}), float_tensor({2, 2}, {3, 4, 5, 6})},
                                  a, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
 }
 
 TEST(ConcatInt8, PrepareRejectsFloatInput) {
-  const KernelRun r = run_kernel(core::OpType::concat, {int8_tensor({1, 1}, 0.5f, 0, {1}), float_tensor({1, 1}, {1})},
-                                 {}, int8_output(0.5f, 0));
+  const KernelRun r = run_kernel(core::OpType::concat,
+                                 {int8_tensor({1, 1}, 0.5f, 0, {1}), float_tensor({1, 1}, {1})}, {},
+                                 int8_output(0.5f, 0));
   EXPECT_EQ(r.prepare_status, Status::unsupported_op);
 }
 

@@ -33,17 +33,18 @@ std::int8_t conv_1x1(std::int32_t bias_q) {
 }
 
 TEST(Conv2dInt8, OneByOneRequantizesWithDoubleRounding) {
-  EXPECT_EQ(conv_1x1(8), 2);    // acc 12 → 1.5 → 2
+  EXPECT_EQ(conv_1x1(8), 2);     // acc 12 → 1.5 → 2
   EXPECT_EQ(conv_1x1(-40), -5);  // acc -36 → -4.5 → -5 (half away from zero)
   EXPECT_EQ(conv_1x1(-1), 1);    // acc 3 → 0.375 → 1: double rounding (single rounding gives 0)
 }
 
 TEST(Conv2dInt8, PerChannelScalesDifferPerOutput) {
   // Same weights, channel scales 1 and 0.25: real outputs 2·1+3·1 = 5 and 5·0.25 = 1.25.
-  const KernelRun r = run_kernel(core::OpType::conv2d,
-                                 {int8_tensor({1, 1, 1, 2}, 0.5f, -1, {3, 5}),
-                                  int8_constant({2, 1, 1, 2}, per_channel({1.0f, 0.25f}), {1, 1, 1, 1})},
-                                 window(1), int8_output(0.25f, 0));
+  const KernelRun r =
+      run_kernel(core::OpType::conv2d,
+                 {int8_tensor({1, 1, 1, 2}, 0.5f, -1, {3, 5}),
+                  int8_constant({2, 1, 1, 2}, per_channel({1.0f, 0.25f}), {1, 1, 1, 1})},
+                 window(1), int8_output(0.25f, 0));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{20, 5}));
 }
@@ -86,10 +87,11 @@ TEST(Conv2dFloat, DilatedAsymmetricPadding) {
   // Input 3x3 = 1..9; 2x2 kernel dilated to 3x3 span; output 2x2.
   std::vector<float> x;
   for (int i = 1; i <= 9; ++i) x.push_back(static_cast<float>(i));
-  const KernelRun r = run_kernel(core::OpType::conv2d,
-                                 {float_tensor({1, 3, 3, 1}, x), float_constant({1, 2, 2, 1}, {1, 10, 100, 1000}),
-                                  float_constant({1}, {0.5f})},
-                                 a, float_output());
+  const KernelRun r =
+      run_kernel(core::OpType::conv2d,
+                 {float_tensor({1, 3, 3, 1}, x), float_constant({1, 2, 2, 1}, {1, 10, 100, 1000}),
+                  float_constant({1}, {0.5f})},
+                 a, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   // (0,0): rows -1,1 cols 0,2 → 100·x(1,0)+1000·x(1,2) = 400 + 6000; (0,1): cols 1,3 → 100·5.
   // (1,0): rows 0,2 → 1·1 + 10·3 + 100·7 + 1000·9; (1,1): 1·2 + 100·8.
@@ -101,7 +103,8 @@ TEST(Conv2dInt8, MatchesFloatKernelOnRandomData) {
   struct Case {
     int groups, in_c, out_c, kernel, stride, dilation, pad;
   };
-  for (const Case c : {Case{1, 3, 8, 3, 2, 1, 1}, Case{4, 4, 8, 3, 1, 2, 2}, Case{2, 6, 4, 1, 1, 1, 0}}) {
+  for (const Case c :
+       {Case{1, 3, 8, 3, 2, 1, 1}, Case{4, 4, 8, 3, 1, 2, 2}, Case{2, 6, 4, 1, 1, 1, 0}}) {
     core::Attributes a = window(c.kernel, c.stride, c.pad, c.groups);
     a.dilation_h = a.dilation_w = c.dilation;
     a.pad_right = 0;  // asymmetric
@@ -111,13 +114,16 @@ TEST(Conv2dInt8, MatchesFloatKernelOnRandomData) {
       w_scales.push_back(0.002f * static_cast<float>(o + 1));
       b_scales.push_back(in_scale * w_scales.back());
     }
-    const auto w_elems = static_cast<std::size_t>(c.out_c * c.kernel * c.kernel * (c.in_c / c.groups));
-    property_vs_float(core::OpType::conv2d,
-                      {int8_tensor({1, 9, 9, c.in_c}, in_scale, 5, random_int8(rng, 81u * c.in_c)),
-                       int8_constant({c.out_c, c.kernel, c.kernel, c.in_c / c.groups}, per_channel(w_scales),
-                                     random_int8(rng, w_elems, -127, 127)),
-                       int32_constant({c.out_c}, b_scales, random_int32(rng, static_cast<std::size_t>(c.out_c), -2000, 2000))},
-                      a, int8_output(0.08f, -3), 1.0);
+    const auto w_elems =
+        static_cast<std::size_t>(c.out_c * c.kernel * c.kernel * (c.in_c / c.groups));
+    property_vs_float(
+        core::OpType::conv2d,
+        {int8_tensor({1, 9, 9, c.in_c}, in_scale, 5, random_int8(rng, 81u * c.in_c)),
+         int8_constant({c.out_c, c.kernel, c.kernel, c.in_c / c.groups}, per_channel(w_scales),
+                       random_int8(rng, w_elems, -127, 127)),
+         int32_constant({c.out_c}, b_scales,
+                        random_int32(rng, static_cast<std::size_t>(c.out_c), -2000, 2000))},
+        a, int8_output(0.08f, -3), 1.0);
   }
 }
 
@@ -125,8 +131,8 @@ TEST(Conv2dInt8, PrepareRejectsBadInputs) {
   const TensorSpec x = int8_tensor({1, 2, 2, 1}, 0.5f, 0, {1, 2, 3, 4});
   const TensorSpec w = int8_constant({1, 1, 1, 1}, per_tensor(1.0f, 0), {1});
   // Float weights under an int8 input.
-  KernelRun r = run_kernel(core::OpType::conv2d, {x, float_constant({1, 1, 1, 1}, {1.0f})}, window(1),
-                           int8_output(1.0f, 0));
+  KernelRun r = run_kernel(core::OpType::conv2d, {x, float_constant({1, 1, 1, 1}, {1.0f})},
+                           window(1), int8_output(1.0f, 0));
   EXPECT_EQ(r.prepare_status, Status::unsupported_op);
   EXPECT_NE(r.error.find("float32"), std::string::npos) << r.error;
   // Input without quantization.
@@ -142,8 +148,9 @@ TEST(Conv2dInt8, PrepareRejectsBadInputs) {
   EXPECT_EQ(r.prepare_status, Status::invalid_model);
   EXPECT_NE(r.error.find("node"), std::string::npos) << r.error;
   // Per-channel scale count that matches no axis.
-  r = run_kernel(core::OpType::conv2d, {x, int8_constant({1, 1, 1, 1}, per_channel({1.0f, 2.0f}), {1})},
-                 window(1), int8_output(1.0f, 0));
+  r = run_kernel(core::OpType::conv2d,
+                 {x, int8_constant({1, 1, 1, 1}, per_channel({1.0f, 2.0f}), {1})}, window(1),
+                 int8_output(1.0f, 0));
   EXPECT_EQ(r.prepare_status, Status::invalid_quantization);
 }
 

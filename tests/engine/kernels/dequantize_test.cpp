@@ -9,8 +9,8 @@ namespace tinyscale::engine::testing {
 namespace {
 
 TEST(DequantizeInt8, ScaleTimesOffsetValue) {
-  const KernelRun r = run_kernel(core::OpType::dequantize, {int8_tensor({3}, 0.5f, -3, {-3, 0, 127})}, {},
-                                 float_output());
+  const KernelRun r = run_kernel(core::OpType::dequantize,
+                                 {int8_tensor({3}, 0.5f, -3, {-3, 0, 127})}, {}, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{0, 1.5f, 65}));
 }

@@ -46,27 +46,31 @@ TEST(FullyConnectedInt8, MatchesFloatKernelKeepingOrFlatteningDims) {
       w_scales.push_back(0.004f + 0.001f * static_cast<float>(o));
       b_scales.push_back(0.03f * w_scales.back());
     }
-    property_vs_float(core::OpType::fully_connected,
-                      {int8_tensor({1, 2, 2, 24}, 0.03f, -7, random_int8(rng, 96)),
-                       int8_constant({10, 24}, per_channel(w_scales), random_int8(rng, 240, -127, 127)),
-                       int32_constant({10}, b_scales, random_int32(rng, 10, -5000, 5000))},
-                      a, int8_output(0.05f, 4), 1.0);
-    property_vs_float(core::OpType::fully_connected,
-                      {int8_tensor({3, 16}, 0.1f, 2, random_int8(rng, 48)),
-                       int8_constant({5, 16}, per_tensor(0.01f, 0), random_int8(rng, 80, -127, 127))},
-                      a, int8_output(0.07f, 0), 1.0);
+    property_vs_float(
+        core::OpType::fully_connected,
+        {int8_tensor({1, 2, 2, 24}, 0.03f, -7, random_int8(rng, 96)),
+         int8_constant({10, 24}, per_channel(w_scales), random_int8(rng, 240, -127, 127)),
+         int32_constant({10}, b_scales, random_int32(rng, 10, -5000, 5000))},
+        a, int8_output(0.05f, 4), 1.0);
+    property_vs_float(
+        core::OpType::fully_connected,
+        {int8_tensor({3, 16}, 0.1f, 2, random_int8(rng, 48)),
+         int8_constant({5, 16}, per_tensor(0.01f, 0), random_int8(rng, 80, -127, 127))},
+        a, int8_output(0.07f, 0), 1.0);
   }
 }
 
 TEST(FullyConnectedInt8, PrepareRejectsBadInputs) {
   const TensorSpec w = int8_constant({2, 3}, per_tensor(0.5f, 0), {1, 2, 3, 4, 5, 6});
-  KernelRun r = run_kernel(core::OpType::fully_connected,
-                           {int8_tensor({1, 3}, 1.0f, 0, {1, 2, 3}), w, float_constant({2}, {0, 0})}, {},
-                           int8_output(1.0f, 0));
+  KernelRun r =
+      run_kernel(core::OpType::fully_connected,
+                 {int8_tensor({1, 3}, 1.0f, 0, {1, 2, 3}), w, float_constant({2}, {0, 0})}, {},
+                 int8_output(1.0f, 0));
   EXPECT_EQ(r.prepare_status, Status::unsupported_op);  // float bias under int8
   OutputSpec out = int8_output(1.0f, 0);
   out.shape = core::Shape{1, 3};
-  r = run_kernel(core::OpType::fully_connected, {int8_tensor({1, 3}, 1.0f, 0, {1, 2, 3}), w}, {}, out);
+  r = run_kernel(core::OpType::fully_connected, {int8_tensor({1, 3}, 1.0f, 0, {1, 2, 3}), w}, {},
+                 out);
   EXPECT_EQ(r.prepare_status, Status::invalid_model);
   EXPECT_FALSE(r.error.empty());
   r = run_kernel(core::OpType::fully_connected, {int8_tensor({1, 3}, 1.0f, 0, {1, 2, 3}), w}, {},
@@ -75,11 +79,11 @@ TEST(FullyConnectedInt8, PrepareRejectsBadInputs) {
 }
 
 TEST(FullyConnectedFloat, MatrixVectorWithBias) {
-  const KernelRun r = run_kernel(core::OpType::fully_connected,
-                                 {float_tensor({1, 2}, {1.0f, -2.0f}),
-                                  float_constant({3, 2}, {1, 1, 2, 0, 0.5f, 0.25f}),
-                                  float_constant({3}, {0.0f, 1.0f, -1.0f})},
-                                 {}, float_output());
+  const KernelRun r = run_kernel(
+      core::OpType::fully_connected,
+      {float_tensor({1, 2}, {1.0f, -2.0f}), float_constant({3, 2}, {1, 1, 2, 0, 0.5f, 0.25f}),
+       float_constant({3}, {0.0f, 1.0f, -1.0f})},
+      {}, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{-1.0f, 3.0f, -1.0f}));
 }

@@ -32,8 +32,9 @@ TEST(GlobalAvgPoolInt8, MatchesFloatKernelOnRandomData) {
 }
 
 TEST(GlobalAvgPoolFloat, MeanOverHeightAndWidth) {
-  const KernelRun r = run_kernel(core::OpType::global_avg_pool,
-                                 {float_tensor({1, 1, 3, 2}, {1, 10, 2, 20, 6, 60})}, {}, float_output());
+  const KernelRun r =
+      run_kernel(core::OpType::global_avg_pool, {float_tensor({1, 1, 3, 2}, {1, 10, 2, 20, 6, 60})},
+                 {}, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{3, 30}));
 }

@@ -67,7 +67,8 @@ inline core::Quantization per_channel(std::vector<float> scales, int axis = 0) {
 
 inline TensorSpec int8_tensor(core::Shape shape, float scale, std::int64_t zero_point,
                               const std::vector<std::int8_t>& values) {
-  return {std::move(shape), core::DType::int8, per_tensor(scale, zero_point), to_bytes(values), false};
+  return {std::move(shape), core::DType::int8, per_tensor(scale, zero_point), to_bytes(values),
+          false};
 }
 inline TensorSpec int8_constant(core::Shape shape, core::Quantization q,
                                 const std::vector<std::int8_t>& values) {
@@ -130,7 +131,8 @@ inline KernelRun run_kernel(core::OpType op, const std::vector<TensorSpec>& inpu
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const TensorSpec& s = inputs[i];
     const std::string name = (s.is_constant ? "const" : "in") + std::to_string(i);
-    const int id = s.is_constant ? g.add_constant(name, s.shape, s.dtype) : g.add_input(name, s.shape, s.dtype);
+    const int id = s.is_constant ? g.add_constant(name, s.shape, s.dtype)
+                                 : g.add_input(name, s.shape, s.dtype);
     core::Tensor& t = g.tensor(id);
     t.quantization = s.quantization;
     if (s.is_constant) t.data = s.bytes;
@@ -154,11 +156,13 @@ inline KernelRun run_kernel(core::OpType op, const std::vector<TensorSpec>& inpu
   std::vector<TensorRef> refs(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     input_buffers.emplace_back(inputs[i].bytes.size());
-    if (!inputs[i].bytes.empty()) std::memcpy(input_buffers[i].data(), inputs[i].bytes.data(), inputs[i].bytes.size());
+    if (!inputs[i].bytes.empty())
+      std::memcpy(input_buffers[i].data(), inputs[i].bytes.data(), inputs[i].bytes.size());
     refs[i].tensor = &g.tensor(ids[i]);
     refs[i].data = inputs[i].is_constant ? input_buffers[i].data() : nullptr;  // no arena yet
   }
-  const auto out_bytes = static_cast<std::size_t>(core::num_elements(out.shape) * core::dtype_size(out.dtype));
+  const auto out_bytes =
+      static_cast<std::size_t>(core::num_elements(out.shape) * core::dtype_size(out.dtype));
   Buffer output_buffer(out_bytes, 0x5a);  // sentinel: unwritten bytes show up in comparisons
   TensorRef out_ref{&out, nullptr};
 
@@ -193,7 +197,8 @@ inline KernelRun run_kernel(core::OpType op, const std::vector<TensorSpec>& inpu
 
 // ---- random data and the int8-vs-float property check
 
-inline std::vector<std::int8_t> random_int8(std::mt19937& rng, std::size_t n, int lo = -128, int hi = 127) {
+inline std::vector<std::int8_t> random_int8(std::mt19937& rng, std::size_t n, int lo = -128,
+                                            int hi = 127) {
   std::uniform_int_distribution<int> dist(lo, hi);
   std::vector<std::int8_t> v(n);
   for (auto& x : v) x = static_cast<std::int8_t>(dist(rng));
@@ -216,10 +221,13 @@ inline TensorSpec dequantized(const TensorSpec& s) {
   std::vector<float> values(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
     const std::size_t c = channels > 1 ? static_cast<std::size_t>(i / inner) : 0;
-    const double q = s.dtype == core::DType::int8 ? static_cast<double>(from_bytes<std::int8_t>(s.bytes)[static_cast<std::size_t>(i)])
-                                                   : static_cast<double>(from_bytes<std::int32_t>(s.bytes)[static_cast<std::size_t>(i)]);
-    values[static_cast<std::size_t>(i)] = static_cast<float>(
-        (q - static_cast<double>(s.quantization.zero_points[c])) * static_cast<double>(s.quantization.scales[c]));
+    const double q =
+        s.dtype == core::DType::int8
+            ? static_cast<double>(from_bytes<std::int8_t>(s.bytes)[static_cast<std::size_t>(i)])
+            : static_cast<double>(from_bytes<std::int32_t>(s.bytes)[static_cast<std::size_t>(i)]);
+    values[static_cast<std::size_t>(i)] =
+        static_cast<float>((q - static_cast<double>(s.quantization.zero_points[c])) *
+                           static_cast<double>(s.quantization.scales[c]));
   }
   return {s.shape, core::DType::float32, {}, to_bytes(values), s.is_constant};
 }
@@ -251,7 +259,8 @@ inline void property_vs_float(core::OpType op, const std::vector<TensorSpec>& in
     worst = std::max(worst, std::abs(got - want) / scale);
   }
   // 1e-3 steps of slack for float rounding in the dequantization itself.
-  EXPECT_LE(worst, tolerance_steps + 1e-3) << "worst error in output steps over " << qv.size() << " values";
+  EXPECT_LE(worst, tolerance_steps + 1e-3)
+      << "worst error in output steps over " << qv.size() << " values";
 }
 
 }  // namespace tinyscale::engine::testing

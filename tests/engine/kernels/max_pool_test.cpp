@@ -16,9 +16,9 @@ TEST(MaxPoolInt8, PaddingNeverWins) {
   core::Attributes a;
   a.kernel_h = a.kernel_w = 3;
   a.pad_top = a.pad_bottom = a.pad_left = a.pad_right = 1;
-  const KernelRun r = run_kernel(core::OpType::max_pool,
-                                 {int8_tensor({1, 2, 2, 1}, 1.0f, 0, {-50, -40, -30, -20})}, a,
-                                 int8_output(1.0f, 0));
+  const KernelRun r =
+      run_kernel(core::OpType::max_pool, {int8_tensor({1, 2, 2, 1}, 1.0f, 0, {-50, -40, -30, -20})},
+                 a, int8_output(1.0f, 0));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{-20, -20, -20, -20}));
 }
@@ -30,7 +30,8 @@ TEST(MaxPoolInt8, MatchesFloatKernelOnRandomData) {
   a.kernel_w = 3;
   a.stride_h = a.stride_w = 2;
   a.pad_left = 1;
-  property_vs_float(core::OpType::max_pool, {int8_tensor({1, 8, 9, 3}, 0.2f, 7, random_int8(rng, 216))}, a,
+  property_vs_float(core::OpType::max_pool,
+                    {int8_tensor({1, 8, 9, 3}, 0.2f, 7, random_int8(rng, 216))}, a,
                     int8_output(0.2f, 7), 0.0);
 }
 
@@ -39,9 +40,9 @@ TEST(MaxPoolFloat, FusedReluClamps) {
   a.kernel_h = a.kernel_w = 2;
   a.stride_h = a.stride_w = 2;
   a.fused_activation = core::FusedActivation::relu;
-  const KernelRun r = run_kernel(core::OpType::max_pool,
-                                 {float_tensor({1, 2, 2, 2}, {-1, 3, -2, -8, -0.5f, 1, -4, 2})}, a,
-                                 float_output());
+  const KernelRun r =
+      run_kernel(core::OpType::max_pool,
+                 {float_tensor({1, 2, 2, 2}, {-1, 3, -2, -8, -0.5f, 1, -4, 2})}, a, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{0, 3}));
 }

@@ -33,16 +33,17 @@ TEST(MulInt8, MatchesFloatKernelOnRandomData) {
 }
 
 TEST(MulFloat, Broadcasts) {
-  const KernelRun r = run_kernel(core::OpType::mul,
-                                 {float_tensor({2, 2}, {1, 2, 3, 4}), float_tensor({2, 1}, {10, -1})}, {},
-                                 float_output());
+  const KernelRun r = run_kernel(
+      core::OpType::mul, {float_tensor({2, 2}, {1, 2, 3, 4}), float_tensor({2, 1}, {10, -1})}, {},
+      float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{10, 20, -3, -4}));
 }
 
 TEST(MulInt8, PrepareRejectsFloatSecondInput) {
-  const KernelRun r = run_kernel(core::OpType::mul, {int8_tensor({1, 2}, 0.5f, 0, {1, 2}), float_tensor({1, 2}, {1, 2})},
-                                 {}, int8_output(0.5f, 0));
+  const KernelRun r = run_kernel(
+      core::OpType::mul, {int8_tensor({1, 2}, 0.5f, 0, {1, 2}), float_tensor({1, 2}, {1, 2})}, {},
+      int8_output(0.5f, 0));
   EXPECT_EQ(r.prepare_status, Status::unsupported_op);
   EXPECT_FALSE(r.error.empty());
 }

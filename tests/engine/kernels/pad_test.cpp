@@ -20,8 +20,8 @@ core::Attributes pads(int top, int bottom, int left, int right) {
 }
 
 TEST(PadInt8, PadsWithTheZeroPoint) {
-  const KernelRun r = run_kernel(core::OpType::pad, {int8_tensor({1, 1, 2, 1}, 0.5f, -7, {3, 4})}, pads(1, 0, 0, 1),
-                                 int8_output(0.5f, -7));
+  const KernelRun r = run_kernel(core::OpType::pad, {int8_tensor({1, 1, 2, 1}, 0.5f, -7, {3, 4})},
+                                 pads(1, 0, 0, 1), int8_output(0.5f, -7));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.output_shape, (core::Shape{1, 2, 3, 1}));
   EXPECT_EQ(r.values<std::int8_t>(), (I8{-7, -7, -7, 3, 4, -7}));
@@ -30,14 +30,15 @@ TEST(PadInt8, PadsWithTheZeroPoint) {
 TEST(PadInt8, NonZeroPadValueIsQuantized) {
   core::Attributes a = pads(0, 0, 1, 0);
   a.pad_value = 1.0f;
-  const KernelRun r = run_kernel(core::OpType::pad, {int8_tensor({1, 1, 1, 2}, 0.5f, -7, {3, 4})}, a,
-                                 int8_output(0.5f, -7));
+  const KernelRun r = run_kernel(core::OpType::pad, {int8_tensor({1, 1, 1, 2}, 0.5f, -7, {3, 4})},
+                                 a, int8_output(0.5f, -7));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{-5, -5, 3, 4}));
 }
 
 TEST(PadFloat, Channels) {
-  const KernelRun r = run_kernel(core::OpType::pad, {float_tensor({1, 1, 1, 2}, {1, 2})}, pads(0, 1, 0, 0), float_output());
+  const KernelRun r = run_kernel(core::OpType::pad, {float_tensor({1, 1, 1, 2}, {1, 2})},
+                                 pads(0, 1, 0, 0), float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<float>(), (std::vector<float>{1, 2, 0, 0}));
 }

@@ -22,8 +22,9 @@ TEST(SoftmaxInt8, EqualInputsSplitEvenly) {
 TEST(SoftmaxInt8, DifferencesBelowDiffMinVanish) {
   // Input scale 1, beta 1: multiplier 2^26 → left shift 27, radius floor(31 × 2^26 / 2^27) = 15.
   // -20 is below -15 → exactly -128; the max alone sums to 1 → 256 saturates to 127.
-  const KernelRun r = run_kernel(core::OpType::softmax, {int8_tensor({1, 3}, 1.0f, 0, {0, -20, -16})}, {},
-                                 int8_output(1.0f / 256, -128));
+  const KernelRun r =
+      run_kernel(core::OpType::softmax, {int8_tensor({1, 3}, 1.0f, 0, {0, -20, -16})}, {},
+                 int8_output(1.0f / 256, -128));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{127, -128, -128}));
 }
@@ -33,8 +34,8 @@ TEST(SoftmaxInt8, MatchesFloatKernelOnRandomRows) {
   for (float beta : {1.0f, 0.5f}) {
     core::Attributes a;
     a.softmax_beta = beta;
-    property_vs_float(core::OpType::softmax, {int8_tensor({4, 12}, 0.1f, -3, random_int8(rng, 48))}, a,
-                      int8_output(1.0f / 256, -128), 1.0);
+    property_vs_float(core::OpType::softmax, {int8_tensor({4, 12}, 0.1f, -3, random_int8(rng, 48))},
+                      a, int8_output(1.0f / 256, -128), 1.0);
   }
 }
 
@@ -46,8 +47,8 @@ TEST(SoftmaxInt8, PrepareRequiresTheFixedOutputQuantization) {
 }
 
 TEST(SoftmaxFloat, RowsSumToOne) {
-  const KernelRun r = run_kernel(core::OpType::softmax, {float_tensor({2, 2}, {0, 0, 1, 1 + 0.6931472f})}, {},
-                                 float_output());
+  const KernelRun r = run_kernel(
+      core::OpType::softmax, {float_tensor({2, 2}, {0, 0, 1, 1 + 0.6931472f})}, {}, float_output());
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   const auto v = r.values<float>();
   EXPECT_FLOAT_EQ(v[0], 0.5f);

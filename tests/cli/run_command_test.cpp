@@ -1,0 +1,100 @@
+// `tinyscale run` and `tinyscale info` on MLPerf Tiny's models, as a user runs them.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_run.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using tinyscale::testing_support::count_lines;
+using tinyscale::testing_support::run_cli;
+
+const std::string kKws = TINYSCALE_SHARED_DIR "/interop/tflite/kws_ref_model/";
+
+std::vector<char> bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("tinyscale_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+TEST(RunCommand, OutputAndEveryTensorMatchTfliteMicro) {
+  if (!fs::exists(kKws + "model.tflite")) GTEST_SKIP() << "../shared/interop is absent";
+  const fs::path dir = temp_dir("run");
+  const auto r = run_cli("run " + kKws + "model.tflite --input " + kKws + "input_uniform.bin --output " +
+                         (dir / "y.bin").string() + " --dump-tensors " + (dir / "tensors").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(bytes_of((dir / "y.bin").string()), bytes_of(kKws + "output_uniform.bin"));
+  int compared = 0;
+  for (const auto& entry : fs::directory_iterator(kKws + "tensors_uniform")) {
+    const std::string name = entry.path().filename().string();
+    ASSERT_TRUE(fs::exists(dir / "tensors" / name)) << name;
+    EXPECT_EQ(bytes_of((dir / "tensors" / name).string()), bytes_of(entry.path().string())) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 20);
+  fs::remove_all(dir);
+}
+
+TEST(RunCommand, JsonReportsArenaTimeMacsAndOutputs) {
+  if (!fs::exists(kKws + "model.tflite")) GTEST_SKIP() << "../shared/interop is absent";
+  const auto r = run_cli("run " + kKws + "model.tflite --random 3 --repeat 3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["arena_bytes"].get<long>(), 16000);
+  EXPECT_GT(j["ms_per_inference"].get<double>(), 0.0);
+  EXPECT_EQ(j["macs"], 2656768);
+  EXPECT_EQ(j["outputs"][0]["shape"], nlohmann::json::array({1, 12}));
+  EXPECT_EQ(j["outputs"][0]["zero_point"][0], -128);
+  EXPECT_DOUBLE_EQ(j["outputs"][0]["scale"][0].get<double>(), 0.00390625);
+}
+
+TEST(InfoCommand, PerLayerTableAndTotals) {
+  if (!fs::exists(kKws + "model.tflite")) GTEST_SKIP() << "../shared/interop is absent";
+  const auto r = run_cli("info " + kKws + "model.tflite --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["flash_bytes"].get<long>(), static_cast<long>(fs::file_size(kKws + "model.tflite")));
+  EXPECT_EQ(j["layers"].size(), 13u);
+  EXPECT_EQ(j["layers"][0]["op"], "conv2d");
+  EXPECT_EQ(j["macs"], 2656768);
+}
+
+void expect_one_line_error(const std::string& args, const std::string& mention) {
+  const auto r = run_cli(args);
+  EXPECT_NE(r.exit_code, 0) << args;
+  EXPECT_EQ(count_lines(r.out), 1) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find("error"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(mention), std::string::npos) << args << "\n" << r.out;
+}
+
+TEST(RunCommand, BadModelsAndInputsGiveOneClearLine) {
+  const fs::path dir = temp_dir("bad");
+  expect_one_line_error("run " + (dir / "missing.tflite").string(), "missing.tflite");
+  std::ofstream((dir / "garbage.tflite").string()) << "this is not a flatbuffer at all, not even close";
+  expect_one_line_error("run " + (dir / "garbage.tflite").string(), "garbage.tflite");
+  expect_one_line_error("info " + (dir / "model.onnx").string(), "model.onnx");
+  if (fs::exists(kKws + "model.tflite")) {
+    const std::vector<char> model = bytes_of(kKws + "model.tflite");
+    std::ofstream((dir / "cut.tflite").string(), std::ios::binary).write(model.data(), 1000);
+    expect_one_line_error("run " + (dir / "cut.tflite").string(), "cut.tflite");
+    std::ofstream((dir / "short.bin").string(), std::ios::binary) << "abc";
+    expect_one_line_error("run " + kKws + "model.tflite --input " + (dir / "short.bin").string(), "490");
+    expect_one_line_error("run " + kKws + "model.tflite --repeat 0", "--repeat");
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -1,0 +1,102 @@
+#include "engine/engine.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "blocks/builder.h"
+#include "core/passes.h"
+
+// Counts heap allocations, so a test can assert that run() makes none.
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t size) {
+  ++g_allocations;
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace tinyscale::engine {
+namespace {
+
+// A small float network: conv 3x3 -> relu (fused after lowering) -> global average -> fc.
+core::Graph small_float_net() {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 5});
+  int x = b.input("input", 3, 12, 12);
+  x = b.conv2d("conv", x, {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
+  x = b.activation("relu", x, blocks::Activation::relu);
+  x = b.global_avg_pool("pool", x);
+  x = b.flatten("flatten", x);
+  x = b.fully_connected("fc", x, 4, true);
+  g.mark_output(x);
+  return core::lower_for_deployment(std::move(g));
+}
+
+TEST(Engine, CompilesRunsAndAccountsRam) {
+  const core::Graph g = small_float_net();
+  CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(g, {}, error, sizeof error), Status::ok) << error;
+  EXPECT_EQ(model.num_inputs(), 1);
+  EXPECT_EQ(model.num_outputs(), 1);
+  auto fill = [&] {
+    for (int k = 0; k < 12 * 12 * 3; ++k) model.input(0).as<float>()[k] = static_cast<float>(k % 7) / 7.0f - 0.5f;
+  };
+  fill();
+  ASSERT_EQ(model.run(), Status::ok);
+  float first[4];
+  std::memcpy(first, model.output(0).data, sizeof first);
+  fill();  // the input's bytes are reused once it is consumed, as in TFLite Micro
+  ASSERT_EQ(model.run(), Status::ok);
+  EXPECT_EQ(std::memcmp(first, model.output(0).data, sizeof first), 0);  // deterministic
+  const RamBreakdown& ram = model.ram();
+  EXPECT_EQ(ram.activation_arena, model.arena_plan().plan.peak_bytes);
+  EXPECT_EQ(ram.runtime_structures, kRuntimeBytesPerModel + kRuntimeBytesPerTensor * static_cast<long>(g.tensors.size()) +
+                                        kRuntimeBytesPerNode * static_cast<long>(g.nodes.size()));
+  EXPECT_EQ(model.arena_bytes(), ram.activation_arena + ram.kernel_state + ram.runtime_structures);
+  // Float activations are planned at 4 bytes per element: input 432 floats + conv output 288.
+  EXPECT_GE(ram.activation_arena, (432 + 288) * 4);
+}
+
+TEST(Engine, RunDoesNotAllocate) {
+  const core::Graph g = small_float_net();
+  CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(g, {}, error, sizeof error), Status::ok) << error;
+  const long before = g_allocations.load();
+  ASSERT_EQ(model.run(), Status::ok);
+  EXPECT_EQ(g_allocations.load(), before);
+}
+
+TEST(Engine, UnsupportedOpsAreNamed) {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 1});
+  int x = b.input("input", 4, 4, 4);
+  x = b.batch_norm("bn", x, 1e-3f);  // never folded here: no kernel runs batch_norm
+  g.mark_output(x);
+  CompiledModel model;
+  char error[256] = "";
+  EXPECT_EQ(model.compile(g, {}, error, sizeof error), Status::unsupported_op);
+  EXPECT_NE(std::string(error).find("node 0 'bn' (batch_norm)"), std::string::npos) << error;
+}
+
+TEST(Engine, ConstantsWithoutDataAreRejected) {
+  core::Graph g;
+  blocks::Builder b(g, {});  // shape only
+  int x = b.input("input", 3, 8, 8);
+  x = b.conv2d("conv", x, {.out_channels = 4});
+  g.mark_output(x);
+  CompiledModel model;
+  char error[256] = "";
+  EXPECT_EQ(model.compile(g, {}, error, sizeof error), Status::invalid_model);
+  EXPECT_NE(std::string(error).find("conv.weight"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace tinyscale::engine
