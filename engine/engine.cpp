@@ -8,8 +8,6 @@
 namespace tinyscale::engine {
 namespace {
 
-std::size_t align8(std::size_t v) { return (v + 7) / 8 * 8; }
-
 std::size_t words_for(std::int64_t bytes) {
   const auto b = static_cast<std::size_t>(bytes);
   return (b + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
@@ -54,7 +52,8 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     if (graph.tensors[t].is_constant) {
       if (!graph.tensors[t].has_data()) {
         if (error && error_size) {
-          std::snprintf(error, error_size, "constant tensor %zu '%s' has no data", t, graph.tensors[t].name.c_str());
+          std::snprintf(error, error_size, "constant tensor %zu '%s' has no data", t,
+                        graph.tensors[t].name.c_str());
         }
         return Status::invalid_model;
       }
@@ -76,7 +75,7 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     }
     nodes_[n].kernel = kernel;
     nodes_[n].op_data_offset = op_data_bytes;
-    op_data_bytes += align8(kernel->op_data_size);
+    op_data_bytes += engine::op_data_bytes(*kernel, graph, node);
     nodes_[n].io_offset = io_count;
     io_count += node.inputs.size() + node.outputs.size();
   }
@@ -113,16 +112,18 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   }
   for (std::size_t i = 0; i < plan_.buffers.buffers.size(); ++i) {
     if (plan_.buffers.node[i] >= 0) {
-      nodes_[static_cast<std::size_t>(plan_.buffers.node[i])].scratch_offset = plan_.plan.offsets[i];
+      nodes_[static_cast<std::size_t>(plan_.buffers.node[i])].scratch_offset =
+          plan_.plan.offsets[i];
     }
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) bind_io(n);
 
   ram_.activation_arena = plan_.plan.peak_bytes;
   ram_.kernel_state = static_cast<std::int64_t>(op_data_bytes);
-  ram_.runtime_structures = kRuntimeBytesPerModel +
-                            kRuntimeBytesPerTensor * static_cast<std::int64_t>(graph.tensors.size()) +
-                            kRuntimeBytesPerNode * static_cast<std::int64_t>(graph.nodes.size());
+  ram_.runtime_structures =
+      kRuntimeBytesPerModel +
+      kRuntimeBytesPerTensor * static_cast<std::int64_t>(graph.tensors.size()) +
+      kRuntimeBytesPerNode * static_cast<std::int64_t>(graph.nodes.size());
   return Status::ok;
 }
 

@@ -12,9 +12,6 @@
 namespace tinyscale::engine {
 namespace {
 
-// Per-channel requantization is stored inline; wider layers need per-tensor weights.
-constexpr int kMaxPerChannelOutputs = 1024;
-
 struct ConvGeometry {
   int batches, in_h, in_w, in_c;
   int out_h, out_w, out_c;
@@ -26,8 +23,7 @@ struct ConvGeometry {
 struct ConvInt8Data {
   ConvGeometry geometry;
   std::int32_t input_offset, output_offset, act_min, act_max;
-  std::int32_t multipliers[kMaxPerChannelOutputs];
-  std::int8_t shifts[kMaxPerChannelOutputs];
+  std::int32_t requant_channels;  // entries after this struct: see channel_requant()
   bool per_channel;
 };
 
@@ -173,26 +169,22 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), w.name.c_str(), out_c,
                     static_cast<int>(wq.scales.size()), wq.axis);
   }
-  if (d.per_channel && out_c > kMaxPerChannelOutputs) {
-    return ctx.fail(
-        Status::unsupported_op,
-        "conv2d '%s': %d output channels with per-channel weights; at most %d supported",
-        ctx.node->name.c_str(), out_c, kMaxPerChannelOutputs);
-  }
   const double input_scale = static_cast<double>(scale_of(x));
   const double output_scale = static_cast<double>(scale_of(y));
   const int channels = d.per_channel ? out_c : 1;
+  d.requant_channels = channels;
+  const ChannelRequant requant = channel_requant<ConvInt8Data>(ctx.op_data, channels);
   for (int c = 0; c < channels; ++c) {
     const double effective =
         input_scale * static_cast<double>(wq.scales[static_cast<std::size_t>(c)]) / output_scale;
     int shift = 0;
-    quantize_multiplier(effective, &d.multipliers[c], &shift);
+    quantize_multiplier(effective, &requant.multipliers[c], &shift);
     if (shift < -31 || shift > 30) {
       return ctx.fail(Status::invalid_quantization,
                       "conv2d '%s': requantization scale %g of channel %d is out of range",
                       ctx.node->name.c_str(), effective, c);
     }
-    d.shifts[c] = static_cast<std::int8_t>(shift);
+    requant.shifts[c] = static_cast<std::int8_t>(shift);
   }
   d.input_offset = -zero_point_of(x);
   d.output_offset = zero_point_of(y);
@@ -203,13 +195,15 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<ConvInt8Data>();
+  const ChannelRequant requant = channel_requant<ConvInt8Data>(ctx.op_data, d.requant_channels);
   const std::int32_t* bias = d.geometry.has_bias ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
   conv2d_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
                    ctx.inputs[1].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
                    [&](std::int32_t acc, int oc) {
                      if (bias) acc += bias[oc];
                      const int c = d.per_channel ? oc : 0;
-                     acc = multiply_by_quantized_multiplier(acc, d.multipliers[c], d.shifts[c]);
+                     acc = multiply_by_quantized_multiplier(acc, requant.multipliers[c],
+                                                            requant.shifts[c]);
                      acc += d.output_offset;
                      return static_cast<std::int8_t>(std::clamp(acc, d.act_min, d.act_max));
                    });
@@ -244,8 +238,9 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kConv2dInt8{core::OpType::conv2d, core::DType::int8, sizeof(ConvInt8Data),
-                                    prepare_int8, eval_int8};
+extern const KernelInfo kConv2dInt8{
+    core::OpType::conv2d, core::DType::int8, sizeof(ConvInt8Data),
+    prepare_int8,         eval_int8,         weight_channel_requant_bytes};
 extern const KernelInfo kConv2dFloat32{core::OpType::conv2d, core::DType::float32,
                                        sizeof(ConvFloatData), prepare_float, eval_float};
 

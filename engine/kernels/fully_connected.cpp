@@ -13,8 +13,6 @@
 namespace tinyscale::engine {
 namespace {
 
-constexpr int kMaxPerChannelOutputs = 1024;
-
 struct FcGeometry {
   int batches, in_features, out_features;
   bool has_bias;
@@ -23,8 +21,7 @@ struct FcGeometry {
 struct FcInt8Data {
   FcGeometry geometry;
   std::int32_t input_offset, weight_offset, output_offset, act_min, act_max;
-  std::int32_t multipliers[kMaxPerChannelOutputs];
-  std::int8_t shifts[kMaxPerChannelOutputs];
+  std::int32_t requant_channels;  // entries after this struct: see channel_requant()
   bool per_channel;
 };
 
@@ -110,25 +107,21 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), w.name.c_str(), out_features,
                     static_cast<int>(wq.scales.size()));
   }
-  if (d.per_channel && out_features > kMaxPerChannelOutputs) {
-    return ctx.fail(
-        Status::unsupported_op,
-        "fully_connected '%s': %d outputs with per-channel weights; at most %d supported",
-        ctx.node->name.c_str(), out_features, kMaxPerChannelOutputs);
-  }
   const int channels = d.per_channel ? out_features : 1;
+  d.requant_channels = channels;
+  const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, channels);
   for (int c = 0; c < channels; ++c) {
     const double effective = static_cast<double>(scale_of(x)) *
                              static_cast<double>(wq.scales[static_cast<std::size_t>(c)]) /
                              static_cast<double>(scale_of(y));
     int shift = 0;
-    quantize_multiplier(effective, &d.multipliers[c], &shift);
+    quantize_multiplier(effective, &requant.multipliers[c], &shift);
     if (shift < -31 || shift > 30) {
       return ctx.fail(Status::invalid_quantization,
                       "fully_connected '%s': requantization scale %g is out of range",
                       ctx.node->name.c_str(), effective);
     }
-    d.shifts[c] = static_cast<std::int8_t>(shift);
+    requant.shifts[c] = static_cast<std::int8_t>(shift);
   }
   d.input_offset = -zero_point_of(x);
   d.weight_offset = d.per_channel ? 0 : -static_cast<std::int32_t>(wq.zero_points[0]);
@@ -140,6 +133,7 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<FcInt8Data>();
+  const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, d.requant_channels);
   const std::int32_t* bias = d.geometry.has_bias ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
   fully_connected_reference(
       d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
@@ -147,7 +141,7 @@ Status eval_int8(const NodeContext& ctx) {
       [&](std::int32_t acc, int o) {
         if (bias) acc += bias[o];
         const int c = d.per_channel ? o : 0;
-        acc = multiply_by_quantized_multiplier(acc, d.multipliers[c], d.shifts[c]);
+        acc = multiply_by_quantized_multiplier(acc, requant.multipliers[c], requant.shifts[c]);
         acc += d.output_offset;
         return static_cast<std::int8_t>(std::clamp(acc, d.act_min, d.act_max));
       });
@@ -180,8 +174,9 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kFullyConnectedInt8{core::OpType::fully_connected, core::DType::int8,
-                                            sizeof(FcInt8Data), prepare_int8, eval_int8};
+extern const KernelInfo kFullyConnectedInt8{
+    core::OpType::fully_connected, core::DType::int8, sizeof(FcInt8Data), prepare_int8, eval_int8,
+    weight_channel_requant_bytes};
 extern const KernelInfo kFullyConnectedFloat32{core::OpType::fully_connected, core::DType::float32,
                                                sizeof(FcFloatData), prepare_float, eval_float};
 

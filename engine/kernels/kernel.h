@@ -71,7 +71,40 @@ struct KernelInfo {
   std::size_t op_data_size;
   Status (*prepare)(NodeContext& ctx, std::int64_t* scratch_bytes);
   Status (*eval)(const NodeContext& ctx);
+  // Bytes this node needs after the fixed op_data struct (e.g. one requantization multiplier
+  // per output channel), so per-op state is sized by the model, not by a maximum. Null: none.
+  std::size_t (*extra_op_data)(const core::Graph& graph, const core::Node& node) = nullptr;
 };
+
+// Total op_data bytes of a node (fixed struct + its extra bytes), 8-aligned.
+inline std::size_t op_data_bytes(const KernelInfo& k, const core::Graph& graph,
+                                 const core::Node& node) {
+  const std::size_t extra = k.extra_op_data ? k.extra_op_data(graph, node) : 0;
+  return (k.op_data_size + extra + 7) / 8 * 8;
+}
+
+// Per-channel requantization (conv2d, fully_connected): `channels` int32 multipliers then
+// `channels` int8 shifts, stored after the kernel's fixed op_data struct `Header`.
+struct ChannelRequant {
+  std::int32_t* multipliers;
+  std::int8_t* shifts;
+};
+inline std::size_t channel_requant_bytes(std::int64_t channels) {
+  return static_cast<std::size_t>(channels) * (sizeof(std::int32_t) + sizeof(std::int8_t));
+}
+// One entry per scale of the node's weight (input 1): per-channel or per-tensor.
+inline std::size_t weight_channel_requant_bytes(const core::Graph& graph, const core::Node& node) {
+  const std::size_t scales = graph.tensor(node.inputs[1]).quantization.scales.size();
+  return channel_requant_bytes(static_cast<std::int64_t>(scales > 0 ? scales : 1));
+}
+template <typename Header>
+ChannelRequant channel_requant(void* op_data, std::int64_t channels) {
+  static_assert(sizeof(Header) % alignof(std::int32_t) == 0, "multipliers must stay aligned");
+  auto* base = static_cast<std::uint8_t*>(op_data) + sizeof(Header);
+  return {reinterpret_cast<std::int32_t*>(base),
+          reinterpret_cast<std::int8_t*>(base + static_cast<std::size_t>(channels) *
+                                                    sizeof(std::int32_t))};
+}
 
 // The registered kernel for an op and its first input's dtype, or null.
 const KernelInfo* find_kernel(core::OpType op, core::DType input_dtype);

@@ -57,6 +57,10 @@ TEST_P(InteropModel, EveryTensorMatchesTfliteMicro) {
               static_cast<long long>(model.ram().activation_arena), static_cast<long long>(model.ram().kernel_state),
               static_cast<long long>(model.ram().runtime_structures), static_cast<long long>(tflm_arena));
 
+  // The engine's whole run-time RAM (activations, kernel state, runtime structures on a
+  // 32-bit target) must not exceed TFLite Micro's arena for the same model on a Cortex-M7.
+  EXPECT_LE(model.arena_bytes(), tflm_arena);
+
   for (const auto& c : meta["cases"]) {
     const std::string input_file = c["input"];
     const std::string name = input_file.substr(6, input_file.size() - 10);  // input_<name>.bin

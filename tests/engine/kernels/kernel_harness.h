@@ -166,7 +166,7 @@ inline KernelRun run_kernel(core::OpType op, const std::vector<TensorSpec>& inpu
   Buffer output_buffer(out_bytes, 0x5a);  // sentinel: unwritten bytes show up in comparisons
   TensorRef out_ref{&out, nullptr};
 
-  Buffer op_data(kernel->op_data_size);
+  Buffer op_data(op_data_bytes(*kernel, g, g.nodes[0]));
   char error[256] = {};
   NodeContext ctx;
   ctx.graph = &g;
