@@ -10,7 +10,8 @@ namespace tinyscale::cli {
 core::Graph load_model(const std::string& path) {
   const std::string extension = std::filesystem::path(path).extension().string();
   if (extension == ".tflite") return exporter::read_tflite(path);
-  throw Error("'" + path + "': unknown model format '" + extension + "'; tinyscale reads .tflite files");
+  throw Error("'" + path + "': unknown model format '" + extension +
+              "'; tinyscale reads .tflite files");
 }
 
 }  // namespace tinyscale::cli

@@ -154,6 +154,9 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   j["ram_bytes"] = r.ram_bytes;
   j["ram_lower_bound_bytes"] = r.ram_lower_bound_bytes;
   j["ram_greedy_bytes"] = r.ram_greedy_bytes;
+  j["ram"] = {{"activation_arena", r.ram_activation_bytes},
+              {"kernel_state", r.ram_kernel_state_bytes},
+              {"runtime_structures", r.ram_runtime_bytes}};
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
@@ -192,11 +195,16 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
               group_digits(r.flash.bias_bytes).c_str(),
               group_digits(r.flash.quantization_bytes).c_str(),
               group_digits(r.flash.overhead_bytes).c_str());
-  std::printf("  RAM (arena)      %12s B (%s planner; lower bound %s B, %s; greedy_by_size %s B)\n",
-              group_digits(r.ram_bytes).c_str(), engine::planner_algorithm_name(r.planner),
-              group_digits(r.ram_lower_bound_bytes).c_str(),
-              miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
-              group_digits(r.ram_greedy_bytes).c_str());
+  std::printf(
+      "  RAM (arena)      %12s B (activations %s B by the %s planner, lower bound %s B, %s;\n"
+      "                                  kernel state %s B, runtime %s B; greedy_by_size planner "
+      "%s B)\n",
+      group_digits(r.ram_bytes).c_str(), group_digits(r.ram_activation_bytes).c_str(),
+      engine::planner_algorithm_name(r.planner),
+      group_digits(r.ram_activation_bytes - miss).c_str(),
+      miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
+      group_digits(r.ram_kernel_state_bytes).c_str(), group_digits(r.ram_runtime_bytes).c_str(),
+      group_digits(r.ram_greedy_bytes).c_str());
 }
 
 }  // namespace

@@ -13,12 +13,11 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/model_loader.h"
@@ -31,7 +30,9 @@
 namespace tinyscale::cli {
 namespace {
 
-std::int64_t tensor_bytes(const core::Tensor& t) { return core::num_elements(t.shape) * core::dtype_size(t.dtype); }
+std::int64_t tensor_bytes(const core::Tensor& t) {
+  return core::num_elements(t.shape) * core::dtype_size(t.dtype);
+}
 
 engine::CompiledModel compile_or_throw(const core::Graph& graph, const std::string& path) {
   engine::CompiledModel model;
@@ -49,15 +50,16 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 
 // Fills input `i` from a raw file (its size must match exactly) or with seeded random values
 // over the dtype's full range (float: uniform in [-1, 1]).
-void fill_input(const engine::CompiledModel& model, int i, const std::string& file, std::uint32_t seed) {
+void fill_input(const engine::CompiledModel& model, int i, const std::string& file,
+                std::uint32_t seed) {
   const engine::TensorRef& in = model.input(i);
   const std::int64_t bytes = tensor_bytes(*in.tensor);
   if (!file.empty()) {
     const std::vector<std::uint8_t> data = read_bytes(file);
     if (static_cast<std::int64_t>(data.size()) != bytes) {
-      throw Error("--input '" + file + "' holds " + std::to_string(data.size()) + " bytes; input '" +
-                  in.tensor->name + "' (" + core::shape_string(in.shape()) + " " +
-                  core::dtype_name(in.tensor->dtype) + ") needs " + std::to_string(bytes));
+      throw Error("--input '" + file + "' holds " + std::to_string(data.size()) +
+                  " bytes; input '" + in.tensor->name + "' (" + core::shape_string(in.shape()) +
+                  " " + core::dtype_name(in.tensor->dtype) + ") needs " + std::to_string(bytes));
     }
     std::memcpy(in.data, data.data(), data.size());
     return;
@@ -66,10 +68,12 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
   const auto count = static_cast<std::size_t>(core::num_elements(in.shape()));
   switch (in.tensor->dtype) {
     case core::DType::int8:
-      for (std::size_t k = 0; k < count; ++k) in.as<std::int8_t>()[k] = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+      for (std::size_t k = 0; k < count; ++k)
+        in.as<std::int8_t>()[k] = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
       break;
     case core::DType::int32:
-      for (std::size_t k = 0; k < count; ++k) in.as<std::int32_t>()[k] = static_cast<std::int32_t>(rng());
+      for (std::size_t k = 0; k < count; ++k)
+        in.as<std::int32_t>()[k] = static_cast<std::int32_t>(rng());
       break;
     case core::DType::float32:
       for (std::size_t k = 0; k < count; ++k) {
@@ -81,9 +85,12 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
 
 double value_at(const engine::TensorRef& t, std::size_t k) {
   switch (t.tensor->dtype) {
-    case core::DType::int8: return t.as<std::int8_t>()[k];
-    case core::DType::int32: return t.as<std::int32_t>()[k];
-    case core::DType::float32: return t.as<float>()[k];
+    case core::DType::int8:
+      return t.as<std::int8_t>()[k];
+    case core::DType::int32:
+      return t.as<std::int32_t>()[k];
+    case core::DType::float32:
+      return t.as<float>()[k];
   }
   return 0;
 }
@@ -141,7 +148,8 @@ void run_model(const RunOptions& o) {
   const core::Graph graph = load_model(o.model);
   engine::CompiledModel model = compile_or_throw(graph, o.model);
   if (!o.input.empty() && model.num_inputs() != 1) {
-    throw Error("--input gives one tensor but the model has " + std::to_string(model.num_inputs()) + " inputs");
+    throw Error("--input gives one tensor but the model has " + std::to_string(model.num_inputs()) +
+                " inputs");
   }
   for (int i = 0; i < model.num_inputs(); ++i) fill_input(model, i, o.input, o.random.value_or(1));
 
@@ -155,11 +163,15 @@ void run_model(const RunOptions& o) {
   DumpState dump{&model, &snapshots};
   std::vector<double> times_ms;
   for (int r = 0; r < o.repeat; ++r) {
-    for (int i = 0; i < model.num_inputs(); ++i) std::memcpy(model.input(i).data, inputs[static_cast<std::size_t>(i)].data(), inputs[static_cast<std::size_t>(i)].size());
+    for (int i = 0; i < model.num_inputs(); ++i)
+      std::memcpy(model.input(i).data, inputs[static_cast<std::size_t>(i)].data(),
+                  inputs[static_cast<std::size_t>(i)].size());
     const bool dump_now = !o.dump_dir.empty() && r == o.repeat - 1;
     const auto start = std::chrono::steady_clock::now();
     const engine::Status s = dump_now ? model.run(snapshot_outputs, &dump) : model.run();
-    times_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    times_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
     if (s != engine::Status::ok) throw Error(o.model + ": run failed: " + engine::status_name(s));
   }
   std::sort(times_ms.begin(), times_ms.end());
@@ -169,7 +181,8 @@ void run_model(const RunOptions& o) {
     std::string bytes;
     for (int i = 0; i < model.num_outputs(); ++i) {
       const engine::TensorRef& out = model.output(i);
-      bytes.append(static_cast<const char*>(out.data), static_cast<std::size_t>(tensor_bytes(*out.tensor)));
+      bytes.append(static_cast<const char*>(out.data),
+                   static_cast<std::size_t>(tensor_bytes(*out.tensor)));
     }
     scaling::write_file_atomically(o.output, bytes);
   }
@@ -189,13 +202,15 @@ void run_model(const RunOptions& o) {
       if (graph.tensors[t].is_constant || snapshots[t].empty()) {
         const engine::TensorRef& ref = model.tensor(static_cast<int>(t));
         if (!ref.data) continue;  // an activation no node produced (cannot happen in a valid graph)
-        const bool is_input = std::find(graph.inputs.begin(), graph.inputs.end(), static_cast<int>(t)) != graph.inputs.end();
+        const bool is_input = std::find(graph.inputs.begin(), graph.inputs.end(),
+                                        static_cast<int>(t)) != graph.inputs.end();
         if (is_input) {
           const auto it = std::find(graph.inputs.begin(), graph.inputs.end(), static_cast<int>(t));
           const auto& in = inputs[static_cast<std::size_t>(it - graph.inputs.begin())];
           bytes.assign(in.begin(), in.end());
         } else {
-          bytes.assign(static_cast<const char*>(ref.data), static_cast<std::size_t>(tensor_bytes(graph.tensors[t])));
+          bytes.assign(static_cast<const char*>(ref.data),
+                       static_cast<std::size_t>(tensor_bytes(graph.tensors[t])));
         }
       } else {
         bytes.assign(snapshots[t].begin(), snapshots[t].end());
@@ -220,14 +235,17 @@ void run_model(const RunOptions& o) {
     for (int i = 0; i < model.num_outputs(); ++i) {
       const engine::TensorRef& out = model.output(i);
       const core::Quantization& q = out.tensor->quantization;
-      nlohmann::ordered_json jo = {{"name", out.tensor->name}, {"shape", out.shape()}, {"dtype", core::dtype_name(out.tensor->dtype)}};
+      nlohmann::ordered_json jo = {{"name", out.tensor->name},
+                                   {"shape", out.shape()},
+                                   {"dtype", core::dtype_name(out.tensor->dtype)}};
       if (!q.empty()) {
         jo["scale"] = q.scales;
         jo["zero_point"] = q.zero_points;
       }
       const auto count = static_cast<std::size_t>(core::num_elements(out.shape()));
       std::vector<double> values;
-      for (std::size_t k = 0; k < std::min<std::size_t>(count, 4096); ++k) values.push_back(value_at(out, k));
+      for (std::size_t k = 0; k < std::min<std::size_t>(count, 4096); ++k)
+        values.push_back(value_at(out, k));
       jo["values"] = values;
       outs.push_back(jo);
     }
@@ -242,16 +260,21 @@ void run_model(const RunOptions& o) {
     for (std::size_t k = 1; k < count; ++k) {
       if (value_at(out, k) > value_at(out, best)) best = k;
     }
-    std::printf("output %d '%s' %s %s:", i, out.tensor->name.c_str(), core::shape_string(out.shape()).c_str(),
-                core::dtype_name(out.tensor->dtype));
-    for (std::size_t k = 0; k < std::min<std::size_t>(count, 12); ++k) std::printf(" %g", value_at(out, k));
+    std::printf("output %d '%s' %s %s:", i, out.tensor->name.c_str(),
+                core::shape_string(out.shape()).c_str(), core::dtype_name(out.tensor->dtype));
+    for (std::size_t k = 0; k < std::min<std::size_t>(count, 12); ++k)
+      std::printf(" %g", value_at(out, k));
     if (count > 12) std::printf(" ...");
-    std::printf("\n  argmax %zu (value %g, real %.6g)\n", best, value_at(out, best), real_at(out, best));
+    std::printf("\n  argmax %zu (value %g, real %.6g)\n", best, value_at(out, best),
+                real_at(out, best));
   }
-  std::printf("arena %s B (activations %s, kernel state %s, runtime %s)   %.3f ms per inference (median of %d)   %s MACs\n",
-              group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
-              group_digits(model.ram().kernel_state).c_str(), group_digits(model.ram().runtime_structures).c_str(), ms,
-              o.repeat, group_digits(macs).c_str());
+  std::printf(
+      "arena %s B (activations %s, kernel state %s, runtime %s)   %.3f ms per inference (median of "
+      "%d)   %s MACs\n",
+      group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
+      group_digits(model.ram().kernel_state).c_str(),
+      group_digits(model.ram().runtime_structures).c_str(), ms, o.repeat,
+      group_digits(macs).c_str());
 }
 
 void info_model(const std::string& path, bool json) {
@@ -261,8 +284,8 @@ void info_model(const std::string& path, bool json) {
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   std::int64_t total_macs = 0, total_params = 0, weight_bytes = 0;
   if (!json) {
-    std::printf("  %-4s %-18s %-34s %-16s %-16s %10s %12s %10s %10s\n", "#", "op", "name", "input", "output", "params",
-                "MACs", "weight B", "live B");
+    std::printf("  %-4s %-18s %-34s %-16s %-16s %10s %12s %10s %10s\n", "#", "op", "name", "input",
+                "output", "params", "MACs", "weight B", "live B");
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
@@ -282,12 +305,19 @@ void info_model(const std::string& path, bool json) {
     const std::string in_shape = core::shape_string(graph.tensor(node.inputs[0]).shape);
     const std::string out_shape = core::shape_string(graph.tensor(node.outputs[0]).shape);
     if (json) {
-      layers.push_back({{"node", n}, {"op", info.name}, {"name", node.name}, {"input_shape", graph.tensor(node.inputs[0]).shape},
-                        {"output_shape", graph.tensor(node.outputs[0]).shape}, {"params", params}, {"macs", macs},
-                        {"weight_bytes", wbytes}, {"live_bytes", live}});
+      layers.push_back({{"node", n},
+                        {"op", info.name},
+                        {"name", node.name},
+                        {"input_shape", graph.tensor(node.inputs[0]).shape},
+                        {"output_shape", graph.tensor(node.outputs[0]).shape},
+                        {"params", params},
+                        {"macs", macs},
+                        {"weight_bytes", wbytes},
+                        {"live_bytes", live}});
     } else {
-      std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s\n", n, info.name, node.name.c_str(),
-                  in_shape.c_str(), out_shape.c_str(), group_digits(params).c_str(), group_digits(macs).c_str(),
+      std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s\n", n, info.name,
+                  node.name.c_str(), in_shape.c_str(), out_shape.c_str(),
+                  group_digits(params).c_str(), group_digits(macs).c_str(),
                   group_digits(wbytes).c_str(), group_digits(live).c_str());
     }
   }
@@ -306,10 +336,13 @@ void info_model(const std::string& path, bool json) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::printf("\n  FLASH %s B (the model file; weights and biases %s B)   RAM %s B (arena: activations %s, kernel state %s, runtime %s)   MACs %s\n",
-              group_digits(file_bytes).c_str(), group_digits(weight_bytes).c_str(), group_digits(model.arena_bytes()).c_str(),
-              group_digits(model.ram().activation_arena).c_str(), group_digits(model.ram().kernel_state).c_str(),
-              group_digits(model.ram().runtime_structures).c_str(), group_digits(total_macs).c_str());
+  std::printf(
+      "\n  FLASH %s B (the model file; weights and biases %s B)   RAM %s B (arena: activations %s, "
+      "kernel state %s, runtime %s)   MACs %s\n",
+      group_digits(file_bytes).c_str(), group_digits(weight_bytes).c_str(),
+      group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
+      group_digits(model.ram().kernel_state).c_str(),
+      group_digits(model.ram().runtime_structures).c_str(), group_digits(total_macs).c_str());
 }
 
 }  // namespace
@@ -319,16 +352,20 @@ Command add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   cmd->add_option("model", o->model, "Model file (.tflite)")->required();
   cmd->add_option("--input", o->input, "Raw input tensor (its dtype, little-endian, model layout)");
-  cmd->add_option("--random", o->random, "Fill the inputs with seeded random values (default seed 1)");
+  cmd->add_option("--random", o->random,
+                  "Fill the inputs with seeded random values (default seed 1)");
   cmd->add_option("--output", o->output, "Write the raw output tensor(s), concatenated");
   cmd->add_option("--repeat", o->repeat, "Run N times; report the median time");
-  cmd->add_option("--dump-tensors", o->dump_dir, "Write every tensor after the run as DIR/t<index>.bin");
-  cmd->add_flag("--json", o->json, "Print arena_bytes, ms_per_inference, macs and the outputs as JSON");
+  cmd->add_option("--dump-tensors", o->dump_dir,
+                  "Write every tensor after the run as DIR/t<index>.bin");
+  cmd->add_flag("--json", o->json,
+                "Print arena_bytes, ms_per_inference, macs and the outputs as JSON");
   return [o] { run_model(*o); };
 }
 
 Command add_info_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("info", "Per-layer analysis of a model: shapes, params, MACs, weights, live RAM");
+  CLI::App* cmd = app.add_subcommand(
+      "info", "Per-layer analysis of a model: shapes, params, MACs, weights, live RAM");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   cmd->add_option("model", *path, "Model file (.tflite)")->required();

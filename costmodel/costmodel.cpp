@@ -5,6 +5,7 @@
 
 #include "core/ops.h"
 #include "core/passes.h"
+#include "engine/engine.h"
 #include "engine/liveness.h"
 
 namespace tinyscale::costmodel {
@@ -91,15 +92,22 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
                   r.flash.overhead_bytes;
 
   const engine::ArenaPlan arena = engine::plan_arena(deployed, {.algorithm = options.planner});
+  const engine::RamBreakdown ram =
+      engine::ram_breakdown(deployed, arena.plan.peak_bytes, core::DType::int8);
+  const std::int64_t fixed = ram.kernel_state + ram.runtime_structures;
   r.planner = options.planner;
-  r.ram_bytes = arena.plan.peak_bytes;
-  r.ram_lower_bound_bytes = arena.plan.lower_bound_bytes;
+  r.ram_activation_bytes = ram.activation_arena;
+  r.ram_kernel_state_bytes = ram.kernel_state;
+  r.ram_runtime_bytes = ram.runtime_structures;
+  r.ram_bytes = ram.total();
+  r.ram_lower_bound_bytes = arena.plan.lower_bound_bytes + fixed;
   r.ram_greedy_bytes = r.ram_bytes;
   if (options.compare_greedy && options.planner != engine::PlannerAlgorithm::greedy_by_size) {
     r.ram_greedy_bytes =
         engine::plan_memory(arena.buffers.buffers, engine::PlannerAlgorithm::greedy_by_size,
                             engine::kArenaAlignment)
-            .peak_bytes;
+            .peak_bytes +
+        fixed;
   }
 
   if (float_graph) {

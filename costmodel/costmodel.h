@@ -8,9 +8,12 @@
 //   macs_torchinfo    torchinfo's total_mult_adds (micromind's get_MAC figure)
 //   flash_bytes       int8 weights + int32 biases + per-channel quantization parameters +
 //                     a stated flatbuffer container overhead (see FlashBreakdown)
-//   ram_bytes         peak of the engine's arena plan for the deployed graph (int8
-//                     activations, scratch included, 16-byte aligned offsets)
-//   ram_lower_bound   the largest sum of simultaneously live (aligned) buffers
+//   ram_bytes         what the engine will hold at run time, by the engine's own formula
+//                     (engine::ram_breakdown): the arena plan's peak for the deployed graph
+//                     (int8 activations, scratch, 16-byte aligned offsets) + the int8
+//                     kernels' state + the runtime structures of a 32-bit target
+//   ram_lower_bound   the same with the activation peak replaced by its lower bound (the
+//                     largest sum of simultaneously live aligned buffers)
 //
 // The deployed graph is core::lower_for_deployment(graph): SiLU expanded, zero padding
 // folded into convolutions, BatchNorm folded, ReLU/ReLU6 fused.
@@ -67,7 +70,10 @@ struct CostReport {
   FlashBreakdown flash;
   std::int64_t ram_bytes = 0;
   std::int64_t ram_lower_bound_bytes = 0;
-  std::int64_t ram_greedy_bytes = 0;  // greedy-by-size plan, for comparison
+  std::int64_t ram_greedy_bytes = 0;        // greedy-by-size plan, for comparison
+  std::int64_t ram_activation_bytes = 0;    // the arena plan's peak
+  std::int64_t ram_kernel_state_bytes = 0;  // op_data of the int8 kernels
+  std::int64_t ram_runtime_bytes = 0;       // runtime structures (32-bit)
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   int deployed_nodes = 0;
   std::vector<LayerCost> layers;

@@ -15,6 +15,22 @@ std::size_t words_for(std::int64_t bytes) {
 
 }  // namespace
 
+RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_arena,
+                           core::DType kernel_dtype) {
+  RamBreakdown ram;
+  ram.activation_arena = activation_arena;
+  for (const core::Node& node : graph.nodes) {
+    if (const KernelInfo* k = find_kernel(node.op, kernel_dtype)) {
+      ram.kernel_state += static_cast<std::int64_t>(op_data_bytes(*k, graph, node));
+    }
+  }
+  ram.runtime_structures =
+      kRuntimeBytesPerModel +
+      kRuntimeBytesPerTensor * static_cast<std::int64_t>(graph.tensors.size()) +
+      kRuntimeBytesPerNode * static_cast<std::int64_t>(graph.nodes.size());
+  return ram;
+}
+
 NodeContext CompiledModel::context(std::size_t n, char* error, std::size_t error_size) {
   const core::Node& node = graph_->nodes[n];
   const NodeRuntime& rt = nodes_[n];
@@ -118,12 +134,8 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) bind_io(n);
 
-  ram_.activation_arena = plan_.plan.peak_bytes;
-  ram_.kernel_state = static_cast<std::int64_t>(op_data_bytes);
-  ram_.runtime_structures =
-      kRuntimeBytesPerModel +
-      kRuntimeBytesPerTensor * static_cast<std::int64_t>(graph.tensors.size()) +
-      kRuntimeBytesPerNode * static_cast<std::int64_t>(graph.nodes.size());
+  ram_ = ram_breakdown(graph, plan_.plan.peak_bytes, core::DType::int8);
+  ram_.kernel_state = static_cast<std::int64_t>(op_data_bytes);  // the kernels actually chosen
   return Status::ok;
 }
 

@@ -48,6 +48,12 @@ inline constexpr std::int64_t kRuntimeBytesPerTensor = 8;
 inline constexpr std::int64_t kRuntimeBytesPerNode = 16;
 inline constexpr std::int64_t kRuntimeBytesPerModel = 64;
 
+// The one RAM formula: compile() reports it for the model it prepared, and the cost model
+// (hence `solve`) for a graph about to be deployed as int8. Kernel state is each node's
+// op_data for the kernel that will run it (`kernel_dtype`: int8 for a deployment).
+RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_arena,
+                           core::DType kernel_dtype);
+
 class CompiledModel {
  public:
   // Chooses and prepares a kernel for every node, plans and allocates the arena. On
@@ -75,8 +81,12 @@ class CompiledModel {
   const core::Graph& graph() const { return *graph_; }
 
  private:
-  std::size_t graph_input(int i) const { return static_cast<std::size_t>(graph_->inputs[static_cast<std::size_t>(i)]); }
-  std::size_t graph_output(int i) const { return static_cast<std::size_t>(graph_->outputs[static_cast<std::size_t>(i)]); }
+  std::size_t graph_input(int i) const {
+    return static_cast<std::size_t>(graph_->inputs[static_cast<std::size_t>(i)]);
+  }
+  std::size_t graph_output(int i) const {
+    return static_cast<std::size_t>(graph_->outputs[static_cast<std::size_t>(i)]);
+  }
 
   struct NodeRuntime {
     const KernelInfo* kernel = nullptr;

@@ -16,11 +16,16 @@ enum class Status : std::uint8_t {
 
 inline const char* status_name(Status s) {
   switch (s) {
-    case Status::ok: return "ok";
-    case Status::unsupported_op: return "unsupported_op";
-    case Status::invalid_model: return "invalid_model";
-    case Status::invalid_quantization: return "invalid_quantization";
-    case Status::invalid_argument: return "invalid_argument";
+    case Status::ok:
+      return "ok";
+    case Status::unsupported_op:
+      return "unsupported_op";
+    case Status::invalid_model:
+      return "invalid_model";
+    case Status::invalid_quantization:
+      return "invalid_quantization";
+    case Status::invalid_argument:
+      return "invalid_argument";
   }
   return "?";
 }

@@ -92,10 +92,13 @@ struct ChannelRequant {
 inline std::size_t channel_requant_bytes(std::int64_t channels) {
   return static_cast<std::size_t>(channels) * (sizeof(std::int32_t) + sizeof(std::int8_t));
 }
-// One entry per scale of the node's weight (input 1): per-channel or per-tensor.
+// One entry per scale of the node's weight (input 1): per-channel or per-tensor. A weight
+// not quantized yet (a float graph the cost model sizes for int8) counts as per-channel,
+// tinyscale's quantizer default.
 inline std::size_t weight_channel_requant_bytes(const core::Graph& graph, const core::Node& node) {
-  const std::size_t scales = graph.tensor(node.inputs[1]).quantization.scales.size();
-  return channel_requant_bytes(static_cast<std::int64_t>(scales > 0 ? scales : 1));
+  const core::Tensor& weight = graph.tensor(node.inputs[1]);
+  const std::size_t scales = weight.quantization.scales.size();
+  return channel_requant_bytes(scales > 0 ? static_cast<std::int64_t>(scales) : weight.shape[0]);
 }
 template <typename Header>
 ChannelRequant channel_requant(void* op_data, std::int64_t channels) {

@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "engine/engine.h"
 #include "nets/phinet.h"
 #include "nets/xinet.h"
 
@@ -52,8 +53,15 @@ TEST(CostModel, FlashAndRamByHand) {
   EXPECT_EQ(r.flash_bytes, 128 + 64 + 12 * 34 + kFlashBytesPerModel + 4 * kFlashBytesPerTensor +
                                kFlashBytesPerOperator);
   EXPECT_EQ(r.deployed_nodes, 1);
-  EXPECT_EQ(r.ram_bytes, 128 + 256);  // input and output live together, int8
-  EXPECT_EQ(r.ram_lower_bound_bytes, 384);
+  EXPECT_EQ(r.ram_activation_bytes, 128 + 256);  // input and output live together, int8
+  // The engine's formula: + the int8 conv kernel's state (16 per-channel multipliers and
+  // shifts after its fixed struct) + runtime structures of 4 tensors and 1 node.
+  EXPECT_EQ(r.ram_runtime_bytes, engine::kRuntimeBytesPerModel +
+                                     4 * engine::kRuntimeBytesPerTensor +
+                                     engine::kRuntimeBytesPerNode);
+  EXPECT_GE(r.ram_kernel_state_bytes, 16 * 5);
+  EXPECT_EQ(r.ram_bytes, 384 + r.ram_kernel_state_bytes + r.ram_runtime_bytes);
+  EXPECT_EQ(r.ram_lower_bound_bytes, r.ram_bytes);
   ASSERT_EQ(r.layers.size(), 3u);
   for (const LayerCost& l : r.layers) EXPECT_EQ(l.live_bytes, 384) << l.name;
 }
@@ -76,7 +84,7 @@ TEST(CostModel, LayerTableSumsToTotals) {
   EXPECT_EQ(params, r.params);
   EXPECT_EQ(macs, r.macs);
   EXPECT_EQ(torchinfo, r.macs_torchinfo);
-  EXPECT_EQ(peak_live, r.ram_lower_bound_bytes);
+  EXPECT_EQ(peak_live, r.ram_lower_bound_bytes - r.ram_kernel_state_bytes - r.ram_runtime_bytes);
 }
 
 TEST(CostModel, WiderNetworksCostMoreOfEverything) {

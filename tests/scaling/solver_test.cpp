@@ -147,7 +147,10 @@ TEST(Solver, ObjectivesMaximizeWhatTheySay) {
   EXPECT_GE(m(by_macs), 0.96 * std::max(m(balanced), m(by_params)));
   EXPECT_GE(p(by_params), 0.96 * std::max(p(balanced), p(by_macs)));
   EXPECT_GE(min_u(balanced), 0.96 * std::max(min_u(by_macs), min_u(by_params)));
-  EXPECT_GT(min_u(balanced), 0.9);  // this budget pair can be filled almost completely
+  // RAM binds first here (β is at the top of its box, and kernel state counts as RAM), so
+  // FLASH can be filled to about 72%: 0.7 is what this pair allows, not a loose bound.
+  EXPECT_GT(min_u(balanced), 0.7);
+  EXPECT_GT(balanced.utilization.ram, 0.99);
 }
 
 // Monotonicity: a larger budget never yields a smaller objective.
