@@ -2,6 +2,7 @@
 // self-registration). Adding a kernel = one extern line and one table entry.
 #include <array>
 
+#include "core/ops.h"
 #include "engine/kernels/kernel.h"
 
 namespace tinyscale::engine {
@@ -95,10 +96,19 @@ constexpr std::array<const KernelInfo*, 39> kKernels = {
 }  // namespace
 
 const KernelInfo* find_kernel(core::OpType op, core::DType input_dtype) {
-  for (const KernelInfo* k : kKernels) {
-    if (k->op == op && k->input_dtype == input_dtype) return k;
-  }
-  return nullptr;
+  // A direct (op, dtype) table, built once: the cost model looks kernels up for every node
+  // of every candidate network the solver tries.
+  constexpr std::size_t kDtypes = 3;
+  static const std::array<const KernelInfo*, core::kOpCount* kDtypes> by_op_and_dtype = [] {
+    std::array<const KernelInfo*, core::kOpCount * kDtypes> table{};
+    for (const KernelInfo* k : kKernels) {
+      table[static_cast<std::size_t>(k->op) * kDtypes + static_cast<std::size_t>(k->input_dtype)] =
+          k;
+    }
+    return table;
+  }();
+  return by_op_and_dtype[static_cast<std::size_t>(op) * kDtypes +
+                         static_cast<std::size_t>(input_dtype)];
 }
 
 }  // namespace tinyscale::engine
