@@ -25,7 +25,8 @@ using namespace tinyscale;
 void report_plans(benchmark::State& state, const core::Graph& graph, bool int8_sizes) {
   engine::ArenaPlan best, greedy;
   for (auto _ : state) {
-    best = engine::plan_arena(graph, {.int8_activations = int8_sizes, .algorithm = engine::PlannerAlgorithm::best_of});
+    best = engine::plan_arena(
+        graph, {.int8_activations = int8_sizes, .algorithm = engine::PlannerAlgorithm::best_of});
   }
   greedy = engine::plan_arena(graph, {.int8_activations = int8_sizes,
                                       .algorithm = engine::PlannerAlgorithm::greedy_by_size});
@@ -83,12 +84,14 @@ void interop_run(benchmark::State& state, const char* model) {
   std::int64_t macs = 0;
   for (const core::Node& n : graph.nodes) macs += core::op_info(n.op).macs(graph, n);
   const engine::TensorRef& in = compiled.input(0);
-  const auto bytes = static_cast<std::size_t>(core::num_elements(in.shape()) * core::dtype_size(in.tensor->dtype));
+  const auto bytes =
+      static_cast<std::size_t>(core::num_elements(in.shape()) * core::dtype_size(in.tensor->dtype));
   for (auto _ : state) {
     std::memset(in.data, 3, bytes);
     compiled.run();
   }
-  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(macs), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(static_cast<double>(macs), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["arena_B"] = static_cast<double>(compiled.arena_bytes());
 }
 

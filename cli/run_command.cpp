@@ -364,13 +364,36 @@ Command add_run_command(CLI::App& app) {
 }
 
 Command add_info_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand(
-      "info", "Per-layer analysis of a model: shapes, params, MACs, weights, live RAM");
+  CLI::App* cmd = app.add_subcommand("info",
+                                     "Per-layer analysis: of a model file, or of `phinet|xinet "
+                                     "[net options]` (as `tinyscale net`)");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("model", *path, "Model file (.tflite)")->required();
+  cmd->add_option("model", *path, "Model file (.tflite), or phinet / xinet followed by net options")
+      ->required();
   cmd->add_flag("--json", *json, "Print as JSON");
-  return [path, json] { info_model(*path, *json); };
+  cmd->allow_extras();
+  return [cmd, path, json] {
+    std::vector<std::string> extras = cmd->remaining();
+    if (*path == "phinet" || *path == "xinet") {
+      // A network from hyperparameters: the same per-layer report as `tinyscale net`.
+      CLI::App net_app;
+      const Command net = add_net_command(net_app);
+      std::vector<std::string> args = {"net", *path};
+      args.insert(args.end(), extras.begin(), extras.end());
+      if (*json) args.push_back("--json");
+      std::reverse(args.begin(), args.end());  // CLI11 parses a vector from the back
+      try {
+        net_app.parse(args);
+      } catch (const CLI::ParseError& e) {
+        throw Error(std::string("info ") + *path + ": " + e.what());
+      }
+      net();
+      return;
+    }
+    if (!extras.empty()) throw Error("info " + *path + ": unexpected argument '" + extras[0] + "'");
+    info_model(*path, *json);
+  };
 }
 
 }  // namespace tinyscale::cli

@@ -69,7 +69,9 @@ std::string attribute_text(const Node& node) {
     case OpType::adaptive_avg_pool:
       s = " out=" + std::to_string(a.out_h) + "x" + std::to_string(a.out_w);
       break;
-    case OpType::leaky_relu: s = " alpha=" + format_float(a.leaky_alpha); break;
+    case OpType::leaky_relu:
+      s = " alpha=" + format_float(a.leaky_alpha);
+      break;
     case OpType::fully_connected:
       if (!a.keep_num_dims) s = " flatten";
       break;

@@ -82,7 +82,14 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   // The per-layer table maps float layers onto deployed steps, so it needs both graphs.
   std::optional<core::Graph> float_graph;
   if (options.per_layer) float_graph = graph;
-  const core::Graph deployed = core::lower_for_deployment(std::move(graph));
+  // A float graph is lowered the way a converter deploys it; a graph that is already int8
+  // (an imported .tflite) is costed exactly as the engine will run it.
+  bool float_activations = false;
+  for (const core::Tensor& t : graph.tensors) {
+    float_activations = float_activations || (!t.is_constant && t.dtype == core::DType::float32);
+  }
+  const core::Graph deployed =
+      float_activations ? core::lower_for_deployment(std::move(graph)) : std::move(graph);
   r.deployed_nodes = static_cast<int>(deployed.nodes.size());
   for (const core::Tensor& t : deployed.tensors) {
     if (t.is_constant) r.params_deployed += core::num_elements(t.shape);

@@ -1,12 +1,12 @@
 // `tinyscale run` and `tinyscale info` on MLPerf Tiny's models, as a user runs them.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_run.h"
 
@@ -24,7 +24,8 @@ std::vector<char> bytes_of(const std::string& path) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tinyscale_" + name + "_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyscale_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -33,8 +34,9 @@ fs::path temp_dir(const std::string& name) {
 TEST(RunCommand, OutputAndEveryTensorMatchTfliteMicro) {
   if (!fs::exists(kKws + "model.tflite")) GTEST_SKIP() << "../shared/interop is absent";
   const fs::path dir = temp_dir("run");
-  const auto r = run_cli("run " + kKws + "model.tflite --input " + kKws + "input_uniform.bin --output " +
-                         (dir / "y.bin").string() + " --dump-tensors " + (dir / "tensors").string());
+  const auto r =
+      run_cli("run " + kKws + "model.tflite --input " + kKws + "input_uniform.bin --output " +
+              (dir / "y.bin").string() + " --dump-tensors " + (dir / "tensors").string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(bytes_of((dir / "y.bin").string()), bytes_of(kKws + "output_uniform.bin"));
   int compared = 0;
@@ -83,7 +85,8 @@ void expect_one_line_error(const std::string& args, const std::string& mention) 
 TEST(RunCommand, BadModelsAndInputsGiveOneClearLine) {
   const fs::path dir = temp_dir("bad");
   expect_one_line_error("run " + (dir / "missing.tflite").string(), "missing.tflite");
-  std::ofstream((dir / "garbage.tflite").string()) << "this is not a flatbuffer at all, not even close";
+  std::ofstream((dir / "garbage.tflite").string())
+      << "this is not a flatbuffer at all, not even close";
   expect_one_line_error("run " + (dir / "garbage.tflite").string(), "garbage.tflite");
   expect_one_line_error("info " + (dir / "model.onnx").string(), "model.onnx");
   if (fs::exists(kKws + "model.tflite")) {
@@ -91,10 +94,26 @@ TEST(RunCommand, BadModelsAndInputsGiveOneClearLine) {
     std::ofstream((dir / "cut.tflite").string(), std::ios::binary).write(model.data(), 1000);
     expect_one_line_error("run " + (dir / "cut.tflite").string(), "cut.tflite");
     std::ofstream((dir / "short.bin").string(), std::ios::binary) << "abc";
-    expect_one_line_error("run " + kKws + "model.tflite --input " + (dir / "short.bin").string(), "490");
+    expect_one_line_error("run " + kKws + "model.tflite --input " + (dir / "short.bin").string(),
+                          "490");
     expect_one_line_error("run " + kKws + "model.tflite --repeat 0", "--repeat");
   }
   fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(InfoCommand, NetworksFromHyperparametersGiveTheNetReport) {
+  const auto r = tinyscale::testing_support::run_cli("info phinet --input 3x224x224 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["params"], 30917);
+  EXPECT_EQ(j["macs_torchinfo"], 9817670);
+  const auto bad = tinyscale::testing_support::run_cli("info xinet --alpha 0");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("--alpha"), std::string::npos) << bad.out;
 }
 
 }  // namespace

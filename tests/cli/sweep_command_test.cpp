@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>

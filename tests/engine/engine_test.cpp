@@ -1,12 +1,12 @@
 #include "engine/engine.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "blocks/builder.h"
 #include "core/passes.h"
@@ -29,7 +29,8 @@ core::Graph small_float_net() {
   core::Graph g;
   blocks::Builder b(g, {.materialize_weights = true, .seed = 5});
   int x = b.input("input", 3, 12, 12);
-  x = b.conv2d("conv", x, {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
+  x = b.conv2d("conv", x,
+               {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
   x = b.activation("relu", x, blocks::Activation::relu);
   x = b.global_avg_pool("pool", x);
   x = b.flatten("flatten", x);
@@ -46,7 +47,8 @@ TEST(Engine, CompilesRunsAndAccountsRam) {
   EXPECT_EQ(model.num_inputs(), 1);
   EXPECT_EQ(model.num_outputs(), 1);
   auto fill = [&] {
-    for (int k = 0; k < 12 * 12 * 3; ++k) model.input(0).as<float>()[k] = static_cast<float>(k % 7) / 7.0f - 0.5f;
+    for (int k = 0; k < 12 * 12 * 3; ++k)
+      model.input(0).as<float>()[k] = static_cast<float>(k % 7) / 7.0f - 0.5f;
   };
   fill();
   ASSERT_EQ(model.run(), Status::ok);
@@ -57,8 +59,9 @@ TEST(Engine, CompilesRunsAndAccountsRam) {
   EXPECT_EQ(std::memcmp(first, model.output(0).data, sizeof first), 0);  // deterministic
   const RamBreakdown& ram = model.ram();
   EXPECT_EQ(ram.activation_arena, model.arena_plan().plan.peak_bytes);
-  EXPECT_EQ(ram.runtime_structures, kRuntimeBytesPerModel + kRuntimeBytesPerTensor * static_cast<long>(g.tensors.size()) +
-                                        kRuntimeBytesPerNode * static_cast<long>(g.nodes.size()));
+  EXPECT_EQ(ram.runtime_structures,
+            kRuntimeBytesPerModel + kRuntimeBytesPerTensor * static_cast<long>(g.tensors.size()) +
+                kRuntimeBytesPerNode * static_cast<long>(g.nodes.size()));
   EXPECT_EQ(model.arena_bytes(), ram.activation_arena + ram.kernel_state + ram.runtime_structures);
   // Float activations are planned at 4 bytes per element: input 432 floats + conv output 288.
   EXPECT_GE(ram.activation_arena, (432 + 288) * 4);

@@ -1,16 +1,17 @@
 // The engine against TensorFlow Lite Micro on MLPerf Tiny's int8 models: every tensor of
 // every run (../shared/interop/tflite/<model>/tensors_<case>/t<i>.bin, TFLM's reference
 // kernels) must come out byte-identical, layer by layer.
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "core/ops.h"
+#include "costmodel/costmodel.h"
 #include "engine/engine.h"
 #include "export/tflite_reader.h"
 
@@ -34,7 +35,8 @@ void keep_outputs(void* user, int node) {
   const core::Graph& g = s->model->graph();
   for (int id : g.nodes[static_cast<std::size_t>(node)].outputs) {
     const TensorRef& t = s->model->tensor(id);
-    const auto n = static_cast<std::size_t>(core::num_elements(t.shape()) * core::dtype_size(t.tensor->dtype));
+    const auto n =
+        static_cast<std::size_t>(core::num_elements(t.shape()) * core::dtype_size(t.tensor->dtype));
     const auto* p = static_cast<const std::uint8_t*>(t.data);
     s->bytes[static_cast<std::size_t>(id)].assign(p, p + n);
   }
@@ -45,28 +47,40 @@ class InteropModel : public ::testing::TestWithParam<const char*> {};
 TEST_P(InteropModel, EveryTensorMatchesTfliteMicro) {
   const std::string dir = kRoot + GetParam() + "/";
   std::ifstream meta_file(dir + "meta.json");
-  if (!meta_file) GTEST_SKIP() << "../shared/interop is absent; skipping the TFLite Micro comparison";
+  if (!meta_file)
+    GTEST_SKIP() << "../shared/interop is absent; skipping the TFLite Micro comparison";
   const nlohmann::json meta = nlohmann::json::parse(meta_file);
   const core::Graph graph = exporter::read_tflite(dir + "model.tflite");
   CompiledModel model;
   char error[512] = "";
   ASSERT_EQ(model.compile(graph, {}, error, sizeof error), Status::ok) << error;
   const std::int64_t tflm_arena = meta["tflm_cortex_m7_arena_used_bytes"];
-  std::printf("  %s: arena %lld B (activations %lld, kernel state %lld, runtime %lld); TFLM Cortex-M7 %lld B\n",
-              GetParam(), static_cast<long long>(model.arena_bytes()),
-              static_cast<long long>(model.ram().activation_arena), static_cast<long long>(model.ram().kernel_state),
-              static_cast<long long>(model.ram().runtime_structures), static_cast<long long>(tflm_arena));
+  std::printf(
+      "  %s: arena %lld B (activations %lld, kernel state %lld, runtime %lld); TFLM Cortex-M7 %lld "
+      "B\n",
+      GetParam(), static_cast<long long>(model.arena_bytes()),
+      static_cast<long long>(model.ram().activation_arena),
+      static_cast<long long>(model.ram().kernel_state),
+      static_cast<long long>(model.ram().runtime_structures), static_cast<long long>(tflm_arena));
 
   // The engine's whole run-time RAM (activations, kernel state, runtime structures on a
   // 32-bit target) must not exceed TFLite Micro's arena for the same model on a Cortex-M7.
   EXPECT_LE(model.arena_bytes(), tflm_arena);
+  // One code path: the cost model (and so `solve`) reports exactly the engine's RAM, and
+  // the planner sits on the live-tensor lower bound (the target allows 5% above it).
+  const costmodel::CostReport cost = costmodel::analyze(graph);
+  EXPECT_EQ(cost.ram_bytes, model.arena_bytes());
+  EXPECT_EQ(cost.ram_activation_bytes, model.ram().activation_arena);
+  EXPECT_LE(model.arena_plan().plan.peak_bytes * 100,
+            model.arena_plan().plan.lower_bound_bytes * 105);
 
   for (const auto& c : meta["cases"]) {
     const std::string input_file = c["input"];
     const std::string name = input_file.substr(6, input_file.size() - 10);  // input_<name>.bin
     const std::vector<std::uint8_t> input = read_bytes(dir + input_file);
     const TensorRef& in = model.input(0);
-    ASSERT_EQ(static_cast<std::int64_t>(input.size()), core::num_elements(in.shape())) << input_file;
+    ASSERT_EQ(static_cast<std::int64_t>(input.size()), core::num_elements(in.shape()))
+        << input_file;
     std::memcpy(in.data, input.data(), input.size());
     Snapshots snapshots{&model, std::vector<std::vector<std::uint8_t>>(graph.tensors.size())};
     ASSERT_EQ(model.run(keep_outputs, &snapshots), Status::ok);
@@ -83,10 +97,11 @@ TEST_P(InteropModel, EveryTensorMatchesTfliteMicro) {
         if (got[k] != expected[k] && mismatches++ == 0) first = k;
       }
       ASSERT_EQ(mismatches, 0u) << name << ": node " << n << " '" << graph.nodes[n].name << "' ("
-                                << core::op_name(graph.nodes[n].op) << ") tensor t" << id << ": " << mismatches
-                                << " of " << got.size() << " bytes differ, first at " << first << " (got "
-                                << int(static_cast<std::int8_t>(got[first])) << ", TFLM "
-                                << int(static_cast<std::int8_t>(expected[first])) << ")";
+                                << core::op_name(graph.nodes[n].op) << ") tensor t" << id << ": "
+                                << mismatches << " of " << got.size() << " bytes differ, first at "
+                                << first << " (got " << int(static_cast<std::int8_t>(got[first]))
+                                << ", TFLM " << int(static_cast<std::int8_t>(expected[first]))
+                                << ")";
     }
     const std::vector<std::uint8_t> expected_output = read_bytes(dir + std::string(c["output"]));
     const TensorRef& out = model.output(0);
