@@ -169,22 +169,12 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), w.name.c_str(), out_c,
                     static_cast<int>(wq.scales.size()), wq.axis);
   }
-  const double input_scale = static_cast<double>(scale_of(x));
-  const double output_scale = static_cast<double>(scale_of(y));
-  const int channels = d.per_channel ? out_c : 1;
-  d.requant_channels = channels;
-  const ChannelRequant requant = channel_requant<ConvInt8Data>(ctx.op_data, channels);
-  for (int c = 0; c < channels; ++c) {
-    const double effective =
-        input_scale * static_cast<double>(wq.scales[static_cast<std::size_t>(c)]) / output_scale;
-    int shift = 0;
-    quantize_multiplier(effective, &requant.multipliers[c], &shift);
-    if (shift < -31 || shift > 30) {
-      return ctx.fail(Status::invalid_quantization,
-                      "conv2d '%s': requantization scale %g of channel %d is out of range",
-                      ctx.node->name.c_str(), effective, c);
-    }
-    requant.shifts[c] = static_cast<std::int8_t>(shift);
+  d.requant_channels = d.per_channel ? out_c : 1;
+  if (Status s =
+          prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), d.requant_channels,
+                                  channel_requant<ConvInt8Data>(ctx.op_data, d.requant_channels));
+      s != Status::ok) {
+    return s;
   }
   d.input_offset = -zero_point_of(x);
   d.output_offset = zero_point_of(y);

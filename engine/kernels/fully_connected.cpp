@@ -107,21 +107,12 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), w.name.c_str(), out_features,
                     static_cast<int>(wq.scales.size()));
   }
-  const int channels = d.per_channel ? out_features : 1;
-  d.requant_channels = channels;
-  const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, channels);
-  for (int c = 0; c < channels; ++c) {
-    const double effective = static_cast<double>(scale_of(x)) *
-                             static_cast<double>(wq.scales[static_cast<std::size_t>(c)]) /
-                             static_cast<double>(scale_of(y));
-    int shift = 0;
-    quantize_multiplier(effective, &requant.multipliers[c], &shift);
-    if (shift < -31 || shift > 30) {
-      return ctx.fail(Status::invalid_quantization,
-                      "fully_connected '%s': requantization scale %g is out of range",
-                      ctx.node->name.c_str(), effective);
-    }
-    requant.shifts[c] = static_cast<std::int8_t>(shift);
+  d.requant_channels = d.per_channel ? out_features : 1;
+  if (Status s =
+          prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), d.requant_channels,
+                                  channel_requant<FcInt8Data>(ctx.op_data, d.requant_channels));
+      s != Status::ok) {
+    return s;
   }
   d.input_offset = -zero_point_of(x);
   d.weight_offset = d.per_channel ? 0 : -static_cast<std::int32_t>(wq.zero_points[0]);

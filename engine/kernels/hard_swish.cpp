@@ -58,18 +58,9 @@ std::int8_t hard_swish_int8(const HardSwishInt8Data& p, std::int8_t q) {
   return static_cast<std::int8_t>(std::clamp<std::int16_t>(output, -128, 127));
 }
 
-Status prepare_size(NodeContext& ctx, std::int64_t* size) {
-  if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
-  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);
-      s != Status::ok)
-    return s;
-  *size = core::num_elements(ctx.inputs[0].tensor->shape);
-  return Status::ok;
-}
-
 Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<HardSwishInt8Data>();
-  if (Status s = prepare_size(ctx, &d.size); s != Status::ok) return s;
+  if (Status s = prepare_unary_size(ctx, &d.size); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
@@ -105,7 +96,7 @@ Status eval_int8(const NodeContext& ctx) {
 }
 
 Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  if (Status s = prepare_size(ctx, &ctx.data<std::int64_t>()); s != Status::ok) return s;
+  if (Status s = prepare_unary_size(ctx, &ctx.data<std::int64_t>()); s != Status::ok) return s;
   if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
   return check_float32(ctx, *ctx.outputs[0].tensor);
 }

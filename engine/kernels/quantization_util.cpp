@@ -195,6 +195,35 @@ Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a,
   return Status::ok;
 }
 
+Status prepare_channel_requant(const NodeContext& ctx, float input_scale,
+                               const core::Quantization& weight, float output_scale, int channels,
+                               ChannelRequant requant) {
+  for (int c = 0; c < channels; ++c) {
+    const double effective = static_cast<double>(input_scale) *
+                             static_cast<double>(weight.scales[static_cast<std::size_t>(c)]) /
+                             static_cast<double>(output_scale);
+    int shift = 0;
+    quantize_multiplier(effective, &requant.multipliers[c], &shift);
+    if (shift < -31 || shift > 30) {
+      return ctx.fail(Status::invalid_quantization,
+                      "%s '%s': requantization scale %g of channel %d is out of range",
+                      core::op_name(ctx.node->op), ctx.node->name.c_str(), effective, c);
+    }
+    requant.shifts[c] = static_cast<std::int8_t>(shift);
+  }
+  return Status::ok;
+}
+
+Status prepare_unary_size(const NodeContext& ctx, std::int64_t* size) {
+  if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
+  if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);
+      s != Status::ok) {
+    return s;
+  }
+  *size = core::num_elements(ctx.inputs[0].tensor->shape);
+  return Status::ok;
+}
+
 Status check_same_shape(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b) {
   if (a.shape != b.shape) {
     return ctx.fail(Status::invalid_model, "%s '%s': '%s' is %s but '%s' is %s", op_label(ctx),

@@ -329,6 +329,15 @@ Status check_float32(const NodeContext& ctx, const core::Tensor& t);
 Status check_same_quantization(const NodeContext& ctx, const core::Tensor& a,
                                const core::Tensor& b);
 Status check_same_shape(const NodeContext& ctx, const core::Tensor& a, const core::Tensor& b);
+// A one-input elementwise op: one input, output shape equal to the input's; `size` = its
+// element count.
+Status prepare_unary_size(const NodeContext& ctx, std::int64_t* size);
+// Per-channel requantization of conv2d / fully_connected (TFLM's
+// PopulateConvolutionQuantizationParams): for each of `channels` weight scales,
+// input_scale · weight_scale / output_scale as a multiplier and shift into `requant`.
+Status prepare_channel_requant(const NodeContext& ctx, float input_scale,
+                               const core::Quantization& weight, float output_scale, int channels,
+                               ChannelRequant requant);
 Status check_rank(const NodeContext& ctx, const core::Tensor& t, std::size_t rank);
 // A constant whose data the engine handed over (and, when materialized, of the right size).
 Status check_constant_data(const NodeContext& ctx, const TensorRef& ref);
