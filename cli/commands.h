@@ -5,10 +5,13 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "blocks/builder.h"
+#include "core/graph.h"
 #include "scaling/budgets.h"
 #include "scaling/solver.h"
 
@@ -17,6 +20,14 @@ namespace tinyscale::cli {
 using Command = std::function<void()>;
 
 Command add_net_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
+Command add_quantize_command(CLI::App& app);
+
+// The network options of `tinyscale net` (family + micromind's arguments), shared by
+// `net`, `info` and `export`.
+struct NetOptions;
+std::shared_ptr<NetOptions> add_net_options(CLI::App* app);
+core::Graph build_net(const NetOptions& options, const blocks::BuilderOptions& weights);
 Command add_solve_command(CLI::App& app);
 Command add_boards_command(CLI::App& app);
 Command add_run_command(CLI::App& app);

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   add(tinyscale::cli::add_sweep_command(app));
   add(tinyscale::cli::add_run_command(app));
   add(tinyscale::cli::add_info_command(app));
+  add(tinyscale::cli::add_export_command(app));
+  add(tinyscale::cli::add_quantize_command(app));
 
   try {
     app.parse(argc, argv);

@@ -17,7 +17,6 @@
 #include "nets/xinet.h"
 
 namespace tinyscale::cli {
-namespace {
 
 struct NetOptions {
   std::string family;
@@ -30,6 +29,7 @@ struct NetOptions {
   bool json = false, dump = false;
   std::string planner = "best_of";
 };
+namespace {
 
 void reject_for_xinet(const NetOptions& o) {
   auto reject = [](bool given, const char* option) {
@@ -48,7 +48,8 @@ void reject_for_xinet(const NetOptions& o) {
   reject(o.no_squeeze_excite, "--no-squeeze-excite");
 }
 
-core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
+core::Graph build(const NetOptions& o, nlohmann::ordered_json* config,
+                  const blocks::BuilderOptions& weights = {}) {
   const auto input = parse_chw("--input", o.input);
   (*config)["input"] = {input[0], input[1], input[2]};
   if (o.family == "phinet") {
@@ -91,7 +92,7 @@ core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
                {"h_swish", c.h_swish},
                {"squeeze_excite", c.squeeze_excite},
                {"divisor", c.divisor}};
-    return nets::build_phinet(c);
+    return nets::build_phinet(c, weights);
   }
   reject_for_xinet(o);
   nets::XiNetConfig c;
@@ -112,7 +113,7 @@ core::Graph build(const NetOptions& o, nlohmann::ordered_json* config) {
              {"include_top", c.include_top},
              {"num_classes", c.num_classes},
              {"base_filters", c.base_filters}};
-  return nets::build_xinet(c);
+  return nets::build_xinet(c, weights);
 }
 
 // "PhiNet(input 3x96x96, alpha 0.25, ...)": the hyperparameters, then any option that
@@ -209,9 +210,8 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
 
 }  // namespace
 
-Command add_net_command(CLI::App& app) {
+std::shared_ptr<NetOptions> add_net_options(CLI::App* net) {
   auto o = std::make_shared<NetOptions>();
-  CLI::App* net = app.add_subcommand("net", "Build a PhiNet or XiNet and report its exact cost");
   net->add_option("family", o->family, "Network family")
       ->required()
       ->check(CLI::IsMember({"phinet", "xinet"}));
@@ -239,6 +239,17 @@ Command add_net_command(CLI::App& app) {
   net->add_flag("--no-squeeze-excite", o->no_squeeze_excite, "[phinet] No squeeze-excite");
   net->add_option("--divisor", o->divisor, "[phinet] Channel divisor (default 1)");
   net->add_option("--base-filters", o->base_filters, "[xinet] Base filters (default 16)");
+  return o;
+}
+
+core::Graph build_net(const NetOptions& options, const blocks::BuilderOptions& weights) {
+  nlohmann::ordered_json config;
+  return build(options, &config, weights);
+}
+
+Command add_net_command(CLI::App& app) {
+  CLI::App* net = app.add_subcommand("net", "Build a PhiNet or XiNet and report its exact cost");
+  const std::shared_ptr<NetOptions> o = add_net_options(net);
   net->add_option("--planner", o->planner, "Arena planner: best_of (default) or greedy_by_size")
       ->check(CLI::IsMember({"best_of", "greedy_by_size"}));
   net->add_flag("--json", o->json, "Print the report as JSON");

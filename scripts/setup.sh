@@ -9,6 +9,7 @@ TINYSCALE_PACKAGES=(
   libcli11-dev nlohmann-json3-dev
   libnlopt-cxx-dev libeigen3-dev
   libflatbuffers-dev flatbuffers-compiler
+  libonnx-dev libprotobuf-dev protobuf-compiler
 )
 
 install_missing_packages() {

@@ -1,0 +1,187 @@
+// `tinyscale export` (a PhiNet/XiNet from hyperparameters to ONNX and int8 TFLite) and
+// `tinyscale quantize` (a float ONNX model to int8 TFLite).
+//
+// Calibration data (--calib DIR): every *.bin file of DIR, in name order, is one float32
+// little-endian input sample in NCHW layout as PyTorch gives it (--nhwc for NHWC). Without
+// --calib, seeded synthetic samples are used and a warning says so.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/ops.h"
+#include "engine/engine.h"
+#include "export/onnx_reader.h"
+#include "export/onnx_writer.h"
+#include "export/quantizer.h"
+#include "export/tflite_writer.h"
+
+namespace tinyscale::cli {
+namespace {
+
+struct CalibrationOptions {
+  std::string dir;
+  bool nhwc = false;
+  int synthetic_samples = 32;
+  bool percentile = false;
+  bool float_io = false;
+};
+
+void add_calibration_options(CLI::App* cmd, CalibrationOptions& o) {
+  cmd->add_option("--calib", o.dir, "Directory of calibration inputs (*.bin, float32, NCHW)");
+  cmd->add_flag("--nhwc", o.nhwc, "Calibration files are NHWC, not NCHW");
+  cmd->add_option("--calib-samples", o.synthetic_samples,
+                  "Synthetic samples when --calib is absent (default 32)");
+  cmd->add_flag("--percentile", o.percentile,
+                "Activation ranges by the 99.99th percentile instead of min/max");
+  cmd->add_flag("--float-io", o.float_io,
+                "Float input/output with QUANTIZE/DEQUANTIZE (default int8 I/O)");
+}
+
+std::vector<std::vector<float>> load_calibration(const core::Graph& g,
+                                                 const CalibrationOptions& o) {
+  if (o.dir.empty()) {
+    if (o.synthetic_samples < 1) throw Error("--calib-samples must be ≥ 1");
+    std::fprintf(
+        stderr,
+        "tinyscale: warning: no --calib directory; calibrating on %d synthetic uniform samples in "
+        "[-1, 1] (activation ranges of real data may differ)\n",
+        o.synthetic_samples);
+    return exporter::synthetic_calibration(g, o.synthetic_samples, 1);
+  }
+  if (!std::filesystem::is_directory(o.dir))
+    throw Error("--calib '" + o.dir + "' is not a directory");
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(o.dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".bin")
+      files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw Error("--calib '" + o.dir + "' holds no .bin files");
+  const core::Shape& shape = g.tensor(g.inputs[0]).shape;  // NHWC
+  const auto count = static_cast<std::size_t>(core::num_elements(shape));
+  std::vector<std::vector<float>> samples;
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+    if (bytes.size() != count * sizeof(float)) {
+      throw Error("calibration file '" + file.string() + "' holds " + std::to_string(bytes.size()) +
+                  " bytes; the input " + core::shape_string(shape) + " needs " +
+                  std::to_string(count * sizeof(float)) + " (float32)");
+    }
+    std::vector<float> raw(count);
+    std::memcpy(raw.data(), bytes.data(), bytes.size());
+    if (o.nhwc || shape.size() != 4) {
+      samples.push_back(std::move(raw));
+      continue;
+    }
+    // NCHW -> NHWC
+    const auto h = static_cast<std::size_t>(shape[1]), w = static_cast<std::size_t>(shape[2]),
+               c = static_cast<std::size_t>(shape[3]);
+    std::vector<float> nhwc(count);
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      for (std::size_t y = 0; y < h; ++y) {
+        for (std::size_t x = 0; x < w; ++x) nhwc[(y * w + x) * c + ch] = raw[(ch * h + y) * w + x];
+      }
+    }
+    samples.push_back(std::move(nhwc));
+  }
+  return samples;
+}
+
+void progress_bar(void*, int done, int total) {
+  constexpr int kWidth = 30;
+  const int filled = done * kWidth / total;
+  std::fprintf(stderr, "\rcalibrating [%s%s] %d/%d",
+               std::string(static_cast<std::size_t>(filled), '#').c_str(),
+               std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), done, total);
+  if (done == total) std::fprintf(stderr, "\n");
+}
+
+core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptions& o) {
+  const std::vector<std::vector<float>> calibration = load_calibration(float_graph, o);
+  exporter::QuantizeOptions q;
+  q.ranges = o.percentile ? exporter::RangeMethod::percentile : exporter::RangeMethod::min_max;
+  q.float_io = o.float_io;
+  q.progress = progress_bar;
+  return exporter::quantize(float_graph, calibration, q);
+}
+
+// What was written: the TFLite file's size, its MACs and the engine's RAM for it.
+void report_tflite(const core::Graph& int8_graph, const std::string& path) {
+  engine::CompiledModel model;
+  char error[512] = "";
+  if (model.compile(int8_graph, {}, error, sizeof error) != engine::Status::ok)
+    throw Error(path + ": " + error);
+  std::int64_t macs = 0, params = 0;
+  for (const core::Node& n : int8_graph.nodes) macs += core::op_info(n.op).macs(int8_graph, n);
+  for (const core::Tensor& t : int8_graph.tensors) {
+    if (t.is_constant) params += core::num_elements(t.shape);
+  }
+  std::printf("wrote %s: FLASH %s B (the file)   RAM %s B (engine arena)   params %s   MACs %s\n",
+              path.c_str(),
+              group_digits(static_cast<std::int64_t>(std::filesystem::file_size(path))).c_str(),
+              group_digits(model.arena_bytes()).c_str(), group_digits(params).c_str(),
+              group_digits(macs).c_str());
+}
+
+}  // namespace
+
+Command add_export_command(CLI::App& app) {
+  CLI::App* cmd =
+      app.add_subcommand("export", "Build a PhiNet/XiNet and write it as ONNX and/or int8 TFLite");
+  const std::shared_ptr<NetOptions> net = add_net_options(cmd);
+  auto onnx = std::make_shared<std::string>();
+  auto tflite = std::make_shared<std::string>();
+  auto fold_bn = std::make_shared<bool>(false);
+  auto seed = std::make_shared<std::uint64_t>(0);
+  auto calib = std::make_shared<CalibrationOptions>();
+  cmd->add_option("--onnx", *onnx, "Write the float network as ONNX (opset 13)");
+  cmd->add_option("--tflite", *tflite, "Write the int8-quantized network as TFLite");
+  cmd->add_flag("--fold-bn", *fold_bn, "Fold BatchNorm into the convolutions in the ONNX file");
+  cmd->add_option("--seed", *seed, "Seed of the weight initialization (default 0)");
+  add_calibration_options(cmd, *calib);
+  return [net, onnx, tflite, fold_bn, seed, calib] {
+    if (onnx->empty() && tflite->empty())
+      throw Error("export: give --onnx FILE and/or --tflite FILE");
+    const core::Graph graph = build_net(*net, {.materialize_weights = true, .seed = *seed});
+    if (!onnx->empty()) {
+      exporter::write_onnx(graph, *onnx, *fold_bn);
+      std::printf(
+          "wrote %s: float ONNX, %zu layers, %s B\n", onnx->c_str(), graph.nodes.size(),
+          group_digits(static_cast<std::int64_t>(std::filesystem::file_size(*onnx))).c_str());
+    }
+    if (!tflite->empty()) {
+      const core::Graph q = quantize_with(graph, *calib);
+      exporter::write_tflite(q, *tflite);
+      report_tflite(q, *tflite);
+    }
+  };
+}
+
+Command add_quantize_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("quantize", "Quantize a float ONNX model to int8 TFLite");
+  auto model = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto calib = std::make_shared<CalibrationOptions>();
+  cmd->add_option("model", *model, "Float model (.onnx)")->required();
+  cmd->add_option("-o,--output", *output, "Output .tflite")->required();
+  add_calibration_options(cmd, *calib);
+  return [model, output, calib] {
+    const core::Graph graph = exporter::read_onnx(*model);
+    const core::Graph q = quantize_with(graph, *calib);
+    exporter::write_tflite(q, *output);
+    report_tflite(q, *output);
+  };
+}
+
+}  // namespace tinyscale::cli

@@ -1,0 +1,293 @@
+#include "export/quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/passes.h"
+#include "engine/engine.h"
+
+namespace tinyscale::exporter {
+namespace {
+
+// The observed values of one activation tensor over the calibration set.
+struct Range {
+  float lo = std::numeric_limits<float>::infinity();
+  float hi = -std::numeric_limits<float>::infinity();
+  std::vector<float> samples;  // a strided subset, for the percentile method
+  void add(const float* values, std::size_t count, bool keep_samples) {
+    for (std::size_t k = 0; k < count; ++k) {
+      lo = std::min(lo, values[k]);
+      hi = std::max(hi, values[k]);
+    }
+    if (!keep_samples) return;
+    constexpr std::size_t kMaxSamples = 1 << 16;
+    const std::size_t stride = std::max<std::size_t>(1, count / 4096);
+    for (std::size_t k = 0; k < count && samples.size() < kMaxSamples; k += stride)
+      samples.push_back(values[k]);
+  }
+};
+
+struct Recorder {
+  const engine::CompiledModel* model;
+  std::vector<Range>* ranges;
+  bool keep_samples;
+};
+
+void record_outputs(void* user, int node) {
+  auto* r = static_cast<Recorder*>(user);
+  const core::Graph& g = r->model->graph();
+  for (int id : g.nodes[static_cast<std::size_t>(node)].outputs) {
+    const engine::TensorRef& t = r->model->tensor(id);
+    (*r->ranges)[static_cast<std::size_t>(id)].add(
+        t.as<const float>(), static_cast<std::size_t>(core::num_elements(t.shape())),
+        r->keep_samples);
+  }
+}
+
+// Narrows [lo, hi] to the central `percentile` % of the samples (both tails trimmed equally).
+void apply_percentile(Range* r, double percentile) {
+  if (r->samples.size() < 16) return;
+  std::vector<float>& s = r->samples;
+  const double tail = (100.0 - percentile) / 200.0;
+  const auto k_lo = static_cast<std::size_t>(tail * static_cast<double>(s.size() - 1));
+  const auto k_hi = s.size() - 1 - k_lo;
+  std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k_lo), s.end());
+  const float lo = s[k_lo];
+  std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k_hi), s.end());
+  const float hi = s[k_hi];
+  r->lo = std::max(r->lo, lo);
+  r->hi = std::min(r->hi, hi);
+}
+
+// Asymmetric int8 quantization of [lo, hi], widened to include 0 (TFLite's rule, so that
+// zero padding is exact), with the zero point rounded and clamped to [-128, 127].
+core::Quantization activation_quantization(float lo, float hi) {
+  double min = std::min(0.0, static_cast<double>(lo));
+  double max = std::max(0.0, static_cast<double>(hi));
+  if (!(max - min > 1e-9)) max = min + 1e-9;
+  const double scale = (max - min) / 255.0;
+  const double zero_point = std::clamp(std::round(-128.0 - min / scale), -128.0, 127.0);
+  core::Quantization q;
+  q.scales = {static_cast<float>(scale)};
+  q.zero_points = {static_cast<std::int64_t>(zero_point)};
+  return q;
+}
+
+core::Quantization fixed_quantization(float scale, std::int64_t zero_point) {
+  core::Quantization q;
+  q.scales = {scale};
+  q.zero_points = {zero_point};
+  return q;
+}
+
+template <typename T>
+void store(core::Tensor* t, const std::vector<T>& values) {
+  t->data.resize(values.size() * sizeof(T));
+  std::memcpy(t->data.data(), values.data(), t->data.size());
+}
+
+// Weights [O, ...]: symmetric per output channel, int8 in [-127, 127], axis 0.
+void quantize_weights(core::Tensor* w) {
+  const auto values = w->values<float>();
+  const auto channels = static_cast<std::size_t>(w->shape[0]);
+  const std::size_t per_channel = values.size() / channels;
+  std::vector<std::int8_t> q(values.size());
+  core::Quantization quant;
+  quant.axis = 0;
+  for (std::size_t c = 0; c < channels; ++c) {
+    float max_abs = 0.0f;
+    for (std::size_t k = 0; k < per_channel; ++k)
+      max_abs = std::max(max_abs, std::fabs(values[c * per_channel + k]));
+    // An all-zero channel still needs a positive scale; its weights quantize to 0 anyway.
+    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1e-8f;
+    for (std::size_t k = 0; k < per_channel; ++k) {
+      const float v = std::round(values[c * per_channel + k] / scale);
+      q[c * per_channel + k] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
+    }
+    quant.scales.push_back(scale);
+    quant.zero_points.push_back(0);
+  }
+  w->dtype = core::DType::int8;
+  w->quantization = std::move(quant);
+  store(w, q);
+}
+
+// Bias [O]: int32 with scale input_scale × weight_scale[c] and zero point 0.
+void quantize_bias(core::Tensor* b, float input_scale, const core::Quantization& weight) {
+  const auto values = b->values<float>();
+  std::vector<std::int32_t> q(values.size());
+  core::Quantization quant;
+  quant.axis = 0;
+  for (std::size_t c = 0; c < values.size(); ++c) {
+    const double scale = static_cast<double>(input_scale) *
+                         static_cast<double>(weight.scales[weight.scales.size() == 1 ? 0 : c]);
+    const double v = std::round(static_cast<double>(values[c]) / scale);
+    q[c] = static_cast<std::int32_t>(std::clamp(v, -2147483647.0, 2147483647.0));
+    quant.scales.push_back(static_cast<float>(scale));
+    quant.zero_points.push_back(0);
+  }
+  b->dtype = core::DType::int32;
+  b->quantization = std::move(quant);
+  store(b, q);
+}
+
+bool keeps_input_quantization(core::OpType op) {
+  switch (op) {
+    case core::OpType::avg_pool:
+    case core::OpType::max_pool:
+    case core::OpType::reshape:
+    case core::OpType::pad:
+    case core::OpType::resize_nearest:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_graph, int samples,
+                                                      std::uint32_t seed) {
+  if (float_graph.inputs.empty()) throw Error("the graph has no input to calibrate");
+  const auto count =
+      static_cast<std::size_t>(core::num_elements(float_graph.tensor(float_graph.inputs[0]).shape));
+  std::mt19937 rng(seed);
+  std::vector<std::vector<float>> out(static_cast<std::size_t>(samples), std::vector<float>(count));
+  for (auto& sample : out) {
+    for (float& v : sample) v = static_cast<float>(rng() >> 8) / static_cast<float>(1 << 23) - 1.0f;
+  }
+  return out;
+}
+
+core::Graph quantize(const core::Graph& float_graph,
+                     std::span<const std::vector<float>> calibration,
+                     const QuantizeOptions& options) {
+  if (calibration.empty()) throw Error("quantize: no calibration samples");
+  if (float_graph.inputs.size() != 1)
+    throw Error("quantize: graphs with exactly one input are supported");
+  core::Graph g = core::lower_for_deployment(float_graph);
+  for (const core::Tensor& t : g.tensors) {
+    if (t.dtype != core::DType::float32)
+      throw Error("quantize: tensor '" + t.name + "' is not float32");
+    if (t.is_constant && !t.has_data())
+      throw Error("quantize: constant '" + t.name + "' has no data (build with weights)");
+  }
+
+  // Calibration on the float reference kernels.
+  engine::CompiledModel model;
+  char error[512] = "";
+  if (model.compile(g, {}, error, sizeof error) != engine::Status::ok) {
+    throw Error(std::string("quantize: cannot run the float graph for calibration: ") + error);
+  }
+  const int input = g.inputs[0];
+  const auto input_count = static_cast<std::size_t>(core::num_elements(g.tensor(input).shape));
+  const bool keep_samples = options.ranges == RangeMethod::percentile;
+  std::vector<Range> ranges(g.tensors.size());
+  Recorder recorder{&model, &ranges, keep_samples};
+  for (std::size_t i = 0; i < calibration.size(); ++i) {
+    if (calibration[i].size() != input_count) {
+      throw Error("quantize: calibration sample " + std::to_string(i) + " has " +
+                  std::to_string(calibration[i].size()) + " values; the input " +
+                  core::shape_string(g.tensor(input).shape) + " needs " +
+                  std::to_string(input_count));
+    }
+    ranges[static_cast<std::size_t>(input)].add(calibration[i].data(), input_count, keep_samples);
+    std::memcpy(model.input(0).data, calibration[i].data(), input_count * sizeof(float));
+    if (model.run(record_outputs, &recorder) != engine::Status::ok)
+      throw Error("quantize: calibration run failed");
+    if (options.progress)
+      options.progress(options.progress_user, static_cast<int>(i + 1),
+                       static_cast<int>(calibration.size()));
+  }
+  if (keep_samples) {
+    for (Range& r : ranges) apply_percentile(&r, options.percentile);
+  }
+
+  // Activations: int8, per-tensor.
+  for (std::size_t t = 0; t < g.tensors.size(); ++t) {
+    core::Tensor& tensor = g.tensors[t];
+    if (tensor.is_constant) continue;
+    tensor.dtype = core::DType::int8;
+    tensor.quantization = activation_quantization(ranges[t].lo, ranges[t].hi);
+  }
+  // Per-op rules, in execution order so copied quantization is already final.
+  for (const core::Node& node : g.nodes) {
+    core::Tensor& out = g.tensor(node.outputs[0]);
+    const core::Tensor& in = g.tensor(node.inputs[0]);
+    if (node.op == core::OpType::sigmoid || node.op == core::OpType::softmax) {
+      out.quantization = fixed_quantization(1.0f / 256.0f, -128);
+    } else if (node.op == core::OpType::tanh) {
+      out.quantization = fixed_quantization(1.0f / 128.0f, 0);
+    } else if (keeps_input_quantization(node.op)) {
+      out.quantization = in.quantization;
+    }
+  }
+  // Constants: weights and biases of conv2d / fully_connected; nothing else may be float.
+  std::vector<char> done(g.tensors.size(), 0);
+  for (const core::Node& node : g.nodes) {
+    if (node.op != core::OpType::conv2d && node.op != core::OpType::fully_connected) continue;
+    const auto w = static_cast<std::size_t>(node.inputs[1]);
+    if (!done[w]) quantize_weights(&g.tensors[w]);
+    done[w] = 1;
+    if (node.inputs.size() == 3) {
+      const auto b = static_cast<std::size_t>(node.inputs[2]);
+      if (!done[b])
+        quantize_bias(&g.tensors[b], g.tensor(node.inputs[0]).quantization.scales[0],
+                      g.tensors[w].quantization);
+      done[b] = 1;
+    }
+  }
+  for (std::size_t t = 0; t < g.tensors.size(); ++t) {
+    if (g.tensors[t].is_constant && !done[t]) {
+      throw Error("quantize: constant '" + g.tensors[t].name +
+                  "' is not the weight or bias of a convolution or fully-connected layer; "
+                  "tinyscale cannot quantize it yet");
+    }
+  }
+
+  if (options.float_io) {
+    // float input -> QUANTIZE -> (int8 graph) -> DEQUANTIZE -> float output
+    core::Tensor float_in = g.tensor(input);
+    float_in.name = g.tensor(input).name + "_float";
+    float_in.dtype = core::DType::float32;
+    float_in.quantization = {};
+    const int float_in_id = g.add_tensor(std::move(float_in));
+    core::Node quant;
+    quant.op = core::OpType::quantize;
+    quant.name = "quantize_input";
+    quant.inputs = {float_in_id};
+    quant.outputs = {input};
+    g.nodes.insert(g.nodes.begin(), std::move(quant));
+    g.inputs = {float_in_id};
+    for (int& out_id : g.outputs) {
+      core::Tensor float_out = g.tensor(out_id);
+      float_out.name = g.tensor(out_id).name + "_float";
+      float_out.dtype = core::DType::float32;
+      float_out.quantization = {};
+      const int float_out_id = g.add_tensor(std::move(float_out));
+      core::Node dequant;
+      dequant.op = core::OpType::dequantize;
+      dequant.name = "dequantize_" + g.tensor(out_id).name;
+      dequant.inputs = {out_id};
+      dequant.outputs = {float_out_id};
+      g.nodes.push_back(std::move(dequant));
+      out_id = float_out_id;
+    }
+  }
+  g.validate();
+  // The int8 kernels' prepare() checks every TFLite constraint the graph must meet.
+  engine::CompiledModel check;
+  if (check.compile(g, {}, error, sizeof error) != engine::Status::ok) {
+    throw Error(std::string("quantize: the quantized graph does not fit the int8 kernels: ") +
+                error);
+  }
+  return g;
+}
+
+}  // namespace tinyscale::exporter

@@ -1,0 +1,51 @@
+// Post-training int8 quantization of a float graph, following the TFLite quantization
+// spec so the result runs bit-exactly on TFLite Micro and on tinyscale's engine.
+//
+//   1. The graph is lowered for deployment (BatchNorm folded, ReLU/ReLU6 fused, SiLU
+//      expanded, zero padding folded into convolutions).
+//   2. Calibration: the lowered float graph runs on the engine's float32 reference kernels
+//      over the calibration inputs; every activation tensor's range is recorded (min/max,
+//      or a symmetric percentile of |x| around the observed values).
+//   3. Rewriting: activations become int8 asymmetric per-tensor (the range always includes
+//      0); conv2d / fully_connected weights int8 symmetric per-channel in [-127, 127];
+//      biases int32 with scale = input scale × weight scale; LOGISTIC and SOFTMAX outputs
+//      get scale 1/256 and zero point -128, TANH 1/128 and 0; pools, reshape, pad and
+//      resize keep their input's quantization. The graph's input and output are int8 unless
+//      float I/O is asked for, which adds QUANTIZE / DEQUANTIZE nodes.
+//
+// Usage:
+//   std::vector<std::vector<float>> calib = ...;  // NHWC float inputs, one per sample
+//   core::Graph q = exporter::quantize(float_graph, calib, {});
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/graph.h"
+
+namespace tinyscale::exporter {
+
+enum class RangeMethod { min_max, percentile };
+
+struct QuantizeOptions {
+  RangeMethod ranges = RangeMethod::min_max;
+  double percentile = 99.99;  // for RangeMethod::percentile: kept share of |x - centre|
+  bool float_io = false;      // float input/output with QUANTIZE / DEQUANTIZE nodes
+  // Called after each calibration sample (for a progress bar): done, total.
+  void (*progress)(void* user, int done, int total) = nullptr;
+  void* progress_user = nullptr;
+};
+
+// Throws tinyscale::Error when the graph cannot be quantized (constants without data, an
+// op the engine cannot run in float, a calibration sample of the wrong size).
+core::Graph quantize(const core::Graph& float_graph,
+                     std::span<const std::vector<float>> calibration,
+                     const QuantizeOptions& options);
+
+// Samples that exercise a network without real data: seeded uniform values in [-1, 1]
+// (the CLI prints a warning when it falls back to these).
+std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_graph, int samples,
+                                                      std::uint32_t seed);
+
+}  // namespace tinyscale::exporter

@@ -1,0 +1,600 @@
+#include "export/tflite_writer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "core/error.h"
+#include "core/ops.h"
+#include "export/atomic_file.h"
+#include "export/tflite_schema.h"
+
+namespace tinyscale::exporter {
+namespace {
+
+using tflite::BuiltinOperator;
+using Options = std::pair<tflite::BuiltinOptions, flatbuffers::Offset<void>>;
+using OptionsMaker = std::function<Options(flatbuffers::FlatBufferBuilder&)>;
+
+// A tensor as the file will hold it (depthwise filters already transposed).
+struct FileTensor {
+  std::string name;
+  std::vector<std::int32_t> shape;
+  tflite::TensorType type = tflite::TensorType::INT8;
+  bool constant = false;
+  std::vector<std::uint8_t> data;
+  core::Quantization quantization;
+};
+
+struct FileOperator {
+  BuiltinOperator op = BuiltinOperator::ADD;
+  int version = 1;
+  std::vector<int> inputs;
+  int output = -1;
+  OptionsMaker options;  // empty: no builtin options
+};
+
+tflite::TensorType tensor_type(core::DType dtype) {
+  switch (dtype) {
+    case core::DType::int8:
+      return tflite::TensorType::INT8;
+    case core::DType::int32:
+      return tflite::TensorType::INT32;
+    case core::DType::float32:
+      return tflite::TensorType::FLOAT32;
+  }
+  return tflite::TensorType::FLOAT32;
+}
+
+tflite::ActivationFunctionType activation(core::FusedActivation a) {
+  switch (a) {
+    case core::FusedActivation::relu:
+      return tflite::ActivationFunctionType::RELU;
+    case core::FusedActivation::relu6:
+      return tflite::ActivationFunctionType::RELU6;
+    case core::FusedActivation::none:
+      break;
+  }
+  return tflite::ActivationFunctionType::NONE;
+}
+
+// TFLite's SAME rule along one axis (as the reader applies it): out = ceil(in / stride),
+// the needed padding split with the smaller half first.
+std::pair<int, int> same_padding(std::int64_t in, int kernel, int stride, int dilation) {
+  const std::int64_t out = (in + stride - 1) / stride;
+  const std::int64_t total =
+      std::max<std::int64_t>((out - 1) * stride + std::int64_t{kernel - 1} * dilation + 1 - in, 0);
+  return {static_cast<int>(total / 2), static_cast<int>(total - total / 2)};
+}
+
+// SAME or VALID if one of them gives exactly the node's explicit pads.
+std::optional<tflite::Padding> implicit_padding(const core::Attributes& a, const core::Shape& x,
+                                                int dilation_h, int dilation_w) {
+  const auto [top, bottom] = same_padding(x[1], a.kernel_h, a.stride_h, dilation_h);
+  const auto [left, right] = same_padding(x[2], a.kernel_w, a.stride_w, dilation_w);
+  if (a.pad_top == top && a.pad_bottom == bottom && a.pad_left == left && a.pad_right == right) {
+    return tflite::Padding::SAME;
+  }
+  if (a.pad_top == 0 && a.pad_bottom == 0 && a.pad_left == 0 && a.pad_right == 0) {
+    return tflite::Padding::VALID;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::uint8_t> int32_bytes(const std::vector<std::int32_t>& values) {
+  std::vector<std::uint8_t> bytes(values.size() * sizeof(std::int32_t));
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+class Writer {
+ public:
+  explicit Writer(const core::Graph& graph) : g_(graph) {}
+
+  std::vector<std::uint8_t> write() {
+    try {
+      g_.validate();
+    } catch (const Error& e) {
+      throw Error(std::string("write_tflite: the graph is invalid: ") + e.what());
+    }
+    if (g_.inputs.empty() || g_.outputs.empty()) {
+      throw Error("write_tflite: the graph needs at least one input and one output");
+    }
+    find_roles();
+    add_graph_tensors();
+    for (std::size_t k = 0; k < g_.nodes.size(); ++k) write_node(k);
+    return serialize();
+  }
+
+ private:
+  [[noreturn]] void fail(std::size_t k, const std::string& what) const {
+    const core::Node& n = g_.nodes[k];
+    throw Error("write_tflite: node " + std::to_string(k) + " '" + n.name + "' (" +
+                core::op_name(n.op) + "): " + what);
+  }
+
+  // Which tensors are depthwise filters (stored transposed) and which constants no node
+  // reads (candidates for an op's constant operand).
+  void find_roles() {
+    const std::size_t count = g_.tensors.size();
+    depthwise_filter_.assign(count, false);
+    read_.assign(count, false);
+    for (std::size_t k = 0; k < g_.nodes.size(); ++k) {
+      const core::Node& n = g_.nodes[k];
+      for (const int id : n.inputs) read_[static_cast<std::size_t>(id)] = true;
+      if (is_depthwise(n)) depthwise_filter_[static_cast<std::size_t>(n.inputs[1])] = true;
+    }
+    for (std::size_t k = 0; k < g_.nodes.size(); ++k) {
+      const core::Node& n = g_.nodes[k];
+      for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+        const auto id = static_cast<std::size_t>(n.inputs[i]);
+        if (depthwise_filter_[id] && !(is_depthwise(n) && i == 1)) {
+          fail(k, "tensor '" + g_.tensors[id].name +
+                      "' is a depthwise filter, which TFLite stores transposed; it cannot "
+                      "also feed this node");
+        }
+      }
+    }
+  }
+
+  bool is_depthwise(const core::Node& n) const {
+    if (n.op != core::OpType::conv2d || n.attrs.groups <= 1) return false;
+    const core::Shape& x = g_.tensor(n.inputs[0]).shape;
+    const core::Shape& w = g_.tensor(n.inputs[1]).shape;
+    return n.attrs.groups == x[3] && w[3] == 1;
+  }
+
+  void add_graph_tensors() {
+    for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
+      const core::Tensor& t = g_.tensors[i];
+      FileTensor& f = tensors_.emplace_back();
+      f.name = t.name;
+      for (const std::int64_t d : t.shape) f.shape.push_back(static_cast<std::int32_t>(d));
+      f.type = tensor_type(t.dtype);
+      f.constant = t.is_constant;
+      f.quantization = t.quantization;
+      if (!t.is_constant) continue;
+      if (!t.has_data()) {
+        throw Error("write_tflite: constant tensor " + std::to_string(i) + " '" + t.name +
+                    "' has no data (shape only); materialize the weights first");
+      }
+      if (!depthwise_filter_[i]) {
+        f.data = t.data;
+        continue;
+      }
+      // [C·m, kh, kw, 1] -> [1, kh, kw, C·m]: the inverse of the reader's transpose.
+      const auto channels = static_cast<std::size_t>(t.shape[0]);
+      const auto kh = static_cast<std::size_t>(t.shape[1]);
+      const auto kw = static_cast<std::size_t>(t.shape[2]);
+      const auto element = static_cast<std::size_t>(core::dtype_size(t.dtype));
+      f.data.resize(t.data.size());
+      for (std::size_t c = 0; c < channels; ++c) {
+        for (std::size_t y = 0; y < kh; ++y) {
+          for (std::size_t x = 0; x < kw; ++x) {
+            const std::size_t from = (c * kh + y) * kw + x;
+            const std::size_t to = (y * kw + x) * channels + c;
+            std::memcpy(&f.data[to * element], &t.data[from * element], element);
+          }
+        }
+      }
+      f.shape = {1, static_cast<std::int32_t>(kh), static_cast<std::int32_t>(kw),
+                 static_cast<std::int32_t>(channels)};
+      if (f.quantization.axis == 0) f.quantization.axis = 3;
+    }
+  }
+
+  // The id of an int32 constant holding `values` with `shape`: a constant of the graph that
+  // no node reads and that `fits`, else a new tensor named `name`.
+  int int32_constant(const std::string& name, const std::vector<std::int32_t>& shape,
+                     const std::vector<std::int32_t>& values,
+                     const std::function<bool(std::span<const std::int32_t>)>& fits) {
+    for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
+      const core::Tensor& t = g_.tensors[i];
+      if (read_[i] || !t.is_constant || t.dtype != core::DType::int32) continue;
+      if (tensors_[i].shape == shape && fits(t.values<std::int32_t>())) return static_cast<int>(i);
+    }
+    FileTensor& f = tensors_.emplace_back();
+    f.name = name;
+    f.shape = shape;
+    f.type = tflite::TensorType::INT32;
+    f.constant = true;
+    f.data = int32_bytes(values);
+    return static_cast<int>(tensors_.size() - 1);
+  }
+  int int32_constant(const std::string& name, const std::vector<std::int32_t>& shape,
+                     const std::vector<std::int32_t>& values) {
+    return int32_constant(name, shape, values, [&](std::span<const std::int32_t> held) {
+      return std::equal(held.begin(), held.end(), values.begin(), values.end());
+    });
+  }
+
+  void add_operator(BuiltinOperator op, int version, std::vector<int> inputs, int output,
+                    OptionsMaker options = {}) {
+    operators_.push_back({op, version, std::move(inputs), output, std::move(options)});
+  }
+
+  // Every activation a node reads or writes must be int8 (quantize reads float or int8,
+  // dequantize writes float): the writer emits int8 graphs only.
+  void check_int8(std::size_t k) const {
+    const core::Node& n = g_.nodes[k];
+    auto require = [&](int id, const char* role) {
+      const core::Tensor& t = g_.tensor(id);
+      if (t.dtype != core::DType::int8) {
+        fail(k, std::string(role) + " '" + t.name + "' is " + core::dtype_name(t.dtype) +
+                    "; write_tflite writes int8 graphs only (quantize the graph first)");
+      }
+    };
+    const bool quantize = n.op == core::OpType::quantize;
+    const bool dequantize = n.op == core::OpType::dequantize;
+    for (const int id : n.inputs) {
+      if (!g_.tensor(id).is_constant && !quantize) require(id, "input");
+    }
+    if (!dequantize) require(n.outputs[0], "output");
+    if (n.op == core::OpType::conv2d || n.op == core::OpType::fully_connected) {
+      require(n.inputs[1], "weight");
+    }
+  }
+
+  // A PAD operator in front of node k's input `x`; returns the padded tensor.
+  int insert_pad(std::size_t k, int x, const core::Attributes& a) {
+    const core::Node& n = g_.nodes[k];
+    const core::Tensor& in = g_.tensor(x);
+    const int paddings =
+        int32_constant(n.name + "/paddings", {4, 2},
+                       {0, 0, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, 0, 0});
+    FileTensor& padded = tensors_.emplace_back();
+    padded.name = n.name + "/padded";
+    padded.shape = {static_cast<std::int32_t>(in.shape[0]),
+                    static_cast<std::int32_t>(in.shape[1] + a.pad_top + a.pad_bottom),
+                    static_cast<std::int32_t>(in.shape[2] + a.pad_left + a.pad_right),
+                    static_cast<std::int32_t>(in.shape[3])};
+    padded.type = tensor_type(in.dtype);
+    padded.quantization = in.quantization;  // PAD keeps the scale and pads with the zero point
+    const int padded_id = static_cast<int>(tensors_.size() - 1);
+    add_operator(BuiltinOperator::PAD, 2, {x, paddings}, padded_id,
+                 [](flatbuffers::FlatBufferBuilder& b) -> Options {
+                   return {tflite::BuiltinOptions::PadOptions, tflite::CreatePadOptions(b).Union()};
+                 });
+    return padded_id;
+  }
+
+  void write_conv2d(std::size_t k) {
+    const core::Node& n = g_.nodes[k];
+    const core::Attributes& a = n.attrs;
+    int x = n.inputs[0];
+    std::optional<tflite::Padding> padding =
+        implicit_padding(a, g_.tensor(x).shape, a.dilation_h, a.dilation_w);
+    if (!padding) {
+      // Padding with the input's zero point then convolving VALID is exactly the conv with
+      // explicit pads (the int8 conv pads with the zero point too), dilated or not.
+      x = insert_pad(k, x, a);
+      padding = tflite::Padding::VALID;
+    }
+    std::vector<int> inputs = n.inputs;
+    inputs[0] = x;
+    const int output = n.outputs[0];
+    const tflite::Padding pad = *padding;
+    const auto fused = activation(a.fused_activation);
+    if (is_depthwise(n)) {
+      const auto multiplier = static_cast<int>(g_.tensor(n.inputs[1]).shape[0] / a.groups);
+      add_operator(
+          BuiltinOperator::DEPTHWISE_CONV_2D, 3, inputs, output,
+          [=](flatbuffers::FlatBufferBuilder& b) -> Options {
+            return {tflite::BuiltinOptions::DepthwiseConv2DOptions,
+                    tflite::CreateDepthwiseConv2DOptions(b, pad, a.stride_w, a.stride_h, multiplier,
+                                                         fused, a.dilation_w, a.dilation_h)
+                        .Union()};
+          });
+      return;
+    }
+    add_operator(BuiltinOperator::CONV_2D, 3, inputs, output,
+                 [=](flatbuffers::FlatBufferBuilder& b) -> Options {
+                   return {tflite::BuiltinOptions::Conv2DOptions,
+                           tflite::CreateConv2DOptions(b, pad, a.stride_w, a.stride_h, fused,
+                                                       a.dilation_w, a.dilation_h)
+                               .Union()};
+                 });
+  }
+
+  void write_pool(std::size_t k, BuiltinOperator op) {
+    const core::Node& n = g_.nodes[k];
+    const core::Attributes& a = n.attrs;
+    const std::optional<tflite::Padding> padding =
+        implicit_padding(a, g_.tensor(n.inputs[0]).shape, 1, 1);
+    if (!padding) {
+      fail(k, "pads " + std::to_string(a.pad_top) + "," + std::to_string(a.pad_bottom) + "," +
+                  std::to_string(a.pad_left) + "," + std::to_string(a.pad_right) +
+                  " (top, bottom, left, right) are neither TFLite's SAME nor VALID; a pool "
+                  "cannot take an explicit PAD without changing its result");
+    }
+    const tflite::Padding pad = *padding;
+    const auto fused = activation(a.fused_activation);
+    add_operator(op, 2, n.inputs, n.outputs[0], [=](flatbuffers::FlatBufferBuilder& b) -> Options {
+      return {
+          tflite::BuiltinOptions::Pool2DOptions,
+          tflite::CreatePool2DOptions(b, pad, a.stride_w, a.stride_h, a.kernel_w, a.kernel_h, fused)
+              .Union()};
+    });
+  }
+
+  void write_reshape(std::size_t k) {
+    const core::Node& n = g_.nodes[k];
+    const core::Shape& out = g_.tensor(n.outputs[0]).shape;
+    std::vector<std::int32_t> values;
+    for (const std::int64_t d : out) values.push_back(static_cast<std::int32_t>(d));
+    // A shape constant the graph already holds fits if it resolves to the output shape.
+    const int shape_id =
+        int32_constant(n.name + "/shape", {static_cast<std::int32_t>(values.size())}, values,
+                       [&](std::span<const std::int32_t> held) {
+                         if (held.size() != values.size()) return false;
+                         int wildcards = 0;
+                         for (std::size_t i = 0; i < held.size(); ++i) {
+                           if (held[i] == -1) {
+                             ++wildcards;
+                           } else if (held[i] != values[i]) {
+                             return false;
+                           }
+                         }
+                         return wildcards <= 1;
+                       });
+    // ReshapeOptions repeats the shape input's values, whichever constant that is.
+    const std::vector<std::uint8_t>& held = tensors_[static_cast<std::size_t>(shape_id)].data;
+    std::vector<std::int32_t> new_shape(held.size() / sizeof(std::int32_t));
+    std::memcpy(new_shape.data(), held.data(), held.size());
+    add_operator(BuiltinOperator::RESHAPE, 1, {n.inputs[0], shape_id}, n.outputs[0],
+                 [new_shape](flatbuffers::FlatBufferBuilder& b) -> Options {
+                   return {tflite::BuiltinOptions::ReshapeOptions,
+                           tflite::CreateReshapeOptions(b, b.CreateVector(new_shape)).Union()};
+                 });
+  }
+
+  template <typename Make>
+  void write_simple(std::size_t k, BuiltinOperator op, int version, tflite::BuiltinOptions type,
+                    Make make) {
+    const core::Node& n = g_.nodes[k];
+    add_operator(op, version, n.inputs, n.outputs[0],
+                 [=](flatbuffers::FlatBufferBuilder& b) -> Options {
+                   return {type, make(b).Union()};
+                 });
+  }
+  void write_plain(std::size_t k, BuiltinOperator op, int version) {
+    const core::Node& n = g_.nodes[k];
+    add_operator(op, version, n.inputs, n.outputs[0]);
+  }
+
+  void write_node(std::size_t k) {
+    const core::Node& n = g_.nodes[k];
+    const core::Attributes& a = n.attrs;
+    const auto fused = activation(a.fused_activation);
+    using core::OpType;
+    using tflite::BuiltinOptions;
+    switch (n.op) {
+      case OpType::batch_norm:
+        fail(k,
+             "TFLite has no batch normalization operator; fold it into the convolution "
+             "first (core::fold_batch_norm / core::lower_for_deployment)");
+      case OpType::silu:
+        fail(k,
+             "TFLite has no SiLU operator; expand it first (core::expand_silu / "
+             "core::lower_for_deployment)");
+      case OpType::adaptive_avg_pool:
+        fail(k,
+             "TFLite has no adaptive average pooling operator; use avg_pool or "
+             "global_avg_pool");
+      default:
+        break;
+    }
+    check_int8(k);
+    switch (n.op) {
+      case OpType::conv2d:
+        return write_conv2d(k);
+      case OpType::fully_connected: {
+        const bool keep = a.keep_num_dims;
+        return write_simple(
+            k, BuiltinOperator::FULLY_CONNECTED, keep ? 5 : 4,
+            BuiltinOptions::FullyConnectedOptions, [=](flatbuffers::FlatBufferBuilder& b) {
+              return tflite::CreateFullyConnectedOptions(
+                  b, fused, tflite::FullyConnectedOptionsWeightsFormat::DEFAULT, keep);
+            });
+      }
+      case OpType::avg_pool:
+        return write_pool(k, BuiltinOperator::AVERAGE_POOL_2D);
+      case OpType::max_pool:
+        return write_pool(k, BuiltinOperator::MAX_POOL_2D);
+      case OpType::global_avg_pool: {
+        const int axes = int32_constant(n.name + "/axes", {2}, {1, 2});
+        add_operator(BuiltinOperator::MEAN, 2, {n.inputs[0], axes}, n.outputs[0],
+                     [](flatbuffers::FlatBufferBuilder& b) -> Options {
+                       return {BuiltinOptions::ReducerOptions,
+                               tflite::CreateReducerOptions(b, true).Union()};
+                     });
+        return;
+      }
+      case OpType::reshape:
+        return write_reshape(k);
+      case OpType::softmax: {
+        const auto rank = static_cast<int>(g_.tensor(n.inputs[0]).shape.size());
+        if (a.axis != -1 && a.axis != rank - 1) {
+          fail(k, "softmax over axis " + std::to_string(a.axis) +
+                      "; TFLite's SOFTMAX works on the last axis only");
+        }
+        const float beta = a.softmax_beta;
+        return write_simple(k, BuiltinOperator::SOFTMAX, 2, BuiltinOptions::SoftmaxOptions,
+                            [=](flatbuffers::FlatBufferBuilder& b) {
+                              return tflite::CreateSoftmaxOptions(b, beta);
+                            });
+      }
+      case OpType::add:
+        return write_simple(
+            k, BuiltinOperator::ADD, 2, BuiltinOptions::AddOptions,
+            [=](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateAddOptions(b, fused); });
+      case OpType::mul:
+        return write_simple(
+            k, BuiltinOperator::MUL, 2, BuiltinOptions::MulOptions,
+            [=](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateMulOptions(b, fused); });
+      case OpType::pad: {
+        if (a.pad_value != 0.0f) {
+          fail(k, "pad value " + number_text(a.pad_value) +
+                      "; TFLite's PAD pads with (real) zero only");
+        }
+        const int paddings =
+            int32_constant(n.name + "/paddings", {4, 2},
+                           {0, 0, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, 0, 0});
+        add_operator(BuiltinOperator::PAD, 2, {n.inputs[0], paddings}, n.outputs[0],
+                     [](flatbuffers::FlatBufferBuilder& b) -> Options {
+                       return {BuiltinOptions::PadOptions, tflite::CreatePadOptions(b).Union()};
+                     });
+        return;
+      }
+      case OpType::concat: {
+        const int axis = a.axis;
+        return write_simple(k, BuiltinOperator::CONCATENATION, 2,
+                            BuiltinOptions::ConcatenationOptions,
+                            [=](flatbuffers::FlatBufferBuilder& b) {
+                              return tflite::CreateConcatenationOptions(b, axis, fused);
+                            });
+      }
+      case OpType::resize_nearest: {
+        const core::Shape& x = g_.tensor(n.inputs[0]).shape;
+        const int size = int32_constant(n.name + "/size", {2},
+                                        {static_cast<std::int32_t>(x[1] * a.scale_h),
+                                         static_cast<std::int32_t>(x[2] * a.scale_w)});
+        add_operator(BuiltinOperator::RESIZE_NEAREST_NEIGHBOR, 2, {n.inputs[0], size}, n.outputs[0],
+                     [](flatbuffers::FlatBufferBuilder& b) -> Options {
+                       return {BuiltinOptions::ResizeNearestNeighborOptions,
+                               tflite::CreateResizeNearestNeighborOptions(b, false, false).Union()};
+                     });
+        return;
+      }
+      case OpType::relu:
+        return write_plain(k, BuiltinOperator::RELU, 2);
+      case OpType::clip:
+        if (a.clip_min != 0.0f || a.clip_max != 6.0f) {
+          fail(k, "clip to [" + number_text(a.clip_min) + ", " + number_text(a.clip_max) +
+                      "]; TFLite expresses clip to [0, 6] only (RELU6)");
+        }
+        return write_plain(k, BuiltinOperator::RELU6, 2);
+      case OpType::sigmoid:
+        return write_plain(k, BuiltinOperator::LOGISTIC, 2);
+      case OpType::tanh:
+        return write_plain(k, BuiltinOperator::TANH, 2);
+      case OpType::hard_swish:
+        return write_simple(
+            k, BuiltinOperator::HARD_SWISH, 1, BuiltinOptions::HardSwishOptions,
+            [](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateHardSwishOptions(b); });
+      case OpType::leaky_relu: {
+        const float alpha = a.leaky_alpha;
+        return write_simple(k, BuiltinOperator::LEAKY_RELU, 2, BuiltinOptions::LeakyReluOptions,
+                            [=](flatbuffers::FlatBufferBuilder& b) {
+                              return tflite::CreateLeakyReluOptions(b, alpha);
+                            });
+      }
+      case OpType::quantize: {
+        const bool requantize = g_.tensor(n.inputs[0]).dtype == core::DType::int8;
+        return write_simple(
+            k, BuiltinOperator::QUANTIZE, requantize ? 2 : 1, BuiltinOptions::QuantizeOptions,
+            [](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateQuantizeOptions(b); });
+      }
+      case OpType::dequantize:
+        return write_simple(
+            k, BuiltinOperator::DEQUANTIZE, 2, BuiltinOptions::DequantizeOptions,
+            [](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateDequantizeOptions(b); });
+      default:
+        fail(k, "has no TFLite mapping");
+    }
+  }
+
+  std::vector<std::uint8_t> serialize() {
+    flatbuffers::FlatBufferBuilder b(1024 + 2 * total_constant_bytes());
+
+    // Buffer 0 is empty; each constant gets its own, 16-byte aligned as TFLite lays them out.
+    std::vector<flatbuffers::Offset<tflite::Buffer>> buffers{tflite::CreateBuffer(b)};
+    std::vector<std::uint32_t> buffer_of(tensors_.size(), 0);
+    for (std::size_t i = 0; i < tensors_.size(); ++i) {
+      if (!tensors_[i].constant) continue;
+      const std::vector<std::uint8_t>& data = tensors_[i].data;
+      b.ForceVectorAlignment(data.size(), 1, 16);
+      const auto vector = b.CreateVector(data);
+      buffer_of[i] = static_cast<std::uint32_t>(buffers.size());
+      buffers.push_back(tflite::CreateBuffer(b, vector));
+    }
+
+    std::vector<flatbuffers::Offset<tflite::Tensor>> tensors;
+    for (std::size_t i = 0; i < tensors_.size(); ++i) {
+      const FileTensor& t = tensors_[i];
+      flatbuffers::Offset<tflite::QuantizationParameters> quantization = 0;
+      if (!t.quantization.empty()) {
+        quantization = tflite::CreateQuantizationParameters(
+            b, 0, 0, b.CreateVector(t.quantization.scales),
+            b.CreateVector(t.quantization.zero_points), tflite::QuantizationDetails::NONE, 0,
+            t.quantization.axis);
+      }
+      tensors.push_back(tflite::CreateTensor(b, b.CreateVector(t.shape), t.type, buffer_of[i],
+                                             b.CreateString(t.name), quantization));
+    }
+
+    // Operator codes: one per builtin, at the highest version any use needs.
+    std::map<BuiltinOperator, std::size_t> code_index;
+    std::vector<std::pair<BuiltinOperator, int>> codes;
+    for (const FileOperator& op : operators_) {
+      const auto [it, inserted] = code_index.emplace(op.op, codes.size());
+      if (inserted) codes.emplace_back(op.op, op.version);
+      codes[it->second].second = std::max(codes[it->second].second, op.version);
+    }
+    std::vector<flatbuffers::Offset<tflite::OperatorCode>> code_tables;
+    for (const auto& [op, version] : codes) {
+      const auto value = static_cast<int>(op);
+      code_tables.push_back(tflite::CreateOperatorCode(
+          b, static_cast<std::int8_t>(std::min(value, 127)), 0, version, op));
+    }
+
+    std::vector<flatbuffers::Offset<tflite::Operator>> operators;
+    for (const FileOperator& op : operators_) {
+      Options options{tflite::BuiltinOptions::NONE, 0};
+      if (op.options) options = op.options(b);
+      const auto inputs = b.CreateVector(op.inputs);
+      const auto outputs = b.CreateVector(std::vector<int>{op.output});
+      operators.push_back(tflite::CreateOperator(b,
+                                                 static_cast<std::uint32_t>(code_index.at(op.op)),
+                                                 inputs, outputs, options.first, options.second));
+    }
+
+    const auto subgraph = tflite::CreateSubGraph(
+        b, b.CreateVector(tensors), b.CreateVector(g_.inputs), b.CreateVector(g_.outputs),
+        b.CreateVector(operators), b.CreateString("main"));
+    const auto model = tflite::CreateModel(
+        b, 3, b.CreateVector(code_tables),
+        b.CreateVector(std::vector<flatbuffers::Offset<tflite::SubGraph>>{subgraph}),
+        b.CreateString("tinyscale"), b.CreateVector(buffers));
+    tflite::FinishModelBuffer(b, model);
+    return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+  }
+
+  std::size_t total_constant_bytes() const {
+    std::size_t total = 0;
+    for (const FileTensor& t : tensors_) total += t.data.size();
+    return total;
+  }
+
+  const core::Graph& g_;
+  std::vector<bool> depthwise_filter_;
+  std::vector<bool> read_;
+  std::vector<FileTensor> tensors_;
+  std::vector<FileOperator> operators_;
+};
+
+}  // namespace
+
+std::vector<std::uint8_t> write_tflite_buffer(const core::Graph& int8_graph) {
+  return Writer(int8_graph).write();
+}
+
+void write_tflite(const core::Graph& int8_graph, const std::string& path) {
+  const std::vector<std::uint8_t> bytes = write_tflite_buffer(int8_graph);
+  write_bytes_atomically(path, bytes);
+}
+
+}  // namespace tinyscale::exporter
