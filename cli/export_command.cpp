@@ -4,6 +4,8 @@
 // Calibration data (--calib DIR): every *.bin file of DIR, in name order, is one float32
 // little-endian input sample in NCHW layout as PyTorch gives it (--nhwc for NHWC). Without
 // --calib, seeded synthetic samples are used and a warning says so.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +24,7 @@
 #include "export/onnx_reader.h"
 #include "export/onnx_writer.h"
 #include "export/quantizer.h"
+#include "export/tflite_reader.h"
 #include "export/tflite_writer.h"
 
 namespace tinyscale::cli {
@@ -112,12 +115,15 @@ core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptio
   exporter::QuantizeOptions q;
   q.ranges = o.percentile ? exporter::RangeMethod::percentile : exporter::RangeMethod::min_max;
   q.float_io = o.float_io;
-  q.progress = progress_bar;
+  if (isatty(fileno(stderr))) q.progress = progress_bar;
   return exporter::quantize(float_graph, calibration, q);
 }
 
-// What was written: the TFLite file's size, its MACs and the engine's RAM for it.
-void report_tflite(const core::Graph& int8_graph, const std::string& path) {
+// What was written: the TFLite file read back (so the figures are the file's, e.g. with
+// the PAD ops TFLite needs where a convolution's padding is neither SAME nor VALID), its
+// size, MACs and the engine's RAM for it.
+void report_tflite(const std::string& path) {
+  const core::Graph int8_graph = exporter::read_tflite(path);
   engine::CompiledModel model;
   char error[512] = "";
   if (model.compile(int8_graph, {}, error, sizeof error) != engine::Status::ok)
@@ -163,7 +169,7 @@ Command add_export_command(CLI::App& app) {
     if (!tflite->empty()) {
       const core::Graph q = quantize_with(graph, *calib);
       exporter::write_tflite(q, *tflite);
-      report_tflite(q, *tflite);
+      report_tflite(*tflite);
     }
   };
 }
@@ -180,7 +186,7 @@ Command add_quantize_command(CLI::App& app) {
     const core::Graph graph = exporter::read_onnx(*model);
     const core::Graph q = quantize_with(graph, *calib);
     exporter::write_tflite(q, *output);
-    report_tflite(q, *output);
+    report_tflite(*output);
   };
 }
 
