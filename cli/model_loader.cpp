@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/passes.h"
+#include "export/onnx_reader.h"
 #include "export/tflite_reader.h"
 
 namespace tinyscale::cli {
@@ -10,8 +12,11 @@ namespace tinyscale::cli {
 core::Graph load_model(const std::string& path) {
   const std::string extension = std::filesystem::path(path).extension().string();
   if (extension == ".tflite") return exporter::read_tflite(path);
+  // A float ONNX model runs on the float reference kernels, lowered as for deployment
+  // (BatchNorm folded, SiLU expanded): there is no kernel for a bare batch_norm.
+  if (extension == ".onnx") return core::lower_for_deployment(exporter::read_onnx(path));
   throw Error("'" + path + "': unknown model format '" + extension +
-              "'; tinyscale reads .tflite files");
+              "'; tinyscale reads .tflite and .onnx files");
 }
 
 }  // namespace tinyscale::cli

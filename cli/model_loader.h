@@ -1,5 +1,5 @@
-// Loads a model file into a core::Graph by its extension (.tflite now; .onnx with the
-// export issue). Throws tinyscale::Error naming the file and what is wrong.
+// Loads a model file into a core::Graph by its extension: .tflite as written, .onnx
+// (float) lowered for the float reference kernels. Throws tinyscale::Error naming the file.
 #pragma once
 
 #include <string>

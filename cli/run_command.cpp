@@ -48,10 +48,32 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Reorders a rank-4 tensor's bytes between NCHW and NHWC (element size `element`).
+std::string nchw_to_nhwc(const std::string& bytes, const core::Shape& nhwc, std::size_t element,
+                         bool inverse) {
+  const auto h = static_cast<std::size_t>(nhwc[1]), w = static_cast<std::size_t>(nhwc[2]),
+             c = static_cast<std::size_t>(nhwc[3]);
+  std::string out(bytes.size(), '\0');
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    for (std::size_t y = 0; y < h; ++y) {
+      for (std::size_t x = 0; x < w; ++x) {
+        const std::size_t nchw_at = ((ch * h + y) * w + x) * element,
+                          nhwc_at = ((y * w + x) * c + ch) * element;
+        if (inverse) {
+          std::memcpy(&out[nchw_at], &bytes[nhwc_at], element);
+        } else {
+          std::memcpy(&out[nhwc_at], &bytes[nchw_at], element);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 // Fills input `i` from a raw file (its size must match exactly) or with seeded random values
 // over the dtype's full range (float: uniform in [-1, 1]).
 void fill_input(const engine::CompiledModel& model, int i, const std::string& file,
-                std::uint32_t seed) {
+                std::uint32_t seed, bool nchw) {
   const engine::TensorRef& in = model.input(i);
   const std::int64_t bytes = tensor_bytes(*in.tensor);
   if (!file.empty()) {
@@ -61,7 +83,14 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
                   " bytes; input '" + in.tensor->name + "' (" + core::shape_string(in.shape()) +
                   " " + core::dtype_name(in.tensor->dtype) + ") needs " + std::to_string(bytes));
     }
-    std::memcpy(in.data, data.data(), data.size());
+    if (nchw && in.shape().size() == 4) {
+      const std::string reordered =
+          nchw_to_nhwc(std::string(data.begin(), data.end()), in.shape(),
+                       static_cast<std::size_t>(core::dtype_size(in.tensor->dtype)), false);
+      std::memcpy(in.data, reordered.data(), reordered.size());
+    } else {
+      std::memcpy(in.data, data.data(), data.size());
+    }
     return;
   }
   std::mt19937 rng(seed + static_cast<std::uint32_t>(i));
@@ -125,6 +154,7 @@ struct RunOptions {
   int repeat = 1;
   std::string dump_dir;
   bool json = false;
+  bool nhwc = false;  // .onnx: raw tensors are NHWC rather than PyTorch's NCHW
 };
 
 struct DumpState {
@@ -151,7 +181,10 @@ void run_model(const RunOptions& o) {
     throw Error("--input gives one tensor but the model has " + std::to_string(model.num_inputs()) +
                 " inputs");
   }
-  for (int i = 0; i < model.num_inputs(); ++i) fill_input(model, i, o.input, o.random.value_or(1));
+  // PyTorch users hand ONNX models NCHW tensors; tinyscale's graphs are NHWC.
+  const bool nchw = !o.nhwc && std::filesystem::path(o.model).extension() == ".onnx";
+  for (int i = 0; i < model.num_inputs(); ++i)
+    fill_input(model, i, o.input, o.random.value_or(1), nchw);
 
   // Keep a copy of the inputs: some runs overwrite them (arena reuse) and --repeat reruns.
   std::vector<std::vector<std::uint8_t>> inputs;
@@ -181,8 +214,13 @@ void run_model(const RunOptions& o) {
     std::string bytes;
     for (int i = 0; i < model.num_outputs(); ++i) {
       const engine::TensorRef& out = model.output(i);
-      bytes.append(static_cast<const char*>(out.data),
-                   static_cast<std::size_t>(tensor_bytes(*out.tensor)));
+      std::string raw(static_cast<const char*>(out.data),
+                      static_cast<std::size_t>(tensor_bytes(*out.tensor)));
+      if (nchw && out.shape().size() == 4) {
+        raw = nchw_to_nhwc(raw, out.shape(),
+                           static_cast<std::size_t>(core::dtype_size(out.tensor->dtype)), true);
+      }
+      bytes += raw;
     }
     scaling::write_file_atomically(o.output, bytes);
   }
@@ -348,9 +386,10 @@ void info_model(const std::string& path, bool json) {
 }  // namespace
 
 Command add_run_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("run", "Run an int8 .tflite in tinyscale's engine");
+  CLI::App* cmd =
+      app.add_subcommand("run", "Run an int8 .tflite (or a float .onnx) in tinyscale's engine");
   auto o = std::make_shared<RunOptions>();
-  cmd->add_option("model", o->model, "Model file (.tflite)")->required();
+  cmd->add_option("model", o->model, "Model file (.tflite, or a float .onnx)")->required();
   cmd->add_option("--input", o->input, "Raw input tensor (its dtype, little-endian, model layout)");
   cmd->add_option("--random", o->random,
                   "Fill the inputs with seeded random values (default seed 1)");

@@ -1,6 +1,7 @@
 // `tinyscale run` and `tinyscale info` on MLPerf Tiny's models, as a user runs them.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -114,6 +115,29 @@ TEST(InfoCommand, NetworksFromHyperparametersGiveTheNetReport) {
   const auto bad = tinyscale::testing_support::run_cli("info xinet --alpha 0");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.out.find("--alpha"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RunCommand, FloatOnnxFromPyTorchMatchesItsOutput) {
+  const std::string dir = TINYSCALE_SHARED_DIR "/interop/onnx/phinet_a/";
+  if (!fs::exists(dir + "model_op13.onnx")) GTEST_SKIP() << "../shared/interop is absent";
+  const fs::path out =
+      fs::temp_directory_path() / ("tinyscale_onnx_" + std::to_string(::getpid()) + ".bin");
+  const auto r = run_cli("run " + dir + "model_op13.onnx --input " + dir + "input_0.bin --output " +
+                         out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::vector<char> got = bytes_of(out.string()), expected = bytes_of(dir + "output_0.bin");
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t k = 0; k < got.size() / 4; ++k) {
+    float a, b;
+    std::memcpy(&a, &got[k * 4], 4);
+    std::memcpy(&b, &expected[k * 4], 4);
+    EXPECT_NEAR(a, b, 1e-4) << k;
+  }
+  fs::remove(out);
 }
 
 }  // namespace
