@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
@@ -222,7 +223,7 @@ void run_model(const RunOptions& o) {
       }
       bytes += raw;
     }
-    scaling::write_file_atomically(o.output, bytes);
+    core::write_file_atomically(o.output, bytes);
   }
   if (!o.dump_dir.empty()) {
     // Depthwise weights were transposed to tinyscale's [C·m, kh, kw, 1] on import; the dump
@@ -254,7 +255,7 @@ void run_model(const RunOptions& o) {
         bytes.assign(snapshots[t].begin(), snapshots[t].end());
       }
       if (depthwise_weight[t]) bytes = depthwise_to_file_layout(graph.tensors[t], bytes);
-      scaling::write_file_atomically(o.dump_dir + "/t" + std::to_string(t) + ".bin", bytes);
+      core::write_file_atomically(o.dump_dir + "/t" + std::to_string(t) + ".bin", bytes);
     }
   }
 

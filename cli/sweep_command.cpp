@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "scaling/boards.h"
 #include "scaling/budgets.h"
@@ -82,7 +83,7 @@ std::string shape_text(const scaling::Solution& s) {
 
 void write_output(const std::string& path, const std::string& contents, const char* what,
                   bool quiet) {
-  scaling::write_file_atomically(path, contents);
+  core::write_file_atomically(path, contents);
   if (!quiet) std::printf("  wrote %s (%s)\n", path.c_str(), what);
 }
 

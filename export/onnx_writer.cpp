@@ -5,10 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/passes.h"
-#include "export/atomic_file.h"
 #include "export/onnx_proto.h"
 
 #pragma GCC diagnostic push
@@ -484,7 +484,8 @@ std::string write_onnx_string(const core::Graph& float_graph, bool fold_batch_no
 
 void write_onnx(const core::Graph& float_graph, const std::string& path, bool fold_batch_norm) {
   const std::string bytes = write_onnx_string(float_graph, fold_batch_norm);
-  write_bytes_atomically(path, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  core::write_bytes_atomically(path,
+                               {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
 }
 
 }  // namespace tinyscale::exporter

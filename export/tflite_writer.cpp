@@ -7,9 +7,9 @@
 #include <optional>
 #include <utility>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
-#include "export/atomic_file.h"
 #include "export/tflite_schema.h"
 
 namespace tinyscale::exporter {
@@ -594,7 +594,7 @@ std::vector<std::uint8_t> write_tflite_buffer(const core::Graph& int8_graph) {
 
 void write_tflite(const core::Graph& int8_graph, const std::string& path) {
   const std::vector<std::uint8_t> bytes = write_tflite_buffer(int8_graph);
-  write_bytes_atomically(path, bytes);
+  core::write_bytes_atomically(path, bytes);
 }
 
 }  // namespace tinyscale::exporter

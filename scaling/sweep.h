@@ -19,11 +19,11 @@
 //   base.input = {3, 96, 96};
 //   auto rows = scaling::sweep_boards(db, {"NUCLEO-H743ZI2", "pico"},
 //                                     {scaling::Family::phinet}, base);
-//   scaling::write_file_atomically("sweep.csv", scaling::sweep_csv(rows));
+//   core::write_file_atomically("sweep.csv", scaling::sweep_csv(rows));
 //
 //   base.budgets.flash_bytes = 512 * 1024;
 //   auto front = scaling::pareto_front(base, 64 * 1024, 512 * 1024, 12);
-//   scaling::write_file_atomically("front.svg", scaling::pareto_svg(front, "PhiNet, 512 KiB"));
+//   core::write_file_atomically("front.svg", scaling::pareto_svg(front, "PhiNet, 512 KiB"));
 #pragma once
 
 #include <cstdint>
@@ -72,10 +72,5 @@ std::string csv_field(const std::string& text);
 // tick labels, the front as a polyline with one circle marker per point (a <title> tooltip
 // on each), axis titles and `title` (escaped). An empty front gives the axes and a note.
 std::string pareto_svg(const std::vector<ParetoPoint>& front, const std::string& title);
-
-// Writes `contents` to `path + ".tmp-<pid>"` beside it, flushes, syncs and closes it, then
-// renames it over `path`. On any failure the temporary file is removed, `path` is left as
-// it was, and tinyscale::Error names the path and the reason.
-void write_file_atomically(const std::string& path, const std::string& contents);
 
 }  // namespace tinyscale::scaling

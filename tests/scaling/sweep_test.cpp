@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "costmodel/costmodel.h"
 
 namespace tinyscale::scaling {
@@ -258,18 +259,18 @@ class AtomicWrite : public ::testing::Test {
 
 TEST_F(AtomicWrite, ReplacesContentAndLeavesNoTempFile) {
   const std::string path = (dir_ / "out.csv").string();
-  write_file_atomically(path, "first version, longer than the second\n");
-  write_file_atomically(path, "second\n");
+  core::write_file_atomically(path, "first version, longer than the second\n");
+  core::write_file_atomically(path, "second\n");
   EXPECT_EQ(read_all(path), "second\n");
   EXPECT_EQ(entries(), std::vector<std::string>{"out.csv"});
-  write_file_atomically(path, "");
+  core::write_file_atomically(path, "");
   EXPECT_EQ(read_all(path), "");
 }
 
 TEST_F(AtomicWrite, MissingDirectoryThrowsAndLeavesNothing) {
   const std::string path = (dir_ / "missing" / "out.csv").string();
   try {
-    write_file_atomically(path, "data");
+    core::write_file_atomically(path, "data");
     FAIL() << "expected an error";
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -283,7 +284,7 @@ TEST_F(AtomicWrite, FailedRenameRemovesTheTempFileAndKeepsTheTarget) {
   // The target is a non-empty directory: the temp file is written, the rename fails.
   const fs::path target = dir_ / "taken";
   fs::create_directories(target / "inside");
-  EXPECT_THROW(write_file_atomically(target.string(), "data"), Error);
+  EXPECT_THROW(core::write_file_atomically(target.string(), "data"), Error);
   EXPECT_EQ(entries(), std::vector<std::string>{"taken"});
   EXPECT_TRUE(fs::is_directory(target / "inside"));
 }

@@ -1,4 +1,4 @@
-#include "export/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 
-namespace tinyscale::exporter {
+namespace tinyscale::core {
 
 void write_bytes_atomically(const std::string& path, std::span<const std::uint8_t> bytes) {
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
@@ -40,4 +40,9 @@ void write_bytes_atomically(const std::string& path, std::span<const std::uint8_
   if (std::rename(temp.c_str(), path.c_str()) != 0) abandon("rename failed", errno, false);
 }
 
-}  // namespace tinyscale::exporter
+void write_file_atomically(const std::string& path, std::string_view contents) {
+  write_bytes_atomically(path,
+                         {reinterpret_cast<const std::uint8_t*>(contents.data()), contents.size()});
+}
+
+}  // namespace tinyscale::core
