@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/ops.h"
+#include "engine/kernels/fixed_point_activation.h"
 
 namespace tinyscale::engine {
 
@@ -211,6 +212,38 @@ Status prepare_channel_requant(const NodeContext& ctx, float input_scale,
     }
     requant.shifts[c] = static_cast<std::int8_t>(shift);
   }
+  return Status::ok;
+}
+
+Status prepare_fixed_point_activation(NodeContext& ctx, float output_scale,
+                                      std::int32_t output_zero_point, FixedPointActivationData* d) {
+  if (Status s = prepare_unary_size(ctx, &d->size); s != Status::ok) return s;
+  const core::Tensor& x = *ctx.inputs[0].tensor;
+  const core::Tensor& y = *ctx.outputs[0].tensor;
+  if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
+  if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
+  const char* op = core::op_name(ctx.node->op);
+  if (scale_of(y) != output_scale || zero_point_of(y) != output_zero_point) {
+    return ctx.fail(Status::invalid_quantization,
+                    "%s '%s': int8 output '%s' must have scale 1/%d and zero point %d", op,
+                    ctx.node->name.c_str(), y.name.c_str(),
+                    static_cast<int>(std::lround(1.0 / static_cast<double>(output_scale))),
+                    output_zero_point);
+  }
+  // TFLite takes frexp's mantissa directly (no QuantizeMultiplier carry); a mantissa that
+  // rounds to 2^31 would overflow, so it is rejected here.
+  const double real = static_cast<double>(scale_of(x)) *
+                      static_cast<double>(1 << (31 - kFixedPointActivationInputBits));
+  const double q = std::frexp(real, &d->input_left_shift);
+  const double mantissa = std::round(q * static_cast<double>(std::int64_t{1} << 31));
+  if (mantissa >= 2147483648.0 || d->input_left_shift > 30) {
+    return ctx.fail(Status::invalid_quantization, "%s '%s': input scale %g is out of range", op,
+                    ctx.node->name.c_str(), static_cast<double>(scale_of(x)));
+  }
+  d->input_multiplier = static_cast<std::int32_t>(mantissa);
+  d->input_range_radius =
+      calculate_input_radius(kFixedPointActivationInputBits, d->input_left_shift, 31);
+  d->input_zero_point = zero_point_of(x);
   return Status::ok;
 }
 

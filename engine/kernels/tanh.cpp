@@ -7,58 +7,22 @@
 #include <cmath>
 #include <cstdint>
 
+#include "engine/kernels/fixed_point_activation.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
 
-constexpr int kInputIntegerBits = 4;
-
-struct TanhInt8Data {
-  std::int64_t size;
-  std::int32_t input_zero_point, input_range_radius, input_multiplier;
-  int input_left_shift;
-};
+using TanhInt8Data = FixedPointActivationData;
 
 std::int8_t tanh_int8(const TanhInt8Data& p, std::int8_t q) {
-  const std::int32_t input = q - p.input_zero_point;
-  if (input <= -p.input_range_radius) return -128;
-  if (input >= p.input_range_radius) return 127;
-  const std::int32_t input_in_q4 =
-      multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
-  const std::int32_t output_in_q0 =
-      fixed_point_tanh(FixedPoint<kInputIntegerBits>::from_raw(input_in_q4)).raw;
-  const std::int32_t output_in_q24 = rounding_divide_by_pot(output_in_q0, 31 - 7);
-  return static_cast<std::int8_t>(std::clamp<std::int32_t>(output_in_q24, -128, 127));
+  return fixed_point_activation_int8(
+      p, q, [](FixedPoint<kFixedPointActivationInputBits> x) { return fixed_point_tanh(x); }, 7, 0);
 }
 
 Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<TanhInt8Data>();
-  if (Status s = prepare_unary_size(ctx, &d.size); s != Status::ok) return s;
-  const core::Tensor& x = *ctx.inputs[0].tensor;
-  const core::Tensor& y = *ctx.outputs[0].tensor;
-  if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
-  if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
-  if (scale_of(y) != 1.0f / 128 || zero_point_of(y) != 0) {
-    return ctx.fail(Status::invalid_quantization,
-                    "tanh '%s': int8 output '%s' must have scale 1/128 and zero point 0",
-                    ctx.node->name.c_str(), y.name.c_str());
-  }
-  // TFLite takes frexp's mantissa directly (no QuantizeMultiplier carry); a mantissa that
-  // rounds to 2^31 would overflow, so it is rejected here.
-  const double real =
-      static_cast<double>(scale_of(x)) * static_cast<double>(1 << (31 - kInputIntegerBits));
-  const double q = std::frexp(real, &d.input_left_shift);
-  const double mantissa = std::round(q * static_cast<double>(std::int64_t{1} << 31));
-  if (mantissa >= 2147483648.0 || d.input_left_shift > 30) {
-    return ctx.fail(Status::invalid_quantization, "tanh '%s': input scale %g is out of range",
-                    ctx.node->name.c_str(), static_cast<double>(scale_of(x)));
-  }
-  d.input_multiplier = static_cast<std::int32_t>(mantissa);
-  d.input_range_radius = calculate_input_radius(kInputIntegerBits, d.input_left_shift, 31);
-  d.input_zero_point = zero_point_of(x);
-  return Status::ok;
+  return prepare_fixed_point_activation(ctx, 1.0f / 128, 0, &ctx.data<TanhInt8Data>());
 }
 
 Status eval_int8(const NodeContext& ctx) {
