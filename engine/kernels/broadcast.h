@@ -9,6 +9,9 @@
 #include <cstdint>
 
 #include "core/graph.h"
+#include "core/ops.h"
+#include "engine/kernels/kernel.h"
+#include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 
@@ -51,6 +54,38 @@ void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, 
               d0 * s.stride_b[0] + d1 * s.stride_b[1] + d2 * s.stride_b[2] + d3 * s.stride_b[3];
           out[i++] = op(a[ia], b[ib]);
         }
+}
+
+// Two inputs that broadcast to the output (rank ≤ 4), as ADD and MUL need.
+inline Status prepare_broadcast(NodeContext& ctx, Broadcast4d* s) {
+  if (Status st = check_arity(ctx, 2, 2); st != Status::ok) return st;
+  const core::Shape& a = ctx.inputs[0].tensor->shape;
+  const core::Shape& b = ctx.inputs[1].tensor->shape;
+  if (!make_broadcast(a, b, ctx.outputs[0].tensor->shape, s)) {
+    return ctx.fail(Status::invalid_model,
+                    "%s '%s': inputs of rank %d and %d do not broadcast to the output (rank <= 4)",
+                    core::op_name(ctx.node->op), ctx.node->name.c_str(), static_cast<int>(a.size()),
+                    static_cast<int>(b.size()));
+  }
+  return Status::ok;
+}
+
+// The float32 binary kernels' op_data and their whole prepare(): shapes, dtypes, the fused
+// activation range.
+struct BinaryFloatData {
+  Broadcast4d shape;
+  float act_min, act_max;
+};
+
+inline Status prepare_binary_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  auto& d = ctx.data<BinaryFloatData>();
+  if (Status s = prepare_broadcast(ctx, &d.shape); s != Status::ok) return s;
+  for (const core::Tensor* t :
+       {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
+    if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
+  }
+  activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);
+  return Status::ok;
 }
 
 }  // namespace tinyscale::engine

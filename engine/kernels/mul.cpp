@@ -19,23 +19,6 @@ struct MulInt8Data {
   std::int32_t act_min, act_max;
 };
 
-struct MulFloatData {
-  Broadcast4d shape;
-  float act_min, act_max;
-};
-
-Status prepare_shape(NodeContext& ctx, Broadcast4d* s) {
-  if (Status st = check_arity(ctx, 2, 2); st != Status::ok) return st;
-  const core::Shape& a = ctx.inputs[0].tensor->shape;
-  const core::Shape& b = ctx.inputs[1].tensor->shape;
-  if (!make_broadcast(a, b, ctx.outputs[0].tensor->shape, s)) {
-    return ctx.fail(Status::invalid_model,
-                    "mul '%s': inputs of rank %d and %d do not broadcast to the output (rank <= 4)",
-                    ctx.node->name.c_str(), static_cast<int>(a.size()), static_cast<int>(b.size()));
-  }
-  return Status::ok;
-}
-
 std::int8_t mul_int8(const MulInt8Data& p, std::int8_t a, std::int8_t b) {
   const std::int32_t product = (p.input1_offset + a) * (p.input2_offset + b);
   const std::int32_t raw = p.output_offset + multiply_by_quantized_multiplier(
@@ -45,7 +28,7 @@ std::int8_t mul_int8(const MulInt8Data& p, std::int8_t a, std::int8_t b) {
 
 Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<MulInt8Data>();
-  if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
+  if (Status s = prepare_broadcast(ctx, &d.shape); s != Status::ok) return s;
   const core::Tensor& a = *ctx.inputs[0].tensor;
   const core::Tensor& b = *ctx.inputs[1].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
@@ -75,19 +58,8 @@ Status eval_int8(const NodeContext& ctx) {
   return Status::ok;
 }
 
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<MulFloatData>();
-  if (Status s = prepare_shape(ctx, &d.shape); s != Status::ok) return s;
-  for (const core::Tensor* t :
-       {ctx.inputs[0].tensor, ctx.inputs[1].tensor, ctx.outputs[0].tensor}) {
-    if (Status s = check_float32(ctx, *t); s != Status::ok) return s;
-  }
-  activation_range_float(ctx.node->attrs.fused_activation, &d.act_min, &d.act_max);
-  return Status::ok;
-}
-
 Status eval_float(const NodeContext& ctx) {
-  const auto& d = ctx.data<MulFloatData>();
+  const auto& d = ctx.data<BinaryFloatData>();
   broadcast_binary(d.shape, ctx.inputs[0].as<const float>(), ctx.inputs[1].as<const float>(),
                    ctx.outputs[0].as<float>(),
                    [&](float a, float b) { return std::clamp(a * b, d.act_min, d.act_max); });
@@ -98,7 +70,7 @@ Status eval_float(const NodeContext& ctx) {
 
 extern const KernelInfo kMulInt8{core::OpType::mul, core::DType::int8, sizeof(MulInt8Data),
                                  prepare_int8, eval_int8};
-extern const KernelInfo kMulFloat32{core::OpType::mul, core::DType::float32, sizeof(MulFloatData),
-                                    prepare_float, eval_float};
+extern const KernelInfo kMulFloat32{core::OpType::mul, core::DType::float32,
+                                    sizeof(BinaryFloatData), prepare_binary_float, eval_float};
 
 }  // namespace tinyscale::engine

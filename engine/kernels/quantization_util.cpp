@@ -247,6 +247,12 @@ Status prepare_fixed_point_activation(NodeContext& ctx, float output_scale,
   return Status::ok;
 }
 
+Status prepare_unary_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  if (Status s = prepare_unary_size(ctx, &ctx.data<std::int64_t>()); s != Status::ok) return s;
+  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  return check_float32(ctx, *ctx.outputs[0].tensor);
+}
+
 Status prepare_unary_size(const NodeContext& ctx, std::int64_t* size) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
   if (Status s = check_same_shape(ctx, *ctx.inputs[0].tensor, *ctx.outputs[0].tensor);

@@ -332,6 +332,9 @@ Status check_same_shape(const NodeContext& ctx, const core::Tensor& a, const cor
 // A one-input elementwise op: one input, output shape equal to the input's; `size` = its
 // element count.
 Status prepare_unary_size(const NodeContext& ctx, std::int64_t* size);
+// The whole prepare() of a one-input float32 elementwise kernel: arity, shape, dtypes; the
+// element count goes into op_data (op_data_size = sizeof(std::int64_t)).
+Status prepare_unary_float(NodeContext& ctx, std::int64_t* scratch_bytes);
 // Per-channel requantization of conv2d / fully_connected (TFLM's
 // PopulateConvolutionQuantizationParams): for each of `channels` weight scales,
 // input_scale · weight_scale / output_scale as a multiplier and shift into `requant`.

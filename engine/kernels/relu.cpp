@@ -47,12 +47,6 @@ Status eval_int8(const NodeContext& ctx) {
   return Status::ok;
 }
 
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  if (Status s = prepare_unary_size(ctx, &ctx.data<std::int64_t>()); s != Status::ok) return s;
-  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
-  return check_float32(ctx, *ctx.outputs[0].tensor);
-}
-
 Status eval_float(const NodeContext& ctx) {
   const float* in = ctx.inputs[0].as<const float>();
   float* out = ctx.outputs[0].as<float>();
@@ -66,6 +60,6 @@ Status eval_float(const NodeContext& ctx) {
 extern const KernelInfo kReluInt8{core::OpType::relu, core::DType::int8, sizeof(ReluInt8Data),
                                   prepare_int8, eval_int8};
 extern const KernelInfo kReluFloat32{core::OpType::relu, core::DType::float32, sizeof(std::int64_t),
-                                     prepare_float, eval_float};
+                                     prepare_unary_float, eval_float};
 
 }  // namespace tinyscale::engine
