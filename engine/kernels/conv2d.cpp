@@ -190,12 +190,8 @@ Status eval_int8(const NodeContext& ctx) {
   conv2d_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
                    ctx.inputs[1].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
                    [&](std::int32_t acc, int oc) {
-                     if (bias) acc += bias[oc];
-                     const int c = d.per_channel ? oc : 0;
-                     acc = multiply_by_quantized_multiplier(acc, requant.multipliers[c],
-                                                            requant.shifts[c]);
-                     acc += d.output_offset;
-                     return static_cast<std::int8_t>(std::clamp(acc, d.act_min, d.act_max));
+                     return requantize_channel(acc, bias, oc, d.per_channel, requant,
+                                               d.output_offset, d.act_min, d.act_max);
                    });
   return Status::ok;
 }

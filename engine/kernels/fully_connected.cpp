@@ -126,16 +126,12 @@ Status eval_int8(const NodeContext& ctx) {
   const auto& d = ctx.data<FcInt8Data>();
   const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, d.requant_channels);
   const std::int32_t* bias = d.geometry.has_bias ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
-  fully_connected_reference(
-      d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
-      ctx.inputs[1].as<const std::int8_t>(), d.weight_offset, ctx.outputs[0].as<std::int8_t>(),
-      [&](std::int32_t acc, int o) {
-        if (bias) acc += bias[o];
-        const int c = d.per_channel ? o : 0;
-        acc = multiply_by_quantized_multiplier(acc, requant.multipliers[c], requant.shifts[c]);
-        acc += d.output_offset;
-        return static_cast<std::int8_t>(std::clamp(acc, d.act_min, d.act_max));
-      });
+  fully_connected_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
+                            ctx.inputs[1].as<const std::int8_t>(), d.weight_offset,
+                            ctx.outputs[0].as<std::int8_t>(), [&](std::int32_t acc, int o) {
+                              return requantize_channel(acc, bias, o, d.per_channel, requant,
+                                                        d.output_offset, d.act_min, d.act_max);
+                            });
   return Status::ok;
 }
 
