@@ -67,6 +67,57 @@ void apply_percentile(Range* r, double percentile) {
 
 // Asymmetric int8 quantization of [lo, hi], widened to include 0 (TFLite's rule, so that
 // zero padding is exact), with the zero point rounded and clamped to [-128, 127].
+// Narrows the range of a tensor whose every consumer saturates below (or above) some
+// value: the values beyond it reach the same output, so spending int8 steps on them only
+// coarsens the rest. hard_swish is 0 for x <= -3 (a PhiNet expansion's output often
+// reaches -15, so this alone gives its non-negative part 20-45 % finer steps); RELU is
+// flat below 0, a clip outside its bounds; the int8 LOGISTIC output (scale 1/256) is
+// saturated beyond |x| = ln 511 ~ 6.24 (bound 8), TANH (scale 1/128) beyond
+// 0.5 ln 255 ~ 2.77 (bound 4). A non-zero bound keeps a step of margin, so the extreme
+// representable value is still at or past the saturation point after the zero point is
+// rounded. Graph outputs keep their observed range.
+void clip_to_saturating_consumers(const core::Graph& g, std::vector<Range>* ranges) {
+  constexpr float kUnset = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> floor(g.tensors.size(), kUnset), ceiling(g.tensors.size(), kUnset);
+  std::vector<char> blocked(g.tensors.size(), 0);
+  for (int id : g.outputs) blocked[static_cast<std::size_t>(id)] = 1;
+  for (const core::Node& node : g.nodes) {
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      const auto t = static_cast<std::size_t>(node.inputs[i]);
+      float lo = -std::numeric_limits<float>::infinity();
+      float hi = std::numeric_limits<float>::infinity();
+      if (i == 0 && node.op == core::OpType::hard_swish) {
+        lo = -3.0f;
+      } else if (i == 0 && node.op == core::OpType::relu) {
+        lo = 0.0f;
+      } else if (i == 0 && node.op == core::OpType::clip) {
+        lo = node.attrs.clip_min, hi = node.attrs.clip_max;
+      } else if (i == 0 && node.op == core::OpType::sigmoid) {
+        lo = -8.0f, hi = 8.0f;
+      } else if (i == 0 && node.op == core::OpType::tanh) {
+        lo = -4.0f, hi = 4.0f;
+      } else {
+        blocked[t] = 1;
+        continue;
+      }
+      // Several saturating consumers: the widest of their bounds.
+      floor[t] = std::isnan(floor[t]) ? lo : std::min(floor[t], lo);
+      ceiling[t] = std::isnan(ceiling[t]) ? hi : std::max(ceiling[t], hi);
+    }
+  }
+  for (std::size_t t = 0; t < g.tensors.size(); ++t) {
+    if (blocked[t] || std::isnan(floor[t])) continue;
+    Range& r = (*ranges)[t];
+    if (!(r.hi >= r.lo)) continue;  // never observed
+    const float hi = std::min(r.hi, ceiling[t]);
+    const float lo = std::max(r.lo, floor[t]);
+    const float step = (std::max(hi, 0.0f) - std::min(lo, 0.0f)) / 255.0f;
+    // 0 is always exactly representable, so a bound at 0 needs no margin.
+    if (r.lo < floor[t]) r.lo = floor[t] == 0.0f ? 0.0f : floor[t] - step;
+    if (r.hi > ceiling[t]) r.hi = ceiling[t] == 0.0f ? 0.0f : ceiling[t] + step;
+  }
+}
+
 core::Quantization activation_quantization(float lo, float hi) {
   double min = std::min(0.0, static_cast<double>(lo));
   double max = std::max(0.0, static_cast<double>(hi));
@@ -152,8 +203,6 @@ void quantize_bias(core::Tensor* b, float input_scale, const core::Quantization&
   store(b, q);
 }
 
-void rewrite_as_int8(core::Graph& g, const std::vector<Range>& ranges, bool float_io);
-
 bool keeps_input_quantization(core::OpType op) {
   switch (op) {
     case core::OpType::avg_pool:
@@ -167,6 +216,8 @@ bool keeps_input_quantization(core::OpType op) {
       return false;
   }
 }
+
+void rewrite_as_int8(core::Graph& g, const std::vector<Range>& ranges, bool float_io);
 
 }  // namespace
 
@@ -226,6 +277,7 @@ core::Graph quantize(const core::Graph& float_graph,
   if (keep_samples) {
     for (Range& r : ranges) apply_percentile(&r, options.percentile);
   }
+  clip_to_saturating_consumers(g, &ranges);
   rewrite_as_int8(g, ranges, options.float_io);
   g.validate();
   // The int8 kernels' prepare() checks every TFLite constraint the graph must meet.

@@ -5,7 +5,9 @@
 //      expanded, zero padding folded into convolutions).
 //   2. Calibration: the lowered float graph runs on the engine's float32 reference kernels
 //      over the calibration inputs; every activation tensor's range is recorded (min/max,
-//      or a symmetric percentile of |x| around the observed values).
+//      or a symmetric percentile of |x| around the observed values). A tensor read only
+//      by ops that saturate keeps no int8 steps past the saturation point: a hard_swish
+//      input stops at -3, a RELU input at 0, a LOGISTIC input at ±8 (exact in int8).
 //   3. Rewriting: activations become int8 asymmetric per-tensor (the range always includes
 //      0); conv2d / fully_connected weights int8 symmetric per-channel in [-127, 127];
 //      biases int32 with scale = input scale × weight scale; LOGISTIC and SOFTMAX outputs

@@ -93,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(Nets, CostAgreement,
                                            Case{"phinet_kws", phinet_kws},
                                            Case{"phinet_wide", phinet_wide},
                                            Case{"xinet_96", xinet_96}),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& param_info) { return param_info.param.name; });
 
 TEST(CostAgreement, WithoutTheWriterFlashIsTheStatedEstimate) {
   nets::PhiNetConfig c;
