@@ -182,11 +182,24 @@ void compact(Graph& g) {
   }
 }
 
+void add_conv_bias(Graph& g) {
+  for (std::size_t n = 0; n < g.nodes.size(); ++n) {
+    if (g.nodes[n].op != OpType::conv2d || g.nodes[n].inputs.size() != 2) continue;
+    const Tensor& weight = g.tensor(g.nodes[n].inputs[1]);
+    const std::int64_t channels = weight.shape[0];
+    const bool materialized = weight.has_data();
+    const int bias = g.add_constant(g.nodes[n].name + ".zero_bias", {channels});
+    if (materialized) g.tensor(bias).data.assign(static_cast<std::size_t>(channels) * 4, 0);
+    g.nodes[n].inputs.push_back(bias);
+  }
+}
+
 Graph lower_for_deployment(Graph graph) {
   expand_silu(graph);
   fold_pad_into_conv(graph);
   fold_batch_norm(graph);
   fuse_activations(graph);
+  add_conv_bias(graph);
   compact(graph);
   return graph;
 }

@@ -8,6 +8,9 @@
 //   fold_batch_norm      conv2d -> batch_norm becomes one conv2d with scaled weights + bias
 //   fuse_activations     relu / clip(0,6) after conv2d, fully_connected or add becomes the
 //                        producer's fused activation
+//   add_conv_bias        a conv2d without bias gets a zero one, "<conv>.zero_bias" (TFLite's
+//                        quantized CONV_2D requires a bias: kernels/conv.cc "has_bias was
+//                        not true")
 // A pass only rewrites a producer whose output has no other reader and is not a graph
 // output, so the graph's results are unchanged.
 //
@@ -23,6 +26,7 @@ void expand_silu(Graph& graph);
 void fold_pad_into_conv(Graph& graph);
 void fold_batch_norm(Graph& graph);
 void fuse_activations(Graph& graph);
+void add_conv_bias(Graph& graph);
 // Drops the nodes a pass removed (marked by an empty output list). Tensor ids are kept, so
 // passes can run one after another; compact() then drops unreferenced tensors once.
 void remove_dead_nodes(Graph& graph);

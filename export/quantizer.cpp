@@ -118,6 +118,23 @@ void clip_to_saturating_consumers(const core::Graph& g, std::vector<Range>* rang
   }
 }
 
+// TFLite Micro's int8 LOGISTIC and TANH rescale the input by scale × 2^27 as a Q31 mantissa
+// and a left shift; below a scale of 2^-28 the shift turns negative and the input radius
+// is computed with a negative shift count (undefined; on x86 every input saturates). A
+// range that narrow carries nothing at the output's 1/256 or 1/128 step anyway (the
+// function is flat to within 2^-13 over it), so it is widened to a step of 2^-20.
+void widen_fixed_point_activation_inputs(const core::Graph& g, std::vector<Range>* ranges) {
+  constexpr float kMinSpan = 255.0f / (1 << 20);
+  for (const core::Node& node : g.nodes) {
+    if (node.op != core::OpType::sigmoid && node.op != core::OpType::tanh) continue;
+    Range& r = (*ranges)[static_cast<std::size_t>(node.inputs[0])];
+    if (!(r.hi >= r.lo)) r.lo = r.hi = 0.0f;  // never observed
+    if (std::max(r.hi, 0.0f) - std::min(r.lo, 0.0f) >= kMinSpan) continue;
+    r.lo = std::min(r.lo, -kMinSpan / 2);
+    r.hi = std::max(r.hi, kMinSpan / 2);
+  }
+}
+
 core::Quantization activation_quantization(float lo, float hi) {
   double min = std::min(0.0, static_cast<double>(lo));
   double max = std::max(0.0, static_cast<double>(hi));
@@ -278,6 +295,7 @@ core::Graph quantize(const core::Graph& float_graph,
     for (Range& r : ranges) apply_percentile(&r, options.percentile);
   }
   clip_to_saturating_consumers(g, &ranges);
+  widen_fixed_point_activation_inputs(g, &ranges);
   rewrite_as_int8(g, ranges, options.float_io);
   g.validate();
   // The int8 kernels' prepare() checks every TFLite constraint the graph must meet.

@@ -148,6 +148,10 @@ Status prepare_geometry(NodeContext& ctx, core::DType bias_dtype, ConvGeometry* 
 Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   auto& d = ctx.data<ConvInt8Data>();
   if (Status s = prepare_geometry(ctx, core::DType::int32, &d.geometry); s != Status::ok) return s;
+  if (!d.geometry.has_bias) {  // as TFLite's kernels/conv.cc ("has_bias was not true")
+    return ctx.fail(Status::invalid_model, "conv2d '%s': an int8 convolution needs a bias",
+                    ctx.node->name.c_str());
+  }
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& w = *ctx.inputs[1].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;

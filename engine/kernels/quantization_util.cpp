@@ -236,9 +236,13 @@ Status prepare_fixed_point_activation(NodeContext& ctx, float output_scale,
                       static_cast<double>(1 << (31 - kFixedPointActivationInputBits));
   const double q = std::frexp(real, &d->input_left_shift);
   const double mantissa = std::round(q * static_cast<double>(std::int64_t{1} << 31));
-  if (mantissa >= 2147483648.0 || d->input_left_shift > 30) {
-    return ctx.fail(Status::invalid_quantization, "%s '%s': input scale %g is out of range", op,
-                    ctx.node->name.c_str(), static_cast<double>(scale_of(x)));
+  // Below 2^-28 the shift is negative and TFLite Micro's input radius shifts by a negative
+  // count (undefined behaviour; on x86 every input saturates): refused, not imitated.
+  if (mantissa >= 2147483648.0 || d->input_left_shift > 30 || d->input_left_shift < 0) {
+    return ctx.fail(Status::invalid_quantization,
+                    "%s '%s': input scale %g is out of range (TFLite Micro's int8 kernel needs "
+                    "2^-28 <= scale < 2^3)",
+                    op, ctx.node->name.c_str(), static_cast<double>(scale_of(x)));
   }
   d->input_multiplier = static_cast<std::int32_t>(mantissa);
   d->input_range_radius =

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "engine/engine.h"
@@ -17,13 +18,23 @@ TEST(CostModel, MicromindDefaultPhiNet) {
   EXPECT_EQ(r.params, 30917);
   EXPECT_EQ(r.macs_torchinfo, 9817670);
   EXPECT_EQ(r.macs, 9815790);
-  // Folding drops gamma and beta (2 per BatchNorm channel) and adds one bias per channel.
-  std::int64_t bn_channels = 0;
+  // Folding drops gamma and beta (2 per BatchNorm channel) and adds one bias per channel;
+  // a convolution without BatchNorm or bias (squeeze-excite) gets a zero bias, as TFLite's
+  // quantized CONV_2D requires one.
+  std::int64_t bn_channels = 0, unbiased_channels = 0;
   for (const core::Node& n : g.nodes) {
     if (n.op == core::OpType::batch_norm) bn_channels += g.tensor(n.outputs[0]).shape.back();
   }
+  for (const core::Node& n : g.nodes) {
+    if (n.op != core::OpType::conv2d || n.inputs.size() == 3) continue;
+    const bool feeds_batch_norm = std::any_of(g.nodes.begin(), g.nodes.end(), [&](const auto& m) {
+      return m.op == core::OpType::batch_norm && m.inputs[0] == n.outputs[0];
+    });
+    if (!feeds_batch_norm) unbiased_channels += g.tensor(n.outputs[0]).shape.back();
+  }
   EXPECT_GT(bn_channels, 0);
-  EXPECT_EQ(r.params_deployed, r.params - bn_channels);
+  EXPECT_GT(unbiased_channels, 0);
+  EXPECT_EQ(r.params_deployed, r.params - bn_channels + unbiased_channels);
   EXPECT_GE(r.ram_bytes, r.ram_lower_bound_bytes);
   EXPECT_LE(r.ram_bytes, r.ram_greedy_bytes);
   // Peak at the stem: 224x224x3 input + 112x112x9 output of the first depthwise... at least

@@ -211,6 +211,20 @@ TEST(Quantizer, InputOfHardSwishIsNotSpentBelowMinusThree) {
   }
 }
 
+TEST(Quantizer, VanishingSigmoidInputIsWidenedToWhatTheKernelTakes) {
+  // A random-init squeeze-excite can give a sigmoid input of ~1e-9: its range is widened to
+  // a step of 2^-20 so TFLite Micro's LOGISTIC is defined, and the output is 0.5.
+  core::Graph f;
+  const int x = f.add_input("x", {1, 1, 1, 1});
+  const int w = f.add_constant("w", {1, 1, 1, 1}, std::vector<float>{1e-9f});
+  const int b = f.add_constant("b", {1}, std::vector<float>{0.0f});
+  const int y = f.add_node(core::OpType::conv2d, "conv", {x, w, b}, {});
+  f.mark_output(f.add_node(core::OpType::sigmoid, "sigmoid", {y}));
+  const core::Graph q = quantize(f, {{{-1.0f}, {1.0f}}}, {});
+  EXPECT_GE(q.tensor(y).quantization.scales[0], 1.0f / (1 << 20) * 0.99f);
+  EXPECT_NEAR(run(q, {0.5f})[0], 0.5f, 1.0f / 256);
+}
+
 TEST(Quantizer, BadCalibrationAndShapeOnlyGraphsAreNamed) {
   nets::PhiNetConfig c;
   c.input = {3, 32, 32};

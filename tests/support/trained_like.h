@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/graph.h"
@@ -109,7 +110,11 @@ inline core::Graph standardize_convolutions(core::Graph g,
       [](void* user, int at) {
         auto* p = static_cast<Probe*>(user);
         const core::Node& node = p->model->graph().nodes[static_cast<std::size_t>(at)];
+        // Convolutions with a bias of their own or from BatchNorm; not the zero bias that
+        // lowering gives the others (core::add_conv_bias).
         if (node.op != core::OpType::conv2d || node.inputs.size() < 3) return;
+        const std::string& bias = p->model->graph().tensor(node.inputs[2]).name;
+        if (bias.size() >= 10 && bias.compare(bias.size() - 10, 10, ".zero_bias") == 0) return;
         const engine::TensorRef& t = p->model->tensor(node.outputs[0]);
         const auto c = static_cast<std::size_t>(t.shape().back());
         const auto total = static_cast<std::size_t>(core::num_elements(t.shape()));

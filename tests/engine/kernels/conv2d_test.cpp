@@ -43,7 +43,8 @@ TEST(Conv2dInt8, PerChannelScalesDifferPerOutput) {
   const KernelRun r =
       run_kernel(core::OpType::conv2d,
                  {int8_tensor({1, 1, 1, 2}, 0.5f, -1, {3, 5}),
-                  int8_constant({2, 1, 1, 2}, per_channel({1.0f, 0.25f}), {1, 1, 1, 1})},
+                  int8_constant({2, 1, 1, 2}, per_channel({1.0f, 0.25f}), {1, 1, 1, 1}),
+                  int32_constant({2}, {0.5f, 0.125f}, {0, 0})},
                  window(1), int8_output(0.25f, 0));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{20, 5}));
@@ -57,7 +58,8 @@ TEST(Conv2dInt8, DepthwiseWithMultiplierPadsWithTheZeroPoint) {
   for (int i = 0; i < 9; ++i) w.push_back(2);
   const KernelRun r = run_kernel(core::OpType::conv2d,
                                  {int8_tensor({1, 2, 2, 1}, 1.0f, 10, {11, 12, 13, 14}),
-                                  int8_constant({2, 3, 3, 1}, per_channel({1.0f, 0.5f}), w)},
+                                  int8_constant({2, 3, 3, 1}, per_channel({1.0f, 0.5f}), w),
+                                  int32_constant({2}, {1.0f, 0.5f}, {0, 0})},
                                  window(3, 1, 1, 1), int8_output(1.0f, -5));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   // Channel 0: 77, 67, 47, 37 (dot products of the visible 2x2 with the shifted kernel);
@@ -69,10 +71,11 @@ TEST(Conv2dInt8, FusedRelu6ClampsInTheOutputScale) {
   core::Attributes a = window(1);
   a.fused_activation = core::FusedActivation::relu6;
   // Output scale 0.1, zp -128: relu6 clamps to [-128, -68]. Inputs give 10.0 and -3.0.
-  const KernelRun r = run_kernel(core::OpType::conv2d,
-                                 {int8_tensor({1, 1, 2, 1}, 1.0f, 0, {10, -3}),
-                                  int8_constant({1, 1, 1, 1}, per_tensor(1.0f, 0), {1})},
-                                 a, int8_output(0.1f, -128));
+  const KernelRun r = run_kernel(
+      core::OpType::conv2d,
+      {int8_tensor({1, 1, 2, 1}, 1.0f, 0, {10, -3}),
+       int8_constant({1, 1, 1, 1}, per_tensor(1.0f, 0), {1}), int32_constant({1}, {1.0f}, {0})},
+      a, int8_output(0.1f, -128));
   ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
   EXPECT_EQ(r.values<std::int8_t>(), (I8{-68, -128}));
 }
@@ -130,26 +133,31 @@ TEST(Conv2dInt8, MatchesFloatKernelOnRandomData) {
 TEST(Conv2dInt8, PrepareRejectsBadInputs) {
   const TensorSpec x = int8_tensor({1, 2, 2, 1}, 0.5f, 0, {1, 2, 3, 4});
   const TensorSpec w = int8_constant({1, 1, 1, 1}, per_tensor(1.0f, 0), {1});
+  const TensorSpec b = int32_constant({1}, {0.5f}, {0});
+  // No bias: TFLite's quantized CONV_2D requires one.
+  KernelRun r = run_kernel(core::OpType::conv2d, {x, w}, window(1), int8_output(1.0f, 0));
+  EXPECT_EQ(r.prepare_status, Status::invalid_model);
+  EXPECT_NE(r.error.find("needs a bias"), std::string::npos) << r.error;
   // Float weights under an int8 input.
-  KernelRun r = run_kernel(core::OpType::conv2d, {x, float_constant({1, 1, 1, 1}, {1.0f})},
-                           window(1), int8_output(1.0f, 0));
+  r = run_kernel(core::OpType::conv2d, {x, float_constant({1, 1, 1, 1}, {1.0f}), b}, window(1),
+                 int8_output(1.0f, 0));
   EXPECT_EQ(r.prepare_status, Status::unsupported_op);
   EXPECT_NE(r.error.find("float32"), std::string::npos) << r.error;
   // Input without quantization.
   TensorSpec bare = x;
   bare.quantization = {};
-  r = run_kernel(core::OpType::conv2d, {bare, w}, window(1), int8_output(1.0f, 0));
+  r = run_kernel(core::OpType::conv2d, {bare, w, b}, window(1), int8_output(1.0f, 0));
   EXPECT_EQ(r.prepare_status, Status::invalid_quantization);
   EXPECT_FALSE(r.error.empty());
   // Output shape that does not match the window.
   OutputSpec out = int8_output(1.0f, 0);
   out.shape = core::Shape{1, 3, 3, 1};
-  r = run_kernel(core::OpType::conv2d, {x, w}, window(1), out);
+  r = run_kernel(core::OpType::conv2d, {x, w, b}, window(1), out);
   EXPECT_EQ(r.prepare_status, Status::invalid_model);
   EXPECT_NE(r.error.find("node"), std::string::npos) << r.error;
   // Per-channel scale count that matches no axis.
   r = run_kernel(core::OpType::conv2d,
-                 {x, int8_constant({1, 1, 1, 1}, per_channel({1.0f, 2.0f}), {1})}, window(1),
+                 {x, int8_constant({1, 1, 1, 1}, per_channel({1.0f, 2.0f}), {1}), b}, window(1),
                  int8_output(1.0f, 0));
   EXPECT_EQ(r.prepare_status, Status::invalid_quantization);
 }

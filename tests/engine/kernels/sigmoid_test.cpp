@@ -33,6 +33,19 @@ TEST(SigmoidInt8, PrepareRequiresTheFixedOutputQuantization) {
   EXPECT_NE(r.error.find("1/256"), std::string::npos) << r.error;
 }
 
+TEST(SigmoidInt8, PrepareRefusesAnInputScaleBelowTwoToTheMinus28) {
+  // TFLite Micro would shift by a negative count here (every input saturates on x86);
+  // TFLite's interpreter gives 0.5. Refused rather than imitated.
+  KernelRun r = run_kernel(core::OpType::sigmoid, {int8_tensor({1}, 3.6e-10f, 0, {100})}, {},
+                           int8_output(1.0f / 256, -128));
+  EXPECT_EQ(r.prepare_status, Status::invalid_quantization);
+  EXPECT_NE(r.error.find("2^-28"), std::string::npos) << r.error;
+  r = run_kernel(core::OpType::sigmoid, {int8_tensor({1}, 4.0e-9f, 0, {100})}, {},
+                 int8_output(1.0f / 256, -128));
+  ASSERT_EQ(r.prepare_status, Status::ok) << r.error;
+  EXPECT_EQ(r.values<std::int8_t>(), (I8{0}));  // 4e-7 → 0.5
+}
+
 TEST(SigmoidFloat, Values) {
   const KernelRun r =
       run_kernel(core::OpType::sigmoid, {float_tensor({2}, {0, 2})}, {}, float_output());
