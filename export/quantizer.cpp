@@ -292,7 +292,10 @@ core::Graph quantize(const core::Graph& float_graph,
                        static_cast<int>(calibration.size()));
   }
   if (keep_samples) {
-    for (Range& r : ranges) apply_percentile(&r, options.percentile);
+    for (Range& r : ranges) {
+      apply_percentile(&r, options.percentile);
+      r.samples = {};
+    }
   }
   clip_to_saturating_consumers(g, &ranges);
   widen_fixed_point_activation_inputs(g, &ranges);
@@ -325,8 +328,82 @@ namespace {
 // Rewrites a lowered float graph as int8 from each tensor's observed range: activations
 // int8 per-tensor, the per-op fixed and shared scales, weights and biases, and the float
 // I/O boundary when asked for.
-void rewrite_as_int8(core::Graph& g, const std::vector<Range>& ranges, bool float_io) {
+bool has_fixed_output_quantization(core::OpType op) {
+  return op == core::OpType::sigmoid || op == core::OpType::softmax || op == core::OpType::tanh;
+}
+
+// TFLite's int8 kernels want one quantization on both sides of pooling, reshape, pad,
+// resize and split, and on every input and the output of CONCATENATION
+// (kernels/concatenation.cc: "t->params.scale != output->params.scale"). Such tensors form
+// groups (union-find); each group gets the union of its members' ranges. A concatenated
+// tensor whose quantization is fixed (a LOGISTIC, SOFTMAX or TANH output) cannot take the
+// group's: it is requantized by a QUANTIZE node in front of the concatenation, as TFLite's
+// converter does.
+std::vector<Range> share_quantization(core::Graph& g, std::vector<Range> ranges) {
+  std::vector<int> parent(g.tensors.size());
+  for (std::size_t t = 0; t < parent.size(); ++t) parent[t] = static_cast<int>(t);
+  const auto find = [&](int t) {
+    while (parent[static_cast<std::size_t>(t)] != t) {
+      parent[static_cast<std::size_t>(t)] =
+          parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(t)])];
+      t = parent[static_cast<std::size_t>(t)];
+    }
+    return t;
+  };
+  const auto unite = [&](int a, int b) { parent[static_cast<std::size_t>(find(a))] = find(b); };
+  std::vector<char> fixed(g.tensors.size(), 0);
+  for (const core::Node& node : g.nodes) {
+    if (has_fixed_output_quantization(node.op))
+      for (int id : node.outputs) fixed[static_cast<std::size_t>(id)] = 1;
+    if (keeps_input_quantization(node.op))
+      for (int id : node.outputs) unite(node.inputs[0], id);
+  }
+  std::vector<char> fixed_group(g.tensors.size(), 0);
+  for (std::size_t t = 0; t < g.tensors.size(); ++t)
+    if (fixed[t]) fixed_group[static_cast<std::size_t>(find(static_cast<int>(t)))] = 1;
+  for (std::size_t n = 0; n < g.nodes.size(); ++n) {
+    if (g.nodes[n].op != core::OpType::concat) continue;
+    for (std::size_t i = 0; i < g.nodes[n].inputs.size(); ++i) {
+      const int in = g.nodes[n].inputs[i];
+      if (!fixed_group[static_cast<std::size_t>(find(in))]) {
+        unite(in, g.nodes[n].outputs[0]);
+        continue;
+      }
+      core::Tensor copy = g.tensor(in);
+      copy.name += "/requantized";
+      const int id = g.add_tensor(std::move(copy));
+      parent.push_back(id);
+      fixed_group.push_back(0);
+      ranges.push_back(ranges[static_cast<std::size_t>(in)]);
+      unite(id, g.nodes[n].outputs[0]);
+      core::Node requantize;
+      requantize.op = core::OpType::quantize;
+      requantize.name = g.tensor(id).name;
+      requantize.inputs = {in};
+      requantize.outputs = {id};
+      g.nodes[n].inputs[i] = id;
+      g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(n), std::move(requantize));
+      ++n;  // the concatenation moved one place on
+    }
+  }
+  std::vector<Range> group(g.tensors.size());
+  for (std::size_t t = 0; t < g.tensors.size(); ++t) {
+    const Range& r = ranges[t];
+    if (!(r.hi >= r.lo)) continue;  // never observed
+    Range& u = group[static_cast<std::size_t>(find(static_cast<int>(t)))];
+    u.lo = std::min(u.lo, r.lo);
+    u.hi = std::max(u.hi, r.hi);
+  }
+  for (std::size_t t = 0; t < g.tensors.size(); ++t) {
+    const Range& u = group[static_cast<std::size_t>(find(static_cast<int>(t)))];
+    if (u.hi >= u.lo) ranges[t] = u;
+  }
+  return ranges;
+}
+
+void rewrite_as_int8(core::Graph& g, const std::vector<Range>& observed, bool float_io) {
   const int input = g.inputs[0];
+  const std::vector<Range> ranges = share_quantization(g, observed);
   // Activations: int8, per-tensor.
   for (std::size_t t = 0; t < g.tensors.size(); ++t) {
     core::Tensor& tensor = g.tensors[t];

@@ -1,11 +1,8 @@
-// concat: TFLite CONCATENATION along attrs.axis. Inputs whose quantization equals the
-// output's are copied byte for byte (tflite-micro micro/kernels/concatenation.cc, which only
-// copies). An int8 input with a different scale or zero point is requantized element-wise as
-// TFLite's reference_ops::ConcatenationWithScaling does (reference/concatenation.h):
-// round(q × s_in/s_out - zp_in × s_in/s_out) + zp_out in float, clamped to int8. (TFLite's
-// converter normally gives all inputs the output's quantization, so that path is rare.)
+// concat: TFLite CONCATENATION along attrs.axis, a byte copy of every input
+// (tflite-micro micro/kernels/concatenation.cc). int8 inputs must share the output's scale
+// and zero point: TFLite's kernels/concatenation.cc refuses a model where they differ, and
+// TFLite Micro would copy the bytes unscaled.
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -21,9 +18,6 @@ struct ConcatData {
   std::int64_t outer;                          // product of dims before the axis
   std::int64_t inner_bytes[kMaxConcatInputs];  // bytes per outer step, per input
   std::int64_t output_inner_bytes;
-  float rescale[kMaxConcatInputs], bias[kMaxConcatInputs];  // int8 requantization per input
-  bool requantize[kMaxConcatInputs];
-  std::int32_t output_zero_point;
 };
 
 Status prepare_common(NodeContext& ctx, core::DType dtype) {
@@ -58,13 +52,14 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
     }
     axis_total += x.shape[static_cast<std::size_t>(axis)];
     d.inner_bytes[n] = core::num_elements(x.shape) / std::max<std::int64_t>(d.outer, 1) * element;
-    d.requantize[n] = false;
     if (dtype == core::DType::int8) {
       if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
       if (scale_of(x) != scale_of(y) || zero_point_of(x) != zero_point_of(y)) {
-        d.requantize[n] = true;
-        d.rescale[n] = scale_of(x) * (1.0f / scale_of(y));
-        d.bias[n] = -static_cast<float>(zero_point_of(x)) * d.rescale[n];
+        return ctx.fail(Status::invalid_quantization,
+                        "concat '%s': int8 input '%s' (scale %g, zero point %d) must have the "
+                        "output's scale %g and zero point %d",
+                        ctx.node->name.c_str(), x.name.c_str(), static_cast<double>(scale_of(x)),
+                        zero_point_of(x), static_cast<double>(scale_of(y)), zero_point_of(y));
       }
     } else if (Status s = check_float32(ctx, x); s != Status::ok) {
       return s;
@@ -77,7 +72,6 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
                     static_cast<long long>(y.shape[static_cast<std::size_t>(axis)]));
   }
   d.output_inner_bytes = core::num_elements(y.shape) / std::max<std::int64_t>(d.outer, 1) * element;
-  d.output_zero_point = dtype == core::DType::int8 ? zero_point_of(y) : 0;
   return Status::ok;
 }
 
@@ -96,17 +90,7 @@ Status eval(const NodeContext& ctx) {
     for (int n = 0; n < ctx.num_inputs; ++n) {
       const std::int64_t bytes = d.inner_bytes[n];
       const std::uint8_t* src = ctx.inputs[n].as<const std::uint8_t>() + o * bytes;
-      if (!d.requantize[n]) {
-        std::memcpy(dst, src, static_cast<std::size_t>(bytes));
-      } else {
-        const auto* q = reinterpret_cast<const std::int8_t*>(src);
-        auto* r = reinterpret_cast<std::int8_t*>(dst);
-        for (std::int64_t i = 0; i < bytes; ++i) {
-          const float v = std::clamp(std::round(q[i] * d.rescale[n] + d.bias[n]), -1.0e6f, 1.0e6f);
-          r[i] = static_cast<std::int8_t>(std::clamp<std::int32_t>(
-              static_cast<std::int32_t>(v) + d.output_zero_point, -128, 127));
-        }
-      }
+      std::memcpy(dst, src, static_cast<std::size_t>(bytes));
       dst += bytes;
     }
   }

@@ -225,6 +225,43 @@ TEST(Quantizer, VanishingSigmoidInputIsWidenedToWhatTheKernelTakes) {
   EXPECT_NEAR(run(q, {0.5f})[0], 0.5f, 1.0f / 256);
 }
 
+TEST(Quantizer, ConcatenationSharesOneQuantizationAndRequantizesAFixedInput) {
+  // x -> conv a (weight 1), conv b (weight 10), sigmoid(a); concat(a, b, sigmoid(a)).
+  // TFLite's int8 CONCATENATION needs every input's scale and zero point equal to the
+  // output's: a and b share the union of their ranges; sigmoid(a), fixed at 1/256, is
+  // requantized by a QUANTIZE node.
+  core::Graph f;
+  const int x = f.add_input("x", {1, 1, 1, 1});
+  const int a = f.add_node(core::OpType::conv2d, "a",
+                           {x, f.add_constant("wa", {1, 1, 1, 1}, std::vector<float>{1.0f}),
+                            f.add_constant("ba", {1}, std::vector<float>{0.0f})});
+  const int b = f.add_node(core::OpType::conv2d, "b",
+                           {x, f.add_constant("wb", {1, 1, 1, 1}, std::vector<float>{10.0f}),
+                            f.add_constant("bb", {1}, std::vector<float>{0.0f})});
+  const int s = f.add_node(core::OpType::sigmoid, "s", {a});
+  core::Attributes axis;
+  axis.axis = 3;
+  f.mark_output(f.add_node(core::OpType::concat, "cat", {a, b, s}, axis));
+  const core::Graph q = quantize(f, {{{-1.0f}, {0.5f}, {1.0f}}}, {});
+  const core::Node& cat = q.nodes.back();
+  ASSERT_EQ(cat.op, core::OpType::concat);
+  const core::Quantization& out = q.tensor(cat.outputs[0]).quantization;
+  for (int in : cat.inputs) {
+    EXPECT_EQ(q.tensor(in).quantization.scales, out.scales) << q.tensor(in).name;
+    EXPECT_EQ(q.tensor(in).quantization.zero_points, out.zero_points) << q.tensor(in).name;
+  }
+  EXPECT_NEAR(out.scales[0], 20.0f / 255.0f, 1e-6f);  // b's [-10, 10] covers a's [-1, 1]
+  const auto requantize = std::find_if(q.nodes.begin(), q.nodes.end(), [](const core::Node& n) {
+    return n.op == core::OpType::quantize;
+  });
+  ASSERT_NE(requantize, q.nodes.end());
+  EXPECT_EQ(q.tensor(requantize->inputs[0]).quantization.scales[0], 1.0f / 256.0f);
+  const std::vector<float> y = run(q, {0.5f});
+  EXPECT_NEAR(y[0], 0.5f, 0.05f);
+  EXPECT_NEAR(y[1], 5.0f, 0.05f);
+  EXPECT_NEAR(y[2], 1.0f / (1.0f + std::exp(-0.5f)), 0.05f);
+}
+
 TEST(Quantizer, BadCalibrationAndShapeOnlyGraphsAreNamed) {
   nets::PhiNetConfig c;
   c.input = {3, 32, 32};
