@@ -164,9 +164,9 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
               static_cast<long long>(s.input[0]), static_cast<long long>(s.input[1]),
               static_cast<long long>(s.input[2]));
   std::printf("  %-8s %14s %14s %10s\n", "budget", "used", "available", "use");
-  auto row = [&](const char* name, std::int64_t used, std::int64_t available, double u,
+  auto row = [&](const char* label, std::int64_t used, std::int64_t available, double u,
                  const char* key) {
-    std::printf("  %-8s %14s %14s %10s%s\n", name, group_digits(used).c_str(),
+    std::printf("  %-8s %14s %14s %10s%s\n", label, group_digits(used).c_str(),
                 group_digits(available).c_str(), percent(u).c_str(),
                 s.binding == key ? "   <- binding" : "");
   };
