@@ -65,8 +65,6 @@ void apply_percentile(Range* r, double percentile) {
   r->hi = std::min(r->hi, hi);
 }
 
-// Asymmetric int8 quantization of [lo, hi], widened to include 0 (TFLite's rule, so that
-// zero padding is exact), with the zero point rounded and clamped to [-128, 127].
 // Narrows the range of a tensor whose every consumer saturates below (or above) some
 // value: the values beyond it reach the same output, so spending int8 steps on them only
 // coarsens the rest. hard_swish is 0 for x <= -3 (a PhiNet expansion's output often
@@ -135,6 +133,8 @@ void widen_fixed_point_activation_inputs(const core::Graph& g, std::vector<Range
   }
 }
 
+// Asymmetric int8 quantization of [lo, hi], widened to include 0 (TFLite's rule, so that
+// zero padding is exact), with the zero point rounded and clamped to [-128, 127].
 core::Quantization activation_quantization(float lo, float hi) {
   double min = std::min(0.0, static_cast<double>(lo));
   double max = std::max(0.0, static_cast<double>(hi));
@@ -325,9 +325,6 @@ core::Graph quantize_layout(const core::Graph& float_graph, bool float_io) {
 
 namespace {
 
-// Rewrites a lowered float graph as int8 from each tensor's observed range: activations
-// int8 per-tensor, the per-op fixed and shared scales, weights and biases, and the float
-// I/O boundary when asked for.
 bool has_fixed_output_quantization(core::OpType op) {
   return op == core::OpType::sigmoid || op == core::OpType::softmax || op == core::OpType::tanh;
 }
@@ -401,6 +398,9 @@ std::vector<Range> share_quantization(core::Graph& g, std::vector<Range> ranges)
   return ranges;
 }
 
+// Rewrites a lowered float graph as int8 from each tensor's observed range: activations
+// int8 per-tensor, the per-op fixed and shared scales, weights and biases, and the float
+// I/O boundary when asked for.
 void rewrite_as_int8(core::Graph& g, const std::vector<Range>& observed, bool float_io) {
   const int input = g.inputs[0];
   const std::vector<Range> ranges = share_quantization(g, observed);
