@@ -23,38 +23,30 @@
 #include "engine/engine.h"
 #include "export/onnx_reader.h"
 #include "export/quantizer.h"
+#include "recipes/mel.h"
+#include "recipes/model_io.h"
 
 namespace {
 
 using namespace tinyscale;
 
-// Runs `g` on a float NHWC input and returns its first output as floats.
+// Runs `g` on a float NHWC input (quantized as TFLite's QUANTIZE would, for an int8 input)
+// and returns its first output as floats.
 std::vector<float> run(const core::Graph& g, const std::vector<float>& input) {
   engine::CompiledModel model;
-  char error[512] = "";
-  if (model.compile(g, {}, error, sizeof error) != engine::Status::ok) throw Error(error);
+  recipes::compile_model(model, g, "quant_quality: ");
   const engine::TensorRef& in = model.input(0);
   if (in.tensor->dtype == core::DType::int8) {
     const core::Quantization& q = in.tensor->quantization;
-    for (std::size_t k = 0; k < input.size(); ++k) {
-      const float v = std::round(input[k] / q.scales[0]) + static_cast<float>(q.zero_points[0]);
-      in.as<std::int8_t>()[k] = static_cast<std::int8_t>(std::clamp(v, -128.0f, 127.0f));
-    }
+    const std::vector<std::int8_t> x =
+        recipes::quantize_features(input, q.scales[0], static_cast<int>(q.zero_points[0]),
+                                   recipes::FeatureRounding::to_nearest);
+    std::copy(x.begin(), x.end(), in.as<std::int8_t>());
   } else {
     std::copy(input.begin(), input.end(), in.as<float>());
   }
   if (model.run() != engine::Status::ok) throw Error("run failed");
-  const engine::TensorRef& out = model.output(0);
-  std::vector<float> y(static_cast<std::size_t>(core::num_elements(out.shape())));
-  for (std::size_t k = 0; k < y.size(); ++k) {
-    if (out.tensor->dtype == core::DType::int8) {
-      const core::Quantization& q = out.tensor->quantization;
-      y[k] = static_cast<float>(out.as<std::int8_t>()[k] - q.zero_points[0]) * q.scales[0];
-    } else {
-      y[k] = out.as<float>()[k];
-    }
-  }
-  return y;
+  return recipes::dequantize_output(model.output(0));
 }
 
 double cosine(const std::vector<float>& a, const std::vector<float>& b) {
