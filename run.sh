@@ -1,36 +1,9 @@
 #!/usr/bin/env bash
-# The main job on built-in defaults: set up, build, then solve for the network that fills
-# the default board (NUCLEO-H743ZI2, a 10-class PhiNet on 3x96x96 input), rebuild the
-# chosen network from the command the solver prints and report its exact cost, export it
-# (ONNX + int8 TFLite, synthetic calibration) and run the .tflite in the engine.
+# The main job on built-in defaults: set up (install what is missing, build in Release), then
+# run scripts/main_job.sh: solve for the network that fills the default board, rebuild and
+# cost it, export it and run it in the engine. TINYSCALE_BOARD / TINYSCALE_INPUT pick others.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
-
-BOARD=${TINYSCALE_BOARD:-NUCLEO-H743ZI2}
-INPUT=${TINYSCALE_INPUT:-3x96x96}
-tinyscale=build/cli/tinyscale
-
 echo
-echo "== tinyscale boards"
-$tinyscale boards
-echo
-echo "== tinyscale solve --board $BOARD --input $INPUT --num-classes 10"
-$tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10
-net_command=$($tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10 --json |
-  sed -n 's/^ *"command": "tinyscale \(.*\)",\{0,1\}$/\1/p')
-echo
-echo "== tinyscale $net_command"
-# shellcheck disable=SC2086  # the solver's command is a list of options
-$tinyscale $net_command | tail -n 5
-
-out=build/run_output
-mkdir -p "$out"
-export_command=${net_command/#net /export }
-echo
-echo "== tinyscale $export_command --onnx $out/model.onnx --tflite $out/model.tflite"
-# shellcheck disable=SC2086
-$tinyscale $export_command --onnx "$out/model.onnx" --tflite "$out/model.tflite"
-echo
-echo "== tinyscale run $out/model.tflite --random 1   (untrained weights: the logits mean nothing)"
-$tinyscale run "$out/model.tflite" --random 1
+exec scripts/main_job.sh
