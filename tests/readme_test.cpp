@@ -242,7 +242,7 @@ struct CommandRun {
 
 CommandRun run_in(const fs::path& dir, const fs::path& bin, const std::string& command) {
   const std::string shell = "cd " + shell_quote(dir.string()) + " && PATH=" +
-                            shell_quote(bin.string()) + ":\"$PATH\" TINYSCALE_RUN_OUTPUT=run_output " +
+                            shell_quote(bin.string()) + ":\"$PATH\" " +
                             "timeout 600 bash -c " + shell_quote(command) + " 2>&1";
   CommandRun r;
   FILE* pipe = popen(shell.c_str(), "r");
