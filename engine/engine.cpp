@@ -126,20 +126,35 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     if (scratch[n] < 0) return fail(Status::invalid_model, n, "asked for negative scratch");
   }
 
-  // One arena for activations and scratch, laid out by the planner at real dtype sizes.
-  plan_ = plan_arena(graph, {.int8_activations = false,
-                             .algorithm = options.planner,
-                             .alignment = options.alignment,
-                             .node_scratch_bytes = scratch});
+  // One arena for activations and scratch (or one per memory region), laid out by the
+  // planner at real dtype sizes.
+  const std::int64_t runtime_structures =
+      ram_breakdown(graph, 0, core::DType::int8).runtime_structures;
+  plan_ = plan_arena(graph,
+                     {.int8_activations = false,
+                      .algorithm = options.planner,
+                      .alignment = options.alignment,
+                      .node_scratch_bytes = scratch,
+                      .region_capacities = options.region_capacities,
+                      .home_region_fixed_bytes =
+                          static_cast<std::int64_t>(op_data_bytes) + runtime_structures});
+  // On the host the regions lie side by side in one block; each keeps its own offsets.
+  std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
+  for (std::size_t r = 1; r < region_base.size(); ++r) {
+    region_base[r] = region_base[r - 1] + plan_.region_peak_bytes[r - 1];
+  }
   arena_.assign(words_for(plan_.plan.peak_bytes), std::max_align_t{});
   auto* base = reinterpret_cast<std::uint8_t*>(arena_.data());
   for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
-    if (plan_.tensor_offsets[t] >= 0) tensors_[t].data = base + plan_.tensor_offsets[t];
+    if (plan_.tensor_offsets[t] >= 0) {
+      tensors_[t].data = base + region_base[static_cast<std::size_t>(plan_.tensor_regions[t])] +
+                         plan_.tensor_offsets[t];
+    }
   }
   for (std::size_t i = 0; i < plan_.buffers.buffers.size(); ++i) {
     if (plan_.buffers.node[i] >= 0) {
       nodes_[static_cast<std::size_t>(plan_.buffers.node[i])].scratch_offset =
-          plan_.plan.offsets[i];
+          region_base[static_cast<std::size_t>(plan_.buffer_regions[i])] + plan_.plan.offsets[i];
     }
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) bind_io(n);

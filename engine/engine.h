@@ -11,6 +11,8 @@
 //   kernel state       every node's op_data (requantization multipliers, ...), 8-aligned
 //   runtime structures 32-bit layout: 8 B per tensor (data pointer + metadata pointer),
 //                      16 B per node (kernel, op_data, scratch, io index), 64 B per model
+// With CompileOptions::region_capacities the activation arena is the sum of the regions'
+// peaks (arena_plan().region_peak_bytes).
 //
 // Usage:
 //   engine::CompiledModel model;
@@ -23,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/graph.h"
@@ -35,6 +38,11 @@ namespace tinyscale::engine {
 struct CompileOptions {
   PlannerAlgorithm planner = PlannerAlgorithm::best_of;
   std::int64_t alignment = kArenaAlignment;
+  // Memory regions to split the activation buffers over (plan_arena's region_capacities;
+  // the kernel state and runtime structures count against the largest). Empty: one arena.
+  // The host still allocates one block, the regions side by side; arena_plan() says which
+  // region each buffer is in and whether every region holds its share (fits).
+  std::span<const std::int64_t> region_capacities;
 };
 
 struct RamBreakdown {

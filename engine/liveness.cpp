@@ -50,12 +50,34 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
 ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
   ArenaPlan result;
   result.buffers = collect_arena_buffers(graph, options);
-  result.plan = plan_memory(result.buffers.buffers, options.algorithm, options.alignment);
+  const std::span<const std::int64_t> capacities = options.region_capacities;
+  if (capacities.empty()) {
+    result.plan = plan_memory(result.buffers.buffers, options.algorithm, options.alignment);
+    result.buffer_regions.assign(result.buffers.buffers.size(), 0);
+    result.region_peak_bytes = {result.plan.peak_bytes};
+  } else {
+    // The fixed bytes go to the largest region (the first of equals).
+    std::vector<std::int64_t> room(capacities.begin(), capacities.end());
+    const auto largest = std::max_element(room.begin(), room.end());
+    result.fixed_region = static_cast<int>(largest - room.begin());
+    *largest -= options.home_region_fixed_bytes;
+    const RegionPlan regions = plan_memory_regions(result.buffers.buffers, room,
+                                                   options.algorithm, options.alignment);
+    result.plan.algorithm = options.algorithm;
+    result.plan.offsets = regions.offsets;
+    result.plan.peak_bytes = regions.total_peak_bytes();
+    result.plan.lower_bound_bytes = regions.lower_bound_bytes;
+    result.buffer_regions = regions.regions;
+    result.region_peak_bytes = regions.peak_bytes;
+    result.fits = regions.fits;
+  }
   result.tensor_offsets.assign(graph.tensors.size(), -1);
+  result.tensor_regions.assign(graph.tensors.size(), -1);
   for (std::size_t i = 0; i < result.buffers.buffers.size(); ++i) {
     if (result.buffers.tensor[i] >= 0) {
-      result.tensor_offsets[static_cast<std::size_t>(result.buffers.tensor[i])] =
-          result.plan.offsets[i];
+      const auto t = static_cast<std::size_t>(result.buffers.tensor[i]);
+      result.tensor_offsets[t] = result.plan.offsets[i];
+      result.tensor_regions[t] = result.buffer_regions[i];
     }
   }
   result.live_bytes_at_step.assign(graph.nodes.size(), 0);

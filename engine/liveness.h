@@ -8,9 +8,23 @@
 // arena (they live in FLASH). This is the one place the cost model and engine::compile get
 // their RAM figure from, so the RAM `solve` promises is the arena `run` allocates.
 //
+// Memory regions: given region capacities (a board's RAM regions, each after the
+// application's reserve), the buffers are split over them by plan_memory_regions
+// (engine/region_planner.h), each buffer wholly inside one region, and the plan says whether
+// every region holds its share. The model's fixed RAM (kernel state, runtime structures,
+// `home_region_fixed_bytes`) lives in the largest region, whose room for buffers is that
+// much smaller. One capacity is the single-arena case with a size limit: the same plan as
+// without capacities, plus the check. The cost model, `solve` and `run` all call this, so
+// their per-region figures agree.
+//
 // Usage:
 //   engine::ArenaPlan p = engine::plan_arena(deployed_graph, {.int8_activations = true});
 //   p.plan.peak_bytes;  p.tensor_offsets[t];  p.live_bytes_at_step[n];
+//
+//   const std::int64_t regions[] = {448 * 1024, 288 * 1024, 128 * 1024, 64 * 1024};
+//   engine::ArenaPlan q = engine::plan_arena(g, {.region_capacities = regions,
+//                                                .home_region_fixed_bytes = 9000});
+//   q.fits;  q.region_peak_bytes[r];  q.tensor_regions[t];  q.tensor_offsets[t];
 #pragma once
 
 #include <cstdint>
@@ -19,6 +33,7 @@
 
 #include "core/graph.h"
 #include "engine/memory_planner.h"
+#include "engine/region_planner.h"
 
 namespace tinyscale::engine {
 
@@ -34,6 +49,10 @@ struct ArenaOptions {
   // Scratch bytes per node as the kernels' prepare() asked for them; empty: the op table's
   // scratch_bytes estimate (what the cost model uses before any kernel is prepared).
   std::span<const std::int64_t> node_scratch_bytes;
+  // Capacities of the memory regions to split the buffers over; empty: one arena, no limit.
+  std::span<const std::int64_t> region_capacities;
+  // Bytes the largest region holds besides the buffers (kernel state, runtime structures).
+  std::int64_t home_region_fixed_bytes = 0;
 };
 
 struct ArenaBuffers {
@@ -45,10 +64,23 @@ struct ArenaBuffers {
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options);
 
 struct ArenaPlan {
+  // offsets: each buffer's offset inside its region; peak_bytes: the sum of the regions'
+  // peaks (the whole activation RAM); lower_bound_bytes: of all the buffers together.
   MemoryPlan plan;
   ArenaBuffers buffers;
   std::vector<std::int64_t> tensor_offsets;      // per tensor id; -1 when not in the arena
   std::vector<std::int64_t> live_bytes_at_step;  // per node: aligned bytes live while it runs
+  // Regions (without region_capacities: one region, index 0, holding everything).
+  std::vector<int> buffer_regions;              // per buffer
+  std::vector<int> tensor_regions;              // per tensor id; -1 when not in the arena
+  std::vector<std::int64_t> region_peak_bytes;  // per region: its buffers' peak
+  int fixed_region = 0;  // the region holding home_region_fixed_bytes (the largest)
+  // Every region's peak, plus the fixed bytes in fixed_region, is within its capacity.
+  bool fits = true;
+  // Bytes used in region r: its peak, plus the fixed bytes in fixed_region.
+  std::int64_t region_used_bytes(int r, std::int64_t fixed_bytes) const {
+    return region_peak_bytes[static_cast<std::size_t>(r)] + (r == fixed_region ? fixed_bytes : 0);
+  }
 };
 
 ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options = {});

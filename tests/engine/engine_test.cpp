@@ -67,6 +67,42 @@ TEST(Engine, CompilesRunsAndAccountsRam) {
   EXPECT_GE(ram.activation_arena, (432 + 288) * 4);
 }
 
+// Activations split over two memory regions compute exactly what one arena computes.
+TEST(Engine, RegionsSplitTheArenaAndRunTheSame) {
+  const core::Graph g = small_float_net();
+  auto fill = [](CompiledModel& m) {
+    for (int k = 0; k < 12 * 12 * 3; ++k)
+      m.input(0).as<float>()[k] = static_cast<float>(k % 5) / 5.0f - 0.3f;
+  };
+  CompiledModel single;
+  char error[256] = "";
+  ASSERT_EQ(single.compile(g, {}, error, sizeof error), Status::ok) << error;
+  fill(single);
+  ASSERT_EQ(single.run(), Status::ok);
+  const std::int64_t fixed = single.ram().kernel_state + single.ram().runtime_structures;
+  // The input (432 floats) and the convolution's output (288 floats) are live together; the
+  // first region holds the input and the fixed bytes, the second the output.
+  const std::int64_t capacities[] = {fixed + 1800, 1200};
+  CompiledModel split;
+  ASSERT_EQ(split.compile(g, {.region_capacities = capacities}, error, sizeof error), Status::ok)
+      << error;
+  const ArenaPlan& plan = split.arena_plan();
+  ASSERT_TRUE(plan.fits);
+  EXPECT_EQ(plan.fixed_region, 0);
+  EXPECT_LE(plan.region_used_bytes(0, fixed), capacities[0]);
+  EXPECT_LE(plan.region_used_bytes(1, fixed), capacities[1]);
+  EXPECT_GT(plan.region_peak_bytes[1], 0);
+  EXPECT_EQ(split.ram().activation_arena, plan.region_peak_bytes[0] + plan.region_peak_bytes[1]);
+  fill(split);
+  ASSERT_EQ(split.run(), Status::ok);
+  EXPECT_EQ(std::memcmp(single.output(0).data, split.output(0).data, 4 * sizeof(float)), 0);
+  // Too little room: the model still compiles and runs on the host, and says it does not fit.
+  const std::int64_t tight[] = {fixed + 1800};
+  CompiledModel cramped;
+  ASSERT_EQ(cramped.compile(g, {.region_capacities = tight}, error, sizeof error), Status::ok);
+  EXPECT_FALSE(cramped.arena_plan().fits);
+}
+
 TEST(Engine, RunDoesNotAllocate) {
   const core::Graph g = small_float_net();
   CompiledModel model;

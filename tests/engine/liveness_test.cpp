@@ -75,5 +75,56 @@ TEST(Liveness, NetworkPlansAreValidAndReportTheirGap) {
   }
 }
 
+TEST(Liveness, OneRegionChecksThePeakPlusTheFixedBytes) {
+  const core::Graph g = residual_chain();
+  const ArenaPlan single = plan_arena(g);
+  // 1200 B of buffers + 100 fixed bytes fit 1300 B exactly, not 1299.
+  for (const std::int64_t capacity : {std::int64_t{1300}, std::int64_t{1299}}) {
+    const std::int64_t capacities[] = {capacity};
+    const ArenaPlan p =
+        plan_arena(g, {.region_capacities = capacities, .home_region_fixed_bytes = 100});
+    EXPECT_EQ(p.fits, capacity == 1300);
+    EXPECT_EQ(p.plan.offsets, single.plan.offsets);
+    EXPECT_EQ(p.plan.peak_bytes, 1200);
+    EXPECT_EQ(p.region_used_bytes(0, 100), 1300);
+  }
+}
+
+TEST(Liveness, RegionsSplitANetworkThatNoSingleRegionHolds) {
+  nets::PhiNetConfig pc;
+  pc.input = {3, 96, 96};
+  const core::Graph g = core::lower_for_deployment(nets::build_phinet(pc));
+  const ArenaPlan single = plan_arena(g);
+  const std::int64_t peak = single.plan.peak_bytes;
+  // Its peak is two 55,296-byte buffers live together. Three regions of 60%, 55% and 25% of
+  // the single arena (the fixed bytes in the first): neither holds both, two of them do.
+  const std::int64_t capacities[] = {peak * 6 / 10 + 5000, peak * 55 / 100, peak / 4};
+  const ArenaPlan p =
+      plan_arena(g, {.region_capacities = capacities, .home_region_fixed_bytes = 5000});
+  ASSERT_TRUE(p.fits);
+  EXPECT_EQ(p.fixed_region, 0);
+  RegionPlan as_regions;
+  as_regions.fits = p.fits;
+  as_regions.regions = p.buffer_regions;
+  as_regions.offsets = p.plan.offsets;
+  as_regions.peak_bytes = p.region_peak_bytes;
+  const std::int64_t room[] = {capacities[0] - 5000, capacities[1], capacities[2]};
+  EXPECT_TRUE(region_plan_is_valid(p.buffers.buffers, room, as_regions, kArenaAlignment));
+  std::int64_t total = 0;
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_LE(p.region_used_bytes(r, 5000), capacities[r]) << "region " << r;
+    total += p.region_peak_bytes[static_cast<std::size_t>(r)];
+  }
+  EXPECT_EQ(p.plan.peak_bytes, total);
+  EXPECT_EQ(p.region_peak_bytes[1], 55296);
+  // Tensors report the region they were placed in.
+  for (std::size_t i = 0; i < p.buffers.buffers.size(); ++i) {
+    if (p.buffers.tensor[i] < 0) continue;
+    const auto t = static_cast<std::size_t>(p.buffers.tensor[i]);
+    EXPECT_EQ(p.tensor_regions[t], p.buffer_regions[i]);
+    EXPECT_EQ(p.tensor_offsets[t], p.plan.offsets[i]);
+  }
+}
+
 }  // namespace
 }  // namespace tinyscale::engine
