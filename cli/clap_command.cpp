@@ -184,7 +184,11 @@ void run_clap_export(const ExportOptions& o) {
       nets::build_tinyclap_encoder(o.config, {.materialize_weights = true, .seed = o.seed});
   const nets::ClapProjection projection = nets::init_clap_projection(o.config, o.seed + 1);
   const std::vector<std::vector<float>> calibration = calibration_features(o, projection);
-  core::Graph q = exporter::quantize(float_graph, calibration, {});
+  exporter::QuantizeResult quantized =
+      exporter::quantize_with_warnings(float_graph, calibration, {});
+  for (const std::string& warning : quantized.warnings)
+    std::fprintf(stderr, "tinyscale: warning: %s\n", warning.c_str());
+  core::Graph q = std::move(quantized.graph);
   const std::vector<std::uint8_t> blob = nets::serialize_clap_projection(projection);
   q.metadata.push_back({nets::kClapProjectionMetadata, blob});
   exporter::write_tflite(q, o.output);

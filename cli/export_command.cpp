@@ -117,7 +117,10 @@ core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptio
   q.ranges = o.percentile ? exporter::RangeMethod::percentile : exporter::RangeMethod::min_max;
   q.float_io = o.float_io;
   if (isatty(fileno(stderr))) q.progress = progress_bar;
-  return exporter::quantize(float_graph, calibration, q);
+  exporter::QuantizeResult result = exporter::quantize_with_warnings(float_graph, calibration, q);
+  for (const std::string& warning : result.warnings)
+    std::fprintf(stderr, "tinyscale: warning: %s\n", warning.c_str());
+  return std::move(result.graph);
 }
 
 // What was written: the TFLite file read back (so the figures are the file's, e.g. with

@@ -160,8 +160,48 @@ void store(core::Tensor* t, const std::vector<T>& values) {
   std::memcpy(t->data.data(), values.data(), t->data.size());
 }
 
-// Weights [O, ...]: symmetric per output channel, int8 in [-127, 127], axis 0.
-void quantize_weights(core::Tensor* w) {
+// Weight scales [O, ...]: symmetric per output channel, max |w| / 127.
+std::vector<float> weight_scales(const core::Tensor& w) {
+  const auto channels = static_cast<std::size_t>(w.shape[0]);
+  const auto values = w.values<float>();
+  const std::size_t per_channel = values.size() / channels;
+  std::vector<float> scales(channels);
+  for (std::size_t c = 0; c < channels; ++c) {
+    float max_abs = 0.0f;
+    for (std::size_t k = 0; k < per_channel; ++k)
+      max_abs = std::max(max_abs, std::fabs(values[c * per_channel + k]));
+    // An all-zero channel still needs a positive scale; its weights quantize to 0 anyway.
+    // 1, not a tiny value: the bias scale is input scale × this.
+    scales[c] = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  }
+  return scales;
+}
+
+// TFLite's converter rule (AdjustWeightsForBiasScale, tools/optimize/quantization_utils.cc):
+// a bias must quantize into the middle half of int32 (|q| < 2^31 / 2, leaving headroom for
+// the accumulation it is added to), or its channel's weight scale is enlarged to
+// 2 |bias| / ((2^31 - 1) · input_scale), which puts the bias at a quarter of the int32 range
+// at the price of that channel's weight precision. Arises where a layer's input range is
+// tiny next to its bias (the signal has faded by then, so the bias is what the channel
+// outputs). Returns how many channels were enlarged.
+int enlarge_scales_for_bias(std::vector<float>* scales, const core::Tensor& bias,
+                            float input_scale) {
+  constexpr double kInt32Max = 2147483647.0;
+  const auto values = bias.values<float>();
+  int enlarged = 0;
+  for (std::size_t c = 0; c < values.size() && c < scales->size(); ++c) {
+    const double magnitude = std::fabs(static_cast<double>(values[c]));
+    const double bias_scale = static_cast<double>(input_scale) * (*scales)[c];
+    if (!(magnitude >= 0.5 * bias_scale * kInt32Max)) continue;
+    (*scales)[c] = static_cast<float>(2.0 * magnitude / kInt32Max / input_scale);
+    ++enlarged;
+  }
+  return enlarged;
+}
+
+// Weights [O, ...]: int8 in [-127, 127] with the given per-output-channel scales, axis 0.
+// Without `scales`, max |w| / 127 per channel.
+void quantize_weights(core::Tensor* w, std::vector<float> scales = {}) {
   const auto channels = static_cast<std::size_t>(w->shape[0]);
   if (!w->has_data()) {  // a layout (shape-only graph): the parameters' shape, no values
     w->dtype = core::DType::int8;
@@ -169,33 +209,30 @@ void quantize_weights(core::Tensor* w) {
                        0};
     return;
   }
+  if (scales.empty()) scales = weight_scales(*w);
   const auto values = w->values<float>();
   const std::size_t per_channel = values.size() / channels;
   std::vector<std::int8_t> q(values.size());
-  core::Quantization quant;
-  quant.axis = 0;
   for (std::size_t c = 0; c < channels; ++c) {
-    float max_abs = 0.0f;
-    for (std::size_t k = 0; k < per_channel; ++k)
-      max_abs = std::max(max_abs, std::fabs(values[c * per_channel + k]));
-    // An all-zero channel still needs a positive scale; its weights quantize to 0 anyway.
-    // 1, not a tiny value: the bias scale is input scale × this, and a tiny one would
-    // overflow the int32 bias of a zero-initialized layer.
-    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
     for (std::size_t k = 0; k < per_channel; ++k) {
-      const float v = std::round(values[c * per_channel + k] / scale);
+      const float v = std::round(values[c * per_channel + k] / scales[c]);
       q[c * per_channel + k] = static_cast<std::int8_t>(std::clamp(v, -127.0f, 127.0f));
     }
-    quant.scales.push_back(scale);
-    quant.zero_points.push_back(0);
   }
+  core::Quantization quant;
+  quant.axis = 0;
+  quant.scales = std::move(scales);
+  quant.zero_points.assign(channels, 0);
   w->dtype = core::DType::int8;
   w->quantization = std::move(quant);
   store(w, q);
 }
 
-// Bias [O]: int32 with scale input_scale × weight_scale[c] and zero point 0.
-void quantize_bias(core::Tensor* b, float input_scale, const core::Quantization& weight) {
+// Bias [O]: int32 with scale input_scale × weight_scale[c] and zero point 0. A value that
+// does not fit int32 (a bias or weight shared with a layer whose scales differ from the
+// one the weight scale was fitted to) is an error naming `layer`, never a clipped value.
+void quantize_bias(core::Tensor* b, float input_scale, const core::Quantization& weight,
+                   const std::string& layer) {
   if (!b->has_data()) {
     const auto channels = static_cast<std::size_t>(b->shape[0]);
     b->dtype = core::DType::int32;
@@ -211,7 +248,12 @@ void quantize_bias(core::Tensor* b, float input_scale, const core::Quantization&
     const double scale = static_cast<double>(input_scale) *
                          static_cast<double>(weight.scales[weight.scales.size() == 1 ? 0 : c]);
     const double v = std::round(static_cast<double>(values[c]) / scale);
-    q[c] = static_cast<std::int32_t>(std::clamp(v, -2147483647.0, 2147483647.0));
+    if (!(std::fabs(v) <= 2147483647.0)) {
+      throw Error("quantize: layer '" + layer + "': bias '" + b->name + "' channel " +
+                  std::to_string(c) + " is " + number_text(values[c]) + ", " + number_text(v) +
+                  " steps of its scale " + number_text(scale) + "; int32 holds at most 2147483647");
+    }
+    q[c] = static_cast<std::int32_t>(v);
     quant.scales.push_back(static_cast<float>(scale));
     quant.zero_points.push_back(0);
   }
@@ -234,7 +276,8 @@ bool keeps_input_quantization(core::OpType op) {
   }
 }
 
-void rewrite_as_int8(core::Graph& g, const std::vector<Range>& ranges, bool float_io);
+void rewrite_as_int8(core::Graph& g, const std::vector<Range>& ranges, bool float_io,
+                     std::vector<std::string>* warnings);
 
 }  // namespace
 
@@ -251,13 +294,15 @@ std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_g
   return out;
 }
 
-core::Graph quantize(const core::Graph& float_graph,
-                     std::span<const std::vector<float>> calibration,
-                     const QuantizeOptions& options) {
+QuantizeResult quantize_with_warnings(const core::Graph& float_graph,
+                                      std::span<const std::vector<float>> calibration,
+                                      const QuantizeOptions& options) {
   if (calibration.empty()) throw Error("quantize: no calibration samples");
   if (float_graph.inputs.size() != 1)
     throw Error("quantize: graphs with exactly one input are supported");
-  core::Graph g = core::lower_for_deployment(float_graph);
+  QuantizeResult result;
+  core::Graph& g = result.graph;
+  g = core::lower_for_deployment(float_graph);
   for (const core::Tensor& t : g.tensors) {
     if (t.dtype != core::DType::float32)
       throw Error("quantize: tensor '" + t.name + "' is not float32");
@@ -299,7 +344,7 @@ core::Graph quantize(const core::Graph& float_graph,
   }
   clip_to_saturating_consumers(g, &ranges);
   widen_fixed_point_activation_inputs(g, &ranges);
-  rewrite_as_int8(g, ranges, options.float_io);
+  rewrite_as_int8(g, ranges, options.float_io, &result.warnings);
   g.validate();
   // The int8 kernels' prepare() checks every TFLite constraint the graph must meet.
   engine::CompiledModel check;
@@ -307,7 +352,13 @@ core::Graph quantize(const core::Graph& float_graph,
     throw Error(std::string("quantize: the quantized graph does not fit the int8 kernels: ") +
                 error);
   }
-  return g;
+  return result;
+}
+
+core::Graph quantize(const core::Graph& float_graph,
+                     std::span<const std::vector<float>> calibration,
+                     const QuantizeOptions& options) {
+  return quantize_with_warnings(float_graph, calibration, options).graph;
 }
 
 core::Graph quantize_layout(const core::Graph& float_graph, bool float_io) {
@@ -319,7 +370,7 @@ core::Graph quantize_layout(const core::Graph& float_graph, bool float_io) {
   Range unit;
   unit.lo = -1.0f;
   unit.hi = 1.0f;
-  rewrite_as_int8(g, std::vector<Range>(g.tensors.size(), unit), float_io);
+  rewrite_as_int8(g, std::vector<Range>(g.tensors.size(), unit), float_io, nullptr);
   return g;
 }
 
@@ -401,7 +452,8 @@ std::vector<Range> share_quantization(core::Graph& g, std::vector<Range> ranges)
 // Rewrites a lowered float graph as int8 from each tensor's observed range: activations
 // int8 per-tensor, the per-op fixed and shared scales, weights and biases, and the float
 // I/O boundary when asked for.
-void rewrite_as_int8(core::Graph& g, const std::vector<Range>& observed, bool float_io) {
+void rewrite_as_int8(core::Graph& g, const std::vector<Range>& observed, bool float_io,
+                     std::vector<std::string>* warnings) {
   const int input = g.inputs[0];
   const std::vector<Range> ranges = share_quantization(g, observed);
   // Activations: int8, per-tensor.
@@ -430,13 +482,28 @@ void rewrite_as_int8(core::Graph& g, const std::vector<Range>& observed, bool fl
   for (const core::Node& node : g.nodes) {
     if (node.op != core::OpType::conv2d && node.op != core::OpType::fully_connected) continue;
     const auto w = static_cast<std::size_t>(node.inputs[1]);
-    if (!done[w]) quantize_weights(&g.tensors[w]);
+    const float input_scale = g.tensor(node.inputs[0]).quantization.scales[0];
+    const bool has_bias = node.inputs.size() == 3;
+    const auto b = has_bias ? static_cast<std::size_t>(node.inputs[2]) : 0;
+    if (!done[w] && g.tensors[w].has_data()) {
+      std::vector<float> scales = weight_scales(g.tensors[w]);
+      if (has_bias && !done[b] && g.tensors[b].has_data()) {
+        const int enlarged = enlarge_scales_for_bias(&scales, g.tensors[b], input_scale);
+        if (enlarged > 0 && warnings) {
+          warnings->push_back(
+              "layer '" + node.name + "': its bias does not fit int32 with headroom at input " +
+              "scale " + number_text(input_scale) + "; weight scale enlarged on " +
+              std::to_string(enlarged) + " of " + std::to_string(scales.size()) +
+              " output channels (those weights lose precision; the bias stays exact)");
+        }
+      }
+      quantize_weights(&g.tensors[w], std::move(scales));
+    } else if (!done[w]) {
+      quantize_weights(&g.tensors[w]);
+    }
     done[w] = 1;
-    if (node.inputs.size() == 3) {
-      const auto b = static_cast<std::size_t>(node.inputs[2]);
-      if (!done[b])
-        quantize_bias(&g.tensors[b], g.tensor(node.inputs[0]).quantization.scales[0],
-                      g.tensors[w].quantization);
+    if (has_bias) {
+      if (!done[b]) quantize_bias(&g.tensors[b], input_scale, g.tensors[w].quantization, node.name);
       done[b] = 1;
     }
   }

@@ -10,18 +10,23 @@
 //      input stops at -3, a RELU input at 0, a LOGISTIC input at ±8 (exact in int8).
 //   3. Rewriting: activations become int8 asymmetric per-tensor (the range always includes
 //      0); conv2d / fully_connected weights int8 symmetric per-channel in [-127, 127];
-//      biases int32 with scale = input scale × weight scale; LOGISTIC and SOFTMAX outputs
+//      biases int32 with scale = input scale × weight scale (where a bias would not fit
+//      the middle half of int32, its channel's weight scale is enlarged until it does, as
+//      TFLite's converter does, and a warning names the layer); LOGISTIC and SOFTMAX outputs
 //      get scale 1/256 and zero point -128, TANH 1/128 and 0; pools, reshape, pad,
 //      resize and split (every part) keep their input's quantization. The graph's input and
 //      output are int8 unless float I/O is asked for, which adds QUANTIZE / DEQUANTIZE nodes.
 //
 // Usage:
 //   std::vector<std::vector<float>> calib = ...;  // NHWC float inputs, one per sample
-//   core::Graph q = exporter::quantize(float_graph, calib, {});
+//   QuantizeResult r = exporter::quantize_with_warnings(float_graph, calib, {});
+//   for (const std::string& w : r.warnings) report(w);   // the CLI: "tinyscale: warning: ..."
+//   core::Graph q = exporter::quantize(float_graph, calib, {});   // the same, warnings dropped
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/graph.h"
@@ -39,8 +44,19 @@ struct QuantizeOptions {
   void* progress_user = nullptr;
 };
 
+struct QuantizeResult {
+  core::Graph graph;  // the int8 graph
+  // What the user should know about it, one sentence each naming the layer (a weight scale
+  // enlarged so the int32 bias fits). The library prints nothing itself.
+  std::vector<std::string> warnings;
+};
+
 // Throws tinyscale::Error when the graph cannot be quantized (constants without data, an
 // op the engine cannot run in float, a calibration sample of the wrong size).
+QuantizeResult quantize_with_warnings(const core::Graph& float_graph,
+                                      std::span<const std::vector<float>> calibration,
+                                      const QuantizeOptions& options);
+// quantize_with_warnings(...).graph: for callers that have nobody to tell.
 core::Graph quantize(const core::Graph& float_graph,
                      std::span<const std::vector<float>> calibration,
                      const QuantizeOptions& options);

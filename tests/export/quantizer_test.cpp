@@ -262,6 +262,95 @@ TEST(Quantizer, ConcatenationSharesOneQuantizationAndRequantizesAFixedInput) {
   EXPECT_NEAR(y[2], 1.0f / (1.0f + std::exp(-0.5f)), 0.05f);
 }
 
+// input [1,1,1,1] -> 1x1 conv, 3 output channels (weights 0.5, 0.25, 1.0). Calibrated on
+// ±1e-6, the input scale is ~7.8e-9, so bias_scale[c] = input_scale · weight_scale[c] is
+// ~3.1e-11, ~1.5e-11, ~6.2e-11: bias 3.0 is ~1e11 steps (does not fit int32), bias b1 is
+// 1.5e9 steps (fits int32 but not its middle half, TFLite's bound), bias 0.001 is 1.6e7.
+TEST(Quantizer, BiasThatDoesNotFitInt32EnlargesItsWeightScaleAndWarns) {
+  const float input_scale = 2e-6f / 255.0f;  // [-1e-6, 1e-6] (checked below)
+  const double b1 = 1.5e9 * static_cast<double>(input_scale) * (0.25 / 127.0);
+  core::Graph f;
+  const int x = f.add_input("x", {1, 1, 1, 1});
+  const int w = f.add_constant("w", {3, 1, 1, 1}, std::vector<float>{0.5f, 0.25f, 1.0f});
+  const int b = f.add_constant("b", {3}, std::vector<float>{3.0f, static_cast<float>(b1), 1e-3f});
+  f.mark_output(f.add_node(core::OpType::conv2d, "head.conv", {x, w, b}));
+  const QuantizeResult r = quantize_with_warnings(f, {{{-1e-6f}, {1e-6f}}}, {});
+  const core::Graph& q = r.graph;
+  const float in_scale = q.tensor(q.inputs[0]).quantization.scales[0];
+  ASSERT_NEAR(in_scale, input_scale, input_scale * 1e-6);
+
+  // TFLite's new scale, 2 |bias| / ((2^31 - 1) · input_scale), on channels 0 and 1 only.
+  const std::vector<float>& ws = q.tensor(w).quantization.scales;
+  ASSERT_EQ(ws.size(), 3u);
+  EXPECT_FLOAT_EQ(ws[0], static_cast<float>(2.0 * 3.0 / 2147483647.0 / in_scale));
+  EXPECT_FLOAT_EQ(ws[1],
+                  static_cast<float>(2.0 * static_cast<float>(b1) / 2147483647.0 / in_scale));
+  EXPECT_FLOAT_EQ(ws[2], 1.0f / 127.0f);
+  // The weights are requantized with the scales they are stored with (0.5 / 0.356 → 1).
+  const auto wq = q.tensor(w).values<std::int8_t>();
+  EXPECT_EQ(wq[0], static_cast<std::int8_t>(std::lround(0.5 / ws[0])));
+  EXPECT_EQ(wq[1], static_cast<std::int8_t>(std::lround(0.25 / ws[1])));
+  EXPECT_EQ(wq[2], 127);
+
+  // The biases are exact, not clipped: a quarter of the int32 range, dequantizing back to
+  // the float values (a clipped 2^31 - 1 would read back as 0.066 for channel 0).
+  const core::Tensor& bias = q.tensor(b);
+  const auto bq = bias.values<std::int32_t>();
+  for (int c = 0; c < 2; ++c) {
+    EXPECT_NEAR(static_cast<double>(bq[static_cast<std::size_t>(c)]), 1073741824.0, 64.0) << c;
+  }
+  EXPECT_NEAR(bq[0] * static_cast<double>(bias.quantization.scales[0]), 3.0, 3.0 * 1e-6);
+  EXPECT_NEAR(bq[1] * static_cast<double>(bias.quantization.scales[1]), b1, b1 * 1e-6);
+  EXPECT_EQ(bq[2], std::lround(static_cast<double>(1e-3f) /
+                               (static_cast<double>(in_scale) * static_cast<double>(ws[2]))));
+
+  // The int8 model outputs the bias (the input's contribution is ~1e-6).
+  const std::vector<float> y = run(q, {0.0f});
+  const float step = q.tensor(q.outputs[0]).quantization.scales[0];
+  EXPECT_NEAR(y[0], 3.0f, step);
+
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("'head.conv'"), std::string::npos) << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find("2 of 3 output channels"), std::string::npos) << r.warnings[0];
+}
+
+// The README's `export phinet --input 3x96x96 --alpha 0.25 --include-top` with PyTorch's
+// default initialization (`--init pytorch`): the signal fades to ~1e-8 before the
+// classifier, whose input scale (~4e-11) put every classifier bias past int32 (written as
+// ±2147483647, so the int8 model output the zero point for every input while the float
+// model gives ±0.13).
+TEST(Quantizer, ReadmePhiNetWithFadedSignalKeepsItsClassifierBias) {
+  nets::PhiNetConfig c;
+  c.input = {3, 96, 96};
+  c.alpha = 0.25;
+  c.include_top = true;
+  const core::Graph f = nets::build_phinet(c, {.materialize_weights = true, .seed = 0});
+  const std::vector<std::vector<float>> calibration = synthetic_calibration(f, 8, 1);
+  const QuantizeResult r = quantize_with_warnings(f, calibration, {});
+  for (const core::Node& n : r.graph.nodes) {
+    if (n.inputs.size() < 3 ||
+        (n.op != core::OpType::conv2d && n.op != core::OpType::fully_connected))
+      continue;
+    for (std::int32_t v : r.graph.tensor(n.inputs[2]).values<std::int32_t>())
+      ASSERT_LT(std::abs(static_cast<std::int64_t>(v)), 2147483647) << n.name;
+  }
+  bool named = false;
+  for (const std::string& w : r.warnings) named |= w.find("'classifier.2'") != std::string::npos;
+  EXPECT_TRUE(named) << (r.warnings.empty() ? "no warning" : r.warnings[0]);
+  // int8 gives what float gives (the bias), within two output steps.
+  const float step = r.graph.tensor(r.graph.outputs[0]).quantization.scales[0];
+  const std::vector<float> x = synthetic_calibration(f, 1, 42)[0];
+  const std::vector<float> want = run(core::lower_for_deployment(f), x);
+  const std::vector<float> got = run(r.graph, x);
+  ASSERT_EQ(got.size(), want.size());
+  double largest = 0.0;
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    EXPECT_NEAR(got[k], want[k], 2 * step) << "class " << k;
+    largest = std::max(largest, std::fabs(static_cast<double>(want[k])));
+  }
+  EXPECT_GT(largest, 10 * step);  // the outputs are not all at the zero point
+}
+
 TEST(Quantizer, BadCalibrationAndShapeOnlyGraphsAreNamed) {
   nets::PhiNetConfig c;
   c.input = {3, 32, 32};
