@@ -1,9 +1,15 @@
 // global_avg_pool: TFLite MEAN over H and W with keep_dims ([N,H,W,C] → [N,1,1,C]).
-// int8 follows tflite-micro's special case for 4-D mean over axes 1 and 2 with keep_dims,
-// reference_integer_ops::Mean (tensorflow/lite/kernels/internal/reference/integer_ops/mean.h,
-// dispatched from micro/kernels/reduce_common.cc whatever the quantizations): sum of
-// (q - input_zp), × input_scale / output_scale via MultiplyByQuantizedMultiplier, then an
-// integer division by H·W rounded half away from zero, + output_zp.
+// int8 follows TFLite Micro (tflite-micro 90b983c2, micro/kernels/reduce_common.cc), which
+// sends every int8 MEAN, whatever its quantizations, through reference_ops::QuantizedMeanOrSum
+// (kernels/internal/reference/reduce.h):
+//   prepare  (multiplier, shift) = QuantizeMultiplier(input_scale / output_scale); the 1/N
+//            of the mean (N = H·W) is folded in: k = min(floor(log2 N), 32, 31 + shift),
+//            multiplier' = (multiplier << k) / N (int64, truncating), shift' = shift - k.
+//   eval     out = MultiplyByQuantizedMultiplier(Σq - input_zp·N, multiplier', shift')
+//            + output_zp, clamped to int8.
+// (The older integer Mean, reference_integer_ops::Mean, rescales the sum first and then
+// divides by N with rounding; the two differ by a step on some inputs.) TFLite Micro does
+// this arithmetic at eval; here it is done once in prepare, with the same integers.
 #include <algorithm>
 #include <cstdint>
 
@@ -19,7 +25,8 @@ struct MeanGeometry {
 
 struct MeanInt8Data {
   MeanGeometry geometry;
-  std::int32_t input_zero_point, output_zero_point, multiplier;
+  std::int32_t input_zero_point, output_zero_point;
+  std::int32_t multiplier;  // input_scale / output_scale / N, TFLite Micro's folding
   int shift;
 };
 
@@ -38,6 +45,21 @@ void mean_hw_reference(const MeanGeometry& g, const T* input, T* output, Finish&
       output[static_cast<std::int64_t>(b) * g.channels + c] = finish(sum);
     }
   }
+}
+
+// QuantizedMeanOrSum's folding of 1/count into (multiplier, shift), which it does before
+// its output loop: a left shift by k = floor(log2 count) keeps the quotient's precision (at
+// most 32, so the int64 does not overflow, and at most 31 + shift, so the final shift stays
+// >= -31 as MultiplyByQuantizedMultiplier requires).
+void fold_mean_divisor(std::int32_t multiplier, int shift, std::int64_t count,
+                       std::int32_t* folded_multiplier, int* folded_shift) {
+  int k = 0;
+  while ((count >> (k + 1)) != 0) ++k;  // 63 - CountLeadingZeros(count)
+  k = std::min(k, 32);
+  k = std::min(k, 31 + shift);
+  *folded_multiplier =
+      static_cast<std::int32_t>((static_cast<std::int64_t>(multiplier) << k) / count);
+  *folded_shift = shift - k;
 }
 
 Status prepare_geometry(NodeContext& ctx, MeanGeometry* g) {
@@ -62,8 +84,16 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
+  if (d.geometry.height < 1 || d.geometry.width < 1) {
+    return ctx.fail(Status::invalid_model, "global_avg_pool '%s': empty %dx%d input",
+                    ctx.node->name.c_str(), d.geometry.height, d.geometry.width);
+  }
+  std::int32_t multiplier = 0;
+  int shift = 0;
   quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)),
-                      &d.multiplier, &d.shift);
+                      &multiplier, &shift);
+  fold_mean_divisor(multiplier, shift, std::int64_t{d.geometry.height} * d.geometry.width,
+                    &d.multiplier, &d.shift);
   if (d.shift > 30) {
     return ctx.fail(Status::invalid_quantization,
                     "global_avg_pool '%s': input/output scale ratio too large",
@@ -76,12 +106,16 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 struct MeanInt8Finish {
   const MeanInt8Data& d;
-  std::int32_t term(std::int8_t q) const { return q - d.input_zero_point; }
+  std::int32_t term(std::int8_t q) const { return q; }
   std::int8_t operator()(std::int32_t sum) const {
     const std::int32_t count = d.geometry.height * d.geometry.width;
-    std::int32_t acc = multiply_by_quantized_multiplier(sum, d.multiplier, d.shift);
-    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<std::int8_t>(std::clamp<std::int32_t>(acc + d.output_zero_point, -128, 127));
+    // int32 wrap-around as in TFLite Micro (its sum and this difference are int32 there too).
+    const auto centred = static_cast<std::int32_t>(
+        static_cast<std::uint32_t>(sum) -
+        static_cast<std::uint32_t>(std::int64_t{d.input_zero_point} * count));
+    const std::int32_t acc =
+        multiply_by_quantized_multiplier(centred, d.multiplier, d.shift) + d.output_zero_point;
+    return static_cast<std::int8_t>(std::clamp<std::int32_t>(acc, -128, 127));
   }
 };
 
