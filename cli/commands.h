@@ -43,7 +43,8 @@ Command add_clap_export_command(CLI::App& app);
 void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j);
 
 // Budget options shared by `solve` and `sweep`: --board (with --boards-file, reserves) or
-// explicit --flash/--ram, with --macs or --latency (+ --core/--mhz).
+// explicit --flash/--ram, with --macs and/or --latency (+ --core/--mhz; --mhz also lowers a
+// board's clock).
 struct BudgetOptions {
   BudgetOptions(CLI::App* app, bool board_required);
   scaling::Budgets resolve() const;  // throws tinyscale::Error

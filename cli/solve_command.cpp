@@ -1,5 +1,6 @@
 // `tinyscale solve` and `tinyscale boards`: the network that fills a board, and the boards
 // tinyscale knows.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -52,6 +53,7 @@ void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j) 
       s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
   j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
   if (s.utilization.macs) j["utilization"]["macs"] = *s.utilization.macs;
+  if (s.utilization.latency) j["utilization"]["latency"] = *s.utilization.latency;
   j["binding"] = s.binding;
   j["command"] = s.command;
 }
@@ -67,10 +69,11 @@ BudgetOptions::BudgetOptions(CLI::App* app, bool board_required) {
   app->add_option("--ram", ram, "RAM budget for the model, e.g. 128K");
   app->add_option("--macs", macs, "MAC budget, e.g. 20M");
   app->add_option("--latency", latency,
-                  "Latency target, e.g. 50ms (becomes a MAC budget; estimate)");
-  app->add_option("--core", core,
-                  "Core for --latency without --board: cortex-m0plus|m4|m7|m33|m55, xtensa-lx7");
-  app->add_option("--mhz", mhz, "Clock for --latency without --board");
+                  "Latency target, e.g. 50ms: a bound on the latency estimate");
+  app->add_option("--core", core, "Core without --board: cortex-m0plus|m4|m7|m33|m55, xtensa-lx7");
+  app->add_option("--mhz", mhz,
+                  "Core clock without --board; with --board, a lower clock than the board's "
+                  "rated one");
   app->add_option("--reserve-flash", reserve_flash,
                   "Override the board's FLASH reserve for the application");
   app->add_option("--reserve-ram", reserve_ram,
@@ -86,7 +89,23 @@ scaling::Budgets BudgetOptions::resolve() const {
     std::optional<std::int64_t> rf, rr;
     if (!reserve_flash.empty()) rf = scaling::parse_size("--reserve-flash", reserve_flash);
     if (!reserve_ram.empty()) rr = scaling::parse_size("--reserve-ram", reserve_ram);
-    b = scaling::budgets_for_board(db.find(board), rf, rr);
+    const scaling::Board& found = db.find(board);
+    b = scaling::budgets_for_board(found, rf, rr);
+    if (!core.empty()) {
+      throw Error("--core conflicts with --board " + found.name + " (its core is " + found.core +
+                  "); use --core/--mhz without --board");
+    }
+    if (mhz) {
+      // A board runs at any clock up to its rated one (lower for power): honoured, and the
+      // report says so. Above the rated clock is not a configuration of this board.
+      if (!(*mhz > 0.0) || !std::isfinite(*mhz)) throw Error("--mhz must be positive");
+      if (*mhz > found.mhz) {
+        throw Error("--mhz " + number_text(*mhz) + " exceeds the rated clock of board " +
+                    found.name + " (" + number_text(found.mhz) +
+                    " MHz); give a clock up to it, or describe the part in --boards-file");
+      }
+      b.mhz = *mhz;
+    }
   } else {
     if (flash.empty() || ram.empty())
       throw Error("give --board NAME, or both --flash SIZE and --ram SIZE");
@@ -99,17 +118,16 @@ scaling::Budgets BudgetOptions::resolve() const {
       b.core = core;
     }
     if (mhz) {
-      if (!(*mhz > 0.0)) throw Error("--mhz must be positive");
+      if (!(*mhz > 0.0) || !std::isfinite(*mhz)) throw Error("--mhz must be positive");
       b.mhz = *mhz;
     }
+    if (b.core.empty() != !mhz) throw Error("--core and --mhz go together (without --board)");
   }
-  if (!macs.empty() && !latency.empty()) throw Error("give --macs or --latency, not both");
   if (!macs.empty()) b.macs = scaling::parse_count("--macs", macs);
   if (!latency.empty()) {
     if (b.core.empty() || !(b.mhz > 0.0))
       throw Error("--latency needs --board, or --core and --mhz");
     b.latency_ms = scaling::parse_duration_ms("--latency", latency);
-    b.macs = costmodel::mac_budget_for_latency(*b.latency_ms, b.core, b.mhz);
   }
   return b;
 }
@@ -144,7 +162,9 @@ nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::
       {"latency_ms",
        b.latency_ms ? nlohmann::ordered_json(*b.latency_ms) : nlohmann::ordered_json(nullptr)},
       {"core", b.core},
-      {"mhz", b.mhz}};
+      {"mhz", b.mhz},
+      {"board_mhz",
+       b.board.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.board_mhz)}};
   j["evaluations"] = s.evaluations;
   j["solve_ms"] = s.solve_ms;
   return j;
@@ -173,14 +193,22 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
   row("FLASH B", s.cost.flash_bytes, b.flash_bytes, s.utilization.flash, "flash");
   row("RAM B", s.cost.ram_bytes, b.ram_bytes, s.utilization.ram, "ram");
   if (b.macs) row("MACs", s.cost.macs, *b.macs, *s.utilization.macs, "macs");
+  if (b.latency_ms && s.latency_ms) {
+    char used[32], target[32];
+    std::snprintf(used, sizeof used, "~%.1f ms", *s.latency_ms);
+    std::snprintf(target, sizeof target, "%g ms", *b.latency_ms);
+    std::printf("  %-8s %14s %14s %10s%s\n", "latency", used, target,
+                percent(*s.utilization.latency).c_str(),
+                s.binding == "latency" ? "   <- binding" : "");
+  }
   std::printf("\n  params %s   MACs %s", group_digits(s.cost.params).c_str(),
               group_digits(s.cost.macs).c_str());
   if (s.latency_ms)
     std::printf("   latency ~%.1f ms (estimate, %s @ %g MHz)", *s.latency_ms, b.core.c_str(),
                 b.mhz);
-  if (b.latency_ms)
-    std::printf("\n  MAC budget from the %g ms latency target (cycles-per-MAC estimate)",
-                *b.latency_ms);
+  if (!b.board.empty() && b.mhz != b.board_mhz)
+    std::printf("\n  clock %g MHz from --mhz (board %s is rated %g MHz)", b.mhz, b.board.c_str(),
+                b.board_mhz);
   std::printf("\n\n  rebuild: %s\n", s.command.c_str());
   std::printf("  solved in %.0f ms (%d exact cost evaluations)\n", s.solve_ms, s.evaluations);
 }

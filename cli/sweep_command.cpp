@@ -200,6 +200,13 @@ void run_board_sweep(const SweepOptions& o) {
     write_output(o.csv, scaling::sweep_csv(rows), (std::to_string(rows.size()) + " rows").c_str(),
                  o.json);
   }
+  // The rows (and the CSV) say why each board failed; a script still needs a failing exit.
+  const bool any_solved = std::any_of(rows.begin(), rows.end(),
+                                      [](const scaling::SweepRow& row) { return row.solution; });
+  if (!any_solved) {
+    throw Error("no network fits any board of the sweep (" + std::to_string(rows.size()) +
+                (rows.size() == 1 ? " row" : " rows") + ", reasons above)");
+  }
 }
 
 void run_pareto(const SweepOptions& o, const CLI::App& cmd) {

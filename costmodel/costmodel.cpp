@@ -91,6 +91,7 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   const core::Graph deployed =
       float_activations ? core::lower_for_deployment(std::move(graph)) : std::move(graph);
   r.deployed_nodes = static_cast<int>(deployed.nodes.size());
+  r.compute = compute_breakdown(deployed);
   for (const core::Tensor& t : deployed.tensors) {
     if (t.is_constant) r.params_deployed += core::num_elements(t.shape);
   }

@@ -15,6 +15,9 @@
 //                     kernels' state + the runtime structures of a 32-bit target
 //   ram_lower_bound   the same with the activation peak replaced by its lower bound (the
 //                     largest sum of simultaneously live aligned buffers)
+//   compute           the deployed graph's MACs by kernel kind (dense, depthwise, fully
+//                     connected) and its other ops' output elements: what the latency
+//                     estimate prices (costmodel::estimate_latency_ms(report.compute, ...))
 //
 // The deployed graph is core::lower_for_deployment(graph): SiLU expanded, zero padding
 // folded into convolutions, BatchNorm folded, ReLU/ReLU6 fused.
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "costmodel/latency.h"
 #include "engine/memory_planner.h"
 
 namespace tinyscale::costmodel {
@@ -80,6 +84,7 @@ struct CostReport {
   std::int64_t ram_runtime_bytes = 0;       // runtime structures (32-bit)
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   int deployed_nodes = 0;
+  ComputeBreakdown compute;  // of the deployed graph, for the latency estimate
   std::vector<LayerCost> layers;
 };
 

@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cmath>
-#include <limits>
 
 #include "core/error.h"
 #include "core/ops.h"
@@ -16,8 +15,8 @@ namespace {
 // These are ESTIMATES, not measurements. They follow from the inner loops of the int8
 // kernels each core runs (instruction counts of the inner loops plus overhead), are not
 // fitted to any measurement, and can be off by tens of percent for a given network (more
-// for tiny layers, where per-call overhead dominates). That is good enough to turn a
-// latency target into a MAC budget; replace them by measured cycle counts (qemu, DWT
+// for tiny layers, where per-call overhead dominates). That is good enough to size a
+// network for a latency target; replace them by measured cycle counts (qemu, DWT
 // CYCCNT on boards) as the engine gets them.
 //   cortex-m4, cortex-m33  CMSIS-NN s8 kernels on the DSP extension: SMLAD does 2 MACs
 //                          per instruction, but operand loads, sign extension (SXTB16) and
@@ -86,23 +85,6 @@ bool needs_lowering(const core::Graph& graph) {
   return false;
 }
 
-double cycles_of(const core::Graph& graph, const core::Node& node, const CycleCosts& costs) {
-  switch (node.op) {
-    case core::OpType::conv2d: {
-      const double macs = static_cast<double>(core::op_info(node.op).macs(graph, node));
-      // Depthwise: every output channel reads one input channel (OHWI weights with I == 1).
-      // Other grouped convolutions run the dense kernel per group.
-      const bool depthwise = node.attrs.groups > 1 && graph.tensor(node.inputs[1]).shape[3] == 1;
-      return macs * (depthwise ? costs.depthwise : costs.conv);
-    }
-    case core::OpType::fully_connected:
-      return static_cast<double>(core::op_info(node.op).macs(graph, node)) * costs.fully_connected;
-    default:
-      return static_cast<double>(core::num_elements(graph.tensor(node.outputs[0]).shape)) *
-             costs.elementwise;
-  }
-}
-
 void check_mhz(double mhz) {
   if (!(mhz > 0.0) || !std::isfinite(mhz)) {
     throw Error("core clock must be a positive number of MHz, found " + number_text(mhz));
@@ -123,30 +105,47 @@ const CycleCosts& cycle_costs(std::string_view core) {
   throw Error("unknown core '" + std::string(core) + "'; known cores: " + known);
 }
 
+ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
+  ComputeBreakdown work;
+  for (const core::Node& node : deployed.nodes) {
+    switch (node.op) {
+      case core::OpType::conv2d: {
+        const std::int64_t macs = core::op_info(node.op).macs(deployed, node);
+        // Depthwise: every output channel reads one input channel (OHWI weights with
+        // I == 1). Other grouped convolutions run the dense kernel per group.
+        const bool depthwise =
+            node.attrs.groups > 1 && deployed.tensor(node.inputs[1]).shape[3] == 1;
+        (depthwise ? work.depthwise_macs : work.conv_macs) += macs;
+        break;
+      }
+      case core::OpType::fully_connected:
+        work.fully_connected_macs += core::op_info(node.op).macs(deployed, node);
+        break;
+      default:
+        work.elementwise_elements += core::num_elements(deployed.tensor(node.outputs[0]).shape);
+        break;
+    }
+  }
+  return work;
+}
+
 double estimate_latency_ms(const core::Graph& graph, std::string_view core, double mhz) {
-  const CycleCosts& costs = cycle_costs(core);
+  cycle_costs(core);  // an unknown core fails before the graph is lowered
   check_mhz(mhz);
   // Lowering is idempotent; skipping it when nothing would change avoids copying weights.
   const bool lower = needs_lowering(graph);
   const core::Graph lowered = lower ? core::lower_for_deployment(graph) : core::Graph{};
-  const core::Graph& deployed = lower ? lowered : graph;
-  double cycles = 0.0;
-  for (const core::Node& node : deployed.nodes) cycles += cycles_of(deployed, node, costs);
-  return cycles / (mhz * 1000.0);
+  return estimate_latency_ms(compute_breakdown(lower ? lowered : graph), core, mhz);
 }
 
-std::int64_t mac_budget_for_latency(double latency_ms, std::string_view core, double mhz) {
+double estimate_latency_ms(const ComputeBreakdown& compute, std::string_view core, double mhz) {
   const CycleCosts& costs = cycle_costs(core);
   check_mhz(mhz);
-  if (!(latency_ms > 0.0) || !std::isfinite(latency_ms)) {
-    throw Error("latency target must be a positive number of milliseconds, found " +
-                number_text(latency_ms));
-  }
-  const double macs = std::floor(latency_ms * mhz * 1000.0 / costs.conv);
-  if (macs >= 9223372036854775808.0) {
-    throw Error("latency target " + number_text(latency_ms) + " ms is too large");
-  }
-  return static_cast<std::int64_t>(macs);
+  const double cycles = static_cast<double>(compute.conv_macs) * costs.conv +
+                        static_cast<double>(compute.depthwise_macs) * costs.depthwise +
+                        static_cast<double>(compute.fully_connected_macs) * costs.fully_connected +
+                        static_cast<double>(compute.elementwise_elements) * costs.elementwise;
+  return cycles / (mhz * 1000.0);
 }
 
 }  // namespace tinyscale::costmodel

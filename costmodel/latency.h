@@ -9,9 +9,14 @@
 //   cycles(fully_connected)      = MACs · fully_connected
 //   cycles(elementwise / pool / activation) = output elements · elementwise
 //
+// The sums per kind are a ComputeBreakdown of the deployed graph; costmodel::analyze puts
+// one in every CostReport, so the estimate of a costed network is one dot product (the
+// solver constrains this very figure when given a latency target).
+//
 // Usage:
-//   double ms = costmodel::estimate_latency_ms(deployed_graph, "cortex-m7", 480.0);
-//   std::int64_t macs = costmodel::mac_budget_for_latency(50.0, "cortex-m7", 480.0);
+//   double ms = costmodel::estimate_latency_ms(graph, "cortex-m7", 480.0);
+//   double same = costmodel::estimate_latency_ms(costmodel::analyze(graph).compute,
+//                                                "cortex-m7", 480.0);
 #pragma once
 
 #include <cstdint>
@@ -36,10 +41,19 @@ const std::vector<CycleCosts>& cycle_costs_table();
 // Throws tinyscale::Error "unknown core 'x'; known cores: ..." when absent.
 const CycleCosts& cycle_costs(std::string_view core);
 
+// The work of a deployed (lowered) graph by the kinds the table prices differently.
+struct ComputeBreakdown {
+  std::int64_t conv_macs = 0;       // conv2d, groups == 1 or grouped but not depthwise
+  std::int64_t depthwise_macs = 0;  // conv2d, one input channel per output channel
+  std::int64_t fully_connected_macs = 0;
+  std::int64_t elementwise_elements = 0;  // output elements of every other op
+};
+ComputeBreakdown compute_breakdown(const core::Graph& deployed);
+
 // Estimated time of one inference of `graph` (a float graph is lowered first).
 double estimate_latency_ms(const core::Graph& graph, std::string_view core, double mhz);
-// The MACs that fit in `latency_ms` at the core's convolution rate: the budget a latency
-// target becomes.
-std::int64_t mac_budget_for_latency(double latency_ms, std::string_view core, double mhz);
+// The same from the breakdown of the deployed graph (CostReport::compute). Both throw
+// tinyscale::Error for an unknown core or a clock that is not a positive number.
+double estimate_latency_ms(const ComputeBreakdown& compute, std::string_view core, double mhz);
 
 }  // namespace tinyscale::costmodel

@@ -253,6 +253,7 @@ Budgets budgets_for_board(const Board& board, std::optional<std::int64_t> reserv
   b.ram_bytes = board.ram_bytes - reserve_ram;
   b.core = board.core;
   b.mhz = board.mhz;
+  b.board_mhz = board.mhz;
   b.board = board.name;
   return b;
 }

@@ -30,11 +30,13 @@ std::string format_size(std::int64_t bytes);
 struct Budgets {
   std::int64_t flash_bytes = 0;  // for the model, after the application's reserve
   std::int64_t ram_bytes = 0;
-  std::optional<std::int64_t> macs;  // explicit, or from a latency target
-  std::optional<double> latency_ms;  // the target the MAC budget came from
-  std::string core;                  // for latency estimates; may be empty
-  double mhz = 0.0;
-  std::string board;  // board name when budgets came from one
+  std::optional<std::int64_t> macs;  // a plain MAC budget
+  // A bound on the latency estimate (costmodel/latency.h) at `core` and `mhz`.
+  std::optional<double> latency_ms;
+  std::string core;        // for latency estimates; may be empty
+  double mhz = 0.0;        // the clock of the estimate: the board's, or an override below it
+  double board_mhz = 0.0;  // the board's rated clock, when budgets came from a board
+  std::string board;       // board name when budgets came from one
 };
 
 // The board's memory minus its reserves (or the given overrides of the reserves).

@@ -21,6 +21,7 @@ namespace {
 struct Costs {
   bool valid = false;  // false: the network cannot be built (too narrow for its layers)
   double flash = 0, ram = 0, macs = 0, params = 0;
+  double latency = 0;  // ms, costmodel::estimate_latency_ms; 0 when the core is not known
 };
 
 // A shape is (β, s) with s = t0 (PhiNet) or γ (XiNet, integer valued).
@@ -31,7 +32,13 @@ struct Point {
 class ExactModel {
  public:
   ExactModel(const SolveRequest& request, int layers, const std::array<std::int64_t, 3>& input)
-      : request_(request), layers_(layers), input_(input) {}
+      : request_(request), layers_(layers), input_(input) {
+    // The latency estimate needs a known core; it is checked here, outside evaluate(),
+    // so an unknown core is an error rather than a network that "cannot be built".
+    const Budgets& b = request.budgets;
+    estimate_latency_ = !b.core.empty() && b.mhz > 0;
+    if (estimate_latency_) costmodel::cycle_costs(b.core);
+  }
 
   core::Graph build(const Point& p) const {
     switch (request_.family) {
@@ -99,6 +106,10 @@ class ExactModel {
                                         .compare_greedy = false});
       c = {true, static_cast<double>(r.flash_bytes), static_cast<double>(r.ram_bytes),
            static_cast<double>(r.macs), static_cast<double>(r.params)};
+      if (estimate_latency_) {
+        c.latency =
+            costmodel::estimate_latency_ms(r.compute, request_.budgets.core, request_.budgets.mhz);
+      }
     } catch (const Error&) {
       c.valid = false;  // e.g. XiNet's attention width rounds to zero at this α
     }
@@ -126,6 +137,7 @@ class ExactModel {
   std::array<std::int64_t, 3> input_;
   std::map<std::tuple<double, double, double>, Costs> cache_;
   int evaluations_ = 0;
+  bool estimate_latency_ = false;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -135,12 +147,11 @@ struct Scorer {
   const Budgets& budgets;
   const Objective& objective;
 
-  bool has_mac_budget() const { return budgets.macs.has_value(); }
-
   bool feasible(const Costs& c) const {
     return c.valid && c.flash <= static_cast<double>(budgets.flash_bytes) &&
            c.ram <= static_cast<double>(budgets.ram_bytes) &&
-           (!budgets.macs || c.macs <= static_cast<double>(*budgets.macs));
+           (!budgets.macs || c.macs <= static_cast<double>(*budgets.macs)) &&
+           (!budgets.latency_ms || c.latency <= *budgets.latency_ms);
   }
 
   Utilization utilization(const Costs& c) const {
@@ -148,21 +159,25 @@ struct Scorer {
     u.flash = c.flash / static_cast<double>(budgets.flash_bytes);
     u.ram = c.ram / static_cast<double>(budgets.ram_bytes);
     if (budgets.macs) u.macs = c.macs / static_cast<double>(*budgets.macs);
+    if (budgets.latency_ms) u.latency = c.latency / *budgets.latency_ms;
     return u;
   }
 
   double value(const Costs& c) const {
     const Utilization u = utilization(c);
+    constexpr double kNone = std::numeric_limits<double>::infinity();
     switch (objective.kind) {
       case ObjectiveKind::balanced:
-        return std::min({u.flash, u.ram, u.macs.value_or(std::numeric_limits<double>::infinity())});
+        return std::min({u.flash, u.ram, u.macs.value_or(kNone), u.latency.value_or(kNone)});
       case ObjectiveKind::max_macs:
         return c.macs;
       case ObjectiveKind::max_params:
         return c.params;
       case ObjectiveKind::weighted:
+        // w_macs weights the compute budget: the fuller of the MAC budget and the latency
+        // target when both are given.
         return objective.w_flash * u.flash + objective.w_ram * u.ram +
-               objective.w_macs * u.macs.value_or(0.0);
+               objective.w_macs * std::max(u.macs.value_or(0.0), u.latency.value_or(0.0));
     }
     return 0.0;
   }
@@ -191,7 +206,8 @@ Eigen::Matrix<double, kFeatures, 1> features(double alpha, double beta, double s
 }
 
 struct Surrogate {
-  std::array<Eigen::Matrix<double, kFeatures, 1>, 4> coefficients;  // flash, ram, macs, params
+  // flash, ram, macs, params, latency
+  std::array<Eigen::Matrix<double, kFeatures, 1>, 5> coefficients;
 
   Costs predict(double alpha, double beta, double s) const {
     const auto f = features(alpha, beta, s);
@@ -201,6 +217,7 @@ struct Surrogate {
     c.ram = std::exp(coefficients[1].dot(f));
     c.macs = std::exp(coefficients[2].dot(f));
     c.params = std::exp(coefficients[3].dot(f));
+    c.latency = std::exp(coefficients[4].dot(f));
     return c;
   }
 };
@@ -208,20 +225,20 @@ struct Surrogate {
 Surrogate fit_surrogate(const std::vector<Point>& points, const std::vector<Costs>& costs) {
   const auto n = static_cast<Eigen::Index>(points.size());
   Eigen::MatrixXd design(n, kFeatures);
-  Eigen::MatrixXd targets(n, 4);
+  Eigen::MatrixXd targets(n, 5);
   for (Eigen::Index i = 0; i < n; ++i) {
     const Point& p = points[static_cast<std::size_t>(i)];
     const Costs& c = costs[static_cast<std::size_t>(i)];
     design.row(i) = features(p.alpha, p.beta, p.s).transpose();
     targets.row(i) << std::log(c.flash), std::log(c.ram), std::log(std::max(c.macs, 1.0)),
-        std::log(std::max(c.params, 1.0));
+        std::log(std::max(c.params, 1.0)), std::log(std::max(c.latency, 1e-9));
   }
   // A little ridge keeps the fit defined when a variable is pinned (e.g. a one-value γ range).
   const Eigen::MatrixXd normal =
       design.transpose() * design + 1e-8 * Eigen::MatrixXd::Identity(kFeatures, kFeatures);
   const Eigen::MatrixXd solution = normal.ldlt().solve(design.transpose() * targets);
   Surrogate s;
-  for (int k = 0; k < 4; ++k) s.coefficients[static_cast<std::size_t>(k)] = solution.col(k);
+  for (int k = 0; k < 5; ++k) s.coefficients[static_cast<std::size_t>(k)] = solution.col(k);
   return s;
 }
 
@@ -506,7 +523,8 @@ class DepthSearch {
   struct NloptData {
     const Surrogate* model;
     const Scorer* scorer;
-    int budget;  // which constraint: 0 flash, 1 ram, 2 macs; 3.. epigraph for 0..2
+    int budget;     // which budget: 0 flash, 1 ram, 2 macs, 3 latency
+    bool epigraph;  // t ≤ ln u_budget rather than ln u_budget ≤ 0
   };
 
   std::optional<Point> nlopt_refine(const Surrogate& m, const Point& start) const {
@@ -516,11 +534,13 @@ class DepthSearch {
     opt.set_lower_bounds(
         {std::log(box.alpha_min), std::log(box.beta_min), std::log(s_min()), -20.0});
     opt.set_upper_bounds({std::log(box.alpha_max), std::log(box.beta_max), std::log(s_max()), 1.0});
+    std::vector<int> budgets = {0, 1};
+    if (request_.budgets.macs) budgets.push_back(2);
+    if (request_.budgets.latency_ms) budgets.push_back(3);
     std::vector<NloptData> data;
-    const int budgets = scorer_.has_mac_budget() ? 3 : 2;
-    for (int b = 0; b < budgets; ++b) data.push_back({&m, &scorer_, b});
+    for (int b : budgets) data.push_back({&m, &scorer_, b, false});
     if (balanced) {
-      for (int b = 0; b < budgets; ++b) data.push_back({&m, &scorer_, 3 + b});
+      for (int b : budgets) data.push_back({&m, &scorer_, b, true});
     }
     static const auto log_utilization = [](const NloptData& d, const std::vector<double>& x,
                                            int b) {
@@ -528,15 +548,16 @@ class DepthSearch {
       const Budgets& bud = d.scorer->budgets;
       if (b == 0) return std::log(c.flash / static_cast<double>(bud.flash_bytes));
       if (b == 1) return std::log(c.ram / static_cast<double>(bud.ram_bytes));
-      return std::log(c.macs / static_cast<double>(*bud.macs));
+      if (b == 2) return std::log(c.macs / static_cast<double>(*bud.macs));
+      return std::log(c.latency / *bud.latency_ms);
     };
     auto constraint = [](const std::vector<double>& x, std::vector<double>&, void* raw) {
       const auto& d = *static_cast<const NloptData*>(raw);
-      if (d.budget < 3) return log_utilization(d, x, d.budget);  // ln u_b ≤ 0
-      return x[3] - log_utilization(d, x, d.budget - 3);         // t ≤ ln u_b
+      if (!d.epigraph) return log_utilization(d, x, d.budget);  // ln u_b ≤ 0
+      return x[3] - log_utilization(d, x, d.budget);            // t ≤ ln u_b
     };
     for (NloptData& d : data) opt.add_inequality_constraint(constraint, &d, 1e-6);
-    NloptData objective_data{&m, &scorer_, -1};
+    NloptData objective_data{&m, &scorer_, -1, false};
     auto objective = [](const std::vector<double>& x, std::vector<double>&, void* raw) {
       const auto& d = *static_cast<const NloptData*>(raw);
       if (d.scorer->objective.kind == ObjectiveKind::balanced) return x[3];
@@ -670,6 +691,11 @@ std::string decimal(double v) {
     over += "MAC budget " + std::to_string(*b.macs) + " (it needs " +
             std::to_string(static_cast<std::int64_t>(c.macs)) + ")";
   }
+  if (b.latency_ms && c.latency > *b.latency_ms) {
+    if (!over.empty()) over += " and ";
+    over += "latency target " + decimal(*b.latency_ms) + " ms (its estimate on " + b.core + " @ " +
+            decimal(b.mhz) + " MHz is " + decimal(c.latency) + " ms)";
+  }
   const std::string shape = "alpha " + decimal(p.alpha) + ", beta " + decimal(p.beta) +
                             (xinet ? ", gamma " : ", t0 ") + decimal(p.s) + ", " +
                             std::to_string(request.num_layers_min) + " layers, input " +
@@ -688,6 +714,12 @@ void check_request(const SolveRequest& r) {
   if (r.budgets.ram_bytes <= 0)
     throw Error("the RAM budget must be positive (is the reserve larger than the board's RAM?)");
   if (r.budgets.macs && *r.budgets.macs <= 0) throw Error("the MAC budget must be positive");
+  if (r.budgets.latency_ms) {
+    if (!(*r.budgets.latency_ms > 0) || !std::isfinite(*r.budgets.latency_ms))
+      throw Error("the latency target must be a positive number of milliseconds");
+    if (r.budgets.core.empty() || !(r.budgets.mhz > 0))
+      throw Error("a latency target needs the core and its clock (a board, or --core and --mhz)");
+  }
   if (r.num_layers_min < 1 || r.num_layers_max < r.num_layers_min) {
     throw Error("--num-layers range " + std::to_string(r.num_layers_min) + ".." +
                 std::to_string(r.num_layers_max) + " is empty");
@@ -931,7 +963,9 @@ Solution solve_with(const SolveRequest& request, Search search) {
                                       .per_layer = false,
                                       .compare_greedy = false});
   if (!request.budgets.core.empty() && request.budgets.mhz > 0) {
-    s.latency_ms = costmodel::estimate_latency_ms(graph, request.budgets.core, request.budgets.mhz);
+    // From the report, as during the search: the figure the latency target constrains.
+    s.latency_ms =
+        costmodel::estimate_latency_ms(s.cost.compute, request.budgets.core, request.budgets.mhz);
   }
   s.utilization = scorer.utilization(best->candidate.costs);
   s.binding = "flash";
@@ -940,7 +974,11 @@ Solution solve_with(const SolveRequest& request, Search search) {
     fullest = s.utilization.ram;
     s.binding = "ram";
   }
-  if (s.utilization.macs && *s.utilization.macs > fullest) s.binding = "macs";
+  if (s.utilization.macs && *s.utilization.macs > fullest) {
+    fullest = *s.utilization.macs;
+    s.binding = "macs";
+  }
+  if (s.utilization.latency && *s.utilization.latency > fullest) s.binding = "latency";
   s.objective_value = scorer.value(best->candidate.costs);
   s.evaluations = evaluations;
   s.solve_ms =

@@ -13,7 +13,8 @@
 // three stages:
 //   1. Surrogate. For each depth (and resolution), sample the exact cost model on a small
 //      design over (α, β, t0|γ) and fit every cost (FLASH, RAM, MACs, params) with a
-//      smooth log-quadratic model in (ln α, ln β, ln t0|γ), least squares (Eigen).
+//      smooth log-quadratic model in (ln α, ln β, ln t0|γ), least squares (Eigen); the
+//      latency estimate (costmodel/latency.h) is fitted the same way.
 //   2. Continuous optimum. Maximize the objective on the surrogate under the surrogate
 //      budget constraints with NLopt (COBYLA, epigraph form for the balanced objective),
 //      and rank shapes (β, t0|γ) by their surrogate objective at the surrogate's largest
@@ -23,12 +24,17 @@
 //      bracketing + bisection; a pattern search over the shape then improves the best one.
 // Every returned configuration has been built and costed exactly and fits every budget.
 //
-// Objectives (u_b = cost_b / budget_b over the given budgets: FLASH, RAM and MACs when a
-// MAC or latency budget is given):
+// A latency target is a budget on the tool's own estimate (costmodel::estimate_latency_ms of
+// the exact cost report, with the budgets' core and clock), checked exactly like FLASH and
+// RAM: the reported estimate of a solution never exceeds the target. A MAC budget is a
+// separate, plain budget on MACs; both may be given.
+//
+// Objectives (u_b = cost_b / budget_b over the given budgets: FLASH, RAM, and MACs and
+// latency when given):
 //   balanced    maximize min_b u_b; ties (within 1e-4) go to more MACs   (default)
 //   max_macs    maximize MACs
 //   max_params  maximize parameters
-//   weighted    maximize w_flash·u_flash + w_ram·u_ram + w_macs·u_macs
+//   weighted    maximize w_flash·u_flash + w_ram·u_ram + w_macs·max(u_macs, u_latency)
 //
 // Usage:
 //   scaling::SolveRequest r;
@@ -100,7 +106,8 @@ struct SolveRequest {
 
 struct Utilization {
   double flash = 0.0, ram = 0.0;
-  std::optional<double> macs;
+  std::optional<double> macs;     // with a MAC budget
+  std::optional<double> latency;  // with a latency target: estimate / target
 };
 
 struct Solution {
@@ -112,10 +119,11 @@ struct Solution {
   int gamma = 0;
   int num_layers = 0;
   std::array<std::int64_t, 3> input{};
-  costmodel::CostReport cost;        // exact, totals only
-  std::optional<double> latency_ms;  // estimate, when the core is known
+  costmodel::CostReport cost;  // exact, totals only
+  // costmodel::estimate_latency_ms(cost.compute, core, mhz), when the core is known
+  std::optional<double> latency_ms;
   Utilization utilization;
-  std::string binding;  // "flash", "ram" or "macs": the fullest budget
+  std::string binding;  // "flash", "ram", "macs" or "latency": the fullest budget
   double objective_value = 0.0;
   std::string command;  // the `tinyscale net ...` command that rebuilds it
   int evaluations = 0;  // exact cost-model evaluations

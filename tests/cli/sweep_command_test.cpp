@@ -104,6 +104,26 @@ TEST_F(SweepCommand, ParetoWritesSvgAndCsv) {
   EXPECT_GE(count(csv, "\n"), 3);
 }
 
+// Issue 12: a sweep in which no board fits anything exited 0. It still prints every row with
+// its reason (and writes the CSV), then fails with one error line.
+TEST_F(SweepCommand, EveryBoardFailingExitsNonZero) {
+  const CliRun r = run("sweep --input 3x64x64 --boards Speck --boards-file " + path("tiny.json") +
+                       " --csv " + path("none.csv"));
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("phinet  no PhiNet fits"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("xinet   no XiNet"), std::string::npos) << r.out;
+  EXPECT_EQ(count(r.out, "error:"), 1) << r.out;
+  EXPECT_NE(r.out.find("tinyscale: error: no network fits any board of the sweep (2 rows"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(count(read_all(path("none.csv")), "\nSpeck,"), 2);
+  // One board that fits is enough for success.
+  const CliRun some =
+      run("sweep --input 3x64x64 --boards Speck,pico --families phinet --boards-file " +
+          path("tiny.json"));
+  EXPECT_EQ(some.exit_code, 0) << some.out;
+}
+
 void expect_one_line_error(const std::string& args, const std::string& mention) {
   const CliRun r = run(args);
   EXPECT_NE(r.exit_code, 0) << args;

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "costmodel/costmodel.h"
 #include "nets/phinet.h"
+#include "nets/xinet.h"
 #include "tests/support/errors.h"
 
 namespace tinyscale::costmodel {
@@ -101,16 +104,54 @@ TEST(Latency, FloatPhiNetIsLoweredFirst) {
   EXPECT_GT(estimate_latency_ms(g, "cortex-m4", 120.0), ms * 4.0);
 }
 
-TEST(Latency, MacBudgetForLatency) {
-  // floor(50 · 480 · 1000 / 0.9) = floor(26,666,666.67)
-  EXPECT_EQ(mac_budget_for_latency(50.0, "cortex-m7", 480.0), 26666666);
-  // floor(100 · 120 · 1000 / 1.6)
-  EXPECT_EQ(mac_budget_for_latency(100.0, "cortex-m4", 120.0), 7500000);
-  EXPECT_THROW(mac_budget_for_latency(0.0, "cortex-m7", 480.0), Error);
-  EXPECT_THROW(mac_budget_for_latency(-5.0, "cortex-m7", 480.0), Error);
-  EXPECT_THROW(mac_budget_for_latency(50.0, "cortex-m7", 0.0), Error);
-  EXPECT_THROW(mac_budget_for_latency(50.0, "z80", 4.0), Error);
+TEST(Latency, BreakdownSortsWorkByKernelKind) {
+  core::Graph g = conv_and_depthwise();
+  const int pool = g.add_node(core::OpType::global_avg_pool, "pool", {g.outputs[0]});
+  g.outputs = {pool};
+  const ComputeBreakdown work = compute_breakdown(g);
+  EXPECT_EQ(work.conv_macs, 12800);
+  EXPECT_EQ(work.depthwise_macs, 14400);
+  EXPECT_EQ(work.fully_connected_macs, 0);
+  EXPECT_EQ(work.elementwise_elements, 16);
+  EXPECT_DOUBLE_EQ(estimate_latency_ms(work, "cortex-m7", 480.0),
+                   (11520.0 + 25920.0 + 16 * 4.0) / 480000.0);
+}
+
+// The solver bounds the estimate of each cost report (CostReport::compute); `solve` prints
+// the same figure. It must equal the estimate of the graph itself, for every family (the
+// report's deployed graph and the estimate's lowering must agree).
+TEST(Latency, CostReportGivesTheGraphsEstimate) {
+  nets::PhiNetConfig phinet;
+  phinet.input = {3, 96, 96};
+  phinet.alpha = 0.35;
+  phinet.include_top = true;
+  nets::XiNetConfig xinet;
+  xinet.input = {3, 64, 64};
+  xinet.num_layers = 5;
+  xinet.include_top = true;
+  xinet.num_classes = 10;
+  const core::Graph phinet_graph = nets::build_phinet(phinet);
+  const CostReport p = analyze(phinet_graph, {.per_layer = false, .compare_greedy = false});
+  EXPECT_GT(p.compute.depthwise_macs, 0);  // PhiNet's blocks are depthwise-separable
+  for (const core::Graph& g : {phinet_graph, nets::build_xinet(xinet)}) {
+    const CostReport r = analyze(g, {.per_layer = false, .compare_greedy = false});
+    EXPECT_GT(r.compute.conv_macs, 0);
+    EXPECT_GT(r.compute.elementwise_elements, 0);
+    EXPECT_EQ(r.compute.conv_macs + r.compute.depthwise_macs + r.compute.fully_connected_macs,
+              r.macs);
+    for (const char* core : {"cortex-m7", "cortex-m0plus", "xtensa-lx7"}) {
+      EXPECT_DOUBLE_EQ(estimate_latency_ms(r.compute, core, 216.0),
+                       estimate_latency_ms(g, core, 216.0))
+          << core;
+    }
+  }
+}
+
+TEST(Latency, RefusesUnknownCoresAndBadClocks) {
   EXPECT_THROW(estimate_latency_ms(conv_and_depthwise(), "cortex-m7", -1.0), Error);
+  EXPECT_THROW(estimate_latency_ms(conv_and_depthwise(), "cortex-m7", 0.0), Error);
+  EXPECT_THROW(estimate_latency_ms(ComputeBreakdown{}, "z80", 4.0), Error);
+  EXPECT_THROW(estimate_latency_ms(ComputeBreakdown{}, "m7", std::nan("")), Error);
 }
 
 }  // namespace

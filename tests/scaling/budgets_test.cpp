@@ -119,6 +119,7 @@ TEST(BudgetsForBoard, SubtractsReservesAndCopiesCoreAndClock) {
   EXPECT_EQ(b.ram_bytes, 1048576 - 65536);
   EXPECT_EQ(b.core, "cortex-m7");
   EXPECT_EQ(b.mhz, 480);
+  EXPECT_EQ(b.board_mhz, 480);  // the rated clock stays known when --mhz lowers `mhz`
   EXPECT_EQ(b.board, "NUCLEO-H743ZI2");
   EXPECT_FALSE(b.macs.has_value());
   EXPECT_FALSE(b.latency_ms.has_value());

@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "costmodel/costmodel.h"
+#include "costmodel/latency.h"
+#include "scaling/boards.h"
 
 namespace tinyscale::scaling {
 namespace {
@@ -177,6 +182,74 @@ TEST(Solver, MacBudgetBinds) {
   EXPECT_LE(s.cost.macs, 5'000'000);
   EXPECT_GT(s.cost.macs, 4'500'000);
   EXPECT_EQ(s.binding, "macs");
+}
+
+// Issue 12: `--latency 50ms` on the F746 gave a network estimated at 65 ms, because the
+// target became a MAC budget at the convolution rate while the estimate also prices
+// depthwise and elementwise work. The target now bounds the estimate itself: over every
+// board of the database with a known core, targets from 5 ms to 300 ms, both families and
+// two inputs, the reported estimate (re-derived here from the rebuilt network) never
+// exceeds the target, and it comes close to it unless FLASH or RAM fills first.
+TEST(Solver, LatencyEstimateNeverExceedsTheTarget) {
+  const BoardDatabase db = BoardDatabase::builtin();
+  int solved = 0, infeasible = 0;
+  std::vector<double> binding_use;  // estimate / target where latency binds
+  for (const Board& board : db.boards()) {
+    try {
+      costmodel::cycle_costs(board.core);
+    } catch (const Error&) {
+      continue;  // no latency estimate without a known core
+    }
+    const Budgets budgets = budgets_for_board(board);
+    for (double target : {5.0, 20.0, 50.0, 100.0, 300.0}) {
+      for (const auto& [family, side] :
+           {std::pair{Family::phinet, 64}, std::pair{Family::phinet, 96},
+            std::pair{Family::xinet, 64}, std::pair{Family::xinet, 96}}) {
+        SolveRequest r = request(family, budgets.flash_bytes, budgets.ram_bytes, side);
+        r.budgets = budgets;
+        r.budgets.latency_ms = target;
+        const std::string what = board.name + " " + family_name(family) + " " +
+                                 std::to_string(side) + "px " + std::to_string(target) + " ms";
+        Solution s;
+        try {
+          s = solve(r);
+        } catch (const InfeasibleError& e) {
+          ++infeasible;
+          const std::string m = e.what();
+          if (m.find("even the smallest") != std::string::npos) {
+            EXPECT_NE(m.find("latency target"), std::string::npos) << what << ": " << m;
+          }
+          continue;
+        }
+        ++solved;
+        ASSERT_TRUE(s.latency_ms.has_value()) << what;
+        EXPECT_LE(*s.latency_ms, target) << what;
+        const double rebuilt =
+            costmodel::estimate_latency_ms(build_solution(s), board.core, board.mhz);
+        EXPECT_NEAR(rebuilt, *s.latency_ms, 1e-9 * target) << what;
+        ASSERT_TRUE(s.utilization.latency.has_value()) << what;
+        EXPECT_NEAR(*s.utilization.latency, *s.latency_ms / target, 1e-12) << what;
+        if (s.binding == "latency") {
+          binding_use.push_back(*s.utilization.latency);
+        } else {
+          EXPECT_GT(std::max(s.utilization.flash, s.utilization.ram), 0.9) << what;
+        }
+      }
+    }
+  }
+  ASSERT_GT(binding_use.size(), 100u);
+  std::sort(binding_use.begin(), binding_use.end());
+  const double median = binding_use[binding_use.size() / 2];
+  std::printf(
+      "  %d solved, %d infeasible; %zu latency-bound, estimate / target: min %.3f, "
+      "median %.3f\n",
+      solved, infeasible, binding_use.size(), binding_use.front(), median);
+  // Close to the target: widths move in steps, so the balanced optimum may stop below it
+  // (the lowest, 0.76, is Pico PhiNet 96px at 100 ms: β = 4, t0 = 8, α = 0.083, where the
+  // next channel step passes the target and FLASH, the least used budget, is what the
+  // balanced objective maximizes), but not far below.
+  EXPECT_GE(binding_use.front(), 0.75);
+  EXPECT_GE(median, 0.98);
 }
 
 TEST(Solver, DepthRangeAndResolutionSearch) {
