@@ -252,6 +252,23 @@ TEST(Solver, LatencyEstimateNeverExceedsTheTarget) {
   EXPECT_GE(median, 0.98);
 }
 
+// The weighted objective's compute weight counts a latency target as it counts a MAC budget;
+// a target without a core to estimate on is refused, not ignored.
+TEST(Solver, WeightedObjectiveFillsTheLatencyTargetAndATargetNeedsACore) {
+  SolveRequest r = request(Family::phinet, 2000000, 900000, 64);
+  r.budgets.latency_ms = 20.0;
+  r.budgets.core = "cortex-m4";
+  r.budgets.mhz = 120.0;
+  r.objective = parse_objective("weights:0,0,1");
+  const Solution s = solve(r);
+  ASSERT_TRUE(s.latency_ms.has_value());
+  EXPECT_LE(*s.latency_ms, 20.0);
+  EXPECT_GT(*s.latency_ms, 19.0);
+  EXPECT_NEAR(s.objective_value, *s.latency_ms / 20.0, 1e-12);
+  r.budgets.core.clear();
+  EXPECT_THROW(solve(r), Error);
+}
+
 TEST(Solver, DepthRangeAndResolutionSearch) {
   SolveRequest r = request(Family::phinet, 800000, 200000, 64);
   r.num_layers_min = 6;
