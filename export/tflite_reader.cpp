@@ -45,6 +45,47 @@ std::string operator_name(BuiltinOperator op) {
   return *name ? name : "builtin operator " + std::to_string(static_cast<int>(op));
 }
 
+// The highest version of each operator tinyscale's kernels implement (versions as
+// tensorflow/lite/tools/versioning/op_version.cc assigns them: a file's version is the
+// oldest runtime its operator needs, so a higher one means a form the engine lacks: int16
+// activations, hybrid float/int8, int4 or sparse weights, ...). Versions 1..max are read;
+// the form actually used (dtypes, options) is checked tensor by tensor below. 0: tinyscale
+// has no kernel for the operator at all.
+int max_supported_version(BuiltinOperator op) {
+  switch (op) {
+    case BuiltinOperator::CONV_2D:          // 3 int8, 6 grouped; 7 int4 filter, 8 int16 bias
+    case BuiltinOperator::FULLY_CONNECTED:  // 4 int8, 5 keep_num_dims, 6 no bias; 7 int16
+      return 6;
+    case BuiltinOperator::DEPTHWISE_CONV_2D:        // 2 dilation, 3 int8; 4 hybrid, 5 int16
+    case BuiltinOperator::MUL:                      // 2 int8, 3 rescale >= 1; 4 int16
+    case BuiltinOperator::RESIZE_NEAREST_NEIGHBOR:  // 2 int8, 3 half_pixel_centers; 4 int16
+      return 3;
+    case BuiltinOperator::AVERAGE_POOL_2D:  // 2 int8; 3 int16 (likewise below)
+    case BuiltinOperator::MAX_POOL_2D:
+    case BuiltinOperator::MEAN:
+    case BuiltinOperator::SOFTMAX:
+    case BuiltinOperator::ADD:
+    case BuiltinOperator::PAD:
+    case BuiltinOperator::CONCATENATION:
+    case BuiltinOperator::RELU:
+    case BuiltinOperator::RELU6:
+    case BuiltinOperator::LOGISTIC:
+    case BuiltinOperator::TANH:
+    case BuiltinOperator::SPLIT:       // 2 int8; 3 int32, 4 int16
+    case BuiltinOperator::DEQUANTIZE:  // 2 int8; 3 int16 / float16, 5 per-channel
+      return 2;
+    case BuiltinOperator::SLICE:  // 2 int8, 5 rank > 4 (3 string, 4 int16 refused by dtype)
+      return 5;
+    case BuiltinOperator::RESHAPE:
+    case BuiltinOperator::HARD_SWISH:
+    case BuiltinOperator::LEAKY_RELU:  // 2 int16
+    case BuiltinOperator::QUANTIZE:    // 2 int16 output, 3 per-channel
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 std::string values_text(const std::vector<std::int64_t>& values) {
   std::string s = "[";
   for (std::size_t i = 0; i < values.size(); ++i) s += (i ? ", " : "") + std::to_string(values[i]);
@@ -278,6 +319,13 @@ std::vector<int> read_tensor_list(const Reader& r, const flatbuffers::Vector<int
     if (id < 0 || static_cast<std::size_t>(id) >= r.file_tensor_count) {
       r.fail(std::string(what) + " refers to tensor " + std::to_string(id) +
              ", but subgraph 0 has " + std::to_string(r.file_tensor_count) + " tensors");
+    }
+    const auto seen = std::find(ids.begin(), ids.end(), id);
+    if (seen != ids.end()) {
+      r.fail(std::string(what) + " names tensor " + std::to_string(id) + " '" +
+             r.graph.tensors[static_cast<std::size_t>(id)].name + "' twice (positions " +
+             std::to_string(seen - ids.begin()) + " and " + std::to_string(ids.size()) +
+             "); each tensor may appear once");
     }
     ids.push_back(id);
   }
@@ -692,6 +740,12 @@ void read_operators(Reader& r) {
              "), which tinyscale cannot run; supported: " + kSupported);
     }
     OperatorView v{r, k, operator_name(builtin), op, {}, -1};
+    const int max_version = max_supported_version(builtin);
+    if (max_version > 0 && (code->version() < 1 || code->version() > max_version)) {
+      v.fail("version " + std::to_string(code->version()) +
+             " is not supported; tinyscale's kernel implements versions 1.." +
+             std::to_string(max_version) + " of " + v.name);
+    }
     if (op->inputs()) {
       if (op->inputs()->size() > kMaxInputs) {
         v.fail("has " + std::to_string(op->inputs()->size()) + " inputs, more than " +

@@ -579,6 +579,57 @@ TEST(TfliteReader, UnsupportedAndCustomOperatorsAreNamed) {
             std::string::npos);
 }
 
+// A model with one conv (1x1, float) whose operator code says `conv_version`, then a RELU
+// whose code says `relu_version`.
+std::vector<std::uint8_t> versioned_model(int conv_version, int relu_version) {
+  ModelBuilder b;
+  const int x = b.activation("x", {1, 4, 4, 2});
+  const int w = b.constant_f32("w", {3, 1, 1, 2}, iota_floats(6));
+  const int y = b.activation("y", {1, 4, 4, 3});
+  const int z = b.activation("z", {1, 4, 4, 3});
+  b.op(BuiltinOperator::CONV_2D, {x, w}, {y}, tflite::BuiltinOptions::Conv2DOptions,
+       tflite::CreateConv2DOptions(b.fbb, tflite::Padding::SAME, 1, 1).Union(), conv_version);
+  b.op(BuiltinOperator::RELU, {y}, {z}, tflite::BuiltinOptions::NONE, 0, relu_version);
+  return b.finish({x}, {z});
+}
+
+TEST(TfliteReader, OperatorVersionBeyondTheKernelIsRefused) {
+  // The highest versions the kernels implement load: CONV_2D 6 (grouped), RELU 2 (int8).
+  EXPECT_EQ(read_error(versioned_model(6, 2)), "");
+  EXPECT_EQ(read_error(versioned_model(1, 1)), "");
+  // CONV_2D 7 is TFLite's int4-filter convolution, RELU 3 its int16 RELU: named, with the
+  // operator index, the version found and the versions tinyscale implements.
+  EXPECT_EQ(read_error(versioned_model(7, 2), "v.tflite"),
+            "v.tflite: operator 0 (CONV_2D): version 7 is not supported; tinyscale's kernel "
+            "implements versions 1..6 of CONV_2D");
+  EXPECT_EQ(read_error(versioned_model(3, 3), "v.tflite"),
+            "v.tflite: operator 1 (RELU): version 3 is not supported; tinyscale's kernel "
+            "implements versions 1..2 of RELU");
+  // Version 0 does not exist (TFLite's versions start at 1).
+  EXPECT_NE(read_error(versioned_model(0, 1)).find("operator 0 (CONV_2D): version 0 is not"),
+            std::string::npos);
+}
+
+TEST(TfliteReader, TensorListedTwiceAsSubgraphInputOrOutputIsRefused) {
+  ModelBuilder b;
+  const int x = b.activation("x", {1, 4});
+  const int y = b.activation("y", {1, 4});
+  const int z = b.activation("z", {1, 4});
+  b.op(BuiltinOperator::ADD, {x, y}, {z});
+  const std::vector<std::uint8_t> twice_in = b.finish({x, y, x}, {z});
+  EXPECT_EQ(read_error(twice_in, "d.tflite"),
+            "d.tflite: subgraph input list names tensor 0 'x' twice (positions 0 and 2); each "
+            "tensor may appear once");
+
+  ModelBuilder c;
+  const int cx = c.activation("x", {1, 4});
+  const int cy = c.activation("y", {1, 4});
+  c.op(BuiltinOperator::RELU, {cx}, {cy});
+  EXPECT_EQ(read_error(c.finish({cx}, {cy, cy}), "d.tflite"),
+            "d.tflite: subgraph output list names tensor 1 'y' twice (positions 0 and 1); each "
+            "tensor may appear once");
+}
+
 struct Rejection {
   const char* what;
   std::vector<std::uint8_t> (*build)();
