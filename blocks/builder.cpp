@@ -7,6 +7,11 @@
 #include "core/error.h"
 
 namespace tinyscale::blocks {
+namespace {
+
+constexpr std::int64_t kMaxBuilderChannels = 2147483647;  // int32, as groups and TFLite shapes
+
+}  // namespace
 
 Builder::Builder(core::Graph& graph, BuilderOptions options)
     : graph_(graph), options_(options), rng_(options.seed) {
@@ -56,6 +61,13 @@ int Builder::conv2d(const std::string& name, int x, const ConvSpec& spec) {
   if (spec.out_channels < 1) {
     throw Error("layer '" + name + "' (conv2d): " + std::to_string(spec.out_channels) +
                 " output channels; the width multiplier is too small for this layer");
+  }
+  // Channel counts reach here from double arithmetic in the blocks; a count beyond int32 would
+  // wrap in `groups` and in the exporters' int32 shapes.
+  if (in_channels > kMaxBuilderChannels || spec.out_channels > kMaxBuilderChannels) {
+    throw Error("layer '" + name + "' (conv2d): " + std::to_string(in_channels) + " -> " +
+                std::to_string(spec.out_channels) + " channels; at most " +
+                std::to_string(kMaxBuilderChannels) + " per tensor");
   }
   if (spec.groups < 1 || in_channels % spec.groups != 0 || spec.out_channels % spec.groups != 0) {
     throw Error("layer '" + name + "' (conv2d): groups " + std::to_string(spec.groups) +
@@ -171,9 +183,9 @@ int Builder::flatten(const std::string& name, int x) {
 
 int Builder::fully_connected(const std::string& name, int x, std::int64_t out_features, bool bias) {
   const std::int64_t in_features = shape(x).back();
-  if (out_features < 1) {
+  if (out_features < 1 || out_features > kMaxBuilderChannels) {
     throw Error("layer '" + name + "' (fully_connected): " + std::to_string(out_features) +
-                " output features; must be at least 1");
+                " output features; must be within 1.." + std::to_string(kMaxBuilderChannels));
   }
   const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(in_features)));
   std::vector<int> inputs = {x, parameter(name + ".weight", {out_features, in_features}, bound)};

@@ -74,8 +74,15 @@ int phinet_conv_block(Builder& b, const std::string& prefix, int x, const PhiNet
 
   std::int64_t dw_channels = in_channels;
   if (spec.expand) {
-    dw_channels = make_divisible(
-        static_cast<std::int64_t>(spec.expansion * static_cast<double>(in_channels)), spec.divisor);
+    const double expanded = spec.expansion * static_cast<double>(in_channels);
+    // int() of a count beyond int32 (or of inf) would be undefined or a negative width; the
+    // network builders refuse such configurations by option first (nets/config_checks.h).
+    if (!(expanded >= 0.0 && expanded <= 2147483647.0)) {
+      throw Error("layer '" + prefix + "' (PhiNet block): expansion " +
+                  number_text(spec.expansion) + " of " + std::to_string(in_channels) +
+                  " channels gives " + number_text(expanded) + " channels, beyond int32");
+    }
+    dw_channels = make_divisible(static_cast<std::int64_t>(expanded), spec.divisor);
     x = b.conv2d(layer(), x, {.out_channels = dw_channels});
     x = b.batch_norm(layer(), x, kPhiNetBatchNormEpsilon);
     x = b.activation(layer(), x, spec.act);

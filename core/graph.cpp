@@ -1,6 +1,7 @@
 #include "core/graph.h"
 
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "core/error.h"
@@ -44,9 +45,13 @@ const char* fused_activation_name(FusedActivation activation) {
   return "?";
 }
 
+// Saturates at INT64_MAX instead of overflowing (engine code calls it and must not throw);
+// Graph::add_tensor refuses such a shape by name.
 std::int64_t num_elements(const Shape& shape) {
   std::int64_t n = 1;
-  for (std::int64_t d : shape) n *= d;
+  for (std::int64_t d : shape) {
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<std::int64_t>::max();
+  }
   return n;
 }
 
@@ -61,6 +66,12 @@ std::string shape_string(const Shape& shape) {
 }
 
 int Graph::add_tensor(Tensor tensor) {
+  std::int64_t bytes = 0;
+  if (__builtin_mul_overflow(num_elements(tensor.shape), dtype_size(tensor.dtype), &bytes) ||
+      bytes == std::numeric_limits<std::int64_t>::max()) {
+    throw Error("tensor '" + tensor.name + "': shape " + shape_string(tensor.shape) +
+                " has more elements than a 64-bit size can count");
+  }
   tensors.push_back(std::move(tensor));
   return static_cast<int>(tensors.size()) - 1;
 }
@@ -179,6 +190,12 @@ void Graph::validate() const {
     for (std::int64_t d : tensor.shape) {
       if (d < 1)
         throw Error("tensor '" + tensor.name + "' has invalid shape " + shape_string(tensor.shape));
+    }
+    std::int64_t bytes = 0;
+    if (__builtin_mul_overflow(num_elements(tensor.shape), dtype_size(tensor.dtype), &bytes) ||
+        bytes == std::numeric_limits<std::int64_t>::max()) {
+      throw Error("tensor '" + tensor.name + "': shape " + shape_string(tensor.shape) +
+                  " has more elements than a 64-bit size can count");
     }
     if (tensor.is_constant) {
       available[t] = 1;

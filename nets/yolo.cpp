@@ -12,7 +12,7 @@ namespace tinyscale::nets {
 namespace {
 
 void check_config(const YoloConfig& c) {
-  require_input("yolo", c.input);
+  check_input_limits("yolo", c.input);
   if (c.input[1] % 32 != 0 || c.input[2] % 32 != 0) {
     throw Error("yolo: --input " + std::to_string(c.input[0]) + "x" + std::to_string(c.input[1]) +
                 "x" + std::to_string(c.input[2]) +
@@ -23,8 +23,17 @@ void check_config(const YoloConfig& c) {
     throw Error("yolo: --heads enables no detection head; enable at least one of 8, 16, 32");
   }
   require_at_least("yolo", "--classes", c.num_classes, 1);
+  require_at_most("yolo", "--classes", c.num_classes, kMaxNumClasses, "classes");
   require_at_least("yolo", "--reg-max", c.reg_max, 1);
+  require_at_most("yolo", "--reg-max", c.reg_max, kMaxChannels / 4, "bins");
   require_above("yolo", "--depth-multiple", c.depth_multiple, 0.0, /*inclusive=*/true);
+  // round(3·d) bottlenecks per C2f, counted in double before it becomes an int.
+  if (!(3.0 * c.depth_multiple <= kMaxNumLayers)) {
+    throw Error("yolo: --depth-multiple " + number_text(c.depth_multiple) +
+                " would put more than " + std::to_string(kMaxNumLayers) +
+                " bottlenecks in each C2f block; the limit is " + std::to_string(kMaxNumLayers) +
+                " (nets/config_checks.h)");
+  }
   if (!c.return_layers.empty() && c.return_layers.size() != 2) {
     throw Error("yolo: --return-layers needs 2 layers (the stride-8 and stride-16 features), got " +
                 std::to_string(c.return_layers.size()));
@@ -138,8 +147,23 @@ const char* yolo_backbone_name(YoloBackbone backbone) {
 }
 const char* yolo_neck_name(YoloNeck neck) { return neck == YoloNeck::c2f ? "c2f" : "xiconv"; }
 
-core::Graph build_yolo(const YoloConfig& config, const blocks::BuilderOptions& options) {
-  check_config(config);
+namespace {
+
+// The options a YOLO's size follows beyond its backbone's, for the limit messages.
+std::string size_options(const YoloConfig& c) {
+  const bool phinet = c.backbone == YoloBackbone::phinet;
+  return "--input " + std::to_string(c.input[0]) + "x" + std::to_string(c.input[1]) + "x" +
+         std::to_string(c.input[2]) + " --alpha " +
+         number_text(phinet ? c.phinet.alpha : c.xinet.alpha) + " --beta " +
+         number_text(phinet ? c.phinet.beta : c.xinet.beta) +
+         (phinet ? " --t0 " + number_text(c.phinet.t_zero)
+                 : " --gamma " + number_text(c.xinet.gamma)) +
+         " --num-layers " + std::to_string(phinet ? c.phinet.num_layers : c.xinet.num_layers) +
+         " --classes " + std::to_string(c.num_classes) + " --depth-multiple " +
+         number_text(c.depth_multiple);
+}
+
+core::Graph build_graph(const YoloConfig& config, const blocks::BuilderOptions& options) {
   const char* backbone = yolo_backbone_name(config.backbone);
   core::Graph graph;
   if (config.backbone == YoloBackbone::phinet) {
@@ -199,6 +223,20 @@ core::Graph build_yolo(const YoloConfig& config, const blocks::BuilderOptions& o
                                            config.num_classes, config.reg_max));
   }
   return graph;
+}
+
+}  // namespace
+
+core::Graph build_yolo(const YoloConfig& config, const blocks::BuilderOptions& options) {
+  check_config(config);
+  // The backbone checks its own widths and totals; the whole network's totals are checked on
+  // a shape-only graph before anything allocates weights.
+  core::Graph shapes = build_graph(config, {});
+  check_network_limits(shapes, config.backbone == YoloBackbone::phinet ? "yolo-phinet"
+                                                                        : "yolo-xinet",
+                       size_options(config));
+  if (!options.materialize_weights) return shapes;
+  return build_graph(config, options);
 }
 
 }  // namespace tinyscale::nets

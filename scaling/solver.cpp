@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "costmodel/latency.h"
+#include "nets/config_checks.h"
 
 namespace tinyscale::scaling {
 namespace {
@@ -726,6 +727,27 @@ void check_request(const SolveRequest& r) {
   }
   if (r.num_layers_max - r.num_layers_min > 16)
     throw Error("--num-layers range spans more than 16 depths");
+  // The network options against the builders' limits (nets/config_checks.h): named here, not
+  // found "infeasible" at every candidate.
+  const char* family = family_name(r.family);
+  nets::require_at_most(family, "--num-layers", r.num_layers_max, nets::kMaxNumLayers, "layers");
+  if (r.num_classes) {
+    nets::require_at_least(family, "--num-classes", *r.num_classes, 1);
+    nets::require_at_most(family, "--num-classes", *r.num_classes, nets::kMaxNumClasses,
+                          "classes");
+  }
+  if (r.family == Family::yolo_phinet || r.family == Family::yolo_xinet) {
+    nets::require_at_most(family, "--classes", r.yolo_base.num_classes, nets::kMaxNumClasses,
+                          "classes");
+  }
+  nets::check_input_limits(family, r.input);
+  for (const auto& input : r.resolutions) {
+    try {
+      nets::check_input_limits(family, input);
+    } catch (const Error& e) {
+      throw Error(std::string("--resolutions: ") + e.what());
+    }
+  }
   const SearchSpace& s = r.space;
   if (!(s.alpha_min > 0 && s.alpha_min <= s.alpha_max && s.beta_min > 0 &&
         s.beta_min <= s.beta_max && s.t0_min > 0 && s.t0_min <= s.t0_max && s.gamma_min >= 1 &&

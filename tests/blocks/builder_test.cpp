@@ -3,9 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include "blocks/phinet_blocks.h"
 #include "core/error.h"
+#include "costmodel/costmodel.h"
+#include "export/tflite_writer.h"
+#include "nets/phinet.h"
+#include "nets/xinet.h"
+#include "nets/yolo.h"
 
 namespace tinyscale::blocks {
 namespace {
@@ -99,6 +108,130 @@ TEST(Builder, RejectsZeroWidthLayersByName) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("_layers.1._layers.1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Builder, ChannelCountsBeyondInt32AreNamedNotWrapped) {
+  core::Graph g;
+  Builder b(g, {});
+  const int x = b.input("input", 3, 8, 8);
+  // 3e9 channels would wrap to a negative `groups` (and int32 TFLite shapes).
+  try {
+    b.conv2d("wide", x, {.out_channels = 3'000'000'000});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("layer 'wide' (conv2d): 3 -> 3000000000 channels"), std::string::npos) << m;
+  }
+  EXPECT_THROW(b.fully_connected("fc", b.flatten("flat", x), 3'000'000'000, true), Error);
+  // An expansion whose product is infinite: named, never int() of infinity.
+  PhiNetBlockSpec spec;
+  spec.expansion = std::numeric_limits<double>::infinity();
+  try {
+    phinet_conv_block(b, "_layers.3", x, spec);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer '_layers.3' (PhiNet block): expansion inf"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// `net`, `info`, `solve` and `sweep` cost shape-only graphs; `export` writes materialized ones.
+// The cost model and the exact file size must not depend on the weight data: every figure
+// equal, on networks that exercise every block kind (SE, pooling stem, divisor, XiConv with
+// broadcast skip, C2f/SPPF neck, XiConv neck, detection heads, classifier heads).
+TEST(Builder, ShapeOnlyAndMaterializedBuildsCostTheSame) {
+  struct Case {
+    std::string name;
+    std::function<core::Graph(const BuilderOptions&)> build;
+  };
+  const std::vector<Case> cases = {
+      {"phinet 3x96x96 with top",
+       [](const BuilderOptions& o) {
+         nets::PhiNetConfig c;
+         c.input = {3, 96, 96};
+         c.alpha = 0.25;
+         c.beta = 0.75;
+         c.include_top = true;
+         return nets::build_phinet(c, o);
+       }},
+      {"phinet conv2d-input, pool, compatibility, divisor 8, 5x5 kernels",
+       [](const BuilderOptions& o) {
+         nets::PhiNetConfig c;
+         c.input = {1, 49, 10};
+         c.alpha = 0.5;
+         c.conv2d_input = true;
+         c.pool = true;
+         c.compatibility = true;
+         c.divisor = 8;
+         c.conv5_percent = 0.5;
+         c.downsampling_layers = {5};
+         return nets::build_phinet(c, o);
+       }},
+      {"xinet 3x96x96 with top",
+       [](const BuilderOptions& o) {
+         nets::XiNetConfig c;
+         c.input = {3, 96, 96};
+         c.alpha = 0.5;
+         c.beta = 1.5;
+         c.include_top = true;
+         c.num_classes = 10;
+         return nets::build_xinet(c, o);
+       }},
+      {"yolo-phinet c2f neck",
+       [](const BuilderOptions& o) {
+         nets::YoloConfig c;
+         c.input = {3, 64, 64};
+         c.phinet.alpha = 0.25;
+         c.num_classes = 3;
+         c.depth_multiple = 1.0 / 3.0;
+         return nets::build_yolo(c, o);
+       }},
+      {"yolo-xinet xiconv neck, two heads",
+       [](const BuilderOptions& o) {
+         nets::YoloConfig c;
+         c.input = {3, 64, 64};
+         c.backbone = nets::YoloBackbone::xinet;
+         c.xinet.alpha = 0.5;
+         c.neck = nets::YoloNeck::xiconv;
+         c.heads = {false, true, true};
+         c.num_classes = 5;
+         return nets::build_yolo(c, o);
+       }},
+  };
+  const costmodel::CostOptions options{.tflite_file_bytes = exporter::tflite_file_bytes};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const core::Graph shapes = c.build({});
+    for (const core::Tensor& t : shapes.tensors) ASSERT_FALSE(t.has_data()) << t.name;
+    const core::Graph weights = c.build({.materialize_weights = true, .seed = 11});
+    const costmodel::CostReport a = costmodel::analyze(shapes, options);
+    const costmodel::CostReport b = costmodel::analyze(weights, options);
+    EXPECT_TRUE(a.flash_exact);
+    EXPECT_TRUE(b.flash_exact);
+    EXPECT_GT(a.params, 0);
+    EXPECT_EQ(a.params, b.params);
+    EXPECT_EQ(a.params_deployed, b.params_deployed);
+    EXPECT_EQ(a.macs, b.macs);
+    EXPECT_EQ(a.macs_torchinfo, b.macs_torchinfo);
+    EXPECT_EQ(a.flash_bytes, b.flash_bytes);
+    EXPECT_EQ(a.flash.weight_bytes, b.flash.weight_bytes);
+    EXPECT_EQ(a.flash.bias_bytes, b.flash.bias_bytes);
+    EXPECT_EQ(a.flash.quantization_bytes, b.flash.quantization_bytes);
+    EXPECT_EQ(a.flash.overhead_bytes, b.flash.overhead_bytes);
+    EXPECT_EQ(a.ram_bytes, b.ram_bytes);
+    EXPECT_EQ(a.ram_lower_bound_bytes, b.ram_lower_bound_bytes);
+    EXPECT_EQ(a.ram_greedy_bytes, b.ram_greedy_bytes);
+    EXPECT_EQ(a.ram_kernel_state_bytes, b.ram_kernel_state_bytes);
+    EXPECT_EQ(a.deployed_nodes, b.deployed_nodes);
+    ASSERT_EQ(a.layers.size(), b.layers.size());
+    for (std::size_t i = 0; i < a.layers.size(); ++i) {
+      EXPECT_EQ(a.layers[i].params, b.layers[i].params) << a.layers[i].name;
+      EXPECT_EQ(a.layers[i].live_bytes, b.layers[i].live_bytes) << a.layers[i].name;
+    }
+    // The file-size function alone, on the float graphs as `net` and `export` hand it over.
+    EXPECT_EQ(exporter::tflite_file_bytes(shapes), exporter::tflite_file_bytes(weights));
   }
 }
 

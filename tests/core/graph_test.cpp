@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "core/error.h"
@@ -96,6 +98,32 @@ TEST(Graph, ConstantWithValuesChecksCount) {
   EXPECT_THROW(g.add_constant("c", {4}, three), Error);
   const int c = g.add_constant("c", {3}, three);
   EXPECT_EQ(g.tensor(c).values<float>()[2], 3.0f);
+}
+
+TEST(Graph, ElementCountsSaturateAndOverflowingShapesAreNamed) {
+  EXPECT_EQ(num_elements({1, 96, 96, 3}), 27648);
+  // 2^32 · 2^32 does not fit int64: saturated, never a wrapped (here: zero) count.
+  constexpr std::int64_t kBig = std::int64_t{1} << 32;
+  EXPECT_EQ(num_elements({kBig, kBig}), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(num_elements({kBig, kBig, 0}), std::numeric_limits<std::int64_t>::max());
+  Graph g;
+  try {
+    g.add_input("huge", {1, kBig, kBig, 3});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tensor 'huge': shape 1x4294967296x4294967296x3"),
+              std::string::npos)
+        << e.what();
+  }
+  // 2^61 float32 elements: the element count fits, the bytes do not.
+  EXPECT_THROW(g.add_constant("w", {std::int64_t{1} << 61}), Error);
+  // A shape edited after the fact is caught by validate() the same way.
+  const int x = g.add_input("x", {1, 2, 2, 3});
+  g.mark_output(x);
+  g.tensor(x).shape = {1, kBig, kBig, 3};
+  EXPECT_NE(validation_error(g).find("tensor 'x': shape 1x4294967296x4294967296x3 has more"),
+            std::string::npos)
+      << validation_error(g);
 }
 
 TEST(Graph, BuiltNetworksValidate) {
