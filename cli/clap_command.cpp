@@ -29,6 +29,8 @@
 #include "cli/commands.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
+#include "cli/output_paths.h"
+#include "cli/progress.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
@@ -105,6 +107,7 @@ void run_clap(const ClapOptions& o) {
 
 struct ExportOptions {
   std::string output, calib;
+  bool quiet = false;
   nets::TinyClapConfig config;
   std::uint64_t seed = 0;
   int synthetic_samples = 8;
@@ -179,13 +182,24 @@ std::vector<std::vector<float>> calibration_features(const ExportOptions& o,
   return samples;
 }
 
+void report_progress(void* progress, int done, int) {
+  static_cast<Progress*>(progress)->update(done);
+}
+
 void run_clap_export(const ExportOptions& o) {
+  check_output_paths({{"--calib folder", o.calib}},
+                     {{.option = "-o", .path = o.output, .extensions = {".tflite"},
+                       .kind = "a TFLite model"}});
   const core::Graph float_graph =
       nets::build_tinyclap_encoder(o.config, {.materialize_weights = true, .seed = o.seed});
   const nets::ClapProjection projection = nets::init_clap_projection(o.config, o.seed + 1);
   const std::vector<std::vector<float>> calibration = calibration_features(o, projection);
+  Progress progress("calibrating", static_cast<long long>(calibration.size()), o.quiet, "samples");
+  exporter::QuantizeOptions options;
+  options.progress = report_progress;
+  options.progress_user = &progress;
   exporter::QuantizeResult quantized =
-      exporter::quantize_with_warnings(float_graph, calibration, {});
+      exporter::quantize_with_warnings(float_graph, calibration, options);
   for (const std::string& warning : quantized.warnings)
     std::fprintf(stderr, "tinyscale: warning: %s\n", warning.c_str());
   core::Graph q = std::move(quantized.graph);
@@ -257,6 +271,7 @@ Command add_clap_export_command(CLI::App& app) {
   cmd->add_option("--calib", o->calib, "Directory of calibration recordings (.wav, .flac, ...)");
   cmd->add_option("--calib-samples", o->synthetic_samples,
                   "Synthetic clips when --calib is absent (default 8)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No calibration progress on stderr");
   return [o] { run_clap_export(*o); };
 }
 

@@ -19,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_loader.h"
+#include "cli/output_paths.h"
 #include "core/error.h"
 #include "engine/engine.h"
 #include "recipes/draw.h"
@@ -57,14 +58,9 @@ void check_options(const DetectOptions& o) {
   if (o.max_detections < 1) {
     throw Error("--max-det " + std::to_string(o.max_detections) + " must be at least 1");
   }
-  if (!o.output.empty()) {
-    std::string extension = std::filesystem::path(o.output).extension().string();
-    std::transform(extension.begin(), extension.end(), extension.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (extension != ".png") {
-      throw Error("-o '" + o.output + "': detect writes a PNG image; name the file *.png");
-    }
-  }
+  check_output_paths(
+      {{"the model", o.model}, {"the image", o.image}, {"--labels", o.labels}},
+      {{.option = "-o", .path = o.output, .extensions = {".png"}, .kind = "a PNG image"}});
 }
 
 recipes::HeadLayout head_layout_or_throw(const engine::CompiledModel& model,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,8 @@
 #include "cli/commands.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
+#include "cli/output_paths.h"
+#include "cli/progress.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
@@ -37,6 +40,7 @@ struct CalibrationOptions {
   int synthetic_samples = 32;
   bool percentile = false;
   bool float_io = false;
+  bool quiet = false;
 };
 
 void add_calibration_options(CLI::App* cmd, CalibrationOptions& o) {
@@ -48,6 +52,7 @@ void add_calibration_options(CLI::App* cmd, CalibrationOptions& o) {
                 "Activation ranges by the 99.99th percentile instead of min/max");
   cmd->add_flag("--float-io", o.float_io,
                 "Float input/output with QUANTIZE/DEQUANTIZE (default int8 I/O)");
+  cmd->add_flag("-q,--quiet", o.quiet, "No calibration progress on stderr");
 }
 
 std::vector<std::vector<float>> load_calibration(const core::Graph& g,
@@ -84,6 +89,12 @@ std::vector<std::vector<float>> load_calibration(const core::Graph& g,
     }
     std::vector<float> raw(count);
     std::memcpy(raw.data(), bytes.data(), bytes.size());
+    const auto bad = std::find_if(raw.begin(), raw.end(), [](float v) { return !std::isfinite(v); });
+    if (bad != raw.end()) {
+      throw Error("calibration file '" + file.string() + "': value " +
+                  std::to_string(bad - raw.begin()) + " (in file order) is " + number_text(*bad) +
+                  "; calibration data must be finite");
+    }
     if (o.nhwc || shape.size() != 4) {
       samples.push_back(std::move(raw));
       continue;
@@ -102,13 +113,8 @@ std::vector<std::vector<float>> load_calibration(const core::Graph& g,
   return samples;
 }
 
-void progress_bar(void*, int done, int total) {
-  constexpr int kWidth = 30;
-  const int filled = done * kWidth / total;
-  std::fprintf(stderr, "\rcalibrating [%s%s] %d/%d",
-               std::string(static_cast<std::size_t>(filled), '#').c_str(),
-               std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), done, total);
-  if (done == total) std::fprintf(stderr, "\n");
+void report_progress(void* progress, int done, int) {
+  static_cast<Progress*>(progress)->update(done);
 }
 
 core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptions& o) {
@@ -116,7 +122,9 @@ core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptio
   exporter::QuantizeOptions q;
   q.ranges = o.percentile ? exporter::RangeMethod::percentile : exporter::RangeMethod::min_max;
   q.float_io = o.float_io;
-  if (isatty(fileno(stderr))) q.progress = progress_bar;
+  Progress progress("calibrating", static_cast<long long>(calibration.size()), o.quiet, "samples");
+  q.progress = report_progress;
+  q.progress_user = &progress;
   exporter::QuantizeResult result = exporter::quantize_with_warnings(float_graph, calibration, q);
   for (const std::string& warning : result.warnings)
     std::fprintf(stderr, "tinyscale: warning: %s\n", warning.c_str());
@@ -163,6 +171,11 @@ Command add_export_command(CLI::App& app) {
   return [net, onnx, tflite, fold_bn, seed, calib] {
     if (onnx->empty() && tflite->empty())
       throw Error("export: give --onnx FILE and/or --tflite FILE");
+    check_output_paths({{"--calib folder", calib->dir}},
+                       {{.option = "--onnx", .path = *onnx, .extensions = {".onnx"},
+                         .kind = "an ONNX model"},
+                        {.option = "--tflite", .path = *tflite, .extensions = {".tflite"},
+                         .kind = "a TFLite model"}});
     const core::Graph graph = build_net(*net, {.materialize_weights = true, .seed = *seed});
     if (!onnx->empty()) {
       exporter::write_onnx(graph, *onnx, *fold_bn);
@@ -187,6 +200,9 @@ Command add_quantize_command(CLI::App& app) {
   cmd->add_option("-o,--output", *output, "Output .tflite")->required();
   add_calibration_options(cmd, *calib);
   return [model, output, calib] {
+    check_output_paths({{"the model", *model}, {"--calib folder", calib->dir}},
+                       {{.option = "-o", .path = *output, .extensions = {".tflite"},
+                         .kind = "a TFLite model"}});
     const core::Graph graph = exporter::read_onnx(*model);
     const core::Graph q = quantize_with(graph, *calib);
     exporter::write_tflite(q, *output);

@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/model_loader.h"
+#include "cli/progress.h"
 #include "recipes/audio_io.h"
 #include "recipes/kws.h"
 #include "recipes/kws_stream.h"
@@ -27,8 +29,13 @@ struct KwsOptions {
   int top = 3;
   bool json = false;
   bool stream = false;
+  bool quiet = false;
   recipes::StreamOptions streaming;
 };
+
+// Recordings at least this long show their scanning progress (a line per tenth of them
+// when stderr is not a terminal); shorter ones finish in a few seconds.
+constexpr double kProgressFromSeconds = 60.0;
 
 nlohmann::ordered_json header_json(const KwsOptions& o, const recipes::KeywordSpotter& spotter,
                                    const recipes::Audio& audio) {
@@ -65,7 +72,16 @@ void classify_once(const KwsOptions& o, recipes::KeywordSpotter& spotter,
 }
 
 void stream(const KwsOptions& o, recipes::KeywordSpotter& spotter, const recipes::Audio& audio) {
-  const auto windows = recipes::sliding_posteriors(spotter, audio.samples, o.streaming.hop_seconds);
+  std::optional<Progress> progress;
+  if (audio.seconds() >= kProgressFromSeconds) {
+    progress.emplace("scanning", std::llround(std::ceil(audio.seconds())), o.quiet,
+                     "s of audio");
+  }
+  const auto windows = recipes::sliding_posteriors(
+      spotter, audio.samples, o.streaming.hop_seconds, [&](double done, double total) {
+        if (progress) progress->update(done >= total ? std::llround(std::ceil(total))
+                                                     : std::llround(std::floor(done)));
+      });
   const auto detections =
       recipes::detect_keywords(windows, spotter.labels(), spotter.window_seconds(), o.streaming);
   if (o.json) {
@@ -124,6 +140,7 @@ Command add_kws_command(CLI::App& app) {
   cmd->add_option("--top", o->top, "How many keywords to print (default 3)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "Print as JSON");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress on stderr (--stream over long recordings)");
   CLI::Option* stream = cmd->add_flag("--stream", o->stream,
                                       "Slide windows over a long recording and report "
                                       "keywords with their times");

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
+#include "cli/output_paths.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -83,6 +84,16 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
       throw Error("--input '" + file + "' holds " + std::to_string(data.size()) +
                   " bytes; input '" + in.tensor->name + "' (" + core::shape_string(in.shape()) +
                   " " + core::dtype_name(in.tensor->dtype) + ") needs " + std::to_string(bytes));
+    }
+    if (in.tensor->dtype == core::DType::float32) {
+      for (std::size_t k = 0; k < data.size() / sizeof(float); ++k) {
+        float v = 0.0f;
+        std::memcpy(&v, data.data() + k * sizeof(float), sizeof v);
+        if (!std::isfinite(v)) {
+          throw Error("--input '" + file + "': value " + std::to_string(k) + " (in file order) is " +
+                      number_text(v) + "; the model's input must be finite");
+        }
+      }
     }
     if (nchw && in.shape().size() == 4) {
       const std::string reordered =
@@ -173,9 +184,22 @@ void snapshot_outputs(void* user, int node) {
   }
 }
 
+// The files `tinyscale run --dump-tensors DIR` writes in DIR: t<index>.bin.
+bool is_dump_file_name(const std::string& name) {
+  if (name.size() < 6 || name[0] != 't' || name.substr(name.size() - 4) != ".bin") return false;
+  const std::string digits = name.substr(1, name.size() - 5);
+  return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 void run_model(const RunOptions& o) {
   if (!o.input.empty() && o.random) throw Error("give --input FILE or --random SEED, not both");
   if (o.repeat < 1) throw Error("--repeat must be ≥ 1");
+  check_output_paths({{"the model", o.model}, {"--input", o.input}},
+                     {{.option = "--output",
+                       .path = o.output,
+                       .refused_extensions = {".tflite", ".onnx"},
+                       .kind = "raw output tensor bytes"},
+                      {.option = "--dump-tensors", .path = o.dump_dir, .folder_of = is_dump_file_name}});
   const core::Graph graph = load_model(o.model);
   engine::CompiledModel model = compile_or_throw(graph, o.model);
   if (!o.input.empty() && model.num_inputs() != 1) {

@@ -16,6 +16,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/output_paths.h"
+#include "cli/progress.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "export/tflite_writer.h"
@@ -32,6 +34,7 @@ struct SweepOptions {
   std::optional<int> num_classes;
   std::string num_layers;
   bool json = false;
+  bool quiet = false;
   std::string csv;
   // board sweep
   std::string boards, families, boards_file, objective;
@@ -88,24 +91,12 @@ void write_output(const std::string& path, const std::string& contents, const ch
   if (!quiet) std::printf("  wrote %s (%s)\n", path.c_str(), what);
 }
 
-// Fails before minutes of solving when an output file cannot be created; the write itself
-// still checks every step.
-void check_writable(const char* option, const std::string& path) {
-  if (path.empty()) return;
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    throw Error(std::string(option) + " '" + path + "': directory '" + dir.string() +
-                "' does not exist");
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(std::string(option) + " '" + path + "' is a directory");
-  }
-  if (::access(dir.c_str(), W_OK) != 0) {
-    throw Error(std::string(option) + " '" + path + "': cannot write in '" + dir.string() +
-                "': " + std::strerror(errno));
-  }
+// Fails before minutes of solving when an output file cannot be created or would replace
+// the boards file; the write itself still checks every step.
+void check_outputs(const SweepOptions& o) {
+  check_output_paths({{"--boards-file", o.boards_file}},
+                     {{.option = "--csv", .path = o.csv, .extensions = {".csv"}, .kind = "CSV"},
+                      {.option = "--svg", .path = o.svg, .extensions = {".svg"}, .kind = "SVG"}});
 }
 
 scaling::SolveRequest base_request(const SweepOptions& o, scaling::Family family) {
@@ -142,17 +133,26 @@ void run_board_sweep(const SweepOptions& o) {
       throw Error(std::string("--boards: ") + e.what());
     }
   }
-  check_writable("--csv", o.csv);
+  check_outputs(o);
   const scaling::Objective objective =
       scaling::parse_objective(o.objective.empty() ? "balanced" : o.objective);
 
   // PhiNet and XiNet have different default depths, so each family gets its own base
   // request; the per-family results are then interleaved back into board order.
   std::vector<std::vector<scaling::SweepRow>> per_family;
+  std::optional<Progress> progress;
+  int solved = 0;  // by the families before this one
   for (scaling::Family family : families) {
     scaling::SolveRequest base = base_request(o, family);
     base.objective = objective;
-    per_family.push_back(scaling::sweep_boards(db, board_names, {family}, base));
+    per_family.push_back(scaling::sweep_boards(
+        db, board_names, {family}, base, [&](int done, int total, const std::string& step) {
+          if (!progress) {
+            progress.emplace("sweep", static_cast<long long>(total) * families.size(), o.quiet);
+          }
+          progress->update(solved + done, step);
+        }));
+    solved += static_cast<int>(per_family.back().size());
   }
   std::vector<scaling::SweepRow> rows;
   for (std::size_t i = 0; i < per_family.front().size(); ++i) {
@@ -233,11 +233,14 @@ void run_pareto(const SweepOptions& o, const CLI::App& cmd) {
   }
   const int points = o.points.value_or(12);
   if (points < 2) throw Error("--points must be at least 2, found " + std::to_string(points));
-  check_writable("--csv", o.csv);
-  check_writable("--svg", o.svg);
+  check_outputs(o);
 
-  const std::vector<scaling::ParetoPoint> front =
-      scaling::pareto_front(base, ram_min, ram_max, points);
+  std::optional<Progress> progress;
+  const std::vector<scaling::ParetoPoint> front = scaling::pareto_front(
+      base, ram_min, ram_max, points, [&](int done, int total, const std::string& step) {
+        if (!progress) progress.emplace("pareto front", total, o.quiet);
+        progress->update(done, step);
+      });
   const char* name = family == scaling::Family::phinet ? "PhiNet" : "XiNet";
   const std::string flash_text = scaling::format_size(base.budgets.flash_bytes);
   if (front.empty()) {
@@ -295,6 +298,7 @@ Command add_sweep_command(CLI::App& app) {
                   "Depth N or range A..B (default: phinet 7, xinet 5)");
   cmd->add_option("--csv", o->csv, "Also write the rows (or the front) as CSV to this file");
   cmd->add_flag("--json", o->json, "Print as JSON");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress on stderr");
   cmd->add_option("--boards", o->boards, "Boards to solve, e.g. pico,h743 (default: all)");
   cmd->add_option("--families", o->families, "Families to solve (default: phinet,xinet)");
   cmd->add_option("--boards-file", o->boards_file,

@@ -328,6 +328,14 @@ QuantizeResult quantize_with_warnings(const core::Graph& float_graph,
                   core::shape_string(g.tensor(input).shape) + " needs " +
                   std::to_string(input_count));
     }
+    // One NaN would make every range it reaches NaN, and the int8 model garbage.
+    const auto bad = std::find_if(calibration[i].begin(), calibration[i].end(),
+                                  [](float v) { return !std::isfinite(v); });
+    if (bad != calibration[i].end()) {
+      throw Error("quantize: calibration sample " + std::to_string(i) + ": value " +
+                  std::to_string(bad - calibration[i].begin()) + " is " + number_text(*bad) +
+                  "; calibration data must be finite");
+    }
     ranges[static_cast<std::size_t>(input)].add(calibration[i].data(), input_count, keep_samples);
     std::memcpy(model.input(0).data, calibration[i].data(), input_count * sizeof(float));
     if (model.run(record_outputs, &recorder) != engine::Status::ok)

@@ -52,7 +52,8 @@ struct QuantizeResult {
 };
 
 // Throws tinyscale::Error when the graph cannot be quantized (constants without data, an
-// op the engine cannot run in float, a calibration sample of the wrong size).
+// op the engine cannot run in float, a calibration sample of the wrong size or holding a
+// NaN or infinite value).
 QuantizeResult quantize_with_warnings(const core::Graph& float_graph,
                                       std::span<const std::vector<float>> calibration,
                                       const QuantizeOptions& options);

@@ -164,7 +164,15 @@ Audio read_audio(const std::string& path) {
     for (sf_count_t frame = 0; frame < got; ++frame) {
       float sum = 0.0f;
       for (std::size_t c = 0; c < channels; ++c) {
-        sum += chunk[static_cast<std::size_t>(frame) * channels + c];
+        const float sample = chunk[static_cast<std::size_t>(frame) * channels + c];
+        // A float WAV can hold NaN or infinity; one would turn every feature after it into
+        // NaN and the model's answer into noise, so it is refused here.
+        if (!std::isfinite(sample)) {
+          throw Error(where(path) + "sample " + std::to_string(audio.samples.size()) +
+                      (channels > 1 ? " (channel " + std::to_string(c) + ")" : "") + " is " +
+                      number_text(sample) + "; audio must be finite");
+        }
+        sum += sample;
       }
       audio.samples.push_back(sum / static_cast<float>(channels));
     }

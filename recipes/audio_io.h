@@ -13,8 +13,9 @@
 // (0 bytes or 0 frames), not audio (libsndfile's reason), truncated (a WAV whose data chunk
 // is shorter than its header says, or a decoder error / short read, with libsndfile's
 // reason), or a rate that cannot be resampled (a 0 Hz header, ratios outside libsamplerate's
-// 1/256..256). Streamed WAVs whose header carries a placeholder length (espeak-ng --stdout,
-// 0x7ffff000) are accepted.
+// 1/256..256), or a NaN or infinite sample (a float WAV can hold them; the message gives the
+// first one's index, in frames from the start). Streamed WAVs whose header carries a
+// placeholder length (espeak-ng --stdout, 0x7ffff000) are accepted.
 //
 // Writing (for the project's own sample generation): 16-bit PCM mono WAV, samples clipped to
 // [-1, 1] and rounded to the nearest of x · 32767; the file is encoded in memory and written

@@ -36,7 +36,8 @@ bool is_filler_label(const std::string& label) {
 }
 
 std::vector<WindowPosteriors> sliding_posteriors(KeywordSpotter& spotter,
-                                                 std::span<const float> audio, double hop_seconds) {
+                                                 std::span<const float> audio, double hop_seconds,
+                                                 const StreamProgress& progress) {
   StreamOptions check;
   check.hop_seconds = hop_seconds;
   check_stream_options(check);
@@ -50,6 +51,11 @@ std::vector<WindowPosteriors> sliding_posteriors(KeywordSpotter& spotter,
         audio.subspan(std::min(start, audio.size()), std::min(window, available));
     windows.push_back(
         {static_cast<double>(start) / spotter.sample_rate(), spotter.classify(slice)});
+    if (progress) {
+      const double rate = spotter.sample_rate();
+      progress(static_cast<double>(std::min(start + window, audio.size())) / rate,
+               static_cast<double>(audio.size()) / rate);
+    }
     if (start + window >= audio.size()) break;
   }
   return windows;

@@ -32,6 +32,7 @@
 //     std::printf("%.2f s  %s  %.3f\n", d.time_seconds, d.label.c_str(), d.probability);
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,9 +67,14 @@ void check_stream_options(const StreamOptions& options);
 // True for the silence / unknown labels described above.
 bool is_filler_label(const std::string& label);
 
+// Called after each window (for a progress report): seconds of audio scanned (the window's
+// end, at most the recording's length) and the recording's length in seconds.
+using StreamProgress = std::function<void(double seconds_done, double seconds_total)>;
+
 // Class probabilities of every sliding window of `audio` (at spotter.sample_rate()).
 std::vector<WindowPosteriors> sliding_posteriors(KeywordSpotter& spotter,
-                                                 std::span<const float> audio, double hop_seconds);
+                                                 std::span<const float> audio, double hop_seconds,
+                                                 const StreamProgress& progress = {});
 
 // Smoothing, threshold and refractory period over window posteriors (in time order).
 std::vector<Detection> detect_keywords(std::span<const WindowPosteriors> windows,

@@ -11,7 +11,8 @@ namespace tinyscale::scaling {
 
 std::vector<SweepRow> sweep_boards(const BoardDatabase& db,
                                    const std::vector<std::string>& board_names,
-                                   const std::vector<Family>& families, const SolveRequest& base) {
+                                   const std::vector<Family>& families, const SolveRequest& base,
+                                   const SweepProgress& progress) {
   if (families.empty()) throw Error("sweep: no family to solve for (give phinet, xinet or both)");
   // Resolve every name first, so a typo fails before minutes of solving.
   std::vector<Board> boards;
@@ -26,6 +27,7 @@ std::vector<SweepRow> sweep_boards(const BoardDatabase& db,
     }
   }
   std::vector<SweepRow> rows;
+  const int total = static_cast<int>(boards.size() * families.size());
   for (const Board& board : boards) {
     const Budgets budgets = budgets_for_board(board);
     for (Family family : families) {
@@ -41,13 +43,18 @@ std::vector<SweepRow> sweep_boards(const BoardDatabase& db,
         row.error = e.what();
       }
       rows.push_back(std::move(row));
+      if (progress) {
+        progress(static_cast<int>(rows.size()), total,
+                 board.name + " " + family_name(family));
+      }
     }
   }
   return rows;
 }
 
 std::vector<ParetoPoint> pareto_front(const SolveRequest& base, std::int64_t ram_min,
-                                      std::int64_t ram_max, int points) {
+                                      std::int64_t ram_max, int points,
+                                      const SweepProgress& progress) {
   if (ram_min <= 0 || ram_max < ram_min) {
     throw Error("pareto front: the RAM range " + std::to_string(ram_min) + ".." +
                 std::to_string(ram_max) + " bytes must satisfy 0 < min ≤ max");
@@ -70,6 +77,7 @@ std::vector<ParetoPoint> pareto_front(const SolveRequest& base, std::int64_t ram
   }
 
   std::vector<ParetoPoint> solved;
+  int done = 0;
   for (std::int64_t budget : budgets) {
     SolveRequest request = base;
     request.budgets.ram_bytes = budget;
@@ -80,6 +88,9 @@ std::vector<ParetoPoint> pareto_front(const SolveRequest& base, std::int64_t ram
       solved.push_back({budget, solve(request)});
     } catch (const InfeasibleError&) {
       // below the smallest network's arena: not on the front
+    }
+    if (progress) {
+      progress(++done, static_cast<int>(budgets.size()), "RAM " + format_size(budget));
     }
   }
 

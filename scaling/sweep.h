@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@
 #include "scaling/solver.h"
 
 namespace tinyscale::scaling {
+
+// Called after each solve (for a progress report; the library prints nothing): solves done,
+// solves in all, and what was just solved ("NUCLEO-H743ZI2 phinet", "RAM 64 KiB").
+using SweepProgress = std::function<void(int done, int total, const std::string& step)>;
 
 struct SweepRow {
   std::string board;  // the board's name as the database spells it
@@ -49,7 +54,8 @@ struct SweepRow {
 // solving anything; only InfeasibleError is turned into an error row.
 std::vector<SweepRow> sweep_boards(const BoardDatabase& db,
                                    const std::vector<std::string>& board_names,
-                                   const std::vector<Family>& families, const SolveRequest& base);
+                                   const std::vector<Family>& families, const SolveRequest& base,
+                                   const SweepProgress& progress = {});
 
 struct ParetoPoint {
   std::int64_t ram_budget = 0;  // the RAM budget this point was solved under
@@ -59,7 +65,8 @@ struct ParetoPoint {
 // base.budgets.flash_bytes is the FLASH budget; its RAM and MAC budgets and objective are
 // replaced. Throws tinyscale::Error unless 0 < ram_min ≤ ram_max and points ≥ 2.
 std::vector<ParetoPoint> pareto_front(const SolveRequest& base, std::int64_t ram_min,
-                                      std::int64_t ram_max, int points);
+                                      std::int64_t ram_max, int points,
+                                      const SweepProgress& progress = {});
 
 // RFC 4180: a header line, then one line per entry, CRLF-free ("\n" line ends); fields
 // holding a comma, quote or line break are quoted with inner quotes doubled.

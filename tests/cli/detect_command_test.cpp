@@ -257,6 +257,15 @@ TEST_F(DetectCommand, BadInputIsOneErrorLineAndNoOutput) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("name the file *.png"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(path("out.jpg")));
+  // The annotated image never replaces the image it annotates (issue 12 item 6).
+  const auto before = fs::file_size(path("scene.png"));
+  const auto same = run_cli("detect " + model + " " + path("scene.png") + " -o " + path("scene.png"));
+  EXPECT_NE(same.exit_code, 0);
+  EXPECT_EQ(count_lines(same.out), 1) << same.out;
+  EXPECT_NE(same.out.find("would overwrite the image '" + path("scene.png") + "'"),
+            std::string::npos)
+      << same.out;
+  EXPECT_EQ(fs::file_size(path("scene.png")), before);
 }
 
 }  // namespace

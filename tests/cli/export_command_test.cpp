@@ -1,9 +1,13 @@
 // `tinyscale export` and `tinyscale quantize` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "tests/cli/cli_run.h"
 
@@ -59,6 +63,149 @@ TEST(QuantizeCommand, BadInputLeavesNoOutput) {
                      (dir / "out.tflite").string(),
                  "a.bin");
   }
+  fs::remove_all(dir);
+}
+
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> entries(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void write_floats(const fs::path& path, const std::vector<float>& values) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(values.data()),
+             static_cast<std::streamsize>(values.size() * sizeof(float)));
+}
+
+// Issue 12 item 6: `export --tflite x.onnx` wrote TFLite bytes and failed; `--onnx x.tflite`
+// wrote ONNX bytes into a .tflite. Both are refused before any work, with nothing written.
+TEST(ExportCommand, WrongExtensionsAndMissingFoldersAreRefusedBeforeAnyWork) {
+  const fs::path dir = temp_dir("export_paths");
+  auto expect_refused = [&](const std::string& outputs, const std::string& mention) {
+    const auto r = run_cli("export phinet --input 3x32x32 --include-top " + outputs);
+    EXPECT_NE(r.exit_code, 0) << outputs;
+    EXPECT_EQ(count_lines(r.out), 1) << "no calibration before the refusal\n" << r.out;
+    EXPECT_NE(r.out.find(mention), std::string::npos) << r.out;
+    EXPECT_TRUE(entries(dir).empty()) << outputs;
+  };
+  const std::string x_onnx = (dir / "x.onnx").string(), x_tflite = (dir / "x.tflite").string();
+  expect_refused("--tflite " + x_onnx, "--tflite '" + x_onnx + "': name the file *.tflite");
+  expect_refused("--onnx " + x_tflite, "--onnx '" + x_tflite + "': name the file *.onnx");
+  expect_refused("--onnx " + (dir / "missing" / "x.onnx").string(),
+                 "'" + (dir / "missing").string() + "' does not exist");
+  expect_refused("--onnx " + x_onnx + " --tflite " + (dir / "x.TXT").string(), "--tflite");
+  fs::remove_all(dir);
+}
+
+// Issue 12 item 6: `quantize m.onnx -o m.onnx` overwrote its input, then failed.
+TEST(QuantizeCommand, AnOutputNamingAnInputIsRefusedAndTheInputKept) {
+  const fs::path dir = temp_dir("quantize_no_loss");
+  const std::string model = (dir / "m.onnx").string();
+  ASSERT_EQ(run_cli("export phinet --input 3x32x32 --onnx " + model + " --quiet").exit_code, 0);
+  const std::string before = read_all(model);
+  fs::create_directories(dir / "calib");
+  write_floats(dir / "calib" / "a.bin", std::vector<float>(3 * 32 * 32, 0.25f));
+  auto expect_refused = [&](const std::string& args, const std::string& mention) {
+    const auto r = run_cli("quantize " + model + " " + args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_EQ(count_lines(r.out), 1) << r.out;
+    EXPECT_NE(r.out.find(mention), std::string::npos) << r.out;
+  };
+  expect_refused("-o " + model, "-o '" + model + "' would overwrite the model '" + model + "'");
+  expect_refused("-o " + (dir / "x.onnx").string(), "name the file *.tflite");
+  expect_refused("--calib " + (dir / "calib").string() + " -o " + (dir / "calib" / "a.bin").string(),
+                 "--calib folder file '" + (dir / "calib" / "a.bin").string() + "'");
+  EXPECT_EQ(read_all(model), before);
+  EXPECT_EQ(fs::file_size(dir / "calib" / "a.bin"), 3u * 32 * 32 * 4);
+  EXPECT_EQ(entries(dir), (std::vector<std::string>{"calib", "m.onnx"}));
+  fs::remove_all(dir);
+}
+
+TEST(QuantizeCommand, NonFiniteCalibrationDataIsRefusedNamingTheFileAndIndex) {
+  const fs::path dir = temp_dir("quantize_nan");
+  const std::string model = (dir / "m.onnx").string();
+  ASSERT_EQ(run_cli("export phinet --input 3x32x32 --onnx " + model + " --quiet").exit_code, 0);
+  fs::create_directories(dir / "calib");
+  std::vector<float> sample(3 * 32 * 32, 0.25f);
+  write_floats(dir / "calib" / "a.bin", sample);
+  sample[7] = INFINITY;
+  write_floats(dir / "calib" / "b.bin", sample);
+  const std::string out = (dir / "m.tflite").string();
+  const auto r = run_cli("quantize " + model + " --calib " + (dir / "calib").string() + " -o " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(count_lines(r.out), 1) << r.out;
+  EXPECT_NE(r.out.find("calibration file '" + (dir / "calib" / "b.bin").string() +
+                       "': value 7 (in file order) is inf"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(out));
+  fs::remove_all(dir);
+}
+
+TEST(QuantizeCommand, CalibrationProgressGoesToStderrAndQuietSilencesIt) {
+  const fs::path dir = temp_dir("quantize_progress");
+  const std::string model = (dir / "m.onnx").string();
+  ASSERT_EQ(run_cli("export phinet --input 3x32x32 --onnx " + model + " --quiet").exit_code, 0);
+  fs::create_directories(dir / "calib");
+  for (const char* name : {"a.bin", "b.bin", "c.bin"})
+    write_floats(dir / "calib" / name, std::vector<float>(3 * 32 * 32, 0.25f));
+  const std::string args =
+      "quantize " + model + " --calib " + (dir / "calib").string() + " -o " + (dir / "m.tflite").string();
+  const auto r = tinyscale::testing_support::run_cli_split(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("tinyscale: calibrating 1/3 samples\n"
+                       "tinyscale: calibrating 2/3 samples\n"
+                       "tinyscale: calibrating 3/3 samples\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.rfind("wrote " + (dir / "m.tflite").string(), 0), 0u) << r.out;
+  const auto quiet = tinyscale::testing_support::run_cli_split(args + " --quiet");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("calibrating"), std::string::npos) << quiet.err;
+  fs::remove_all(dir);
+}
+
+// ./run.sh's flow (export, then `run --random 1` and `--random 2`) on a small PhiNet with a
+// classifier: the default data-dependent init gives logits that depend on the input; the old
+// init, still selectable as --init pytorch, gives the same logits for every input.
+TEST(ExportCommand, DataInitByDefaultGivesLogitsThatDependOnTheInput) {
+  const fs::path dir = temp_dir("export_init");
+  const std::string export_phinet =
+      "export phinet --input 3x32x32 --alpha 0.25 --include-top --calib-samples 8 --tflite ";
+  const std::string data = (dir / "data.tflite").string();
+  const std::string pytorch = (dir / "pytorch.tflite").string();
+  const auto by_data = run_cli(export_phinet + data);
+  ASSERT_EQ(by_data.exit_code, 0) << by_data.out;
+  EXPECT_NE(by_data.out.find("init: data-dependent (BatchNorm statistics of 8 samples: 24 "
+                             "BatchNorms, 1 output layer scaled)\n"),
+            std::string::npos)
+      << by_data.out;
+  const auto by_pytorch = run_cli(export_phinet + pytorch + " --init pytorch");
+  ASSERT_EQ(by_pytorch.exit_code, 0) << by_pytorch.out;
+  EXPECT_NE(by_pytorch.out.find("init: pytorch (PyTorch's default"), std::string::npos)
+      << by_pytorch.out;
+  // "output 0 'classifier.2' 1x10 int8: ..."
+  const auto logits = [](const std::string& model, int seed) {
+    const auto r = run_cli("run " + model + " --random " + std::to_string(seed));
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.rfind("output 0 'classifier.2' 1x10 int8:", 0), 0u) << r.out;
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  EXPECT_NE(logits(data, 1), logits(data, 2));
+  EXPECT_NE(logits(data, 1), logits(data, 3));
+  EXPECT_EQ(logits(pytorch, 1), logits(pytorch, 2));
+  const auto unknown = run_cli(export_phinet + (dir / "x.tflite").string() + " --init lsuv");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.out.find("--init"), std::string::npos) << unknown.out;
+  EXPECT_FALSE(fs::exists(dir / "x.tflite"));
   fs::remove_all(dir);
 }
 

@@ -1,6 +1,8 @@
 // `tinyscale run` and `tinyscale info` on MLPerf Tiny's models, as a user runs them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -138,6 +140,63 @@ TEST(RunCommand, FloatOnnxFromPyTorchMatchesItsOutput) {
     EXPECT_NEAR(a, b, 1e-4) << k;
   }
   fs::remove(out);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 12 item 6: `run m.tflite --output m.tflite` replaced the model with 12 bytes.
+TEST(RunCommand, AnOutputNamingAnInputIsRefusedAndTheInputKept) {
+  const fs::path dir = temp_dir("run_no_loss");
+  const std::string model = (dir / "m.tflite").string();
+  const auto exported = run_cli("export phinet --input 3x32x32 --include-top --num-classes 3 "
+                                "--tflite " + model + " --calib-samples 2 --quiet");
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  const std::vector<char> before = bytes_of(model);
+  expect_one_line_error("run " + model + " --output " + model, "the model '" + model + "'");
+  expect_one_line_error("run " + model + " --output " + (dir / "." / "m.tflite").string(),
+                        "--output");
+  expect_one_line_error("run " + model + " --output " + (dir / "y.tflite").string(),
+                        "name it e.g. *.bin");
+  std::ofstream((dir / "x.bin").string(), std::ios::binary) << std::string(3 * 32 * 32, '\0');
+  expect_one_line_error("run " + model + " --input " + (dir / "x.bin").string() + " --output " +
+                            (dir / "x.bin").string(),
+                        "--input '" + (dir / "x.bin").string() + "'");
+  // --dump-tensors DIR writes DIR/t<i>.bin: an input named so would be overwritten.
+  fs::create_directories(dir / "dump");
+  std::ofstream((dir / "dump" / "t0.bin").string(), std::ios::binary)
+      << std::string(3 * 32 * 32, '\0');
+  expect_one_line_error("run " + model + " --input " + (dir / "dump" / "t0.bin").string() +
+                            " --dump-tensors " + (dir / "dump").string(),
+                        "--dump-tensors");
+  EXPECT_EQ(bytes_of(model), before);
+  EXPECT_EQ(fs::file_size(dir / "x.bin"), 3u * 32 * 32);
+  EXPECT_EQ(fs::file_size(dir / "dump" / "t0.bin"), 3u * 32 * 32);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"dump", "m.tflite", "x.bin"}));
+  fs::remove_all(dir);
+}
+
+TEST(RunCommand, NonFiniteFloatInputIsRefusedNamingTheFileAndTheIndex) {
+  const fs::path dir = temp_dir("run_nan");
+  const std::string model = (dir / "m.onnx").string();
+  const auto exported =
+      run_cli("export phinet --input 3x32x32 --onnx " + model + " --quiet");
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  for (const float bad : {std::nanf(""), -INFINITY}) {
+    std::vector<float> input(3 * 32 * 32, 0.5f);
+    input[700] = bad;
+    std::ofstream((dir / "x.bin").string(), std::ios::binary)
+        .write(reinterpret_cast<const char*>(input.data()),
+               static_cast<std::streamsize>(input.size() * sizeof(float)));
+    expect_one_line_error("run " + model + " --input " + (dir / "x.bin").string(),
+                          "--input '" + (dir / "x.bin").string() + "': value 700 (in file order) is " +
+                              (std::isnan(bad) ? "nan" : "-inf"));
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -73,10 +73,11 @@ TEST_F(SweepCommand, BoardsWithCsvAndAnInfeasibleBoard) {
 }
 
 TEST_F(SweepCommand, JsonRowsCarryBoardFamilyAndError) {
-  const CliRun r = run("sweep --input 3x64x64 --boards nano33ble,Speck --boards-file " +
-                       path("tiny.json") + " --json");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const CliRun r = tinyscale::testing_support::run_cli_split(
+      "sweep --input 3x64x64 --boards nano33ble,Speck --boards-file " + path("tiny.json") +
+      " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);  // stdout: the JSON alone
   ASSERT_EQ(j.size(), 4u);  // both families by default
   EXPECT_EQ(j[0]["board"], "Arduino Nano 33 BLE Sense");
   EXPECT_EQ(j[0]["family"], "phinet");
@@ -102,6 +103,45 @@ TEST_F(SweepCommand, ParetoWritesSvgAndCsv) {
   const std::string csv = read_all(path("front.csv"));
   EXPECT_EQ(count(svg, "<circle"), count(csv, "\n") - 1) << "one marker per point";
   EXPECT_GE(count(csv, "\n"), 3);
+}
+
+TEST_F(SweepCommand, ProgressGoesToStderrOneLinePerSolveAndQuietSilencesIt) {
+  const std::string args = "sweep --input 3x64x64 --boards pico,Speck --families phinet,xinet "
+                           "--boards-file " + path("tiny.json");
+  const CliRun r = tinyscale::testing_support::run_cli_split(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err,
+            "tinyscale: sweep 1/4: Raspberry Pi Pico phinet\n"
+            "tinyscale: sweep 2/4: Speck phinet\n"
+            "tinyscale: sweep 3/4: Raspberry Pi Pico xinet\n"
+            "tinyscale: sweep 4/4: Speck xinet\n");
+  EXPECT_EQ(r.out.rfind("Sweep: input 3x64x64", 0), 0u) << "stdout holds only the table";
+  const CliRun quiet = tinyscale::testing_support::run_cli_split(args + " --quiet");
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_EQ(quiet.out, r.out);
+}
+
+TEST_F(SweepCommand, ParetoReportsOneLinePerRamBudget) {
+  const CliRun r = tinyscale::testing_support::run_cli_split(
+      "sweep --pareto --flash 256K --ram-range 16K..256K --points 3 --input 3x64x64 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err,
+            "tinyscale: pareto front 1/3: RAM 16 KiB\n"
+            "tinyscale: pareto front 2/3: RAM 64 KiB\n"
+            "tinyscale: pareto front 3/3: RAM 256 KiB\n");
+  const nlohmann::json j = nlohmann::json::parse(r.out);  // stdout: the JSON alone
+  EXPECT_EQ(j["points"], 3);
+}
+
+TEST_F(SweepCommand, AnOutputThatWouldReplaceTheBoardsFileIsRefused) {
+  fs::copy_file(path("tiny.json"), path("boards.csv"));
+  const std::string before = read_all(path("boards.csv"));
+  const CliRun r = run("sweep --input 3x64x64 --boards-file " + path("boards.csv") + " --csv " +
+                       path("boards.csv"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(count(r.out, "\n"), 1) << r.out;
+  EXPECT_NE(r.out.find("--boards-file"), std::string::npos) << r.out;
+  EXPECT_EQ(read_all(path("boards.csv")), before);
 }
 
 // Issue 12: a sweep in which no board fits anything exited 0. It still prints every row with
@@ -141,10 +181,15 @@ TEST_F(SweepCommand, BadInputGivesOneClearLine) {
   expect_one_line_error(pareto + "--flash 256K --ram-range 512K..64K", "MIN ≤ MAX");
   expect_one_line_error(pareto + "--flash 256K --ram-range 64K..512K --points 1", "--points");
   expect_one_line_error(pareto + "--flash 256K --ram-range 64Q..512K", "64Q");
-  expect_one_line_error(pareto + "--flash 256K --ram-range 1K..2K", "no PhiNet");
+  // (after the work: without --quiet, the progress of the 12 solves comes first)
+  expect_one_line_error(pareto + "--flash 256K --ram-range 1K..2K --quiet", "no PhiNet");
   expect_one_line_error(pareto + "--flash 256K --ram-range 64K..512K --boards pico", "--boards");
   expect_one_line_error("sweep --input 3x64x64 --boards pico --svg x.svg", "--pareto");
   expect_one_line_error("sweep --input 3x64x64 --boards pico --num-layers 0", "--num-layers");
+  expect_one_line_error("sweep --input 3x64x64 --boards pico --csv " + path("rows.txt"),
+                        "name the file *.csv");
+  expect_one_line_error(pareto + "--flash 256K --ram-range 64K..512K --svg " + path("f.png"),
+                        "name the file *.svg");
   // An output that cannot be written names the path; nothing is left behind.
   expect_one_line_error(
       "sweep --input 3x64x64 --boards f401 --families phinet --csv " + path("missing/out.csv"),

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numbers>
@@ -50,6 +51,29 @@ std::string wav_bytes(int channels, std::uint32_t rate, const std::vector<std::i
   s += "data";
   put32(s, data_bytes);
   for (std::int16_t v : samples) put16(s, static_cast<std::uint16_t>(v));
+  return s;
+}
+
+// A 32-bit IEEE float WAV (format tag 3) holding `samples` interleaved.
+std::string float_wav_bytes(int channels, std::uint32_t rate, const std::vector<float>& samples) {
+  const auto data_bytes = static_cast<std::uint32_t>(4 * samples.size());
+  std::string s = "RIFF";
+  put32(s, 36 + data_bytes);
+  s += "WAVEfmt ";
+  put32(s, 16);
+  put16(s, 3);  // IEEE float
+  put16(s, static_cast<std::uint16_t>(channels));
+  put32(s, rate);
+  put32(s, rate * static_cast<std::uint32_t>(channels) * 4);
+  put16(s, static_cast<std::uint16_t>(channels * 4));
+  put16(s, 32);
+  s += "data";
+  put32(s, data_bytes);
+  for (float v : samples) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &v, 4);
+    put32(s, bits);
+  }
   return s;
 }
 
@@ -183,6 +207,24 @@ TEST_F(AudioIoTest, BadFilesGiveOneLineErrorsNamingTheFile) {
   // message says why
   expect_error(write("1hz.wav", wav_bytes(1, 1, {1, 2, 3})), "outside libsamplerate's 1/256..256");
   expect_error(write("0hz.wav", wav_bytes(1, 0, {1, 2, 3})), "sample rate of 0 Hz");
+}
+
+// Issue 12 item 7: NaN audio gave `clap` the same score as silence and speech.
+TEST_F(AudioIoTest, NanOrInfiniteSamplesAreRefusedNamingTheFileAndTheFirstIndex) {
+  std::vector<float> mono(10000, 0.25f);
+  EXPECT_EQ(read_audio(write("fine.wav", float_wav_bytes(1, 16000, mono))).samples[9999], 0.25f)
+      << "float WAVs are read as they are";
+  mono[6000] = INFINITY;  // after 4096 frames: in the second chunk read
+  mono[7000] = std::nanf("");
+  const std::string inf_path = write("inf.wav", float_wav_bytes(1, 16000, mono));
+  const std::string message = error_of([&] { (void)read_audio(inf_path, 44100); });
+  expect_contains(message, "audio file '" + inf_path + "': sample 6000 is inf");
+  // Stereo: the frame index and the channel.
+  std::vector<float> stereo(2 * 100, 0.0f);
+  stereo[2 * 42 + 1] = std::nanf("");
+  const std::string stereo_path = write("nan.wav", float_wav_bytes(2, 16000, stereo));
+  expect_contains(error_of([&] { (void)read_audio(stereo_path); }),
+                  "audio file '" + stereo_path + "': sample 42 (channel 1) is nan");
 }
 
 TEST(Resample, ImpossibleRatiosAreErrors) {

@@ -113,6 +113,15 @@ TEST(KwsStream, WindowsStartEveryHopUntilOneReachesTheEnd) {
   EXPECT_NEAR(w25[3].probabilities[0], 0.25f, 1e-6);  // softmax of equal logits
   // shorter than a window: one (zero-padded) window
   EXPECT_EQ(sliding_posteriors(spotter, std::vector<float>(4000, 0.1f), 0.5).size(), 1u);
+  // Progress: after each window, the seconds scanned (the window's end, capped at the
+  // recording's length) of the recording's 2.5 s.
+  std::vector<double> done;
+  (void)sliding_posteriors(spotter, std::vector<float>(40000, 0.1f), 0.5,
+                           [&](double seconds, double total) {
+                             EXPECT_DOUBLE_EQ(total, 2.5);
+                             done.push_back(seconds);
+                           });
+  EXPECT_EQ(done, (std::vector<double>{1.0, 1.5, 2.0, 2.5}));
 }
 
 TEST(KwsStream, OptionsOutOfRangeAreErrors) {

@@ -169,6 +169,23 @@ Solution fake_solution(std::int64_t ram, std::int64_t macs) {
   return s;
 }
 
+// The progress callbacks the CLI reports from: one call per solve, in order, infeasible
+// solves included, the last with done == total.
+TEST(SweepProgress, OneCallPerSolveNamingIt) {
+  std::vector<std::string> steps;
+  const auto record = [&](int done, int total, const std::string& step) {
+    steps.push_back(std::to_string(done) + "/" + std::to_string(total) + " " + step);
+  };
+  (void)sweep_boards(tiny_boards(), {}, {Family::phinet, Family::xinet},
+                     small_request(Family::phinet), record);
+  EXPECT_EQ(steps, (std::vector<std::string>{"1/2 Speck, 4 KiB phinet", "2/2 Speck, 4 KiB xinet"}));
+  steps.clear();
+  SolveRequest base = small_request(Family::phinet);
+  base.budgets.flash_bytes = 256 * 1024;
+  (void)pareto_front(base, 1024, 64 * 1024, 3, record);
+  EXPECT_EQ(steps, (std::vector<std::string>{"1/3 RAM 1 KiB", "2/3 RAM 8 KiB", "3/3 RAM 64 KiB"}));
+}
+
 TEST(Csv, HeaderOneLinePerRowAndRfc4180Quoting) {
   std::vector<SweepRow> rows(2);
   rows[0].board = "Plain";
