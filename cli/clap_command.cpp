@@ -6,11 +6,13 @@
 //       embedding, "label cosine" per line
 //   tinyscale clap-export -o tinyclap.tflite [--alpha 1.5 --beta 0.75 --t0 6 --num-layers 7]
 //       [--embedding 2048] [--shared 1024] [--frames 690] [--mels 64] [--seed 0]
-//       [--calib DIR | --calib-samples 8]
+//       [--init data|pytorch] [--calib DIR | --calib-samples 8]
 //
 // clap-export builds the student encoder (nets/tinyclap.h) with seeded PyTorch-style weights,
-// quantizes it to int8, and stores the float projection (and bn0's per-band affine) as the
-// Model.metadata entry "tinyscale.clap_projection". Calibration runs the real front end:
+// by default initializes it from the calibration features (--init data: bn0 from the mel
+// bands' statistics, then exporter::data_dependent_init), quantizes it to int8, and stores
+// the float projection (and bn0's per-band affine) as the Model.metadata entry
+// "tinyscale.clap_projection". Calibration runs the real front end:
 // every audio file of --calib DIR (.wav .flac .ogg .aiff, name order) resampled to 44.1 kHz,
 // or, without --calib, seeded synthetic clips (one to three tones plus white noise, levels
 // from quiet to loud), with a warning that real recordings would set better ranges.
@@ -34,6 +36,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
+#include "export/data_init.h"
 #include "export/quantizer.h"
 #include "export/tflite_writer.h"
 #include "nets/tinyclap.h"
@@ -111,6 +114,7 @@ struct ExportOptions {
   nets::TinyClapConfig config;
   std::uint64_t seed = 0;
   int synthetic_samples = 8;
+  std::string init = "data";
 };
 
 bool is_audio_file(const std::filesystem::path& p) {
@@ -144,8 +148,34 @@ std::vector<std::vector<float>> synthetic_clips(int count, int samples, int rate
   return clips;
 }
 
+// bn0 from the calibration features (--init data): per mel band, running mean and variance
+// the band's population statistics, gamma absorbing eps (as exporter::data_dependent_init
+// does), so every band enters the encoder with mean 0 and variance 1.
+void set_band_normalization(const std::vector<std::vector<float>>& features,
+                            nets::ClapProjection* p) {
+  const std::size_t bands = p->mel_scale.size();
+  if (bands == 0) return;
+  std::vector<double> sum(bands, 0.0), sum_sq(bands, 0.0);
+  double count = 0;
+  for (const std::vector<float>& x : features) {
+    for (std::size_t k = 0; k < x.size(); ++k) {
+      sum[k % bands] += x[k];
+      sum_sq[k % bands] += static_cast<double>(x[k]) * x[k];
+    }
+    count += static_cast<double>(x.size() / bands);
+  }
+  for (std::size_t m = 0; m < bands; ++m) {
+    const double mean = sum[m] / count;
+    const double var = std::max(0.0, sum_sq[m] / count - mean * mean);
+    const double scale = var > 1e-10 * mean * mean + 1e-24 ? 1.0 / std::sqrt(var)
+                                                            : 1.0 / std::sqrt(1.0 + 1e-5);
+    p->mel_scale[m] = static_cast<float>(scale);
+    p->mel_shift[m] = static_cast<float>(-mean * scale);
+  }
+}
+
 std::vector<std::vector<float>> calibration_features(const ExportOptions& o,
-                                                     const nets::ClapProjection& p) {
+                                                     nets::ClapProjection& p) {
   const recipes::LogMelFrontEnd front_end(
       recipes::clap_log_mel_config(o.config.frames, o.config.n_mels));
   const int rate = front_end.config().sample_rate;
@@ -172,12 +202,12 @@ std::vector<std::vector<float>> calibration_features(const ExportOptions& o,
       clips.push_back(recipes::read_audio(file.string(), rate).samples);
   }
   std::vector<std::vector<float>> samples;
-  for (const auto& clip : clips) {
-    std::vector<float> x = front_end.compute(clip);
+  for (const auto& clip : clips) samples.push_back(front_end.compute(clip));
+  if (o.init == "data") set_band_normalization(samples, &p);
+  for (std::vector<float>& x : samples) {
     const std::size_t bands = p.mel_scale.size();
     for (std::size_t k = 0; bands > 0 && k < x.size(); ++k)
       x[k] = x[k] * p.mel_scale[k % bands] + p.mel_shift[k % bands];
-    samples.push_back(std::move(x));
   }
   return samples;
 }
@@ -190,10 +220,16 @@ void run_clap_export(const ExportOptions& o) {
   check_output_paths({{"--calib folder", o.calib}},
                      {{.option = "-o", .path = o.output, .extensions = {".tflite"},
                        .kind = "a TFLite model"}});
-  const core::Graph float_graph =
+  core::Graph float_graph =
       nets::build_tinyclap_encoder(o.config, {.materialize_weights = true, .seed = o.seed});
-  const nets::ClapProjection projection = nets::init_clap_projection(o.config, o.seed + 1);
+  nets::ClapProjection projection = nets::init_clap_projection(o.config, o.seed + 1);
   const std::vector<std::vector<float>> calibration = calibration_features(o, projection);
+  if (o.init == "data") {
+    std::printf("init: %s; bn0 from the features' band statistics\n",
+                exporter::data_dependent_init(float_graph, calibration).summary().c_str());
+  } else {
+    std::printf("init: %s\n", kPytorchInitSummary);
+  }
   Progress progress("calibrating", static_cast<long long>(calibration.size()), o.quiet, "samples");
   exporter::QuantizeOptions options;
   options.progress = report_progress;
@@ -268,6 +304,7 @@ Command add_clap_export_command(CLI::App& app) {
                   "Log-mel frames the model reads (default 690 = 5 s at 44.1 kHz, hop 320)");
   cmd->add_option("--mels", c.n_mels, "Mel bands (default 64)");
   cmd->add_option("--seed", o->seed, "Seed of the weight initialization (default 0)");
+  add_init_option(cmd, o->init);
   cmd->add_option("--calib", o->calib, "Directory of calibration recordings (.wav, .flac, ...)");
   cmd->add_option("--calib-samples", o->synthetic_samples,
                   "Synthetic clips when --calib is absent (default 8)");

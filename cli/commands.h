@@ -38,6 +38,14 @@ Command add_kws_command(CLI::App& app);
 Command add_clap_command(CLI::App& app);
 Command add_clap_export_command(CLI::App& app);
 
+// --init of `export` and `clap-export`: "data" (the default; exporter::data_dependent_init on
+// the calibration inputs) or "pytorch" (the builders' PyTorch default initialization as is).
+void add_init_option(CLI::App* cmd, std::string& init);
+// The report line of --init pytorch.
+inline constexpr const char* kPytorchInitSummary =
+    "pytorch (PyTorch's default: kaiming_uniform_ a=sqrt(5), BatchNorm at identity; "
+    "untrained activations fade with depth)";
+
 // A solution's hyperparameters, exact costs, utilization, binding budget and rebuild
 // command, as the JSON keys of `solve --json` and `sweep --json` (appended to `j`).
 void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j);

@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
+#include "export/data_init.h"
 #include "export/onnx_reader.h"
 #include "export/onnx_writer.h"
 #include "export/quantizer.h"
@@ -117,8 +118,12 @@ void report_progress(void* progress, int done, int) {
   static_cast<Progress*>(progress)->update(done);
 }
 
-core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptions& o) {
-  const std::vector<std::vector<float>> calibration = load_calibration(float_graph, o);
+// `loaded`: samples already read for the data-dependent init (read here otherwise).
+core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptions& o,
+                          const std::vector<std::vector<float>>* loaded = nullptr) {
+  std::vector<std::vector<float>> read;
+  if (!loaded) read = load_calibration(float_graph, o);
+  const std::vector<std::vector<float>>& calibration = loaded ? *loaded : read;
   exporter::QuantizeOptions q;
   q.ranges = o.percentile ? exporter::RangeMethod::percentile : exporter::RangeMethod::min_max;
   q.float_io = o.float_io;
@@ -154,6 +159,14 @@ void report_tflite(const std::string& path) {
 
 }  // namespace
 
+void add_init_option(CLI::App* cmd, std::string& init) {
+  cmd->add_option("--init", init,
+                  "Weight initialization: data (default: each BatchNorm set to zero mean, unit "
+                  "variance over the calibration inputs, output layers scaled to unit variance) "
+                  "or pytorch (PyTorch's default, BatchNorm at identity)")
+      ->check(CLI::IsMember({"data", "pytorch"}));
+}
+
 Command add_export_command(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("export", "Build a PhiNet/XiNet and write it as ONNX and/or int8 TFLite");
@@ -163,12 +176,14 @@ Command add_export_command(CLI::App& app) {
   auto fold_bn = std::make_shared<bool>(false);
   auto seed = std::make_shared<std::uint64_t>(0);
   auto calib = std::make_shared<CalibrationOptions>();
+  auto init = std::make_shared<std::string>("data");
   cmd->add_option("--onnx", *onnx, "Write the float network as ONNX (opset 13)");
   cmd->add_option("--tflite", *tflite, "Write the int8-quantized network as TFLite");
   cmd->add_flag("--fold-bn", *fold_bn, "Fold BatchNorm into the convolutions in the ONNX file");
   cmd->add_option("--seed", *seed, "Seed of the weight initialization (default 0)");
+  add_init_option(cmd, *init);
   add_calibration_options(cmd, *calib);
-  return [net, onnx, tflite, fold_bn, seed, calib] {
+  return [net, onnx, tflite, fold_bn, seed, calib, init] {
     if (onnx->empty() && tflite->empty())
       throw Error("export: give --onnx FILE and/or --tflite FILE");
     check_output_paths({{"--calib folder", calib->dir}},
@@ -176,7 +191,15 @@ Command add_export_command(CLI::App& app) {
                          .kind = "an ONNX model"},
                         {.option = "--tflite", .path = *tflite, .extensions = {".tflite"},
                          .kind = "a TFLite model"}});
-    const core::Graph graph = build_net(*net, {.materialize_weights = true, .seed = *seed});
+    core::Graph graph = build_net(*net, {.materialize_weights = true, .seed = *seed});
+    std::vector<std::vector<float>> calibration;
+    if (*init == "data") {
+      calibration = load_calibration(graph, *calib);
+      std::printf("init: %s\n",
+                  exporter::data_dependent_init(graph, calibration).summary().c_str());
+    } else {
+      std::printf("init: %s\n", kPytorchInitSummary);
+    }
     if (!onnx->empty()) {
       exporter::write_onnx(graph, *onnx, *fold_bn);
       std::printf(
@@ -184,7 +207,8 @@ Command add_export_command(CLI::App& app) {
           group_digits(static_cast<std::int64_t>(std::filesystem::file_size(*onnx))).c_str());
     }
     if (!tflite->empty()) {
-      const core::Graph q = quantize_with(graph, *calib);
+      const core::Graph q =
+          quantize_with(graph, *calib, calibration.empty() ? nullptr : &calibration);
       exporter::write_tflite(q, *tflite);
       report_tflite(*tflite);
     }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
@@ -212,6 +213,43 @@ TEST_F(ClapCommand, BadInputGivesOneErrorLine) {
                "none.tflite");
   expect_error("clap-export -o " + path("bad.tflite") + " --embedding 0", "--embedding 0");
   EXPECT_FALSE(fs::exists(path("bad.tflite")));
+}
+
+// clap-export's default init is data-dependent (bn0 and every BatchNorm from the calibration
+// clips), so the embedding depends on the recording: silence and a tone score differently.
+// (With PyTorch's default init every recording got the same scores.)
+TEST_F(ClapCommand, SilenceAndToneGetDifferentSimilarities) {
+  ASSERT_EQ(export_run_->exit_code, 0) << export_run_->out;
+  EXPECT_NE(export_run_->out.find("init: data-dependent (BatchNorm statistics of 2 samples"),
+            std::string::npos)
+      << export_run_->out;
+  recipes::write_wav(path("silence.wav"), std::vector<float>(44100, 0.0f), 44100);
+  nlohmann::ordered_json classes;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (const char* label : {"rain", "siren", "dog"}) {
+    std::vector<float> v(16);
+    for (float& x : v) x = u(rng);
+    classes[label] = v;
+  }
+  std::ofstream(path("random_classes.json")) << classes.dump();
+  const auto similarities = [&](const std::string& audio) {
+    const auto r =
+        run_cli("clap " + model() + " " + audio + " --classes " + path("random_classes.json") +
+                " --top 3 --json");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    std::map<std::string, double> s;
+    for (const auto& t : j["top"])
+      s[t["label"].get<std::string>()] = t["similarity"].get<double>();
+    return s;
+  };
+  const auto silence = similarities(path("silence.wav"));
+  const auto tone = similarities(wav());
+  double largest_change = 0.0;
+  for (const auto& [label, similarity] : silence)
+    largest_change = std::max(largest_change, std::fabs(similarity - tone.at(label)));
+  EXPECT_GT(largest_change, 0.05);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -266,6 +267,32 @@ TEST_F(DetectCommand, BadInputIsOneErrorLineAndNoOutput) {
             std::string::npos)
       << same.out;
   EXPECT_EQ(fs::file_size(path("scene.png")), before);
+}
+
+// An untrained YOLO as `export` writes it by default (data-dependent init): its detections
+// depend on the image, so their scores differ. (PyTorch's default init, --init pytorch, gives
+// every box of every image its class's one score, 0.50 or 0.55.)
+TEST_F(DetectCommand, ExportedUntrainedYoloGivesScoresThatVary) {
+  const auto scores = [](const std::string& init) {
+    const std::string model = path("untrained_" + init + ".tflite");
+    const auto e = run_cli("export yolo-phinet --input 3x64x64 --alpha 0.25 --classes 2 "
+                           "--calib-samples 4 --init " + init + " --tflite " + model);
+    EXPECT_EQ(e.exit_code, 0) << e.out;
+    const auto r = run_cli("detect " + model + " " + path("scene.png") +
+                           " --conf 0 --max-det 50 --json");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    std::vector<double> s;
+    for (const auto& d : j["detections"]) s.push_back(d["score"].get<double>());
+    std::sort(s.begin(), s.end());
+    return s;
+  };
+  const std::vector<double> data = scores("data");
+  ASSERT_GE(data.size(), 10u);
+  EXPECT_GT(data.back() - data.front(), 0.2);  // 0.46 .. 1.00 when written
+  const std::vector<double> pytorch = scores("pytorch");
+  ASSERT_GE(pytorch.size(), 10u);
+  EXPECT_LT(pytorch.back() - pytorch.front(), 0.1);  // 0.50 .. 0.55: a score per class
 }
 
 }  // namespace

@@ -173,4 +173,40 @@ TEST(QuantizeCommand, CalibrationProgressGoesToStderrAndQuietSilencesIt) {
   fs::remove_all(dir);
 }
 
+// ./run.sh's flow (export, then `run --random 1` and `--random 2`) on a small PhiNet with a
+// classifier: the default data-dependent init gives logits that depend on the input; the old
+// init, still selectable as --init pytorch, gives the same logits for every input.
+TEST(ExportCommand, DataInitByDefaultGivesLogitsThatDependOnTheInput) {
+  const fs::path dir = temp_dir("export_init");
+  const std::string export_phinet =
+      "export phinet --input 3x32x32 --alpha 0.25 --include-top --calib-samples 8 --tflite ";
+  const std::string data = (dir / "data.tflite").string();
+  const std::string pytorch = (dir / "pytorch.tflite").string();
+  const auto by_data = run_cli(export_phinet + data);
+  ASSERT_EQ(by_data.exit_code, 0) << by_data.out;
+  EXPECT_NE(by_data.out.find("init: data-dependent (BatchNorm statistics of 8 samples: 24 "
+                             "BatchNorms, 1 output layer scaled)\n"),
+            std::string::npos)
+      << by_data.out;
+  const auto by_pytorch = run_cli(export_phinet + pytorch + " --init pytorch");
+  ASSERT_EQ(by_pytorch.exit_code, 0) << by_pytorch.out;
+  EXPECT_NE(by_pytorch.out.find("init: pytorch (PyTorch's default"), std::string::npos)
+      << by_pytorch.out;
+  // "output 0 'classifier.2' 1x10 int8: ..."
+  const auto logits = [](const std::string& model, int seed) {
+    const auto r = run_cli("run " + model + " --random " + std::to_string(seed));
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.rfind("output 0 'classifier.2' 1x10 int8:", 0), 0u) << r.out;
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  EXPECT_NE(logits(data, 1), logits(data, 2));
+  EXPECT_NE(logits(data, 1), logits(data, 3));
+  EXPECT_EQ(logits(pytorch, 1), logits(pytorch, 2));
+  const auto unknown = run_cli(export_phinet + (dir / "x.tflite").string() + " --init lsuv");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.out.find("--init"), std::string::npos) << unknown.out;
+  EXPECT_FALSE(fs::exists(dir / "x.tflite"));
+  fs::remove_all(dir);
+}
+
 }  // namespace
