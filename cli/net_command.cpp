@@ -34,14 +34,21 @@ struct NetOptions {
   std::optional<int> classes;
   std::optional<std::string> heads, neck, return_layers;
   std::optional<double> depth_multiple;
-  bool include_top = false, compatibility = false, no_residuals = false, conv2d_input = false,
-       pool = false, no_h_swish = false, no_squeeze_excite = false;
+  // Boolean network options, each given either way (--include-top / --no-include-top, as
+  // micromind's include_top=True/False) or not at all (the family's default).
+  std::optional<bool> include_top, compatibility, residuals, conv2d_input, pool, h_swish,
+      squeeze_excite;
   bool json = false, dump = false;
   std::string planner = "best_of";
 };
 namespace {
 
 bool is_yolo(const std::string& family) { return family.rfind("yolo-", 0) == 0; }
+
+// "--pool" or "--no-pool", as given.
+std::string flag_text(const char* name, bool value) {
+  return std::string(value ? "--" : "--no-") + name;
+}
 
 void reject_for_xinet(const NetOptions& o) {
   auto reject = [](bool given, const char* option) {
@@ -52,23 +59,33 @@ void reject_for_xinet(const NetOptions& o) {
   reject(o.divisor.has_value(), "--divisor");
   reject(o.first_conv_stride.has_value(), "--first-conv-stride");
   reject(o.downsampling_layers.has_value(), "--downsampling-layers");
-  reject(o.compatibility, "--compatibility");
-  reject(o.no_residuals, "--no-residuals");
-  reject(o.conv2d_input, "--conv2d-input");
-  reject(o.pool, "--pool");
-  reject(o.no_h_swish, "--no-h-swish");
-  reject(o.no_squeeze_excite, "--no-squeeze-excite");
+  auto reject_flag = [](const std::optional<bool>& flag, const char* name) {
+    if (flag) throw Error(flag_text(name, *flag) + " applies to phinet only");
+  };
+  reject_flag(o.compatibility, "compatibility");
+  reject_flag(o.residuals, "residuals");
+  reject_flag(o.conv2d_input, "conv2d-input");
+  reject_flag(o.pool, "pool");
+  reject_flag(o.h_swish, "h-swish");
+  reject_flag(o.squeeze_excite, "squeeze-excite");
 }
 
 // The options of the detection network belong to the yolo-* families, and a YOLO has no
-// classifier head.
+// classifier head. --num-classes sizes the classifier head, so without --include-top it
+// would be ignored (micromind ignores num_classes when include_top=False): refused instead.
 void check_head_options(const NetOptions& o) {
   if (is_yolo(o.family)) {
-    if (o.include_top) throw Error("--include-top applies to phinet and xinet only");
+    if (o.include_top.value_or(false))
+      throw Error("--include-top applies to phinet and xinet only");
     if (o.num_classes) {
       throw Error("--num-classes applies to phinet and xinet only (use --classes for YOLO)");
     }
     return;
+  }
+  if (o.num_classes && !o.include_top.value_or(false)) {
+    throw Error("--num-classes " + std::to_string(*o.num_classes) +
+                " sizes the classifier head, which only --include-top adds; give --include-top "
+                "too, or leave --num-classes out");
   }
   auto reject = [](bool given, const char* option) {
     if (given) throw Error(std::string(option) + " applies to yolo-phinet and yolo-xinet only");
@@ -78,6 +95,27 @@ void check_head_options(const NetOptions& o) {
   reject(o.neck.has_value(), "--neck");
   reject(o.depth_multiple.has_value(), "--depth-multiple");
   reject(o.return_layers.has_value(), "--return-layers");
+}
+
+// micromind downsamples at block b of 4..num_layers when b is listed (blocks 1 and 3 always
+// downsample, block 2 never); any other value would be silently ignored, so it is refused.
+void check_downsampling_layers(const std::string& text, const std::vector<int>& layers,
+                               int num_layers) {
+  if (layers.empty()) {
+    throw Error("--downsampling-layers '" + text + "' lists no block; list blocks of 4.." +
+                std::to_string(num_layers) + ", e.g. 5,7");
+  }
+  for (const int block : layers) {
+    if (block >= 4 && block <= num_layers) continue;
+    throw Error("--downsampling-layers '" + text + "': block " + std::to_string(block) +
+                (num_layers >= 4 ? " is not one of the blocks 4.." + std::to_string(num_layers) +
+                                       " it can pick with --num-layers " +
+                                       std::to_string(num_layers)
+                                 : " cannot be picked: with --num-layers " +
+                                       std::to_string(num_layers) +
+                                       " there is no block past 3") +
+                " (blocks 1 and 3 always downsample, block 2 never)");
+  }
 }
 
 // PhiNet from the options on top of `c` (micromind's defaults, or the detection recipe's);
@@ -90,18 +128,20 @@ nets::PhiNetConfig phinet_config(const NetOptions& o, nets::PhiNetConfig c,
   c.beta = o.beta.value_or(c.beta);
   c.t_zero = o.t_zero.value_or(c.t_zero);
   c.num_layers = o.num_layers.value_or(c.num_layers);
-  c.include_top = o.include_top;
+  c.include_top = o.include_top.value_or(false);
   c.num_classes = o.num_classes.value_or(c.num_classes);
-  if (o.compatibility) c.compatibility = true;
-  if (o.downsampling_layers)
+  c.compatibility = o.compatibility.value_or(c.compatibility);
+  if (o.downsampling_layers) {
     c.downsampling_layers = parse_int_list("--downsampling-layers", *o.downsampling_layers);
+    check_downsampling_layers(*o.downsampling_layers, c.downsampling_layers, c.num_layers);
+  }
   c.conv5_percent = o.conv5_percent.value_or(c.conv5_percent);
   c.first_conv_stride = o.first_conv_stride.value_or(c.first_conv_stride);
-  if (o.no_residuals) c.residuals = false;
-  if (o.conv2d_input) c.conv2d_input = true;
-  if (o.pool) c.pool = true;
-  if (o.no_h_swish) c.h_swish = false;
-  if (o.no_squeeze_excite) c.squeeze_excite = false;
+  c.residuals = o.residuals.value_or(c.residuals);
+  c.conv2d_input = o.conv2d_input.value_or(c.conv2d_input);
+  c.pool = o.pool.value_or(c.pool);
+  c.h_swish = o.h_swish.value_or(c.h_swish);
+  c.squeeze_excite = o.squeeze_excite.value_or(c.squeeze_excite);
   c.divisor = o.divisor.value_or(c.divisor);
   nlohmann::ordered_json& j = *config;
   j["alpha"] = c.alpha;
@@ -132,7 +172,7 @@ nets::XiNetConfig xinet_config(const NetOptions& o, nets::XiNetConfig c,
   c.beta = o.beta.value_or(c.beta);
   c.gamma = o.gamma.value_or(c.gamma);
   c.num_layers = o.num_layers.value_or(c.num_layers);
-  c.include_top = o.include_top;
+  c.include_top = o.include_top.value_or(false);
   c.num_classes = o.num_classes.value_or(c.num_classes);
   c.base_filters = o.base_filters.value_or(c.base_filters);
   nlohmann::ordered_json& j = *config;
@@ -300,6 +340,15 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
       group_digits(r.ram_greedy_bytes).c_str());
 }
 
+// --NAME and --no-NAME for one boolean option; the last one given wins.
+void add_bool_flag(CLI::App* app, const std::string& name, std::optional<bool>* value,
+                   const std::string& help) {
+  app->add_flag_function(
+         "--" + name + ",!--no-" + name, [value](std::int64_t count) { *value = count > 0; },
+         help)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
 }  // namespace
 
 std::shared_ptr<NetOptions> add_net_options(CLI::App* net) {
@@ -316,21 +365,28 @@ std::shared_ptr<NetOptions> add_net_options(CLI::App* net) {
                   "[xinet] Compression factor, truncated to an integer (default 4)");
   net->add_option("--num-layers", o->num_layers,
                   "Depth (default: phinet 7, xinet 5, yolo-xinet 6)");
-  net->add_flag("--include-top", o->include_top, "Add the classifier head");
+  add_bool_flag(net, "include-top", &o->include_top,
+                "Add the classifier head (micromind's include_top; default: no head)");
   net->add_option("--num-classes", o->num_classes,
                   "Classes of the head (default: phinet 10, xinet 1000)");
-  net->add_flag("--compatibility", o->compatibility, "[phinet] No h-swish, no squeeze-excite");
+  add_bool_flag(net, "compatibility", &o->compatibility,
+                "[phinet] No h-swish, no squeeze-excite (default: off)");
   net->add_option("--downsampling-layers", o->downsampling_layers,
                   "[phinet] Stride-2 blocks (default 5,7)");
   net->add_option("--conv5-percent", o->conv5_percent,
                   "[phinet] Fraction of last blocks with 5x5 kernels");
   net->add_option("--first-conv-stride", o->first_conv_stride,
                   "[phinet] Stride of the stem (default 2)");
-  net->add_flag("--no-residuals", o->no_residuals, "[phinet] No residual connections");
-  net->add_flag("--conv2d-input", o->conv2d_input, "[phinet] Plain 3x3 conv stem");
-  net->add_flag("--pool", o->pool, "[phinet] Downsample with max pooling instead of strides");
-  net->add_flag("--no-h-swish", o->no_h_swish, "[phinet] ReLU6 instead of h-swish");
-  net->add_flag("--no-squeeze-excite", o->no_squeeze_excite, "[phinet] No squeeze-excite");
+  add_bool_flag(net, "residuals", &o->residuals,
+                "[phinet] Residual connections (default: on; --no-residuals drops them)");
+  add_bool_flag(net, "conv2d-input", &o->conv2d_input,
+                "[phinet] Plain 3x3 conv stem (default: off)");
+  add_bool_flag(net, "pool", &o->pool,
+                "[phinet] Downsample with max pooling instead of strides (default: off)");
+  add_bool_flag(net, "h-swish", &o->h_swish,
+                "[phinet] h-swish activations (default: on; --no-h-swish: ReLU6)");
+  add_bool_flag(net, "squeeze-excite", &o->squeeze_excite,
+                "[phinet] Squeeze-excite in the blocks (default: on)");
   net->add_option("--divisor", o->divisor, "[phinet] Channel divisor (default 1; yolo-phinet 8)");
   net->add_option("--base-filters", o->base_filters, "[xinet] Base filters (default 16)");
   net->add_option("--classes", o->classes, "[yolo] Detection classes (default 80)");

@@ -1,5 +1,6 @@
 #include "cli/options.h"
 
+#include <CLI/CLI.hpp>
 #include <charconv>
 
 #include "core/error.h"
@@ -78,6 +79,19 @@ std::string group_digits(std::int64_t value) {
     out += digits[i];
   }
   return value < 0 ? "-" + out : out;
+}
+
+void reject_empty_values(CLI::App& app) {
+  const CLI::Validator non_empty(
+      [](std::string& value) {
+        return value.empty() ? std::string("an empty value; give one or leave the option out")
+                             : std::string();
+      },
+      "");
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_items_expected_min() > 0) option->check(non_empty);
+  }
+  for (CLI::App* sub : app.get_subcommands({})) reject_empty_values(*sub);
 }
 
 }  // namespace tinyscale::cli

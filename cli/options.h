@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace tinyscale::cli {
 
 // "CxHxW" (also "C,H,W") into three positive sizes.
@@ -21,5 +25,9 @@ struct LayerRange {
 LayerRange parse_layer_range(const std::string& option, const std::string& text, int default_depth);
 // 1234567 -> "1,234,567".
 std::string group_digits(std::int64_t value);
+
+// Makes every value-taking option of `app` and of its subcommands refuse an empty value
+// (`--alpha ""`, `--output=`), which CLI11 would otherwise leave at the default unnoticed.
+void reject_empty_values(CLI::App& app);
 
 }  // namespace tinyscale::cli

@@ -424,25 +424,32 @@ Command add_run_command(CLI::App& app) {
                   "Write every tensor after the run as DIR/t<index>.bin");
   cmd->add_flag("--json", o->json,
                 "Print arena_bytes, ms_per_inference, macs and the outputs as JSON");
+  cmd->add_flag("--nhwc", o->nhwc,
+                "A float .onnx's --input/--output files are NHWC (default: NCHW, as PyTorch "
+                "gives them)");
   return [o] { run_model(*o); };
 }
 
 Command add_info_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("info",
-                                     "Per-layer analysis: of a model file, or of `phinet|xinet "
-                                     "[net options]` (as `tinyscale net`)");
+                                     "Per-layer analysis: of a model file, or of `phinet|xinet|"
+                                     "yolo-phinet|yolo-xinet [net options]` (as `tinyscale net`)");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  cmd->add_option("model", *path, "Model file (.tflite), or phinet / xinet followed by net options")
+  cmd->add_option("model", *path,
+                  "Model file (.tflite or float .onnx), or a family (phinet, xinet, yolo-phinet, "
+                  "yolo-xinet) followed by net options")
       ->required();
   cmd->add_flag("--json", *json, "Print as JSON");
   cmd->allow_extras();
   return [cmd, path, json] {
     std::vector<std::string> extras = cmd->remaining();
-    if (*path == "phinet" || *path == "xinet") {
+    if (*path == "phinet" || *path == "xinet" || *path == "yolo-phinet" ||
+        *path == "yolo-xinet") {
       // A network from hyperparameters: the same per-layer report as `tinyscale net`.
       CLI::App net_app;
       const Command net = add_net_command(net_app);
+      reject_empty_values(net_app);
       std::vector<std::string> args = {"net", *path};
       args.insert(args.end(), extras.begin(), extras.end());
       if (*json) args.push_back("--json");

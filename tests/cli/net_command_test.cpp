@@ -1,10 +1,15 @@
 // Runs the real `tinyscale` binary: what a user or a script sees.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -105,6 +110,195 @@ TEST(NetCommand, HelpExitsZero) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--num-layers"), std::string::npos);
   EXPECT_EQ(run("--help").exit_code, 0);
+}
+
+// The CLI run as a child whose address space is limited (setrlimit RLIMIT_AS), with the
+// arguments passed as they are (an empty one stays empty) and a 60 s alarm as a safety net.
+struct LimitedRun {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+  double seconds = 0;
+};
+
+LimitedRun run_with_memory_limit(const std::vector<std::string>& args, rlim_t bytes) {
+  LimitedRun r;
+  int fds[2];
+  if (pipe(fds) != 0) return r;
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const rlimit limit{bytes, bytes};
+    setrlimit(RLIMIT_AS, &limit);
+    alarm(60);
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv = {const_cast<char*>(TINYSCALE_CLI)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(TINYSCALE_CLI, argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::array<char, 4096> buffer{};
+  ssize_t n = 0;
+  while ((n = read(fds[0], buffer.data(), buffer.size())) > 0)
+    r.out.append(buffer.data(), static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find(' ', start);
+    out.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+// Each of these asked for terabytes (issue 12: `--num-classes 2000000000` grew past 13 GB, a
+// 2 GB limit gave only "std::bad_alloc"), or printed wrapped, negative channel counts. Under
+// 1 GiB of address space each must now be refused in seconds with one line naming the option
+// and the limit.
+TEST(NetCommand, AbsurdValuesUnderAMemoryLimitAreRefusedByOptionAndLimit) {
+  const std::string onnx =
+      (std::filesystem::temp_directory_path() / ("absurd_" + std::to_string(getpid()) + ".onnx"))
+          .string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"net phinet --input 3x96x96 --include-top --num-classes 2000000000",
+       "--num-classes 2000000000"},
+      {"net phinet --input 3x96x96 --beta 1e6", "--beta 1e+06"},
+      {"net phinet --input 3x96x96 --t0 1e7", "--t0 1e+07"},
+      {"net phinet --input 3x96x96 --num-layers 100000", "--num-layers 100000"},
+      {"net phinet --input 3x96x96 --divisor 2000000000", "--divisor 2000000000"},
+      {"net phinet --input 3x96x96 --alpha 1e9", "--alpha 1e+09"},
+      {"net phinet --input 3x96x96 --alpha 500", "parameters"},
+      {"net phinet --input 3x40000x40000", "--input 3x40000x40000"},
+      {"net xinet --input 3x96x96 --base-filters 2000000000", "--base-filters 2000000000"},
+      {"net xinet --input 3x96x96 --alpha 1e9", "--alpha 1e+09"},
+      {"net yolo-phinet --input 3x64x64 --classes 2000000000", "--classes 2000000000"},
+      {"info phinet --input 3x96x96 --alpha 1e9", "--alpha 1e+09"},
+      {"export phinet --input 3x96x96 --alpha 1e9 --onnx " + onnx, "--alpha 1e+09"},
+      {"solve --input 3x96x96 --flash 1M --ram 1M --num-classes 2000000000",
+       "--num-classes 2000000000"},
+      {"solve --input 3x96x96 --flash 1M --ram 1M --resolutions 100000", "--resolutions"},
+      {"sweep --input 3x96x96 --boards pico --num-layers 100000", "--num-layers 100000"},
+  };
+  for (const auto& [args, option] : cases) {
+    const LimitedRun r = run_with_memory_limit(words(args), rlim_t{1} << 30);
+    EXPECT_NE(r.exit_code, 0) << args << "\n" << r.out;
+    EXPECT_EQ(lines(r.out), 1) << args << "\n" << r.out;
+    EXPECT_EQ(r.out.rfind("tinyscale: error: ", 0), 0u) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(option), std::string::npos) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find("nets/config_checks.h"), std::string::npos) << args << "\n" << r.out;
+    EXPECT_EQ(r.out.find("bad_alloc"), std::string::npos) << args << "\n" << r.out;
+    EXPECT_FALSE(std::regex_search(r.out, std::regex(R"((^|[ (])-[0-9])"))) << r.out;
+    EXPECT_LT(r.seconds, 5.0) << args;
+  }
+  EXPECT_FALSE(std::filesystem::exists(onnx));
+}
+
+// The last resort when memory does run out (a request within the limits on a machine too
+// small for it): one readable line naming the command, no file left behind.
+TEST(NetCommand, OutOfMemoryIsOneReadableLine) {
+  const std::string tflite =
+      (std::filesystem::temp_directory_path() / ("oom_" + std::to_string(getpid()) + ".tflite"))
+          .string();
+  // Calibrating 3x2000x2000 float activations needs far more than 512 MiB.
+  const LimitedRun r = run_with_memory_limit(
+      words("export phinet --input 3x2000x2000 --alpha 0.5 --tflite " + tflite), rlim_t{1} << 29);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("tinyscale: error: out of memory in `tinyscale export`"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("std::bad_alloc"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(tflite));
+}
+
+// micromind spells its arguments include_top=False, residuals=True, ...: every boolean network
+// option takes both spellings, the last one given wins, and the family's default otherwise.
+TEST(NetCommand, BooleanOptionsTakeBothSpellings) {
+  const auto config = [](const std::string& args) {
+    const CliRun r = run("net " + args + " --json");
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.out;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out)["config"] : nlohmann::json();
+  };
+  EXPECT_EQ(config("phinet --input 3x32x32 --no-include-top")["include_top"], false);
+  EXPECT_EQ(config("phinet --input 3x32x32 --include-top")["include_top"], true);
+  EXPECT_EQ(config("phinet --input 3x32x32 --include-top --no-include-top")["include_top"], false);
+  EXPECT_EQ(config("phinet --input 3x32x32 --no-include-top --include-top")["include_top"], true);
+  const nlohmann::json off = config(
+      "phinet --input 3x32x32 --no-residuals --no-h-swish --no-squeeze-excite --pool "
+      "--compatibility --conv2d-input");
+  EXPECT_EQ(off["residuals"], false);
+  EXPECT_EQ(off["h_swish"], false);
+  EXPECT_EQ(off["squeeze_excite"], false);
+  EXPECT_EQ(off["pool"], true);
+  EXPECT_EQ(off["compatibility"], true);
+  EXPECT_EQ(off["conv2d_input"], true);
+  const nlohmann::json on = config(
+      "phinet --input 3x32x32 --residuals --h-swish --squeeze-excite --no-pool "
+      "--no-compatibility --no-conv2d-input");
+  EXPECT_EQ(on["residuals"], true);
+  EXPECT_EQ(on["h_swish"], true);
+  EXPECT_EQ(on["squeeze_excite"], true);
+  EXPECT_EQ(on["pool"], false);
+  EXPECT_EQ(on["compatibility"], false);
+  EXPECT_EQ(on["conv2d_input"], false);
+  EXPECT_EQ(config("xinet --input 3x32x32 --no-include-top")["include_top"], false);
+  EXPECT_EQ(config("yolo-phinet --input 3x64x64 --alpha 0.25 --no-include-top")["family"],
+            "yolo-phinet");
+  // PhiNet's switches, either spelling, are still refused for XiNet; YOLO has no top.
+  expect_one_line_error("net xinet --no-h-swish", "--no-h-swish applies to phinet only");
+  expect_one_line_error("net xinet --pool", "--pool applies to phinet only");
+  expect_one_line_error("net xinet --no-pool", "--no-pool applies to phinet only");
+  expect_one_line_error("net yolo-phinet --include-top", "--include-top");
+}
+
+TEST(NetCommand, OptionsThatWouldBeIgnoredAreRefused) {
+  // --num-classes sizes the classifier; without --include-top there is none.
+  expect_one_line_error("net phinet --num-classes 5", "--num-classes 5");
+  expect_one_line_error("net phinet --no-include-top --num-classes 5", "--include-top");
+  expect_one_line_error("net xinet --num-classes 5", "--include-top");
+  expect_one_line_error("info phinet --num-classes 5", "--include-top");
+  const std::string onnx = (std::filesystem::temp_directory_path() /
+                            ("ignored_" + std::to_string(getpid()) + ".onnx"))
+                               .string();
+  expect_one_line_error("export phinet --num-classes 5 --onnx " + onnx, "--include-top");
+  EXPECT_FALSE(std::filesystem::exists(onnx));
+  // micromind only consults downsampling_layers for blocks 4..num_layers.
+  expect_one_line_error("net phinet --downsampling-layers 99",
+                        "block 99 is not one of the blocks 4..7");
+  expect_one_line_error("net phinet --downsampling-layers 3,5", "block 3");
+  expect_one_line_error("net phinet --num-layers 3 --downsampling-layers 4",
+                        "no block past 3");
+  EXPECT_EQ(run("net phinet --input 3x32x32 --num-layers 9 --downsampling-layers 5,9").exit_code,
+            0);
+  // Empty values: CLI11 would keep the default unnoticed.
+  const LimitedRun empty_alpha =
+      run_with_memory_limit({"net", "phinet", "--alpha", ""}, rlim_t{1} << 30);
+  EXPECT_NE(empty_alpha.exit_code, 0);
+  EXPECT_NE(empty_alpha.out.find("--alpha: an empty value"), std::string::npos) << empty_alpha.out;
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"net", "phinet", "--downsampling-layers", ""},
+                                             {"net", "xinet", "--num-layers", ""},
+                                             {"info", "phinet", "--beta", ""},
+                                             {"export", "phinet", "--alpha", "", "--onnx", "x.onnx"},
+                                             {"solve", "--input", "3x96x96", "--flash", "1M",
+                                              "--ram", "1M", "--num-classes", ""}}) {
+    const LimitedRun r = run_with_memory_limit(args, rlim_t{1} << 30);
+    EXPECT_NE(r.exit_code, 0) << args[0] << " " << args[1];
+    EXPECT_NE(r.out.find("an empty value"), std::string::npos) << r.out;
+    EXPECT_EQ(lines(r.out), 1) << r.out;
+  }
 }
 
 }  // namespace

@@ -200,3 +200,74 @@ TEST(RunCommand, NonFiniteFloatInputIsRefusedNamingTheFileAndTheIndex) {
 }
 
 }  // namespace
+
+namespace {
+
+// README: `run` takes a float .onnx with NCHW tensor files as PyTorch gives them, or NHWC
+// with --nhwc. The same input in either layout must give the same output, each in its layout.
+TEST(RunCommand, NhwcFlagReadsAndWritesNhwcFilesOfAnOnnxModel) {
+  const fs::path dir = temp_dir("nhwc");
+  const std::string onnx = (dir / "m.onnx").string();
+  // No classifier: the output is a 1x12x2x2 feature map, so its layout matters too.
+  const auto exported =
+      run_cli("export phinet --input 3x16x16 --alpha 0.25 --num-layers 4 --onnx " + onnx);
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  constexpr int C = 3, H = 16, W = 16;
+  std::vector<float> nchw(C * H * W), nhwc(C * H * W);
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        const float v = std::sin(0.37f * static_cast<float>(c * 101 + y * 13 + x * 7));
+        nchw[static_cast<std::size_t>((c * H + y) * W + x)] = v;
+        nhwc[static_cast<std::size_t>((y * W + x) * C + c)] = v;
+      }
+  const auto write = [](const fs::path& path, const std::vector<float>& values) {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(values.data()),
+               static_cast<std::streamsize>(values.size() * sizeof(float)));
+  };
+  write(dir / "nchw.bin", nchw);
+  write(dir / "nhwc.bin", nhwc);
+  const auto a = run_cli("run " + onnx + " --input " + (dir / "nchw.bin").string() +
+                         " --output " + (dir / "a.bin").string());
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  const auto b = run_cli("run " + onnx + " --nhwc --input " + (dir / "nhwc.bin").string() +
+                         " --output " + (dir / "b.bin").string());
+  ASSERT_EQ(b.exit_code, 0) << b.out;
+  const std::vector<char> out_nchw = bytes_of((dir / "a.bin").string());
+  const std::vector<char> out_nhwc = bytes_of((dir / "b.bin").string());
+  constexpr std::size_t OC = 12, OH = 2, OW = 2;
+  ASSERT_EQ(out_nchw.size(), OC * OH * OW * sizeof(float));
+  ASSERT_EQ(out_nhwc.size(), out_nchw.size());
+  for (std::size_t c = 0; c < OC; ++c)
+    for (std::size_t y = 0; y < OH; ++y)
+      for (std::size_t x = 0; x < OW; ++x) {
+        float from_nchw = 0, from_nhwc = 0;
+        std::memcpy(&from_nchw, &out_nchw[((c * OH + y) * OW + x) * sizeof(float)], sizeof(float));
+        std::memcpy(&from_nhwc, &out_nhwc[((y * OW + x) * OC + c) * sizeof(float)], sizeof(float));
+        EXPECT_EQ(from_nchw, from_nhwc) << "channel " << c << " at " << y << "," << x;
+      }
+  // The layouts really differ: the NHWC file is not the NCHW file.
+  EXPECT_NE(out_nchw, out_nhwc);
+  fs::remove_all(dir);
+}
+
+// README: `net`, `export`, `info` and `solve --family yolo-phinet|yolo-xinet` treat YOLO like
+// any other network; `info <family> [net options]` gives the `net` report.
+TEST(InfoCommand, YoloFamiliesGiveTheNetReport) {
+  for (const std::string family : {"yolo-phinet", "yolo-xinet"}) {
+    const std::string options = " --input 3x64x64 --alpha 0.25 --classes 3 --json";
+    const auto info = run_cli("info " + family + options);
+    ASSERT_EQ(info.exit_code, 0) << info.out;
+    const auto net = run_cli("net " + family + options);
+    ASSERT_EQ(net.exit_code, 0) << net.out;
+    const nlohmann::json i = nlohmann::json::parse(info.out), n = nlohmann::json::parse(net.out);
+    EXPECT_EQ(i["config"]["family"], family);
+    EXPECT_GT(i["params"].get<long>(), 0);
+    EXPECT_EQ(i["params"], n["params"]);
+    EXPECT_EQ(i["flash_bytes"], n["flash_bytes"]);
+    EXPECT_EQ(i["ram_bytes"], n["ram_bytes"]);
+  }
+}
+
+}  // namespace
