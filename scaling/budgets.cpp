@@ -230,7 +230,8 @@ std::string format_size(std::int64_t bytes) {
 }
 
 Budgets budgets_for_board(const Board& board, std::optional<std::int64_t> reserve_flash_bytes,
-                          std::optional<std::int64_t> reserve_ram_bytes) {
+                          std::optional<std::int64_t> reserve_ram_bytes,
+                          ArenaRegions arena_regions) {
   const std::int64_t reserve_flash = reserve_flash_bytes.value_or(board.reserve_flash_bytes);
   const std::int64_t reserve_ram = reserve_ram_bytes.value_or(board.reserve_ram_bytes);
   auto check = [&](const char* memory, std::int64_t reserve, std::int64_t size) {
@@ -247,15 +248,56 @@ Budgets budgets_for_board(const Board& board, std::optional<std::int64_t> reserv
   };
   check("FLASH", reserve_flash, board.flash_bytes);
   check("RAM", reserve_ram, board.ram_bytes);
+  const std::vector<RamRegion> regions = ram_regions_of(board);
+  const std::size_t reserve_region = reserve_region_of(board);
+  if (reserve_ram >= regions[reserve_region].size_bytes) {
+    throw Error("the RAM reserve of " + format_size(reserve_ram) + " (" +
+                std::to_string(reserve_ram) + " bytes) leaves nothing of region '" +
+                regions[reserve_region].name + "' of board " + board.name + " (" +
+                format_size(regions[reserve_region].size_bytes) + ", " +
+                std::to_string(regions[reserve_region].size_bytes) +
+                " bytes), where the reserve is taken from");
+  }
 
   Budgets b;
   b.flash_bytes = board.flash_bytes - reserve_flash;
-  b.ram_bytes = board.ram_bytes - reserve_ram;
+  std::int64_t total = 0;
+  for (std::size_t r = 0; r < regions.size(); ++r) {
+    RamRegionBudget region{regions[r].name, regions[r].kind, regions[r].size_bytes,
+                           r == reserve_region ? reserve_ram : 0};
+    if (b.ram_region < 0 ||
+        region.model_bytes() > b.ram_regions[static_cast<std::size_t>(b.ram_region)].model_bytes())
+      b.ram_region = static_cast<int>(r);
+    total += region.model_bytes();
+    b.ram_regions.push_back(std::move(region));
+  }
+  b.arena_regions = arena_regions;
+  b.ram_bytes = arena_regions == ArenaRegions::split
+                    ? total
+                    : b.ram_regions[static_cast<std::size_t>(b.ram_region)].model_bytes();
   b.core = board.core;
   b.mhz = board.mhz;
   b.board_mhz = board.mhz;
   b.board = board.name;
   return b;
+}
+
+std::vector<std::int64_t> region_capacities(const Budgets& budgets) {
+  if (budgets.ram_regions.empty()) return {budgets.ram_bytes};
+  if (budgets.arena_regions == ArenaRegions::single) {
+    return {budgets.ram_regions[static_cast<std::size_t>(budgets.ram_region)].model_bytes()};
+  }
+  std::vector<std::int64_t> capacities;
+  for (const RamRegionBudget& r : budgets.ram_regions) capacities.push_back(r.model_bytes());
+  return capacities;
+}
+
+ArenaRegions parse_arena_regions(const std::string& text) {
+  if (text == "auto") return ArenaRegions::split;
+  if (text == "single") return ArenaRegions::single;
+  throw Error("--arena-regions '" + text +
+              "' is not one of single (the whole arena in the board's best region, the default) "
+              "or auto (activation buffers split over the board's RAM regions)");
 }
 
 }  // namespace tinyscale::scaling

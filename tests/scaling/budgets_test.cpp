@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "tests/support/errors.h"
@@ -136,6 +137,65 @@ TEST(BudgetsForBoard, HonoursReserveOverrides) {
   expect_contains(m, "RAM reserve");
   expect_contains(m, "NUCLEO-H743ZI2");
   expect_contains(error_of([] { budgets_for_board(h743(), -1); }), "negative");
+}
+
+constexpr std::int64_t KiB = 1024;
+
+// One arena must fit one region: the best of (region size, less the reserve where it is
+// taken from). Before, the H743's budget was its whole RAM less the reserve (960 KiB), an
+// arena no region holds.
+TEST(BudgetsForBoard, RamIsTheBestSingleRegionUnlessSplit) {
+  const BoardDatabase db = BoardDatabase::builtin();
+  const Board& board = db.find("NUCLEO-H743ZI2");
+  const Budgets one = budgets_for_board(board);
+  EXPECT_EQ(one.ram_bytes, 448 * KiB);  // AXI SRAM 512 KiB less the 64 KiB reserve
+  ASSERT_EQ(one.ram_regions.size(), 4u);
+  EXPECT_EQ(one.ram_regions[static_cast<std::size_t>(one.ram_region)].name, "AXI SRAM");
+  EXPECT_EQ(one.ram_regions[1].reserve_bytes, 64 * KiB);
+  EXPECT_EQ(one.ram_regions[2].model_bytes(), 288 * KiB);
+  EXPECT_EQ(region_capacities(one), std::vector<std::int64_t>{448 * KiB});
+
+  const Budgets split = budgets_for_board(board, std::nullopt, std::nullopt, ArenaRegions::split);
+  EXPECT_EQ(split.ram_bytes, (128 + 448 + 288 + 64) * KiB);
+  EXPECT_EQ(region_capacities(split),
+            (std::vector<std::int64_t>{128 * KiB, 448 * KiB, 288 * KiB, 64 * KiB}));
+
+  // A larger reserve can make another region the best: 300 KiB of reserve leaves 212 KiB of
+  // the AXI SRAM, less than SRAM1-3's 288 KiB.
+  const Budgets big_reserve = budgets_for_board(board, std::nullopt, 300 * KiB);
+  EXPECT_EQ(big_reserve.ram_bytes, 288 * KiB);
+  EXPECT_EQ(big_reserve.ram_regions[static_cast<std::size_t>(big_reserve.ram_region)].name,
+            "SRAM1 + SRAM2 + SRAM3");
+  // The H7A3: 1 MiB AXI SRAM less 64 KiB, not 1.28 MiB.
+  EXPECT_EQ(budgets_for_board(db.find("h7a3")).ram_bytes, 960 * KiB);
+  // Single-region boards keep their figure.
+  EXPECT_EQ(budgets_for_board(db.find("f746")).ram_bytes, 288 * KiB);
+}
+
+TEST(BudgetsForBoard, ReserveMustFitItsRegion) {
+  Board b = h743();
+  b.ram_regions = {{"TCM", "dtcm", 128 * KiB, std::nullopt},
+                   {"Main", "sram", 896 * KiB, std::nullopt}};
+  b.ram_bytes = 1024 * KiB;
+  b.reserve_ram_region = "TCM";
+  const Budgets fine = budgets_for_board(b);
+  EXPECT_EQ(fine.ram_bytes, 896 * KiB);  // the reserve sits in the TCM
+  const std::string m = error_of([&] { budgets_for_board(b, std::nullopt, 128 * KiB); });
+  expect_contains(m, "leaves nothing of region 'TCM' of board NUCLEO-H743ZI2");
+  b.reserve_ram_region = "ITCM";
+  expect_contains(error_of([&] { budgets_for_board(b); }), "reserve_ram_region 'ITCM'");
+}
+
+TEST(BudgetsForBoard, ExplicitRamIsOneRegion) {
+  Budgets b;
+  b.ram_bytes = 100000;
+  EXPECT_EQ(region_capacities(b), std::vector<std::int64_t>{100000});
+}
+
+TEST(ParseArenaRegions, AutoOrSingle) {
+  EXPECT_EQ(parse_arena_regions("auto"), ArenaRegions::split);
+  EXPECT_EQ(parse_arena_regions("single"), ArenaRegions::single);
+  expect_contains(error_of([] { parse_arena_regions("all"); }), "--arena-regions 'all'");
 }
 
 }  // namespace
