@@ -24,13 +24,21 @@ void check_config(const TinyClapConfig& c) {
   require_above("tinyclap", "--beta", c.beta, 0.0);
   require_above("tinyclap", "--t0", c.t_zero, 0.0);
   require_at_least("tinyclap", "--num-layers", c.num_layers, 1);
-  require_at_least("tinyclap", "--n-mels", c.n_mels, 1);
+  require_at_least("tinyclap", "--mels", c.n_mels, 1);
   require_at_least("tinyclap", "--frames", c.frames, 1);
   require_at_least("tinyclap", "--embedding", c.audio_embedding, 1);
   require_at_least("tinyclap", "--shared", c.shared_embedding, 1);
   if (c.audio_embedding > static_cast<int>(kMaxWidth) ||
       c.shared_embedding > static_cast<int>(kMaxWidth)) {
     throw Error("tinyclap: --embedding and --shared must be ≤ " + std::to_string(kMaxWidth));
+  }
+  // The log-mel input is the PhiNet's; named here by the options the user gave.
+  if (static_cast<double>(c.frames) * c.n_mels > static_cast<double>(kMaxTensorBytes)) {
+    throw Error("tinyclap: --frames " + std::to_string(c.frames) + " x --mels " +
+                std::to_string(c.n_mels) + " is " +
+                limit_text(static_cast<double>(c.frames) * c.n_mels) +
+                " bytes of input as int8; a tensor may have at most " +
+                limit_text(static_cast<double>(kMaxTensorBytes)) + " bytes (nets/config_checks.h)");
   }
 }
 

@@ -89,6 +89,13 @@ TEST(TinyClap, BadConfigurationNamesTheOption) {
   cfg = {};
   cfg.alpha = -1;
   expect_contains(error_of([&] { build_tinyclap_encoder(cfg); }), "--alpha -1 must be > 0");
+  cfg = {};
+  cfg.n_mels = 0;  // the CLI's spelling, not the field's
+  expect_contains(error_of([&] { build_tinyclap_encoder(cfg); }), "--mels 0 must be ≥ 1");
+  cfg = {};
+  cfg.frames = 2'000'000'000;  // the log-mel input would be 128 GB
+  expect_contains(error_of([&] { build_tinyclap_encoder(cfg); }),
+                  "--frames 2000000000 x --mels 64 is 128,000,000,000 bytes");
 }
 
 TEST(ClapProjection, InitializationFollowsPyTorch) {
