@@ -67,6 +67,9 @@ std::string attribute_text(const Node& node) {
     case OpType::reshape:
       s = " shape=" + shape_string(a.new_shape);
       break;
+    case OpType::slice:
+      s = " begin=" + shape_string(a.slice_begin) + " size=" + shape_string(a.slice_size);
+      break;
     case OpType::adaptive_avg_pool:
       s = " out=" + std::to_string(a.out_h) + "x" + std::to_string(a.out_w);
       break;

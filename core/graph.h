@@ -91,6 +91,9 @@ struct Attributes {
   int axis = -1;                 // concat, softmax, split (negative counts from the end)
   Shape new_shape;               // reshape (one entry may be -1)
   int out_h = 1, out_w = 1;      // adaptive_avg_pool output size
+  // slice: the block starting at slice_begin[d] and slice_size[d] long along every axis d of
+  // the input (TFLite SLICE's begin and size; every size >= 1, the block within the input).
+  Shape slice_begin, slice_size;
   int scale_h = 2, scale_w = 2;  // resize_nearest integer upsampling factors
   float pad_value = 0.0f;        // pad (constant value)
   float softmax_beta = 1.0f;     // softmax: exp(beta · x)

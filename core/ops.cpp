@@ -282,6 +282,24 @@ Shape split_shape(const Graph& g, const Node& n) {
   return out;
 }
 
+// ---- slice: the block attrs.slice_begin + [0, attrs.slice_size) along every axis.
+Shape slice_shape(const Graph& g, const Node& n) {
+  const Shape& x = input_shape(g, n, 0);
+  const Shape& begin = n.attrs.slice_begin;
+  const Shape& size = n.attrs.slice_size;
+  if (begin.size() != x.size() || size.size() != x.size()) {
+    fail(n, "begin " + shape_string(begin) + " and size " + shape_string(size) +
+                " must each have one entry per axis of the input " + shape_string(x));
+  }
+  for (std::size_t d = 0; d < x.size(); ++d) {
+    if (begin[d] < 0 || size[d] < 1 || size[d] > x[d] - begin[d]) {
+      fail(n, "block at " + std::to_string(begin[d]) + " of length " + std::to_string(size[d]) +
+                  " along axis " + std::to_string(d) + " is outside the input " + shape_string(x));
+    }
+  }
+  return size;
+}
+
 // Per-op functions, in ops.def order (checked below); names of the ONNX and TFLite
 // equivalents come from ops.def itself.
 struct OpFunctions {
@@ -322,6 +340,7 @@ constexpr std::array<OpFunctions, kOpCount> kOpFunctions = {{
     {"leaky_relu", 1, 1, same_shape, zero, zero, zero, zero},
     {"tanh", 1, 1, same_shape, zero, zero, zero, zero},
     {"split", 1, 1, split_shape, zero, zero, zero, zero},
+    {"slice", 1, 1, slice_shape, zero, zero, zero, zero},
 }};
 
 // The table must list the ops in ops.def order, with the same names.

@@ -11,6 +11,9 @@
 //                   batch_norm and fully_connected batch × their parameter count.
 //   scratch_bytes   extra arena bytes the int8 kernel needs while the node runs.
 //
+// slice (TFLite SLICE, ONNX Slice) copies the block attrs.slice_begin + [0, slice_size) of its
+// input; the lowering of adaptive_avg_pool cuts its uneven bins out with it.
+//
 // Multiple outputs: split (TFLite SPLIT, ONNX Split) cuts its input into as many equal parts
 // along attrs.axis as the node has outputs (Graph::add_node_with_outputs creates them).
 //

@@ -124,6 +124,210 @@ void fold_batch_norm(Graph& g) {
   remove_dead_nodes(g);
 }
 
+void lower_batch_norm(Graph& g) {
+  for (std::size_t n = 0; n < g.nodes.size(); ++n) {
+    if (g.nodes[n].op != OpType::batch_norm) continue;
+    const Node bn = g.nodes[n];
+    const Tensor& x = g.tensor(bn.inputs[0]);
+    const std::int64_t channels = x.shape.back();
+    bool materialized = true;
+    for (std::size_t i = 1; i < 5; ++i)
+      materialized = materialized && g.tensor(bn.inputs[i]).has_data();
+    const int scale = g.add_constant(bn.name + ".scale", {channels});
+    const int shift = g.add_constant(bn.name + ".shift", {channels});
+    if (materialized) {
+      // The arithmetic of the engine's float batch_norm kernel, so both runs agree.
+      std::vector<float> s(static_cast<std::size_t>(channels)), t(s.size());
+      const auto gamma = g.tensor(bn.inputs[1]).values<float>();
+      const auto beta = g.tensor(bn.inputs[2]).values<float>();
+      const auto mean = g.tensor(bn.inputs[3]).values<float>();
+      const auto var = g.tensor(bn.inputs[4]).values<float>();
+      for (std::size_t c = 0; c < s.size(); ++c) {
+        const double k = gamma[c] / std::sqrt(static_cast<double>(var[c]) + bn.attrs.epsilon);
+        s[c] = static_cast<float>(k);
+        t[c] = static_cast<float>(beta[c] - mean[c] * k);
+      }
+      for (auto [id, values] : {std::pair{scale, &s}, std::pair{shift, &t}}) {
+        Tensor& c = g.tensor(id);
+        c.data.resize(values->size() * sizeof(float));
+        std::memcpy(c.data.data(), values->data(), c.data.size());
+      }
+    }
+    Tensor scaled = g.tensor(bn.inputs[0]);
+    scaled.name = bn.name + ".scaled";
+    scaled.is_constant = false;
+    scaled.data.clear();
+    const int scaled_id = g.add_tensor(std::move(scaled));
+    Node mul;
+    mul.op = OpType::mul;
+    mul.name = bn.name + ".mul";
+    mul.inputs = {bn.inputs[0], scale};
+    mul.outputs = {scaled_id};
+    Node& add = g.nodes[n];
+    add.op = OpType::add;
+    add.inputs = {scaled_id, shift};
+    add.attrs = {};
+    g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(n), std::move(mul));
+    ++n;
+  }
+}
+
+namespace {
+
+// PyTorch's AdaptiveAvgPool2d bins along one axis, grouped into runs of consecutive bins of
+// one size whose starts step evenly: one average pool (kernel `size`, stride `step`) over
+// the block [begin, begin + span) computes a whole run.
+struct BinRun {
+  std::int64_t begin = 0, span = 0;
+  int count = 0, size = 0, step = 1;
+};
+
+std::vector<BinRun> adaptive_bin_runs(std::int64_t in, std::int64_t out) {
+  std::vector<BinRun> runs;
+  for (std::int64_t i = 0; i < out; ++i) {
+    const std::int64_t start = i * in / out;
+    const auto size = static_cast<int>(((i + 1) * in + out - 1) / out - start);
+    if (!runs.empty()) {
+      BinRun& r = runs.back();
+      const std::int64_t step = start - (r.begin + static_cast<std::int64_t>(r.count - 1) * r.step);
+      if (size == r.size && (r.count == 1 || step == r.step)) {
+        r.step = static_cast<int>(step);
+        ++r.count;
+        r.span = start + size - r.begin;
+        continue;
+      }
+    }
+    runs.push_back({start, size, 1, size, 1});
+  }
+  // A run whose windows are exactly those of a pool over the whole axis needs no slice.
+  for (BinRun& r : runs) {
+    if (r.begin == 0 && (in - r.size) / r.step + 1 == r.count) r.span = in;
+  }
+  return runs;
+}
+
+// Appends `node` (outputs unset) to `nodes` with a new output tensor shaped by the op table,
+// carrying `like`'s dtype and quantization (pooling, slicing and concatenation share their
+// input's). Returns the output id.
+int append_node(Graph& g, std::vector<Node>& nodes, Node node, const Tensor& like,
+                int output = -1) {
+  const Shape shape = op_info(node.op).infer_shape(g, node);
+  if (output < 0) {
+    Tensor t;
+    t.name = node.name;
+    t.shape = shape;
+    t.dtype = like.dtype;
+    t.quantization = like.quantization;
+    output = g.add_tensor(std::move(t));
+  }
+  node.outputs = {output};
+  nodes.push_back(std::move(node));
+  return output;
+}
+
+// The block [begin_h, +span_h) x [begin_w, +span_w) of x pooled by (kernel, stride) per axis.
+int pool_block(Graph& g, std::vector<Node>& nodes, const std::string& name, int x, const BinRun& h,
+               const BinRun& w, int output) {
+  const Tensor like = g.tensor(x);
+  const Shape& s = like.shape;
+  int block = x;
+  if (h.span != s[1] || w.span != s[2]) {
+    Node slice;
+    slice.op = OpType::slice;
+    slice.name = name + ".slice";
+    slice.inputs = {x};
+    slice.attrs.slice_begin = {0, h.span == s[1] ? 0 : h.begin, w.span == s[2] ? 0 : w.begin, 0};
+    slice.attrs.slice_size = {s[0], h.span, w.span, s[3]};
+    block = append_node(g, nodes, std::move(slice), like);
+  }
+  Node pool;
+  pool.op = OpType::avg_pool;
+  pool.name = name;
+  pool.inputs = {block};
+  pool.attrs.kernel_h = h.size;
+  pool.attrs.kernel_w = w.size;
+  pool.attrs.stride_h = h.step;
+  pool.attrs.stride_w = w.step;
+  return append_node(g, nodes, std::move(pool), like, output);
+}
+
+int concat(Graph& g, std::vector<Node>& nodes, const std::string& name, std::vector<int> parts,
+           int axis, int output) {
+  if (parts.size() == 1 && output < 0) return parts[0];
+  const Tensor like = g.tensor(parts[0]);
+  Node c;
+  c.op = OpType::concat;
+  c.name = name;
+  c.inputs = std::move(parts);
+  c.attrs.axis = axis;
+  return append_node(g, nodes, std::move(c), like, output);
+}
+
+// Every run of `runs` along `axis` (1: H, 2: W) pooled over the whole other axis, concatenated.
+int pool_axis(Graph& g, std::vector<Node>& nodes, const std::string& name, int x,
+              const std::vector<BinRun>& runs, int axis, int output) {
+  const std::int64_t other = g.tensor(x).shape[static_cast<std::size_t>(3 - axis)];
+  const BinRun whole{0, other, static_cast<int>(other), 1, 1};  // kernel 1: the axis stays
+  std::vector<int> parts;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const std::string part = name + (axis == 1 ? ".h" : ".w") + std::to_string(r);
+    const int last = runs.size() == 1 ? output : -1;
+    parts.push_back(axis == 1 ? pool_block(g, nodes, part, x, runs[r], whole, last)
+                              : pool_block(g, nodes, part, x, whole, runs[r], last));
+  }
+  return runs.size() == 1 ? parts[0]
+                          : concat(g, nodes, name + (axis == 1 ? ".concat_h" : ".concat_w"),
+                                   std::move(parts), axis, output);
+}
+
+}  // namespace
+
+void lower_adaptive_avg_pool(Graph& g) {
+  std::vector<Node> nodes;
+  nodes.reserve(g.nodes.size());
+  for (Node& node : g.nodes) {
+    if (node.op != OpType::adaptive_avg_pool) {
+      nodes.push_back(std::move(node));
+      continue;
+    }
+    const int x = node.inputs[0];
+    const int y = node.outputs[0];
+    const Shape in = g.tensor(x).shape;
+    const std::vector<BinRun> rows = adaptive_bin_runs(in[1], node.attrs.out_h);
+    const std::vector<BinRun> cols = adaptive_bin_runs(in[2], node.attrs.out_w);
+    if (rows.size() * cols.size() <= rows.size() + cols.size()) {
+      // Few blocks (one axis even, or 2 x 2 runs): each block pooled in one step, one rounding.
+      std::vector<int> row_parts;
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        std::vector<int> blocks;
+        const bool one_row = rows.size() == 1;
+        for (std::size_t c = 0; c < cols.size(); ++c) {
+          const bool only = one_row && cols.size() == 1;
+          blocks.push_back(
+              pool_block(g, nodes, node.name + ".h" + std::to_string(r) + "w" + std::to_string(c),
+                         x, rows[r], cols[c], only ? y : -1));
+        }
+        if (blocks.size() == 1) {
+          row_parts.push_back(blocks[0]);
+        } else {
+          row_parts.push_back(concat(g, nodes, node.name + ".h" + std::to_string(r) + ".concat_w",
+                                     std::move(blocks), 2, one_row ? y : -1));
+        }
+      }
+      if (row_parts.size() > 1) concat(g, nodes, node.name + ".concat_h", row_parts, 1, y);
+    } else {
+      // Many blocks: rows first, then columns (the smaller intermediate tensor first).
+      const bool rows_first = node.attrs.out_h * in[2] <= in[1] * node.attrs.out_w;
+      if (rows_first) {
+        pool_axis(g, nodes, node.name, pool_axis(g, nodes, node.name, x, rows, 1, -1), cols, 2, y);
+      } else {
+        pool_axis(g, nodes, node.name, pool_axis(g, nodes, node.name, x, cols, 2, -1), rows, 1, y);
+      }
+    }
+  }
+  g.nodes = std::move(nodes);
+}
+
 void fuse_activations(Graph& g) {
   const std::vector<int> consumer = sole_consumers(g);
   const std::vector<int> producer = g.producers();
@@ -198,6 +402,8 @@ Graph lower_for_deployment(Graph graph) {
   expand_silu(graph);
   fold_pad_into_conv(graph);
   fold_batch_norm(graph);
+  lower_batch_norm(graph);
+  lower_adaptive_avg_pool(graph);
   fuse_activations(graph);
   add_conv_bias(graph);
   compact(graph);

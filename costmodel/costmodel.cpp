@@ -3,6 +3,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/error.h"
 #include "core/ops.h"
 #include "core/passes.h"
 #include "engine/engine.h"
@@ -98,12 +99,27 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   r.flash = flash_of(deployed);
   const std::int64_t itemized =
       r.flash.weight_bytes + r.flash.bias_bytes + r.flash.quantization_bytes;
+  r.flash_bytes = itemized + r.flash.overhead_bytes;
   if (options.tflite_file_bytes) {
-    r.flash_bytes = options.tflite_file_bytes(deployed);
-    r.flash.overhead_bytes = r.flash_bytes - itemized;
-    r.flash_exact = true;
-  } else {
-    r.flash_bytes = itemized + r.flash.overhead_bytes;
+    try {
+      r.flash_bytes = options.tflite_file_bytes(deployed);
+      r.flash.overhead_bytes = r.flash_bytes - itemized;
+      r.flash_exact = true;
+    } catch (const Error& e) {
+      r.notes.push_back(std::string("FLASH is an estimate: no .tflite can be written (") +
+                        e.what() + ")");
+    }
+  }
+  std::string no_kernel;
+  int no_kernel_count = 0;
+  for (const core::Node& node : deployed.nodes) {
+    if (engine::find_kernel(node.op, core::DType::int8)) continue;
+    if (no_kernel_count++ < 3) no_kernel += (no_kernel.empty() ? "" : ", ") + node.name;
+  }
+  if (no_kernel_count > 0) {
+    r.notes.push_back("RAM leaves out the kernel state of " + std::to_string(no_kernel_count) +
+                      " node(s) the int8 engine has no kernel for (" + no_kernel +
+                      (no_kernel_count > 3 ? ", ..." : "") + ")");
   }
 
   const engine::ArenaPlan arena = engine::plan_arena(deployed, {.algorithm = options.planner});

@@ -84,13 +84,20 @@ struct CostReport {
   std::int64_t ram_runtime_bytes = 0;       // runtime structures (32-bit)
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   int deployed_nodes = 0;
+  // What the figures could not take exactly, one sentence each (empty when all are exact):
+  // FLASH falls back to the itemized estimate, with the writer's reason, when the TFLite
+  // writer cannot write the graph; a deployed node without an int8 kernel adds no kernel
+  // state to RAM.
+  std::vector<std::string> notes;
   ComputeBreakdown compute;  // of the deployed graph, for the latency estimate
   std::vector<LayerCost> layers;
 };
 
 // The size of the .tflite file a graph becomes (exporter::tflite_file_bytes). costmodel does
 // not link export (DESIGN.md), so the caller that does (the CLI, the tests) passes it in;
-// without it FLASH is the itemized estimate below and CostReport::flash_exact is false.
+// without it FLASH is the itemized estimate below and CostReport::flash_exact is false. When
+// it throws tinyscale::Error (a graph no .tflite can hold), analyze() keeps the estimate and
+// adds the reason to CostReport::notes instead of failing: params, MACs and RAM still stand.
 using FileBytesFunction = std::int64_t (*)(const core::Graph& graph);
 
 struct CostOptions {

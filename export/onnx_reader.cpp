@@ -33,8 +33,8 @@ constexpr const char* kSupported =
     "Conv, BatchNormalization, Relu, LeakyRelu, Clip, HardSigmoid (only as x*HardSigmoid(x)), "
     "HardSwish, Sigmoid, Tanh, Mul, Add, Sub, Div, GlobalAveragePool, ReduceMean, AveragePool, "
     "MaxPool, Pad, Gemm, MatMul, Flatten, Reshape, Squeeze, Unsqueeze, Concat, Resize, Softmax, "
-    "Identity, Transpose, Constant, Split (equal parts), Slice (an equal part along one axis, "
-    "as torch exports torch.chunk), and on constants: Shape, Gather, Cast, ConstantOfShape";
+    "Identity, Transpose, Constant, Split (equal parts), Slice (unit steps), and on "
+    "constants: Shape, Gather, Cast, ConstantOfShape";
 
 std::string values_text(const std::vector<std::int64_t>& values) {
   std::string s = "[";
@@ -1254,7 +1254,9 @@ void map_split(const NodeView& v) {
 
 // torch exports torch.chunk at opset 13 and later as one Slice per part of a computed tensor.
 // A Slice that is an equal part [k·n, (k+1)·n) of its input along one axis becomes output k
-// of a split node shared by all the Slices cutting that tensor into the same parts.
+// of a split node shared by all the Slices cutting that tensor into the same parts. Any other
+// Slice with unit steps (tinyscale's own lowering of adaptive average pooling writes them)
+// becomes a slice node.
 void map_slice(const NodeView& v) {
   const int x = v.runtime(0, "data");
   const core::Shape in = v.r.onnx_shape(x);
@@ -1270,33 +1272,56 @@ void map_slice(const NodeView& v) {
     if (v.has_input(3)) axes = v.constant_ints(3, "axes");
     if (v.has_input(4)) steps = v.constant_ints(4, "steps");
   }
-  if (axes.empty() && starts.size() == 1) axes = {0};
-  const bool one_axis = starts.size() == 1 && ends.size() == 1 && axes.size() == 1 &&
-                        (steps.empty() || (steps.size() == 1 && steps[0] == 1));
-  if (!one_axis) {
-    v.fail(
-        "slices a computed tensor along several axes or with a step; tinyscale imports such "
-        "a Slice only as an equal part along one axis (torch.chunk)");
+  if (axes.empty()) {
+    for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<std::int64_t>(k));
   }
-  const std::int64_t axis = normalize_axis(v, axes[0], in.size());
-  const std::int64_t dim = in[static_cast<std::size_t>(axis)];
-  auto clamp = [&](std::int64_t i) {
-    return std::clamp<std::int64_t>(i < 0 ? i + dim : i, 0, dim);
-  };
-  const std::int64_t begin = clamp(starts[0]), end = clamp(ends[0]);
-  const std::int64_t length = end - begin;
-  if (length <= 0 || dim % length != 0 || begin % length != 0) {
-    v.fail("takes [" + std::to_string(begin) + ", " + std::to_string(end) + ") of dimension " +
-           std::to_string(dim) + " along axis " + std::to_string(axis) +
-           "; tinyscale imports a Slice of a computed tensor only as one of equal parts "
-           "(torch.chunk)");
+  if (starts.empty() || starts.size() != ends.size() || axes.size() != starts.size() ||
+      (!steps.empty() && steps.size() != starts.size()) ||
+      std::any_of(steps.begin(), steps.end(), [](std::int64_t s) { return s != 1; })) {
+    v.fail("starts " + values_text(starts) + ", ends " + values_text(ends) + ", axes " +
+           values_text(axes) + ", steps " + values_text(steps) +
+           "; tinyscale imports a Slice of a computed tensor with one start and end per axis "
+           "and unit steps");
   }
-  const std::int64_t parts = dim / length;
-  if (parts == 1) return v.set_output_tensor(x);
-  const int graph_ax = graph_axis(axis, in.size());
-  auto& ids = v.r.chunks[{x, graph_ax, parts}];
-  if (ids.empty()) ids = add_split(v, x, graph_ax, parts, "/chunk");
-  v.set_output_tensor(ids[static_cast<std::size_t>(begin / length)]);
+  core::Shape begin(in.size(), 0), size = in;
+  std::vector<char> seen(in.size(), 0);
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    const auto axis = static_cast<std::size_t>(normalize_axis(v, axes[k], in.size()));
+    if (seen[axis]) v.fail("slices axis " + std::to_string(axis) + " twice");
+    seen[axis] = 1;
+    const std::int64_t dim = in[axis];
+    auto clamp = [&](std::int64_t i) {
+      return std::clamp<std::int64_t>(i < 0 ? i + dim : i, 0, dim);
+    };
+    begin[axis] = clamp(starts[k]);
+    size[axis] = clamp(ends[k]) - begin[axis];
+    if (size[axis] <= 0) {
+      v.fail("takes [" + std::to_string(starts[k]) + ", " + std::to_string(ends[k]) +
+             ") of dimension " + std::to_string(dim) + " along axis " + std::to_string(axis) +
+             ", which is empty");
+    }
+  }
+  if (axes.size() == 1) {
+    const auto axis = static_cast<std::size_t>(normalize_axis(v, axes[0], in.size()));
+    const std::int64_t length = size[axis];
+    if (in[axis] % length == 0 && begin[axis] % length == 0) {
+      const std::int64_t parts = in[axis] / length;
+      if (parts == 1) return v.set_output_tensor(x);
+      const int graph_ax = graph_axis(static_cast<std::int64_t>(axis), in.size());
+      auto& ids = v.r.chunks[{x, graph_ax, parts}];
+      if (ids.empty()) ids = add_split(v, x, graph_ax, parts, "/chunk");
+      return v.set_output_tensor(ids[static_cast<std::size_t>(begin[axis] / length)]);
+    }
+  }
+  core::Attributes a;
+  a.slice_begin = a.slice_size = core::Shape(in.size());
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    const auto g = static_cast<std::size_t>(graph_axis(static_cast<std::int64_t>(k), in.size()));
+    a.slice_begin[g] = begin[k];
+    a.slice_size[g] = size[k];
+  }
+  if (a.slice_size == v.r.graph.tensor(x).shape) return v.set_output_tensor(x);
+  v.set_output_tensor(v.add_node(core::OpType::slice, {x}, a));
 }
 
 void map_resize(const NodeView& v) {

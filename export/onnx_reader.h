@@ -20,6 +20,8 @@
 //   - Split of a computed tensor into equal parts becomes one split node (unequal sizes are
 //     refused by name); so do the Slices torch writes for torch.chunk at opset 13+ (each an
 //     equal part [k·n, (k+1)·n) along one axis), sharing one split node per tensor and axis.
+//     Any other Slice of a computed tensor with unit steps becomes a slice node (a step other
+//     than 1 is refused by name).
 //   - x·HardSigmoid(x) with alpha 1/6, beta 1/2 (torch's hardswish export) becomes one
 //     hard_swish node; a HardSigmoid used any other way is refused. Sub/Div by a constant
 //     become add/mul by its negation/reciprocal. Nodes are named after the ONNX nodes.

@@ -1,5 +1,6 @@
 #include "export/onnx_writer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <utility>
@@ -377,21 +378,26 @@ class OnnxWriter {
       case OpType::global_avg_pool:
         add("GlobalAveragePool", n.name, {input(0)}, {result_name(k)});
         return;
-      case OpType::adaptive_avg_pool: {
+      case OpType::adaptive_avg_pool:
+        // write_onnx_string lowers every adaptive_avg_pool first.
+        fail(k, "ONNX has no adaptive average pooling; core::lower_adaptive_avg_pool first");
+      case OpType::slice: {
+        // Only the axes the slice cuts, as torch writes a Slice.
+        const std::size_t rank = a.slice_begin.size();
         const core::Shape& x = g_.tensor(n.inputs[0]).shape;
-        if (a.out_h == 1 && a.out_w == 1) {
-          add("GlobalAveragePool", n.name, {input(0)}, {result_name(k)});
-          return;
+        std::vector<std::int64_t> starts, ends, axes;
+        for (std::size_t d = 0; d < rank; ++d) {
+          if (a.slice_begin[d] == 0 && a.slice_size[d] == x[d]) continue;
+          starts.push_back(a.slice_begin[d]);
+          ends.push_back(a.slice_begin[d] + a.slice_size[d]);
+          axes.push_back(file_axis(static_cast<int>(d), rank));
         }
-        if (x[1] % a.out_h != 0 || x[2] % a.out_w != 0) {
-          fail(k, "adaptive pooling of " + std::to_string(x[1]) + "x" + std::to_string(x[2]) +
-                      " to " + std::to_string(a.out_h) + "x" + std::to_string(a.out_w) +
-                      " has uneven windows; ONNX has no adaptive average pooling");
-        }
-        onnx::NodeProto* node = add("AveragePool", n.name, {input(0)}, {result_name(k)});
-        const std::int64_t kh = x[1] / a.out_h, kw = x[2] / a.out_w;
-        attr(node, "kernel_shape", std::vector<std::int64_t>{kh, kw});
-        attr(node, "strides", std::vector<std::int64_t>{kh, kw});
+        const auto count = static_cast<std::int64_t>(axes.size());
+        add("Slice", n.name,
+            {input(0), int64_initializer(n.name + ".starts", {count}, starts),
+             int64_initializer(n.name + ".ends", {count}, ends),
+             int64_initializer(n.name + ".axes", {count}, axes)},
+            {result_name(k)});
         return;
       }
       case OpType::pad: {
@@ -483,10 +489,12 @@ class OnnxWriter {
 
 std::string write_onnx_string(const core::Graph& float_graph, bool fold_batch_norm) {
   core::Graph graph = float_graph;
-  if (fold_batch_norm) {
-    core::fold_batch_norm(graph);
-    core::compact(graph);
-  }
+  const bool adaptive = std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const auto& n) {
+    return n.op == core::OpType::adaptive_avg_pool;
+  });
+  if (fold_batch_norm) core::fold_batch_norm(graph);
+  if (adaptive) core::lower_adaptive_avg_pool(graph);
+  if (fold_batch_norm || adaptive) core::compact(graph);
   onnx::ModelProto model = OnnxWriter(std::move(graph)).build();
   try {
     onnx::checker::check_model(model);

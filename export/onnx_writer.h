@@ -18,7 +18,9 @@
 //     what torch exports at opset 13), silu → x·Sigmoid(x), clip → Clip with min / max
 //     initializers, relu, sigmoid, tanh, leaky_relu, avg_pool → AveragePool (padding not
 //     counted, as the engine averages), max_pool, global_avg_pool → GlobalAveragePool,
-//     adaptive_avg_pool → GlobalAveragePool / AveragePool where it is one (else an error),
+//     adaptive_avg_pool → AveragePools over Slices and Concats with PyTorch's bins exactly
+//     (core::lower_adaptive_avg_pool; one AveragePool when the bins are even), slice → Slice
+//     (starts / ends / axes initializers for the axes it cuts),
 //     pad → Pad with a pads initializer, concat, resize_nearest → Resize (scales
 //     initializer, nearest, asymmetric, floor), split → Split (the equal part sizes an
 //     int64 input "<node>.split"), fully_connected on [N, K] → Gemm transB=1,

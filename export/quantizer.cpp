@@ -262,6 +262,28 @@ void quantize_bias(core::Tensor* b, float input_scale, const core::Quantization&
   store(b, q);
 }
 
+// A constant operand of add / mul (a BatchNorm lowered to mul + add: its per-channel scale
+// and shift): int8 per-tensor, asymmetric over its own values, as TFLite's converter
+// quantizes a constant input of ADD / MUL; the kernels take its scale like any input's.
+void quantize_constant_operand(core::Tensor* t) {
+  if (!t->has_data()) {  // a layout: one per-tensor scale, no values
+    t->dtype = core::DType::int8;
+    t->quantization = activation_quantization(-1.0f, 1.0f);
+    return;
+  }
+  const auto values = t->values<float>();
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  core::Quantization q = activation_quantization(*lo, *hi);
+  std::vector<std::int8_t> stored(values.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    const double v = std::round(values[k] / q.scales[0]) + static_cast<double>(q.zero_points[0]);
+    stored[k] = static_cast<std::int8_t>(std::clamp(v, -128.0, 127.0));
+  }
+  t->dtype = core::DType::int8;
+  t->quantization = std::move(q);
+  store(t, stored);
+}
+
 bool keeps_input_quantization(core::OpType op) {
   switch (op) {
     case core::OpType::avg_pool:
@@ -270,6 +292,7 @@ bool keeps_input_quantization(core::OpType op) {
     case core::OpType::pad:
     case core::OpType::resize_nearest:
     case core::OpType::split:
+    case core::OpType::slice:
       return true;
     default:
       return false;
@@ -515,11 +538,20 @@ void rewrite_as_int8(core::Graph& g, const std::vector<Range>& observed, bool fl
       done[b] = 1;
     }
   }
+  for (const core::Node& node : g.nodes) {
+    if (node.op != core::OpType::add && node.op != core::OpType::mul) continue;
+    for (const int id : node.inputs) {
+      const auto t = static_cast<std::size_t>(id);
+      if (!g.tensors[t].is_constant || done[t]) continue;
+      quantize_constant_operand(&g.tensors[t]);
+      done[t] = 1;
+    }
+  }
   for (std::size_t t = 0; t < g.tensors.size(); ++t) {
     if (g.tensors[t].is_constant && !done[t]) {
       throw Error("quantize: constant '" + g.tensors[t].name +
-                  "' is not the weight or bias of a convolution or fully-connected layer; "
-                  "tinyscale cannot quantize it yet");
+                  "' is not the weight or bias of a convolution or fully-connected layer nor "
+                  "an operand of add / mul; tinyscale cannot quantize it yet");
     }
   }
 

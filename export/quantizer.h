@@ -1,8 +1,9 @@
 // Post-training int8 quantization of a float graph, following the TFLite quantization
 // spec so the result runs bit-exactly on TFLite Micro and on tinyscale's engine.
 //
-//   1. The graph is lowered for deployment (BatchNorm folded, ReLU/ReLU6 fused, SiLU
-//      expanded, zero padding folded into convolutions).
+//   1. The graph is lowered for deployment (BatchNorm folded, or mul + add where it cannot
+//      be, ReLU/ReLU6 fused, SiLU expanded, zero padding folded into convolutions, adaptive
+//      average pooling as pools over slices).
 //   2. Calibration: the lowered float graph runs on the engine's float32 reference kernels
 //      over the calibration inputs; every activation tensor's range is recorded (min/max,
 //      or a symmetric percentile of |x| around the observed values). A tensor read only
@@ -14,8 +15,10 @@
 //      the middle half of int32, its channel's weight scale is enlarged until it does, as
 //      TFLite's converter does, and a warning names the layer); LOGISTIC and SOFTMAX outputs
 //      get scale 1/256 and zero point -128, TANH 1/128 and 0; pools, reshape, pad,
-//      resize and split (every part) keep their input's quantization. The graph's input and
-//      output are int8 unless float I/O is asked for, which adds QUANTIZE / DEQUANTIZE nodes.
+//      resize, slice and split (every part) keep their input's quantization; a constant
+//      operand of add / mul is int8 per-tensor asymmetric over its own values. The graph's
+//      input and output are int8 unless float I/O is asked for, which adds QUANTIZE /
+//      DEQUANTIZE nodes.
 //
 // Usage:
 //   std::vector<std::vector<float>> calib = ...;  // NHWC float inputs, one per sample

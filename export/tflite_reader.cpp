@@ -29,7 +29,7 @@ constexpr std::size_t kMaxFileBytes = std::size_t{1} << 31;
 constexpr const char* kSupported =
     "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, "
     "SOFTMAX, ADD, MUL, PAD, CONCATENATION, RELU, RELU6, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, "
-    "QUANTIZE, DEQUANTIZE, RESIZE_NEAREST_NEIGHBOR, SPLIT";
+    "QUANTIZE, DEQUANTIZE, RESIZE_NEAREST_NEIGHBOR, SPLIT, SLICE";
 
 using tflite::BuiltinOperator;
 
@@ -618,6 +618,30 @@ void map_split(const OperatorView& v, core::Node& node) {
   node.attrs.axis = static_cast<int>(axis[0] < 0 ? axis[0] + rank : axis[0]);
 }
 
+// SLICE: constant int32 begin (input 1) and size (input 2), one entry per input axis; a size
+// of -1 runs to the end of the axis (TFLite's convention).
+void map_slice(const OperatorView& v, core::Node& node) {
+  v.expect_inputs(3, 3);
+  const int x = v.input(0, "input");
+  const core::Shape& shape = v.tensor(x).shape;
+  core::Shape begin = v.constant_ints(1, "begin");
+  core::Shape size = v.constant_ints(2, "size");
+  bool ok = begin.size() == shape.size() && size.size() == shape.size();
+  for (std::size_t d = 0; ok && d < shape.size(); ++d) {
+    if (size[d] == -1 && begin[d] >= 0 && begin[d] < shape[d]) size[d] = shape[d] - begin[d];
+    ok = begin[d] >= 0 && size[d] >= 1 && size[d] <= shape[d] - begin[d];
+  }
+  if (!ok) {
+    v.fail("begin " + values_text(v.constant_ints(1, "begin")) + " and size " +
+           values_text(v.constant_ints(2, "size")) + " do not select a non-empty block of the " +
+           core::shape_string(shape) + " input");
+  }
+  node.op = core::OpType::slice;
+  node.inputs = {x};
+  node.attrs.slice_begin = std::move(begin);
+  node.attrs.slice_size = std::move(size);
+}
+
 void map_binary(const OperatorView& v, core::Node& node, core::OpType op,
                 tflite::ActivationFunctionType activation) {
   v.expect_inputs(2, 2);
@@ -705,6 +729,8 @@ void map_operator(const OperatorView& v, BuiltinOperator builtin, core::Node& no
       return map_resize_nearest(v, node);
     case BuiltinOperator::SPLIT:
       return map_split(v, node);
+    case BuiltinOperator::SLICE:
+      return map_slice(v, node);
     default:
       break;
   }

@@ -16,7 +16,8 @@
 //     groups = input channels; its weights are transposed in place (same tensor id) from
 //     TFLite's [1, kh, kw, C·m] to tinyscale's [C·m, kh, kw, 1], per-channel axis 3 → 0.
 //     Constant inputs an op consumes as attributes (PAD paddings, MEAN axes, RESHAPE shape,
-//     RESIZE size, SPLIT axis) stay in the tensor list but are not node inputs; an omitted
+//     RESIZE size, SPLIT axis, SLICE begin and size; a SLICE size of -1 runs to the end of
+//     its axis) stay in the tensor list but are not node inputs; an omitted
 //     optional input (index -1, e.g. no bias) just makes the node's input list shorter.
 //     SPLIT (equal parts; num_splits must match its outputs) is the one operator with
 //     several outputs; its node is named after the first.

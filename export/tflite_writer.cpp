@@ -399,16 +399,16 @@ class Writer {
     switch (n.op) {
       case OpType::batch_norm:
         fail(k,
-             "TFLite has no batch normalization operator; fold it into the convolution "
-             "first (core::fold_batch_norm / core::lower_for_deployment)");
+             "TFLite has no batch normalization operator; fold it into the convolution or "
+             "lower it to MUL + ADD first (core::lower_for_deployment)");
       case OpType::silu:
         fail(k,
              "TFLite has no SiLU operator; expand it first (core::expand_silu / "
              "core::lower_for_deployment)");
       case OpType::adaptive_avg_pool:
         fail(k,
-             "TFLite has no adaptive average pooling operator; use avg_pool or "
-             "global_avg_pool");
+             "TFLite has no adaptive average pooling operator; lower it to average pools "
+             "over slices first (core::lower_adaptive_avg_pool / core::lower_for_deployment)");
       default:
         break;
     }
@@ -515,6 +515,20 @@ class Writer {
               return {BuiltinOptions::SplitOptions, tflite::CreateSplitOptions(b, parts).Union()};
             });
         operators_.back().more_outputs.assign(n.outputs.begin() + 1, n.outputs.end());
+        return;
+      }
+      case OpType::slice: {
+        // begin and size are constant int32 inputs 1 and 2, one entry per input axis.
+        const auto rank = static_cast<std::int32_t>(a.slice_begin.size());
+        std::vector<std::int32_t> begin, size;
+        for (const std::int64_t b : a.slice_begin) begin.push_back(static_cast<std::int32_t>(b));
+        for (const std::int64_t d : a.slice_size) size.push_back(static_cast<std::int32_t>(d));
+        const int begin_id = int32_constant(n.name + "/begin", {rank}, begin);
+        const int size_id = int32_constant(n.name + "/size", {rank}, size);
+        add_operator(BuiltinOperator::SLICE, rank > 4 ? 5 : 2, {n.inputs[0], begin_id, size_id},
+                     n.outputs[0], [](flatbuffers::FlatBufferBuilder& b) -> Options {
+                       return {BuiltinOptions::SliceOptions, tflite::CreateSliceOptions(b).Union()};
+                     });
         return;
       }
       case OpType::relu:

@@ -18,8 +18,9 @@
 //     padding 2 are SAME.
 //   - split becomes SPLIT (axis a constant int32 scalar input 0, the data input 1,
 //     SplitOptions.num_splits = its number of outputs).
+//   - slice becomes SLICE (begin and size constant int32 inputs 1 and 2).
 //   - Constant operands an op takes as attributes (RESHAPE shape, MEAN axes [1, 2], PAD
-//     paddings, RESIZE_NEAREST_NEIGHBOR size, SPLIT axis) reuse a matching constant the graph
+//     paddings, RESIZE_NEAREST_NEIGHBOR size, SPLIT axis, SLICE begin and size) reuse a matching constant the graph
 //     holds unread (as the reader leaves them), else are added.
 //   - Ops TFLite cannot express here (batch_norm, silu, adaptive_avg_pool, clip other than
 //     0..6, a pad with a non-zero value) and float graphs (every node but quantize /

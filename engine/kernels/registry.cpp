@@ -12,6 +12,7 @@ extern const KernelInfo kAddFloat32;
 extern const KernelInfo kAddInt8;
 extern const KernelInfo kAvgPoolFloat32;
 extern const KernelInfo kAvgPoolInt8;
+extern const KernelInfo kBatchNormFloat32;
 extern const KernelInfo kClipFloat32;
 extern const KernelInfo kClipInt8;
 extern const KernelInfo kConcatFloat32;
@@ -43,6 +44,8 @@ extern const KernelInfo kResizeNearestFloat32;
 extern const KernelInfo kResizeNearestInt8;
 extern const KernelInfo kSigmoidFloat32;
 extern const KernelInfo kSigmoidInt8;
+extern const KernelInfo kSliceFloat32;
+extern const KernelInfo kSliceInt8;
 extern const KernelInfo kSoftmaxFloat32;
 extern const KernelInfo kSoftmaxInt8;
 extern const KernelInfo kSplitFloat32;
@@ -53,11 +56,12 @@ extern const KernelInfo kTanhInt8;
 namespace {
 
 // -- table (same order as the externs above) --
-constexpr std::array<const KernelInfo*, 41> kKernels = {
+constexpr std::array<const KernelInfo*, 44> kKernels = {
     &kAddFloat32,
     &kAddInt8,
     &kAvgPoolFloat32,
     &kAvgPoolInt8,
+    &kBatchNormFloat32,
     &kClipFloat32,
     &kClipInt8,
     &kConcatFloat32,
@@ -89,6 +93,8 @@ constexpr std::array<const KernelInfo*, 41> kKernels = {
     &kResizeNearestInt8,
     &kSigmoidFloat32,
     &kSigmoidInt8,
+    &kSliceFloat32,
+    &kSliceInt8,
     &kSoftmaxFloat32,
     &kSoftmaxInt8,
     &kSplitFloat32,

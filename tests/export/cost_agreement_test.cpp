@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/passes.h"
 #include "costmodel/costmodel.h"
 #include "engine/engine.h"
@@ -60,6 +61,21 @@ core::Graph xinet_96(const blocks::BuilderOptions& o) {
   return nets::build_xinet(c, o);
 }
 
+core::Graph xinet_224_7(const blocks::BuilderOptions& o) {  // 56 -> 3 skip pools (slices)
+  nets::XiNetConfig c;
+  c.input = {3, 224, 224};
+  c.alpha = 0.25;
+  c.num_layers = 7;
+  return nets::build_xinet(c, o);
+}
+
+core::Graph phinet_conv_stem(const blocks::BuilderOptions& o) {  // BatchNorm as MUL + ADD
+  nets::PhiNetConfig c;
+  c.input = {3, 96, 96};
+  c.conv2d_input = true;
+  return nets::build_phinet(c, o);
+}
+
 class CostAgreement : public ::testing::TestWithParam<Case> {};
 
 TEST_P(CostAgreement, FlashIsTheFileSizeAndRamIsTheEngineArena) {
@@ -88,12 +104,37 @@ TEST_P(CostAgreement, FlashIsTheFileSizeAndRamIsTheEngineArena) {
   EXPECT_EQ(report.ram_runtime_bytes, model.ram().runtime_structures);
 }
 
-INSTANTIATE_TEST_SUITE_P(Nets, CostAgreement,
-                         ::testing::Values(Case{"phinet_96", phinet_96},
-                                           Case{"phinet_kws", phinet_kws},
-                                           Case{"phinet_wide", phinet_wide},
-                                           Case{"xinet_96", xinet_96}),
-                         [](const auto& param_info) { return param_info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Nets, CostAgreement,
+    ::testing::Values(Case{"phinet_96", phinet_96}, Case{"phinet_kws", phinet_kws},
+                      Case{"phinet_wide", phinet_wide}, Case{"xinet_96", xinet_96},
+                      Case{"xinet_224_7", xinet_224_7}, Case{"phinet_conv_stem", phinet_conv_stem}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+// A writer that cannot write the graph: FLASH falls back to the estimate and says why;
+// params, MACs and RAM are still reported (net must report a network it cannot export).
+std::int64_t refusing_writer(const core::Graph&) {
+  throw Error("write_tflite: node 7 'x' (some_op): no TFLite operator");
+}
+
+TEST(CostAgreement, AWriterFailureLeavesAnEstimateAndANote) {
+  nets::PhiNetConfig c;
+  c.input = {3, 32, 32};
+  const costmodel::CostReport exact =
+      costmodel::analyze(nets::build_phinet(c), {.tflite_file_bytes = tflite_file_bytes});
+  const costmodel::CostReport r =
+      costmodel::analyze(nets::build_phinet(c), {.tflite_file_bytes = refusing_writer});
+  EXPECT_FALSE(r.flash_exact);
+  EXPECT_EQ(r.flash_bytes, r.flash.weight_bytes + r.flash.bias_bytes + r.flash.quantization_bytes +
+                               r.flash.overhead_bytes);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("FLASH is an estimate"), std::string::npos) << r.notes[0];
+  EXPECT_NE(r.notes[0].find("node 7 'x'"), std::string::npos) << r.notes[0];
+  EXPECT_EQ(r.params, exact.params);
+  EXPECT_EQ(r.macs, exact.macs);
+  EXPECT_EQ(r.ram_bytes, exact.ram_bytes);
+  EXPECT_TRUE(exact.notes.empty());
+}
 
 TEST(CostAgreement, WithoutTheWriterFlashIsTheStatedEstimate) {
   nets::PhiNetConfig c;

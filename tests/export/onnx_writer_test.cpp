@@ -244,19 +244,47 @@ TEST(OnnxWriter, RejectsInt8GraphsAndLeavesNoFileOnFailure) {
   EXPECT_FALSE(std::filesystem::exists(unwritable));
 }
 
-TEST(OnnxWriter, UnevenAdaptivePoolingIsRefusedByName) {
+TEST(OnnxWriter, UnevenAdaptivePoolingIsWrittenAsPoolsOfSlices) {
+  // ONNX has no adaptive pooling: 56 -> 3 (bins [0,19) [18,38) [37,56)) is written as
+  // Slice + AveragePool per bin and a Concat, rows then columns, as the TFLite file holds it.
   core::Graph g;
-  const int x = g.add_input("x", {1, 5, 5, 2});
+  const int x = g.add_input("x", {1, 56, 56, 2});
   core::Attributes a;
-  a.out_h = a.out_w = 2;
+  a.out_h = a.out_w = 3;
   g.mark_output(g.add_node(OpType::adaptive_avg_pool, "adaptive", {x}, a));
-  try {
-    write_onnx_string(g, false);
-    ADD_FAILURE() << "uneven adaptive pooling was written";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("'adaptive' (adaptive_avg_pool)"), std::string::npos)
-        << e.what();
-  }
+  const std::string bytes = write_onnx_string(g, false);
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(bytes));
+  std::map<std::string, int> ops;
+  for (const onnx::NodeProto& n : model.graph().node()) ++ops[n.op_type()];
+  EXPECT_EQ(ops["Slice"], 6);
+  EXPECT_EQ(ops["AveragePool"], 6);
+  EXPECT_EQ(ops["Concat"], 2);
+  EXPECT_EQ(model.graph().output(0).name(), "adaptive");
+
+  // Read back, it computes what the graph computes.
+  const core::Graph back = read_onnx_buffer(
+      {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, "adaptive.onnx");
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  std::vector<float> input(56 * 56 * 2);
+  for (float& v : input) v = value(rng);
+  const std::vector<float> expected = run_float(core::lower_for_deployment(g), input);
+  const std::vector<float> got = run_float(core::lower_for_deployment(back), input);
+  ASSERT_EQ(got.size(), 18u);
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], expected[i]) << i;
+}
+
+TEST(OnnxWriter, EvenAdaptivePoolingIsOneAveragePool) {
+  core::Graph g;
+  const int x = g.add_input("x", {1, 7, 7, 2});
+  core::Attributes a;
+  a.out_h = a.out_w = 3;  // bins [0,3) [2,5) [4,7): kernel 3, stride 2
+  g.mark_output(g.add_node(OpType::adaptive_avg_pool, "adaptive", {x}, a));
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(write_onnx_string(g, false)));
+  ASSERT_EQ(model.graph().node_size(), 1);
+  EXPECT_EQ(model.graph().node(0).op_type(), "AveragePool");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "core/passes.h"
 #include "engine/engine.h"
 #include "export/onnx_reader.h"
+#include "export/tflite_reader.h"
+#include "export/tflite_writer.h"
 #include "nets/phinet.h"
 #include "nets/xinet.h"
 #include "tests/support/trained_like.h"
@@ -83,6 +86,120 @@ TEST(Quantizer, XiNetInt8FollowsFloat) {
   c.num_classes = 10;
   expect_close_to_float(nets::build_xinet(c, {.materialize_weights = true, .seed = 3}),
                         "XiNet 3x64x64", 0.99);
+}
+
+// An adaptive average pool with uneven bins, quantized and written: its slices, pools and
+// concatenations keep the input's quantization, and the int8 file run by the engine is
+// within one output step of the float pool of the same (dequantized) input: one rounding
+// per pooling pass, rows then columns for 56 -> 3, a single pool for 7 -> 3.
+TEST(Quantizer, UnevenAdaptivePoolStaysWithinAStepOfFloat) {
+  struct Case {
+    std::int64_t size;
+    int out;
+    double max_steps;
+  };
+  for (const Case t : {Case{56, 3, 1.0}, Case{7, 3, 0.5}, Case{13, 4, 1.0}}) {
+    core::Graph f;
+    const int x = f.add_input("x", {1, t.size, t.size, 4});
+    core::Attributes a;
+    a.out_h = a.out_w = t.out;
+    f.mark_output(f.add_node(core::OpType::adaptive_avg_pool, "pool", {x}, a));
+    const auto calibration = synthetic_calibration(f, 4, 3);
+    const core::Graph q =
+        read_tflite_buffer(write_tflite_buffer(quantize(f, calibration, {})), "adaptive.tflite");
+    const core::Quantization& in_q = q.tensor(q.inputs[0]).quantization;
+    for (const core::Node& n : q.nodes) {
+      EXPECT_NE(n.op, core::OpType::adaptive_avg_pool);
+      EXPECT_EQ(q.tensor(n.outputs[0]).quantization.scales, in_q.scales) << n.name;
+      EXPECT_EQ(q.tensor(n.outputs[0]).quantization.zero_points, in_q.zero_points) << n.name;
+    }
+    const float step = in_q.scales[0];
+    const auto zero = static_cast<float>(in_q.zero_points[0]);
+    for (const std::vector<float>& sample : synthetic_calibration(f, 3, 11)) {
+      std::vector<float> dequantized(sample.size());  // what the int8 model sees
+      for (std::size_t k = 0; k < sample.size(); ++k) {
+        const float v = std::clamp(std::round(sample[k] / step) + zero, -128.0f, 127.0f);
+        dequantized[k] = (v - zero) * step;
+      }
+      const std::vector<float> expected = run(core::lower_for_deployment(f), dequantized);
+      const std::vector<float> got = run(q, sample);
+      ASSERT_EQ(got.size(), expected.size());
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        EXPECT_LE(std::fabs(got[k] - expected[k]), t.max_steps * step * 1.0001)
+            << t.size << " -> " << t.out << ", element " << k;
+      }
+    }
+  }
+}
+
+// A BatchNorm after an activation (PhiNet's --conv2d-input stem and the blocks' BN after
+// h-swish) has no convolution to fold into: it is exported as MUL + ADD by per-channel int8
+// constants, and the int8 network still follows the float one.
+TEST(Quantizer, LoneBatchNormBecomesQuantizedMulAndAdd) {
+  nets::PhiNetConfig c;
+  c.input = {3, 64, 64};
+  c.conv2d_input = true;
+  const core::Graph built = nets::build_phinet(c, {.materialize_weights = true, .seed = 4});
+  const core::Graph q = quantize(built, synthetic_calibration(built, 4, 1), {});
+  int scales = 0;
+  for (const core::Node& n : q.nodes) {
+    ASSERT_NE(n.op, core::OpType::batch_norm);
+    if (n.op != core::OpType::mul || !q.tensor(n.inputs[1]).is_constant) continue;
+    const core::Tensor& scale = q.tensor(n.inputs[1]);
+    EXPECT_EQ(scale.dtype, core::DType::int8) << scale.name;
+    EXPECT_EQ(scale.quantization.scales.size(), 1u) << scale.name;  // per-tensor, as MUL takes
+    EXPECT_EQ(scale.shape, (core::Shape{q.tensor(n.inputs[0]).shape.back()}));
+    ++scales;
+  }
+  EXPECT_GE(scales, 1);
+  expect_close_to_float(built, "PhiNet 3x64x64 conv2d_input", 0.98);
+}
+
+// The same with statistics that differ from channel to channel (a trained BatchNorm: scales
+// from 0.3 to 3, shifts of either sign), where one per-tensor int8 scale has to hold them all.
+TEST(Quantizer, LoneBatchNormWithSpreadStatisticsFollowsFloat) {
+  constexpr int kChannels = 16;
+  core::Graph f;
+  const int x = f.add_input("x", {1, 12, 12, 3});
+  std::mt19937 rng(8);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> w(kChannels * 3 * 3 * 3), gamma, beta, mean, var;
+  for (float& v : w) v = 0.3f * u(rng);
+  for (int c = 0; c < kChannels; ++c) {
+    gamma.push_back(0.3f + 2.7f * static_cast<float>(c) / (kChannels - 1));
+    beta.push_back(u(rng));
+    mean.push_back(0.5f * u(rng));
+    var.push_back(0.5f + 0.5f * (u(rng) + 1.0f));
+  }
+  core::Attributes conv;
+  conv.kernel_h = conv.kernel_w = 3;
+  conv.pad_top = conv.pad_bottom = conv.pad_left = conv.pad_right = 1;
+  const int y = f.add_node(core::OpType::conv2d, "conv",
+                           {x, f.add_constant("conv.weight", {kChannels, 3, 3, 3}, w)}, conv);
+  const int r = f.add_node(core::OpType::relu, "act", {y});
+  core::Attributes bn;
+  bn.epsilon = 1e-3f;
+  f.mark_output(f.add_node(core::OpType::batch_norm, "bn",
+                           {r, f.add_constant("bn.weight", {kChannels}, gamma),
+                            f.add_constant("bn.bias", {kChannels}, beta),
+                            f.add_constant("bn.running_mean", {kChannels}, mean),
+                            f.add_constant("bn.running_var", {kChannels}, var)},
+                           bn));
+  const auto calibration = synthetic_calibration(f, 8, 2);
+  const core::Graph q = quantize(f, calibration, {});
+  const float out_step = q.tensor(q.outputs[0]).quantization.scales[0];
+  double worst = 0.0;
+  // On the calibration samples, so that no value falls outside its calibrated range: what
+  // is measured is the lowering and its rounding, not the calibration's coverage.
+  for (const std::vector<float>& sample : calibration) {
+    const std::vector<float> expected = run(f, sample);  // the float BatchNorm kernel
+    const std::vector<float> got = run(q, sample);
+    EXPECT_GE(cosine(expected, got), 0.999);
+    for (std::size_t k = 0; k < got.size(); ++k)
+      worst = std::max(worst, static_cast<double>(std::fabs(got[k] - expected[k])));
+  }
+  std::printf("  lone BatchNorm: worst |int8 - float| = %.2f output steps\n", worst / out_step);
+  EXPECT_LE(worst, 3.0 * out_step);
 }
 
 TEST(Quantizer, FollowsTfliteRules) {

@@ -54,6 +54,8 @@ void expect_same_attributes(const core::Attributes& a, const core::Attributes& b
   EXPECT_EQ(a.clip_max, b.clip_max) << where;
   EXPECT_EQ(a.axis, b.axis) << where;
   EXPECT_EQ(a.new_shape, b.new_shape) << where;
+  EXPECT_EQ(a.slice_begin, b.slice_begin) << where;
+  EXPECT_EQ(a.slice_size, b.slice_size) << where;
   EXPECT_EQ(a.scale_h, b.scale_h) << where;
   EXPECT_EQ(a.scale_w, b.scale_w) << where;
   EXPECT_EQ(a.pad_value, b.pad_value) << where;
@@ -347,6 +349,53 @@ TEST(TfliteWriter, SplitAndPaddedPoolsRoundTripAndRunAlike) {
   for (std::size_t p = 0; p < 25; ++p) {
     for (std::size_t c = 0; c < 3; ++c) EXPECT_EQ(expected[p * 6 + c], input[p * 6 + c]);
   }
+}
+
+// The lowering of an uneven adaptive pool in int8: SLICE (begin and size int32 constants,
+// version 2), AVERAGE_POOL_2D and CONCATENATION, one quantization throughout.
+TEST(TfliteWriter, SliceRoundTripsAndRunsAlike) {
+  core::Graph g;
+  const int x = int8_activation(g, g.add_input("input", {1, 6, 5, 2}), 0.05f, 3);
+  core::Attributes a;
+  a.slice_begin = {0, 1, 2, 0};
+  a.slice_size = {1, 4, 3, 2};
+  const int y = int8_activation(g, g.add_node(OpType::slice, "cut", {x}, a), 0.05f, 3);
+  g.mark_output(y);
+
+  const std::vector<std::uint8_t> bytes = write_tflite_buffer(g);
+  const tflite::Model* model = tflite::GetModel(bytes.data());
+  const tflite::Operator* op = model->subgraphs()->Get(0)->operators()->Get(0);
+  const tflite::OperatorCode* code = model->operator_codes()->Get(op->opcode_index());
+  EXPECT_EQ(code->builtin_code(), tflite::BuiltinOperator::SLICE);
+  EXPECT_EQ(code->version(), 2);  // op_version.cc: int8 input
+  ASSERT_EQ(op->inputs()->size(), 3u);
+  EXPECT_EQ(op->inputs()->Get(0), x);
+  const auto int32_values = [&](int index) {
+    const tflite::Tensor* t = model->subgraphs()->Get(0)->tensors()->Get(op->inputs()->Get(index));
+    EXPECT_EQ(t->type(), tflite::TensorType::INT32);
+    const auto* data = model->buffers()->Get(t->buffer())->data();
+    std::vector<std::int32_t> v(data->size() / 4);
+    std::memcpy(v.data(), data->data(), data->size());
+    return v;
+  };
+  EXPECT_EQ(int32_values(1), (std::vector<std::int32_t>{0, 1, 2, 0}));
+  EXPECT_EQ(int32_values(2), (std::vector<std::int32_t>{1, 4, 3, 2}));
+
+  const core::Graph back = read_tflite_buffer(bytes, "slice.tflite");
+  ASSERT_EQ(back.nodes.size(), 1u);
+  EXPECT_EQ(back.nodes[0].op, OpType::slice);
+  expect_same_attributes(g.nodes[0].attrs, back.nodes[0].attrs, "cut");
+  expect_same_graph(back, read_tflite_buffer(write_tflite_buffer(back), "again.tflite"));
+
+  std::vector<std::uint8_t> input(6 * 5 * 2);
+  for (std::size_t k = 0; k < input.size(); ++k) input[k] = static_cast<std::uint8_t>(k);
+  const std::vector<std::uint8_t> out = run_engine(back, input);
+  ASSERT_EQ(out.size(), 4u * 3u * 2u);
+  // Row 1 + r, column 2 + c, channel ch of the [6, 5, 2] input.
+  for (std::size_t r = 0; r < 4; ++r)
+    for (std::size_t c = 0; c < 3; ++c)
+      for (std::size_t ch = 0; ch < 2; ++ch)
+        EXPECT_EQ(out[(r * 3 + c) * 2 + ch], input[((1 + r) * 5 + 2 + c) * 2 + ch]);
 }
 
 TEST(TfliteWriter, FileHasTfliteLayout) {
