@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/graph.h"
+#include "export/tflite_reader.h"
 #include "tests/cli/cli_run.h"
 
 namespace {
@@ -206,6 +208,53 @@ TEST(ExportCommand, DataInitByDefaultGivesLogitsThatDependOnTheInput) {
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.out.find("--init"), std::string::npos) << unknown.out;
   EXPECT_FALSE(fs::exists(dir / "x.tflite"));
+  fs::remove_all(dir);
+}
+
+// The README's `export phinet --input 3x96x96 --alpha 0.25 --include-top`. With PyTorch's
+// init the signal fades to ~1e-8 before the classifier, whose int32 biases were written as
+// ±2147483647 (so the int8 model gave the zero point for every input): the quantizer now
+// enlarges those channels' weight scales and says so, naming the layer. Whatever the init,
+// no bias of the file is clipped; with the default init the logits follow the input.
+TEST(ExportCommand, ReadmePhiNetBiasesAreNeverClipped) {
+  const fs::path dir = temp_dir("export_bias");
+  const std::string readme = "export phinet --input 3x96x96 --alpha 0.25 --include-top --tflite ";
+  const auto clipped_biases = [](const std::string& path) {
+    const tinyscale::core::Graph g = tinyscale::exporter::read_tflite(path);
+    int clipped = 0, biases = 0;
+    for (const tinyscale::core::Node& n : g.nodes) {
+      if (n.inputs.size() < 3 || (n.op != tinyscale::core::OpType::conv2d &&
+                                  n.op != tinyscale::core::OpType::fully_connected))
+        continue;
+      ++biases;
+      for (const std::int32_t v : g.tensor(n.inputs[2]).values<std::int32_t>())
+        clipped += v == 2147483647 || v == -2147483647 || v == -2147483647 - 1;
+    }
+    EXPECT_GT(biases, 0) << path;
+    return clipped;
+  };
+  const std::string by_default = (dir / "p.tflite").string();
+  const auto r = run_cli(readme + by_default);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(clipped_biases(by_default), 0);
+  const auto logits = [](const std::string& model, int seed) {
+    const auto run = run_cli("run " + model + " --random " + std::to_string(seed));
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    return run.out.substr(0, run.out.find('\n'));
+  };
+  EXPECT_NE(logits(by_default, 1), logits(by_default, 2));
+
+  const std::string by_pytorch = (dir / "pytorch.tflite").string();
+  const auto faded = run_cli(readme + by_pytorch + " --init pytorch");
+  ASSERT_EQ(faded.exit_code, 0) << faded.out;
+  EXPECT_NE(faded.out.find("tinyscale: warning: layer 'classifier.2': its bias does not fit "
+                           "int32 with headroom"),
+            std::string::npos)
+      << faded.out;
+  EXPECT_NE(faded.out.find("weight scale enlarged on 10 of 10 output channels"),
+            std::string::npos)
+      << faded.out;
+  EXPECT_EQ(clipped_biases(by_pytorch), 0);
   fs::remove_all(dir);
 }
 
