@@ -122,10 +122,21 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
                       (no_kernel_count > 3 ? ", ..." : "") + ")");
   }
 
-  const engine::ArenaPlan arena = engine::plan_arena(deployed, {.algorithm = options.planner});
-  const engine::RamBreakdown ram =
-      engine::ram_breakdown(deployed, arena.plan.peak_bytes, core::DType::int8);
+  // The fixed part first: with memory regions it counts against the one with the most room.
+  engine::RamBreakdown ram = engine::ram_breakdown(deployed, 0, core::DType::int8);
   const std::int64_t fixed = ram.kernel_state + ram.runtime_structures;
+  const engine::ArenaPlan arena =
+      engine::plan_arena(deployed, {.algorithm = options.planner,
+                                    .region_capacities = options.ram_region_capacities,
+                                    .home_region_fixed_bytes = fixed});
+  ram.activation_arena = arena.plan.peak_bytes;
+  if (!options.ram_region_capacities.empty()) {
+    r.ram_fits = arena.fits;
+    r.ram_fixed_region = arena.fixed_region;
+    for (std::size_t i = 0; i < arena.region_peak_bytes.size(); ++i) {
+      r.ram_region_bytes.push_back(arena.region_used_bytes(static_cast<int>(i), fixed));
+    }
+  }
   r.planner = options.planner;
   r.ram_activation_bytes = ram.activation_arena;
   r.ram_kernel_state_bytes = ram.kernel_state;

@@ -15,6 +15,8 @@
 //                     kernels' state + the runtime structures of a 32-bit target
 //   ram_lower_bound   the same with the activation peak replaced by its lower bound (the
 //                     largest sum of simultaneously live aligned buffers)
+//   ram_region_bytes  with memory regions given (CostOptions::ram_region_capacities), the
+//                     bytes used in each region and whether they all fit (ram_fits)
 //   compute           the deployed graph's MACs by kernel kind (dense, depthwise, fully
 //                     connected) and its other ops' output elements: what the latency
 //                     estimate prices (costmodel::estimate_latency_ms(report.compute, ...))
@@ -28,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,6 +85,13 @@ struct CostReport {
   std::int64_t ram_activation_bytes = 0;    // the arena plan's peak
   std::int64_t ram_kernel_state_bytes = 0;  // op_data of the int8 kernels
   std::int64_t ram_runtime_bytes = 0;       // runtime structures (32-bit)
+  // With CostOptions::ram_region_capacities: the bytes used in each region (its buffers'
+  // peak, plus the kernel state and runtime structures in ram_fixed_region, the region with
+  // the most room) and whether every region's use is within its capacity. ram_bytes is then
+  // the sum over the regions.
+  std::vector<std::int64_t> ram_region_bytes;
+  int ram_fixed_region = 0;
+  bool ram_fits = true;
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   int deployed_nodes = 0;
   // What the figures could not take exactly, one sentence each (empty when all are exact):
@@ -105,6 +115,10 @@ struct CostOptions {
   FileBytesFunction tflite_file_bytes = nullptr;
   bool per_layer = true;       // fill CostReport::layers
   bool compare_greedy = true;  // also plan with greedy_by_size
+  // The room of each memory region the model may use (scaling::region_capacities): the
+  // activation buffers are split over them by engine::plan_arena, exactly as `run` places
+  // them. One capacity: the single arena, checked against it. Empty: no check.
+  std::span<const std::int64_t> ram_region_capacities;
 };
 
 // Takes the graph by value: a temporary (the solver's case) is lowered in place, no copy.

@@ -23,7 +23,13 @@ struct Costs {
   bool valid = false;  // false: the network cannot be built (too narrow for its layers)
   double flash = 0, ram = 0, macs = 0, params = 0;
   double latency = 0;  // ms, costmodel::estimate_latency_ms; 0 when the core is not known
+  bool ram_fits = true;  // a split arena's placement fits every RAM region
 };
+
+// The RAM regions the model must fit, placed by the same engine::plan_arena as `run`: every
+// region of the board when the arena may be split (--arena-regions auto), else the one
+// region a single arena goes to (the check is then ram <= ram_bytes).
+std::vector<std::int64_t> ram_capacities(const Budgets& b) { return region_capacities(b); }
 
 // A shape is (β, s) with s = t0 (PhiNet) or γ (XiNet, integer valued).
 struct Point {
@@ -39,6 +45,7 @@ class ExactModel {
     const Budgets& b = request.budgets;
     estimate_latency_ = !b.core.empty() && b.mhz > 0;
     if (estimate_latency_) costmodel::cycle_costs(b.core);
+    capacities_ = ram_capacities(b);
   }
 
   core::Graph build(const Point& p) const {
@@ -104,9 +111,11 @@ class ExactModel {
       const costmodel::CostReport r =
           costmodel::analyze(build(p), {.tflite_file_bytes = request_.tflite_file_bytes,
                                         .per_layer = false,
-                                        .compare_greedy = false});
+                                        .compare_greedy = false,
+                                        .ram_region_capacities = capacities_});
       c = {true, static_cast<double>(r.flash_bytes), static_cast<double>(r.ram_bytes),
            static_cast<double>(r.macs), static_cast<double>(r.params)};
+      c.ram_fits = r.ram_fits;
       if (estimate_latency_) {
         c.latency =
             costmodel::estimate_latency_ms(r.compute, request_.budgets.core, request_.budgets.mhz);
@@ -139,6 +148,7 @@ class ExactModel {
   std::map<std::tuple<double, double, double>, Costs> cache_;
   int evaluations_ = 0;
   bool estimate_latency_ = false;
+  std::vector<std::int64_t> capacities_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -150,7 +160,7 @@ struct Scorer {
 
   bool feasible(const Costs& c) const {
     return c.valid && c.flash <= static_cast<double>(budgets.flash_bytes) &&
-           c.ram <= static_cast<double>(budgets.ram_bytes) &&
+           c.ram <= static_cast<double>(budgets.ram_bytes) && c.ram_fits &&
            (!budgets.macs || c.macs <= static_cast<double>(*budgets.macs)) &&
            (!budgets.latency_ms || c.latency <= *budgets.latency_ms);
   }
@@ -686,6 +696,10 @@ std::string decimal(double v) {
     }
   };
   check("RAM", c.ram, b.ram_bytes);
+  if (!c.ram_fits && c.ram <= static_cast<double>(b.ram_bytes)) {
+    if (!over.empty()) over += " and ";
+    over += "RAM regions (no split of its buffers fits them)";
+  }
   check("FLASH", c.flash, b.flash_bytes);
   if (b.macs && c.macs > static_cast<double>(*b.macs)) {
     if (!over.empty()) over += " and ";
@@ -981,9 +995,11 @@ Solution solve_with(const SolveRequest& request, Search search) {
     s.command = net_command(s.yolo);
   }
   const core::Graph graph = build_solution(s);
+  const std::vector<std::int64_t> capacities = ram_capacities(request.budgets);
   s.cost = costmodel::analyze(graph, {.tflite_file_bytes = request.tflite_file_bytes,
                                       .per_layer = false,
-                                      .compare_greedy = false});
+                                      .compare_greedy = false,
+                                      .ram_region_capacities = capacities});
   if (!request.budgets.core.empty() && request.budgets.mhz > 0) {
     // From the report, as during the search: the figure the latency target constrains.
     s.latency_ms =

@@ -24,6 +24,13 @@
 //      bracketing + bisection; a pattern search over the shape then improves the best one.
 // Every returned configuration has been built and costed exactly and fits every budget.
 //
+// RAM is checked where the model will live: the cost model places the arena in the budgets'
+// memory regions (scaling::region_capacities) with the engine's own planner, as `run` does.
+// With one arena (the default) that is the best single region of the board, so the whole RAM
+// must fit it; with Budgets::arena_regions == split the activation buffers may be spread
+// over every region, and a configuration fits only when each region holds its share
+// (CostReport::ram_fits); RAM utilization is then measured against the regions' total.
+//
 // A latency target is a budget on the tool's own estimate (costmodel::estimate_latency_ms of
 // the exact cost report, with the budgets' core and clock), checked exactly like FLASH and
 // RAM: the reported estimate of a solution never exceeds the target. A MAC budget is a

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <utility>
@@ -332,6 +333,69 @@ TEST(Solver, RequestsBeyondTheNetworkLimitsNameTheOption) {
   r.resolutions = {{3, 100000, 100000}};
   EXPECT_EQ(message(r).rfind("--resolutions: phinet: --input 3x100000x100000 is", 0), 0u)
       << message(r);
+}
+
+// On boards whose RAM is several regions: with one arena the solution stays inside the
+// best single region (the arena is one block); split over the regions (--arena-regions
+// auto), the engine's own placement of the solution, recomputed from its configuration,
+// fits every region.
+TEST(Solver, NeverExceedsAnyRegion) {
+  const BoardDatabase db = BoardDatabase::builtin();
+  for (const char* board : {"NUCLEO-H743ZI2", "STM32H7A3", "STM32U585", "STM32F746G-DISCO"}) {
+    for (const ArenaRegions mode : {ArenaRegions::single, ArenaRegions::split}) {
+      const std::string what =
+          std::string(board) + (mode == ArenaRegions::split ? " split" : " single");
+      SolveRequest r;
+      r.input = {3, 160, 160};
+      r.num_classes = 10;
+      r.budgets = budgets_for_board(db.find(board), std::nullopt, std::nullopt, mode);
+      const Solution s = solve(r);
+      const std::vector<std::int64_t> capacities = region_capacities(r.budgets);
+      const costmodel::CostReport again = costmodel::analyze(
+          build_solution(s),
+          {.per_layer = false, .compare_greedy = false, .ram_region_capacities = capacities});
+      EXPECT_TRUE(again.ram_fits) << what;
+      ASSERT_EQ(again.ram_region_bytes.size(), capacities.size()) << what;
+      std::int64_t total = 0;
+      for (std::size_t i = 0; i < capacities.size(); ++i) {
+        EXPECT_LE(again.ram_region_bytes[i], capacities[i]) << what << " region " << i;
+        total += again.ram_region_bytes[i];
+      }
+      EXPECT_EQ(total, again.ram_bytes) << what;
+      EXPECT_EQ(again.ram_bytes, s.cost.ram_bytes) << what;
+      EXPECT_EQ(again.ram_region_bytes, s.cost.ram_region_bytes) << what;
+      if (mode == ArenaRegions::single) {
+        const RamRegionBudget& best = r.budgets.ram_regions[static_cast<std::size_t>(r.budgets.ram_region)];
+        EXPECT_LE(s.cost.ram_bytes, best.model_bytes()) << what;
+      }
+    }
+  }
+}
+
+// The STM32H743's largest region is the 512 KiB AXI SRAM; split over DTCM, AXI SRAM and
+// SRAM1-4, a network's RAM can exceed it, and does when RAM is what binds.
+TEST(Solver, SplitArenaUsesMoreThanTheLargestRegion) {
+  const BoardDatabase db = BoardDatabase::builtin();
+  const Board& h743 = db.find("h743");
+  SolveRequest r;
+  r.input = {3, 224, 224};
+  r.num_classes = 10;
+  r.budgets = budgets_for_board(h743);
+  const Solution one = solve(r);
+  EXPECT_LE(one.cost.ram_bytes, 448 * 1024);
+  r.budgets = budgets_for_board(h743, std::nullopt, std::nullopt, ArenaRegions::split);
+  const Solution split = solve(r);
+  EXPECT_TRUE(split.cost.ram_fits);
+  EXPECT_GT(split.cost.ram_bytes, 512 * 1024);
+  EXPECT_GT(split.cost.macs, one.cost.macs);
+  int used = 0;
+  for (const std::int64_t bytes : split.cost.ram_region_bytes) used += bytes > 0;
+  EXPECT_GE(used, 2);
+  std::printf("  H743 3x224x224: one arena %lld B, %lld MACs; split %lld B (", 
+              static_cast<long long>(one.cost.ram_bytes), static_cast<long long>(one.cost.macs),
+              static_cast<long long>(split.cost.ram_bytes));
+  for (const std::int64_t bytes : split.cost.ram_region_bytes) std::printf(" %lld", static_cast<long long>(bytes));
+  std::printf(" ), %lld MACs\n", static_cast<long long>(split.cost.macs));
 }
 
 TEST(Solver, ObjectiveParsing) {
