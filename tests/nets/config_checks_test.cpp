@@ -64,6 +64,10 @@ TEST(ConfigChecks, PhiNetOptionsBeyondTheLimitsAreNamed) {
 
   e = phinet_refusal([](PhiNetConfig& c) { c.divisor = 2'000'000'000; });
   expect_contains(e, "--divisor 2000000000");
+  // Within its own limit, the divisor rounds block 1's expansion up to 6 · 2^20 channels.
+  e = phinet_refusal([](PhiNetConfig& c) { c.divisor = 1 << 20; });
+  expect_contains(e, "block 1 (expansion) would have 6,291,456 channels");
+  expect_contains(e, "--divisor 1048576");
 
   // Widths: int(48 · 1e9) is no int32; the count is named, not wrapped.
   e = phinet_refusal([](PhiNetConfig& c) { c.alpha = 1e9; });
