@@ -292,6 +292,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
               {"runtime_structures", r.ram_runtime_bytes}};
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
+  j["notes"] = r.notes;  // what is not exact (an estimated FLASH and why), else empty
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const costmodel::LayerCost& l : r.layers) {
     layers.push_back({{"node", l.node},
@@ -338,6 +339,7 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
       miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
       group_digits(r.ram_kernel_state_bytes).c_str(), group_digits(r.ram_runtime_bytes).c_str(),
       group_digits(r.ram_greedy_bytes).c_str());
+  for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
 }
 
 // --NAME and --no-NAME for one boolean option; the last one given wins.
