@@ -69,6 +69,7 @@ TEST(QuantizeCommand, BadInputLeavesNoOutput) {
   fs::remove_all(dir);
 }
 
+
 std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -87,9 +88,8 @@ void write_floats(const fs::path& path, const std::vector<float>& values) {
              static_cast<std::streamsize>(values.size() * sizeof(float)));
 }
 
-// Issue 12 item 6: `export --tflite x.onnx` wrote TFLite bytes and failed;
-// `--onnx x.tflite` wrote ONNX bytes into a .tflite. Both are refused before
-// any work, with nothing written.
+// Issue 12 item 6: `export --tflite x.onnx` wrote TFLite bytes and failed; `--onnx x.tflite`
+// wrote ONNX bytes into a .tflite. Both are refused before any work, with nothing written.
 TEST(ExportCommand, WrongExtensionsAndMissingFoldersAreRefusedBeforeAnyWork) {
   const fs::path dir = temp_dir("export_paths");
   auto expect_refused = [&](const std::string& outputs, const std::string& mention) {
@@ -108,8 +108,7 @@ TEST(ExportCommand, WrongExtensionsAndMissingFoldersAreRefusedBeforeAnyWork) {
   fs::remove_all(dir);
 }
 
-// Issue 12 item 6: `quantize m.onnx -o m.onnx` overwrote its input, then
-// failed.
+// Issue 12 item 6: `quantize m.onnx -o m.onnx` overwrote its input, then failed.
 TEST(QuantizeCommand, AnOutputNamingAnInputIsRefusedAndTheInputKept) {
   const fs::path dir = temp_dir("quantize_no_loss");
   const std::string model = (dir / "m.onnx").string();
@@ -125,9 +124,8 @@ TEST(QuantizeCommand, AnOutputNamingAnInputIsRefusedAndTheInputKept) {
   };
   expect_refused("-o " + model, "-o '" + model + "' would overwrite the model '" + model + "'");
   expect_refused("-o " + (dir / "x.onnx").string(), "name the file *.tflite");
-  expect_refused(
-      "--calib " + (dir / "calib").string() + " -o " + (dir / "calib" / "a.bin").string(),
-      "--calib folder file '" + (dir / "calib" / "a.bin").string() + "'");
+  expect_refused("--calib " + (dir / "calib").string() + " -o " + (dir / "calib" / "a.bin").string(),
+                 "--calib folder file '" + (dir / "calib" / "a.bin").string() + "'");
   EXPECT_EQ(read_all(model), before);
   EXPECT_EQ(fs::file_size(dir / "calib" / "a.bin"), 3u * 32 * 32 * 4);
   EXPECT_EQ(entries(dir), (std::vector<std::string>{"calib", "m.onnx"}));
@@ -144,8 +142,7 @@ TEST(QuantizeCommand, NonFiniteCalibrationDataIsRefusedNamingTheFileAndIndex) {
   sample[7] = INFINITY;
   write_floats(dir / "calib" / "b.bin", sample);
   const std::string out = (dir / "m.tflite").string();
-  const auto r =
-      run_cli("quantize " + model + " --calib " + (dir / "calib").string() + " -o " + out);
+  const auto r = run_cli("quantize " + model + " --calib " + (dir / "calib").string() + " -o " + out);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(count_lines(r.out), 1) << r.out;
   EXPECT_NE(r.out.find("calibration file '" + (dir / "calib" / "b.bin").string() +
@@ -163,8 +160,8 @@ TEST(QuantizeCommand, CalibrationProgressGoesToStderrAndQuietSilencesIt) {
   fs::create_directories(dir / "calib");
   for (const char* name : {"a.bin", "b.bin", "c.bin"})
     write_floats(dir / "calib" / name, std::vector<float>(3 * 32 * 32, 0.25f));
-  const std::string args = "quantize " + model + " --calib " + (dir / "calib").string() + " -o " +
-                           (dir / "m.tflite").string();
+  const std::string args =
+      "quantize " + model + " --calib " + (dir / "calib").string() + " -o " + (dir / "m.tflite").string();
   const auto r = tinyscale::testing_support::run_cli_split(args);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("tinyscale: calibrating 1/3 samples\n"
@@ -179,15 +176,13 @@ TEST(QuantizeCommand, CalibrationProgressGoesToStderrAndQuietSilencesIt) {
   fs::remove_all(dir);
 }
 
-// ./run.sh's flow (export, then `run --random 1` and `--random 2`) on a small
-// PhiNet with a classifier: the default data-dependent init gives logits that
-// depend on the input; the old init, still selectable as --init pytorch, gives
-// the same logits for every input.
+// ./run.sh's flow (export, then `run --random 1` and `--random 2`) on a small PhiNet with a
+// classifier: the default data-dependent init gives logits that depend on the input; the old
+// init, still selectable as --init pytorch, gives the same logits for every input.
 TEST(ExportCommand, DataInitByDefaultGivesLogitsThatDependOnTheInput) {
   const fs::path dir = temp_dir("export_init");
   const std::string export_phinet =
-      "export phinet --input 3x32x32 --alpha 0.25 --include-top "
-      "--calib-samples 8 --tflite ";
+      "export phinet --input 3x32x32 --alpha 0.25 --include-top --calib-samples 8 --tflite ";
   const std::string data = (dir / "data.tflite").string();
   const std::string pytorch = (dir / "pytorch.tflite").string();
   const auto by_data = run_cli(export_phinet + data);
@@ -217,12 +212,11 @@ TEST(ExportCommand, DataInitByDefaultGivesLogitsThatDependOnTheInput) {
   fs::remove_all(dir);
 }
 
-// The README's `export phinet --input 3x96x96 --alpha 0.25 --include-top`. With
-// PyTorch's init the signal fades to ~1e-8 before the classifier, whose int32
-// biases were written as ±2147483647 (so the int8 model gave the zero point for
-// every input): the quantizer now enlarges those channels' weight scales and
-// says so, naming the layer. Whatever the init, no bias of the file is clipped;
-// with the default init the logits follow the input.
+// The README's `export phinet --input 3x96x96 --alpha 0.25 --include-top`. With PyTorch's
+// init the signal fades to ~1e-8 before the classifier, whose int32 biases were written as
+// ±2147483647 (so the int8 model gave the zero point for every input): the quantizer now
+// enlarges those channels' weight scales and says so, naming the layer. Whatever the init,
+// no bias of the file is clipped; with the default init the logits follow the input.
 TEST(ExportCommand, ReadmePhiNetBiasesAreNeverClipped) {
   const fs::path dir = temp_dir("export_bias");
   const std::string readme = "export phinet --input 3x96x96 --alpha 0.25 --include-top --tflite ";
@@ -258,15 +252,16 @@ TEST(ExportCommand, ReadmePhiNetBiasesAreNeverClipped) {
                            "int32 with headroom"),
             std::string::npos)
       << faded.out;
-  EXPECT_NE(faded.out.find("weight scale enlarged on 10 of 10 output channels"), std::string::npos)
+  EXPECT_NE(faded.out.find("weight scale enlarged on 10 of 10 output channels"),
+            std::string::npos)
       << faded.out;
   EXPECT_EQ(clipped_biases(by_pytorch), 0);
   fs::remove_all(dir);
 }
 
-// micromind's XiNet(num_layers=7) at 3x224x224 pools its first block's 56x56
-// output to 3x3 with uneven bins: `net` reports it, `export` writes both files,
-// `run` runs them, and the arena `run` allocates is the RAM `net` promised.
+// micromind's XiNet(num_layers=7) at 3x224x224 pools its first block's 56x56 output to 3x3 with
+// uneven bins: `net` reports it, `export` writes both files, `run` runs them, and the arena
+// `run` allocates is the RAM `net` promised.
 TEST(ExportCommand, XiNetWithUnevenSkipPoolsIsCostedExportedAndRun) {
   const fs::path dir = temp_dir("export_xinet7");
   const auto net = run_cli("net xinet --input 3x224x224 --num-layers 7 --json");
@@ -274,10 +269,8 @@ TEST(ExportCommand, XiNetWithUnevenSkipPoolsIsCostedExportedAndRun) {
   const nlohmann::json report = nlohmann::json::parse(net.out);
   EXPECT_EQ(report["params"].get<long>(), 7729488);
   EXPECT_TRUE(report["notes"].empty()) << report["notes"];  // every figure exact
-  const auto r = run_cli(
-      "export xinet --input 3x224x224 --num-layers 7 "
-      "--calib-samples 2 --onnx " +
-      (dir / "x.onnx").string() + " --tflite " + (dir / "x.tflite").string());
+  const auto r = run_cli("export xinet --input 3x224x224 --num-layers 7 --calib-samples 2 --onnx " +
+                         (dir / "x.onnx").string() + " --tflite " + (dir / "x.tflite").string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ASSERT_TRUE(fs::exists(dir / "x.onnx"));
   ASSERT_TRUE(fs::exists(dir / "x.tflite"));
@@ -290,9 +283,8 @@ TEST(ExportCommand, XiNetWithUnevenSkipPoolsIsCostedExportedAndRun) {
   fs::remove_all(dir);
 }
 
-// PhiNet's plain-conv stem puts a BatchNorm after the activation, where no
-// convolution can take it: it is exported as MUL + ADD, and the .tflite is
-// written beside the ONNX.
+// PhiNet's plain-conv stem puts a BatchNorm after the activation, where no convolution can
+// take it: it is exported as MUL + ADD, and the .tflite is written beside the ONNX.
 TEST(ExportCommand, PhiNetConvStemWritesTheTfliteToo) {
   const fs::path dir = temp_dir("export_conv_stem");
   const auto r = run_cli("export phinet --input 3x96x96 --conv2d-input --calib-samples 2 --onnx " +
