@@ -2,7 +2,11 @@
 // micromind's hyperparameters and print its exact cost (summary + per-layer table), as JSON,
 // or as the graph dump. The yolo-* families are micromind's detection recipe (nets/yolo.h):
 // the backbone options as for phinet / xinet (defaults: the recipe's backbone), plus
-// --classes, --heads, --neck, --depth-multiple and --return-layers.
+// --classes, --heads, --neck, --depth-multiple and --return-layers. Every boolean option takes
+// both spellings (--include-top / --no-include-top, as micromind's include_top=True/False);
+// an option that would have no effect (--num-classes without --include-top, a
+// --downsampling-layers block micromind never consults) is refused rather than ignored, and
+// the networks' size limits are nets/config_checks.h's.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -370,7 +374,7 @@ std::shared_ptr<NetOptions> add_net_options(CLI::App* net) {
   add_bool_flag(net, "include-top", &o->include_top,
                 "Add the classifier head (micromind's include_top; default: no head)");
   net->add_option("--num-classes", o->num_classes,
-                  "Classes of the head (default: phinet 10, xinet 1000)");
+                  "Classes of the head; needs --include-top (default: phinet 10, xinet 1000)");
   add_bool_flag(net, "compatibility", &o->compatibility,
                 "[phinet] No h-swish, no squeeze-excite (default: off)");
   net->add_option("--downsampling-layers", o->downsampling_layers,
