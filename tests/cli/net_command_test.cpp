@@ -207,6 +207,21 @@ TEST(NetCommand, AbsurdValuesUnderAMemoryLimitAreRefusedByOptionAndLimit) {
   EXPECT_FALSE(std::filesystem::exists(onnx));
 }
 
+// `net` and `info` cost a network from its shapes: 602 million parameters (2.4 GB as float,
+// 600 MB as int8) are costed, FLASH to the byte, in a 512 MiB address space.
+TEST(NetCommand, CostsFromShapesOnlyWithoutAllocatingWeights) {
+  for (const char* command : {"net", "info"}) {
+    const LimitedRun r = run_with_memory_limit(
+        {command, "phinet", "--input", "3x64x64", "--alpha", "30", "--json"}, rlim_t{1} << 29);
+    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["params"], 602242587) << command;
+    // Every int8 weight is in the file's size, though none was ever allocated.
+    EXPECT_GT(j["flash_bytes"].get<long>(), 602242587L) << command;
+    EXPECT_LT(r.seconds, 5.0) << command;
+  }
+}
+
 // The last resort when memory does run out (a request within the limits on a machine too
 // small for it): one readable line naming the command, no file left behind.
 TEST(NetCommand, OutOfMemoryIsOneReadableLine) {
