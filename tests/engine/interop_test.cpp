@@ -200,5 +200,104 @@ TEST_P(TfliteMicroOnOwnExports, EveryTensorMatchesTfliteMicro) {
 INSTANTIATE_TEST_SUITE_P(Micromind, TfliteMicroOnOwnExports,
                          ::testing::Values("phinet_a", "xinet", "phinet_kws"));
 
+// The ops tinyscale's lowering adds, under TFLite Micro: a BatchNorm after an activation as
+// MUL + ADD by per-channel int8 constants, and adaptive average pooling with uneven bins as
+// SLICE + AVERAGE_POOL_2D + CONCATENATION (56 -> 3: rows then columns; 13x10 -> 2x4: one
+// pool per block). Quantized, written, and run by TFLite Micro and by the engine on two
+// random inputs: TFLite Micro must accept the file and every tensor must be byte-identical.
+core::Graph lowered_ops_graph(std::int64_t h, std::int64_t w, int out_h, int out_w) {
+  constexpr int kChannels = 8;
+  core::Graph g;
+  const int x = g.add_input("x", {1, h, w, 4});
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> weight(kChannels * 4), gamma, beta, mean, var;
+  for (float& v : weight) v = u(rng);
+  for (int c = 0; c < kChannels; ++c) {
+    gamma.push_back(0.3f + 0.4f * static_cast<float>(c));
+    beta.push_back(u(rng));
+    mean.push_back(0.5f * u(rng));
+    var.push_back(1.0f + 0.5f * u(rng));
+  }
+  core::Attributes conv;
+  const int y = g.add_node(core::OpType::conv2d, "conv",
+                           {x, g.add_constant("conv.weight", {kChannels, 1, 1, 4}, weight)}, conv);
+  const int r = g.add_node(core::OpType::relu, "act", {y});
+  core::Attributes bn;
+  bn.epsilon = 1e-3f;
+  const int n = g.add_node(core::OpType::batch_norm, "bn",
+                           {r, g.add_constant("bn.weight", {kChannels}, gamma),
+                            g.add_constant("bn.bias", {kChannels}, beta),
+                            g.add_constant("bn.running_mean", {kChannels}, mean),
+                            g.add_constant("bn.running_var", {kChannels}, var)},
+                           bn);
+  core::Attributes pool;
+  pool.out_h = out_h;
+  pool.out_w = out_w;
+  g.mark_output(g.add_node(core::OpType::adaptive_avg_pool, "pool", {n}, pool));
+  return g;
+}
+
+TEST(TfliteMicroOnLoweredOps, SliceAndBatchNormAsMulAddMatchTfliteMicro) {
+  namespace fs = std::filesystem;
+  const std::string tflm_dump = TINYSCALE_SHARED_DIR "/tools/tflm/host/tflm_dump";
+  if (!fs::exists(tflm_dump))
+    GTEST_SKIP() << "../shared/tools/tflm is absent; skipping the run under TFLite Micro";
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyscale_tflm_lowered_" + std::to_string(::getpid()));
+  struct Case {
+    std::int64_t h, w;
+    int out_h, out_w;
+  };
+  for (const Case t : {Case{56, 56, 3, 3}, Case{13, 10, 2, 4}}) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const core::Graph f = lowered_ops_graph(t.h, t.w, t.out_h, t.out_w);
+    exporter::write_tflite(exporter::quantize(f, exporter::synthetic_calibration(f, 4, 1), {}),
+                           (dir / "model.tflite").string());
+    const core::Graph graph = exporter::read_tflite((dir / "model.tflite").string());
+    int slices = 0, muls = 0;
+    for (const core::Node& node : graph.nodes) {
+      slices += node.op == core::OpType::slice;
+      muls += node.op == core::OpType::mul;
+    }
+    EXPECT_GT(slices, 0);
+    EXPECT_EQ(muls, 1);
+    CompiledModel model;
+    char error[512] = "";
+    ASSERT_EQ(model.compile(graph, {}, error, sizeof error), Status::ok) << error;
+    const TensorRef& in = model.input(0);
+    std::mt19937 rng(static_cast<std::uint32_t>(t.h));
+    std::vector<std::uint8_t> input(static_cast<std::size_t>(core::num_elements(in.shape())));
+    for (std::uint8_t& b : input) b = static_cast<std::uint8_t>(rng() >> 24);
+    std::ofstream((dir / "input.bin").string(), std::ios::binary)
+        .write(reinterpret_cast<const char*>(input.data()),
+               static_cast<std::streamsize>(input.size()));
+    const fs::path out = dir / "tensors";
+    fs::create_directories(out);
+    const std::string command = tflm_dump + " " + (dir / "model.tflite").string() + " " +
+                                (dir / "input.bin").string() + " " + out.string() +
+                                " > /dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::memcpy(in.data, input.data(), input.size());
+    Snapshots snapshots{&model, std::vector<std::vector<std::uint8_t>>(graph.tensors.size())};
+    ASSERT_EQ(model.run(keep_outputs, &snapshots), Status::ok);
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+      const int id = graph.nodes[n].outputs[0];
+      const std::vector<std::uint8_t> expected =
+          read_bytes((out / ("t" + std::to_string(id) + ".bin")).string());
+      EXPECT_EQ(snapshots.bytes[static_cast<std::size_t>(id)], expected)
+          << t.h << "x" << t.w << " -> " << t.out_h << "x" << t.out_w << ": node " << n << " '"
+          << graph.nodes[n].name << "' (" << core::op_name(graph.nodes[n].op) << ")";
+    }
+    std::printf(
+        "  %lldx%lld -> %dx%d: %zu layers (%d SLICE, MUL + ADD) byte-identical with "
+        "TFLite Micro\n",
+        static_cast<long long>(t.h), static_cast<long long>(t.w), t.out_h, t.out_w,
+        graph.nodes.size(), slices);
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace tinyscale::engine
