@@ -140,6 +140,13 @@ void normalize_batch_norm_outputs(void* user, int at) {
     const auto gamma = params(*probe->original, bn, 1), beta = params(*probe->original, bn, 2),
                mean = params(*probe->original, bn, 3), var = params(*probe->original, bn, 4);
     const double eps = bn.attrs.epsilon;
+    if (gamma.size() != channels || beta.size() != channels || mean.size() != channels ||
+        var.size() != channels) {
+      probe->error = "data init: BatchNorm '" + bn.name + "' has " + std::to_string(gamma.size()) +
+                     " parameters per tensor; its output " + core::shape_string(t.shape()) +
+                     " has " + std::to_string(channels) + " channels";
+      return;
+    }
     BatchNormUpdate& u = (*probe->updates)[static_cast<std::size_t>(b)];
     u.gamma.resize(channels), u.beta.resize(channels), u.mean.resize(channels),
         u.var.resize(channels);
@@ -212,6 +219,9 @@ void set_batch(core::Graph& g, std::int64_t batch) {
     if (node.op == core::OpType::reshape && !node.attrs.new_shape.empty() &&
         node.attrs.new_shape[0] == 1)
       node.attrs.new_shape[0] = batch;
+    if (!node.attrs.slice_size.empty() && !node.attrs.slice_begin.empty() &&
+        node.attrs.slice_size[0] == 1 && node.attrs.slice_begin[0] == 0)
+      node.attrs.slice_size[0] = batch;  // a slice keeps the whole batch
     const core::Shape shape = core::op_info(node.op).infer_shape(g, node);
     for (int id : node.outputs) g.tensor(id).shape = shape;
   }
@@ -227,14 +237,49 @@ void check_materialized(const core::Graph& g, const core::Node& node, std::size_
   }
 }
 
+// The batched pass must compute what the graph computes on one sample: an op whose
+// attributes pin the batch to 1 would mix the samples up silently (a slice keeping only the
+// first, broadcast against the others). The last sample of the batch is run alone through the
+// graph with its new BatchNorms and compared with its part of every batched output.
+void check_against_single_run(const core::Graph& graph, std::span<const std::vector<float>> samples,
+                              std::int64_t batch, const engine::CompiledModel& batched) {
+  const std::vector<float>& sample = samples[static_cast<std::size_t>(batch - 1)];
+  const core::Graph lowered = core::lower_for_deployment(graph);
+  engine::CompiledModel single;
+  char error[512] = "";
+  if (single.compile(lowered, {}, error, sizeof error) != engine::Status::ok)
+    throw Error(std::string("data init: cannot run the initialized float graph: ") + error);
+  std::copy(sample.begin(), sample.end(), single.input(0).as<float>());
+  if (single.run() != engine::Status::ok) throw Error("data init: the float check run failed");
+  for (int o = 0; o < single.num_outputs(); ++o) {
+    const engine::TensorRef& one = single.output(o);
+    const auto count = static_cast<std::size_t>(core::num_elements(one.shape()));
+    const float* part =
+        batched.output(o).as<const float>() + static_cast<std::size_t>(batch - 1) * count;
+    double diff = 0.0, power = 0.0;
+    for (std::size_t k = 0; k < count; ++k) {
+      const double d = static_cast<double>(one.as<const float>()[k]) - part[k];
+      diff = std::max(diff, std::fabs(d));
+      power += static_cast<double>(part[k]) * part[k];
+    }
+    const double rms = std::sqrt(power / static_cast<double>(std::max<std::size_t>(count, 1)));
+    if (!(diff <= 1e-2 * rms + 1e-6)) {
+      throw Error("data init: output '" +
+                  lowered.tensor(lowered.outputs[static_cast<std::size_t>(o)]).name +
+                  "' of the batched pass differs from a single-sample run by " + number_text(diff) +
+                  " (rms " + number_text(rms) +
+                  "); an op of the lowered graph does not keep the batch");
+    }
+  }
+}
+
 }  // namespace
 
 std::string DataInitReport::summary() const {
-  std::string s = "data-dependent (BatchNorm statistics of " + std::to_string(samples) +
-                  " sample" + (samples == 1 ? "" : "s") + ": " + std::to_string(batch_norms) +
-                  " BatchNorm" + (batch_norms == 1 ? "" : "s") + ", " +
-                  std::to_string(output_layers) + " output layer" +
-                  (output_layers == 1 ? "" : "s") + " scaled";
+  std::string s = "data-dependent (BatchNorm statistics of " + std::to_string(samples) + " sample" +
+                  (samples == 1 ? "" : "s") + ": " + std::to_string(batch_norms) + " BatchNorm" +
+                  (batch_norms == 1 ? "" : "s") + ", " + std::to_string(output_layers) +
+                  " output layer" + (output_layers == 1 ? "" : "s") + " scaled";
   if (constant_channels > 0)
     s += "; " + std::to_string(constant_channels) + " channels constant over the samples";
   return s + ")";
@@ -246,8 +291,7 @@ DataInitReport data_dependent_init(core::Graph& graph, std::span<const std::vect
   if (samples.empty()) throw Error("data init: no calibration samples");
   const core::Shape& input_shape = graph.tensor(graph.inputs[0]).shape;
   if (input_shape.empty() || input_shape[0] != 1) {
-    throw Error("data init: input " + core::shape_string(input_shape) +
-                " must have batch 1");
+    throw Error("data init: input " + core::shape_string(input_shape) + " must have batch 1");
   }
   const auto input_count = static_cast<std::size_t>(core::num_elements(input_shape));
   for (std::size_t i = 0; i < samples.size(); ++i) {
@@ -282,7 +326,8 @@ DataInitReport data_dependent_init(core::Graph& graph, std::span<const std::vect
     if (!trace_output(graph, producer, uses, graph.outputs[o], 0, &output_sources[o]))
       output_sources[o].clear();
     for (const Source& s : output_sources[o]) {
-      if (s.node >= 0) check_materialized(graph, graph.nodes[static_cast<std::size_t>(s.node)], 1, 3);
+      if (s.node >= 0)
+        check_materialized(graph, graph.nodes[static_cast<std::size_t>(s.node)], 1, 3);
     }
   }
 
@@ -357,6 +402,7 @@ DataInitReport data_dependent_init(core::Graph& graph, std::span<const std::vect
     }
     ++report.batch_norms;
   }
+  check_against_single_run(graph, samples, batch, model);
 
   // Output layers: every channel of a traced graph output standardized over the samples.
   std::vector<char> scaled(graph.nodes.size(), 0);

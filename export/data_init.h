@@ -29,6 +29,8 @@
 // from a following activation; a BatchNorm the lowering cannot fold into a convolution runs
 // as a depthwise 1×1 convolution in that private copy. Samples form one batch: the first
 // `max_samples` of them, fewer if the batched activations would exceed `max_batch_bytes`.
+// The last sample of the batch is then run alone through the initialized graph and must give
+// what the batched pass gave (an op pinned to batch 1 would mix the samples up silently).
 //
 // Usage:
 //   core::Graph g = nets::build_phinet(config, {.materialize_weights = true});

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,28 @@ std::vector<Family> families() {
          c.num_classes = 10;
          return nets::build_xinet(c, o);
        }},
+      // A BatchNorm after an activation: lowered to MUL + ADD, not folded into a convolution.
+      {"PhiNetConv2dInput",
+       [](const blocks::BuilderOptions& o) {
+         nets::PhiNetConfig c;
+         c.input = {3, 32, 32};
+         c.alpha = 0.25;
+         c.include_top = true;
+         c.conv2d_input = true;
+         return nets::build_phinet(c, o);
+       }},
+      // 18x18 -> 4x4 adaptive pools with uneven bins: lowered to slices, which must keep the
+      // whole batch of the batched pass.
+      {"XiNetUnevenAdaptivePools",
+       [](const blocks::BuilderOptions& o) {
+         nets::XiNetConfig c;
+         c.input = {3, 72, 72};
+         c.alpha = 0.25;
+         c.num_layers = 7;
+         c.include_top = true;
+         c.num_classes = 10;
+         return nets::build_xinet(c, o);
+       }},
       {"YoloPhiNet",
        [](const blocks::BuilderOptions& o) {
          nets::YoloConfig c;
@@ -199,6 +222,8 @@ std::vector<Family> families() {
   };
 }
 
+void PrintTo(const Family& family, std::ostream* os) { *os << family.name; }
+
 class DataInitFamily : public ::testing::TestWithParam<Family> {};
 
 // How many elements of the int8 outputs of two inputs differ, over every output.
@@ -218,6 +243,15 @@ TEST_P(DataInitFamily, Int8OutputsDependOnTheInputAndEveryScaleIsSane) {
   const DataInitReport r = data_dependent_init(g, calib);
   EXPECT_GT(r.batch_norms, 0);
   EXPECT_GT(r.output_layers, 0);
+  // Every output channel comes from a scaled output layer: run sample by sample, the float
+  // outputs have mean 0 and variance 1 over the samples, as the one batched pass measured.
+  for (std::size_t o = 0; o < g.outputs.size(); ++o) {
+    const Moments m = output_moments(g, calib, o);
+    for (std::size_t c = 0; c < m.mean.size(); ++c) {
+      ASSERT_NEAR(m.mean[c], 0.0, 1e-3) << "output " << o << " channel " << c;
+      ASSERT_NEAR(m.var[c], 1.0, 1e-3) << "output " << o << " channel " << c;
+    }
+  }
   const core::Graph q = quantize(g, calib, {});
   for (const core::Tensor& t : q.tensors) {
     if (t.is_constant || t.dtype != core::DType::int8) continue;
