@@ -50,13 +50,14 @@ inline constexpr const char* kPytorchInitSummary =
 // command, as the JSON keys of `solve --json` and `sweep --json` (appended to `j`).
 void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j);
 
-// Budget options shared by `solve` and `sweep`: --board (with --boards-file, reserves) or
+// Budget options of `solve`: --board (with --boards-file, reserves, --arena-regions) or
 // explicit --flash/--ram, with --macs and/or --latency (+ --core/--mhz; --mhz also lowers a
 // board's clock).
 struct BudgetOptions {
   BudgetOptions(CLI::App* app, bool board_required);
   scaling::Budgets resolve() const;  // throws tinyscale::Error
   std::string board, boards_file, flash, ram, macs, latency, core, reserve_flash, reserve_ram;
+  std::string arena_regions;  // "", "single" or "auto"
   std::optional<double> mhz;
 };
 

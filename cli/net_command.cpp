@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/board_regions.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
@@ -276,7 +277,8 @@ std::string describe(const nlohmann::ordered_json& config) {
   return text + ")";
 }
 
-void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
+void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r,
+                const nlohmann::ordered_json* ram_regions = nullptr) {
   nlohmann::ordered_json j;
   j["config"] = config;
   j["params"] = r.params;
@@ -296,6 +298,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
               {"runtime_structures", r.ram_runtime_bytes}};
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
+  if (ram_regions) j["ram_regions"] = *ram_regions;  // with --board
   j["notes"] = r.notes;  // what is not exact (an estimated FLASH and why), else empty
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const costmodel::LayerCost& l : r.layers) {
@@ -420,8 +423,11 @@ Command add_net_command(CLI::App& app) {
       ->check(CLI::IsMember({"best_of", "greedy_by_size"}));
   net->add_flag("--json", o->json, "Print the report as JSON");
   net->add_flag("--dump", o->dump, "Print the graph, one node per line");
+  auto regions = std::make_shared<RegionOptions>();
+  regions->add_to(net);
 
-  return [o] {
+  return [o, regions] {
+    const std::optional<scaling::Budgets> budgets = regions->budgets();
     nlohmann::ordered_json config;
     const core::Graph graph = build(*o, &config);
     if (o->dump) {
@@ -432,11 +438,19 @@ Command add_net_command(CLI::App& app) {
     options.tflite_file_bytes = exporter::tflite_file_bytes;
     options.planner = o->planner == "greedy_by_size" ? engine::PlannerAlgorithm::greedy_by_size
                                                      : engine::PlannerAlgorithm::best_of;
+    // With --board, the arena is placed in the board's regions as `run` and `solve` place it.
+    const std::vector<std::int64_t> capacities =
+        budgets ? scaling::region_capacities(*budgets) : std::vector<std::int64_t>{};
+    options.ram_region_capacities = capacities;
     const costmodel::CostReport report = costmodel::analyze(graph, options);
     if (o->json) {
-      print_json(config, report);
+      const nlohmann::ordered_json use =
+          budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)
+                  : nlohmann::ordered_json();
+      print_json(config, report, budgets ? &use : nullptr);
     } else {
       print_table(config, report);
+      if (budgets) print_region_use(*budgets, report.ram_region_bytes, report.ram_fits);
     }
   };
 }

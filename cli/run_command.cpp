@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/board_regions.h"
 #include "cli/commands.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
@@ -36,10 +37,17 @@ std::int64_t tensor_bytes(const core::Tensor& t) {
   return core::num_elements(t.shape) * core::dtype_size(t.dtype);
 }
 
-engine::CompiledModel compile_or_throw(const core::Graph& graph, const std::string& path) {
+// With `budgets` (--board), the arena is placed in the board's RAM regions exactly as the
+// cost model and `solve` place it (scaling::region_capacities), and the report says whether
+// it fits; on the host the regions lie side by side in one allocation.
+engine::CompiledModel compile_or_throw(const core::Graph& graph, const std::string& path,
+                                       const std::optional<scaling::Budgets>& budgets) {
   engine::CompiledModel model;
   char error[512] = "";
-  const engine::Status s = model.compile(graph, {}, error, sizeof error);
+  const std::vector<std::int64_t> capacities =
+      budgets ? scaling::region_capacities(*budgets) : std::vector<std::int64_t>{};
+  const engine::Status s =
+      model.compile(graph, {.region_capacities = capacities}, error, sizeof error);
   if (s != engine::Status::ok) throw Error(path + ": " + error);
   return model;
 }
@@ -167,7 +175,19 @@ struct RunOptions {
   std::string dump_dir;
   bool json = false;
   bool nhwc = false;  // .onnx: raw tensors are NHWC rather than PyTorch's NCHW
+  RegionOptions regions;
 };
+
+// The bytes the compiled model uses in each region it was given, as the cost model reports
+// them (CostReport::ram_region_bytes).
+std::vector<std::int64_t> region_bytes(const engine::CompiledModel& model) {
+  const engine::ArenaPlan& plan = model.arena_plan();
+  const std::int64_t fixed = model.ram().kernel_state + model.ram().runtime_structures;
+  std::vector<std::int64_t> bytes;
+  for (std::size_t r = 0; r < plan.region_peak_bytes.size(); ++r)
+    bytes.push_back(plan.region_used_bytes(static_cast<int>(r), fixed));
+  return bytes;
+}
 
 struct DumpState {
   const engine::CompiledModel* model;
@@ -200,8 +220,17 @@ void run_model(const RunOptions& o) {
                        .refused_extensions = {".tflite", ".onnx"},
                        .kind = "raw output tensor bytes"},
                       {.option = "--dump-tensors", .path = o.dump_dir, .folder_of = is_dump_file_name}});
+  const std::optional<scaling::Budgets> budgets = o.regions.budgets();
   const core::Graph graph = load_model(o.model);
-  engine::CompiledModel model = compile_or_throw(graph, o.model);
+  engine::CompiledModel model = compile_or_throw(graph, o.model, budgets);
+  if (budgets && !model.arena_plan().fits) {
+    std::fprintf(stderr,
+                 "warning: %s: the arena does not fit board %s's RAM%s (run on the host "
+                 "anyway)\n",
+                 o.model.c_str(), budgets->board.c_str(),
+                 budgets->arena_regions == scaling::ArenaRegions::split ? " regions"
+                                                                        : " region; try --arena-regions auto");
+  }
   if (!o.input.empty() && model.num_inputs() != 1) {
     throw Error("--input gives one tensor but the model has " + std::to_string(model.num_inputs()) +
                 " inputs");
@@ -292,6 +321,9 @@ void run_model(const RunOptions& o) {
     j["ram"] = {{"activation_arena", model.ram().activation_arena},
                 {"kernel_state", model.ram().kernel_state},
                 {"runtime_structures", model.ram().runtime_structures}};
+    if (budgets) {
+      j["ram_regions"] = region_use_json(*budgets, region_bytes(model), model.arena_plan().fits);
+    }
     j["ms_per_inference"] = ms;
     j["macs"] = macs;
     nlohmann::ordered_json outs = nlohmann::ordered_json::array();
@@ -338,11 +370,13 @@ void run_model(const RunOptions& o) {
       group_digits(model.ram().kernel_state).c_str(),
       group_digits(model.ram().runtime_structures).c_str(), ms, o.repeat,
       group_digits(macs).c_str());
+  if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
 }
 
-void info_model(const std::string& path, bool json) {
+void info_model(const std::string& path, bool json, const RegionOptions& regions) {
+  const std::optional<scaling::Budgets> budgets = regions.budgets();
   const core::Graph graph = load_model(path);
-  engine::CompiledModel model = compile_or_throw(graph, path);
+  engine::CompiledModel model = compile_or_throw(graph, path, budgets);
   const std::int64_t file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   std::int64_t total_macs = 0, total_params = 0, weight_bytes = 0;
@@ -395,6 +429,9 @@ void info_model(const std::string& path, bool json) {
     j["ram"] = {{"activation_arena", model.ram().activation_arena},
                 {"kernel_state", model.ram().kernel_state},
                 {"runtime_structures", model.ram().runtime_structures}};
+    if (budgets) {
+      j["ram_regions"] = region_use_json(*budgets, region_bytes(model), model.arena_plan().fits);
+    }
     j["layers"] = layers;
     std::cout << j.dump(2) << "\n";
     return;
@@ -406,6 +443,7 @@ void info_model(const std::string& path, bool json) {
       group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
       group_digits(model.ram().kernel_state).c_str(),
       group_digits(model.ram().runtime_structures).c_str(), group_digits(total_macs).c_str());
+  if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
 }
 
 }  // namespace
@@ -427,6 +465,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_flag("--nhwc", o->nhwc,
                 "A float .onnx's --input/--output files are NHWC (default: NCHW, as PyTorch "
                 "gives them)");
+  o->regions.add_to(cmd);
   return [o] { run_model(*o); };
 }
 
@@ -441,8 +480,10 @@ Command add_info_command(CLI::App& app) {
                   "yolo-xinet) followed by net options")
       ->required();
   cmd->add_flag("--json", *json, "Print as JSON");
+  auto regions = std::make_shared<RegionOptions>();
+  regions->add_to(cmd);
   cmd->allow_extras();
-  return [cmd, path, json] {
+  return [cmd, path, json, regions] {
     std::vector<std::string> extras = cmd->remaining();
     if (*path == "phinet" || *path == "xinet" || *path == "yolo-phinet" ||
         *path == "yolo-xinet") {
@@ -453,6 +494,7 @@ Command add_info_command(CLI::App& app) {
       std::vector<std::string> args = {"net", *path};
       args.insert(args.end(), extras.begin(), extras.end());
       if (*json) args.push_back("--json");
+      for (const std::string& a : regions->arguments()) args.push_back(a);
       std::reverse(args.begin(), args.end());  // CLI11 parses a vector from the back
       try {
         net_app.parse(args);
@@ -463,7 +505,7 @@ Command add_info_command(CLI::App& app) {
       return;
     }
     if (!extras.empty()) throw Error("info " + *path + ": unexpected argument '" + extras[0] + "'");
-    info_model(*path, *json);
+    info_model(*path, *json, *regions);
   };
 }
 

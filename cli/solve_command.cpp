@@ -1,6 +1,7 @@
 // `tinyscale solve` and `tinyscale boards`: the network that fills a board, and the boards
 // tinyscale knows.
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/board_regions.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
@@ -19,12 +21,6 @@
 
 namespace tinyscale::cli {
 namespace {
-
-scaling::BoardDatabase load_boards(const std::string& boards_file) {
-  scaling::BoardDatabase db = scaling::BoardDatabase::builtin();
-  if (!boards_file.empty()) db.merge(scaling::BoardDatabase::from_file(boards_file));
-  return db;
-}
 
 std::string percent(double fraction) {
   char buffer[32];
@@ -64,6 +60,9 @@ BudgetOptions::BudgetOptions(CLI::App* app, bool board_required) {
   if (board_required) board_option->required();
   app->add_option("--boards-file", boards_file,
                   "Extra boards (JSON, same format as data/boards.json)");
+  app->add_option("--arena-regions", arena_regions,
+                  "single (default: the whole arena in the board's best RAM region) or auto "
+                  "(activation buffers split over all the board's RAM regions)");
   if (board_required) return;
   app->add_option("--flash", flash, "FLASH budget for the model, e.g. 512K, 1MiB");
   app->add_option("--ram", ram, "RAM budget for the model, e.g. 128K");
@@ -90,7 +89,10 @@ scaling::Budgets BudgetOptions::resolve() const {
     if (!reserve_flash.empty()) rf = scaling::parse_size("--reserve-flash", reserve_flash);
     if (!reserve_ram.empty()) rr = scaling::parse_size("--reserve-ram", reserve_ram);
     const scaling::Board& found = db.find(board);
-    b = scaling::budgets_for_board(found, rf, rr);
+    b = scaling::budgets_for_board(found, rf, rr,
+                                   arena_regions.empty()
+                                       ? scaling::ArenaRegions::single
+                                       : scaling::parse_arena_regions(arena_regions));
     if (!core.empty()) {
       throw Error("--core conflicts with --board " + found.name + " (its core is " + found.core +
                   "); use --core/--mhz without --board");
@@ -109,6 +111,8 @@ scaling::Budgets BudgetOptions::resolve() const {
   } else {
     if (flash.empty() || ram.empty())
       throw Error("give --board NAME, or both --flash SIZE and --ram SIZE");
+    if (!arena_regions.empty())
+      throw Error("--arena-regions needs --board (an explicit --ram is one region)");
     if (!reserve_flash.empty() || !reserve_ram.empty())
       throw Error("--reserve-flash/--reserve-ram apply to --board only");
     b.flash_bytes = scaling::parse_size("--flash", flash);
@@ -165,6 +169,11 @@ nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::
       {"mhz", b.mhz},
       {"board_mhz",
        b.board.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.board_mhz)}};
+  if (!b.ram_regions.empty()) {
+    j["budgets"]["arena_regions"] =
+        b.arena_regions == scaling::ArenaRegions::split ? "auto" : "single";
+    j["ram_regions"] = region_use_json(b, s.cost.ram_region_bytes, s.cost.ram_fits);
+  }
   j["evaluations"] = s.evaluations;
   j["solve_ms"] = s.solve_ms;
   return j;
@@ -200,6 +209,10 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
     std::printf("  %-8s %14s %14s %10s%s\n", "latency", used, target,
                 percent(*s.utilization.latency).c_str(),
                 s.binding == "latency" ? "   <- binding" : "");
+  }
+  if (!b.ram_regions.empty()) {
+    std::printf("\n");
+    print_region_use(b, s.cost.ram_region_bytes, s.cost.ram_fits);
   }
   std::printf("\n  params %s   MACs %s", group_digits(s.cost.params).c_str(),
               group_digits(s.cost.macs).c_str());
@@ -293,35 +306,85 @@ Command add_boards_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "Print as JSON");
   return [boards_file, json] {
     const scaling::BoardDatabase db = load_boards(*boards_file);
+    auto address_text = [](const scaling::RamRegion& r) {
+      if (!r.address) return std::string();
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "0x%08llX", static_cast<unsigned long long>(*r.address));
+      return std::string(buffer);
+    };
+    // What a model gets: one arena in the best region, or split over all of them.
+    auto model_ram = [](const scaling::Board& b, scaling::ArenaRegions mode) {
+      return scaling::budgets_for_board(b, std::nullopt, std::nullopt, mode).ram_bytes;
+    };
     if (*json) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const scaling::Board& b : db.boards()) {
+        nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+        for (const scaling::RamRegion& r : scaling::ram_regions_of(b)) {
+          const std::string address = address_text(r);
+          regions.push_back({{"name", r.name},
+                             {"kind", r.kind},
+                             {"address", address.empty() ? nlohmann::ordered_json(nullptr)
+                                                         : nlohmann::ordered_json(address)},
+                             {"size_bytes", r.size_bytes}});
+        }
         list.push_back({{"name", b.name},
                         {"aliases", b.aliases},
                         {"core", b.core},
                         {"mhz", b.mhz},
                         {"flash_bytes", b.flash_bytes},
                         {"ram_bytes", b.ram_bytes},
+                        {"ram_regions", regions},
                         {"reserve_flash_bytes", b.reserve_flash_bytes},
                         {"reserve_ram_bytes", b.reserve_ram_bytes},
+                        {"reserve_ram_region", scaling::ram_regions_of(b)[scaling::reserve_region_of(b)].name},
+                        {"model_flash_bytes", b.flash_bytes - b.reserve_flash_bytes},
+                        {"model_ram_bytes", model_ram(b, scaling::ArenaRegions::single)},
+                        {"split_ram_bytes", model_ram(b, scaling::ArenaRegions::split)},
                         {"notes", b.notes}});
       }
       std::cout << list.dump(2) << "\n";
       return;
     }
-    std::printf("  %-30s %-14s %6s %10s %10s %10s %10s\n", "board", "core", "MHz", "flash", "RAM",
-                "model FLASH", "model RAM");
+    std::printf("  %-30s %-13s %5s %9s %9s %12s %10s %10s\n", "board", "core", "MHz", "flash",
+                "RAM", "model FLASH", "model RAM", "split RAM");
     for (const scaling::Board& b : db.boards()) {
-      std::printf("  %-30s %-14s %6g %10s %10s %12s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
+      const bool regions = scaling::ram_regions_of(b).size() > 1;
+      std::printf("  %-30s %-13s %5g %9s %9s %12s %10s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
                   scaling::format_size(b.flash_bytes).c_str(),
                   scaling::format_size(b.ram_bytes).c_str(),
                   scaling::format_size(b.flash_bytes - b.reserve_flash_bytes).c_str(),
-                  scaling::format_size(b.ram_bytes - b.reserve_ram_bytes).c_str());
+                  scaling::format_size(model_ram(b, scaling::ArenaRegions::single)).c_str(),
+                  regions ? scaling::format_size(model_ram(b, scaling::ArenaRegions::split)).c_str()
+                          : "-");
+    }
+    std::printf("\n  RAM regions (* the region the application's RAM reserve is taken from):\n");
+    std::size_t board_width = 0, region_width = 0;
+    for (const scaling::Board& b : db.boards()) {
+      board_width = std::max(board_width, b.name.size());
+      for (const scaling::RamRegion& r : scaling::ram_regions_of(b))
+        region_width = std::max(region_width, r.name.size() + 1);
+    }
+    for (const scaling::Board& b : db.boards()) {
+      const std::vector<scaling::RamRegion> regions = scaling::ram_regions_of(b);
+      const std::size_t reserve = scaling::reserve_region_of(b);
+      for (std::size_t i = 0; i < regions.size(); ++i) {
+        const std::string name = regions[i].name + (i == reserve ? "*" : "");
+        std::printf("    %-*s  %-*s %-5s %9s  %s\n", static_cast<int>(board_width),
+                    i == 0 ? b.name.c_str() : "", static_cast<int>(region_width), name.c_str(),
+                    regions[i].kind.c_str(), scaling::format_size(regions[i].size_bytes).c_str(),
+                    address_text(regions[i]).c_str());
+      }
     }
     std::printf(
-        "\n  model FLASH / RAM = the board's memory minus the application's reserve (override "
-        "with\n"
-        "  --reserve-flash / --reserve-ram; extend the list with --boards-file FILE).\n");
+        "\n  model FLASH = flash less the application's reserve. model RAM = the best single "
+        "region, less\n"
+        "  the reserve where it is taken from: an arena is one contiguous block. split RAM = "
+        "every region\n"
+        "  less the reserve, for --arena-regions auto (activation buffers spread over the "
+        "regions).\n"
+        "  Override the reserves with --reserve-flash / --reserve-ram; extend the list with "
+        "--boards-file FILE.\n");
   };
 }
 
