@@ -230,6 +230,7 @@ void run_clap_export(const ExportOptions& o) {
   } else {
     std::printf("init: %s\n", kPytorchInitSummary);
   }
+  std::fflush(stdout);  // before the calibration's progress on stderr
   Progress progress("calibrating", static_cast<long long>(calibration.size()), o.quiet, "samples");
   exporter::QuantizeOptions options;
   options.progress = report_progress;

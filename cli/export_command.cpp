@@ -200,6 +200,7 @@ Command add_export_command(CLI::App& app) {
     } else {
       std::printf("init: %s\n", kPytorchInitSummary);
     }
+    std::fflush(stdout);  // before the calibration's progress on stderr
     if (!onnx->empty()) {
       exporter::write_onnx(graph, *onnx, *fold_bn);
       std::printf(
