@@ -2,7 +2,8 @@
 # The main job of ./run.sh, after set-up (run.sh installs and builds, then runs this): solve
 # for the network that fills the default board (NUCLEO-H743ZI2, a 10-class PhiNet on 3x96x96
 # input), rebuild the chosen network from the command the solver prints and report its exact
-# cost, export it (ONNX + int8 TFLite, synthetic calibration) and run the .tflite in the engine.
+# cost, export it (ONNX + int8 TFLite, synthetic calibration) and run the .tflite in the engine,
+# which checks that its arena fits the board's RAM region.
 # Environment: TINYSCALE_BOARD, TINYSCALE_INPUT pick the job; TINYSCALE_RUN_OUTPUT is the
 # folder for the exported files (build/run_output).
 set -euo pipefail
@@ -32,5 +33,5 @@ echo "== tinyscale $export_command --onnx $out/model.onnx --tflite $out/model.tf
 # shellcheck disable=SC2086
 $tinyscale $export_command --onnx "$out/model.onnx" --tflite "$out/model.tflite"
 echo
-echo "== tinyscale run $out/model.tflite --random 1   (untrained weights: the logits mean nothing)"
-$tinyscale run "$out/model.tflite" --random 1
+echo "== tinyscale run $out/model.tflite --random 1 --board $BOARD   (untrained weights: the logits mean nothing)"
+$tinyscale run "$out/model.tflite" --random 1 --board "$BOARD"
