@@ -8,7 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "recipes/audio_io.h"
 #include "tests/cli/cli_run.h"
 
 namespace {
@@ -117,6 +119,30 @@ TEST_F(KwsCommand, SynthesizedWordsAndSentence) {
   }
   EXPECT_TRUE(go) << r.out;
   EXPECT_TRUE(yes) << r.out;
+}
+
+}  // namespace
+
+namespace {
+
+// Streaming over a long recording reports how far it got on stderr, a line per tenth when
+// stderr is not a terminal; stdout keeps only the result.
+TEST(KwsCommandProgress, LongStreamsReportSecondsScannedOnStderr) {
+  if (!fs::exists(kModel)) GTEST_SKIP() << "../shared/interop is absent";
+  const fs::path wav =
+      fs::temp_directory_path() / ("tinyscale_kws_long_" + std::to_string(::getpid()) + ".wav");
+  tinyscale::recipes::write_wav(wav.string(), std::vector<float>(61 * 16000, 0.0f), 16000);
+  const std::string args =
+      "kws " + kModel + " " + wav.string() + " --labels " + kLabels + " --stream --hop 1 --json";
+  const auto r = tinyscale::testing_support::run_cli_split(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(count_lines(r.err), 10) << r.err;
+  EXPECT_EQ(r.err.rfind("tinyscale: scanning 7/61 s of audio\n", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("tinyscale: scanning 61/61 s of audio\n"), std::string::npos) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["windows"], 61);
+  const auto quiet = tinyscale::testing_support::run_cli_split(args + " --quiet");
+  EXPECT_EQ(quiet.err, "");
+  fs::remove(wav);
 }
 
 }  // namespace
