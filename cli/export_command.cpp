@@ -90,7 +90,8 @@ std::vector<std::vector<float>> load_calibration(const core::Graph& g,
     }
     std::vector<float> raw(count);
     std::memcpy(raw.data(), bytes.data(), bytes.size());
-    const auto bad = std::find_if(raw.begin(), raw.end(), [](float v) { return !std::isfinite(v); });
+    const auto bad =
+        std::find_if(raw.begin(), raw.end(), [](float v) { return !std::isfinite(v); });
     if (bad != raw.end()) {
       throw Error("calibration file '" + file.string() + "': value " +
                   std::to_string(bad - raw.begin()) + " (in file order) is " + number_text(*bad) +

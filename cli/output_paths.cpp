@@ -106,7 +106,8 @@ void check_writable_folder(const OutputPath& out, const fs::path& folder) {
 
 void check_file_location(const OutputPath& out) {
   std::error_code ec;
-  if (fs::is_directory(out.path, ec)) throw Error(out.option + " " + quoted(out.path) + " is a directory");
+  if (fs::is_directory(out.path, ec))
+    throw Error(out.option + " " + quoted(out.path) + " is a directory");
   fs::path folder = fs::path(out.path).parent_path();
   if (folder.empty()) folder = ".";
   if (!fs::exists(folder, ec)) {

@@ -31,16 +31,16 @@ Progress::~Progress() {
 void Progress::update(long long done, std::string_view step) {
   if (quiet_) return;
   done = std::clamp<long long>(done, 0, total_);
-  const std::string count = std::to_string(done) + "/" + std::to_string(total_) +
-                            (unit_.empty() ? "" : " " + unit_);
+  const std::string count =
+      std::to_string(done) + "/" + std::to_string(total_) + (unit_.empty() ? "" : " " + unit_);
   const std::string what = step.empty() ? "" : ": " + std::string(step);
   if (terminal_) {
     constexpr long long kWidth = 24;
     const long long filled = done * kWidth / total_;
     std::fprintf(stream_, "\rtinyscale: %s [%s%s] %s%s\033[K", task_.c_str(),
                  std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
-                 count.c_str(), what.c_str());
+                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), count.c_str(),
+                 what.c_str());
     line_open_ = done < total_;
     if (!line_open_) std::fputc('\n', stream_);
     std::fflush(stream_);

@@ -98,8 +98,8 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
         float v = 0.0f;
         std::memcpy(&v, data.data() + k * sizeof(float), sizeof v);
         if (!std::isfinite(v)) {
-          throw Error("--input '" + file + "': value " + std::to_string(k) + " (in file order) is " +
-                      number_text(v) + "; the model's input must be finite");
+          throw Error("--input '" + file + "': value " + std::to_string(k) +
+                      " (in file order) is " + number_text(v) + "; the model's input must be finite");
         }
       }
     }
@@ -219,7 +219,9 @@ void run_model(const RunOptions& o) {
                        .path = o.output,
                        .refused_extensions = {".tflite", ".onnx"},
                        .kind = "raw output tensor bytes"},
-                      {.option = "--dump-tensors", .path = o.dump_dir, .folder_of = is_dump_file_name}});
+                      {.option = "--dump-tensors",
+                       .path = o.dump_dir,
+                       .folder_of = is_dump_file_name}});
   const std::optional<scaling::Budgets> budgets = o.regions.budgets();
   const core::Graph graph = load_model(o.model);
   engine::CompiledModel model = compile_or_throw(graph, o.model, budgets);

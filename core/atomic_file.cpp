@@ -56,8 +56,7 @@ class TempFileGuard {
       if (::sigaction(kCleanupSignals[i], nullptr, &current) != 0) continue;
       // Only a default disposition is replaced: an ignored signal stays ignored, and a
       // program's own handler decides for itself.
-      const bool is_default =
-          !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL;
+      const bool is_default = !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL;
       if (!is_default) continue;
       if (::sigaction(kCleanupSignals[i], &handler, &previous_[i]) == 0) installed_[i] = true;
     }

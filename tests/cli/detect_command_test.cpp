@@ -260,7 +260,8 @@ TEST_F(DetectCommand, BadInputIsOneErrorLineAndNoOutput) {
   EXPECT_FALSE(fs::exists(path("out.jpg")));
   // The annotated image never replaces the image it annotates (issue 12 item 6).
   const auto before = fs::file_size(path("scene.png"));
-  const auto same = run_cli("detect " + model + " " + path("scene.png") + " -o " + path("scene.png"));
+  const auto same =
+      run_cli("detect " + model + " " + path("scene.png") + " -o " + path("scene.png"));
   EXPECT_NE(same.exit_code, 0);
   EXPECT_EQ(count_lines(same.out), 1) << same.out;
   EXPECT_NE(same.out.find("would overwrite the image '" + path("scene.png") + "'"),

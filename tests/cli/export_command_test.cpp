@@ -124,7 +124,8 @@ TEST(QuantizeCommand, AnOutputNamingAnInputIsRefusedAndTheInputKept) {
   };
   expect_refused("-o " + model, "-o '" + model + "' would overwrite the model '" + model + "'");
   expect_refused("-o " + (dir / "x.onnx").string(), "name the file *.tflite");
-  expect_refused("--calib " + (dir / "calib").string() + " -o " + (dir / "calib" / "a.bin").string(),
+  expect_refused("--calib " + (dir / "calib").string() + " -o " +
+                     (dir / "calib" / "a.bin").string(),
                  "--calib folder file '" + (dir / "calib" / "a.bin").string() + "'");
   EXPECT_EQ(read_all(model), before);
   EXPECT_EQ(fs::file_size(dir / "calib" / "a.bin"), 3u * 32 * 32 * 4);
@@ -142,7 +143,8 @@ TEST(QuantizeCommand, NonFiniteCalibrationDataIsRefusedNamingTheFileAndIndex) {
   sample[7] = INFINITY;
   write_floats(dir / "calib" / "b.bin", sample);
   const std::string out = (dir / "m.tflite").string();
-  const auto r = run_cli("quantize " + model + " --calib " + (dir / "calib").string() + " -o " + out);
+  const auto r =
+      run_cli("quantize " + model + " --calib " + (dir / "calib").string() + " -o " + out);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(count_lines(r.out), 1) << r.out;
   EXPECT_NE(r.out.find("calibration file '" + (dir / "calib" / "b.bin").string() +
@@ -161,7 +163,8 @@ TEST(QuantizeCommand, CalibrationProgressGoesToStderrAndQuietSilencesIt) {
   for (const char* name : {"a.bin", "b.bin", "c.bin"})
     write_floats(dir / "calib" / name, std::vector<float>(3 * 32 * 32, 0.25f));
   const std::string args =
-      "quantize " + model + " --calib " + (dir / "calib").string() + " -o " + (dir / "m.tflite").string();
+      "quantize " + model + " --calib " + (dir / "calib").string() + " -o " +
+      (dir / "m.tflite").string();
   const auto r = tinyscale::testing_support::run_cli_split(args);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("tinyscale: calibrating 1/3 samples\n"

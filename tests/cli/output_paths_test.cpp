@@ -65,9 +65,8 @@ TEST_F(OutputPaths, TheSameFileAsAnInputIsRefusedNamingBoth) {
 }
 
 TEST_F(OutputPaths, AFileOfAnInputFolderIsAnInput) {
-  const std::string message =
-      refusal({{"--calib folder", path("calib")}},
-              {{.option = "--output", .path = path("calib/a.bin")}});
+  const std::string message = refusal({{"--calib folder", path("calib")}},
+                                      {{.option = "--output", .path = path("calib/a.bin")}});
   EXPECT_NE(message.find("--calib folder file '" + path("calib/a.bin") + "'"), std::string::npos)
       << message;
   EXPECT_EQ(refusal({{"--calib folder", path("calib")}},
@@ -94,23 +93,22 @@ TEST_F(OutputPaths, ExtensionsAreCheckedIgnoringCase) {
   const std::string message = refusal({}, {tflite(path("x.onnx"))});
   EXPECT_NE(message.find("-o '" + path("x.onnx") + "': name the file *.tflite"), std::string::npos)
       << message;
-  const std::string raw =
-      refusal({}, {{.option = "--output", .path = path("y.onnx"), .refused_extensions = {".onnx"}}});
+  const std::string raw = refusal(
+      {}, {{.option = "--output", .path = path("y.onnx"), .refused_extensions = {".onnx"}}});
   EXPECT_NE(raw.find("--output '" + path("y.onnx") + "'"), std::string::npos) << raw;
-  EXPECT_EQ(refusal({}, {{.option = "--output", .path = path("y.bin"),
-                          .refused_extensions = {".onnx"}}}),
-            "");
+  EXPECT_EQ(
+      refusal({}, {{.option = "--output", .path = path("y.bin"), .refused_extensions = {".onnx"}}}),
+      "");
 }
 
 TEST_F(OutputPaths, TheFolderMustExistBeWritableAndTheOutputNotBeAFolder) {
-  EXPECT_NE(refusal({}, {tflite(path("missing/x.tflite"))}).find("'" + path("missing") +
-                                                                 "' does not exist"),
+  EXPECT_NE(refusal({}, {tflite(path("missing/x.tflite"))})
+                .find("'" + path("missing") + "' does not exist"),
             std::string::npos);
   EXPECT_NE(refusal({}, {tflite(path("m.tflite/x.tflite"))}).find("is not a directory"),
             std::string::npos);
   fs::create_directories(path("folder.tflite"));
-  EXPECT_NE(refusal({}, {tflite(path("folder.tflite"))}).find("is a directory"),
-            std::string::npos);
+  EXPECT_NE(refusal({}, {tflite(path("folder.tflite"))}).find("is a directory"), std::string::npos);
   if (::geteuid() != 0) {  // root writes anywhere
     fs::permissions(dir_ / "calib", fs::perms::owner_write, fs::perm_options::remove);
     EXPECT_NE(refusal({}, {tflite(path("calib/x.tflite"))}).find("cannot write in"),

@@ -193,7 +193,8 @@ TEST(RunCommand, NonFiniteFloatInputIsRefusedNamingTheFileAndTheIndex) {
         .write(reinterpret_cast<const char*>(input.data()),
                static_cast<std::streamsize>(input.size() * sizeof(float)));
     expect_one_line_error("run " + model + " --input " + (dir / "x.bin").string(),
-                          "--input '" + (dir / "x.bin").string() + "': value 700 (in file order) is " +
+                          "--input '" + (dir / "x.bin").string() +
+                              "': value 700 (in file order) is " +
                               (std::isnan(bad) ? "nan" : "-inf"));
   }
   fs::remove_all(dir);

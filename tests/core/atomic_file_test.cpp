@@ -5,6 +5,8 @@
 // path as a FIFO before telling the child to write, so the child's write blocks once the
 // FIFO's buffer is full. The test reads one byte (the child has created the temporary file
 // and is writing), sends the signal, and then looks at what the child left.
+#include "core/atomic_file.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -18,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace tinyscale::core {
@@ -64,7 +65,8 @@ TEST_F(AtomicFile, WriteRestoresTheSignalDispositions) {
 void program_handler(int) {}
 
 TEST_F(AtomicFile, AProgramsOwnHandlerIsLeftInPlace) {
-  struct sigaction mine {}, old{};
+  struct sigaction mine {
+  }, old{};
   mine.sa_handler = program_handler;
   sigemptyset(&mine.sa_mask);
   ASSERT_EQ(::sigaction(SIGTERM, &mine, &old), 0);
@@ -154,8 +156,8 @@ TEST_P(AtomicFileSignal, MidWriteRemovesTheTempFileKeepsTheTargetAndDiesOfTheSig
 }
 
 INSTANTIATE_TEST_SUITE_P(SigintAndSigterm, AtomicFileSignal, ::testing::Values(SIGINT, SIGTERM),
-                         [](const ::testing::TestParamInfo<int>& info) {
-                           return std::string(info.param == SIGINT ? "SIGINT" : "SIGTERM");
+                         [](const ::testing::TestParamInfo<int>& param) {
+                           return std::string(param.param == SIGINT ? "SIGINT" : "SIGTERM");
                          });
 
 TEST_F(AtomicFile, AnIgnoredSignalStaysIgnored) {
