@@ -695,7 +695,19 @@ std::string decimal(double v) {
               size_text(static_cast<std::int64_t>(need)) + ")";
     }
   };
-  check("RAM", c.ram, b.ram_bytes);
+  if (b.ram_region >= 0 && b.arena_regions == ArenaRegions::single &&
+      c.ram > static_cast<double>(b.ram_bytes)) {
+    // A board's RAM budget is one region: say which, and that the arena may be split.
+    over = "RAM budget " + size_text(b.ram_bytes) + " of region '" +
+           b.ram_regions[static_cast<std::size_t>(b.ram_region)].name + "' (it needs " +
+           size_text(static_cast<std::int64_t>(c.ram)) + " in one arena" +
+           (b.ram_regions.size() > 1 ? "; --arena-regions auto spreads it over the board's " +
+                                           std::to_string(b.ram_regions.size()) + " RAM regions"
+                                     : std::string()) +
+           ")";
+  } else {
+    check("RAM", c.ram, b.ram_bytes);
+  }
   if (!c.ram_fits && c.ram <= static_cast<double>(b.ram_bytes)) {
     if (!over.empty()) over += " and ";
     over += "RAM regions (no split of its buffers fits them)";

@@ -398,6 +398,24 @@ TEST(Solver, SplitArenaUsesMoreThanTheLargestRegion) {
   std::printf(" ), %lld MACs\n", static_cast<long long>(split.cost.macs));
 }
 
+TEST(Solver, InfeasibleOnABoardNamesTheRegionAndTheSplit) {
+  const BoardDatabase db = BoardDatabase::builtin();
+  SolveRequest r;
+  r.input = {3, 640, 640};
+  r.budgets = budgets_for_board(db.find("h743"));
+  try {
+    solve(r);
+    ADD_FAILURE() << "a 640x640 PhiNet fits one 448 KiB arena?";
+  } catch (const InfeasibleError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("exceeds the RAM budget 458752 B of region 'AXI SRAM'"), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("--arena-regions auto spreads it over the board's 4 RAM regions"),
+              std::string::npos)
+        << m;
+  }
+}
+
 TEST(Solver, ObjectiveParsing) {
   EXPECT_EQ(parse_objective("balanced").kind, ObjectiveKind::balanced);
   EXPECT_EQ(parse_objective("max-macs").kind, ObjectiveKind::max_macs);
