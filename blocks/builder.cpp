@@ -93,6 +93,15 @@ int Builder::conv2d(const std::string& name, int x, const ConvSpec& spec) {
   return graph_.add_node(core::OpType::conv2d, name, std::move(inputs), a);
 }
 
+void Builder::fill_bias(int output, float value) {
+  const core::Node& layer = graph_.nodes.back();
+  if (layer.outputs.empty() || layer.outputs[0] != output || layer.inputs.size() < 3) {
+    throw Error("layer '" + layer.name + "': fill_bias needs the output of the layer just added, with a bias");
+  }
+  if (!options_.materialize_weights) return;
+  for (float& b : graph_.tensor(layer.inputs[2]).mutable_values<float>()) b = value;
+}
+
 int Builder::batch_norm(const std::string& name, int x, float epsilon) {
   const std::int64_t c = channels(x);
   std::vector<int> inputs = {x, constant_fill(name + ".weight", {c}, 1.0f),

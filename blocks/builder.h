@@ -67,6 +67,11 @@ class Builder {
   int flatten(const std::string& name, int x);
   int fully_connected(const std::string& name, int x, std::int64_t out_features, bool bias);
 
+  // Sets every bias of the conv2d / fully_connected layer just added (whose output is
+  // `output`) to `value`: a prior such as YOLOv8's class bias. Shape-only builds keep no
+  // values, so it does nothing there.
+  void fill_bias(int output, float value);
+
   const core::Shape& shape(int tensor) const { return graph_.tensor(tensor).shape; }
   std::int64_t channels(int tensor) const { return shape(tensor).back(); }
   core::Graph& graph() { return graph_; }

@@ -1,6 +1,7 @@
 #include "blocks/yolo_blocks.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "blocks/xinet_blocks.h"
 #include "core/error.h"
@@ -107,6 +108,11 @@ int detect_level(Builder& b, const std::string& prefix, int index, int x,
   int cls = yolo_conv(b, prefix + ".cv3" + i + ".0", x, widths.cls, 3);
   cls = yolo_conv(b, prefix + ".cv3" + i + ".1", cls, widths.cls, 3);
   cls = b.conv2d(prefix + ".cv3" + i + ".2", cls, {.out_channels = num_classes, .bias = true});
+  // YOLOv8's class prior (Ultralytics' Detect.bias_init, after focal loss's): about 5 objects
+  // over the image's cells and classes, so an untrained head starts from few confident boxes.
+  const core::Shape& cells = b.shape(cls);
+  b.fill_bias(cls, static_cast<float>(std::log(5.0 / num_classes /
+                                               static_cast<double>(cells[1] * cells[2]))));
   return concat_channels(b, prefix + ".cat" + i, {box, cls});
 }
 

@@ -28,6 +28,8 @@ Command add_quantize_command(CLI::App& app);
 struct NetOptions;
 std::shared_ptr<NetOptions> add_net_options(CLI::App* app);
 core::Graph build_net(const NetOptions& options, const blocks::BuilderOptions& weights);
+// A detector (yolo-phinet / yolo-xinet): its input is pixels / 255, not values in [-1, 1].
+bool is_detector(const NetOptions& options);
 Command add_solve_command(CLI::App& app);
 Command add_boards_command(CLI::App& app);
 Command add_run_command(CLI::App& app);

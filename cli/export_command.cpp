@@ -57,9 +57,17 @@ void add_calibration_options(CLI::App* cmd, CalibrationOptions& o) {
 }
 
 std::vector<std::vector<float>> load_calibration(const core::Graph& g,
-                                                 const CalibrationOptions& o) {
+                                                 const CalibrationOptions& o,
+                                                 bool detector = false) {
   if (o.dir.empty()) {
     if (o.synthetic_samples < 1) throw Error("--calib-samples must be ≥ 1");
+    if (detector) {
+      std::fprintf(stderr,
+                   "tinyscale: warning: no --calib directory; calibrating on %d synthetic images "
+                   "in [0, 1] (gradients and rectangles; real images set better ranges)\n",
+                   o.synthetic_samples);
+      return exporter::synthetic_images(g, o.synthetic_samples, 1);
+    }
     std::fprintf(
         stderr,
         "tinyscale: warning: no --calib directory; calibrating on %d synthetic uniform samples in "
@@ -195,7 +203,7 @@ Command add_export_command(CLI::App& app) {
     core::Graph graph = build_net(*net, {.materialize_weights = true, .seed = *seed});
     std::vector<std::vector<float>> calibration;
     if (*init == "data") {
-      calibration = load_calibration(graph, *calib);
+      calibration = load_calibration(graph, *calib, is_detector(*net));
       std::printf("init: %s\n",
                   exporter::data_dependent_init(graph, calibration).summary().c_str());
     } else {
@@ -209,6 +217,8 @@ Command add_export_command(CLI::App& app) {
           group_digits(static_cast<std::int64_t>(std::filesystem::file_size(*onnx))).c_str());
     }
     if (!tflite->empty()) {
+      if (calibration.empty() && is_detector(*net))
+        calibration = load_calibration(graph, *calib, true);
       const core::Graph q =
           quantize_with(graph, *calib, calibration.empty() ? nullptr : &calibration);
       exporter::write_tflite(q, *tflite);

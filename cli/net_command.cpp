@@ -410,6 +410,8 @@ std::shared_ptr<NetOptions> add_net_options(CLI::App* net) {
   return o;
 }
 
+bool is_detector(const NetOptions& options) { return options.family.rfind("yolo-", 0) == 0; }
+
 core::Graph build_net(const NetOptions& options, const blocks::BuilderOptions& weights) {
   nlohmann::ordered_json config;
   return build(options, &config, weights);

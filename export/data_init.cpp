@@ -102,6 +102,14 @@ bool trace_output(const core::Graph& g, const std::vector<int>& producer,
   }
 }
 
+// A layer whose biases all hold one value: a prior set by the builder, not a random init.
+bool has_prior(const core::Graph& g, const core::Node& layer) {
+  if (layer.inputs.size() < 3) return false;
+  const auto bias = g.tensor(layer.inputs[2]).values<float>();
+  return bias.size() > 1 && std::all_of(bias.begin(), bias.end(),
+                                        [&](float v) { return v == bias.front(); });
+}
+
 // ---- BatchNorm
 
 struct BatchNormUpdate {
@@ -406,6 +414,8 @@ DataInitReport data_dependent_init(core::Graph& graph, std::span<const std::vect
 
   // Output layers: every channel of a traced graph output standardized over the samples.
   std::vector<char> scaled(graph.nodes.size(), 0);
+  std::vector<char> prior_layer(graph.nodes.size(), 0);  // decided before any bias moves
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) prior_layer[n] = has_prior(graph, graph.nodes[n]);
   for (std::size_t o = 0; o < output_sources.size(); ++o) {
     if (output_sources[o].empty()) continue;
     const engine::TensorRef& t = model.output(static_cast<int>(o));
@@ -432,7 +442,10 @@ DataInitReport data_dependent_init(core::Graph& graph, std::span<const std::vect
         w[ch * per_channel + k] = static_cast<float>(w[ch * per_channel + k] * a);
       if (has_bias) {
         float& b = graph.tensor(layer.inputs[2]).mutable_values<float>()[ch];
-        b = static_cast<float>((b - y.mean[c]) * a);
+        // A bias the builder set to one value for the whole layer is a prior (YOLOv8's class
+        // prior) and stays the channel's mean; PyTorch's random biases are centred away.
+        const double prior = prior_layer[static_cast<std::size_t>(s.node)] ? b : 0.0;
+        b = static_cast<float>((b - y.mean[c]) * a + prior);
       }
       scaled[static_cast<std::size_t>(s.node)] = 1;
     }

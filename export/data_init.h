@@ -20,8 +20,11 @@
 //      reaches a graph output only through ops that commute with a positive per-channel
 //      affine map (reshape keeping the last axis, global/unpadded average pooling, max
 //      pooling, nearest resize, channel concatenation), each tensor on the way read once,
-//      has its weights and bias scaled so every channel of that graph output has mean 0 and
-//      standard deviation 1 over the samples (a layer without bias: root mean square 1).
+//      has its weights and bias scaled so every channel of that graph output has standard
+//      deviation 1 over the samples and mean 0 (a layer without bias: root mean square 1),
+//      except a layer whose biases the builder set to one value, a prior: its channels keep
+//      that value as their mean (YOLOv8's class bias log(5 / classes / cells), so an
+//      untrained detector proposes few boxes, as Ultralytics' Detect.bias_init intends).
 //      The classifier's Linear, YOLO's last head convolutions and tinyCLAP's pn_block are
 //      such layers.
 // The float activations come from the engine's float reference kernels, on the graph as the

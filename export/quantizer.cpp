@@ -317,6 +317,42 @@ std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_g
   return out;
 }
 
+std::vector<std::vector<float>> synthetic_images(const core::Graph& float_graph, int samples,
+                                                 std::uint32_t seed) {
+  if (float_graph.inputs.empty()) throw Error("the graph has no input to calibrate");
+  const core::Shape& shape = float_graph.tensor(float_graph.inputs[0]).shape;
+  if (shape.size() != 4) throw Error("synthetic images need an NHWC image input");
+  const auto h = static_cast<std::size_t>(shape[1]), w = static_cast<std::size_t>(shape[2]),
+             c = static_cast<std::size_t>(shape[3]);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::vector<std::vector<float>> out(static_cast<std::size_t>(samples),
+                                      std::vector<float>(h * w * c));
+  for (auto& image : out) {
+    std::vector<float> top(c), bottom(c);
+    for (std::size_t k = 0; k < c; ++k) top[k] = unit(rng), bottom[k] = unit(rng);
+    for (std::size_t y = 0; y < h; ++y) {
+      const float t = h > 1 ? static_cast<float>(y) / static_cast<float>(h - 1) : 0.0f;
+      for (std::size_t x = 0; x < w; ++x)
+        for (std::size_t k = 0; k < c; ++k) image[(y * w + x) * c + k] = top[k] + (bottom[k] - top[k]) * t;
+    }
+    const int rectangles = 2 + static_cast<int>(rng() % 5);
+    for (int r = 0; r < rectangles; ++r) {
+      const auto x0 = static_cast<std::size_t>(unit(rng) * static_cast<float>(w));
+      const auto y0 = static_cast<std::size_t>(unit(rng) * static_cast<float>(h));
+      const auto x1 = std::min(w, x0 + 1 + static_cast<std::size_t>(unit(rng) * static_cast<float>(w) / 2));
+      const auto y1 = std::min(h, y0 + 1 + static_cast<std::size_t>(unit(rng) * static_cast<float>(h) / 2));
+      std::vector<float> colour(c);
+      for (float& v : colour) v = unit(rng);
+      for (std::size_t y = y0; y < y1; ++y)
+        for (std::size_t x = x0; x < x1; ++x)
+          for (std::size_t k = 0; k < c; ++k) image[(y * w + x) * c + k] = colour[k];
+    }
+    for (float& v : image) v = std::clamp(v + (unit(rng) - 0.5f) * 0.04f, 0.0f, 1.0f);
+  }
+  return out;
+}
+
 QuantizeResult quantize_with_warnings(const core::Graph& float_graph,
                                       std::span<const std::vector<float>> calibration,
                                       const QuantizeOptions& options) {

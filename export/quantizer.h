@@ -75,5 +75,11 @@ core::Graph quantize_layout(const core::Graph& float_graph, bool float_io = fals
 // (the CLI prints a warning when it falls back to these).
 std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_graph, int samples,
                                                       std::uint32_t seed);
+// Samples for a detector fed pixels / 255 (YOLO, as recipes/letterbox feeds it): seeded
+// picture-like images in [0, 1], a smooth two-colour gradient with a few flat rectangles and
+// a little noise, so that calibration and the data-dependent init see the statistics of
+// images rather than of white noise.
+std::vector<std::vector<float>> synthetic_images(const core::Graph& float_graph, int samples,
+                                                 std::uint32_t seed);
 
 }  // namespace tinyscale::exporter

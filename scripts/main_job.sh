@@ -35,3 +35,6 @@ $tinyscale $export_command --onnx "$out/model.onnx" --tflite "$out/model.tflite"
 echo
 echo "== tinyscale run $out/model.tflite --random 1 --board $BOARD   (untrained weights: the logits mean nothing)"
 $tinyscale run "$out/model.tflite" --random 1 --board "$BOARD"
+echo
+echo "== tinyscale run $out/model.tflite --random 2   (another input, other logits)"
+$tinyscale run "$out/model.tflite" --random 2 | sed -n 1p

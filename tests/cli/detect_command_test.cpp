@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -271,8 +272,9 @@ TEST_F(DetectCommand, BadInputIsOneErrorLineAndNoOutput) {
 }
 
 // An untrained YOLO as `export` writes it by default (data-dependent init): its detections
-// depend on the image, so their scores differ. (PyTorch's default init, --init pytorch, gives
-// every box of every image its class's one score, 0.50 or 0.55.)
+// depend on the image, so their scores differ. (PyTorch's default init, --init pytorch, has
+// faded activations: every box gets the class prior of its level, whatever the image, so
+// there are at most levels x classes = 6 distinct scores.)
 TEST_F(DetectCommand, ExportedUntrainedYoloGivesScoresThatVary) {
   const auto scores = [](const std::string& init) {
     const std::string model = path("untrained_" + init + ".tflite");
@@ -293,7 +295,11 @@ TEST_F(DetectCommand, ExportedUntrainedYoloGivesScoresThatVary) {
   EXPECT_GT(data.back() - data.front(), 0.2);  // 0.46 .. 1.00 when written
   const std::vector<double> pytorch = scores("pytorch");
   ASSERT_GE(pytorch.size(), 10u);
-  EXPECT_LT(pytorch.back() - pytorch.front(), 0.1);  // 0.50 .. 0.55: a score per class
+  std::vector<double> distinct = pytorch;
+  distinct.erase(std::unique(distinct.begin(), distinct.end(),
+                             [](double a, double b) { return std::abs(a - b) < 0.01; }),
+                 distinct.end());
+  EXPECT_LE(distinct.size(), 6u);
 }
 
 }  // namespace
