@@ -34,27 +34,27 @@ synthesize_word() {
   local word=$1
   espeak-ng -v "$voice" -s "$speed" -w "$tmp/$word.espeak.wav" "$word"
   # Resample to 16 kHz mono 16-bit; trim silence (below 0.1 % of full scale) at both ends.
-  sox "$tmp/$word.espeak.wav" -r "$rate" -c 1 -b 16 "$tmp/$word.trimmed.wav" \
+  sox -D "$tmp/$word.espeak.wav" -r "$rate" -c 1 -b 16 "$tmp/$word.trimmed.wav" \
     silence 1 0.005 0.1% reverse silence 1 0.005 0.1% reverse norm -1
   local samples
   samples=$(sox --i -s "$tmp/$word.trimmed.wav")
   if ((samples <= rate)); then
     local before=$(((rate - samples) / 2))
-    sox "$tmp/$word.trimmed.wav" "$tmp/$word.wav" pad "${before}s" "$((rate - samples - before))s"
+    sox -D "$tmp/$word.trimmed.wav" "$tmp/$word.wav" pad "${before}s" "$((rate - samples - before))s"
   else
-    sox "$tmp/$word.trimmed.wav" "$tmp/$word.wav" trim "$(((samples - rate) / 2))s" "${rate}s"
+    sox -D "$tmp/$word.trimmed.wav" "$tmp/$word.wav" trim "$(((samples - rate) / 2))s" "${rate}s"
   fi
 }
 
 silence() {  # silence <seconds> <file>
-  sox -n -r "$rate" -c 1 -b 16 "$2" trim 0 "$1"
+  sox -D -n -r "$rate" -c 1 -b 16 "$2" trim 0 "$1"
 }
 
 for word in yes no stop go hello; do
   synthesize_word "$word"
 done
 silence 0.5 "$tmp/gap.wav"
-sox "$tmp/gap.wav" "$tmp/hello.wav" "$tmp/go.wav" "$tmp/gap.wav" "$tmp/stop.wav" \
+sox -D "$tmp/gap.wav" "$tmp/hello.wav" "$tmp/go.wav" "$tmp/gap.wav" "$tmp/stop.wav" \
   "$tmp/gap.wav" "$tmp/yes.wav" "$tmp/gap.wav" "$tmp/sentence.wav"
 
 for name in yes no stop go sentence; do
