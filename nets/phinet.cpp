@@ -96,16 +96,17 @@ core::Graph build_graph(const PhiNetConfig& config, const blocks::BuilderOptions
   auto block = [&](int block_id, std::int64_t filters, int stride, int kernel) {
     spec.expansion = blocks::expansion_factor(config.t_zero, config.beta, block_id, N);
     // The expanded width phinet_conv_block will compute, checked first.
-    const std::string options =
+    const std::string shape_options =
         "--t0 " + number_text(config.t_zero) + " --beta " + number_text(config.beta) + " " +
         alpha_option + (divisor != 1 ? " --divisor " + std::to_string(divisor) : "");
     const std::string where = "block " + std::to_string(block_id) + " (expansion)";
     channel_count("phinet", where,
                   static_cast<double>(blocks::make_divisible(
                       channel_count("phinet", where,
-                                    spec.expansion * static_cast<double>(b.channels(x)), options),
+                                    spec.expansion * static_cast<double>(b.channels(x)),
+                                    shape_options),
                       divisor)),
-                  options);
+                  shape_options);
     spec.filters = filters;
     spec.stride = stride;
     spec.kernel = kernel;
