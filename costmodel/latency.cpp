@@ -34,7 +34,12 @@ namespace {
 // Elementwise ops (add, mul, activations, pooling, requantization per element) cost a
 // few cycles per output element everywhere, more without SIMD.
 // clang-format off
-const std::vector<CycleCosts> kTable = {
+// A function-local static, not a namespace-scope vector: the board database validates cores
+// against it while other translation units are still being initialized (a benchmark's static
+// registration loads the built-in boards), and a global's dynamic initialization may not have
+// run by then.
+const std::vector<CycleCosts>& table() {
+  static const std::vector<CycleCosts> rows = {
     // core            conv  depthwise  fully_connected  elementwise
     {"cortex-m0plus",  8.0,  10.0,      8.0,             12.0},
     {"cortex-m4",      1.6,   3.0,      1.4,              6.0},
@@ -42,7 +47,9 @@ const std::vector<CycleCosts> kTable = {
     {"cortex-m33",     1.8,   3.2,      1.6,              6.0},
     {"cortex-m55",     0.3,   0.8,      0.3,              2.0},
     {"xtensa-lx7",     0.6,   1.2,      0.6,              3.0},
-};
+  };
+  return rows;
+}
 // clang-format on
 
 // "Cortex-M4F", "cortex_m4", "M4", "cm4", "ARM Cortex-M0+" and "m0plus" name table rows.
@@ -93,15 +100,15 @@ void check_mhz(double mhz) {
 
 }  // namespace
 
-const std::vector<CycleCosts>& cycle_costs_table() { return kTable; }
+const std::vector<CycleCosts>& cycle_costs_table() { return table(); }
 
 const CycleCosts& cycle_costs(std::string_view core) {
   const std::string key = core_key(core);
-  for (const CycleCosts& row : kTable) {
+  for (const CycleCosts& row : table()) {
     if (!key.empty() && core_key(row.core) == key) return row;
   }
   std::string known;
-  for (const CycleCosts& row : kTable) known += std::string(known.empty() ? "" : ", ") + row.core;
+  for (const CycleCosts& row : table()) known += std::string(known.empty() ? "" : ", ") + row.core;
   throw Error("unknown core '" + std::string(core) + "'; known cores: " + known);
 }
 
