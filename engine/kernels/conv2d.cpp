@@ -3,9 +3,13 @@
 // int8 follows tflite-micro's reference_integer_ops::ConvPerChannel / DepthwiseConvPerChannel
 // (tensorflow/lite/kernels/internal/reference/integer_ops/{conv,depthwise_conv}.h) with the
 // multipliers of micro/kernels/conv_common.cc PopulateConvolutionQuantizationParams.
+// The int8 math is the freestanding device kernel device::conv2d_s8 (device/conv2d.h); this
+// file validates, precomputes its Conv2dS8Params into op_data and calls it. The float32
+// reference stays host-only.
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -20,11 +24,10 @@ struct ConvGeometry {
   bool has_bias;
 };
 
+// op_data begins with the device params (the device kernel contract); the requantization
+// multipliers and shifts they point at follow them: see channel_requant().
 struct ConvInt8Data {
-  ConvGeometry geometry;
-  std::int32_t input_offset, output_offset, act_min, act_max;
-  std::int32_t requant_channels;  // entries after this struct: see channel_requant()
-  bool per_channel;
+  device::Conv2dS8Params params;
 };
 
 struct ConvFloatData {
@@ -145,10 +148,10 @@ Status prepare_geometry(NodeContext& ctx, core::DType bias_dtype, ConvGeometry* 
 
 // ---- int8
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<ConvInt8Data>();
-  if (Status s = prepare_geometry(ctx, core::DType::int32, &d.geometry); s != Status::ok) return s;
-  if (!d.geometry.has_bias) {  // as TFLite's kernels/conv.cc ("has_bias was not true")
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  ConvGeometry g{};
+  if (Status s = prepare_geometry(ctx, core::DType::int32, &g); s != Status::ok) return s;
+  if (!g.has_bias) {  // as TFLite's kernels/conv.cc ("has_bias was not true")
     return ctx.fail(Status::invalid_model, "conv2d '%s': an int8 convolution needs a bias",
                     ctx.node->name.c_str());
   }
@@ -158,9 +161,15 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
   if (Status s = check_dtype(ctx, w, core::DType::int8); s != Status::ok) return s;
+  // The device kernel indexes with int32.
+  for (const core::Tensor* t : {&x, &w, &y}) {
+    if (core::num_elements(t->shape) > INT32_MAX) {
+      return ctx.fail(Status::invalid_model, "conv2d '%s': tensor '%s' has more than 2^31 elements",
+                      ctx.node->name.c_str(), t->name.c_str());
+    }
+  }
   const core::Quantization& wq = w.quantization;
-  const int out_c = d.geometry.out_c;
-  d.per_channel = wq.scales.size() > 1;
+  const int out_c = g.out_c;
   const bool scales_ok =
       wq.scales.size() == 1 || (static_cast<int>(wq.scales.size()) == out_c && wq.axis == 0);
   const bool zero_points_ok = wq.zero_points.size() == wq.scales.size() &&
@@ -173,30 +182,32 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), w.name.c_str(), out_c,
                     static_cast<int>(wq.scales.size()), wq.axis);
   }
-  d.requant_channels = d.per_channel ? out_c : 1;
-  if (Status s =
-          prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), d.requant_channels,
-                                  channel_requant<ConvInt8Data>(ctx.op_data, d.requant_channels));
+  device::Conv2dS8Params& p = ctx.data<ConvInt8Data>().params;
+  p = {g.batches,    g.in_h,       g.in_w,           g.in_c,          g.out_h,
+       g.out_w,      g.out_c,      g.kernel_h,       g.kernel_w,      g.stride_h,
+       g.stride_w,   g.dilation_h, g.dilation_w,     g.pad_top,       g.pad_left,
+       g.in_c_per_group, g.out_c_per_group, 0, 0, 0, 0, 0, nullptr, nullptr};
+  p.requant_channels = wq.scales.size() > 1 ? out_c : 1;
+  const ChannelRequant requant = channel_requant<ConvInt8Data>(ctx.op_data, p.requant_channels);
+  if (Status s = prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), p.requant_channels,
+                                         requant);
       s != Status::ok) {
     return s;
   }
-  d.input_offset = -zero_point_of(x);
-  d.output_offset = zero_point_of(y);
-  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &d.act_min,
-                        &d.act_max);
+  p.multipliers = requant.multipliers;
+  p.shifts = requant.shifts;
+  p.input_offset = -zero_point_of(x);
+  p.output_offset = zero_point_of(y);
+  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &p.act_min,
+                        &p.act_max);
+  *scratch_bytes = device::conv2d_s8_scratch_bytes(p);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  const auto& d = ctx.data<ConvInt8Data>();
-  const ChannelRequant requant = channel_requant<ConvInt8Data>(ctx.op_data, d.requant_channels);
-  const std::int32_t* bias = d.geometry.has_bias ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
-  conv2d_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
-                   ctx.inputs[1].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
-                   [&](std::int32_t acc, int oc) {
-                     return requantize_channel(acc, bias, oc, d.per_channel, requant,
-                                               d.output_offset, d.act_min, d.act_max);
-                   });
+  device::conv2d_s8(ctx.data<ConvInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
+                    ctx.inputs[1].as<const std::int8_t>(), ctx.inputs[2].as<const std::int32_t>(),
+                    ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -228,9 +239,10 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kConv2dInt8{
-    core::OpType::conv2d, core::DType::int8, sizeof(ConvInt8Data),
-    prepare_int8,         eval_int8,         weight_channel_requant_bytes};
+extern const KernelInfo kConv2dInt8{core::OpType::conv2d,       core::DType::int8,
+                                    sizeof(ConvInt8Data),        prepare_int8,
+                                    eval_int8,                   weight_channel_requant_bytes,
+                                    "conv2d_s8"};
 extern const KernelInfo kConv2dFloat32{core::OpType::conv2d, core::DType::float32,
                                        sizeof(ConvFloatData), prepare_float, eval_float};
 

@@ -4,9 +4,12 @@
 // (tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h) with the
 // multiplier of GetQuantizedConvolutionMultipler (micro/kernels/fully_connected_common.cc):
 // double(input_scale) × double(weight_scale[c]) / double(output_scale).
+// The int8 math is the freestanding device kernel device::fully_connected_s8
+// (device/fully_connected.h); the float32 reference stays host-only.
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -18,11 +21,10 @@ struct FcGeometry {
   bool has_bias;
 };
 
+// op_data begins with the device params; the multipliers and shifts they point at follow:
+// see channel_requant().
 struct FcInt8Data {
-  FcGeometry geometry;
-  std::int32_t input_offset, weight_offset, output_offset, act_min, act_max;
-  std::int32_t requant_channels;  // entries after this struct: see channel_requant()
-  bool per_channel;
+  device::FullyConnectedS8Params params;
 };
 
 struct FcFloatData {
@@ -83,55 +85,64 @@ Status prepare_geometry(NodeContext& ctx, core::DType bias_dtype, FcGeometry* g)
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<FcInt8Data>();
-  if (Status s = prepare_geometry(ctx, core::DType::int32, &d.geometry); s != Status::ok) return s;
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  FcGeometry g{};
+  if (Status s = prepare_geometry(ctx, core::DType::int32, &g); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& w = *ctx.inputs[1].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
   if (Status s = check_dtype(ctx, w, core::DType::int8); s != Status::ok) return s;
+  // The device kernel indexes with int32.
+  for (const core::Tensor* t : {&x, &w, &y}) {
+    if (core::num_elements(t->shape) > INT32_MAX) {
+      return ctx.fail(Status::invalid_model,
+                      "fully_connected '%s': tensor '%s' has more than 2^31 elements",
+                      ctx.node->name.c_str(), t->name.c_str());
+    }
+  }
   const core::Quantization& wq = w.quantization;
-  const int out_features = d.geometry.out_features;
-  d.per_channel = wq.scales.size() > 1;
+  const int out_features = g.out_features;
+  const bool per_channel = wq.scales.size() > 1;
   const bool ok = wq.zero_points.size() == wq.scales.size() &&
                   (wq.scales.size() == 1 ||
                    (static_cast<int>(wq.scales.size()) == out_features && wq.axis == 0 &&
                     std::all_of(wq.zero_points.begin(), wq.zero_points.end(),
                                 [](std::int64_t z) { return z == 0; })));
-  if (!ok || (!d.per_channel && (wq.zero_points[0] < -127 || wq.zero_points[0] > 127))) {
+  if (!ok || (!per_channel && (wq.zero_points[0] < -127 || wq.zero_points[0] > 127))) {
     return ctx.fail(Status::invalid_quantization,
                     "fully_connected '%s': weight '%s' needs 1 scale or %d along axis 0 (zero "
                     "points 0), got %d scales",
                     ctx.node->name.c_str(), w.name.c_str(), out_features,
                     static_cast<int>(wq.scales.size()));
   }
-  d.requant_channels = d.per_channel ? out_features : 1;
-  if (Status s =
-          prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), d.requant_channels,
-                                  channel_requant<FcInt8Data>(ctx.op_data, d.requant_channels));
+  device::FullyConnectedS8Params& p = ctx.data<FcInt8Data>().params;
+  p = {g.batches, g.in_features, g.out_features, 0, 0, 0, 0, 0, 0, nullptr, nullptr};
+  p.requant_channels = per_channel ? out_features : 1;
+  const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, p.requant_channels);
+  if (Status s = prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), p.requant_channels,
+                                         requant);
       s != Status::ok) {
     return s;
   }
-  d.input_offset = -zero_point_of(x);
-  d.weight_offset = d.per_channel ? 0 : -static_cast<std::int32_t>(wq.zero_points[0]);
-  d.output_offset = zero_point_of(y);
-  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &d.act_min,
-                        &d.act_max);
+  p.multipliers = requant.multipliers;
+  p.shifts = requant.shifts;
+  p.input_offset = -zero_point_of(x);
+  p.weight_offset = per_channel ? 0 : -static_cast<std::int32_t>(wq.zero_points[0]);
+  p.output_offset = zero_point_of(y);
+  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &p.act_min,
+                        &p.act_max);
+  *scratch_bytes = device::fully_connected_s8_scratch_bytes(p);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  const auto& d = ctx.data<FcInt8Data>();
-  const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, d.requant_channels);
-  const std::int32_t* bias = d.geometry.has_bias ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
-  fully_connected_reference(d.geometry, ctx.inputs[0].as<const std::int8_t>(), d.input_offset,
-                            ctx.inputs[1].as<const std::int8_t>(), d.weight_offset,
-                            ctx.outputs[0].as<std::int8_t>(), [&](std::int32_t acc, int o) {
-                              return requantize_channel(acc, bias, o, d.per_channel, requant,
-                                                        d.output_offset, d.act_min, d.act_max);
-                            });
+  const std::int32_t* bias = ctx.num_inputs == 3 ? ctx.inputs[2].as<const std::int32_t>() : nullptr;
+  device::fully_connected_s8(ctx.data<FcInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
+                             ctx.inputs[1].as<const std::int8_t>(), bias,
+                             ctx.outputs[0].as<std::int8_t>(),
+                             static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -163,7 +174,7 @@ Status eval_float(const NodeContext& ctx) {
 
 extern const KernelInfo kFullyConnectedInt8{
     core::OpType::fully_connected, core::DType::int8, sizeof(FcInt8Data), prepare_int8, eval_int8,
-    weight_channel_requant_bytes};
+    weight_channel_requant_bytes,  "fully_connected_s8"};
 extern const KernelInfo kFullyConnectedFloat32{core::OpType::fully_connected, core::DType::float32,
                                                sizeof(FcFloatData), prepare_float, eval_float};
 

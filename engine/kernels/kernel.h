@@ -12,8 +12,10 @@
 //                           it writes one line into ctx.error naming what is wrong.
 //   eval(ctx)               computes the outputs from the inputs. No allocation, no I/O.
 //
-// Pure math lives in templated functions apart from this glue, so optimized kernels can
-// be tested against the reference ones by one harness.
+// The int8 math lives apart from this glue in a freestanding device kernel
+// (engine/kernels/device/<op>.{h,cpp}: plain params struct, plain functions, no heap or
+// core::Graph) that eval() calls and firmware calls too, so host and device are bit-identical
+// by construction; KernelInfo::device_function names it. See engine/kernels/device/README.md.
 //
 // Usage (engine/engine.cpp):
 //   const KernelInfo* k = find_kernel(node.op, graph.tensor(node.inputs[0]).dtype);
@@ -74,6 +76,13 @@ struct KernelInfo {
   // Bytes this node needs after the fixed op_data struct (e.g. one requantization multiplier
   // per output channel), so per-op state is sized by the model, not by a maximum. Null: none.
   std::size_t (*extra_op_data)(const core::Graph& graph, const core::Node& node) = nullptr;
+  // The freestanding device kernel eval() calls (engine/kernels/device/, e.g. "conv2d_s8"),
+  // or null for a host-only kernel. When set, op_data BEGINS with that op's device params
+  // struct (e.g. device::Conv2dS8Params), filled by prepare(); its pointer members point
+  // into the rest of this node's op_data (per-channel multipliers, shifts, tables) or at
+  // constant tensors, valid while the compiled model lives. A code generator reads the
+  // params there and prints them as const data. See engine/kernels/device/README.md.
+  const char* device_function = nullptr;
 };
 
 // Total op_data bytes of a node (fixed struct + its extra bytes), 8-aligned.

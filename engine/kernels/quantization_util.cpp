@@ -1,21 +1,12 @@
 #include "engine/kernels/quantization_util.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 
 #include "core/ops.h"
 #include "engine/kernels/fixed_point_activation.h"
 
 namespace tinyscale::engine {
-
-std::int32_t get_reciprocal(std::int32_t x, int x_integer_digits, int* num_bits_over_unit) {
-  const int headroom_plus_one = std::countl_zero(static_cast<std::uint32_t>(x));
-  *num_bits_over_unit = x_integer_digits - headroom_plus_one;
-  const auto shifted_sum_minus_one = static_cast<std::int32_t>(
-      (static_cast<std::uint32_t>(x) << headroom_plus_one) - (std::uint32_t{1} << 31));
-  return one_over_one_plus_x_for_x_in_0_1(FixedPoint<0>::from_raw(shifted_sum_minus_one)).raw;
-}
 
 void quantize_multiplier(double real_multiplier, std::int32_t* multiplier, int* shift) {
   if (real_multiplier == 0.0) {

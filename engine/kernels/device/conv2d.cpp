@@ -1,0 +1,47 @@
+#include "engine/kernels/device/conv2d.h"
+
+#include "engine/kernels/device/fixed_point.h"
+
+namespace tinyscale::device {
+
+void conv2d_s8(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
+               const std::int32_t* bias, std::int8_t* output, std::int8_t* /*scratch*/) {
+  const bool per_channel = p.requant_channels > 1;
+  std::int8_t* out = output;
+  for (std::int32_t b = 0; b < p.batches; ++b) {
+    const std::int8_t* batch_input = input + b * p.in_h * p.in_w * p.in_c;
+    for (std::int32_t oy = 0; oy < p.out_h; ++oy) {
+      const std::int32_t in_y_origin = oy * p.stride_h - p.pad_top;
+      for (std::int32_t ox = 0; ox < p.out_w; ++ox) {
+        const std::int32_t in_x_origin = ox * p.stride_w - p.pad_left;
+        for (std::int32_t oc = 0; oc < p.out_c; ++oc) {
+          const std::int32_t in_c_begin = (oc / p.out_c_per_group) * p.in_c_per_group;
+          std::int32_t acc = 0;
+          for (std::int32_t ky = 0; ky < p.kernel_h; ++ky) {
+            const std::int32_t iy = in_y_origin + p.dilation_h * ky;
+            if (iy < 0 || iy >= p.in_h) continue;
+            for (std::int32_t kx = 0; kx < p.kernel_w; ++kx) {
+              const std::int32_t ix = in_x_origin + p.dilation_w * kx;
+              if (ix < 0 || ix >= p.in_w) continue;
+              const std::int8_t* in_px = batch_input + (iy * p.in_w + ix) * p.in_c + in_c_begin;
+              const std::int8_t* w_px =
+                  weights + ((oc * p.kernel_h + ky) * p.kernel_w + kx) * p.in_c_per_group;
+              for (std::int32_t ic = 0; ic < p.in_c_per_group; ++ic) {
+                acc += (static_cast<std::int32_t>(in_px[ic]) + p.input_offset) *
+                       static_cast<std::int32_t>(w_px[ic]);
+              }
+            }
+          }
+          if (bias) acc += bias[oc];
+          const std::int32_t c = per_channel ? oc : 0;
+          *out++ = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset, p.act_min,
+                                 p.act_max);
+        }
+      }
+    }
+  }
+}
+
+std::int32_t conv2d_s8_scratch_bytes(const Conv2dS8Params& /*p*/) { return 0; }
+
+}  // namespace tinyscale::device
