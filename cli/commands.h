@@ -39,6 +39,7 @@ Command add_detect_command(CLI::App& app);
 Command add_kws_command(CLI::App& app);
 Command add_clap_command(CLI::App& app);
 Command add_clap_export_command(CLI::App& app);
+Command add_deploy_command(CLI::App& app);
 
 // --init of `export` and `clap-export`: "data" (the default; exporter::data_dependent_init on
 // the calibration inputs) or "pytorch" (the builders' PyTorch default initialization as is).

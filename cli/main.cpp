@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   add(tinyscale::cli::add_export_command(app));
   add(tinyscale::cli::add_quantize_command(app));
   add(tinyscale::cli::add_detect_command(app));
+  add(tinyscale::cli::add_deploy_command(app));
   tinyscale::cli::reject_empty_values(app);
 
   if (const std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {

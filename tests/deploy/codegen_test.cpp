@@ -1,0 +1,303 @@
+// deploy::generate_package on the host target: the generated package, compiled by the host
+// g++ with a small main that reads the inputs and writes the outputs, must give the engine's
+// outputs byte for byte; its arena is the engine's activation arena; every data array is
+// const; an op without a device kernel is refused before anything is written.
+#include "deploy/codegen.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "blocks/builder.h"
+#include "core/error.h"
+#include "engine/engine.h"
+#include "export/quantizer.h"
+#include "export/tflite_reader.h"
+#include "nets/phinet.h"
+
+namespace tinyscale::deploy {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kInterop = TINYSCALE_SHARED_DIR "/interop/tflite/";
+
+std::vector<std::uint8_t> read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// TINYSCALE_KEEP_PACKAGES=1 keeps the generated packages in the temp folder to read them.
+void remove_package(const fs::path& dir) {
+  if (!std::getenv("TINYSCALE_KEEP_PACKAGES")) fs::remove_all(dir);
+}
+
+fs::path temp_dir(const std::string& what) {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("tinyscale_codegen_" + what + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// All inputs concatenated in, all outputs concatenated out.
+std::vector<std::uint8_t> run_engine(const core::Graph& graph, const std::vector<std::uint8_t>& in) {
+  engine::CompiledModel model;
+  char error[256] = "";
+  EXPECT_EQ(model.compile(graph, {}, error, sizeof error), engine::Status::ok) << error;
+  std::size_t at = 0;
+  for (int i = 0; i < model.num_inputs(); ++i) {
+    const engine::TensorRef& t = model.input(i);
+    const auto n = static_cast<std::size_t>(core::num_elements(t.shape()) *
+                                            core::dtype_size(t.tensor->dtype));
+    std::memcpy(t.data, in.data() + at, n);
+    at += n;
+  }
+  EXPECT_EQ(model.run(), engine::Status::ok);
+  std::vector<std::uint8_t> out;
+  for (int i = 0; i < model.num_outputs(); ++i) {
+    const engine::TensorRef& t = model.output(i);
+    const auto n = static_cast<std::size_t>(core::num_elements(t.shape()) *
+                                            core::dtype_size(t.tensor->dtype));
+    const auto* p = static_cast<const std::uint8_t*>(t.data);
+    out.insert(out.end(), p, p + n);
+  }
+  return out;
+}
+
+// The generated package built by the host compiler with a main reading argv[1] into the
+// inputs and writing the outputs to argv[2]; returns the program's path.
+fs::path build_package(const fs::path& package, const std::string& name) {
+  const fs::path main_cpp = package / "test_main.cpp";
+  std::ofstream(main_cpp)
+      << "#include <cstdio>\n#include \"" << name << ".h\"\n"
+      << "int main(int argc, char** argv) {\n"
+      << "  if (argc != 3) return 2;\n"
+      << "  std::FILE* in = std::fopen(argv[1], \"rb\");\n"
+      << "  if (!in) return 3;\n"
+      << "  for (int i = 0; " << name << "_input(i); ++i) {\n"
+      << "    const " << name << "_tensor_t* t = " << name << "_input(i);\n"
+      << "    if (std::fread(t->data, 1, t->bytes, in) != static_cast<std::size_t>(t->bytes)) return 4;\n"
+      << "  }\n  std::fclose(in);\n"
+      << "  " << name << "_invoke();\n"
+      << "  std::FILE* out = std::fopen(argv[2], \"wb\");\n"
+      << "  for (int i = 0; " << name << "_output(i); ++i) {\n"
+      << "    const " << name << "_tensor_t* t = " << name << "_output(i);\n"
+      << "    std::fwrite(t->data, 1, t->bytes, out);\n"
+      << "  }\n  std::fclose(out);\n  return 0;\n}\n";
+  std::string sources = (package / (name + ".cpp")).string() + " " + main_cpp.string();
+  for (const auto& e : fs::directory_iterator(package / "kernels")) {
+    if (e.path().extension() == ".cpp") sources += " " + e.path().string();
+  }
+  const fs::path program = package / "model_test";
+  const std::string command = "g++ -O1 -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I" +
+                              package.string() + " -I" + (package / "kernels").string() + " " +
+                              sources + " -o " + program.string() + " 2>" +
+                              (package / "build.log").string();
+  if (std::system(command.c_str()) != 0) {
+    ADD_FAILURE() << "the package does not build:\n" << read_text(package / "build.log");
+    return {};
+  }
+  return program;
+}
+
+std::vector<std::uint8_t> run_program(const fs::path& program, const std::vector<std::uint8_t>& in) {
+  const fs::path dir = program.parent_path();
+  write_bytes(dir / "in.bin", in);
+  fs::remove(dir / "out.bin");
+  const std::string command =
+      program.string() + " " + (dir / "in.bin").string() + " " + (dir / "out.bin").string();
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return read_bytes(dir / "out.bin");
+}
+
+struct Generated {
+  PackageSummary summary;
+  std::int64_t engine_arena = 0;
+  fs::path dir;
+};
+
+// Generates the package; skips the test (returns false) when the model still uses an op
+// whose device kernel is not written yet, naming it.
+bool generate(const core::Graph& graph, const std::string& name, Generated* g) {
+  engine::CompiledModel model;
+  char error[256] = "";
+  EXPECT_EQ(model.compile(graph, {}, error, sizeof error), engine::Status::ok) << error;
+  g->engine_arena = model.ram().activation_arena;
+  g->dir = temp_dir(name);
+  try {
+    g->summary = generate_package(model, graph, {.name = name, .target = Target::host,
+                                                 .command_line = "codegen_test"},
+                                  g->dir / "pkg");
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("has no device kernel yet") != std::string::npos) {
+      std::printf("  skipped: %s\n", e.what());
+      return false;
+    }
+    throw;
+  }
+  return true;
+}
+
+void expect_matches_engine(const core::Graph& graph, const std::string& name,
+                           const std::vector<std::vector<std::uint8_t>>& inputs) {
+  Generated g;
+  if (!generate(graph, name, &g)) GTEST_SKIP() << "an op has no device kernel yet";
+  EXPECT_EQ(g.summary.arena_bytes, g.engine_arena);
+  const fs::path program = build_package(g.dir / "pkg", name);
+  ASSERT_FALSE(program.empty());
+  for (const auto& in : inputs) {
+    const std::vector<std::uint8_t> expected = run_engine(graph, in);
+    const std::vector<std::uint8_t> got = run_program(program, in);
+    ASSERT_EQ(got.size(), expected.size());
+    EXPECT_TRUE(got == expected) << name << ": the generated code's outputs differ from the engine's";
+  }
+  remove_package(g.dir);
+}
+
+std::vector<std::uint8_t> random_input(const core::Graph& graph, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> bytes;
+  for (int id : graph.inputs) {
+    const core::Tensor& t = graph.tensor(id);
+    const auto n = static_cast<std::size_t>(core::num_elements(t.shape) * core::dtype_size(t.dtype));
+    for (std::size_t i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(rng()));
+  }
+  return bytes;
+}
+
+// A small int8 network of convolutions only (plain, depthwise, pointwise; ReLU6 fused).
+core::Graph conv_net() {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 5});
+  int x = b.input("image", 3, 16, 16);
+  x = b.conv2d("stem.conv", x, {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1},
+                                .bias = true});
+  x = b.activation("stem.act", x, blocks::Activation::relu6);
+  x = b.conv2d("dw.conv", x, {.out_channels = 8, .kernel = 3, .stride = 1, .pad = {1, 1, 1, 1},
+                              .groups = 8, .bias = true});
+  x = b.conv2d("pw.conv", x, {.out_channels = 12, .kernel = 1, .bias = true});
+  g.outputs = {x};
+  return exporter::quantize(g, exporter::synthetic_calibration(g, 4, 1), {});
+}
+
+TEST(Codegen, ConvNetMatchesEngineByteForByte) {
+  const core::Graph q = conv_net();
+  expect_matches_engine(q, "conv_net", {random_input(q, 1), random_input(q, 2)});
+}
+
+TEST(Codegen, PackageShape) {
+  const core::Graph q = conv_net();
+  Generated g;
+  if (!generate(q, "tiny", &g)) GTEST_SKIP() << "conv2d has no device kernel yet";
+  const fs::path pkg = g.dir / "pkg";
+  for (const char* f : {"tiny.h", "tiny.cpp", "CMakeLists.txt", "README.md", "kernels/conv2d.h",
+                        "kernels/conv2d.cpp", "kernels/fixed_point.h"}) {
+    EXPECT_TRUE(fs::exists(pkg / f)) << f;
+  }
+  const std::string h = read_text(pkg / "tiny.h"), c = read_text(pkg / "tiny.cpp");
+  EXPECT_NE(h.find("Generated by tinyscale " + std::string(tinyscale_version())), std::string::npos);
+  EXPECT_NE(h.find("#define TINY_ARENA_BYTES " + std::to_string(g.engine_arena)), std::string::npos);
+  EXPECT_NE(h.find("void tiny_invoke(void);"), std::string::npos);
+  EXPECT_NE(h.find("#define TINY_INPUT0_SHAPE {1, 16, 16, 3}"), std::string::npos);
+  EXPECT_NE(c.find("alignas(16) int8_t tiny_arena[TINY_ARENA_BYTES];"), std::string::npos);
+  // Every array but the arena is const data (FLASH), named after its layer.
+  const std::regex array_definition(R"(^[^/\n]*\b(\w+)\[[0-9A-Z_]+\] = )", std::regex::multiline);
+  int arrays = 0;
+  for (auto it = std::sregex_iterator(c.begin(), c.end(), array_definition);
+       it != std::sregex_iterator(); ++it) {
+    const std::string line = it->str();
+    if (line.find("tiny_arena") != std::string::npos) continue;
+    ++arrays;
+    EXPECT_NE(line.find("static const"), std::string::npos) << line;
+  }
+  EXPECT_GE(arrays, 3 * 4);  // weights, bias, multipliers, shifts of each conv
+  EXPECT_NE(c.find("stem_conv_weights"), std::string::npos);
+  EXPECT_NE(c.find("// node 0: conv2d 'stem.conv'"), std::string::npos);
+  // No interpreter, no heap.
+  for (const char* word : {"malloc", "new ", "flatbuffers", "std::vector"}) {
+    EXPECT_EQ(c.find(word), std::string::npos) << word;
+  }
+  EXPECT_EQ(g.summary.kernels, std::vector<std::string>{"conv2d"});
+  remove_package(g.dir);
+}
+
+TEST(Codegen, UnsupportedOpIsRefusedBeforeWriting) {
+  // A float graph's batch_norm has no int8 device kernel.
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 1});
+  int x = b.input("image", 3, 8, 8);
+  x = b.batch_norm("bn", x, 1e-3f);
+  g.outputs = {x};
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(g, {}, error, sizeof error), engine::Status::ok) << error;
+  const fs::path dir = temp_dir("refused") / "pkg";
+  try {
+    generate_package(model, g, {.name = "m"}, dir);
+    FAIL() << "batch_norm was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("batch_norm"), std::string::npos) << what;
+    EXPECT_NE(what.find("node 0 'bn'"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(dir));
+  fs::remove_all(dir.parent_path());
+}
+
+TEST(Codegen, SanitizedNames) {
+  EXPECT_EQ(sanitize_identifier("model/conv2d_1/Conv2D"), "model_conv2d_1_conv2d");
+  EXPECT_EQ(sanitize_identifier("stem.conv"), "stem_conv");
+  EXPECT_EQ(sanitize_identifier("3x3 conv--a"), "_3x3_conv_a");
+  EXPECT_EQ(sanitize_identifier("::"), "x");
+  EXPECT_EQ(parse_target("cortex-m7"), Target::cortex_m7);
+  EXPECT_THROW(parse_target("cortex-m0"), Error);
+}
+
+class MlperfModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(MlperfModel, MatchesEngineByteForByte) {
+  const std::string dir = kInterop + GetParam() + "/";
+  if (!fs::exists(dir + "model.tflite")) GTEST_SKIP() << "../shared/interop is absent";
+  const core::Graph graph = exporter::read_tflite(dir + "model.tflite");
+  std::vector<std::vector<std::uint8_t>> inputs;
+  for (const char* c : {"uniform", "sine", "narrow"}) {
+    inputs.push_back(read_bytes(dir + "input_" + c + ".bin"));
+  }
+  expect_matches_engine(graph, GetParam() == std::string("kws_ref_model") ? "ds_cnn" : "autoencoder",
+                        inputs);
+}
+
+INSTANTIATE_TEST_SUITE_P(Interop, MlperfModel, ::testing::Values("kws_ref_model", "ad01_int8"));
+
+TEST(Codegen, PhiNetMatchesEngineByteForByte) {
+  nets::PhiNetConfig c;
+  c.input = {3, 32, 32};
+  c.alpha = 0.25;
+  c.num_layers = 4;
+  c.downsampling_layers = {2};
+  c.compatibility = true;  // conv2d, ReLU6 and add only
+  core::Graph f = nets::build_phinet(c, {.materialize_weights = true, .seed = 7});
+  const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 3), {});
+  expect_matches_engine(q, "phinet", {random_input(q, 3)});
+}
+
+}  // namespace
+}  // namespace tinyscale::deploy
