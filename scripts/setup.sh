@@ -12,6 +12,7 @@ TINYSCALE_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libsndfile1-dev libsamplerate0-dev libstb-dev
   espeak-ng sox
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 )
 
 install_missing_packages() {

@@ -1,0 +1,91 @@
+// Builds the test firmware (tests/deploy/firmware/test_main.c) with the firmware support
+// of deploy/firmware for a Cortex-M target, straight through arm-none-eabi-gcc into a
+// temporary directory. The support objects are compiled once per target per test
+// program run and every (target, mode) ELF is linked once; all of it is removed at exit.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "deploy/cortex_m.h"
+
+namespace tinyscale::deploy::testing {
+
+inline bool cross_tools_present() {
+  return std::system("command -v arm-none-eabi-gcc >/dev/null 2>&1 && "
+                     "command -v qemu-system-arm >/dev/null 2>&1") == 0;
+}
+
+class FirmwareBuild {
+ public:
+  static FirmwareBuild& instance() {
+    static FirmwareBuild build;
+    return build;
+  }
+
+  // The ELF for this target and TS_TEST_MODE; empty (and a test failure) if a build failed.
+  std::filesystem::path elf(const CortexMTarget& target, int mode) {
+    const std::string key = std::string(target.name) + "_" + std::to_string(mode);
+    if (auto found = elfs_.find(key); found != elfs_.end()) return found->second;
+    const std::filesystem::path fw = firmware_dir();
+    std::string objects;
+    for (const char* source : {"startup", "counter", "semihost", "syscalls"}) {
+      const std::filesystem::path object = root_ / (std::string(target.name) + "_" + source + ".o");
+      if (!std::filesystem::exists(object) &&
+          !run(compile(target) + " -c " + (fw / (std::string(source) + ".c")).string() + " -o " +
+               object.string()))
+        return {};
+      objects += " " + object.string();
+    }
+    const std::filesystem::path elf = root_ / (key + ".elf");
+    const std::string test_main =
+        std::string(TINYSCALE_SOURCE_DIR) + "/tests/deploy/firmware/test_main.c";
+    if (!run(compile(target) + " -DTS_TEST_MODE=" + std::to_string(mode) + " " + test_main +
+             objects + " -nostartfiles -T" + (fw / target.linker_script).string() +
+             " -Wl,--gc-sections -o " + elf.string()))
+      return {};
+    elfs_[key] = elf;
+    return elf;
+  }
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  FirmwareBuild() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tinyscale-fw-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) root_ = pattern;
+  }
+  ~FirmwareBuild() {
+    std::error_code ignored;
+    if (!root_.empty()) std::filesystem::remove_all(root_, ignored);
+  }
+
+  std::string compile(const CortexMTarget& target) const {
+    return "arm-none-eabi-gcc " + std::string(target.gcc_flags) +
+           " -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I" +
+           firmware_dir().string();
+  }
+
+  bool run(const std::string& command) {
+    const std::filesystem::path log = root_ / "build.log";
+    if (std::system((command + " >" + log.string() + " 2>&1").c_str()) == 0) return true;
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    ADD_FAILURE() << "firmware build failed: " << command << "\n" << text.str();
+    return false;
+  }
+
+  std::filesystem::path root_;
+  std::map<std::string, std::filesystem::path> elfs_;
+};
+
+}  // namespace tinyscale::deploy::testing
