@@ -3,10 +3,13 @@
 // Follows tflite-micro's reference_integer_ops::AveragePool
 // (tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h) and reference_ops::
 // AveragePool (reference/pooling.h). Input and output share quantization.
+// The int8 math is the freestanding device kernel device::avg_pool_s8 (device/avg_pool.h);
+// the float32 reference stays host-only.
 #include <algorithm>
 #include <cstdint>
 
 #include "core/ops.h"
+#include "engine/kernels/device/avg_pool.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/pool_geometry.h"
 #include "engine/kernels/quantization_util.h"
@@ -52,28 +55,24 @@ void avg_pool_reference(const PoolGeometry& g, const T* input, T* output, Finish
   }
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<PoolData<std::int32_t>>();
-  if (Status s = prepare_pool_geometry(ctx, &d.geometry); s != Status::ok) return s;
+// op_data is the device params (the device kernel contract).
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  auto& p = ctx.data<device::AvgPoolS8Params>();
+  if (Status s = prepare_pool_geometry(ctx, &p.geometry); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
   if (Status s = check_same_quantization(ctx, x, y); s != Status::ok) return s;
-  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &d.act_min,
-                        &d.act_max);
+  activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &p.act_min,
+                        &p.act_max);
+  *scratch_bytes = device::avg_pool_s8_scratch_bytes(p);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  const auto& d = ctx.data<PoolData<std::int32_t>>();
-  avg_pool_reference<std::int8_t, std::int32_t>(
-      d.geometry, ctx.inputs[0].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>(),
-      [&](std::int32_t sum, int count) {
-        // Integer division rounded half away from zero (TFLite's "round to the closest").
-        const std::int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-        return static_cast<std::int8_t>(std::clamp(avg, d.act_min, d.act_max));
-      });
+  device::avg_pool_s8(ctx.data<device::AvgPoolS8Params>(), ctx.inputs[0].as<const std::int8_t>(),
+                      ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -98,8 +97,13 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kAvgPoolInt8{core::OpType::avg_pool, core::DType::int8,
-                                     sizeof(PoolData<std::int32_t>), prepare_int8, eval_int8};
+extern const KernelInfo kAvgPoolInt8{core::OpType::avg_pool,
+                                     core::DType::int8,
+                                     sizeof(device::AvgPoolS8Params),
+                                     prepare_int8,
+                                     eval_int8,
+                                     nullptr,
+                                     "avg_pool_s8"};
 extern const KernelInfo kAvgPoolFloat32{core::OpType::avg_pool, core::DType::float32,
                                         sizeof(PoolData<float>), prepare_float, eval_float};
 

@@ -10,9 +10,12 @@
 // (The older integer Mean, reference_integer_ops::Mean, rescales the sum first and then
 // divides by N with rounding; the two differ by a step on some inputs.) TFLite Micro does
 // this arithmetic at eval; here it is done once in prepare, with the same integers.
+// The int8 math is the freestanding device kernel device::global_avg_pool_s8
+// (device/global_avg_pool.h); the float32 reference stays host-only.
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/kernels/device/global_avg_pool.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -21,13 +24,6 @@ namespace {
 
 struct MeanGeometry {
   int batches, height, width, channels;
-};
-
-struct MeanInt8Data {
-  MeanGeometry geometry;
-  std::int32_t input_zero_point, output_zero_point;
-  std::int32_t multiplier;  // input_scale / output_scale / N, TFLite Micro's folding
-  int shift;
 };
 
 template <typename T, typename Acc, typename Finish>
@@ -77,52 +73,51 @@ Status prepare_geometry(NodeContext& ctx, MeanGeometry* g) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<MeanInt8Data>();
-  if (Status s = prepare_geometry(ctx, &d.geometry); s != Status::ok) return s;
+// op_data is the device params (the device kernel contract).
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  auto& p = ctx.data<device::GlobalAvgPoolS8Params>();
+  MeanGeometry g{};
+  if (Status s = prepare_geometry(ctx, &g); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
-  if (d.geometry.height < 1 || d.geometry.width < 1) {
+  if (g.height < 1 || g.width < 1) {
     return ctx.fail(Status::invalid_model, "global_avg_pool '%s': empty %dx%d input",
-                    ctx.node->name.c_str(), d.geometry.height, d.geometry.width);
+                    ctx.node->name.c_str(), g.height, g.width);
+  }
+  if (core::num_elements(x.shape) > INT32_MAX) {
+    return ctx.fail(Status::invalid_model, "global_avg_pool '%s': more than 2^31 elements",
+                    ctx.node->name.c_str());
   }
   std::int32_t multiplier = 0;
   int shift = 0;
   quantize_multiplier(static_cast<double>(scale_of(x)) / static_cast<double>(scale_of(y)),
                       &multiplier, &shift);
-  fold_mean_divisor(multiplier, shift, std::int64_t{d.geometry.height} * d.geometry.width,
-                    &d.multiplier, &d.shift);
-  if (d.shift > 30) {
+  int folded_shift = 0;
+  fold_mean_divisor(multiplier, shift, std::int64_t{g.height} * g.width, &p.multiplier,
+                    &folded_shift);
+  if (folded_shift > 30) {
     return ctx.fail(Status::invalid_quantization,
                     "global_avg_pool '%s': input/output scale ratio too large",
                     ctx.node->name.c_str());
   }
-  d.input_zero_point = zero_point_of(x);
-  d.output_zero_point = zero_point_of(y);
+  p.batches = g.batches;
+  p.height = g.height;
+  p.width = g.width;
+  p.channels = g.channels;
+  p.shift = folded_shift;
+  p.input_zero_point = zero_point_of(x);
+  p.output_zero_point = zero_point_of(y);
+  *scratch_bytes = device::global_avg_pool_s8_scratch_bytes(p);
   return Status::ok;
 }
 
-struct MeanInt8Finish {
-  const MeanInt8Data& d;
-  std::int32_t term(std::int8_t q) const { return q; }
-  std::int8_t operator()(std::int32_t sum) const {
-    const std::int32_t count = d.geometry.height * d.geometry.width;
-    // int32 wrap-around as in TFLite Micro (its sum and this difference are int32 there too).
-    const auto centred = static_cast<std::int32_t>(
-        static_cast<std::uint32_t>(sum) -
-        static_cast<std::uint32_t>(std::int64_t{d.input_zero_point} * count));
-    const std::int32_t acc =
-        multiply_by_quantized_multiplier(centred, d.multiplier, d.shift) + d.output_zero_point;
-    return static_cast<std::int8_t>(std::clamp<std::int32_t>(acc, -128, 127));
-  }
-};
-
 Status eval_int8(const NodeContext& ctx) {
-  const auto& d = ctx.data<MeanInt8Data>();
-  mean_hw_reference<std::int8_t, std::int32_t>(d.geometry, ctx.inputs[0].as<const std::int8_t>(),
-                                               ctx.outputs[0].as<std::int8_t>(), MeanInt8Finish{d});
+  device::global_avg_pool_s8(ctx.data<device::GlobalAvgPoolS8Params>(),
+                             ctx.inputs[0].as<const std::int8_t>(),
+                             ctx.outputs[0].as<std::int8_t>(),
+                             static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -148,8 +143,13 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kGlobalAvgPoolInt8{core::OpType::global_avg_pool, core::DType::int8,
-                                           sizeof(MeanInt8Data), prepare_int8, eval_int8};
+extern const KernelInfo kGlobalAvgPoolInt8{core::OpType::global_avg_pool,
+                                           core::DType::int8,
+                                           sizeof(device::GlobalAvgPoolS8Params),
+                                           prepare_int8,
+                                           eval_int8,
+                                           nullptr,
+                                           "global_avg_pool_s8"};
 extern const KernelInfo kGlobalAvgPoolFloat32{core::OpType::global_avg_pool, core::DType::float32,
                                               sizeof(MeanGeometry), prepare_float, eval_float};
 

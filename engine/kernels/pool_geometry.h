@@ -2,14 +2,13 @@
 // and the leading padding of an NHWC pool, validated from the node in prepare().
 #pragma once
 
+#include "engine/kernels/device/pool_geometry.h"
 #include "engine/kernels/kernel.h"
 
 namespace tinyscale::engine {
 
-struct PoolGeometry {
-  int batches, in_h, in_w, channels, out_h, out_w;
-  int kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
-};
+// The device kernels' geometry struct (engine/kernels/device/pool_geometry.h).
+using device::PoolGeometry;
 
 // Checks arity, rank-4 shapes, window attributes and the output shape against TFLite's
 // pooling rules, and fills `g`.

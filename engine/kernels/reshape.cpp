@@ -1,17 +1,15 @@
 // reshape: TFLite RESHAPE: the bytes are unchanged, only the shape differs (tflite-micro
 // micro/kernels/reshape.cc copies unless input and output alias). int8 tensors must keep
-// their quantization.
+// their quantization. The int8 copy is the freestanding device kernel device::reshape_s8
+// (device/reshape.h); op_data is its params for both dtypes (bytes to copy).
 #include <cstring>
 
+#include "engine/kernels/device/reshape.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
-
-struct ReshapeData {
-  std::size_t bytes;
-};
 
 Status prepare_common(NodeContext& ctx, core::DType dtype) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
@@ -31,8 +29,12 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
                     ctx.node->name.c_str(), static_cast<long long>(core::num_elements(x.shape)),
                     static_cast<long long>(core::num_elements(y.shape)));
   }
-  ctx.data<ReshapeData>().bytes =
-      static_cast<std::size_t>(core::num_elements(x.shape) * core::dtype_size(dtype));
+  const std::int64_t bytes = core::num_elements(x.shape) * core::dtype_size(dtype);
+  if (bytes > INT32_MAX) {
+    return ctx.fail(Status::invalid_model, "reshape '%s': more than 2^31 bytes",
+                    ctx.node->name.c_str());
+  }
+  ctx.data<device::ReshapeS8Params>().bytes = static_cast<std::int32_t>(bytes);
   return Status::ok;
 }
 
@@ -43,19 +45,32 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   return prepare_common(ctx, core::DType::float32);
 }
 
-Status eval(const NodeContext& ctx) {
+Status eval_int8(const NodeContext& ctx) {
+  device::reshape_s8(ctx.data<device::ReshapeS8Params>(), ctx.inputs[0].as<const std::int8_t>(),
+                     ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
+  return Status::ok;
+}
+
+Status eval_float(const NodeContext& ctx) {
   // memmove: the planner may alias a reshape's output with its input.
   if (ctx.outputs[0].data != ctx.inputs[0].data) {
-    std::memmove(ctx.outputs[0].data, ctx.inputs[0].data, ctx.data<ReshapeData>().bytes);
+    std::memmove(ctx.outputs[0].data, ctx.inputs[0].data,
+                 static_cast<std::size_t>(ctx.data<device::ReshapeS8Params>().bytes));
   }
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kReshapeInt8{core::OpType::reshape, core::DType::int8, sizeof(ReshapeData),
-                                     prepare_int8, eval};
+extern const KernelInfo kReshapeInt8{core::OpType::reshape,
+                                     core::DType::int8,
+                                     sizeof(device::ReshapeS8Params),
+                                     prepare_int8,
+                                     eval_int8,
+                                     nullptr,
+                                     "reshape_s8"};
 extern const KernelInfo kReshapeFloat32{core::OpType::reshape, core::DType::float32,
-                                        sizeof(ReshapeData), prepare_float, eval};
+                                        sizeof(device::ReshapeS8Params), prepare_float,
+                                        eval_float};
 
 }  // namespace tinyscale::engine

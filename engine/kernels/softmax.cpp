@@ -6,78 +6,31 @@
 // (CalculateInputRadius) contribute nothing, exp() is gemmlowp's fixed-point
 // exp_on_negative_values, the sum is Q12.19 and its reciprocal comes from GetReciprocal.
 // The int8 output must be scale 1/256, zero point -128.
+// The int8 math is the freestanding device kernel device::softmax_s8 (device/softmax.h); the
+// float32 reference stays host-only.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 
+#include "engine/kernels/device/softmax.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
 
-constexpr int kScaledDiffIntegerBits = 5;
-constexpr int kAccumulationIntegerBits = 12;
+constexpr int kScaledDiffIntegerBits = 5;  // as device/softmax.cpp
 
 struct SoftmaxRows {
   std::int64_t rows;
   int depth;
 };
 
-struct SoftmaxInt8Data {
-  SoftmaxRows shape;
-  std::int32_t input_beta_multiplier;
-  int input_beta_left_shift;
-  std::int32_t diff_min;
-};
-
 struct SoftmaxFloatData {
   SoftmaxRows shape;
   float beta;
 };
-
-void softmax_int8_reference(const SoftmaxInt8Data& p, const std::int8_t* input,
-                            std::int8_t* output) {
-  using ScaledDiff = FixedPoint<kScaledDiffIntegerBits>;
-  using Accum = FixedPoint<kAccumulationIntegerBits>;
-  const int depth = p.shape.depth;
-  for (std::int64_t r = 0; r < p.shape.rows; ++r) {
-    const std::int8_t* in = input + r * depth;
-    std::int8_t* out = output + r * depth;
-    const std::int32_t max_in_row = *std::max_element(in, in + depth);
-    auto exp_of = [&](std::int32_t input_diff) {
-      const std::int32_t rescaled = multiply_by_quantized_multiplier_greater_than_one(
-          input_diff, p.input_beta_multiplier, p.input_beta_left_shift);
-      return exp_on_negative_values(ScaledDiff::from_raw(rescaled));
-    };
-
-    Accum sum_of_exps = Accum::zero();
-    for (int c = 0; c < depth; ++c) {
-      const std::int32_t input_diff = in[c] - max_in_row;
-      if (input_diff >= p.diff_min)
-        sum_of_exps = sum_of_exps + rescale<kAccumulationIntegerBits>(exp_of(input_diff));
-    }
-
-    int num_bits_over_unit = 0;
-    const FixedPoint<0> shifted_scale = FixedPoint<0>::from_raw(
-        get_reciprocal(sum_of_exps.raw, kAccumulationIntegerBits, &num_bits_over_unit));
-    // TFLite CHECKs exponent <= 31 (it fails for rows summing to >= 512 after exp); clamping
-    // keeps the shift defined there instead of aborting.
-    const int exponent = std::min(num_bits_over_unit + 31 - 8, 31);
-
-    for (int c = 0; c < depth; ++c) {
-      const std::int32_t input_diff = in[c] - max_in_row;
-      if (input_diff >= p.diff_min) {
-        const std::int32_t unsat =
-            rounding_divide_by_pot((shifted_scale * exp_of(input_diff)).raw, exponent);
-        out[c] = static_cast<std::int8_t>(std::clamp<std::int32_t>(unsat - 128, -128, 127));
-      } else {
-        out[c] = -128;
-      }
-    }
-  }
-}
 
 void softmax_float_reference(const SoftmaxFloatData& p, const float* input, float* output) {
   const int depth = p.shape.depth;
@@ -112,9 +65,11 @@ Status prepare_rows(NodeContext& ctx, SoftmaxRows* rows) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<SoftmaxInt8Data>();
-  if (Status s = prepare_rows(ctx, &d.shape); s != Status::ok) return s;
+// op_data is the device params (the device kernel contract).
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  auto& p = ctx.data<device::SoftmaxS8Params>();
+  SoftmaxRows rows{};
+  if (Status s = prepare_rows(ctx, &rows); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
@@ -126,20 +81,29 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), y.name.c_str(), static_cast<double>(scale_of(y)),
                     zero_point_of(y));
   }
+  if (core::num_elements(x.shape) > INT32_MAX) {
+    return ctx.fail(Status::invalid_model, "softmax '%s': more than 2^31 elements",
+                    ctx.node->name.c_str());
+  }
+  p.rows = static_cast<std::int32_t>(rows.rows);
+  p.depth = rows.depth;
   const double beta = static_cast<double>(ctx.node->attrs.softmax_beta);
+  int left_shift = 0;
   if (!preprocess_softmax_scaling(beta, static_cast<double>(scale_of(x)), kScaledDiffIntegerBits,
-                                  &d.input_beta_multiplier, &d.input_beta_left_shift)) {
+                                  &p.input_beta_multiplier, &left_shift)) {
     return ctx.fail(Status::invalid_quantization,
                     "softmax '%s': beta %g × input scale %g is too small to quantize",
                     ctx.node->name.c_str(), beta, static_cast<double>(scale_of(x)));
   }
-  d.diff_min = -calculate_input_radius(kScaledDiffIntegerBits, d.input_beta_left_shift);
+  p.input_beta_left_shift = left_shift;
+  p.diff_min = -calculate_input_radius(kScaledDiffIntegerBits, left_shift);
+  *scratch_bytes = device::softmax_s8_scratch_bytes(p);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  softmax_int8_reference(ctx.data<SoftmaxInt8Data>(), ctx.inputs[0].as<const std::int8_t>(),
-                         ctx.outputs[0].as<std::int8_t>());
+  device::softmax_s8(ctx.data<device::SoftmaxS8Params>(), ctx.inputs[0].as<const std::int8_t>(),
+                     ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -160,8 +124,13 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kSoftmaxInt8{core::OpType::softmax, core::DType::int8,
-                                     sizeof(SoftmaxInt8Data), prepare_int8, eval_int8};
+extern const KernelInfo kSoftmaxInt8{core::OpType::softmax,
+                                     core::DType::int8,
+                                     sizeof(device::SoftmaxS8Params),
+                                     prepare_int8,
+                                     eval_int8,
+                                     nullptr,
+                                     "softmax_s8"};
 extern const KernelInfo kSoftmaxFloat32{core::OpType::softmax, core::DType::float32,
                                         sizeof(SoftmaxFloatData), prepare_float, eval_float};
 
