@@ -374,11 +374,6 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
   // 1. Every node must have a device kernel: refuse before generating anything.
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
-    const engine::KernelInfo* kernel = node_kernel(graph, node);
-    if (!kernel || !kernel->device_function || !find_emitter(node.op)) {
-      throw Error(std::string("deploy: op ") + core::op_name(node.op) + " (node " +
-                  std::to_string(n) + " '" + node.name + "') has no device kernel yet");
-    }
     for (int id : node.inputs) {
       const core::Tensor& t = graph.tensor(id);
       if (!t.is_constant && t.dtype != core::DType::int8) {
@@ -386,6 +381,11 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
                     core::op_name(node.op) + ") reads " + core::dtype_name(t.dtype) +
                     " tensor '" + t.name + "'; the device kernels run int8 models only");
       }
+    }
+    const engine::KernelInfo* kernel = node_kernel(graph, node);
+    if (!kernel || !kernel->device_function || !find_emitter(node.op)) {
+      throw Error(std::string("deploy: op ") + core::op_name(node.op) + " (node " +
+                  std::to_string(n) + " '" + node.name + "') has no device kernel yet");
     }
   }
 

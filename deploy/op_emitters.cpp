@@ -2,12 +2,18 @@
 // model (the very struct the host kernel's eval() passes to the device function), declares
 // the const arrays its pointers point to, prints the struct as a designated initializer
 // (field order of engine/kernels/device/<op>.h) and returns the call.
+#include <cstring>
+#include <initializer_list>
 #include <string>
 
 #include "core/error.h"
 #include "deploy/emit.h"
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/avg_pool.h"
 #include "engine/kernels/device/fully_connected.h"
+#include "engine/kernels/device/global_avg_pool.h"
+#include "engine/kernels/device/reshape.h"
+#include "engine/kernels/device/softmax.h"
 
 namespace tinyscale::deploy {
 namespace {
@@ -25,6 +31,80 @@ std::string field(const char* name, std::int64_t v, bool last = false) {
 }
 std::string field(const char* name, const std::string& v, bool last = false) {
   return std::string("    .") + name + " = " + v + (last ? "\n" : ",\n");
+}
+
+// A params struct made only of int32 fields, as a designated initializer on one or a few
+// lines: {.rows = 1, .depth = 12, ...}. `names` lists every field in declaration order.
+template <typename P>
+std::string int32_fields(const P& p, std::initializer_list<const char*> names) {
+  if (sizeof(P) != names.size() * sizeof(std::int32_t)) {
+    throw Error("deploy: params struct of " + std::to_string(sizeof(P)) + " bytes does not match " +
+                std::to_string(names.size()) + " int32 field names");
+  }
+  std::string out = "{";
+  std::size_t i = 0, line = 0;
+  for (const char* name : names) {
+    std::int32_t v;
+    std::memcpy(&v, reinterpret_cast<const unsigned char*>(&p) + i * sizeof v, sizeof v);
+    std::string item = std::string(".") + name + " = " +
+                       (v == -2147483647 - 1 ? std::string("(-2147483647 - 1)") : std::to_string(v));
+    if (i > 0) {
+      if (line + item.size() > 80) {
+        out += ",\n    ";
+        line = 0;
+      } else {
+        out += ", ";
+      }
+    }
+    out += item;
+    line += item.size() + 2;
+    ++i;
+  }
+  return out + "}";
+}
+
+// An op with one activation input and one output and a pointer-free params struct:
+// <op>_s8(params, in, out, scratch).
+std::string unary_call(NodeEmitContext& ctx, const char* op, const char* params_type,
+                       const std::string& initializer) {
+  const std::string params = ctx.params(params_type, "params", initializer);
+  ctx.kernels.push_back(op);
+  return std::string(op) + "_s8(" + params + ", " + ctx.arena_input(0) + ", " +
+         ctx.arena_output(0) + ", " + ctx.scratch() + ")";
+}
+
+// ---- avg_pool, global_avg_pool, reshape, softmax
+
+std::string emit_avg_pool(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::AvgPoolS8Params>(ctx);
+  const std::string geometry =
+      int32_fields(p.geometry, {"batches", "in_h", "in_w", "channels", "out_h", "out_w", "kernel_h",
+                                "kernel_w", "stride_h", "stride_w", "pad_top", "pad_left"});
+  static_assert(sizeof(device::AvgPoolS8Params) ==
+                sizeof(device::PoolGeometry) + 2 * sizeof(std::int32_t));
+  return unary_call(ctx, "avg_pool", "AvgPoolS8Params",
+                    "{\n    .geometry = " + geometry + ",\n    .act_min = " +
+                        std::to_string(p.act_min) + ", .act_max = " + std::to_string(p.act_max) +
+                        "}");
+}
+
+std::string emit_global_avg_pool(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::GlobalAvgPoolS8Params>(ctx);
+  return unary_call(ctx, "global_avg_pool", "GlobalAvgPoolS8Params",
+                    int32_fields(p, {"batches", "height", "width", "channels", "input_zero_point",
+                                     "output_zero_point", "multiplier", "shift"}));
+}
+
+std::string emit_reshape(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::ReshapeS8Params>(ctx);
+  return unary_call(ctx, "reshape", "ReshapeS8Params", int32_fields(p, {"bytes"}));
+}
+
+std::string emit_softmax(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::SoftmaxS8Params>(ctx);
+  return unary_call(ctx, "softmax", "SoftmaxS8Params",
+                    int32_fields(p, {"rows", "depth", "input_beta_multiplier",
+                                     "input_beta_left_shift", "diff_min"}));
 }
 
 // ---- conv2d
@@ -80,6 +160,10 @@ Emitter find_emitter(core::OpType op) {
   switch (op) {
     case core::OpType::conv2d: return emit_conv2d;
     case core::OpType::fully_connected: return emit_fully_connected;
+    case core::OpType::avg_pool: return emit_avg_pool;
+    case core::OpType::global_avg_pool: return emit_global_avg_pool;
+    case core::OpType::reshape: return emit_reshape;
+    case core::OpType::softmax: return emit_softmax;
     default: return nullptr;
   }
 }

@@ -271,6 +271,31 @@ TEST(Codegen, SanitizedNames) {
   EXPECT_THROW(parse_target("cortex-m0"), Error);
 }
 
+// A Cortex-M package compiles warning-free with -Wall -Wextra -Werror under Debian's
+// arm-none-eabi-g++, with the target's flags from the generated CMakeLists.txt.
+TEST(Codegen, CortexM7PackageCrossCompilesWithoutWarnings) {
+  if (std::system("command -v arm-none-eabi-g++ >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "arm-none-eabi-g++ is absent (scripts/setup.sh installs gcc-arm-none-eabi)";
+  }
+  const core::Graph q = conv_net();
+  Generated g;
+  if (!generate(q, "m7", &g)) GTEST_SKIP() << "conv2d has no device kernel yet";
+  const fs::path pkg = g.dir / "pkg";
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(q, {}, error, sizeof error), engine::Status::ok) << error;
+  generate_package(model, q, {.name = "m7", .target = Target::cortex_m7}, pkg);
+  const std::string cmake = read_text(pkg / "CMakeLists.txt");
+  EXPECT_NE(cmake.find("-mcpu=cortex-m7"), std::string::npos);
+  EXPECT_TRUE(fs::exists(pkg / "arm-none-eabi.cmake"));
+  std::string command = "cd " + pkg.string() +
+                        " && arm-none-eabi-g++ -std=c++20 -O2 -Wall -Wextra -Werror -fno-exceptions "
+                        "-fno-rtti -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16 -I. "
+                        "-Ikernels -c m7.cpp kernels/conv2d.cpp 2>build.log";
+  EXPECT_EQ(std::system(command.c_str()), 0) << read_text(pkg / "build.log");
+  remove_package(g.dir);
+}
+
 class MlperfModel : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(MlperfModel, MatchesEngineByteForByte) {
