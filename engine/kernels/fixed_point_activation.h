@@ -1,23 +1,22 @@
-// What LOGISTIC and TANH share (tflite-micro's reference_integer_ops::Logistic / Tanh):
-// (q - zero point) rescaled into Q4.27, a gemmlowp fixed-point function of it, the Q0.31
-// result rounded back to int8; inputs beyond the input radius saturate.
+// What the host LOGISTIC and TANH kernels share (tflite-micro's logistic_common.cc and
+// tanh.cc parameter derivation): the input rescaling into Q4.27 and the input radius beyond
+// which the output saturates. The math itself is the device kernels' (sigmoid_s8, tanh_s8 in
+// engine/kernels/device/, over device/fixed_point_activation.h).
 //
-// Usage (sigmoid.cpp):
-//   prepare_fixed_point_activation(ctx, 1.0f / 256, -128, &data);
-//   out[i] = fixed_point_activation_int8(data, in[i], [](auto x) { return fixed_point_logistic(x);
-//   },
-//                                        /*output_fraction_bits=*/8, /*output_offset=*/-128);
+// Usage (sigmoid.cpp prepare):
+//   FixedPointActivationData d;
+//   if (Status s = prepare_fixed_point_activation(ctx, 1.0f / 256, -128, &d); ...) return s;
+//   ctx.data<device::SigmoidS8Params>() = device_params(d);
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 
+#include "engine/kernels/device/fixed_point_activation.h"
 #include "engine/kernels/kernel.h"
-#include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 
-inline constexpr int kFixedPointActivationInputBits = 4;
+inline constexpr int kFixedPointActivationInputBits = device::kFixedPointActivationInputBits;
 
 struct FixedPointActivationData {
   std::int64_t size;
@@ -30,19 +29,10 @@ struct FixedPointActivationData {
 Status prepare_fixed_point_activation(NodeContext& ctx, float output_scale,
                                       std::int32_t output_zero_point, FixedPointActivationData* d);
 
-template <typename Function>
-std::int8_t fixed_point_activation_int8(const FixedPointActivationData& p, std::int8_t q,
-                                        Function function, int output_fraction_bits,
-                                        std::int32_t output_offset) {
-  const std::int32_t input = q - p.input_zero_point;
-  if (input <= -p.input_range_radius) return -128;
-  if (input >= p.input_range_radius) return 127;
-  const std::int32_t input_in_q4 =
-      multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
-  const std::int32_t output_in_q0 =
-      function(FixedPoint<kFixedPointActivationInputBits>::from_raw(input_in_q4)).raw;
-  const std::int32_t output = rounding_divide_by_pot(output_in_q0, 31 - output_fraction_bits);
-  return static_cast<std::int8_t>(std::clamp<std::int32_t>(output + output_offset, -128, 127));
+// The device params of a prepared node (its size checked with check_device_size).
+inline device::FixedPointActivationS8Params device_params(const FixedPointActivationData& d) {
+  return {static_cast<std::int32_t>(d.size), d.input_zero_point, d.input_range_radius,
+          d.input_multiplier, d.input_left_shift};
 }
 
 }  // namespace tinyscale::engine

@@ -2,11 +2,14 @@
 // (tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h, parameters from
 // micro/kernels/logistic_common.cc): (q - zp) rescaled into Q4.27, gemmlowp's fixed-point
 // logistic, rounded to Q0.8; inputs beyond the input radius saturate. The int8 output must be
-// scale 1/256, zero point -128.
+// scale 1/256, zero point -128. The int8 math is the freestanding device kernel
+// device::sigmoid_s8 (device/sigmoid.h); the float32 reference stays host-only.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "engine/kernels/device/sigmoid.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/fixed_point_activation.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -14,23 +17,23 @@
 namespace tinyscale::engine {
 namespace {
 
-using LogisticInt8Data = FixedPointActivationData;
-
-std::int8_t logistic_int8(const LogisticInt8Data& p, std::int8_t q) {
-  return fixed_point_activation_int8(
-      p, q, [](FixedPoint<kFixedPointActivationInputBits> x) { return fixed_point_logistic(x); }, 8,
-      -128);
-}
+// op_data begins with the device params (engine/kernels/device/README.md).
+struct LogisticInt8Data {
+  device::SigmoidS8Params params;
+};
 
 Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_fixed_point_activation(ctx, 1.0f / 256, -128, &ctx.data<LogisticInt8Data>());
+  FixedPointActivationData d{};
+  if (Status s = prepare_fixed_point_activation(ctx, 1.0f / 256, -128, &d); s != Status::ok)
+    return s;
+  if (Status s = check_device_size(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  ctx.data<LogisticInt8Data>().params = device_params(d);
+  return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  const auto& d = ctx.data<LogisticInt8Data>();
-  const std::int8_t* in = ctx.inputs[0].as<const std::int8_t>();
-  std::int8_t* out = ctx.outputs[0].as<std::int8_t>();
-  for (std::int64_t i = 0; i < d.size; ++i) out[i] = logistic_int8(d, in[i]);
+  device::sigmoid_s8(ctx.data<LogisticInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
+                     ctx.outputs[0].as<std::int8_t>());
   return Status::ok;
 }
 
@@ -44,8 +47,10 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kSigmoidInt8{core::OpType::sigmoid, core::DType::int8,
-                                     sizeof(LogisticInt8Data), prepare_int8, eval_int8};
+extern const KernelInfo kSigmoidInt8{
+    core::OpType::sigmoid, core::DType::int8, sizeof(LogisticInt8Data),
+    prepare_int8,          eval_int8,         nullptr,
+    "sigmoid_s8"};
 extern const KernelInfo kSigmoidFloat32{core::OpType::sigmoid, core::DType::float32,
                                         sizeof(std::int64_t), prepare_unary_float, eval_float};
 

@@ -2,11 +2,14 @@
 // (tensorflow/lite/kernels/internal/reference/integer_ops/tanh.h, parameters from
 // micro/kernels/tanh.cc CalculateArithmeticOpData): (q - zp) rescaled into Q4.27, gemmlowp's
 // fixed-point tanh, rounded to Q0.7; inputs beyond the input radius saturate. The int8
-// output must be scale 1/128, zero point 0.
+// output must be scale 1/128, zero point 0. The int8 math is the freestanding device kernel
+// device::tanh_s8 (device/tanh.h); the float32 reference stays host-only.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "engine/kernels/device/tanh.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/fixed_point_activation.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -14,22 +17,22 @@
 namespace tinyscale::engine {
 namespace {
 
-using TanhInt8Data = FixedPointActivationData;
-
-std::int8_t tanh_int8(const TanhInt8Data& p, std::int8_t q) {
-  return fixed_point_activation_int8(
-      p, q, [](FixedPoint<kFixedPointActivationInputBits> x) { return fixed_point_tanh(x); }, 7, 0);
-}
+// op_data begins with the device params (engine/kernels/device/README.md).
+struct TanhInt8Data {
+  device::TanhS8Params params;
+};
 
 Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_fixed_point_activation(ctx, 1.0f / 128, 0, &ctx.data<TanhInt8Data>());
+  FixedPointActivationData d{};
+  if (Status s = prepare_fixed_point_activation(ctx, 1.0f / 128, 0, &d); s != Status::ok) return s;
+  if (Status s = check_device_size(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  ctx.data<TanhInt8Data>().params = device_params(d);
+  return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  const auto& d = ctx.data<TanhInt8Data>();
-  const std::int8_t* in = ctx.inputs[0].as<const std::int8_t>();
-  std::int8_t* out = ctx.outputs[0].as<std::int8_t>();
-  for (std::int64_t i = 0; i < d.size; ++i) out[i] = tanh_int8(d, in[i]);
+  device::tanh_s8(ctx.data<TanhInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
+                  ctx.outputs[0].as<std::int8_t>());
   return Status::ok;
 }
 
@@ -43,7 +46,8 @@ Status eval_float(const NodeContext& ctx) {
 }  // namespace
 
 extern const KernelInfo kTanhInt8{core::OpType::tanh, core::DType::int8, sizeof(TanhInt8Data),
-                                  prepare_int8, eval_int8};
+                                  prepare_int8,       eval_int8,         nullptr,
+                                  "tanh_s8"};
 extern const KernelInfo kTanhFloat32{core::OpType::tanh, core::DType::float32, sizeof(std::int64_t),
                                      prepare_unary_float, eval_float};
 
