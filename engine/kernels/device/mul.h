@@ -1,0 +1,33 @@
+// mul_s8: TFLite MUL on int8 with NHWC broadcasting (rank <= 4, e.g. the squeeze-excite gate
+// [1,H,W,C] x [1,1,1,C]) and the fused activation, freestanding. Bit for bit tflite-micro's
+// reference_integer_ops::Mul / BroadcastMul4DSlow: (a + input1_offset)(b + input2_offset)
+// x output_multiplier·2^(output_shift - 31) + output offset, clamped.
+//
+// Usage (firmware):
+//   static const tinyscale::device::MulS8Params se_mul_params = {
+//       {{1, 6, 6, 32}, {1152, 192, 32, 1}, {0, 0, 0, 1}}, 128, 128, -128, 1246290968, -7,
+//       -128, 127};
+//   tinyscale::device::mul_s8(se_mul_params, arena + 0, arena + 1152, arena + 1184, nullptr);
+#pragma once
+
+#include <cstdint>
+
+#include "engine/kernels/device/broadcast.h"
+
+namespace tinyscale::device {
+
+struct MulS8Params {
+  Broadcast4d shape;
+  std::int32_t input1_offset, input2_offset;  // -input zero points
+  std::int32_t output_offset;                 // output zero point
+  std::int32_t output_multiplier, output_shift;
+  std::int32_t act_min, act_max;
+};
+
+void mul_s8(const MulS8Params& p, const std::int8_t* input1, const std::int8_t* input2,
+            std::int8_t* output, std::int8_t* scratch);
+
+// Scratch bytes mul_s8 needs (none).
+std::int32_t mul_s8_scratch_bytes(const MulS8Params& p);
+
+}  // namespace tinyscale::device
