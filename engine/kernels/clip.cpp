@@ -47,7 +47,7 @@ Status prepare_common(NodeContext& ctx, std::int64_t* size) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   std::int64_t size = 0;
   if (Status s = prepare_common(ctx, &size); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
@@ -60,6 +60,7 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   d.size = static_cast<std::int32_t>(size);
   d.lower = to_int8(ctx.node->attrs.clip_min, scale_of(x), zero_point_of(x));
   d.upper = to_int8(ctx.node->attrs.clip_max, scale_of(x), zero_point_of(x));
+  *scratch_bytes = device::clip_s8_scratch_bytes(d);
   return Status::ok;
 }
 
@@ -75,7 +76,7 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
 
 Status eval_int8(const NodeContext& ctx) {
   device::clip_s8(ctx.data<ClipInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
-                  ctx.outputs[0].as<std::int8_t>());
+                  ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 

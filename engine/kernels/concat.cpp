@@ -1,11 +1,13 @@
 // concat: TFLite CONCATENATION along attrs.axis, a byte copy of every input
 // (tflite-micro micro/kernels/concatenation.cc). int8 inputs must share the output's scale
 // and zero point: TFLite's kernels/concatenation.cc refuses a model where they differ, and
-// TFLite Micro would copy the bytes unscaled.
+// TFLite Micro would copy the bytes unscaled. The copy is the freestanding device kernel
+// device::concat_s8 (device/concat.h); the float32 kernel calls it too, with sizes in bytes.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
+#include "engine/kernels/device/concat.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -14,14 +16,20 @@ namespace {
 
 constexpr int kMaxConcatInputs = 64;
 
+// op_data begins with the device params (engine/kernels/device/README.md); the per-input
+// byte counts they point at follow them, one int32 per input.
 struct ConcatData {
-  std::int64_t outer;                          // product of dims before the axis
-  std::int64_t inner_bytes[kMaxConcatInputs];  // bytes per outer step, per input
-  std::int64_t output_inner_bytes;
+  device::ConcatS8Params params;
 };
 
+std::size_t input_inner_bytes(const core::Graph& /*graph*/, const core::Node& node) {
+  return node.inputs.size() * sizeof(std::int32_t);
+}
+
 Status prepare_common(NodeContext& ctx, core::DType dtype) {
-  auto& d = ctx.data<ConcatData>();
+  device::ConcatS8Params& d = ctx.data<ConcatData>().params;
+  auto* input_inner =
+      reinterpret_cast<std::int32_t*>(static_cast<std::uint8_t*>(ctx.op_data) + sizeof(ConcatData));
   if (Status s = check_arity(ctx, 1, kMaxConcatInputs); s != Status::ok) return s;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   const int rank = static_cast<int>(y.shape.size());
@@ -35,10 +43,11 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   } else if (Status s = check_float32(ctx, y); s != Status::ok) {
     return s;
   }
+  if (Status s = check_device_size(ctx, y); s != Status::ok) return s;
   const auto element = core::dtype_size(dtype);
   std::int64_t axis_total = 0;
-  d.outer = 1;
-  for (int i = 0; i < axis; ++i) d.outer *= y.shape[static_cast<std::size_t>(i)];
+  std::int64_t outer = 1;
+  for (int i = 0; i < axis; ++i) outer *= y.shape[static_cast<std::size_t>(i)];
   for (int n = 0; n < ctx.num_inputs; ++n) {
     const core::Tensor& x = *ctx.inputs[n].tensor;
     bool compatible = x.shape.size() == y.shape.size();
@@ -51,7 +60,9 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
                       ctx.node->name.c_str(), x.name.c_str(), axis);
     }
     axis_total += x.shape[static_cast<std::size_t>(axis)];
-    d.inner_bytes[n] = core::num_elements(x.shape) / std::max<std::int64_t>(d.outer, 1) * element;
+    // Fits in int32 once the inputs add up to the output (checked after the loop).
+    input_inner[n] = static_cast<std::int32_t>(core::num_elements(x.shape) /
+                                               std::max<std::int64_t>(outer, 1) * element);
     if (dtype == core::DType::int8) {
       if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
       if (scale_of(x) != scale_of(y) || zero_point_of(x) != zero_point_of(y)) {
@@ -71,37 +82,41 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
                     ctx.node->name.c_str(), static_cast<long long>(axis_total), axis,
                     static_cast<long long>(y.shape[static_cast<std::size_t>(axis)]));
   }
-  d.output_inner_bytes = core::num_elements(y.shape) / std::max<std::int64_t>(d.outer, 1) * element;
+  d.outer = static_cast<std::int32_t>(outer);
+  d.num_inputs = ctx.num_inputs;
+  d.output_inner = static_cast<std::int32_t>(core::num_elements(y.shape) /
+                                             std::max<std::int64_t>(outer, 1) * element);
+  d.input_inner = input_inner;
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::int8);
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
+  *scratch_bytes = device::concat_s8_scratch_bytes(ctx.data<ConcatData>().params);
+  return Status::ok;
 }
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::float32);
+Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+  *scratch_bytes = device::concat_s8_scratch_bytes(ctx.data<ConcatData>().params);
+  return Status::ok;
 }
 
+// Both dtypes: the device kernel copies bytes.
 Status eval(const NodeContext& ctx) {
-  const auto& d = ctx.data<ConcatData>();
-  auto* out = ctx.outputs[0].as<std::uint8_t>();
-  for (std::int64_t o = 0; o < d.outer; ++o) {
-    std::uint8_t* dst = out + o * d.output_inner_bytes;
-    for (int n = 0; n < ctx.num_inputs; ++n) {
-      const std::int64_t bytes = d.inner_bytes[n];
-      const std::uint8_t* src = ctx.inputs[n].as<const std::uint8_t>() + o * bytes;
-      std::memcpy(dst, src, static_cast<std::size_t>(bytes));
-      dst += bytes;
-    }
-  }
+  const std::int8_t* inputs[kMaxConcatInputs];
+  for (int n = 0; n < ctx.num_inputs; ++n) inputs[n] = ctx.inputs[n].as<const std::int8_t>();
+  device::concat_s8(ctx.data<ConcatData>().params, inputs, ctx.outputs[0].as<std::int8_t>(),
+                    static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kConcatInt8{core::OpType::concat, core::DType::int8, sizeof(ConcatData),
-                                    prepare_int8, eval};
-extern const KernelInfo kConcatFloat32{core::OpType::concat, core::DType::float32,
-                                       sizeof(ConcatData), prepare_float, eval};
+extern const KernelInfo kConcatInt8{
+    core::OpType::concat, core::DType::int8, sizeof(ConcatData), prepare_int8, eval,
+    input_inner_bytes,    "concat_s8"};
+extern const KernelInfo kConcatFloat32{
+    core::OpType::concat, core::DType::float32, sizeof(ConcatData), prepare_float, eval,
+    input_inner_bytes};
 
 }  // namespace tinyscale::engine

@@ -17,7 +17,7 @@ struct DequantizeData {
   device::DequantizeS8Params params;
 };
 
-Status prepare(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare(NodeContext& ctx, std::int64_t* scratch_bytes) {
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
@@ -29,23 +29,20 @@ Status prepare(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   p.size = static_cast<std::int32_t>(core::num_elements(x.shape));
   p.zero_point = zero_point_of(x);
   p.scale = scale_of(x);
+  *scratch_bytes = device::dequantize_s8_scratch_bytes(p);
   return Status::ok;
 }
 
 Status eval(const NodeContext& ctx) {
   device::dequantize_s8(ctx.data<DequantizeData>().params, ctx.inputs[0].as<const std::int8_t>(),
-                        ctx.outputs[0].as<float>());
+                        ctx.outputs[0].as<float>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kDequantizeInt8{core::OpType::dequantize,
-                                        core::DType::int8,
-                                        sizeof(DequantizeData),
-                                        prepare,
-                                        eval,
-                                        nullptr,
-                                        "dequantize_s8"};
+extern const KernelInfo kDequantizeInt8{
+    core::OpType::dequantize, core::DType::int8, sizeof(DequantizeData), prepare, eval, nullptr,
+    "dequantize_s8"};
 
 }  // namespace tinyscale::engine

@@ -23,7 +23,7 @@ struct HardSwishInt8Data {
   device::HardSwishS8Params params;
 };
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   std::int64_t size = 0;
   if (Status s = prepare_unary_size(ctx, &size); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
@@ -54,12 +54,13 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
                     ctx.node->name.c_str(), static_cast<double>(scale_of(y)),
                     static_cast<double>(scale_of(x)));
   }
+  *scratch_bytes = device::hard_swish_s8_scratch_bytes(d);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
   device::hard_swish_s8(ctx.data<HardSwishInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
-                        ctx.outputs[0].as<std::int8_t>());
+                        ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -74,9 +75,13 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kHardSwishInt8{core::OpType::hard_swish, core::DType::int8,
-                                       sizeof(HardSwishInt8Data), prepare_int8, eval_int8,
-                                       nullptr, "hard_swish_s8"};
+extern const KernelInfo kHardSwishInt8{core::OpType::hard_swish,
+                                       core::DType::int8,
+                                       sizeof(HardSwishInt8Data),
+                                       prepare_int8,
+                                       eval_int8,
+                                       nullptr,
+                                       "hard_swish_s8"};
 extern const KernelInfo kHardSwishFloat32{core::OpType::hard_swish, core::DType::float32,
                                           sizeof(std::int64_t), prepare_unary_float, eval_float};
 

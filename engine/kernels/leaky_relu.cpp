@@ -25,7 +25,7 @@ struct LeakyReluFloatData {
   float alpha;
 };
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   std::int64_t size = 0;
   if (Status s = prepare_unary_size(ctx, &size); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
@@ -49,12 +49,13 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   }
   d.input_zero_point = zero_point_of(x);
   d.output_zero_point = zero_point_of(y);
+  *scratch_bytes = device::leaky_relu_s8_scratch_bytes(d);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
-  device::leaky_relu_s8(ctx.data<LeakyReluInt8Data>().params,
-                        ctx.inputs[0].as<const std::int8_t>(), ctx.outputs[0].as<std::int8_t>());
+  device::leaky_relu_s8(ctx.data<LeakyReluInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
+                        ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
@@ -77,9 +78,13 @@ Status eval_float(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kLeakyReluInt8{core::OpType::leaky_relu, core::DType::int8,
-                                       sizeof(LeakyReluInt8Data), prepare_int8, eval_int8,
-                                       nullptr, "leaky_relu_s8"};
+extern const KernelInfo kLeakyReluInt8{core::OpType::leaky_relu,
+                                       core::DType::int8,
+                                       sizeof(LeakyReluInt8Data),
+                                       prepare_int8,
+                                       eval_int8,
+                                       nullptr,
+                                       "leaky_relu_s8"};
 extern const KernelInfo kLeakyReluFloat32{core::OpType::leaky_relu, core::DType::float32,
                                           sizeof(LeakyReluFloatData), prepare_float, eval_float};
 

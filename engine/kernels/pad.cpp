@@ -2,15 +2,24 @@
 // constant (attrs.pad_value). int8 pads with the quantized constant, i.e. the output zero
 // point for the usual 0 (tflite-micro micro/kernels/pad.cc + reference_ops::Pad,
 // tensorflow/lite/kernels/internal/reference/pad.h); input and output share quantization.
+// The int8 copy is the freestanding device kernel device::pad_s8 (device/pad.h); the float32
+// reference stays host-only.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "engine/kernels/device/pad.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
+
+// op_data begins with the device params (engine/kernels/device/README.md).
+struct PadInt8Data {
+  device::PadS8Params params;
+};
 
 template <typename T>
 struct PadData {
@@ -67,21 +76,24 @@ Status prepare_common(NodeContext& ctx, PadData<T>* p) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  auto& d = ctx.data<PadData<std::int8_t>>();
-  if (Status s = prepare_common(ctx, &d); s != Status::ok) return s;
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  PadData<std::int8_t> g{};
+  if (Status s = prepare_common(ctx, &g); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   if (Status s = check_int8_activation(ctx, x); s != Status::ok) return s;
   if (Status s = check_int8_activation(ctx, y); s != Status::ok) return s;
   if (Status s = check_same_quantization(ctx, x, y); s != Status::ok) return s;
+  if (Status s = check_device_size(ctx, y); s != Status::ok) return s;
   const std::int32_t q = quantize_value(ctx.node->attrs.pad_value, scale_of(y), zero_point_of(y));
   if (q < -128 || q > 127) {
     return ctx.fail(Status::invalid_quantization,
                     "pad '%s': pad value %g is outside the int8 range", ctx.node->name.c_str(),
                     static_cast<double>(ctx.node->attrs.pad_value));
   }
-  d.pad_value = static_cast<std::int8_t>(q);
+  ctx.data<PadInt8Data>().params = {g.batches,    g.in_h,     g.in_w,      g.channels, g.pad_top,
+                                    g.pad_bottom, g.pad_left, g.pad_right, q};
+  *scratch_bytes = device::pad_s8_scratch_bytes(ctx.data<PadInt8Data>().params);
   return Status::ok;
 }
 
@@ -94,17 +106,24 @@ Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   return Status::ok;
 }
 
-template <typename T>
-Status eval(const NodeContext& ctx) {
-  pad_reference(ctx.data<PadData<T>>(), ctx.inputs[0].as<const T>(), ctx.outputs[0].as<T>());
+Status eval_int8(const NodeContext& ctx) {
+  device::pad_s8(ctx.data<PadInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
+                 ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
+  return Status::ok;
+}
+
+Status eval_float(const NodeContext& ctx) {
+  pad_reference(ctx.data<PadData<float>>(), ctx.inputs[0].as<const float>(),
+                ctx.outputs[0].as<float>());
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kPadInt8{core::OpType::pad, core::DType::int8, sizeof(PadData<std::int8_t>),
-                                 prepare_int8, eval<std::int8_t>};
+extern const KernelInfo kPadInt8{core::OpType::pad, core::DType::int8, sizeof(PadInt8Data),
+                                 prepare_int8,      eval_int8,         nullptr,
+                                 "pad_s8"};
 extern const KernelInfo kPadFloat32{core::OpType::pad, core::DType::float32, sizeof(PadData<float>),
-                                    prepare_float, eval<float>};
+                                    prepare_float, eval_float};
 
 }  // namespace tinyscale::engine

@@ -34,16 +34,18 @@ Status prepare_common(NodeContext& ctx, std::int32_t* size) {
   return Status::ok;
 }
 
-Status prepare_from_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_from_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
   device::QuantizeF32ToS8Params& p = ctx.data<QuantizeFloatData>().params;
   if (Status s = prepare_common(ctx, &p.size); s != Status::ok) return s;
   const core::Tensor& y = *ctx.outputs[0].tensor;
   p.output_scale = scale_of(y);
   p.output_zero_point = zero_point_of(y);
-  return check_float32(ctx, *ctx.inputs[0].tensor);
+  if (Status s = check_float32(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
+  *scratch_bytes = device::quantize_f32_to_s8_scratch_bytes(p);
+  return Status::ok;
 }
 
-Status prepare_from_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_from_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   device::QuantizeS8Params& p = ctx.data<QuantizeInt8Data>().params;
   if (Status s = prepare_common(ctx, &p.size); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
@@ -59,33 +61,32 @@ Status prepare_from_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
     return ctx.fail(Status::invalid_quantization, "quantize '%s': output scale %g is too small",
                     ctx.node->name.c_str(), static_cast<double>(scale_of(y)));
   }
+  *scratch_bytes = device::quantize_s8_scratch_bytes(p);
   return Status::ok;
 }
 
 Status eval_from_float(const NodeContext& ctx) {
   device::quantize_f32_to_s8(ctx.data<QuantizeFloatData>().params, ctx.inputs[0].as<const float>(),
-                             ctx.outputs[0].as<std::int8_t>());
+                             ctx.outputs[0].as<std::int8_t>(),
+                             static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 Status eval_from_int8(const NodeContext& ctx) {
   device::quantize_s8(ctx.data<QuantizeInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
-                      ctx.outputs[0].as<std::int8_t>());
+                      ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kQuantizeFloat32{core::OpType::quantize,
-                                         core::DType::float32,
-                                         sizeof(QuantizeFloatData),
-                                         prepare_from_float,
-                                         eval_from_float,
-                                         nullptr,
+extern const KernelInfo kQuantizeFloat32{core::OpType::quantize,    core::DType::float32,
+                                         sizeof(QuantizeFloatData), prepare_from_float,
+                                         eval_from_float,           nullptr,
                                          "quantize_f32_to_s8"};
-extern const KernelInfo kQuantizeInt8{core::OpType::quantize, core::DType::int8,
-                                      sizeof(QuantizeInt8Data), prepare_from_int8,
-                                      eval_from_int8,          nullptr,
-                                      "quantize_s8"};
+extern const KernelInfo kQuantizeInt8{
+    core::OpType::quantize, core::DType::int8, sizeof(QuantizeInt8Data),
+    prepare_from_int8,      eval_from_int8,    nullptr,
+    "quantize_s8"};
 
 }  // namespace tinyscale::engine

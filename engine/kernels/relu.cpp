@@ -19,7 +19,7 @@ struct ReluInt8Data {
   device::ReluS8Params params;
 };
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   std::int64_t size = 0;
   if (Status s = prepare_unary_size(ctx, &size); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
@@ -38,12 +38,13 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
   // roundf(0 / scale) = 0: the lower clamp is the output zero point.
   d.act_min = std::max<std::int32_t>(-128, d.output_zero_point);
   d.act_max = 127;
+  *scratch_bytes = device::relu_s8_scratch_bytes(d);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
   device::relu_s8(ctx.data<ReluInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
-                  ctx.outputs[0].as<std::int8_t>());
+                  ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 

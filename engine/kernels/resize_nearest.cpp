@@ -2,21 +2,25 @@
 // half_pixel_centers = false, by the integer factors attrs.scale_h / scale_w:
 // in = min(floor(out × (in_size / float(out_size))), in_size - 1)
 // (tensorflow/lite/kernels/internal/reference/resize_nearest_neighbor.h GetNearestNeighbor).
-// Pure data movement: int8 input and output share quantization.
+// Pure data movement: int8 input and output share quantization. The copy is the freestanding
+// device kernel device::resize_nearest_s8 (device/resize_nearest.h), which indexes with exact
+// integer division; prepare() checks that agrees with TFLite's float formula for every row
+// and column of the node. The float32 kernel calls it too, with pixel_bytes = 4 × channels.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
+#include "engine/kernels/device/resize_nearest.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
 
+// op_data begins with the device params (engine/kernels/device/README.md).
 struct ResizeData {
-  int batches, in_h, in_w, out_h, out_w;
-  std::int64_t pixel_bytes;  // channels × element size
+  device::ResizeNearestS8Params params;
 };
 
 int nearest_source(int out_index, int in_size, int out_size) {
@@ -25,24 +29,19 @@ int nearest_source(int out_index, int in_size, int out_size) {
   return std::min(source, in_size - 1);
 }
 
-void resize_nearest_reference(const ResizeData& p, const std::uint8_t* input,
-                              std::uint8_t* output) {
-  for (int b = 0; b < p.batches; ++b) {
-    for (int y = 0; y < p.out_h; ++y) {
-      const int iy = nearest_source(y, p.in_h, p.out_h);
-      for (int x = 0; x < p.out_w; ++x) {
-        const int ix = nearest_source(x, p.in_w, p.out_w);
-        std::memcpy(
-            output + ((static_cast<std::int64_t>(b) * p.out_h + y) * p.out_w + x) * p.pixel_bytes,
-            input + ((static_cast<std::int64_t>(b) * p.in_h + iy) * p.in_w + ix) * p.pixel_bytes,
-            static_cast<std::size_t>(p.pixel_bytes));
-      }
-    }
+// Whether out_index / scale (the device kernel's source index) is TFLite's nearest_source for
+// every output index of an axis of in_size × scale. (It is for every size tried; checked
+// anyway, since TFLite's is a float computation.)
+bool exact_division_matches_tflite(int in_size, int scale) {
+  const int out_size = in_size * scale;
+  for (int i = 0; i < out_size; ++i) {
+    if (nearest_source(i, in_size, out_size) != i / scale) return false;
   }
+  return true;
 }
 
 Status prepare_common(NodeContext& ctx, core::DType dtype) {
-  auto& d = ctx.data<ResizeData>();
+  device::ResizeNearestS8Params& d = ctx.data<ResizeData>().params;
   if (Status s = check_arity(ctx, 1, 1); s != Status::ok) return s;
   const core::Tensor& x = *ctx.inputs[0].tensor;
   const core::Tensor& y = *ctx.outputs[0].tensor;
@@ -63,29 +62,52 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
                     "resize_nearest '%s': output must be the input scaled by %dx%d",
                     ctx.node->name.c_str(), a.scale_h, a.scale_w);
   }
-  d = {static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]),
-       static_cast<int>(x.shape[2]), static_cast<int>(y.shape[1]),
-       static_cast<int>(y.shape[2]), x.shape[3] * core::dtype_size(dtype)};
+  if (Status s = check_device_size(ctx, y); s != Status::ok) return s;
+  const auto in_h = static_cast<int>(x.shape[1]), in_w = static_cast<int>(x.shape[2]);
+  if (!exact_division_matches_tflite(in_h, a.scale_h) ||
+      !exact_division_matches_tflite(in_w, a.scale_w)) {
+    return ctx.fail(Status::unsupported_op,
+                    "resize_nearest '%s': TFLite's float source index differs from exact division "
+                    "for %dx%d scaled by %dx%d",
+                    ctx.node->name.c_str(), in_h, in_w, a.scale_h, a.scale_w);
+  }
+  d = {static_cast<std::int32_t>(x.shape[0]),
+       in_h,
+       in_w,
+       a.scale_h,
+       a.scale_w,
+       static_cast<std::int32_t>(x.shape[3] * core::dtype_size(dtype))};
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::int8);
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
+  *scratch_bytes = device::resize_nearest_s8_scratch_bytes(ctx.data<ResizeData>().params);
+  return Status::ok;
 }
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::float32);
+Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+  *scratch_bytes = device::resize_nearest_s8_scratch_bytes(ctx.data<ResizeData>().params);
+  return Status::ok;
 }
 
+// Both dtypes: the device kernel copies pixels as bytes.
 Status eval(const NodeContext& ctx) {
-  resize_nearest_reference(ctx.data<ResizeData>(), ctx.inputs[0].as<const std::uint8_t>(),
-                           ctx.outputs[0].as<std::uint8_t>());
+  device::resize_nearest_s8(ctx.data<ResizeData>().params, ctx.inputs[0].as<const std::int8_t>(),
+                            ctx.outputs[0].as<std::int8_t>(),
+                            static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kResizeNearestInt8{core::OpType::resize_nearest, core::DType::int8,
-                                           sizeof(ResizeData), prepare_int8, eval};
+extern const KernelInfo kResizeNearestInt8{core::OpType::resize_nearest,
+                                           core::DType::int8,
+                                           sizeof(ResizeData),
+                                           prepare_int8,
+                                           eval,
+                                           nullptr,
+                                           "resize_nearest_s8"};
 extern const KernelInfo kResizeNearestFloat32{core::OpType::resize_nearest, core::DType::float32,
                                               sizeof(ResizeData), prepare_float, eval};
 

@@ -1,24 +1,25 @@
 // slice: TFLite SLICE: the block attrs.slice_begin + [0, attrs.slice_size) of the input
 // (tflite-micro micro/kernels/slice.cc, which copies it; rank <= 5). The lowering of
 // adaptive_avg_pool cuts its uneven bins out with it. The int8 kernel only copies bytes, so
-// the output must carry the input's quantization, as TFLite's converter gives it.
+// the output must carry the input's quantization, as TFLite's converter gives it. The copy is
+// the freestanding device kernel device::slice_s8 (device/slice.h); the float32 kernel calls
+// it too, with element_bytes 4.
 #include <cstdint>
-#include <cstring>
 
+#include "engine/kernels/device/slice.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
 
-constexpr int kMaxSliceRank = 5;
+constexpr int kMaxSliceRank = device::kSliceMaxRank;
 
-// Every shape extended to rank 5 with leading 1s; the innermost axis is copied as one run.
+// op_data begins with the device params (engine/kernels/device/README.md): every shape
+// extended to rank 5 with leading 1s.
 struct SliceData {
-  std::int64_t in_dims[kMaxSliceRank];
-  std::int64_t begin[kMaxSliceRank];
-  std::int64_t size[kMaxSliceRank];
-  std::int64_t element_bytes;
+  device::SliceS8Params params;
 };
 
 Status prepare_common(NodeContext& ctx, core::DType dtype) {
@@ -61,48 +62,41 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
     if (Status s = check_float32(ctx, x); s != Status::ok) return s;
     if (Status s = check_float32(ctx, y); s != Status::ok) return s;
   }
-  auto& d = ctx.data<SliceData>();
+  if (Status s = check_device_size(ctx, x); s != Status::ok) return s;
+  device::SliceS8Params& d = ctx.data<SliceData>().params;
   const std::size_t lead = kMaxSliceRank - rank;
   for (std::size_t i = 0; i < kMaxSliceRank; ++i) {
-    d.in_dims[i] = i < lead ? 1 : x.shape[i - lead];
-    d.begin[i] = i < lead ? 0 : a.slice_begin[i - lead];
-    d.size[i] = i < lead ? 1 : a.slice_size[i - lead];
+    d.in_dims[i] = static_cast<std::int32_t>(i < lead ? 1 : x.shape[i - lead]);
+    d.begin[i] = static_cast<std::int32_t>(i < lead ? 0 : a.slice_begin[i - lead]);
+    d.size[i] = static_cast<std::int32_t>(i < lead ? 1 : a.slice_size[i - lead]);
   }
-  d.element_bytes = core::dtype_size(dtype);
+  d.element_bytes = static_cast<std::int32_t>(core::dtype_size(dtype));
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::int8);
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
+  *scratch_bytes = device::slice_s8_scratch_bytes(ctx.data<SliceData>().params);
+  return Status::ok;
 }
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::float32);
-}
-
-// Copies the block row by row (a row: the innermost axis' size[4] elements).
-void slice_copy(const SliceData& d, const std::uint8_t* in, std::uint8_t* out) {
-  const std::int64_t* n = d.in_dims;
-  const auto row_bytes = static_cast<std::size_t>(d.size[4] * d.element_bytes);
-  for (std::int64_t i0 = d.begin[0]; i0 < d.begin[0] + d.size[0]; ++i0)
-    for (std::int64_t i1 = d.begin[1]; i1 < d.begin[1] + d.size[1]; ++i1)
-      for (std::int64_t i2 = d.begin[2]; i2 < d.begin[2] + d.size[2]; ++i2)
-        for (std::int64_t i3 = d.begin[3]; i3 < d.begin[3] + d.size[3]; ++i3) {
-          const std::int64_t row = (((i0 * n[1] + i1) * n[2] + i2) * n[3] + i3) * n[4] + d.begin[4];
-          std::memcpy(out, in + row * d.element_bytes, row_bytes);
-          out += row_bytes;
-        }
+Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+  *scratch_bytes = device::slice_s8_scratch_bytes(ctx.data<SliceData>().params);
+  return Status::ok;
 }
 
+// Both dtypes: the device kernel copies bytes.
 Status eval(const NodeContext& ctx) {
-  slice_copy(ctx.data<SliceData>(), ctx.inputs[0].as<const std::uint8_t>(),
-             ctx.outputs[0].as<std::uint8_t>());
+  device::slice_s8(ctx.data<SliceData>().params, ctx.inputs[0].as<const std::int8_t>(),
+                   ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kSliceInt8{core::OpType::slice, core::DType::int8, sizeof(SliceData),
-                                   prepare_int8, eval};
+extern const KernelInfo kSliceInt8{
+    core::OpType::slice, core::DType::int8, sizeof(SliceData), prepare_int8, eval, nullptr,
+    "slice_s8"};
 extern const KernelInfo kSliceFloat32{core::OpType::slice, core::DType::float32, sizeof(SliceData),
                                       prepare_float, eval};
 

@@ -1,20 +1,22 @@
 // split: TFLite SPLIT: the input cut into as many equal parts along attrs.axis as the node
 // has outputs (tflite-micro micro/kernels/split.cc, which copies each part). The int8 kernel
 // only copies bytes, so every output must carry the input's quantization, as TFLite's
-// converter gives it.
+// converter gives it. The copy is the freestanding device kernel device::split_s8
+// (device/split.h); the float32 kernel calls it too, with sizes in bytes.
 #include <cstdint>
-#include <cstring>
 
 #include "core/ops.h"
+#include "engine/kernels/device/split.h"
+#include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
 namespace tinyscale::engine {
 namespace {
 
+// op_data begins with the device params (engine/kernels/device/README.md).
 struct SplitData {
-  std::int64_t outer;       // product of the dimensions before the axis
-  std::int64_t part_bytes;  // bytes of one part per outer step
+  device::SplitS8Params params;
 };
 
 Status prepare_common(NodeContext& ctx, core::DType dtype) {
@@ -57,37 +59,42 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
       return s;
     }
   }
-  auto& d = ctx.data<SplitData>();
-  d.outer = 1;
-  for (int i = 0; i < axis; ++i) d.outer *= x.shape[static_cast<std::size_t>(i)];
-  d.part_bytes = core::num_elements(part) / d.outer * core::dtype_size(dtype);
+  if (Status s = check_device_size(ctx, x); s != Status::ok) return s;
+  std::int64_t outer = 1;
+  for (int i = 0; i < axis; ++i) outer *= x.shape[static_cast<std::size_t>(i)];
+  device::SplitS8Params& d = ctx.data<SplitData>().params;
+  d.outer = static_cast<std::int32_t>(outer);
+  d.num_outputs = ctx.num_outputs;
+  d.part_inner =
+      static_cast<std::int32_t>(core::num_elements(part) / outer * core::dtype_size(dtype));
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::int8);
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
+  *scratch_bytes = device::split_s8_scratch_bytes(ctx.data<SplitData>().params);
+  return Status::ok;
 }
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::float32);
+Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+  *scratch_bytes = device::split_s8_scratch_bytes(ctx.data<SplitData>().params);
+  return Status::ok;
 }
 
+// Both dtypes: the device kernel copies bytes.
 Status eval(const NodeContext& ctx) {
-  const auto& d = ctx.data<SplitData>();
-  const auto* in = ctx.inputs[0].as<const std::uint8_t>();
-  const auto bytes = static_cast<std::size_t>(d.part_bytes);
-  for (std::int64_t o = 0; o < d.outer; ++o) {
-    for (int k = 0; k < ctx.num_outputs; ++k) {
-      std::memcpy(ctx.outputs[k].as<std::uint8_t>() + o * d.part_bytes, in, bytes);
-      in += bytes;
-    }
-  }
+  std::int8_t* outputs[core::kMaxSplitOutputs];
+  for (int k = 0; k < ctx.num_outputs; ++k) outputs[k] = ctx.outputs[k].as<std::int8_t>();
+  device::split_s8(ctx.data<SplitData>().params, ctx.inputs[0].as<const std::int8_t>(), outputs,
+                   static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 
 }  // namespace
 
-extern const KernelInfo kSplitInt8{core::OpType::split, core::DType::int8, sizeof(SplitData),
-                                   prepare_int8, eval};
+extern const KernelInfo kSplitInt8{
+    core::OpType::split, core::DType::int8, sizeof(SplitData), prepare_int8, eval, nullptr,
+    "split_s8"};
 extern const KernelInfo kSplitFloat32{core::OpType::split, core::DType::float32, sizeof(SplitData),
                                       prepare_float, eval};
 

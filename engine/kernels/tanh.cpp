@@ -22,17 +22,18 @@ struct TanhInt8Data {
   device::TanhS8Params params;
 };
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   FixedPointActivationData d{};
   if (Status s = prepare_fixed_point_activation(ctx, 1.0f / 128, 0, &d); s != Status::ok) return s;
   if (Status s = check_device_size(ctx, *ctx.inputs[0].tensor); s != Status::ok) return s;
   ctx.data<TanhInt8Data>().params = device_params(d);
+  *scratch_bytes = device::tanh_s8_scratch_bytes(ctx.data<TanhInt8Data>().params);
   return Status::ok;
 }
 
 Status eval_int8(const NodeContext& ctx) {
   device::tanh_s8(ctx.data<TanhInt8Data>().params, ctx.inputs[0].as<const std::int8_t>(),
-                  ctx.outputs[0].as<std::int8_t>());
+                  ctx.outputs[0].as<std::int8_t>(), static_cast<std::int8_t*>(ctx.scratch));
   return Status::ok;
 }
 

@@ -5,7 +5,7 @@
 //
 // Usage (firmware):
 //   static const tinyscale::device::ClipS8Params relu6_params = {4096, -128, 23};
-//   tinyscale::device::clip_s8(relu6_params, arena + 0, arena + 4096);
+//   tinyscale::device::clip_s8(relu6_params, arena + 0, arena + 4096, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,9 @@ struct ClipS8Params {
 };
 
 // Elementwise; `output` may alias `input`.
-void clip_s8(const ClipS8Params& p, const std::int8_t* input, std::int8_t* output);
+void clip_s8(const ClipS8Params& p, const std::int8_t* input, std::int8_t* output,
+             std::int8_t* scratch);
+// Scratch bytes clip_s8 needs: none.
+std::int32_t clip_s8_scratch_bytes(const ClipS8Params& p);
 
 }  // namespace tinyscale::device

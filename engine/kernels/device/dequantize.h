@@ -6,7 +6,7 @@
 //
 // Usage (firmware):
 //   static const tinyscale::device::DequantizeS8Params out_params = {12, -128, 0.00390625f};
-//   tinyscale::device::dequantize_s8(out_params, arena + 512, scores);
+//   tinyscale::device::dequantize_s8(out_params, arena + 512, scores, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,9 @@ struct DequantizeS8Params {
 };
 
 // Elementwise; `output` must not overlap `input`.
-void dequantize_s8(const DequantizeS8Params& p, const std::int8_t* input, float* output);
+void dequantize_s8(const DequantizeS8Params& p, const std::int8_t* input, float* output,
+                   std::int8_t* scratch);
+// Scratch bytes dequantize_s8 needs: none.
+std::int32_t dequantize_s8_scratch_bytes(const DequantizeS8Params& p);
 
 }  // namespace tinyscale::device

@@ -44,8 +44,11 @@ std::int8_t hard_swish_value(const HardSwishS8Params& p, std::int8_t q) {
 
 }  // namespace
 
-void hard_swish_s8(const HardSwishS8Params& p, const std::int8_t* input, std::int8_t* output) {
+void hard_swish_s8(const HardSwishS8Params& p, const std::int8_t* input, std::int8_t* output,
+                   std::int8_t* /*scratch*/) {
   for (std::int32_t i = 0; i < p.size; ++i) output[i] = hard_swish_value(p, input[i]);
 }
+
+std::int32_t hard_swish_s8_scratch_bytes(const HardSwishS8Params& /*p*/) { return 0; }
 
 }  // namespace tinyscale::device

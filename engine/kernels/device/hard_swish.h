@@ -8,7 +8,7 @@
 // Usage (firmware):
 //   static const tinyscale::device::HardSwishS8Params hs_params = {2304, -7, -60, 21845, -3,
 //                                                                  17476, 2};
-//   tinyscale::device::hard_swish_s8(hs_params, arena + 0, arena + 2304);
+//   tinyscale::device::hard_swish_s8(hs_params, arena + 0, arena + 2304, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,9 @@ struct HardSwishS8Params {
 };
 
 // Elementwise; `output` may alias `input`.
-void hard_swish_s8(const HardSwishS8Params& p, const std::int8_t* input, std::int8_t* output);
+void hard_swish_s8(const HardSwishS8Params& p, const std::int8_t* input, std::int8_t* output,
+                   std::int8_t* scratch);
+// Scratch bytes hard_swish_s8 needs: none.
+std::int32_t hard_swish_s8_scratch_bytes(const HardSwishS8Params& p);
 
 }  // namespace tinyscale::device

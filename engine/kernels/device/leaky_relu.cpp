@@ -4,7 +4,8 @@
 
 namespace tinyscale::device {
 
-void leaky_relu_s8(const LeakyReluS8Params& p, const std::int8_t* input, std::int8_t* output) {
+void leaky_relu_s8(const LeakyReluS8Params& p, const std::int8_t* input, std::int8_t* output,
+                   std::int8_t* /*scratch*/) {
   for (std::int32_t i = 0; i < p.size; ++i) {
     const std::int32_t v = input[i] - p.input_zero_point;
     const std::int32_t scaled =
@@ -13,5 +14,7 @@ void leaky_relu_s8(const LeakyReluS8Params& p, const std::int8_t* input, std::in
     output[i] = static_cast<std::int8_t>(clamp_s32(p.output_zero_point + scaled, -128, 127));
   }
 }
+
+std::int32_t leaky_relu_s8_scratch_bytes(const LeakyReluS8Params& /*p*/) { return 0; }
 
 }  // namespace tinyscale::device

@@ -8,7 +8,7 @@
 // Usage (firmware):
 //   static const tinyscale::device::LeakyReluS8Params lrelu_params = {640, 4, -10,
 //       1073741824, 1, 1717986918, -2};
-//   tinyscale::device::leaky_relu_s8(lrelu_params, arena + 0, arena + 640);
+//   tinyscale::device::leaky_relu_s8(lrelu_params, arena + 0, arena + 640, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,9 @@ struct LeakyReluS8Params {
 };
 
 // Elementwise; `output` may alias `input`.
-void leaky_relu_s8(const LeakyReluS8Params& p, const std::int8_t* input, std::int8_t* output);
+void leaky_relu_s8(const LeakyReluS8Params& p, const std::int8_t* input, std::int8_t* output,
+                   std::int8_t* scratch);
+// Scratch bytes leaky_relu_s8 needs: none.
+std::int32_t leaky_relu_s8_scratch_bytes(const LeakyReluS8Params& p);
 
 }  // namespace tinyscale::device

@@ -17,14 +17,16 @@ float round_half_away_from_zero(float x) {
 
 }  // namespace
 
-void quantize_s8(const QuantizeS8Params& p, const std::int8_t* input, std::int8_t* output) {
+void quantize_s8(const QuantizeS8Params& p, const std::int8_t* input, std::int8_t* output,
+                 std::int8_t* /*scratch*/) {
   for (std::int32_t i = 0; i < p.size; ++i) {
     output[i] = requantize_s8(input[i] - p.input_zero_point, p.multiplier, p.shift,
                               p.output_zero_point, -128, 127);
   }
 }
 
-void quantize_f32_to_s8(const QuantizeF32ToS8Params& p, const float* input, std::int8_t* output) {
+void quantize_f32_to_s8(const QuantizeF32ToS8Params& p, const float* input, std::int8_t* output,
+                        std::int8_t* /*scratch*/) {
   for (std::int32_t i = 0; i < p.size; ++i) {
     // Clamping the rounded value first keeps the int conversion defined for huge inputs;
     // NaN takes the lower bound.
@@ -34,5 +36,9 @@ void quantize_f32_to_s8(const QuantizeF32ToS8Params& p, const float* input, std:
         clamp_s32(static_cast<std::int32_t>(rounded) + p.output_zero_point, -128, 127));
   }
 }
+
+std::int32_t quantize_s8_scratch_bytes(const QuantizeS8Params& /*p*/) { return 0; }
+
+std::int32_t quantize_f32_to_s8_scratch_bytes(const QuantizeF32ToS8Params& /*p*/) { return 0; }
 
 }  // namespace tinyscale::device

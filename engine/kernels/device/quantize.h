@@ -12,7 +12,7 @@
 //
 // Usage (firmware):
 //   static const tinyscale::device::QuantizeF32ToS8Params in_params = {490, 0.0235f, -12};
-//   tinyscale::device::quantize_f32_to_s8(in_params, features, arena + 0);
+//   tinyscale::device::quantize_f32_to_s8(in_params, features, arena + 0, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -32,8 +32,14 @@ struct QuantizeF32ToS8Params {
 };
 
 // Elementwise; `output` may alias `input`.
-void quantize_s8(const QuantizeS8Params& p, const std::int8_t* input, std::int8_t* output);
+void quantize_s8(const QuantizeS8Params& p, const std::int8_t* input, std::int8_t* output,
+                 std::int8_t* scratch);
+// Scratch bytes quantize_s8 needs: none.
+std::int32_t quantize_s8_scratch_bytes(const QuantizeS8Params& p);
 // Elementwise; `output` must not overlap `input`.
-void quantize_f32_to_s8(const QuantizeF32ToS8Params& p, const float* input, std::int8_t* output);
+void quantize_f32_to_s8(const QuantizeF32ToS8Params& p, const float* input, std::int8_t* output,
+                        std::int8_t* scratch);
+// Scratch bytes quantize_f32_to_s8 needs: none.
+std::int32_t quantize_f32_to_s8_scratch_bytes(const QuantizeF32ToS8Params& p);
 
 }  // namespace tinyscale::device

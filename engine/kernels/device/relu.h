@@ -8,7 +8,7 @@
 // Usage (firmware):
 //   static const tinyscale::device::ReluS8Params relu1_params = {1024, -3, -128, 1518500250,
 //                                                                -1, -128, 127};
-//   tinyscale::device::relu_s8(relu1_params, arena + 0, arena + 1024);
+//   tinyscale::device::relu_s8(relu1_params, arena + 0, arena + 1024, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,9 @@ struct ReluS8Params {
 };
 
 // Elementwise; `output` may alias `input`.
-void relu_s8(const ReluS8Params& p, const std::int8_t* input, std::int8_t* output);
+void relu_s8(const ReluS8Params& p, const std::int8_t* input, std::int8_t* output,
+             std::int8_t* scratch);
+// Scratch bytes relu_s8 needs: none.
+std::int32_t relu_s8_scratch_bytes(const ReluS8Params& p);
 
 }  // namespace tinyscale::device

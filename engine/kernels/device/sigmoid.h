@@ -7,7 +7,7 @@
 //
 // Usage (firmware):
 //   static const tinyscale::device::SigmoidS8Params gate_params = {64, -3, 3402, 2013265920, 2};
-//   tinyscale::device::sigmoid_s8(gate_params, arena + 0, arena + 64);
+//   tinyscale::device::sigmoid_s8(gate_params, arena + 0, arena + 64, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,9 @@ namespace tinyscale::device {
 using SigmoidS8Params = FixedPointActivationS8Params;
 
 // Elementwise; `output` may alias `input`.
-void sigmoid_s8(const SigmoidS8Params& p, const std::int8_t* input, std::int8_t* output);
+void sigmoid_s8(const SigmoidS8Params& p, const std::int8_t* input, std::int8_t* output,
+                std::int8_t* scratch);
+// Scratch bytes sigmoid_s8 needs: none.
+std::int32_t sigmoid_s8_scratch_bytes(const SigmoidS8Params& p);
 
 }  // namespace tinyscale::device

@@ -6,7 +6,7 @@
 //
 // Usage (firmware):
 //   static const tinyscale::device::TanhS8Params t_params = {64, 0, 3402, 2013265920, 2};
-//   tinyscale::device::tanh_s8(t_params, arena + 0, arena + 64);
+//   tinyscale::device::tanh_s8(t_params, arena + 0, arena + 64, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,9 @@ namespace tinyscale::device {
 using TanhS8Params = FixedPointActivationS8Params;
 
 // Elementwise; `output` may alias `input`.
-void tanh_s8(const TanhS8Params& p, const std::int8_t* input, std::int8_t* output);
+void tanh_s8(const TanhS8Params& p, const std::int8_t* input, std::int8_t* output,
+             std::int8_t* scratch);
+// Scratch bytes tanh_s8 needs: none.
+std::int32_t tanh_s8_scratch_bytes(const TanhS8Params& p);
 
 }  // namespace tinyscale::device

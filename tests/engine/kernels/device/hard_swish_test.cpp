@@ -21,7 +21,7 @@ TEST(DeviceHardSwishS8, SaturatedSidesAndTheQuadraticMiddle) {
   const HardSwishS8Params p = {/*size*/ 7, /*zero points*/ 0, 0, 16384, -6, 17476, 3};
   const std::array<std::int8_t, 7> input = {-128, -60, -20, 0, 20, 60, 127};
   std::array<std::int8_t, 7> output{};
-  hard_swish_s8(p, input.data(), output.data());
+  hard_swish_s8(p, input.data(), output.data(), nullptr);
   // -6.4 and -3.0 -> 0; -1.0 -> -1/3 = -6.67 steps -> -7; 1.0 -> 2/3 = 13.3 steps -> 13;
   // 3.0 and 6.35 -> themselves.
   EXPECT_EQ(output, (std::array<std::int8_t, 7>{0, 0, -7, 0, 13, 60, 127}));
@@ -32,7 +32,7 @@ TEST(DeviceHardSwishS8, OutputZeroPointIsAddedAndClamped) {
   const HardSwishS8Params p = {3, 0, 100, 16384, -6, 17476, 3};
   const std::array<std::int8_t, 3> input = {127, 0, -20};
   std::array<std::int8_t, 3> output{};
-  hard_swish_s8(p, input.data(), output.data());
+  hard_swish_s8(p, input.data(), output.data(), nullptr);
   EXPECT_EQ(output, (std::array<std::int8_t, 3>{127, 100, 93}));
 }
 

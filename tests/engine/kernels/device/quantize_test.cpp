@@ -16,7 +16,7 @@ TEST(DeviceQuantizeF32ToS8, RoundsHalvesAwayFromZeroAndSaturates) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const std::array<float, 8> input = {0.25f, -0.25f, 0.74f, -0.76f, 1e30f, -1e30f, nan, 0.0f};
   std::array<std::int8_t, 8> output{};
-  quantize_f32_to_s8(p, input.data(), output.data());
+  quantize_f32_to_s8(p, input.data(), output.data(), nullptr);
   // 0.5 -> 1, -0.5 -> -1 (not to even); 1.48 -> 1; -1.52 -> -2; huge values saturate; NaN
   // takes the lower bound.
   EXPECT_EQ(output, (std::array<std::int8_t, 8>{-2, -4, -2, -5, 127, -128, -128, -3}));
@@ -29,7 +29,7 @@ TEST(DeviceQuantizeS8, RequantizesByTheScaleRatio) {
   const QuantizeS8Params p = {/*size*/ 5, /*zero points*/ 1, -1, 1 << 30, 0};
   const std::array<std::int8_t, 5> input = {1, 2, 0, 127, -128};
   std::array<std::int8_t, 5> output{};
-  quantize_s8(p, input.data(), output.data());
+  quantize_s8(p, input.data(), output.data(), nullptr);
   EXPECT_EQ(output, (std::array<std::int8_t, 5>{-1, 0, -1, 62, -65}));
 }
 

@@ -15,7 +15,7 @@ TEST(DeviceSigmoidS8, CentreOneUnitEachSideAndSaturation) {
   const SigmoidS8Params p = {/*size*/ 6, /*zero point*/ 0, /*radius*/ 120, 1 << 30, 24};
   const std::array<std::int8_t, 6> input = {0, 16, -16, 119, 120, -120};
   std::array<std::int8_t, 6> output{};
-  sigmoid_s8(p, input.data(), output.data());
+  sigmoid_s8(p, input.data(), output.data(), nullptr);
   // Output scale 1/256, zero point -128: 0.5 -> 0; sigmoid(1) = 0.731 -> 187.1 - 128 = 59;
   // sigmoid(-1) = 0.269 -> 68.9 - 128 = -59; 7.44 -> 255.85 clamps to 127; the radius
   // saturates to 127 / -128 without evaluating.
@@ -26,7 +26,7 @@ TEST(DeviceSigmoidS8, InputZeroPointShiftsTheCentre) {
   const SigmoidS8Params p = {2, /*zero point*/ 10, 120, 1 << 30, 24};
   const std::array<std::int8_t, 2> input = {10, 26};
   std::array<std::int8_t, 2> output{};
-  sigmoid_s8(p, input.data(), output.data());
+  sigmoid_s8(p, input.data(), output.data(), nullptr);
   EXPECT_EQ(output, (std::array<std::int8_t, 2>{0, 59}));
 }
 
