@@ -163,6 +163,22 @@ std::string NodeEmitContext::arena_output(int k) const {
   return "arena + " + std::to_string(offset);
 }
 
+std::string NodeEmitContext::arena_pointer_table(const std::string& suffix, bool outputs,
+                                                const std::vector<int>& ks) {
+  const std::string name = unique_name(suffix);
+  std::string body;
+  for (const int k : ks) {
+    const std::string at = outputs ? arena_output(k) : arena_input(k);  // "arena + N"
+    body += "\n    " + arena_symbol + at.substr(5) + ",";
+  }
+  ConstDefinition d;
+  d.text = std::string("static ") + (outputs ? "int8_t* const " : "const int8_t* const ") + name +
+           "[" + std::to_string(std::max<std::size_t>(ks.size(), 1)) + "] = {" + body + "\n};\n";
+  d.bytes = static_cast<std::int64_t>(ks.size()) * 4;  // 32-bit pointers on the device
+  definitions_->push_back(std::move(d));
+  return name;
+}
+
 std::int64_t NodeEmitContext::scratch_offset() const {
   const engine::ArenaPlan& plan = model_.arena_plan();
   for (std::size_t i = 0; i < plan.buffers.node.size(); ++i) {
@@ -405,6 +421,7 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
         prepare_node(graph, n, *node_kernel(graph, node), &scratch_bytes);
     NodeEmitContext ctx(model, graph, static_cast<int>(n), layer, &constant_names, &definitions,
                         &used_names, op_data.data());
+    ctx.arena_symbol = name + "_arena";
     if (scratch_bytes > 0 && ctx.scratch_offset() < 0) {
       throw Error("deploy: node " + std::to_string(n) + " '" + node.name +
                   "' needs scratch the arena plan does not hold");

@@ -53,10 +53,17 @@ class NodeEmitContext {
   // device params struct (KernelInfo::device_function), whose pointers point into the rest
   // of it or at constant tensors (engine/kernels/kernel.h).
   const void* op_data() const { return op_data_; }
+  // The arena's symbol (NAME_arena), for const data that points into it.
+  std::string arena_symbol;
 
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;
   std::string arena_output(int k) const;
+  // A const table of arena pointers named <layer>_<suffix>, for kernels taking several
+  // inputs (`outputs` false: `const int8_t* const`) or outputs (`int8_t* const`): the
+  // node's inputs k (activations only) or all its outputs. Returns its identifier.
+  std::string arena_pointer_table(const std::string& suffix, bool outputs,
+                                  const std::vector<int>& ks);
   // "arena + N" for the node's planned scratch buffer, "nullptr" without one.
   std::string scratch() const;
   std::int64_t scratch_offset() const;  // -1 without one

@@ -2,16 +2,34 @@
 // model (the very struct the host kernel's eval() passes to the device function), declares
 // the const arrays its pointers point to, prints the struct as a designated initializer
 // (field order of engine/kernels/device/<op>.h) and returns the call.
+#include <cstdio>
 #include <cstring>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "deploy/emit.h"
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/add.h"
 #include "engine/kernels/device/avg_pool.h"
+#include "engine/kernels/device/concat.h"
+#include "engine/kernels/device/dequantize.h"
+#include "engine/kernels/device/max_pool.h"
+#include "engine/kernels/device/mul.h"
+#include "engine/kernels/device/pad.h"
+#include "engine/kernels/device/quantize.h"
+#include "engine/kernels/device/resize_nearest.h"
+#include "engine/kernels/device/sigmoid.h"
+#include "engine/kernels/device/slice.h"
+#include "engine/kernels/device/split.h"
+#include "engine/kernels/device/tanh.h"
+#include "engine/kernels/device/clip.h"
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/global_avg_pool.h"
+#include "engine/kernels/device/hard_swish.h"
+#include "engine/kernels/device/leaky_relu.h"
+#include "engine/kernels/device/relu.h"
 #include "engine/kernels/device/reshape.h"
 #include "engine/kernels/device/softmax.h"
 
@@ -33,21 +51,64 @@ std::string field(const char* name, const std::string& v, bool last = false) {
   return std::string("    .") + name + " = " + v + (last ? "\n" : ",\n");
 }
 
-// A params struct made only of int32 fields, as a designated initializer on one or a few
-// lines: {.rows = 1, .depth = 12, ...}. `names` lists every field in declaration order.
-template <typename P>
-std::string int32_fields(const P& p, std::initializer_list<const char*> names) {
-  if (sizeof(P) != names.size() * sizeof(std::int32_t)) {
-    throw Error("deploy: params struct of " + std::to_string(sizeof(P)) + " bytes does not match " +
-                std::to_string(names.size()) + " int32 field names");
+// A params struct made only of 4-byte fields, as a designated initializer wrapped at ~80
+// columns: {.rows = 1, .depth = 12, ...}. `fields` lists every field in declaration order:
+// "name" (int32), "name[4]" (an int32 array) or "name:f" (float).
+// (fields_text: the same over `size` raw bytes.)
+std::string fields_text(const void* data, std::size_t size,
+                        std::initializer_list<const char*> fields) {
+  std::size_t words = 0;
+  struct Field {
+    std::string name;
+    std::size_t count;
+    bool is_float;
+  };
+  std::vector<Field> parsed;
+  for (const char* f : fields) {
+    std::string name = f;
+    Field field{name, 1, false};
+    if (const auto colon = name.find(':'); colon != std::string::npos) {
+      field.name = name.substr(0, colon);
+      field.is_float = true;
+    } else if (const auto bracket = name.find('['); bracket != std::string::npos) {
+      field.name = name.substr(0, bracket);
+      field.count = std::stoul(name.substr(bracket + 1));
+    }
+    words += field.count;
+    parsed.push_back(field);
   }
-  std::string out = "{";
-  std::size_t i = 0, line = 0;
-  for (const char* name : names) {
+  if (size != words * sizeof(std::int32_t)) {
+    throw Error("deploy: params struct of " + std::to_string(size) + " bytes does not match " +
+                std::to_string(words) + " int32 fields");
+  }
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  std::size_t at = 0, line = 0;
+  auto word = [&]() {
     std::int32_t v;
-    std::memcpy(&v, reinterpret_cast<const unsigned char*>(&p) + i * sizeof v, sizeof v);
-    std::string item = std::string(".") + name + " = " +
-                       (v == -2147483647 - 1 ? std::string("(-2147483647 - 1)") : std::to_string(v));
+    std::memcpy(&v, bytes + at * sizeof v, sizeof v);
+    ++at;
+    return v == -2147483647 - 1 ? std::string("(-2147483647 - 1)") : std::to_string(v);
+  };
+  std::string out = "{";
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const Field& f = parsed[i];
+    std::string item = "." + f.name + " = ";
+    if (f.is_float) {
+      float v;
+      std::memcpy(&v, bytes + at * sizeof v, sizeof v);
+      ++at;
+      char buffer[40];
+      std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(v));
+      std::string text = buffer;
+      if (text.find_first_of(".e") == std::string::npos) text += ".0";
+      item += text + "f";
+    } else if (f.count > 1) {
+      item += "{";
+      for (std::size_t k = 0; k < f.count; ++k) item += (k ? ", " : "") + word();
+      item += "}";
+    } else {
+      item += word();
+    }
     if (i > 0) {
       if (line + item.size() > 80) {
         out += ",\n    ";
@@ -58,9 +119,13 @@ std::string int32_fields(const P& p, std::initializer_list<const char*> names) {
     }
     out += item;
     line += item.size() + 2;
-    ++i;
   }
   return out + "}";
+}
+
+template <typename P>
+std::string int32_fields(const P& p, std::initializer_list<const char*> fields) {
+  return fields_text(&p, sizeof p, fields);
 }
 
 // An op with one activation input and one output and a pointer-free params struct:
@@ -73,19 +138,59 @@ std::string unary_call(NodeEmitContext& ctx, const char* op, const char* params_
          ctx.arena_output(0) + ", " + ctx.scratch() + ")";
 }
 
+// ---- clip, hard_swish, leaky_relu, relu
+
+std::string emit_clip(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::ClipS8Params>(ctx);
+  return unary_call(ctx, "clip", "ClipS8Params", int32_fields(p, {"size", "lower", "upper"}));
+}
+
+std::string emit_hard_swish(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::HardSwishS8Params>(ctx);
+  return unary_call(ctx, "hard_swish", "HardSwishS8Params",
+                    int32_fields(p, {"size", "input_zero_point", "output_zero_point",
+                                     "output_multiplier_fixedpoint", "output_multiplier_exponent",
+                                     "reluish_multiplier_fixedpoint",
+                                     "reluish_multiplier_exponent"}));
+}
+
+std::string emit_leaky_relu(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::LeakyReluS8Params>(ctx);
+  return unary_call(ctx, "leaky_relu", "LeakyReluS8Params",
+                    int32_fields(p, {"size", "input_zero_point", "output_zero_point",
+                                     "identity_multiplier", "identity_shift", "alpha_multiplier",
+                                     "alpha_shift"}));
+}
+
+std::string emit_relu(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::ReluS8Params>(ctx);
+  return unary_call(ctx, "relu", "ReluS8Params",
+                    int32_fields(p, {"size", "input_zero_point", "output_zero_point", "multiplier",
+                                     "shift", "act_min", "act_max"}));
+}
+
 // ---- avg_pool, global_avg_pool, reshape, softmax
 
-std::string emit_avg_pool(NodeEmitContext& ctx) {
-  const auto& p = device_params<device::AvgPoolS8Params>(ctx);
+// avg_pool and max_pool: {PoolGeometry, act_min, act_max}.
+template <typename P>
+std::string emit_pool(NodeEmitContext& ctx, const char* op, const char* type) {
+  const auto& p = device_params<P>(ctx);
   const std::string geometry =
       int32_fields(p.geometry, {"batches", "in_h", "in_w", "channels", "out_h", "out_w", "kernel_h",
                                 "kernel_w", "stride_h", "stride_w", "pad_top", "pad_left"});
-  static_assert(sizeof(device::AvgPoolS8Params) ==
-                sizeof(device::PoolGeometry) + 2 * sizeof(std::int32_t));
-  return unary_call(ctx, "avg_pool", "AvgPoolS8Params",
+  static_assert(sizeof(P) == sizeof(device::PoolGeometry) + 2 * sizeof(std::int32_t));
+  return unary_call(ctx, op, type,
                     "{\n    .geometry = " + geometry + ",\n    .act_min = " +
                         std::to_string(p.act_min) + ", .act_max = " + std::to_string(p.act_max) +
                         "}");
+}
+
+std::string emit_avg_pool(NodeEmitContext& ctx) {
+  return emit_pool<device::AvgPoolS8Params>(ctx, "avg_pool", "AvgPoolS8Params");
+}
+
+std::string emit_max_pool(NodeEmitContext& ctx) {
+  return emit_pool<device::MaxPoolS8Params>(ctx, "max_pool", "MaxPoolS8Params");
 }
 
 std::string emit_global_avg_pool(NodeEmitContext& ctx) {
@@ -105,6 +210,134 @@ std::string emit_softmax(NodeEmitContext& ctx) {
   return unary_call(ctx, "softmax", "SoftmaxS8Params",
                     int32_fields(p, {"rows", "depth", "input_beta_multiplier",
                                      "input_beta_left_shift", "diff_min"}));
+}
+
+// ---- add, mul (an operand may be a constant: then it is const data, not in the arena)
+
+std::string operand(NodeEmitContext& ctx, int k) {
+  return ctx.input(k).is_constant ? ctx.constant_input(k, k == 0 ? "operand1" : "operand2")
+                                  : ctx.arena_input(k);
+}
+
+std::string binary_call(NodeEmitContext& ctx, const char* op, const char* type,
+                        const std::string& initializer) {
+  const std::string a = operand(ctx, 0), b = operand(ctx, 1);
+  const std::string params = ctx.params(type, "params", initializer);
+  ctx.kernels.push_back(op);
+  return std::string(op) + "_s8(" + params + ", " + a + ", " + b + ", " + ctx.arena_output(0) +
+         ", " + ctx.scratch() + ")";
+}
+
+std::string broadcast_text(const device::Broadcast4d& b) {
+  return int32_fields(b, {"dims[4]", "stride_a[4]", "stride_b[4]"});
+}
+
+std::string emit_add(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::AddS8Params>(ctx);
+  const std::string rest =
+      fields_text(reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape,
+                  sizeof p - sizeof p.shape,
+                  {"input1_offset", "input2_offset", "output_offset", "input1_multiplier",
+                   "input2_multiplier", "output_multiplier", "input1_shift", "input2_shift",
+                   "output_shift", "act_min", "act_max"});
+  return binary_call(ctx, "add", "AddS8Params",
+                     "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
+                         rest.substr(1, rest.size() - 2) + "}");
+}
+
+std::string emit_mul(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::MulS8Params>(ctx);
+  const std::string rest = fields_text(
+      reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape, sizeof p - sizeof p.shape,
+      {"input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift",
+       "act_min", "act_max"});
+  return binary_call(ctx, "mul", "MulS8Params",
+                     "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
+                         rest.substr(1, rest.size() - 2) + "}");
+}
+
+// ---- concat, split (pointer tables into the arena)
+
+std::string emit_concat(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::ConcatS8Params>(ctx);
+  const std::string inner = ctx.array("int32_t", "input_inner", p.input_inner, p.num_inputs);
+  std::vector<int> ks;
+  for (int k = 0; k < static_cast<int>(ctx.node().inputs.size()); ++k) ks.push_back(k);
+  const std::string inputs = ctx.arena_pointer_table("inputs", false, ks);
+  const std::string params = ctx.params(
+      "ConcatS8Params", "params",
+      "{.outer = " + std::to_string(p.outer) + ", .num_inputs = " + std::to_string(p.num_inputs) +
+          ", .output_inner = " + std::to_string(p.output_inner) + ", .input_inner = " + inner + "}");
+  ctx.kernels.push_back("concat");
+  return "concat_s8(" + params + ", " + inputs + ", " + ctx.arena_output(0) + ", " + ctx.scratch() +
+         ")";
+}
+
+std::string emit_split(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::SplitS8Params>(ctx);
+  std::vector<int> ks;
+  for (int k = 0; k < static_cast<int>(ctx.node().outputs.size()); ++k) ks.push_back(k);
+  const std::string outputs = ctx.arena_pointer_table("outputs", true, ks);
+  const std::string params = ctx.params("SplitS8Params", "params",
+                                        int32_fields(p, {"outer", "num_outputs", "part_inner"}));
+  ctx.kernels.push_back("split");
+  return "split_s8(" + params + ", " + ctx.arena_input(0) + ", " + outputs + ", " + ctx.scratch() +
+         ")";
+}
+
+// ---- pad, slice, resize_nearest, sigmoid, tanh, quantize, dequantize
+
+std::string emit_pad(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::PadS8Params>(ctx);
+  return unary_call(ctx, "pad", "PadS8Params",
+                    int32_fields(p, {"batches", "in_h", "in_w", "channels", "pad_top",
+                                     "pad_bottom", "pad_left", "pad_right", "pad_value"}));
+}
+
+std::string emit_slice(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::SliceS8Params>(ctx);
+  static_assert(device::kSliceMaxRank == 5, "the field list below spells the rank");
+  return unary_call(ctx, "slice", "SliceS8Params",
+                    int32_fields(p, {"in_dims[5]", "begin[5]", "size[5]", "element_bytes"}));
+}
+
+std::string emit_resize_nearest(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::ResizeNearestS8Params>(ctx);
+  return unary_call(ctx, "resize_nearest", "ResizeNearestS8Params",
+                    int32_fields(p, {"batches", "in_h", "in_w", "scale_h", "scale_w",
+                                     "pixel_bytes"}));
+}
+
+std::string fixed_point_activation(const device::FixedPointActivationS8Params& p) {
+  return int32_fields(p, {"size", "input_zero_point", "input_range_radius", "input_multiplier",
+                          "input_left_shift"});
+}
+
+std::string emit_sigmoid(NodeEmitContext& ctx) {
+  return unary_call(ctx, "sigmoid", "SigmoidS8Params",
+                    fixed_point_activation(device_params<device::SigmoidS8Params>(ctx)));
+}
+
+std::string emit_tanh(NodeEmitContext& ctx) {
+  return unary_call(ctx, "tanh", "TanhS8Params",
+                    fixed_point_activation(device_params<device::TanhS8Params>(ctx)));
+}
+
+std::string emit_quantize(NodeEmitContext& ctx) {
+  // int8 -> int8 requantization (a float input is refused earlier: int8 models only).
+  const auto& p = device_params<device::QuantizeS8Params>(ctx);
+  return unary_call(ctx, "quantize", "QuantizeS8Params",
+                    int32_fields(p, {"size", "input_zero_point", "output_zero_point",
+                                     "multiplier", "shift"}));
+}
+
+std::string emit_dequantize(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::DequantizeS8Params>(ctx);
+  const std::string params = ctx.params("DequantizeS8Params", "params",
+                                        int32_fields(p, {"size", "zero_point", "scale:f"}));
+  ctx.kernels.push_back("dequantize");
+  return "dequantize_s8(" + params + ", " + ctx.arena_input(0) +
+         ", reinterpret_cast<float*>(" + ctx.arena_output(0) + "), " + ctx.scratch() + ")";
 }
 
 // ---- conv2d
@@ -161,9 +394,25 @@ Emitter find_emitter(core::OpType op) {
     case core::OpType::conv2d: return emit_conv2d;
     case core::OpType::fully_connected: return emit_fully_connected;
     case core::OpType::avg_pool: return emit_avg_pool;
+    case core::OpType::max_pool: return emit_max_pool;
     case core::OpType::global_avg_pool: return emit_global_avg_pool;
     case core::OpType::reshape: return emit_reshape;
     case core::OpType::softmax: return emit_softmax;
+    case core::OpType::clip: return emit_clip;
+    case core::OpType::hard_swish: return emit_hard_swish;
+    case core::OpType::leaky_relu: return emit_leaky_relu;
+    case core::OpType::relu: return emit_relu;
+    case core::OpType::add: return emit_add;
+    case core::OpType::mul: return emit_mul;
+    case core::OpType::concat: return emit_concat;
+    case core::OpType::split: return emit_split;
+    case core::OpType::pad: return emit_pad;
+    case core::OpType::slice: return emit_slice;
+    case core::OpType::resize_nearest: return emit_resize_nearest;
+    case core::OpType::sigmoid: return emit_sigmoid;
+    case core::OpType::tanh: return emit_tanh;
+    case core::OpType::quantize: return emit_quantize;
+    case core::OpType::dequantize: return emit_dequantize;
     default: return nullptr;
   }
 }

@@ -23,6 +23,7 @@
 #include "export/quantizer.h"
 #include "export/tflite_reader.h"
 #include "nets/phinet.h"
+#include "nets/xinet.h"
 
 namespace tinyscale::deploy {
 namespace {
@@ -202,6 +203,24 @@ TEST(Codegen, ConvNetMatchesEngineByteForByte) {
   expect_matches_engine(q, "conv_net", {random_input(q, 1), random_input(q, 2)});
 }
 
+// Standalone activations and the classifier tail: hard_swish, relu (after hard_swish,
+// where nothing fuses it), global average pooling, flatten, fully_connected.
+TEST(Codegen, ActivationNetMatchesEngineByteForByte) {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 9});
+  int x = b.input("image", 3, 12, 12);
+  x = b.conv2d("stem.conv", x, {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1},
+                                .bias = true});
+  x = b.activation("stem.act", x, blocks::Activation::hard_swish);
+  x = b.activation("relu", x, blocks::Activation::relu);
+  x = b.global_avg_pool("gap", x);
+  x = b.flatten("flatten", x);
+  x = b.fully_connected("classifier", x, 5, true);
+  g.outputs = {x};
+  const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
+  expect_matches_engine(q, "activation_net", {random_input(q, 4), random_input(q, 5)});
+}
+
 TEST(Codegen, PackageShape) {
   const core::Graph q = conv_net();
   Generated g;
@@ -322,6 +341,31 @@ TEST(Codegen, PhiNetMatchesEngineByteForByte) {
   core::Graph f = nets::build_phinet(c, {.materialize_weights = true, .seed = 7});
   const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 3), {});
   expect_matches_engine(q, "phinet", {random_input(q, 3)});
+}
+
+// The full PhiNet block (h-swish, squeeze-excite) with the classifier head.
+TEST(Codegen, PhiNetWithSqueezeExciteAndHeadMatchesEngine) {
+  nets::PhiNetConfig c;
+  c.input = {3, 32, 32};
+  c.alpha = 0.25;
+  c.num_layers = 4;
+  c.downsampling_layers = {2};
+  c.include_top = true;
+  core::Graph f = nets::build_phinet(c, {.materialize_weights = true, .seed = 8});
+  const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 4), {});
+  expect_matches_engine(q, "phinet_se", {random_input(q, 6)});
+}
+
+TEST(Codegen, XiNetMatchesEngineByteForByte) {
+  nets::XiNetConfig c;
+  c.input = {3, 32, 32};
+  c.alpha = 0.25;
+  c.num_layers = 4;
+  c.include_top = true;
+  c.num_classes = 10;
+  core::Graph f = nets::build_xinet(c, {.materialize_weights = true, .seed = 9});
+  const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 5), {});
+  expect_matches_engine(q, "xinet", {random_input(q, 7)});
 }
 
 }  // namespace
