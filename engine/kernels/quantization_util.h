@@ -115,19 +115,6 @@ Status prepare_channel_requant(const NodeContext& ctx, float input_scale,
                                const core::Quantization& weight, float output_scale, int channels,
                                ChannelRequant requant);
 
-// The int8 output stage of conv2d and fully_connected (TFLM's ConvPerChannel /
-// FullyConnected): + bias, requantization by the output channel's (or the single)
-// multiplier and shift, + output zero point, clamp to the fused activation range.
-inline std::int8_t requantize_channel(std::int32_t acc, const std::int32_t* bias, int channel,
-                                      bool per_channel, const ChannelRequant& requant,
-                                      std::int32_t output_offset, std::int32_t act_min,
-                                      std::int32_t act_max) {
-  if (bias) acc += bias[channel];
-  const int c = per_channel ? channel : 0;
-  acc = multiply_by_quantized_multiplier(acc, requant.multipliers[c], requant.shifts[c]);
-  acc += output_offset;
-  return static_cast<std::int8_t>(std::clamp(acc, act_min, act_max));
-}
 Status check_rank(const NodeContext& ctx, const core::Tensor& t, std::size_t rank);
 // A constant whose data the engine handed over (and, when materialized, of the right size).
 Status check_constant_data(const NodeContext& ctx, const TensorRef& ref);
