@@ -23,7 +23,9 @@
 #include "export/quantizer.h"
 #include "export/tflite_reader.h"
 #include "nets/phinet.h"
+#include "nets/tinyclap.h"
 #include "nets/xinet.h"
+#include "nets/yolo.h"
 
 namespace tinyscale::deploy {
 namespace {
@@ -161,6 +163,11 @@ void expect_matches_engine(const core::Graph& graph, const std::string& name,
   Generated g;
   if (!generate(graph, name, &g)) GTEST_SKIP() << "an op has no device kernel yet";
   EXPECT_EQ(g.summary.arena_bytes, g.engine_arena);
+  std::string kernels;
+  for (const std::string& k : g.summary.kernels) kernels += " " + k;
+  std::printf("  %s: arena %lld B (engine %lld B), model data %lld B, kernels:%s\n", name.c_str(),
+              static_cast<long long>(g.summary.arena_bytes), static_cast<long long>(g.engine_arena),
+              static_cast<long long>(g.summary.model_data_bytes), kernels.c_str());
   const fs::path program = build_package(g.dir / "pkg", name);
   ASSERT_FALSE(program.empty());
   for (const auto& in : inputs) {
@@ -313,6 +320,30 @@ TEST(Codegen, CortexM7PackageCrossCompilesWithoutWarnings) {
                         "-Ikernels -c m7.cpp kernels/conv2d.cpp 2>build.log";
   EXPECT_EQ(std::system(command.c_str()), 0) << read_text(pkg / "build.log");
   remove_package(g.dir);
+}
+
+// The small detector and audio encoder (shapes as tests/export/data_init_test.cpp).
+TEST(Codegen, SmallYoloPhiNetMatchesEngineByteForByte) {
+  nets::YoloConfig c;
+  c.input = {3, 64, 64};
+  c.phinet.alpha = 0.25;
+  c.num_classes = 3;
+  c.depth_multiple = 1.0 / 3.0;
+  core::Graph f = nets::build_yolo(c, {.materialize_weights = true, .seed = 10});
+  const core::Graph q = exporter::quantize(f, exporter::synthetic_images(f, 2, 6), {});
+  expect_matches_engine(q, "yolo_phinet", {random_input(q, 8)});
+}
+
+TEST(Codegen, SmallTinyClapEncoderMatchesEngineByteForByte) {
+  nets::TinyClapConfig c;
+  c.alpha = 0.25;
+  c.frames = 64;
+  c.n_mels = 32;
+  c.audio_embedding = 32;
+  c.shared_embedding = 16;
+  core::Graph f = nets::build_tinyclap_encoder(c, {.materialize_weights = true, .seed = 11});
+  const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 7), {});
+  expect_matches_engine(q, "tinyclap", {random_input(q, 9)});
 }
 
 class MlperfModel : public ::testing::TestWithParam<const char*> {};
