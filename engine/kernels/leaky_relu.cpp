@@ -4,7 +4,6 @@
 // (input_scale / output_scale) and one for the alpha side (input_scale·alpha / output_scale),
 // both ratios computed in float as TFLite does. The int8 math is the freestanding device
 // kernel device::leaky_relu_s8 (device/leaky_relu.h); the float32 reference stays host-only.
-#include <algorithm>
 #include <cstdint>
 
 #include "engine/kernels/device/leaky_relu.h"

@@ -4,7 +4,6 @@
 // logistic, rounded to Q0.8; inputs beyond the input radius saturate. The int8 output must be
 // scale 1/256, zero point -128. The int8 math is the freestanding device kernel
 // device::sigmoid_s8 (device/sigmoid.h); the float32 reference stays host-only.
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 

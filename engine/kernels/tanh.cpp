@@ -4,7 +4,6 @@
 // fixed-point tanh, rounded to Q0.7; inputs beyond the input radius saturate. The int8
 // output must be scale 1/128, zero point 0. The int8 math is the freestanding device kernel
 // device::tanh_s8 (device/tanh.h); the float32 reference stays host-only.
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
