@@ -89,8 +89,9 @@ void deploy_model(const DeployOptions& o, const std::vector<std::string>& extras
 
 Command add_deploy_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
-      "deploy", "Generate C++ source for a model: const weights, a static arena, one kernel call "
-                "per layer (a static library for a Cortex-M firmware or the host)");
+      "deploy",
+      "Generate C++ source for a model: const weights, a static arena, one kernel call "
+      "per layer (a static library for a Cortex-M firmware or the host)");
   auto o = std::make_shared<DeployOptions>();
   cmd->add_option("model", o->model,
                   "Model file (an int8 .tflite), or a family (phinet, xinet, yolo-phinet, "

@@ -22,8 +22,8 @@ namespace tinyscale::deploy {
 
 // One `static const` definition of NAME.cpp.
 struct ConstDefinition {
-  std::string text;          // the full definition, ending with ";\n"
-  std::int64_t bytes = 0;    // its data bytes (arrays), 0 for a params struct
+  std::string text;        // the full definition, ending with ";\n"
+  std::int64_t bytes = 0;  // its data bytes (arrays), 0 for a params struct
   bool is_params = false;
 };
 
@@ -46,8 +46,12 @@ class NodeEmitContext {
   const core::Graph& graph() const { return graph_; }
   int node_index() const { return node_; }
   const core::Node& node() const { return graph_.nodes[static_cast<std::size_t>(node_)]; }
-  const core::Tensor& input(int k) const { return graph_.tensor(node().inputs[static_cast<std::size_t>(k)]); }
-  const core::Tensor& output(int k) const { return graph_.tensor(node().outputs[static_cast<std::size_t>(k)]); }
+  const core::Tensor& input(int k) const {
+    return graph_.tensor(node().inputs[static_cast<std::size_t>(k)]);
+  }
+  const core::Tensor& output(int k) const {
+    return graph_.tensor(node().outputs[static_cast<std::size_t>(k)]);
+  }
   const std::string& layer() const { return layer_; }
   // The node's int8 op_data as the engine's prepare() fills it: it begins with the node's
   // device params struct (KernelInfo::device_function), whose pointers point into the rest

@@ -10,28 +10,28 @@
 
 #include "core/error.h"
 #include "deploy/emit.h"
-#include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/add.h"
 #include "engine/kernels/device/avg_pool.h"
-#include "engine/kernels/device/concat.h"
-#include "engine/kernels/device/dequantize.h"
-#include "engine/kernels/device/max_pool.h"
-#include "engine/kernels/device/mul.h"
-#include "engine/kernels/device/pad.h"
-#include "engine/kernels/device/quantize.h"
-#include "engine/kernels/device/resize_nearest.h"
-#include "engine/kernels/device/sigmoid.h"
-#include "engine/kernels/device/slice.h"
-#include "engine/kernels/device/split.h"
-#include "engine/kernels/device/tanh.h"
 #include "engine/kernels/device/clip.h"
+#include "engine/kernels/device/concat.h"
+#include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/dequantize.h"
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/global_avg_pool.h"
 #include "engine/kernels/device/hard_swish.h"
 #include "engine/kernels/device/leaky_relu.h"
+#include "engine/kernels/device/max_pool.h"
+#include "engine/kernels/device/mul.h"
+#include "engine/kernels/device/pad.h"
+#include "engine/kernels/device/quantize.h"
 #include "engine/kernels/device/relu.h"
 #include "engine/kernels/device/reshape.h"
+#include "engine/kernels/device/resize_nearest.h"
+#include "engine/kernels/device/sigmoid.h"
+#include "engine/kernels/device/slice.h"
 #include "engine/kernels/device/softmax.h"
+#include "engine/kernels/device/split.h"
+#include "engine/kernels/device/tanh.h"
 
 namespace tinyscale::deploy {
 namespace {
@@ -147,19 +147,19 @@ std::string emit_clip(NodeEmitContext& ctx) {
 
 std::string emit_hard_swish(NodeEmitContext& ctx) {
   const auto& p = device_params<device::HardSwishS8Params>(ctx);
-  return unary_call(ctx, "hard_swish", "HardSwishS8Params",
-                    int32_fields(p, {"size", "input_zero_point", "output_zero_point",
-                                     "output_multiplier_fixedpoint", "output_multiplier_exponent",
-                                     "reluish_multiplier_fixedpoint",
-                                     "reluish_multiplier_exponent"}));
+  return unary_call(
+      ctx, "hard_swish", "HardSwishS8Params",
+      int32_fields(p, {"size", "input_zero_point", "output_zero_point",
+                       "output_multiplier_fixedpoint", "output_multiplier_exponent",
+                       "reluish_multiplier_fixedpoint", "reluish_multiplier_exponent"}));
 }
 
 std::string emit_leaky_relu(NodeEmitContext& ctx) {
   const auto& p = device_params<device::LeakyReluS8Params>(ctx);
-  return unary_call(ctx, "leaky_relu", "LeakyReluS8Params",
-                    int32_fields(p, {"size", "input_zero_point", "output_zero_point",
-                                     "identity_multiplier", "identity_shift", "alpha_multiplier",
-                                     "alpha_shift"}));
+  return unary_call(
+      ctx, "leaky_relu", "LeakyReluS8Params",
+      int32_fields(p, {"size", "input_zero_point", "output_zero_point", "identity_multiplier",
+                       "identity_shift", "alpha_multiplier", "alpha_shift"}));
 }
 
 std::string emit_relu(NodeEmitContext& ctx) {
@@ -180,9 +180,9 @@ std::string emit_pool(NodeEmitContext& ctx, const char* op, const char* type) {
                                 "kernel_w", "stride_h", "stride_w", "pad_top", "pad_left"});
   static_assert(sizeof(P) == sizeof(device::PoolGeometry) + 2 * sizeof(std::int32_t));
   return unary_call(ctx, op, type,
-                    "{\n    .geometry = " + geometry + ",\n    .act_min = " +
-                        std::to_string(p.act_min) + ", .act_max = " + std::to_string(p.act_max) +
-                        "}");
+                    "{\n    .geometry = " + geometry +
+                        ",\n    .act_min = " + std::to_string(p.act_min) +
+                        ", .act_max = " + std::to_string(p.act_max) + "}");
 }
 
 std::string emit_avg_pool(NodeEmitContext& ctx) {
@@ -234,12 +234,10 @@ std::string broadcast_text(const device::Broadcast4d& b) {
 
 std::string emit_add(NodeEmitContext& ctx) {
   const auto& p = device_params<device::AddS8Params>(ctx);
-  const std::string rest =
-      fields_text(reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape,
-                  sizeof p - sizeof p.shape,
-                  {"input1_offset", "input2_offset", "output_offset", "input1_multiplier",
-                   "input2_multiplier", "output_multiplier", "input1_shift", "input2_shift",
-                   "output_shift", "act_min", "act_max"});
+  const std::string rest = fields_text(
+      reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape, sizeof p - sizeof p.shape,
+      {"input1_offset", "input2_offset", "output_offset", "input1_multiplier", "input2_multiplier",
+       "output_multiplier", "input1_shift", "input2_shift", "output_shift", "act_min", "act_max"});
   return binary_call(ctx, "add", "AddS8Params",
                      "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
                          rest.substr(1, rest.size() - 2) + "}");
@@ -247,10 +245,10 @@ std::string emit_add(NodeEmitContext& ctx) {
 
 std::string emit_mul(NodeEmitContext& ctx) {
   const auto& p = device_params<device::MulS8Params>(ctx);
-  const std::string rest = fields_text(
-      reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape, sizeof p - sizeof p.shape,
-      {"input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift",
-       "act_min", "act_max"});
+  const std::string rest = fields_text(reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape,
+                                       sizeof p - sizeof p.shape,
+                                       {"input1_offset", "input2_offset", "output_offset",
+                                        "output_multiplier", "output_shift", "act_min", "act_max"});
   return binary_call(ctx, "mul", "MulS8Params",
                      "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
                          rest.substr(1, rest.size() - 2) + "}");
@@ -264,10 +262,11 @@ std::string emit_concat(NodeEmitContext& ctx) {
   std::vector<int> ks;
   for (int k = 0; k < static_cast<int>(ctx.node().inputs.size()); ++k) ks.push_back(k);
   const std::string inputs = ctx.arena_pointer_table("inputs", false, ks);
-  const std::string params = ctx.params(
-      "ConcatS8Params", "params",
-      "{.outer = " + std::to_string(p.outer) + ", .num_inputs = " + std::to_string(p.num_inputs) +
-          ", .output_inner = " + std::to_string(p.output_inner) + ", .input_inner = " + inner + "}");
+  const std::string params = ctx.params("ConcatS8Params", "params",
+                                        "{.outer = " + std::to_string(p.outer) +
+                                            ", .num_inputs = " + std::to_string(p.num_inputs) +
+                                            ", .output_inner = " + std::to_string(p.output_inner) +
+                                            ", .input_inner = " + inner + "}");
   ctx.kernels.push_back("concat");
   return "concat_s8(" + params + ", " + inputs + ", " + ctx.arena_output(0) + ", " + ctx.scratch() +
          ")";
@@ -290,8 +289,8 @@ std::string emit_split(NodeEmitContext& ctx) {
 std::string emit_pad(NodeEmitContext& ctx) {
   const auto& p = device_params<device::PadS8Params>(ctx);
   return unary_call(ctx, "pad", "PadS8Params",
-                    int32_fields(p, {"batches", "in_h", "in_w", "channels", "pad_top",
-                                     "pad_bottom", "pad_left", "pad_right", "pad_value"}));
+                    int32_fields(p, {"batches", "in_h", "in_w", "channels", "pad_top", "pad_bottom",
+                                     "pad_left", "pad_right", "pad_value"}));
 }
 
 std::string emit_slice(NodeEmitContext& ctx) {
@@ -303,9 +302,9 @@ std::string emit_slice(NodeEmitContext& ctx) {
 
 std::string emit_resize_nearest(NodeEmitContext& ctx) {
   const auto& p = device_params<device::ResizeNearestS8Params>(ctx);
-  return unary_call(ctx, "resize_nearest", "ResizeNearestS8Params",
-                    int32_fields(p, {"batches", "in_h", "in_w", "scale_h", "scale_w",
-                                     "pixel_bytes"}));
+  return unary_call(
+      ctx, "resize_nearest", "ResizeNearestS8Params",
+      int32_fields(p, {"batches", "in_h", "in_w", "scale_h", "scale_w", "pixel_bytes"}));
 }
 
 std::string fixed_point_activation(const device::FixedPointActivationS8Params& p) {
@@ -324,11 +323,19 @@ std::string emit_tanh(NodeEmitContext& ctx) {
 }
 
 std::string emit_quantize(NodeEmitContext& ctx) {
-  // int8 -> int8 requantization (a float input is refused earlier: int8 models only).
+  if (ctx.input(0).dtype == core::DType::float32) {  // a float-I/O model's input
+    const auto& f = device_params<device::QuantizeF32ToS8Params>(ctx);
+    const std::string params =
+        ctx.params("QuantizeF32ToS8Params", "params",
+                   int32_fields(f, {"size", "output_scale:f", "output_zero_point"}));
+    ctx.kernels.push_back("quantize");
+    return "quantize_f32_to_s8(" + params + ", reinterpret_cast<const float*>(" +
+           ctx.arena_input(0) + "), " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";
+  }
   const auto& p = device_params<device::QuantizeS8Params>(ctx);
-  return unary_call(ctx, "quantize", "QuantizeS8Params",
-                    int32_fields(p, {"size", "input_zero_point", "output_zero_point",
-                                     "multiplier", "shift"}));
+  return unary_call(
+      ctx, "quantize", "QuantizeS8Params",
+      int32_fields(p, {"size", "input_zero_point", "output_zero_point", "multiplier", "shift"}));
 }
 
 std::string emit_dequantize(NodeEmitContext& ctx) {
@@ -336,8 +343,8 @@ std::string emit_dequantize(NodeEmitContext& ctx) {
   const std::string params = ctx.params("DequantizeS8Params", "params",
                                         int32_fields(p, {"size", "zero_point", "scale:f"}));
   ctx.kernels.push_back("dequantize");
-  return "dequantize_s8(" + params + ", " + ctx.arena_input(0) +
-         ", reinterpret_cast<float*>(" + ctx.arena_output(0) + "), " + ctx.scratch() + ")";
+  return "dequantize_s8(" + params + ", " + ctx.arena_input(0) + ", reinterpret_cast<float*>(" +
+         ctx.arena_output(0) + "), " + ctx.scratch() + ")";
 }
 
 // ---- conv2d
@@ -346,7 +353,8 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   const auto& p = device_params<device::Conv2dS8Params>(ctx);
   const std::string weights = ctx.constant_input(1, "weights");
   const std::string bias = ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr";
-  const std::string multipliers = ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
+  const std::string multipliers =
+      ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
   const std::string shifts = ctx.array("int8_t", "shifts", p.shifts, p.requant_channels);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
@@ -372,7 +380,8 @@ std::string emit_fully_connected(NodeEmitContext& ctx) {
   const auto& p = device_params<device::FullyConnectedS8Params>(ctx);
   const std::string weights = ctx.constant_input(1, "weights");
   const std::string bias = ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr";
-  const std::string multipliers = ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
+  const std::string multipliers =
+      ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
   const std::string shifts = ctx.array("int8_t", "shifts", p.shifts, p.requant_channels);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_features", p.in_features) +
@@ -391,29 +400,52 @@ std::string emit_fully_connected(NodeEmitContext& ctx) {
 
 Emitter find_emitter(core::OpType op) {
   switch (op) {
-    case core::OpType::conv2d: return emit_conv2d;
-    case core::OpType::fully_connected: return emit_fully_connected;
-    case core::OpType::avg_pool: return emit_avg_pool;
-    case core::OpType::max_pool: return emit_max_pool;
-    case core::OpType::global_avg_pool: return emit_global_avg_pool;
-    case core::OpType::reshape: return emit_reshape;
-    case core::OpType::softmax: return emit_softmax;
-    case core::OpType::clip: return emit_clip;
-    case core::OpType::hard_swish: return emit_hard_swish;
-    case core::OpType::leaky_relu: return emit_leaky_relu;
-    case core::OpType::relu: return emit_relu;
-    case core::OpType::add: return emit_add;
-    case core::OpType::mul: return emit_mul;
-    case core::OpType::concat: return emit_concat;
-    case core::OpType::split: return emit_split;
-    case core::OpType::pad: return emit_pad;
-    case core::OpType::slice: return emit_slice;
-    case core::OpType::resize_nearest: return emit_resize_nearest;
-    case core::OpType::sigmoid: return emit_sigmoid;
-    case core::OpType::tanh: return emit_tanh;
-    case core::OpType::quantize: return emit_quantize;
-    case core::OpType::dequantize: return emit_dequantize;
-    default: return nullptr;
+    case core::OpType::conv2d:
+      return emit_conv2d;
+    case core::OpType::fully_connected:
+      return emit_fully_connected;
+    case core::OpType::avg_pool:
+      return emit_avg_pool;
+    case core::OpType::max_pool:
+      return emit_max_pool;
+    case core::OpType::global_avg_pool:
+      return emit_global_avg_pool;
+    case core::OpType::reshape:
+      return emit_reshape;
+    case core::OpType::softmax:
+      return emit_softmax;
+    case core::OpType::clip:
+      return emit_clip;
+    case core::OpType::hard_swish:
+      return emit_hard_swish;
+    case core::OpType::leaky_relu:
+      return emit_leaky_relu;
+    case core::OpType::relu:
+      return emit_relu;
+    case core::OpType::add:
+      return emit_add;
+    case core::OpType::mul:
+      return emit_mul;
+    case core::OpType::concat:
+      return emit_concat;
+    case core::OpType::split:
+      return emit_split;
+    case core::OpType::pad:
+      return emit_pad;
+    case core::OpType::slice:
+      return emit_slice;
+    case core::OpType::resize_nearest:
+      return emit_resize_nearest;
+    case core::OpType::sigmoid:
+      return emit_sigmoid;
+    case core::OpType::tanh:
+      return emit_tanh;
+    case core::OpType::quantize:
+      return emit_quantize;
+    case core::OpType::dequantize:
+      return emit_dequantize;
+    default:
+      return nullptr;
   }
 }
 

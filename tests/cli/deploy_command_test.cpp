@@ -48,8 +48,8 @@ TEST(DeployCommand, WritesThePackageAndReportsItsFigures) {
 TEST(DeployCommand, UnknownTargetIsOneLineAndWritesNothing) {
   if (!fs::exists(kAutoencoder)) GTEST_SKIP() << "../shared/interop is absent";
   const fs::path dir = temp_dir();
-  const auto r = run_cli("deploy " + kAutoencoder + " --target cortex-m0 -o " +
-                         (dir / "pkg").string());
+  const auto r =
+      run_cli("deploy " + kAutoencoder + " --target cortex-m0 -o " + (dir / "pkg").string());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(count_lines(r.out), 1) << r.out;
   EXPECT_NE(r.out.find("unknown target 'cortex-m0'"), std::string::npos) << r.out;

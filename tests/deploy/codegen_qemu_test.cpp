@@ -55,8 +55,9 @@ TEST_P(QemuPackage, OutputsMatchTheHostEngineByteForByte) {
   engine::CompiledModel model;
   char error[256] = "";
   ASSERT_EQ(model.compile(graph, {}, error, sizeof error), engine::Status::ok) << error;
-  const fs::path root = fs::temp_directory_path() / ("tinyscale_codegen_qemu_" + std::string(c.model) +
-                                                     "_" + c.target + "_" + std::to_string(::getpid()));
+  const fs::path root =
+      fs::temp_directory_path() / ("tinyscale_codegen_qemu_" + std::string(c.model) + "_" +
+                                   c.target + "_" + std::to_string(::getpid()));
   fs::remove_all(root);
   const std::string name = "model";
   try {
@@ -75,13 +76,12 @@ TEST_P(QemuPackage, OutputsMatchTheHostEngineByteForByte) {
     std::memcpy(model.input(0).data, in.data(), in.size());
     ASSERT_EQ(model.run(), engine::Status::ok);
     const auto* y = static_cast<const std::uint8_t*>(model.output(0).data);
-    const std::vector<std::uint8_t> expected(
-        y, y + core::num_elements(model.output(0).shape()));
+    const std::vector<std::uint8_t> expected(y, y + core::num_elements(model.output(0).shape()));
     const QemuRun run = run_qemu(elf, target->qemu_machine, dir + "input_" + input + ".bin",
                                  root / "out.bin", std::chrono::seconds(60));
     ASSERT_EQ(run.exit_code, 0) << run.failure_text();
-    EXPECT_EQ(read_bytes(root / "out.bin"), expected) << c.model << " on " << c.target << ", "
-                                                      << input;
+    EXPECT_EQ(read_bytes(root / "out.bin"), expected)
+        << c.model << " on " << c.target << ", " << input;
     std::printf("  %s on %s (%s): %llu instructions, stack %llu bytes\n", c.model, c.target, input,
                 static_cast<unsigned long long>(run.figure("instructions")),
                 static_cast<unsigned long long>(run.figure("stack_bytes")));

@@ -43,7 +43,8 @@ std::string read_text(const fs::path& path) {
 }
 void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // TINYSCALE_KEEP_PACKAGES=1 keeps the generated packages in the temp folder to read them.
@@ -52,23 +53,24 @@ void remove_package(const fs::path& dir) {
 }
 
 fs::path temp_dir(const std::string& what) {
-  const fs::path dir = fs::temp_directory_path() /
-                       ("tinyscale_codegen_" + what + "_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyscale_codegen_" + what + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
 }
 
 // All inputs concatenated in, all outputs concatenated out.
-std::vector<std::uint8_t> run_engine(const core::Graph& graph, const std::vector<std::uint8_t>& in) {
+std::vector<std::uint8_t> run_engine(const core::Graph& graph,
+                                     const std::vector<std::uint8_t>& in) {
   engine::CompiledModel model;
   char error[256] = "";
   EXPECT_EQ(model.compile(graph, {}, error, sizeof error), engine::Status::ok) << error;
   std::size_t at = 0;
   for (int i = 0; i < model.num_inputs(); ++i) {
     const engine::TensorRef& t = model.input(i);
-    const auto n = static_cast<std::size_t>(core::num_elements(t.shape()) *
-                                            core::dtype_size(t.tensor->dtype));
+    const auto n =
+        static_cast<std::size_t>(core::num_elements(t.shape()) * core::dtype_size(t.tensor->dtype));
     std::memcpy(t.data, in.data() + at, n);
     at += n;
   }
@@ -76,8 +78,8 @@ std::vector<std::uint8_t> run_engine(const core::Graph& graph, const std::vector
   std::vector<std::uint8_t> out;
   for (int i = 0; i < model.num_outputs(); ++i) {
     const engine::TensorRef& t = model.output(i);
-    const auto n = static_cast<std::size_t>(core::num_elements(t.shape()) *
-                                            core::dtype_size(t.tensor->dtype));
+    const auto n =
+        static_cast<std::size_t>(core::num_elements(t.shape()) * core::dtype_size(t.tensor->dtype));
     const auto* p = static_cast<const std::uint8_t*>(t.data);
     out.insert(out.end(), p, p + n);
   }
@@ -88,31 +90,31 @@ std::vector<std::uint8_t> run_engine(const core::Graph& graph, const std::vector
 // inputs and writing the outputs to argv[2]; returns the program's path.
 fs::path build_package(const fs::path& package, const std::string& name) {
   const fs::path main_cpp = package / "test_main.cpp";
-  std::ofstream(main_cpp)
-      << "#include <cstdio>\n#include \"" << name << ".h\"\n"
-      << "int main(int argc, char** argv) {\n"
-      << "  if (argc != 3) return 2;\n"
-      << "  std::FILE* in = std::fopen(argv[1], \"rb\");\n"
-      << "  if (!in) return 3;\n"
-      << "  for (int i = 0; " << name << "_input(i); ++i) {\n"
-      << "    const " << name << "_tensor_t* t = " << name << "_input(i);\n"
-      << "    if (std::fread(t->data, 1, t->bytes, in) != static_cast<std::size_t>(t->bytes)) return 4;\n"
-      << "  }\n  std::fclose(in);\n"
-      << "  " << name << "_invoke();\n"
-      << "  std::FILE* out = std::fopen(argv[2], \"wb\");\n"
-      << "  for (int i = 0; " << name << "_output(i); ++i) {\n"
-      << "    const " << name << "_tensor_t* t = " << name << "_output(i);\n"
-      << "    std::fwrite(t->data, 1, t->bytes, out);\n"
-      << "  }\n  std::fclose(out);\n  return 0;\n}\n";
+  std::ofstream(main_cpp) << "#include <cstdio>\n#include \"" << name << ".h\"\n"
+                          << "int main(int argc, char** argv) {\n"
+                          << "  if (argc != 3) return 2;\n"
+                          << "  std::FILE* in = std::fopen(argv[1], \"rb\");\n"
+                          << "  if (!in) return 3;\n"
+                          << "  for (int i = 0; " << name << "_input(i); ++i) {\n"
+                          << "    const " << name << "_tensor_t* t = " << name << "_input(i);\n"
+                          << "    if (std::fread(t->data, 1, t->bytes, in) != "
+                             "static_cast<std::size_t>(t->bytes)) return 4;\n"
+                          << "  }\n  std::fclose(in);\n"
+                          << "  " << name << "_invoke();\n"
+                          << "  std::FILE* out = std::fopen(argv[2], \"wb\");\n"
+                          << "  for (int i = 0; " << name << "_output(i); ++i) {\n"
+                          << "    const " << name << "_tensor_t* t = " << name << "_output(i);\n"
+                          << "    std::fwrite(t->data, 1, t->bytes, out);\n"
+                          << "  }\n  std::fclose(out);\n  return 0;\n}\n";
   std::string sources = (package / (name + ".cpp")).string() + " " + main_cpp.string();
   for (const auto& e : fs::directory_iterator(package / "kernels")) {
     if (e.path().extension() == ".cpp") sources += " " + e.path().string();
   }
   const fs::path program = package / "model_test";
-  const std::string command = "g++ -O1 -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I" +
-                              package.string() + " -I" + (package / "kernels").string() + " " +
-                              sources + " -o " + program.string() + " 2>" +
-                              (package / "build.log").string();
+  const std::string command =
+      "g++ -O1 -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I" + package.string() +
+      " -I" + (package / "kernels").string() + " " + sources + " -o " + program.string() + " 2>" +
+      (package / "build.log").string();
   if (std::system(command.c_str()) != 0) {
     ADD_FAILURE() << "the package does not build:\n" << read_text(package / "build.log");
     return {};
@@ -120,7 +122,8 @@ fs::path build_package(const fs::path& package, const std::string& name) {
   return program;
 }
 
-std::vector<std::uint8_t> run_program(const fs::path& program, const std::vector<std::uint8_t>& in) {
+std::vector<std::uint8_t> run_program(const fs::path& program,
+                                      const std::vector<std::uint8_t>& in) {
   const fs::path dir = program.parent_path();
   write_bytes(dir / "in.bin", in);
   fs::remove(dir / "out.bin");
@@ -145,9 +148,9 @@ bool generate(const core::Graph& graph, const std::string& name, Generated* g) {
   g->engine_arena = model.ram().activation_arena;
   g->dir = temp_dir(name);
   try {
-    g->summary = generate_package(model, graph, {.name = name, .target = Target::host,
-                                                 .command_line = "codegen_test"},
-                                  g->dir / "pkg");
+    g->summary = generate_package(
+        model, graph, {.name = name, .target = Target::host, .command_line = "codegen_test"},
+        g->dir / "pkg");
   } catch (const Error& e) {
     if (std::string(e.what()).find("has no device kernel yet") != std::string::npos) {
       std::printf("  skipped: %s\n", e.what());
@@ -174,7 +177,8 @@ void expect_matches_engine(const core::Graph& graph, const std::string& name,
     const std::vector<std::uint8_t> expected = run_engine(graph, in);
     const std::vector<std::uint8_t> got = run_program(program, in);
     ASSERT_EQ(got.size(), expected.size());
-    EXPECT_TRUE(got == expected) << name << ": the generated code's outputs differ from the engine's";
+    EXPECT_TRUE(got == expected) << name
+                                 << ": the generated code's outputs differ from the engine's";
   }
   remove_package(g.dir);
 }
@@ -184,8 +188,17 @@ std::vector<std::uint8_t> random_input(const core::Graph& graph, std::uint32_t s
   std::vector<std::uint8_t> bytes;
   for (int id : graph.inputs) {
     const core::Tensor& t = graph.tensor(id);
-    const auto n = static_cast<std::size_t>(core::num_elements(t.shape) * core::dtype_size(t.dtype));
-    for (std::size_t i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(rng()));
+    const auto n = static_cast<std::size_t>(core::num_elements(t.shape));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (t.dtype == core::DType::float32) {  // uniform in [-1.5, 1.5]: some saturate
+        const float v = std::uniform_real_distribution<float>(-1.5f, 1.5f)(rng);
+        std::uint8_t b[sizeof v];
+        std::memcpy(b, &v, sizeof v);
+        bytes.insert(bytes.end(), b, b + sizeof v);
+      } else {
+        bytes.push_back(static_cast<std::uint8_t>(rng()));
+      }
+    }
   }
   return bytes;
 }
@@ -195,11 +208,16 @@ core::Graph conv_net() {
   core::Graph g;
   blocks::Builder b(g, {.materialize_weights = true, .seed = 5});
   int x = b.input("image", 3, 16, 16);
-  x = b.conv2d("stem.conv", x, {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1},
-                                .bias = true});
+  x = b.conv2d("stem.conv", x,
+               {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
   x = b.activation("stem.act", x, blocks::Activation::relu6);
-  x = b.conv2d("dw.conv", x, {.out_channels = 8, .kernel = 3, .stride = 1, .pad = {1, 1, 1, 1},
-                              .groups = 8, .bias = true});
+  x = b.conv2d("dw.conv", x,
+               {.out_channels = 8,
+                .kernel = 3,
+                .stride = 1,
+                .pad = {1, 1, 1, 1},
+                .groups = 8,
+                .bias = true});
   x = b.conv2d("pw.conv", x, {.out_channels = 12, .kernel = 1, .bias = true});
   g.outputs = {x};
   return exporter::quantize(g, exporter::synthetic_calibration(g, 4, 1), {});
@@ -216,8 +234,8 @@ TEST(Codegen, ActivationNetMatchesEngineByteForByte) {
   core::Graph g;
   blocks::Builder b(g, {.materialize_weights = true, .seed = 9});
   int x = b.input("image", 3, 12, 12);
-  x = b.conv2d("stem.conv", x, {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1},
-                                .bias = true});
+  x = b.conv2d("stem.conv", x,
+               {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
   x = b.activation("stem.act", x, blocks::Activation::hard_swish);
   x = b.activation("relu", x, blocks::Activation::relu);
   x = b.global_avg_pool("gap", x);
@@ -226,6 +244,20 @@ TEST(Codegen, ActivationNetMatchesEngineByteForByte) {
   g.outputs = {x};
   const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
   expect_matches_engine(q, "activation_net", {random_input(q, 4), random_input(q, 5)});
+}
+
+// `export --float-io`: QUANTIZE (float32 -> int8) at the input, DEQUANTIZE at the output.
+TEST(Codegen, FloatIoModelMatchesEngineByteForByte) {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 12});
+  int x = b.input("image", 3, 8, 8);
+  x = b.conv2d("conv", x, {.out_channels = 4, .kernel = 3, .pad = {1, 1, 1, 1}, .bias = true});
+  g.outputs = {x};
+  const core::Graph q =
+      exporter::quantize(g, exporter::synthetic_calibration(g, 4, 3), {.float_io = true});
+  ASSERT_EQ(q.tensor(q.inputs[0]).dtype, core::DType::float32);
+  ASSERT_EQ(q.tensor(q.outputs[0]).dtype, core::DType::float32);
+  expect_matches_engine(q, "float_io", {random_input(q, 10), random_input(q, 11)});
 }
 
 TEST(Codegen, PackageShape) {
@@ -238,8 +270,10 @@ TEST(Codegen, PackageShape) {
     EXPECT_TRUE(fs::exists(pkg / f)) << f;
   }
   const std::string h = read_text(pkg / "tiny.h"), c = read_text(pkg / "tiny.cpp");
-  EXPECT_NE(h.find("Generated by tinyscale " + std::string(tinyscale_version())), std::string::npos);
-  EXPECT_NE(h.find("#define TINY_ARENA_BYTES " + std::to_string(g.engine_arena)), std::string::npos);
+  EXPECT_NE(h.find("Generated by tinyscale " + std::string(tinyscale_version())),
+            std::string::npos);
+  EXPECT_NE(h.find("#define TINY_ARENA_BYTES " + std::to_string(g.engine_arena)),
+            std::string::npos);
   EXPECT_NE(h.find("void tiny_invoke(void);"), std::string::npos);
   EXPECT_NE(h.find("#define TINY_INPUT0_SHAPE {1, 16, 16, 3}"), std::string::npos);
   EXPECT_NE(c.find("alignas(16) int8_t tiny_arena[TINY_ARENA_BYTES];"), std::string::npos);
@@ -314,10 +348,11 @@ TEST(Codegen, CortexM7PackageCrossCompilesWithoutWarnings) {
   const std::string cmake = read_text(pkg / "CMakeLists.txt");
   EXPECT_NE(cmake.find("-mcpu=cortex-m7"), std::string::npos);
   EXPECT_TRUE(fs::exists(pkg / "arm-none-eabi.cmake"));
-  std::string command = "cd " + pkg.string() +
-                        " && arm-none-eabi-g++ -std=c++20 -O2 -Wall -Wextra -Werror -fno-exceptions "
-                        "-fno-rtti -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16 -I. "
-                        "-Ikernels -c m7.cpp kernels/conv2d.cpp 2>build.log";
+  std::string command =
+      "cd " + pkg.string() +
+      " && arm-none-eabi-g++ -std=c++20 -O2 -Wall -Wextra -Werror -fno-exceptions "
+      "-fno-rtti -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16 -I. "
+      "-Ikernels -c m7.cpp kernels/conv2d.cpp 2>build.log";
   EXPECT_EQ(std::system(command.c_str()), 0) << read_text(pkg / "build.log");
   remove_package(g.dir);
 }
@@ -356,8 +391,8 @@ TEST_P(MlperfModel, MatchesEngineByteForByte) {
   for (const char* c : {"uniform", "sine", "narrow"}) {
     inputs.push_back(read_bytes(dir + "input_" + c + ".bin"));
   }
-  expect_matches_engine(graph, GetParam() == std::string("kws_ref_model") ? "ds_cnn" : "autoencoder",
-                        inputs);
+  expect_matches_engine(
+      graph, GetParam() == std::string("kws_ref_model") ? "ds_cnn" : "autoencoder", inputs);
 }
 
 INSTANTIATE_TEST_SUITE_P(Interop, MlperfModel, ::testing::Values("kws_ref_model", "ad01_int8"));
