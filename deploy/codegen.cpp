@@ -248,10 +248,11 @@ std::string NodeEmitContext::constant_input(int k, const std::string& suffix) {
 }
 
 std::string NodeEmitContext::params(const std::string& type, const std::string& suffix,
-                                    const std::string& initializer) {
+                                    const std::string& initializer, std::int64_t device_bytes) {
   const std::string name = unique_name(suffix);
   ConstDefinition d;
   d.text = "static const tinyscale::device::" + type + " " + name + " = " + initializer + ";\n";
+  d.bytes = device_bytes;
   d.is_params = true;
   definitions_->push_back(std::move(d));
   return name;
@@ -500,7 +501,8 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
          " * planned by tinyscale's memory planner (16-byte aligned). */\n";
     h += "#define " + NAME + "_ARENA_BYTES " + std::to_string(summary.arena_bytes) + "\n";
     h += "extern int8_t " + name + "_arena[" + NAME + "_ARENA_BYTES];\n\n";
-    h += "/* Model data (weights, biases, kernel parameters) in FLASH, bytes: */\n";
+    h += "/* Model data in FLASH, bytes: every const array and params struct of " + name +
+         ".cpp\n * (weights, biases, multipliers, shifts, tables), at their 32-bit sizes. */\n";
     h += "#define " + NAME + "_MODEL_DATA_BYTES " + std::to_string(summary.model_data_bytes) +
          "\n\n";
     h += "/* Runs the model once: write the inputs first (every run; the arena reuses their\n"
@@ -552,8 +554,8 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
     std::string c = opening_comment(
         options, "// " + name + ".cpp: the generated model '" + name + "'.", "", "// ", "\n");
     c += "// " + std::to_string(graph.nodes.size()) + " layers; model data " +
-         std::to_string(summary.model_data_bytes) + " bytes in const arrays (FLASH) plus " +
-         std::to_string(params_count) + " params structs; arena " +
+         std::to_string(summary.model_data_bytes) + " bytes of const data (FLASH; " +
+         std::to_string(params_count) + " params structs included, at 32-bit size); arena " +
          std::to_string(summary.arena_bytes) + " bytes.\n";
     c += "#include \"" + name + ".h\"\n\n";
     for (const std::string& k : kernel_stems) c += "#include \"" + k + ".h\"\n";
@@ -640,10 +642,10 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
     if (!options.command_line.empty()) r += " Command:\n\n    " + options.command_line + "\n";
     r += "\n\n| figure | bytes |\n|---|---|\n";
     r += "| arena (RAM, `" + name + "_arena`) | " + std::to_string(summary.arena_bytes) + " |\n";
-    r += "| model data (FLASH: weights, biases, multipliers, tables) | " +
+    r += "| model data (FLASH: weights, biases, multipliers, tables, " +
+         std::to_string(params_count) + " params structs) | " +
          std::to_string(summary.model_data_bytes) + " |\n";
-    r += "\nPlus " + std::to_string(params_count) +
-         " small params structs (one per layer) and the kernel code, also in FLASH.\n";
+    r += "\nThe kernel code comes on top, also in FLASH.\n";
     r += "Layers: " + std::to_string(graph.nodes.size()) + "; kernels: ";
     for (std::size_t i = 0; i < summary.kernels.size(); ++i)
       r += (i ? ", " : "") + summary.kernels[i];

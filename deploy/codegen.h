@@ -56,11 +56,13 @@ struct GenerateOptions {
 };
 
 struct PackageSummary {
-  std::string name;                   // the sanitized NAME
-  std::int64_t arena_bytes = 0;       // NAME_ARENA_BYTES
-  std::int64_t model_data_bytes = 0;  // every const array of NAME.cpp (weights + params)
-  std::vector<std::string> files;     // written, relative to output_dir
-  std::vector<std::string> kernels;   // device kernel files used (op names)
+  std::string name;              // the sanitized NAME
+  std::int64_t arena_bytes = 0;  // NAME_ARENA_BYTES
+  // Every const array, params struct and pointer table of NAME.cpp (weights, biases,
+  // multipliers, shifts, tables) at its size on a 32-bit Cortex-M: NAME_MODEL_DATA_BYTES.
+  std::int64_t model_data_bytes = 0;
+  std::vector<std::string> files;    // written, relative to output_dir
+  std::vector<std::string> kernels;  // device kernel files used (op names)
 };
 
 // `graph` is the graph `model` was compiled from (one arena, no memory regions). Throws

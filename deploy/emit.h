@@ -80,8 +80,9 @@ class NodeEmitContext {
   // (or the name it already got from an earlier node).
   std::string constant_input(int k, const std::string& suffix);
   // A `static const tinyscale::device::<type> <layer>_<suffix> = <initializer>;`.
+  // `device_bytes`: its size on a 32-bit Cortex-M (4-byte pointers), counted as model data.
   std::string params(const std::string& type, const std::string& suffix,
-                     const std::string& initializer);
+                     const std::string& initializer, std::int64_t device_bytes);
 
   // Device kernel files (op stems under engine/kernels/device/) the call needs.
   std::vector<std::string> kernels;

@@ -128,11 +128,19 @@ std::string int32_fields(const P& p, std::initializer_list<const char*> fields) 
   return fields_text(&p, sizeof p, fields);
 }
 
+// The device size of a params struct of `words` 4-byte fields and `pointers` pointers (4
+// bytes each on a 32-bit Cortex-M; the host's sizeof differs).
+constexpr std::int64_t kDevicePointerStruct(int words, int pointers) {
+  return 4 * static_cast<std::int64_t>(words + pointers);
+}
+
 // An op with one activation input and one output and a pointer-free params struct:
 // <op>_s8(params, in, out, scratch).
+// `bytes`: the params struct's size (pointer-free: the same on the host and the device).
 std::string unary_call(NodeEmitContext& ctx, const char* op, const char* params_type,
-                       const std::string& initializer) {
-  const std::string params = ctx.params(params_type, "params", initializer);
+                       const std::string& initializer, std::size_t bytes) {
+  const std::string params =
+      ctx.params(params_type, "params", initializer, static_cast<std::int64_t>(bytes));
   ctx.kernels.push_back(op);
   return std::string(op) + "_s8(" + params + ", " + ctx.arena_input(0) + ", " +
          ctx.arena_output(0) + ", " + ctx.scratch() + ")";
@@ -142,7 +150,8 @@ std::string unary_call(NodeEmitContext& ctx, const char* op, const char* params_
 
 std::string emit_clip(NodeEmitContext& ctx) {
   const auto& p = device_params<device::ClipS8Params>(ctx);
-  return unary_call(ctx, "clip", "ClipS8Params", int32_fields(p, {"size", "lower", "upper"}));
+  return unary_call(ctx, "clip", "ClipS8Params", int32_fields(p, {"size", "lower", "upper"}),
+                    sizeof(device::ClipS8Params));
 }
 
 std::string emit_hard_swish(NodeEmitContext& ctx) {
@@ -151,7 +160,8 @@ std::string emit_hard_swish(NodeEmitContext& ctx) {
       ctx, "hard_swish", "HardSwishS8Params",
       int32_fields(p, {"size", "input_zero_point", "output_zero_point",
                        "output_multiplier_fixedpoint", "output_multiplier_exponent",
-                       "reluish_multiplier_fixedpoint", "reluish_multiplier_exponent"}));
+                       "reluish_multiplier_fixedpoint", "reluish_multiplier_exponent"}),
+      sizeof(device::HardSwishS8Params));
 }
 
 std::string emit_leaky_relu(NodeEmitContext& ctx) {
@@ -159,14 +169,16 @@ std::string emit_leaky_relu(NodeEmitContext& ctx) {
   return unary_call(
       ctx, "leaky_relu", "LeakyReluS8Params",
       int32_fields(p, {"size", "input_zero_point", "output_zero_point", "identity_multiplier",
-                       "identity_shift", "alpha_multiplier", "alpha_shift"}));
+                       "identity_shift", "alpha_multiplier", "alpha_shift"}),
+      sizeof(device::LeakyReluS8Params));
 }
 
 std::string emit_relu(NodeEmitContext& ctx) {
   const auto& p = device_params<device::ReluS8Params>(ctx);
   return unary_call(ctx, "relu", "ReluS8Params",
                     int32_fields(p, {"size", "input_zero_point", "output_zero_point", "multiplier",
-                                     "shift", "act_min", "act_max"}));
+                                     "shift", "act_min", "act_max"}),
+                    sizeof(device::ReluS8Params));
 }
 
 // ---- avg_pool, global_avg_pool, reshape, softmax
@@ -182,7 +194,8 @@ std::string emit_pool(NodeEmitContext& ctx, const char* op, const char* type) {
   return unary_call(ctx, op, type,
                     "{\n    .geometry = " + geometry +
                         ",\n    .act_min = " + std::to_string(p.act_min) +
-                        ", .act_max = " + std::to_string(p.act_max) + "}");
+                        ", .act_max = " + std::to_string(p.act_max) + "}",
+                    sizeof(P));
 }
 
 std::string emit_avg_pool(NodeEmitContext& ctx) {
@@ -197,19 +210,22 @@ std::string emit_global_avg_pool(NodeEmitContext& ctx) {
   const auto& p = device_params<device::GlobalAvgPoolS8Params>(ctx);
   return unary_call(ctx, "global_avg_pool", "GlobalAvgPoolS8Params",
                     int32_fields(p, {"batches", "height", "width", "channels", "input_zero_point",
-                                     "output_zero_point", "multiplier", "shift"}));
+                                     "output_zero_point", "multiplier", "shift"}),
+                    sizeof(device::GlobalAvgPoolS8Params));
 }
 
 std::string emit_reshape(NodeEmitContext& ctx) {
   const auto& p = device_params<device::ReshapeS8Params>(ctx);
-  return unary_call(ctx, "reshape", "ReshapeS8Params", int32_fields(p, {"bytes"}));
+  return unary_call(ctx, "reshape", "ReshapeS8Params", int32_fields(p, {"bytes"}),
+                    sizeof(device::ReshapeS8Params));
 }
 
 std::string emit_softmax(NodeEmitContext& ctx) {
   const auto& p = device_params<device::SoftmaxS8Params>(ctx);
   return unary_call(ctx, "softmax", "SoftmaxS8Params",
                     int32_fields(p, {"rows", "depth", "input_beta_multiplier",
-                                     "input_beta_left_shift", "diff_min"}));
+                                     "input_beta_left_shift", "diff_min"}),
+                    sizeof(device::SoftmaxS8Params));
 }
 
 // ---- add, mul (an operand may be a constant: then it is const data, not in the arena)
@@ -220,9 +236,10 @@ std::string operand(NodeEmitContext& ctx, int k) {
 }
 
 std::string binary_call(NodeEmitContext& ctx, const char* op, const char* type,
-                        const std::string& initializer) {
+                        const std::string& initializer, std::size_t bytes) {
   const std::string a = operand(ctx, 0), b = operand(ctx, 1);
-  const std::string params = ctx.params(type, "params", initializer);
+  const std::string params =
+      ctx.params(type, "params", initializer, static_cast<std::int64_t>(bytes));
   ctx.kernels.push_back(op);
   return std::string(op) + "_s8(" + params + ", " + a + ", " + b + ", " + ctx.arena_output(0) +
          ", " + ctx.scratch() + ")";
@@ -240,7 +257,8 @@ std::string emit_add(NodeEmitContext& ctx) {
        "output_multiplier", "input1_shift", "input2_shift", "output_shift", "act_min", "act_max"});
   return binary_call(ctx, "add", "AddS8Params",
                      "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
-                         rest.substr(1, rest.size() - 2) + "}");
+                         rest.substr(1, rest.size() - 2) + "}",
+                     sizeof(device::AddS8Params));
 }
 
 std::string emit_mul(NodeEmitContext& ctx) {
@@ -251,7 +269,8 @@ std::string emit_mul(NodeEmitContext& ctx) {
                                         "output_multiplier", "output_shift", "act_min", "act_max"});
   return binary_call(ctx, "mul", "MulS8Params",
                      "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
-                         rest.substr(1, rest.size() - 2) + "}");
+                         rest.substr(1, rest.size() - 2) + "}",
+                     sizeof(device::MulS8Params));
 }
 
 // ---- concat, split (pointer tables into the arena)
@@ -262,11 +281,11 @@ std::string emit_concat(NodeEmitContext& ctx) {
   std::vector<int> ks;
   for (int k = 0; k < static_cast<int>(ctx.node().inputs.size()); ++k) ks.push_back(k);
   const std::string inputs = ctx.arena_pointer_table("inputs", false, ks);
-  const std::string params = ctx.params("ConcatS8Params", "params",
-                                        "{.outer = " + std::to_string(p.outer) +
-                                            ", .num_inputs = " + std::to_string(p.num_inputs) +
-                                            ", .output_inner = " + std::to_string(p.output_inner) +
-                                            ", .input_inner = " + inner + "}");
+  const std::string params = ctx.params(
+      "ConcatS8Params", "params",
+      "{.outer = " + std::to_string(p.outer) + ", .num_inputs = " + std::to_string(p.num_inputs) +
+          ", .output_inner = " + std::to_string(p.output_inner) + ", .input_inner = " + inner + "}",
+      kDevicePointerStruct(3, 1));
   ctx.kernels.push_back("concat");
   return "concat_s8(" + params + ", " + inputs + ", " + ctx.arena_output(0) + ", " + ctx.scratch() +
          ")";
@@ -277,8 +296,8 @@ std::string emit_split(NodeEmitContext& ctx) {
   std::vector<int> ks;
   for (int k = 0; k < static_cast<int>(ctx.node().outputs.size()); ++k) ks.push_back(k);
   const std::string outputs = ctx.arena_pointer_table("outputs", true, ks);
-  const std::string params = ctx.params("SplitS8Params", "params",
-                                        int32_fields(p, {"outer", "num_outputs", "part_inner"}));
+  const std::string params = ctx.params(
+      "SplitS8Params", "params", int32_fields(p, {"outer", "num_outputs", "part_inner"}), sizeof p);
   ctx.kernels.push_back("split");
   return "split_s8(" + params + ", " + ctx.arena_input(0) + ", " + outputs + ", " + ctx.scratch() +
          ")";
@@ -290,21 +309,24 @@ std::string emit_pad(NodeEmitContext& ctx) {
   const auto& p = device_params<device::PadS8Params>(ctx);
   return unary_call(ctx, "pad", "PadS8Params",
                     int32_fields(p, {"batches", "in_h", "in_w", "channels", "pad_top", "pad_bottom",
-                                     "pad_left", "pad_right", "pad_value"}));
+                                     "pad_left", "pad_right", "pad_value"}),
+                    sizeof(device::PadS8Params));
 }
 
 std::string emit_slice(NodeEmitContext& ctx) {
   const auto& p = device_params<device::SliceS8Params>(ctx);
   static_assert(device::kSliceMaxRank == 5, "the field list below spells the rank");
   return unary_call(ctx, "slice", "SliceS8Params",
-                    int32_fields(p, {"in_dims[5]", "begin[5]", "size[5]", "element_bytes"}));
+                    int32_fields(p, {"in_dims[5]", "begin[5]", "size[5]", "element_bytes"}),
+                    sizeof(device::SliceS8Params));
 }
 
 std::string emit_resize_nearest(NodeEmitContext& ctx) {
   const auto& p = device_params<device::ResizeNearestS8Params>(ctx);
   return unary_call(
       ctx, "resize_nearest", "ResizeNearestS8Params",
-      int32_fields(p, {"batches", "in_h", "in_w", "scale_h", "scale_w", "pixel_bytes"}));
+      int32_fields(p, {"batches", "in_h", "in_w", "scale_h", "scale_w", "pixel_bytes"}),
+      sizeof(device::ResizeNearestS8Params));
 }
 
 std::string fixed_point_activation(const device::FixedPointActivationS8Params& p) {
@@ -314,12 +336,14 @@ std::string fixed_point_activation(const device::FixedPointActivationS8Params& p
 
 std::string emit_sigmoid(NodeEmitContext& ctx) {
   return unary_call(ctx, "sigmoid", "SigmoidS8Params",
-                    fixed_point_activation(device_params<device::SigmoidS8Params>(ctx)));
+                    fixed_point_activation(device_params<device::SigmoidS8Params>(ctx)),
+                    sizeof(device::SigmoidS8Params));
 }
 
 std::string emit_tanh(NodeEmitContext& ctx) {
   return unary_call(ctx, "tanh", "TanhS8Params",
-                    fixed_point_activation(device_params<device::TanhS8Params>(ctx)));
+                    fixed_point_activation(device_params<device::TanhS8Params>(ctx)),
+                    sizeof(device::TanhS8Params));
 }
 
 std::string emit_quantize(NodeEmitContext& ctx) {
@@ -327,7 +351,7 @@ std::string emit_quantize(NodeEmitContext& ctx) {
     const auto& f = device_params<device::QuantizeF32ToS8Params>(ctx);
     const std::string params =
         ctx.params("QuantizeF32ToS8Params", "params",
-                   int32_fields(f, {"size", "output_scale:f", "output_zero_point"}));
+                   int32_fields(f, {"size", "output_scale:f", "output_zero_point"}), sizeof f);
     ctx.kernels.push_back("quantize");
     return "quantize_f32_to_s8(" + params + ", reinterpret_cast<const float*>(" +
            ctx.arena_input(0) + "), " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";
@@ -335,13 +359,14 @@ std::string emit_quantize(NodeEmitContext& ctx) {
   const auto& p = device_params<device::QuantizeS8Params>(ctx);
   return unary_call(
       ctx, "quantize", "QuantizeS8Params",
-      int32_fields(p, {"size", "input_zero_point", "output_zero_point", "multiplier", "shift"}));
+      int32_fields(p, {"size", "input_zero_point", "output_zero_point", "multiplier", "shift"}),
+      sizeof(device::QuantizeS8Params));
 }
 
 std::string emit_dequantize(NodeEmitContext& ctx) {
   const auto& p = device_params<device::DequantizeS8Params>(ctx);
-  const std::string params = ctx.params("DequantizeS8Params", "params",
-                                        int32_fields(p, {"size", "zero_point", "scale:f"}));
+  const std::string params = ctx.params(
+      "DequantizeS8Params", "params", int32_fields(p, {"size", "zero_point", "scale:f"}), sizeof p);
   ctx.kernels.push_back("dequantize");
   return "dequantize_s8(" + params + ", " + ctx.arena_input(0) + ", reinterpret_cast<float*>(" +
          ctx.arena_output(0) + "), " + ctx.scratch() + ")";
@@ -368,7 +393,8 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
           field("act_min", p.act_min) + field("act_max", p.act_max) +
           field("requant_channels", p.requant_channels) + field("multipliers", multipliers) +
           field("shifts", shifts, true) + "}";
-  const std::string params = ctx.params("Conv2dS8Params", "params", init);
+  const std::string params =
+      ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 2));
   ctx.kernels.push_back("conv2d");
   return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + weights + ", " + bias + ", " +
          ctx.arena_output(0) + ", " + ctx.scratch() + ")";
@@ -390,7 +416,8 @@ std::string emit_fully_connected(NodeEmitContext& ctx) {
           field("act_min", p.act_min) + field("act_max", p.act_max) +
           field("requant_channels", p.requant_channels) + field("multipliers", multipliers) +
           field("shifts", shifts, true) + "}";
-  const std::string params = ctx.params("FullyConnectedS8Params", "params", init);
+  const std::string params =
+      ctx.params("FullyConnectedS8Params", "params", init, kDevicePointerStruct(9, 2));
   ctx.kernels.push_back("fully_connected");
   return "fully_connected_s8(" + params + ", " + ctx.arena_input(0) + ", " + weights + ", " + bias +
          ", " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";

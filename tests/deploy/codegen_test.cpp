@@ -14,6 +14,7 @@
 #include <iterator>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -366,6 +367,27 @@ TEST(Codegen, CortexMPackagesBuildWithTheirToolchainFileWithoutWarnings) {
     EXPECT_EQ(read_text(pkg / "build.log").find("warning"), std::string::npos)
         << read_text(pkg / "build.log");
     EXPECT_GE(s.kernels.size(), 8u);
+    if (target != Target::cortex_m7) continue;
+    // NAME_MODEL_DATA_BYTES is the read-only data the compiler emits for NAME.cpp, to the
+    // byte: the sizes of its const symbols (all but the I/O descriptor tables).
+    const std::string nm = "cd " + pkg.string() +
+                           " && arm-none-eabi-g++ -std=c++20 -O2 -fno-exceptions -fno-rtti "
+                           "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16 -I. -Ikernels "
+                           "-c det.cpp -o det.o && arm-none-eabi-nm -S det.o > symbols.txt";
+    ASSERT_EQ(std::system(nm.c_str()), 0);
+    std::istringstream symbols(read_text(pkg / "symbols.txt"));
+    std::string line;
+    std::int64_t rodata = 0;
+    while (std::getline(symbols, line)) {
+      std::istringstream fields(line);
+      std::string address, size, kind, symbol;
+      if (!(fields >> address >> size >> kind >> symbol)) continue;
+      if ((kind == "r" || kind == "R") && symbol.find("kInputs") == std::string::npos &&
+          symbol.find("kOutputs") == std::string::npos) {
+        rodata += std::stoll(size, nullptr, 16);
+      }
+    }
+    EXPECT_EQ(rodata, s.model_data_bytes);
   }
   remove_package(dir);
 }
