@@ -389,6 +389,32 @@ std::vector<std::max_align_t> prepare_node(const core::Graph& graph, std::size_t
   return op_data;
 }
 
+// "functional_1/" when most nodes' names start with it (a Keras model's root), else "".
+std::string common_path_prefix(const core::Graph& graph) {
+  std::map<std::string, std::size_t> count;
+  for (const core::Node& node : graph.nodes) {
+    if (const auto slash = node.name.find('/'); slash != std::string::npos) {
+      ++count[node.name.substr(0, slash + 1)];
+    }
+  }
+  for (const auto& [prefix, n] : count) {
+    if (2 * n > graph.nodes.size()) return prefix;
+  }
+  return "";
+}
+
+// The C name of node n's constants: its layer name (micromind's module path, a .tflite
+// tensor name) without the common root of most names, or "<op>_<n>" where that name is empty,
+// a TFLite converter's ';'-joined list of fused tensors, or too long to read.
+std::string layer_identifier(const core::Graph& graph, std::size_t n, const std::string& prefix) {
+  const core::Node& node = graph.nodes[n];
+  const std::string fallback = std::string(core::op_name(node.op)) + "_" + std::to_string(n);
+  if (node.name.empty() || node.name.find(';') != std::string::npos) return fallback;
+  const bool has_prefix = !prefix.empty() && node.name.rfind(prefix, 0) == 0;
+  const std::string id = sanitize_identifier(node.name.substr(has_prefix ? prefix.size() : 0));
+  return id.size() > 40 ? fallback : id;
+}
+
 const engine::KernelInfo* node_kernel(const core::Graph& graph, const core::Node& node) {
   return node.inputs.empty() ? nullptr
                              : engine::find_kernel(node.op, graph.tensor(node.inputs[0]).dtype);
@@ -433,6 +459,7 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
   }
 
   // 2. The nodes' calls and const data.
+  const std::string common_prefix = common_path_prefix(graph);
   std::map<int, std::string> constant_names;
   std::vector<ConstDefinition> definitions;
   std::vector<std::string> used_names = {"arena"};
@@ -440,9 +467,7 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
   std::string invoke;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
-    std::string layer = sanitize_identifier(
-        node.name.empty() ? std::string(core::op_name(node.op)) + "_" + std::to_string(n)
-                          : node.name);
+    const std::string layer = layer_identifier(graph, n, common_prefix);
     std::int64_t scratch_bytes = 0;
     const std::vector<std::max_align_t> op_data =
         prepare_node(graph, n, *node_kernel(graph, node), &scratch_bytes);

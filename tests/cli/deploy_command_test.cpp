@@ -42,6 +42,11 @@ TEST(DeployCommand, WritesThePackageAndReportsItsFigures) {
   const std::string h{std::istreambuf_iterator<char>(header), std::istreambuf_iterator<char>()};
   EXPECT_NE(h.find("Command: tinyscale deploy " + kAutoencoder + " --target cortex-m4"),
             std::string::npos);
+  // The converter's ';'-joined fused names give way to <op>_<node>; plain ones stay.
+  std::ifstream source(dir / "pkg" / "anomaly.cpp");
+  const std::string c{std::istreambuf_iterator<char>(source), std::istreambuf_iterator<char>()};
+  EXPECT_NE(c.find("fully_connected_0_weights"), std::string::npos);
+  EXPECT_NE(c.find("fully_connected_s8(fully_connected_0_params, arena + "), std::string::npos);
   fs::remove_all(dir);
 }
 
