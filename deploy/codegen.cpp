@@ -713,6 +713,12 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
     if (ec) throw Error("cannot write '" + full.string() + "': " + ec.message());
     summary.files.push_back(path);
   }
+  // A package regenerated in place keeps only the kernels it uses: device sources an earlier
+  // model needed are removed (nothing else in kernels/ is touched).
+  for (const DeviceSource& d : device_sources()) {
+    const std::string file(d.file);
+    if (!sources.count(file)) fs::remove(output_dir / "kernels" / file, ec);
+  }
   return summary;
 }
 

@@ -296,6 +296,23 @@ TEST(Codegen, PackageShape) {
     EXPECT_EQ(c.find(word), std::string::npos) << word;
   }
   EXPECT_EQ(g.summary.kernels, std::vector<std::string>{"conv2d"});
+  // Regenerated in place for a model without convolutions, the package drops conv2d's files.
+  {
+    core::Graph fc;
+    blocks::Builder b(fc, {.materialize_weights = true, .seed = 2});
+    int x = b.input("x", 4, 1, 1);
+    x = b.flatten("flatten", x);
+    x = b.fully_connected("fc", x, 3, true);
+    fc.outputs = {x};
+    const core::Graph qfc = exporter::quantize(fc, exporter::synthetic_calibration(fc, 2, 1), {});
+    engine::CompiledModel m;
+    char error[256] = "";
+    ASSERT_EQ(m.compile(qfc, {}, error, sizeof error), engine::Status::ok) << error;
+    generate_package(m, qfc, {.name = "tiny"}, pkg);
+    EXPECT_FALSE(fs::exists(pkg / "kernels/conv2d.cpp"));
+    EXPECT_TRUE(fs::exists(pkg / "kernels/fully_connected.cpp"));
+    EXPECT_TRUE(fs::exists(pkg / "kernels/fixed_point.h"));
+  }
   remove_package(g.dir);
 }
 
