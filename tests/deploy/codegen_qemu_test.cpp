@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ struct Case {
   const char* model;
   const char* target;
 };
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " on " << c.target; }
 
 class QemuPackage : public ::testing::TestWithParam<Case> {};
 
@@ -70,7 +73,7 @@ TEST_P(QemuPackage, OutputsMatchTheHostEngineByteForByte) {
     throw;
   }
   const fs::path elf = build_qemu_firmware(root / "pkg", name, *target, root / "fw");
-  for (const char* input : {"uniform", "sine"}) {
+  for (const char* input : {"uniform", "sine", "narrow"}) {
     const std::vector<std::uint8_t> in = read_bytes(dir + "input_" + input + ".bin");
     ASSERT_EQ(in.size(), static_cast<std::size_t>(core::num_elements(model.input(0).shape())));
     std::memcpy(model.input(0).data, in.data(), in.size());
