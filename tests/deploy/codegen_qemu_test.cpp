@@ -13,7 +13,9 @@
 #include <fstream>
 #include <iterator>
 #include <ostream>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -22,7 +24,12 @@
 #include "deploy/qemu_firmware.h"
 #include "deploy/qemu_runner.h"
 #include "engine/engine.h"
+#include "export/quantizer.h"
 #include "export/tflite_reader.h"
+#include "nets/phinet.h"
+#include "nets/tinyclap.h"
+#include "nets/xinet.h"
+#include "nets/yolo.h"
 
 namespace tinyscale::deploy {
 namespace {
@@ -99,6 +106,126 @@ INSTANTIATE_TEST_SUITE_P(Mlperf, QemuPackage,
                                            Case{"kws_ref_model", "cortex-m4"}),
                          [](const ::testing::TestParamInfo<Case>& p) {
                            std::string s = std::string(p.param.model) + "_" + p.param.target;
+                           for (char& ch : s) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return s;
+                         });
+
+// tinyscale's own exports (int8, quantized on synthetic samples): PhiNet, XiNet, a small
+// YOLO-PhiNet and a small tinyCLAP encoder, on a seeded random input.
+struct Export {
+  const char* name;
+  core::Graph (*build)();
+};
+
+core::Graph quantized(core::Graph f, bool images) {
+  const auto calibration =
+      images ? exporter::synthetic_images(f, 2, 1) : exporter::synthetic_calibration(f, 2, 1);
+  return exporter::quantize(f, calibration, {});
+}
+
+const Export kExports[] = {
+    {"phinet",
+     [] {
+       nets::PhiNetConfig c;
+       c.input = {3, 32, 32};
+       c.alpha = 0.25;
+       c.num_layers = 4;
+       c.downsampling_layers = {2};
+       c.include_top = true;
+       return quantized(nets::build_phinet(c, {.materialize_weights = true, .seed = 8}), false);
+     }},
+    {"xinet",
+     [] {
+       nets::XiNetConfig c;
+       c.input = {3, 32, 32};
+       c.alpha = 0.25;
+       c.num_layers = 4;
+       c.include_top = true;
+       c.num_classes = 10;
+       return quantized(nets::build_xinet(c, {.materialize_weights = true, .seed = 9}), false);
+     }},
+    {"yolo_phinet",
+     [] {
+       nets::YoloConfig c;
+       c.input = {3, 64, 64};
+       c.phinet.alpha = 0.25;
+       c.num_classes = 3;
+       c.depth_multiple = 1.0 / 3.0;
+       return quantized(nets::build_yolo(c, {.materialize_weights = true, .seed = 10}), true);
+     }},
+    {"tinyclap",
+     [] {
+       nets::TinyClapConfig c;
+       c.alpha = 0.25;
+       c.frames = 64;
+       c.n_mels = 32;
+       c.audio_embedding = 32;
+       c.shared_embedding = 16;
+       return quantized(nets::build_tinyclap_encoder(c, {.materialize_weights = true, .seed = 11}),
+                        false);
+     }},
+};
+
+class QemuExport : public ::testing::TestWithParam<std::tuple<int, const char*>> {};
+
+TEST_P(QemuExport, OutputsMatchTheHostEngineByteForByte) {
+  const Export& e = kExports[std::get<0>(GetParam())];
+  const char* target_name_text = std::get<1>(GetParam());
+  if (std::system("command -v arm-none-eabi-g++ >/dev/null 2>&1 && "
+                  "command -v qemu-system-arm >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "arm-none-eabi-g++ or qemu-system-arm is absent (scripts/setup.sh)";
+  }
+  const CortexMTarget* target = find_cortex_m_target(target_name_text);
+  ASSERT_NE(target, nullptr);
+  const core::Graph graph = e.build();
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(graph, {}, error, sizeof error), engine::Status::ok) << error;
+  const fs::path root =
+      fs::temp_directory_path() / ("tinyscale_codegen_qemu_" + std::string(e.name) + "_" +
+                                   target_name_text + "_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  generate_package(model, graph, {.name = e.name, .target = parse_target(target_name_text)},
+                   root / "pkg");
+  const fs::path elf = build_qemu_firmware(root / "pkg", e.name, *target, root / "fw");
+  std::vector<std::uint8_t> in;
+  std::mt19937 rng(3);
+  for (int i = 0; i < model.num_inputs(); ++i) {
+    const auto n = static_cast<std::size_t>(core::num_elements(model.input(i).shape()));
+    auto* p = static_cast<std::uint8_t*>(model.input(i).data);
+    for (std::size_t k = 0; k < n; ++k) {
+      p[k] = static_cast<std::uint8_t>(rng());
+      in.push_back(p[k]);
+    }
+  }
+  {
+    std::ofstream f(root / "in.bin", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(in.data()), static_cast<std::streamsize>(in.size()));
+  }
+  ASSERT_EQ(model.run(), engine::Status::ok);
+  std::vector<std::uint8_t> expected;
+  for (int i = 0; i < model.num_outputs(); ++i) {
+    const auto* y = static_cast<const std::uint8_t*>(model.output(i).data);
+    expected.insert(expected.end(), y, y + core::num_elements(model.output(i).shape()));
+  }
+  const QemuRun run = run_qemu(elf, target->qemu_machine, root / "in.bin", root / "out.bin",
+                               std::chrono::seconds(120));
+  ASSERT_EQ(run.exit_code, 0) << run.failure_text();
+  EXPECT_EQ(read_bytes(root / "out.bin"), expected) << e.name << " on " << target_name_text;
+  std::printf("  %s on %s: %llu instructions, stack %llu bytes\n", e.name, target_name_text,
+              static_cast<unsigned long long>(run.figure("instructions")),
+              static_cast<unsigned long long>(run.figure("stack_bytes")));
+  fs::remove_all(root);
+}
+
+INSTANTIATE_TEST_SUITE_P(Exports, QemuExport,
+                         ::testing::Combine(::testing::Range(0, 4),
+                                            ::testing::Values("cortex-m7", "cortex-m4")),
+                         [](const ::testing::TestParamInfo<std::tuple<int, const char*>>& p) {
+                           std::string s = std::string(kExports[std::get<0>(p.param)].name) + "_" +
+                                           std::get<1>(p.param);
                            for (char& ch : s) {
                              if (ch == '-') ch = '_';
                            }
