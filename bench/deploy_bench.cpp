@@ -46,6 +46,7 @@
 #include "core/error.h"
 #include "deploy/codegen.h"
 #include "deploy/cortex_m.h"
+#include "deploy/elf_sections.h"
 #include "deploy/qemu_firmware.h"
 #include "deploy/qemu_runner.h"
 #include "engine/engine.h"
@@ -125,6 +126,7 @@ struct TinyscaleFigures {
   std::uint64_t exact_instructions = 0;    // the plugin's count (run_elf.sh)
   std::uint64_t stack_bytes = 0;
   std::uint64_t arena_bytes = 0;
+  std::uint64_t data_bss_bytes = 0;  // the ELF's .data + .bss (the arena included)
   std::vector<std::uint8_t> output;
 };
 
@@ -174,6 +176,7 @@ TinyscaleFigures measure_tinyscale(const engine::CompiledModel& model, const cor
   f.stack_bytes = run.figure("stack_bytes");
   f.arena_bytes = run.figure("arena_bytes");
   f.output = read_bytes(dir / "out.bin");
+  f.data_bss_bytes = deploy::elf_sections(elf).ram_bytes();
 
   // The exact count: the firmware reads input.bin from the directory QEMU runs in.
   const fs::path run_dir = dir / "exact";
@@ -244,12 +247,19 @@ int run(int argc, char** argv) {
   }
   fs::create_directories(work);
 
-  std::printf("deploy_bench: instructions per inference under QEMU (exact, TCG plugin), tinyscale "
-              "generated code vs TensorFlow Lite Micro, same run\n\n");
+  int status = 0;
+  std::string qemu = capture("qemu-system-arm --version 2>&1 | head -1", &status);
+  if (!qemu.empty() && qemu.back() == '\n') qemu.pop_back();
+  std::printf("deploy_bench: instructions per inference under QEMU (%s), tinyscale generated code "
+              "vs TensorFlow Lite Micro, same run.\n"
+              "plugin: exact count of the TCG plugin of run_elf.sh/measure.sh (tinyscale: "
+              "NAME_invoke entry to the counter read after it); SysTick: the firmware's own count "
+              "under -icount (40-instruction ticks); ratios use the plugin counts.\n\n",
+              qemu.c_str());
   std::printf("| model | core | tinyscale (plugin) | tinyscale (SysTick) | TFLM ref | TFLM CMSIS-NN "
-              "| ref / tinyscale | CMSIS-NN / tinyscale | tinyscale RAM arena+stack | TFLM "
-              "arena_used ref / CMSIS | outputs equal |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+              "| ref / tinyscale | CMSIS-NN / tinyscale | tinyscale arena + stack | tinyscale .data+.bss + "
+              "stack | TFLM arena_used ref / CMSIS | outputs equal |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::fflush(stdout);
   int mismatches = 0;
   for (const Case& c : kCases) {
@@ -298,13 +308,15 @@ int run(int argc, char** argv) {
                      cmsis.output_hex.c_str());
       }
       const double n = static_cast<double>(t.exact_instructions);
-      std::printf("| %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %s + %s = %s | %s / %s | %s |\n",
+      std::printf("| %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %s + %s = %s | %s + %s = %s | %s / %s | %s |\n",
                   c.name, core.short_name, with_commas(t.exact_instructions).c_str(),
                   with_commas(t.systick_instructions).c_str(), with_commas(ref.instructions).c_str(),
                   with_commas(cmsis.instructions).c_str(), static_cast<double>(ref.instructions) / n,
                   static_cast<double>(cmsis.instructions) / n, with_commas(t.arena_bytes).c_str(),
                   with_commas(t.stack_bytes).c_str(),
                   with_commas(t.arena_bytes + t.stack_bytes).c_str(),
+                  with_commas(t.data_bss_bytes).c_str(), with_commas(t.stack_bytes).c_str(),
+                  with_commas(t.data_bss_bytes + t.stack_bytes).c_str(),
                   with_commas(ref.arena_used_bytes).c_str(),
                   with_commas(cmsis.arena_used_bytes).c_str(), equal.c_str());
       std::fflush(stdout);
