@@ -3,7 +3,10 @@
 # for the network that fills the default board (NUCLEO-H743ZI2, a 10-class PhiNet on 3x96x96
 # input), rebuild the chosen network from the command the solver prints and report its exact
 # cost, export it (ONNX + int8 TFLite, synthetic calibration) and run the .tflite in the engine,
-# which checks that its arena fits the board's RAM region.
+# which checks that its arena fits the board's RAM region; then deploy it for the board's core
+# (generated code, cross-built) and run it under QEMU, printing the measured FLASH, RAM and
+# instructions beside the board's budgets and the solver's prediction (skipped, with a
+# message, for a core QEMU has no machine for here).
 # Environment: TINYSCALE_BOARD, TINYSCALE_INPUT pick the job; TINYSCALE_RUN_OUTPUT is the
 # folder for the exported files (build/run_output).
 set -euo pipefail
@@ -19,8 +22,8 @@ $tinyscale boards
 echo
 echo "== tinyscale solve --board $BOARD --input $INPUT --num-classes 10"
 $tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10
-net_command=$($tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10 --json |
-  sed -n 's/^ *"command": "tinyscale \(.*\)",\{0,1\}$/\1/p')
+solve_json=$($tinyscale solve --board "$BOARD" --input "$INPUT" --num-classes 10 --json)
+net_command=$(sed -n 's/^ *"command": "tinyscale \(.*\)",\{0,1\}$/\1/p' <<<"$solve_json")
 echo
 echo "== tinyscale $net_command"
 # shellcheck disable=SC2086  # the solver's command is a list of options
@@ -38,3 +41,23 @@ $tinyscale run "$out/model.tflite" --random 1 --board "$BOARD"
 echo
 echo "== tinyscale run $out/model.tflite --random 2   (another input, other logits)"
 $tinyscale run "$out/model.tflite" --random 2 | sed -n 1p
+
+# The solver's prediction (top-level figures of its JSON) and the board's core.
+predicted() { sed -n "s/^  \"$1\": \([^,]*\),\{0,1\}\$/\1/p" <<<"$solve_json" | head -n 1; }
+grouped() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
+core=$(sed -n 's/^ *"core": "\(.*\)",\{0,1\}$/\1/p' <<<"$solve_json" | head -n 1)
+echo
+case "$core" in
+  cortex-m7 | cortex-m4)
+    echo "== tinyscale deploy $out/model.tflite --board $BOARD --qemu -o $out/deploy   (generated code for the $core, under QEMU)"
+    rm -rf "$out/deploy"
+    $tinyscale deploy "$out/model.tflite" --board "$BOARD" --qemu -o "$out/deploy" --name model |
+      grep -v '^  files:'
+    printf 'solver predicted: FLASH %s B, RAM %s B, %s MACs, latency %.1f ms (its cost model: the .tflite file, the engine arena, cycles per MAC of the core)\n' \
+      "$(grouped "$(predicted flash_bytes)")" "$(grouped "$(predicted ram_bytes)")" \
+      "$(grouped "$(predicted macs)")" "$(predicted latency_ms)"
+    ;;
+  *)
+    echo "== no QEMU machine for ${core:-an unknown core} here (QEMU runs cortex-m7 and cortex-m4 firmware): skipping the deploy under QEMU"
+    ;;
+esac
