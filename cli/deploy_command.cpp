@@ -339,7 +339,7 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
                 {"data_bss_bytes", f.data_bss},
                 {"data_bss_includes", data_bss_includes},
                 {"stack_bytes", f.stack_bytes},
-                {"stack_is", "high-water mark of main and NAME_invoke, painted"},
+                {"stack_is", "high-water mark of main and " + s.name + "_invoke(), painted"},
                 {"total_bytes", f.ram_total()}};
     j["estimate"] = {{"ms", f.ms()},
                      {"mhz", f.mhz},
