@@ -19,6 +19,7 @@
 #include "cli/board_regions.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/runtime_option.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "costmodel/costmodel.h"
@@ -285,6 +286,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   j["params_deployed"] = r.params_deployed;
   j["macs"] = r.macs;
   j["macs_torchinfo"] = r.macs_torchinfo;
+  j["runtime"] = costmodel::runtime_name(r.runtime);  // what flash_bytes and ram_bytes are for
   j["flash_bytes"] = r.flash_bytes;
   j["flash"] = {{"weight_bytes", r.flash.weight_bytes},
                 {"bias_bytes", r.flash.bias_bytes},
@@ -296,6 +298,9 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   j["ram"] = {{"activation_arena", r.ram_activation_bytes},
               {"kernel_state", r.ram_kernel_state_bytes},
               {"runtime_structures", r.ram_runtime_bytes}};
+  if (r.runtime == costmodel::Runtime::tinyscale) {
+    j["tinyscale"] = tinyscale_json(r.tinyscale, r.tinyscale_core);
+  }
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
   if (ram_regions) j["ram_regions"] = *ram_regions;  // with --board
@@ -331,6 +336,22 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
               group_digits(r.params).c_str(), group_digits(r.params_deployed).c_str());
   std::printf("  MACs             %12s  (conv + fully-connected; torchinfo total_mult_adds %s)\n",
               group_digits(r.macs).c_str(), group_digits(r.macs_torchinfo).c_str());
+  if (r.runtime == costmodel::Runtime::tinyscale) {
+    const engine::DeviceFootprint& t = r.tinyscale;
+    std::printf("  FLASH (tinyscale generated code, %s) %s B (model data %s, kernel code %s, "
+                "invoke %s)\n",
+                engine::device_core_name(r.tinyscale_core), group_digits(r.flash_bytes).c_str(),
+                group_digits(t.model_data_bytes).c_str(), group_digits(t.kernel_code_bytes).c_str(),
+                group_digits(t.invoke_code_bytes).c_str());
+    std::printf("  RAM (tinyscale generated code) %s B (arena %s B by the %s planner, lower bound "
+                "%s B; stack bound %s B)\n",
+                group_digits(r.ram_bytes).c_str(), group_digits(t.arena_bytes).c_str(),
+                engine::planner_algorithm_name(r.planner),
+                group_digits(r.ram_lower_bound_bytes - t.stack_bytes).c_str(),
+                group_digits(t.stack_bytes).c_str());
+    for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
+    return;
+  }
   std::printf("  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
               group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
               group_digits(r.flash.bias_bytes).c_str(),
@@ -346,6 +367,8 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
       miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
       group_digits(r.ram_kernel_state_bytes).c_str(), group_digits(r.ram_runtime_bytes).c_str(),
       group_digits(r.ram_greedy_bytes).c_str());
+  std::printf("  runtime          tflite-micro (FLASH the .tflite file, RAM the engine's arena; "
+              "--runtime tinyscale for the generated code)\n");
   for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
 }
 
@@ -427,8 +450,10 @@ Command add_net_command(CLI::App& app) {
   net->add_flag("--dump", o->dump, "Print the graph, one node per line");
   auto regions = std::make_shared<RegionOptions>();
   regions->add_to(net);
+  auto runtime = std::make_shared<RuntimeOption>();
+  runtime->add_to(net);
 
-  return [o, regions] {
+  return [o, regions, runtime] {
     const std::optional<scaling::Budgets> budgets = regions->budgets();
     nlohmann::ordered_json config;
     const core::Graph graph = build(*o, &config);
@@ -444,6 +469,7 @@ Command add_net_command(CLI::App& app) {
     const std::vector<std::int64_t> capacities =
         budgets ? scaling::region_capacities(*budgets) : std::vector<std::int64_t>{};
     options.ram_region_capacities = capacities;
+    runtime->apply(&options, budgets ? budgets->core : "");
     const costmodel::CostReport report = costmodel::analyze(graph, options);
     if (o->json) {
       const nlohmann::ordered_json use =

@@ -24,9 +24,11 @@
 #include "cli/model_loader.h"
 #include "cli/options.h"
 #include "cli/output_paths.h"
+#include "cli/runtime_option.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "deploy/codegen.h"
 #include "engine/engine.h"
 #include "scaling/sweep.h"
 
@@ -375,11 +377,18 @@ void run_model(const RunOptions& o) {
   if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
 }
 
-void info_model(const std::string& path, bool json, const RegionOptions& regions) {
+void info_model(const std::string& path, bool json, const RegionOptions& regions,
+                const RuntimeOption& runtime) {
   const std::optional<scaling::Budgets> budgets = regions.budgets();
   const core::Graph graph = load_model(path);
   engine::CompiledModel model = compile_or_throw(graph, path, budgets);
   const std::int64_t file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
+  // --runtime tinyscale: the generated code's figures (deploy/codegen.h) on the board's core.
+  const bool tinyscale = runtime.value() == costmodel::Runtime::tinyscale;
+  const engine::DeviceCore device_core = device_core_of(budgets ? budgets->core : "");
+  const engine::DeviceFootprint generated =
+      tinyscale ? engine::device_footprint(deploy::generated_code_size(graph), device_core)
+                : engine::DeviceFootprint{};
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   std::int64_t total_macs = 0, total_params = 0, weight_bytes = 0;
   if (!json) {
@@ -423,11 +432,13 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   if (json) {
     nlohmann::ordered_json j;
     j["model"] = path;
-    j["flash_bytes"] = file_bytes;
+    j["runtime"] = runtime.runtime;
+    j["flash_bytes"] = tinyscale ? generated.flash_bytes() : file_bytes;
     j["weight_bytes"] = weight_bytes;
     j["params"] = total_params;
     j["macs"] = total_macs;
-    j["ram_bytes"] = model.arena_bytes();
+    j["ram_bytes"] = tinyscale ? generated.ram_bytes() : model.arena_bytes();
+    if (tinyscale) j["tinyscale"] = tinyscale_json(generated, device_core);
     j["ram"] = {{"activation_arena", model.ram().activation_arena},
                 {"kernel_state", model.ram().kernel_state},
                 {"runtime_structures", model.ram().runtime_structures}};
@@ -438,6 +449,20 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     std::cout << j.dump(2) << "\n";
     return;
   }
+  if (tinyscale) {
+    std::printf("\n  FLASH %s B (tinyscale generated code, %s: model data %s, kernel code %s, "
+                "invoke %s)   RAM %s B (tinyscale generated code: arena %s, stack bound %s)   "
+                "MACs %s\n",
+                group_digits(generated.flash_bytes()).c_str(), engine::device_core_name(device_core),
+                group_digits(generated.model_data_bytes).c_str(),
+                group_digits(generated.kernel_code_bytes).c_str(),
+                group_digits(generated.invoke_code_bytes).c_str(),
+                group_digits(generated.ram_bytes()).c_str(),
+                group_digits(generated.arena_bytes).c_str(),
+                group_digits(generated.stack_bytes).c_str(), group_digits(total_macs).c_str());
+    if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
+    return;
+  }
   std::printf(
       "\n  FLASH %s B (the model file; weights and biases %s B)   RAM %s B (arena: activations %s, "
       "kernel state %s, runtime %s)   MACs %s\n",
@@ -445,6 +470,8 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
       group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
       group_digits(model.ram().kernel_state).c_str(),
       group_digits(model.ram().runtime_structures).c_str(), group_digits(total_macs).c_str());
+  std::printf("  runtime tflite-micro (FLASH the .tflite file, RAM the engine's arena; "
+              "--runtime tinyscale for the generated code)\n");
   if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
 }
 
@@ -484,8 +511,10 @@ Command add_info_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "Print as JSON");
   auto regions = std::make_shared<RegionOptions>();
   regions->add_to(cmd);
+  auto runtime = std::make_shared<RuntimeOption>();
+  runtime->add_to(cmd);
   cmd->allow_extras();
-  return [cmd, path, json, regions] {
+  return [cmd, path, json, regions, runtime] {
     std::vector<std::string> extras = cmd->remaining();
     if (*path == "phinet" || *path == "xinet" || *path == "yolo-phinet" ||
         *path == "yolo-xinet") {
@@ -497,6 +526,7 @@ Command add_info_command(CLI::App& app) {
       args.insert(args.end(), extras.begin(), extras.end());
       if (*json) args.push_back("--json");
       for (const std::string& a : regions->arguments()) args.push_back(a);
+      for (const std::string& a : runtime->arguments()) args.push_back(a);
       std::reverse(args.begin(), args.end());  // CLI11 parses a vector from the back
       try {
         net_app.parse(args);
@@ -507,7 +537,7 @@ Command add_info_command(CLI::App& app) {
       return;
     }
     if (!extras.empty()) throw Error("info " + *path + ": unexpected argument '" + extras[0] + "'");
-    info_model(*path, *json, *regions);
+    info_model(*path, *json, *regions, *runtime);
   };
 }
 

@@ -12,7 +12,9 @@
 #include "cli/board_regions.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/runtime_option.h"
 #include "core/error.h"
+#include "deploy/codegen.h"
 #include "costmodel/latency.h"
 #include "export/tflite_writer.h"
 #include "scaling/boards.h"
@@ -43,8 +45,12 @@ void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j) 
   j["input"] = {s.input[0], s.input[1], s.input[2]};
   j["params"] = s.cost.params;
   j["macs"] = s.cost.macs;
+  j["runtime"] = costmodel::runtime_name(s.cost.runtime);  // what flash/ram_bytes are for
   j["flash_bytes"] = s.cost.flash_bytes;
   j["ram_bytes"] = s.cost.ram_bytes;
+  if (s.cost.runtime == costmodel::Runtime::tinyscale) {
+    j["tinyscale"] = tinyscale_json(s.cost.tinyscale, s.cost.tinyscale_core);
+  }
   j["latency_ms"] =
       s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
   j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
@@ -148,6 +154,7 @@ struct SolveOptions {
   std::string resolutions;
   std::string objective = "balanced";
   bool json = false;
+  RuntimeOption runtime;
 };
 
 nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::Budgets& b,
@@ -201,6 +208,7 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
   };
   row("FLASH B", s.cost.flash_bytes, b.flash_bytes, s.utilization.flash, "flash");
   row("RAM B", s.cost.ram_bytes, b.ram_bytes, s.utilization.ram, "ram");
+  std::printf("  (FLASH and RAM for the runtime %s)\n", runtime_label(s.cost).c_str());
   if (b.macs) row("MACs", s.cost.macs, *b.macs, *s.utilization.macs, "macs");
   if (b.latency_ms && s.latency_ms) {
     char used[32], target[32];
@@ -246,9 +254,12 @@ Command add_solve_command(CLI::App& app) {
   cmd->add_option("--objective", o->objective,
                   "balanced (default), max-macs, max-params, weights:F,R,M");
   cmd->add_flag("--json", o->json, "Print the solution as JSON");
+  o->runtime.add_to(cmd);
   return [o, budgets] {
     scaling::SolveRequest r;
     r.tflite_file_bytes = exporter::tflite_file_bytes;
+    r.runtime = o->runtime.value();
+    r.generated_code_size = deploy::generated_code_size;
     r.family = o->family == "xinet"         ? scaling::Family::xinet
                : o->family == "yolo-phinet" ? scaling::Family::yolo_phinet
                : o->family == "yolo-xinet"  ? scaling::Family::yolo_xinet

@@ -16,10 +16,12 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/runtime_option.h"
 #include "cli/output_paths.h"
 #include "cli/progress.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "deploy/codegen.h"
 #include "export/tflite_writer.h"
 #include "scaling/boards.h"
 #include "scaling/budgets.h"
@@ -42,6 +44,7 @@ struct SweepOptions {
   bool pareto = false;
   std::string flash, ram_range, family, svg;
   std::optional<int> points;
+  RuntimeOption runtime;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -102,6 +105,8 @@ void check_outputs(const SweepOptions& o) {
 scaling::SolveRequest base_request(const SweepOptions& o, scaling::Family family) {
   scaling::SolveRequest r;
   r.tflite_file_bytes = exporter::tflite_file_bytes;
+  r.runtime = o.runtime.value();
+  r.generated_code_size = deploy::generated_code_size;
   r.family = family;
   r.input = parse_chw("--input", o.input);
   if (o.num_classes && *o.num_classes < 1) throw Error("--num-classes must be ≥ 1");
@@ -178,8 +183,9 @@ void run_board_sweep(const SweepOptions& o) {
     int width = 5;
     for (const scaling::SweepRow& row : rows)
       width = std::max(width, static_cast<int>(row.board.size()));
-    std::printf("Sweep: input %s, objective %s\n\n", o.input.c_str(),
-                scaling::objective_name(objective).c_str());
+    std::printf("Sweep: input %s, objective %s, FLASH and RAM for the runtime %s\n\n",
+                o.input.c_str(), scaling::objective_name(objective).c_str(),
+                o.runtime.runtime.c_str());
     std::printf("  %-*s %-7s %8s %6s %8s %10s %13s %8s %8s  %s\n", width, "board", "family",
                 "alpha", "beta", "t0/gamma", "params", "MACs", "FLASH", "RAM", "binding");
     for (const scaling::SweepRow& row : rows) {
@@ -252,6 +258,7 @@ void run_pareto(const SweepOptions& o, const CLI::App& cmd) {
   if (o.json) {
     nlohmann::ordered_json j;
     j["family"] = scaling::family_name(family);
+    j["runtime"] = o.runtime.runtime;
     j["flash_budget_bytes"] = base.budgets.flash_bytes;
     j["ram_min_bytes"] = ram_min;
     j["ram_max_bytes"] = ram_max;
@@ -265,9 +272,9 @@ void run_pareto(const SweepOptions& o, const CLI::App& cmd) {
     }
     std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("%s\n  %d RAM budgets from %s to %s, %zu on the front\n\n", title.c_str(), points,
-                scaling::format_size(ram_min).c_str(), scaling::format_size(ram_max).c_str(),
-                front.size());
+    std::printf("%s\n  %d RAM budgets from %s to %s, %zu on the front (runtime %s)\n\n",
+                title.c_str(), points, scaling::format_size(ram_min).c_str(),
+                scaling::format_size(ram_max).c_str(), front.size(), o.runtime.runtime.c_str());
     std::printf("  %10s %10s %13s %10s %8s %6s %8s %6s %10s\n", "RAM budget", "RAM used", "MACs",
                 "FLASH", "alpha", "beta", "t0/gamma", "layers", "params");
     for (const scaling::ParetoPoint& p : front) {
@@ -298,6 +305,7 @@ Command add_sweep_command(CLI::App& app) {
                   "Depth N or range A..B (default: phinet 7, xinet 5)");
   cmd->add_option("--csv", o->csv, "Also write the rows (or the front) as CSV to this file");
   cmd->add_flag("--json", o->json, "Print as JSON");
+  o->runtime.add_to(cmd);
   cmd->add_flag("-q,--quiet", o->quiet, "No progress on stderr");
   cmd->add_option("--boards", o->boards, "Boards to solve, e.g. pico,h743 (default: all)");
   cmd->add_option("--families", o->families, "Families to solve (default: phinet,xinet)");

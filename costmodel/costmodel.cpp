@@ -71,8 +71,23 @@ std::vector<int> deployed_step_of(const core::Graph& graph, const core::Graph& d
 
 }  // namespace
 
+const char* runtime_name(Runtime runtime) {
+  return runtime == Runtime::tinyscale ? "tinyscale" : "tflite-micro";
+}
+
+Runtime parse_runtime(const std::string& name) {
+  if (name == "tinyscale") return Runtime::tinyscale;
+  if (name == "tflite-micro") return Runtime::tflite_micro;
+  throw Error("unknown runtime '" + name + "' (expected tinyscale or tflite-micro)");
+}
+
 CostReport analyze(core::Graph graph, const CostOptions& options) {
+  if (options.runtime == Runtime::tinyscale && !options.generated_code_size) {
+    throw Error("costmodel: the tinyscale runtime needs CostOptions::generated_code_size");
+  }
   CostReport r;
+  r.runtime = options.runtime;
+  r.tinyscale_core = options.tinyscale_core;
   for (const core::Node& node : graph.nodes) {
     const core::OpInfo& info = core::op_info(node.op);
     r.params += info.params(graph, node);
@@ -122,9 +137,23 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
                       (no_kernel_count > 3 ? ", ..." : "") + ")");
   }
 
+  // The generated code holds no kernel state or runtime structures: its fixed RAM is the
+  // stack, and its FLASH the const data, kernel code and invoke code.
+  if (options.runtime == Runtime::tinyscale) {
+    const engine::GeneratedCodeSize code = options.generated_code_size(deployed);
+    r.tinyscale = engine::device_footprint(code, options.tinyscale_core);
+    r.flash_bytes = r.tinyscale.flash_bytes();
+    for (const std::string& k : r.tinyscale.unknown_kernels) {
+      r.notes.push_back("FLASH prices device kernel '" + k +
+                        "' at the largest measured kernel's size (not in the table)");
+    }
+  }
+
   // The fixed part first: with memory regions it counts against the one with the most room.
   engine::RamBreakdown ram = engine::ram_breakdown(deployed, 0, core::DType::int8);
-  const std::int64_t fixed = ram.kernel_state + ram.runtime_structures;
+  const std::int64_t fixed = options.runtime == Runtime::tinyscale
+                                 ? r.tinyscale.stack_bytes
+                                 : ram.kernel_state + ram.runtime_structures;
   const engine::ArenaPlan arena =
       engine::plan_arena(deployed, {.algorithm = options.planner,
                                     .region_capacities = options.ram_region_capacities,
@@ -142,6 +171,11 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   r.ram_kernel_state_bytes = ram.kernel_state;
   r.ram_runtime_bytes = ram.runtime_structures;
   r.ram_bytes = ram.total();
+  if (options.runtime == Runtime::tinyscale) {
+    // The arena is the plan above (the generated code's NAME_ARENA_BYTES for the same planner).
+    r.tinyscale.arena_bytes = ram.activation_arena;
+    r.ram_bytes = r.tinyscale.ram_bytes();
+  }
   r.ram_lower_bound_bytes = arena.plan.lower_bound_bytes + fixed;
   r.ram_greedy_bytes = r.ram_bytes;
   if (options.compare_greedy && options.planner != engine::PlannerAlgorithm::greedy_by_size) {

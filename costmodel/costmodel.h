@@ -21,6 +21,15 @@
 //                     connected) and its other ops' output elements: what the latency
 //                     estimate prices (costmodel::estimate_latency_ms(report.compute, ...))
 //
+// The runtime the figures are for (CostOptions::runtime, CostReport::runtime):
+//   tflite_micro (the default)  FLASH is the .tflite file, RAM the engine's arena + kernel
+//                               state + runtime structures, as above
+//   tinyscale                   this project's generated code (deploy/codegen.h): FLASH is
+//                               the model's const data (NAME_MODEL_DATA_BYTES, exact) + the
+//                               kernel code and NAME_invoke() (measured tables,
+//                               engine/deploy_size.h); RAM is the arena (the same plan) + the
+//                               stack bound. CostReport::tinyscale itemizes them.
+//
 // The deployed graph is core::lower_for_deployment(graph): SiLU expanded, zero padding
 // folded into convolutions, BatchNorm folded, ReLU/ReLU6 fused.
 //
@@ -36,6 +45,7 @@
 
 #include "core/graph.h"
 #include "costmodel/latency.h"
+#include "engine/deploy_size.h"
 #include "engine/memory_planner.h"
 
 namespace tinyscale::costmodel {
@@ -58,6 +68,12 @@ struct FlashBreakdown {
   // size is known, else the estimate tensors × 64 + operators × 48 + 640.
   std::int64_t overhead_bytes = 0;
 };
+
+enum class Runtime { tflite_micro, tinyscale };
+
+// "tflite-micro", "tinyscale"; parse_runtime throws tinyscale::Error listing the valid names.
+const char* runtime_name(Runtime runtime);
+Runtime parse_runtime(const std::string& name);
 
 struct LayerCost {
   int node = 0;
@@ -99,6 +115,12 @@ struct CostReport {
   // writer cannot write the graph; a deployed node without an int8 kernel adds no kernel
   // state to RAM.
   std::vector<std::string> notes;
+  // Which runtime flash_bytes and ram_bytes are for; with Runtime::tinyscale, their items
+  // (flash_bytes = tinyscale.flash_bytes(), ram_bytes = tinyscale.ram_bytes()) on
+  // tinyscale_core. The tflite-micro items above (flash, ram_kernel_state_bytes, ...) stay.
+  Runtime runtime = Runtime::tflite_micro;
+  engine::DeviceFootprint tinyscale;
+  engine::DeviceCore tinyscale_core = engine::DeviceCore::cortex_m7;
   ComputeBreakdown compute;  // of the deployed graph, for the latency estimate
   std::vector<LayerCost> layers;
 };
@@ -110,6 +132,10 @@ struct CostReport {
 // adds the reason to CostReport::notes instead of failing: params, MACs and RAM still stand.
 using FileBytesFunction = std::int64_t (*)(const core::Graph& graph);
 
+// The generated code's figures for the deployed graph (deploy::generated_code_size):
+// costmodel does not link deploy, so the caller that does passes it in for Runtime::tinyscale.
+using GeneratedCodeSizeFunction = engine::GeneratedCodeSize (*)(const core::Graph& graph);
+
 struct CostOptions {
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   FileBytesFunction tflite_file_bytes = nullptr;
@@ -119,6 +145,11 @@ struct CostOptions {
   // activation buffers are split over them by engine::plan_arena, exactly as `run` places
   // them. One capacity: the single arena, checked against it. Empty: no check.
   std::span<const std::int64_t> ram_region_capacities;
+  // Runtime::tinyscale needs generated_code_size (analyze throws tinyscale::Error without it)
+  // and prices the kernels for tinyscale_core.
+  Runtime runtime = Runtime::tflite_micro;
+  GeneratedCodeSizeFunction generated_code_size = nullptr;
+  engine::DeviceCore tinyscale_core = engine::DeviceCore::cortex_m7;
 };
 
 // Takes the graph by value: a temporary (the solver's case) is lowered in place, no copy.

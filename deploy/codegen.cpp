@@ -15,6 +15,7 @@
 #include "core/ops.h"
 #include "deploy/device_sources.h"
 #include "deploy/emit.h"
+#include "export/quantizer.h"
 
 #ifndef TINYSCALE_VERSION
 #define TINYSCALE_VERSION "unknown"
@@ -206,7 +207,9 @@ std::string NodeEmitContext::array(const char* type, const std::string& suffix, 
   const std::string name = unique_name(suffix);
   const std::string t = type;
   std::string body;
-  if (t == "int8_t")
+  if (!array_values)
+    body = "\n";
+  else if (t == "int8_t")
     body = array_body<std::int8_t>(data, count);
   else if (t == "uint8_t")
     body = array_body<std::uint8_t>(data, count);
@@ -422,8 +425,12 @@ const engine::KernelInfo* node_kernel(const core::Graph& graph, const core::Node
 
 }  // namespace
 
-PackageSummary generate_package(const engine::CompiledModel& model, const core::Graph& graph,
-                                const GenerateOptions& options, const fs::path& output_dir) {
+namespace {
+
+// The package of generate_package; with output_dir null, only its summary's figures (name,
+// arena, model data, kernels), returned before any file text is made.
+PackageSummary generate(const engine::CompiledModel& model, const core::Graph& graph,
+                        const GenerateOptions& options, const fs::path* output_dir_or_null) {
   if (&model.graph() != &graph) {
     throw Error("deploy: the graph is not the one the model was compiled from");
   }
@@ -474,6 +481,7 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
     NodeEmitContext ctx(model, graph, static_cast<int>(n), layer, &constant_names, &definitions,
                         &used_names, op_data.data());
     ctx.arena_symbol = name + "_arena";
+    ctx.array_values = output_dir_or_null != nullptr;
     if (scratch_bytes > 0 && ctx.scratch_offset() < 0) {
       throw Error("deploy: node " + std::to_string(n) + " '" + node.name +
                   "' needs scratch the arena plan does not hold");
@@ -511,6 +519,11 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
 
   summary.arena_bytes = plan.plan.peak_bytes;
   for (const ConstDefinition& d : definitions) summary.model_data_bytes += d.bytes;
+  if (!output_dir_or_null) {
+    summary.kernels.assign(kernel_stems.begin(), kernel_stems.end());
+    return summary;
+  }
+  const fs::path& output_dir = *output_dir_or_null;
   std::int64_t params_count = 0;
   for (const ConstDefinition& d : definitions) params_count += d.is_params ? 1 : 0;
 
@@ -720,6 +733,55 @@ PackageSummary generate_package(const engine::CompiledModel& model, const core::
     if (!sources.count(file)) fs::remove(output_dir / "kernels" / file, ec);
   }
   return summary;
+}
+
+}  // namespace
+
+PackageSummary generate_package(const engine::CompiledModel& model, const core::Graph& graph,
+                                const GenerateOptions& options, const fs::path& output_dir) {
+  return generate(model, graph, options, &output_dir);
+}
+
+PackageSummary summarize_package(const engine::CompiledModel& model, const core::Graph& graph,
+                                 const GenerateOptions& options) {
+  return generate(model, graph, options, nullptr);
+}
+
+engine::GeneratedCodeSize generated_code_size(const core::Graph& graph) {
+  bool float_activations = false;
+  for (const core::Tensor& t : graph.tensors) {
+    float_activations = float_activations || (!t.is_constant && t.dtype == core::DType::float32);
+  }
+  // A float graph is deployed as the int8 graph of its layout: the sizes of the generated
+  // constants depend on shapes and quantization granularity, not on the calibrated values.
+  // A shape-only graph (the solver builds its candidates without weights) gets constants of
+  // one non-zero value: the generated arrays' sizes are the same, and every scale is valid.
+  core::Graph filled = graph;
+  for (core::Tensor& t : filled.tensors) {
+    if (!t.is_constant || t.has_data()) continue;
+    const std::int64_t elements = core::num_elements(t.shape);
+    t.data.assign(static_cast<std::size_t>(elements * core::dtype_size(t.dtype)), 1);
+    if (t.dtype == core::DType::float32) {
+      const float half = 0.5f;
+      for (std::int64_t i = 0; i < elements; ++i) {
+        std::memcpy(t.data.data() + i * 4, &half, sizeof half);
+      }
+    }
+  }
+  const core::Graph int8_graph =
+      float_activations ? exporter::quantize_layout(filled) : std::move(filled);
+  engine::CompiledModel model;
+  char error[512] = "";
+  if (model.compile(int8_graph, {}, error, sizeof error) != engine::Status::ok) {
+    throw Error(std::string("deploy: cannot compile the model: ") + error);
+  }
+  const PackageSummary s = summarize_package(model, int8_graph, {});
+  engine::GeneratedCodeSize g;
+  g.model_data_bytes = s.model_data_bytes;
+  g.arena_bytes = s.arena_bytes;
+  g.nodes = static_cast<int>(int8_graph.nodes.size());
+  g.kernels = s.kernels;
+  return g;
 }
 
 }  // namespace tinyscale::deploy

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "engine/deploy_size.h"
 #include "engine/engine.h"
 
 namespace tinyscale::deploy {
@@ -70,6 +71,19 @@ struct PackageSummary {
 PackageSummary generate_package(const engine::CompiledModel& model, const core::Graph& graph,
                                 const GenerateOptions& options,
                                 const std::filesystem::path& output_dir);
+
+// generate_package's summary without writing anything: the figures (name, arena_bytes,
+// model_data_bytes, kernels) of the package it would write; files stays empty.
+PackageSummary summarize_package(const engine::CompiledModel& model, const core::Graph& graph,
+                                 const GenerateOptions& options);
+
+// The generated code's figures for a graph as the cost model holds it: an int8 graph as it
+// is, a float graph (lowered for deployment) as the int8 graph of its layout
+// (exporter::quantize_layout, no calibration). This is what costmodel prices for
+// `--runtime tinyscale` (costmodel::CostOptions::generated_code_size): the same code path
+// as NAME_MODEL_DATA_BYTES and NAME_ARENA_BYTES, so the figures agree to the byte. Throws
+// tinyscale::Error when the graph does not compile or an op has no device kernel.
+engine::GeneratedCodeSize generated_code_size(const core::Graph& graph);
 
 // A C identifier from a layer or tensor name: letters, digits and '_' kept, every other run
 // of characters one '_', lower case, a leading digit prefixed with '_'; "" becomes "x".

@@ -59,6 +59,9 @@ class NodeEmitContext {
   const void* op_data() const { return op_data_; }
   // The arena's symbol (NAME_arena), for const data that points into it.
   std::string arena_symbol;
+  // False when only the package's figures are wanted (summarize_package): arrays keep their
+  // names and sizes but their values are not written out as text.
+  bool array_values = true;
 
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;

@@ -16,6 +16,20 @@
 namespace tinyscale::scaling {
 namespace {
 
+// The cost model's options for the search and the solution: the request's runtime, the
+// board's core for the tinyscale kernel table, the RAM regions.
+costmodel::CostOptions cost_options(const SolveRequest& request,
+                                    std::span<const std::int64_t> capacities) {
+  return {.tflite_file_bytes = request.tflite_file_bytes,
+          .per_layer = false,
+          .compare_greedy = false,
+          .ram_region_capacities = capacities,
+          .runtime = request.runtime,
+          .generated_code_size = request.generated_code_size,
+          .tinyscale_core = request.budgets.core == "cortex-m4" ? engine::DeviceCore::cortex_m4
+                                                                : engine::DeviceCore::cortex_m7};
+}
+
 // ---------------------------------------------------------------------------------------
 // The exact model at one point: build the network shape-only and cost it.
 
@@ -109,10 +123,7 @@ class ExactModel {
     Costs c;
     try {
       const costmodel::CostReport r =
-          costmodel::analyze(build(p), {.tflite_file_bytes = request_.tflite_file_bytes,
-                                        .per_layer = false,
-                                        .compare_greedy = false,
-                                        .ram_region_capacities = capacities_});
+          costmodel::analyze(build(p), cost_options(request_, capacities_));
       c = {true, static_cast<double>(r.flash_bytes), static_cast<double>(r.ram_bytes),
            static_cast<double>(r.macs), static_cast<double>(r.params)};
       c.ram_fits = r.ram_fits;
@@ -1008,10 +1019,7 @@ Solution solve_with(const SolveRequest& request, Search search) {
   }
   const core::Graph graph = build_solution(s);
   const std::vector<std::int64_t> capacities = ram_capacities(request.budgets);
-  s.cost = costmodel::analyze(graph, {.tflite_file_bytes = request.tflite_file_bytes,
-                                      .per_layer = false,
-                                      .compare_greedy = false,
-                                      .ram_region_capacities = capacities});
+  s.cost = costmodel::analyze(graph, cost_options(request, capacities));
   if (!request.budgets.core.empty() && request.budgets.mhz > 0) {
     // From the report, as during the search: the figure the latency target constrains.
     s.latency_ms =

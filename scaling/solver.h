@@ -102,6 +102,11 @@ struct SolveRequest {
   // The exact file size for FLASH (exporter::tflite_file_bytes, passed in by the CLI); without
   // it the cost model's FLASH is its itemized estimate (costmodel::CostOptions).
   costmodel::FileBytesFunction tflite_file_bytes = nullptr;
+  // The runtime FLASH and RAM are priced for (costmodel::Runtime); tinyscale needs
+  // generated_code_size (deploy::generated_code_size, passed in by the CLI) and prices the
+  // kernels for budgets.core (cortex-m4, else the cortex-m7 table).
+  costmodel::Runtime runtime = costmodel::Runtime::tflite_micro;
+  costmodel::GeneratedCodeSizeFunction generated_code_size = nullptr;
   // Options of the family kept fixed (e.g. compatibility mode); the solver sets α, β,
   // t0/γ, depth, input and head.
   nets::PhiNetConfig phinet_base;

@@ -1,0 +1,95 @@
+#include "engine/deploy_size.h"
+
+#include <algorithm>
+#include <array>
+
+namespace tinyscale::engine {
+namespace {
+
+struct KernelRow {
+  std::string_view kernel;
+  DeviceKernelSize cortex_m7;
+  DeviceKernelSize cortex_m4;
+};
+
+// MEASURED 2026-12-06 with Debian's arm-none-eabi-g++ 12.2.1 20221205 (15:12.2.rel1-1), each
+// engine/kernels/device/NAME.cpp compiled alone with the package's flags:
+//   -std=c++20 -O2 -mthumb -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti
+//   -fno-threadsafe-statics, cortex-m7: -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard,
+//   cortex-m4: -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard.
+// code_bytes: the object's .text.* and .rodata* sections (arm-none-eabi-size -A) without the
+//   NAME_scratch_bytes functions (host-side planning; the firmware's --gc-sections drops them).
+//   A file with two entry points (quantize: s8 and f32) counts both; fixed-point helpers
+//   shared by sigmoid, tanh and softmax count in each.
+// stack_bytes: -fstack-usage, the sum of the file's functions other than NAME_scratch_bytes
+//   (every one "static"): an upper bound of the deepest call chain, as a call from
+//   NAME_invoke() can go through the entry point and every helper at most once.
+// Re-measure when a device kernel changes (the footprint test against the QEMU firmware's
+// ELF fails when the table drifts by more than 2 % of a model's FLASH).
+constexpr std::array kKernels = std::to_array<KernelRow>({
+    {"add", {612, 64}, {596, 64}},
+    {"avg_pool", {364, 80}, {360, 80}},
+    {"clip", {60, 12}, {60, 12}},
+    {"concat", {84, 32}, {84, 32}},
+    {"conv2d", {624, 112}, {640, 112}},
+    {"dequantize", {56, 4}, {56, 4}},
+    {"fully_connected", {356, 72}, {340, 64}},
+    {"global_avg_pool", {292, 64}, {284, 56}},
+    {"hard_swish", {472, 36}, {484, 36}},
+    {"leaky_relu", {308, 48}, {380, 36}},
+    {"max_pool", {348, 80}, {348, 80}},
+    {"mul", {400, 72}, {356, 64}},
+    {"pad", {224, 72}, {224, 72}},
+    {"quantize", {444, 72}, {444, 68}},
+    {"relu", {208, 56}, {208, 48}},
+    {"reshape", {16, 0}, {16, 0}},
+    {"resize_nearest", {164, 56}, {168, 56}},
+    {"sigmoid", {1148, 176}, {1200, 144}},
+    {"slice", {164, 48}, {172, 40}},
+    {"softmax", {1388, 160}, {1492, 160}},
+    {"split", {80, 40}, {84, 40}},
+    {"tanh", {1132, 176}, {1192, 144}},
+});
+
+}  // namespace
+
+const char* device_core_name(DeviceCore core) {
+  return core == DeviceCore::cortex_m4 ? "cortex-m4" : "cortex-m7";
+}
+
+bool device_kernel_size(std::string_view kernel, DeviceCore core, DeviceKernelSize* size) {
+  for (const KernelRow& row : kKernels) {
+    if (row.kernel == kernel) {
+      *size = core == DeviceCore::cortex_m4 ? row.cortex_m4 : row.cortex_m7;
+      return true;
+    }
+  }
+  return false;
+}
+
+DeviceFootprint device_footprint(const GeneratedCodeSize& code, DeviceCore core) {
+  DeviceFootprint f;
+  f.model_data_bytes = code.model_data_bytes;
+  f.arena_bytes = code.arena_bytes;
+  f.invoke_code_bytes = kGeneratedFixedCodeBytes + kInvokeCodeBytesPerNode * code.nodes;
+  DeviceKernelSize largest;
+  for (const KernelRow& row : kKernels) {
+    const DeviceKernelSize& s = core == DeviceCore::cortex_m4 ? row.cortex_m4 : row.cortex_m7;
+    largest.code_bytes = std::max(largest.code_bytes, s.code_bytes);
+    largest.stack_bytes = std::max(largest.stack_bytes, s.stack_bytes);
+  }
+  std::int64_t deepest = 0;
+  for (const std::string& kernel : code.kernels) {
+    DeviceKernelSize s;
+    if (!device_kernel_size(kernel, core, &s)) {
+      s = largest;
+      f.unknown_kernels.push_back(kernel);
+    }
+    f.kernel_code_bytes += s.code_bytes;
+    deepest = std::max(deepest, s.stack_bytes);
+  }
+  f.stack_bytes = kInvokeFrameStackBytes + deepest;
+  return f;
+}
+
+}  // namespace tinyscale::engine
