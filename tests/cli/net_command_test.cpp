@@ -316,4 +316,34 @@ TEST(NetCommand, OptionsThatWouldBeIgnoredAreRefused) {
   }
 }
 
+TEST(NetCommand, RuntimeOptionSaysWhichRuntimeTheFiguresAreFor) {
+  const CliRun d = run("net phinet --input 3x32x32 --alpha 0.25 --json");
+  ASSERT_EQ(d.exit_code, 0) << d.out;
+  const nlohmann::json tflm = nlohmann::json::parse(d.out);
+  EXPECT_EQ(tflm["runtime"], "tflite-micro");
+  EXPECT_FALSE(tflm.contains("tinyscale"));
+  const CliRun t = run("net phinet --input 3x32x32 --alpha 0.25 --runtime tinyscale --json");
+  ASSERT_EQ(t.exit_code, 0) << t.out;
+  const nlohmann::json ts = nlohmann::json::parse(t.out);
+  EXPECT_EQ(ts["runtime"], "tinyscale");
+  // The same arena plan; the generated code keeps no kernel state or runtime structures.
+  EXPECT_EQ(ts["tinyscale"]["arena_bytes"], tflm["ram"]["activation_arena"]);
+  EXPECT_EQ(ts["ram_bytes"].get<long>(), ts["tinyscale"]["arena_bytes"].get<long>() +
+                                             ts["tinyscale"]["stack_bytes"].get<long>());
+  EXPECT_LT(ts["ram_bytes"].get<long>(), tflm["ram_bytes"].get<long>());
+  EXPECT_EQ(ts["flash_bytes"], ts["tinyscale"]["flash_bytes"]);
+  // Keys the tflite-micro report has stay (extended, not renamed).
+  for (const char* key : {"flash", "ram", "ram_lower_bound_bytes", "layers"})
+    EXPECT_TRUE(ts.contains(key)) << key;
+  const CliRun text = run("net phinet --input 3x32x32 --alpha 0.25 --runtime tinyscale");
+  ASSERT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_NE(text.out.find("RAM (tinyscale generated code)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("FLASH (tinyscale generated code, cortex-m7)"), std::string::npos);
+  const CliRun m4 =
+      run("net phinet --input 3x32x32 --alpha 0.25 --runtime tinyscale --board STM32L4R5");
+  EXPECT_NE(m4.out.find("cortex-m4"), std::string::npos) << m4.out;
+  const CliRun bad = run("net phinet --runtime tflm");
+  EXPECT_NE(bad.exit_code, 0);
+}
+
 }  // namespace

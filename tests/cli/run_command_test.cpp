@@ -271,4 +271,21 @@ TEST(InfoCommand, YoloFamiliesGiveTheNetReport) {
   }
 }
 
+TEST(InfoCommand, TinyscaleRuntimeGivesTheGeneratedCodesFigures) {
+  if (!fs::exists(kKws + "model.tflite")) GTEST_SKIP() << "../shared/interop is absent";
+  const auto r = run_cli("info " + kKws + "model.tflite --runtime tinyscale --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["runtime"], "tinyscale");
+  // The DS-CNN's package: 28,241 B of const data, the 16,000 B arena.
+  EXPECT_EQ(j["tinyscale"]["model_data_bytes"], 28241);
+  EXPECT_EQ(j["tinyscale"]["arena_bytes"], 16000);
+  EXPECT_EQ(j["ram_bytes"].get<long>(), 16000 + j["tinyscale"]["stack_bytes"].get<long>());
+  EXPECT_EQ(j["flash_bytes"], j["tinyscale"]["flash_bytes"]);
+  const auto d = run_cli("info " + kKws + "model.tflite --json");
+  EXPECT_EQ(nlohmann::json::parse(d.out)["runtime"], "tflite-micro");
+  const auto text = run_cli("info " + kKws + "model.tflite --runtime tinyscale");
+  EXPECT_NE(text.out.find("tinyscale generated code"), std::string::npos) << text.out;
+}
+
 }  // namespace

@@ -182,4 +182,36 @@ TEST(BoardsCommand, ListsThePublishedBoards) {
   EXPECT_NE(table.out.find("NUCLEO-H743ZI2"), std::string::npos);
 }
 
+TEST(SolveCommand, TinyscaleRuntimeSolutionFitsItsFigures) {
+  // --runtime tinyscale prices the generated code (const data + kernel code, arena + stack).
+  const nlohmann::json s = json_of(
+      "solve --board NUCLEO-H743ZI2 --input 3x96x96 --num-classes 10 --runtime tinyscale --json");
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_EQ(s["runtime"], "tinyscale");
+  ASSERT_TRUE(s.contains("tinyscale"));
+  EXPECT_EQ(s["tinyscale"]["core"], "cortex-m7");
+  EXPECT_EQ(s["flash_bytes"], s["tinyscale"]["flash_bytes"]);
+  EXPECT_EQ(s["ram_bytes"], s["tinyscale"]["ram_bytes"]);
+  EXPECT_LE(s["flash_bytes"].get<long>(), s["budgets"]["flash_bytes"].get<long>());
+  EXPECT_LE(s["ram_bytes"].get<long>(), s["budgets"]["ram_bytes"].get<long>());
+  EXPECT_GT(s["utilization"][s["binding"].get<std::string>()].get<double>(), 0.95);
+  EXPECT_EQ(s["tinyscale"]["flash_bytes"].get<long>(),
+            s["tinyscale"]["model_data_bytes"].get<long>() +
+                s["tinyscale"]["kernel_code_bytes"].get<long>() +
+                s["tinyscale"]["invoke_code_bytes"].get<long>());
+  EXPECT_EQ(s["tinyscale"]["ram_bytes"].get<long>(),
+            s["tinyscale"]["arena_bytes"].get<long>() + s["tinyscale"]["stack_bytes"].get<long>());
+  // The rebuilt network, costed by `net` for the same runtime, has the same figures.
+  std::string command = s["command"];
+  ASSERT_EQ(command.rfind("tinyscale ", 0), 0u);
+  const nlohmann::json net = json_of(command.substr(10) + " --runtime tinyscale --json");
+  EXPECT_EQ(net["runtime"], "tinyscale");
+  EXPECT_EQ(net["flash_bytes"], s["flash_bytes"]);
+  EXPECT_EQ(net["ram_bytes"], s["ram_bytes"]);
+  // The default stays tflite-micro, and the text says which runtime the figures are for.
+  const auto table = run_cli("solve --board NUCLEO-H743ZI2 --input 3x96x96 --num-classes 10");
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("for the runtime tflite-micro"), std::string::npos) << table.out;
+}
+
 }  // namespace

@@ -197,4 +197,15 @@ TEST_F(SweepCommand, BadInputGivesOneClearLine) {
   EXPECT_FALSE(fs::exists(path("missing")));
 }
 
+TEST_F(SweepCommand, TinyscaleRuntimePricesEachBoardsCore) {
+  const CliRun r = tinyscale::testing_support::run_cli_split(
+      "sweep --input 3x32x32 --boards STM32L4R5 --families phinet --runtime tinyscale --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["runtime"], "tinyscale");
+  EXPECT_EQ(rows[0]["tinyscale"]["core"], "cortex-m4");  // the STM32L4R5's core
+  EXPECT_EQ(rows[0]["flash_bytes"], rows[0]["tinyscale"]["flash_bytes"]);
+}
+
 }  // namespace
