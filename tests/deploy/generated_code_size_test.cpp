@@ -122,10 +122,17 @@ std::map<std::string, std::int64_t> kept_bytes_by_object(const fs::path& map_fil
   return bytes;
 }
 
-class GeneratedCodeSize : public ::testing::TestWithParam<const char*> {};
+struct Case {
+  const char* model;
+  const char* target;  // "cortex-m7" or "cortex-m4"
+};
+
+class GeneratedCodeSize : public ::testing::TestWithParam<Case> {};
 
 TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
-  const std::string name = GetParam();
+  const std::string name = GetParam().model;
+  const std::string target = GetParam().target;
+  const bool m4 = target == "cortex-m4";
   ModelCase c;
   if (!load_case(name, &c)) {
     GTEST_SKIP() << "no ../shared/interop/tflite/" << name << " (the MLPerf fixtures)";
@@ -133,7 +140,8 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   const costmodel::CostReport report = costmodel::analyze(
       c.cost_graph, {.runtime = costmodel::Runtime::tinyscale,
                      .generated_code_size = generated_code_size,
-                     .tinyscale_core = engine::DeviceCore::cortex_m7});
+                     .tinyscale_core = m4 ? engine::DeviceCore::cortex_m4
+                                         : engine::DeviceCore::cortex_m7});
   EXPECT_EQ(report.runtime, costmodel::Runtime::tinyscale);
 
   engine::CompiledModel model;
@@ -141,7 +149,7 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   ASSERT_EQ(model.compile(c.int8_graph, {}, error, sizeof error), engine::Status::ok) << error;
   const fs::path dir = temp_dir(name);
   const PackageSummary s = generate_package(
-      model, c.int8_graph, {.name = "m", .target = Target::cortex_m7}, dir / "pkg");
+      model, c.int8_graph, {.name = "m", .target = m4 ? Target::cortex_m4 : Target::cortex_m7}, dir / "pkg");
   const PackageSummary summary = summarize_package(model, c.int8_graph, {.name = "m"});
 
   // The cost model's figures are the generated code's, to the byte.
@@ -162,7 +170,7 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
     fs::remove_all(dir);
     GTEST_SKIP() << "no arm-none-eabi-gcc / qemu-system-arm: the ELF checks need them";
   }
-  const CortexMTarget& m7 = *find_cortex_m_target("cortex-m7");
+  const CortexMTarget& m7 = *find_cortex_m_target(target);  // the case's core
   const fs::path build = dir / "fw";
   const fs::path elf = build_qemu_firmware(dir / "pkg", "m", m7, build);
   ASSERT_TRUE(fs::exists(elf));
@@ -210,7 +218,7 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   EXPECT_EQ(model_rodata, report.tinyscale.model_data_bytes);
 
   // The stack bound against QEMU's painted stack: the firmware reports main's frame (32 B,
-  // -fstack-usage of the QEMU firmware's main on cortex-m7) plus everything invoke called;
+  // -fstack-usage of the QEMU firmware's main on cortex-m7 and -m4) plus everything invoke called;
   // 8 B of slack for the AAPCS 8-byte stack alignment at calls (the autoencoder measures
   // 140 B = main 32 + invoke 32 + fully_connected 72 + 4).
   const std::int64_t input_bytes = [&] {
@@ -234,10 +242,10 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   const double predicted = static_cast<double>(report.flash_bytes);
   EXPECT_NEAR(predicted, static_cast<double>(elf_model), 0.02 * static_cast<double>(elf_model))
       << "model data + kernel code + invoke code in the ELF";
-  std::printf("  %s on cortex-m7: FLASH predicted %lld B (data %lld, kernels %lld, invoke %lld), "
+  std::printf("  %s on %s: FLASH predicted %lld B (data %lld, kernels %lld, invoke %lld), "
               "ELF model part %lld B (%+.2f %%); model data in the ELF %lld B; arena %lld B, "
               "stack bound %lld B (QEMU painted stack %lld B, with main's frame)\n",
-              name.c_str(), static_cast<long long>(report.flash_bytes),
+              name.c_str(), target.c_str(), static_cast<long long>(report.flash_bytes),
               static_cast<long long>(report.tinyscale.model_data_bytes),
               static_cast<long long>(report.tinyscale.kernel_code_bytes),
               static_cast<long long>(report.tinyscale.invoke_code_bytes),
@@ -250,7 +258,19 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GeneratedCodeSize,
-                         ::testing::Values("kws_ref_model", "ad01_int8", "phinet"));
+                         ::testing::Values(Case{"kws_ref_model", "cortex-m7"},
+                                           Case{"kws_ref_model", "cortex-m4"},
+                                           Case{"ad01_int8", "cortex-m7"},
+                                           Case{"ad01_int8", "cortex-m4"},
+                                           Case{"phinet", "cortex-m7"},
+                                           Case{"phinet", "cortex-m4"}),
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           std::string s = std::string(p.param.model) + "_" + p.param.target;
+                           for (char& ch : s) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return s;
+                         });
 
 TEST(GeneratedCodeSize, ShapeOnlyFloatGraphPricesLikeTheCalibratedPackage) {
   // The solver's candidates have no weights: the figures must not depend on them.
