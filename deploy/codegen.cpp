@@ -752,24 +752,24 @@ engine::GeneratedCodeSize generated_code_size(const core::Graph& graph) {
   for (const core::Tensor& t : graph.tensors) {
     float_activations = float_activations || (!t.is_constant && t.dtype == core::DType::float32);
   }
-  // A float graph is deployed as the int8 graph of its layout: the sizes of the generated
-  // constants depend on shapes and quantization granularity, not on the calibrated values.
-  // A shape-only graph (the solver builds its candidates without weights) gets constants of
-  // one non-zero value: the generated arrays' sizes are the same, and every scale is valid.
-  core::Graph filled = graph;
-  for (core::Tensor& t : filled.tensors) {
-    if (!t.is_constant || t.has_data()) continue;
-    const std::int64_t elements = core::num_elements(t.shape);
-    t.data.assign(static_cast<std::size_t>(elements * core::dtype_size(t.dtype)), 1);
-    if (t.dtype == core::DType::float32) {
-      const float half = 0.5f;
-      for (std::int64_t i = 0; i < elements; ++i) {
-        std::memcpy(t.data.data() + i * 4, &half, sizeof half);
-      }
+  // The generated arrays' sizes depend on shapes and quantization granularity, not on the
+  // values: a float graph is quantized as a layout (its float constants' values dropped, so
+  // the solver's thousands of candidates skip quantizing weights), and every constant left
+  // without values (a shape-only graph's) is zeros of its int8/int32 type.
+  core::Graph layout = graph;
+  if (float_activations) {
+    for (core::Tensor& t : layout.tensors) {
+      if (t.is_constant && t.dtype == core::DType::float32) t.data.clear();
+    }
+    layout = exporter::quantize_layout(layout);
+  }
+  for (core::Tensor& t : layout.tensors) {
+    if (t.is_constant && !t.has_data()) {
+      t.data.assign(
+          static_cast<std::size_t>(core::num_elements(t.shape) * core::dtype_size(t.dtype)), 0);
     }
   }
-  const core::Graph int8_graph =
-      float_activations ? exporter::quantize_layout(filled) : std::move(filled);
+  const core::Graph& int8_graph = layout;
   engine::CompiledModel model;
   char error[512] = "";
   if (model.compile(int8_graph, {}, error, sizeof error) != engine::Status::ok) {

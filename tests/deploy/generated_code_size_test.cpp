@@ -28,6 +28,8 @@
 #include "export/quantizer.h"
 #include "export/tflite_reader.h"
 #include "nets/phinet.h"
+#include "nets/xinet.h"
+#include "nets/yolo.h"
 #include "tests/deploy/firmware_build.h"
 
 namespace tinyscale::deploy {
@@ -57,6 +59,28 @@ nets::PhiNetConfig small_phinet() {
 bool load_case(const std::string& name, ModelCase* c) {
   if (name == "phinet") {
     core::Graph f = nets::build_phinet(small_phinet(), {.materialize_weights = true, .seed = 8});
+    c->int8_graph = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 1), {});
+    c->cost_graph = std::move(f);
+    return true;
+  }
+  if (name == "xinet" || name == "yolo_phinet") {
+    core::Graph f;
+    if (name == "xinet") {
+      nets::XiNetConfig x;
+      x.input = {3, 32, 32};
+      x.alpha = 0.25;
+      x.num_layers = 4;
+      x.include_top = true;
+      x.num_classes = 10;
+      f = nets::build_xinet(x, {.materialize_weights = true, .seed = 9});
+    } else {
+      nets::YoloConfig y;
+      y.input = {3, 64, 64};
+      y.phinet.alpha = 0.25;
+      y.num_classes = 3;
+      y.depth_multiple = 1.0 / 3.0;
+      f = nets::build_yolo(y, {.materialize_weights = true, .seed = 10});
+    }
     c->int8_graph = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 1), {});
     c->cost_graph = std::move(f);
     return true;
@@ -263,7 +287,9 @@ INSTANTIATE_TEST_SUITE_P(Models, GeneratedCodeSize,
                                            Case{"ad01_int8", "cortex-m7"},
                                            Case{"ad01_int8", "cortex-m4"},
                                            Case{"phinet", "cortex-m7"},
-                                           Case{"phinet", "cortex-m4"}),
+                                           Case{"phinet", "cortex-m4"},
+                                           Case{"xinet", "cortex-m7"},
+                                           Case{"yolo_phinet", "cortex-m7"}),
                          [](const ::testing::TestParamInfo<Case>& p) {
                            std::string s = std::string(p.param.model) + "_" + p.param.target;
                            for (char& ch : s) {
