@@ -453,7 +453,8 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     std::printf("\n  FLASH %s B (tinyscale generated code, %s: model data %s, kernel code %s, "
                 "invoke %s)   RAM %s B (tinyscale generated code: arena %s, stack bound %s)   "
                 "MACs %s\n",
-                group_digits(generated.flash_bytes()).c_str(), engine::device_core_name(device_core),
+                group_digits(generated.flash_bytes()).c_str(),
+                engine::device_core_name(device_core),
                 group_digits(generated.model_data_bytes).c_str(),
                 group_digits(generated.kernel_code_bytes).c_str(),
                 group_digits(generated.invoke_code_bytes).c_str(),

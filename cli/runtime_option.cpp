@@ -13,8 +13,7 @@ void RuntimeOption::add_to(CLI::App* app) {
 }
 
 engine::DeviceCore device_core_of(const std::string& board_core) {
-  return board_core == "cortex-m4" ? engine::DeviceCore::cortex_m4
-                                   : engine::DeviceCore::cortex_m7;
+  return board_core == "cortex-m4" ? engine::DeviceCore::cortex_m4 : engine::DeviceCore::cortex_m7;
 }
 
 void RuntimeOption::apply(costmodel::CostOptions* options, const std::string& board_core) const {

@@ -110,5 +110,59 @@ TEST(CostModel, WiderNetworksCostMoreOfEverything) {
   EXPECT_TRUE(a.layers.empty());
 }
 
+// A stand-in for deploy::generated_code_size (costmodel does not link deploy): fixed figures,
+// so the test sees how the cost model combines them with the measured tables.
+engine::GeneratedCodeSize fake_generated_code(const core::Graph& graph) {
+  engine::GeneratedCodeSize g;
+  g.model_data_bytes = 12345;
+  g.arena_bytes = 999;  // the cost model's own arena plan is what RAM uses
+  g.nodes = static_cast<int>(graph.nodes.size());
+  g.kernels = {"conv2d", "global_avg_pool"};
+  return g;
+}
+
+TEST(CostModel, TinyscaleRuntimeIsDataPlusCodeAndArenaPlusStack) {
+  nets::PhiNetConfig c;
+  c.input = {3, 32, 32};
+  c.alpha = 0.25;
+  const core::Graph graph = nets::build_phinet(c);
+  const CostReport tflm = analyze(graph);
+  EXPECT_EQ(tflm.runtime, Runtime::tflite_micro);
+  for (const engine::DeviceCore core :
+       {engine::DeviceCore::cortex_m7, engine::DeviceCore::cortex_m4}) {
+    const CostReport r = analyze(graph, {.runtime = Runtime::tinyscale,
+                                         .generated_code_size = fake_generated_code,
+                                         .tinyscale_core = core});
+    EXPECT_EQ(r.runtime, Runtime::tinyscale);
+    EXPECT_EQ(r.tinyscale_core, core);
+    engine::DeviceKernelSize conv, pool;
+    ASSERT_TRUE(engine::device_kernel_size("conv2d", core, &conv));
+    ASSERT_TRUE(engine::device_kernel_size("global_avg_pool", core, &pool));
+    EXPECT_EQ(r.tinyscale.model_data_bytes, 12345);
+    EXPECT_EQ(r.tinyscale.kernel_code_bytes, conv.code_bytes + pool.code_bytes);
+    EXPECT_EQ(r.tinyscale.invoke_code_bytes,
+              engine::kGeneratedFixedCodeBytes +
+                  engine::kInvokeCodeBytesPerNode * static_cast<std::int64_t>(r.deployed_nodes));
+    EXPECT_EQ(r.flash_bytes, 12345 + r.tinyscale.kernel_code_bytes + r.tinyscale.invoke_code_bytes);
+    EXPECT_EQ(r.tinyscale.stack_bytes,
+              engine::kInvokeFrameStackBytes + std::max(conv.stack_bytes, pool.stack_bytes));
+    // The same arena plan as the tflite-micro figure; no kernel state or runtime structures.
+    EXPECT_EQ(r.tinyscale.arena_bytes, tflm.ram_activation_bytes);
+    EXPECT_EQ(r.ram_bytes, tflm.ram_activation_bytes + r.tinyscale.stack_bytes);
+    EXPECT_LT(r.ram_bytes, tflm.ram_bytes);
+    // The tflite-micro items stay in the report.
+    EXPECT_EQ(r.ram_kernel_state_bytes, tflm.ram_kernel_state_bytes);
+    EXPECT_EQ(r.flash.weight_bytes, tflm.flash.weight_bytes);
+  }
+  // With one region, its use is the arena plus the stack.
+  const std::vector<std::int64_t> capacity = {1 << 20};
+  const CostReport one = analyze(graph, {.ram_region_capacities = capacity,
+                                         .runtime = Runtime::tinyscale,
+                                         .generated_code_size = fake_generated_code});
+  ASSERT_EQ(one.ram_region_bytes.size(), 1u);
+  EXPECT_EQ(one.ram_region_bytes[0], one.ram_bytes);
+  EXPECT_TRUE(one.ram_fits);
+}
+
 }  // namespace
 }  // namespace tinyscale::costmodel

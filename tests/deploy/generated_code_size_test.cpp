@@ -5,9 +5,8 @@
 // within 2 % of the ELF's model part (NAME.cpp and the kernels' objects, after
 // --gc-sections, from the linker's map). The MLPerf models skip without ../shared; the ELF
 // checks skip without the cross compiler.
-#include "deploy/codegen.h"
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,11 +16,11 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/passes.h"
 #include "costmodel/costmodel.h"
+#include "deploy/codegen.h"
 #include "deploy/cortex_m.h"
 #include "deploy/qemu_firmware.h"
 #include "deploy/qemu_runner.h"
@@ -85,8 +84,8 @@ bool load_case(const std::string& name, ModelCase* c) {
     c->cost_graph = std::move(f);
     return true;
   }
-  const std::string path = std::string(TINYSCALE_SHARED_DIR) + "/interop/tflite/" + name +
-                           "/model.tflite";
+  const std::string path =
+      std::string(TINYSCALE_SHARED_DIR) + "/interop/tflite/" + name + "/model.tflite";
   if (!fs::exists(path)) return false;
   c->int8_graph = exporter::read_tflite(path);
   c->cost_graph = c->int8_graph;
@@ -94,7 +93,8 @@ bool load_case(const std::string& name, ModelCase* c) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  std::string pattern = (fs::temp_directory_path() / ("tinyscale-gcs-" + name + "-XXXXXX")).string();
+  std::string pattern =
+      (fs::temp_directory_path() / ("tinyscale-gcs-" + name + "-XXXXXX")).string();
   EXPECT_NE(mkdtemp(pattern.data()), nullptr);
   return pattern;
 }
@@ -162,10 +162,10 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
     GTEST_SKIP() << "no ../shared/interop/tflite/" << name << " (the MLPerf fixtures)";
   }
   const costmodel::CostReport report = costmodel::analyze(
-      c.cost_graph, {.runtime = costmodel::Runtime::tinyscale,
-                     .generated_code_size = generated_code_size,
-                     .tinyscale_core = m4 ? engine::DeviceCore::cortex_m4
-                                         : engine::DeviceCore::cortex_m7});
+      c.cost_graph,
+      {.runtime = costmodel::Runtime::tinyscale,
+       .generated_code_size = generated_code_size,
+       .tinyscale_core = m4 ? engine::DeviceCore::cortex_m4 : engine::DeviceCore::cortex_m7});
   EXPECT_EQ(report.runtime, costmodel::Runtime::tinyscale);
 
   engine::CompiledModel model;
@@ -173,7 +173,8 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   ASSERT_EQ(model.compile(c.int8_graph, {}, error, sizeof error), engine::Status::ok) << error;
   const fs::path dir = temp_dir(name);
   const PackageSummary s = generate_package(
-      model, c.int8_graph, {.name = "m", .target = m4 ? Target::cortex_m4 : Target::cortex_m7}, dir / "pkg");
+      model, c.int8_graph, {.name = "m", .target = m4 ? Target::cortex_m4 : Target::cortex_m7},
+      dir / "pkg");
   const PackageSummary summary = summarize_package(model, c.int8_graph, {.name = "m"});
 
   // The cost model's figures are the generated code's, to the byte.
@@ -266,37 +267,33 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   const double predicted = static_cast<double>(report.flash_bytes);
   EXPECT_NEAR(predicted, static_cast<double>(elf_model), 0.02 * static_cast<double>(elf_model))
       << "model data + kernel code + invoke code in the ELF";
-  std::printf("  %s on %s: FLASH predicted %lld B (data %lld, kernels %lld, invoke %lld), "
-              "ELF model part %lld B (%+.2f %%); model data in the ELF %lld B; arena %lld B, "
-              "stack bound %lld B (QEMU painted stack %lld B, with main's frame)\n",
-              name.c_str(), target.c_str(), static_cast<long long>(report.flash_bytes),
-              static_cast<long long>(report.tinyscale.model_data_bytes),
-              static_cast<long long>(report.tinyscale.kernel_code_bytes),
-              static_cast<long long>(report.tinyscale.invoke_code_bytes),
-              static_cast<long long>(elf_model), 100.0 * (predicted - static_cast<double>(elf_model)) / static_cast<double>(elf_model),
-              static_cast<long long>(model_rodata),
-              static_cast<long long>(report.tinyscale.arena_bytes),
-              static_cast<long long>(report.tinyscale.stack_bytes),
-              static_cast<long long>(painted));
+  std::printf(
+      "  %s on %s: FLASH predicted %lld B (data %lld, kernels %lld, invoke %lld), "
+      "ELF model part %lld B (%+.2f %%); model data in the ELF %lld B; arena %lld B, "
+      "stack bound %lld B (QEMU painted stack %lld B, with main's frame)\n",
+      name.c_str(), target.c_str(), static_cast<long long>(report.flash_bytes),
+      static_cast<long long>(report.tinyscale.model_data_bytes),
+      static_cast<long long>(report.tinyscale.kernel_code_bytes),
+      static_cast<long long>(report.tinyscale.invoke_code_bytes), static_cast<long long>(elf_model),
+      100.0 * (predicted - static_cast<double>(elf_model)) / static_cast<double>(elf_model),
+      static_cast<long long>(model_rodata), static_cast<long long>(report.tinyscale.arena_bytes),
+      static_cast<long long>(report.tinyscale.stack_bytes), static_cast<long long>(painted));
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, GeneratedCodeSize,
-                         ::testing::Values(Case{"kws_ref_model", "cortex-m7"},
-                                           Case{"kws_ref_model", "cortex-m4"},
-                                           Case{"ad01_int8", "cortex-m7"},
-                                           Case{"ad01_int8", "cortex-m4"},
-                                           Case{"phinet", "cortex-m7"},
-                                           Case{"phinet", "cortex-m4"},
-                                           Case{"xinet", "cortex-m7"},
-                                           Case{"yolo_phinet", "cortex-m7"}),
-                         [](const ::testing::TestParamInfo<Case>& p) {
-                           std::string s = std::string(p.param.model) + "_" + p.param.target;
-                           for (char& ch : s) {
-                             if (ch == '-') ch = '_';
-                           }
-                           return s;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Models, GeneratedCodeSize,
+    ::testing::Values(Case{"kws_ref_model", "cortex-m7"}, Case{"kws_ref_model", "cortex-m4"},
+                      Case{"ad01_int8", "cortex-m7"}, Case{"ad01_int8", "cortex-m4"},
+                      Case{"phinet", "cortex-m7"}, Case{"phinet", "cortex-m4"},
+                      Case{"xinet", "cortex-m7"}, Case{"yolo_phinet", "cortex-m7"}),
+    [](const ::testing::TestParamInfo<Case>& p) {
+      std::string s = std::string(p.param.model) + "_" + p.param.target;
+      for (char& ch : s) {
+        if (ch == '-') ch = '_';
+      }
+      return s;
+    });
 
 TEST(GeneratedCodeSize, ShapeOnlyFloatGraphPricesLikeTheCalibratedPackage) {
   // The solver's candidates have no weights: the figures must not depend on them.
