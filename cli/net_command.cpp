@@ -469,6 +469,7 @@ Command add_net_command(CLI::App& app) {
     const std::vector<std::int64_t> capacities =
         budgets ? scaling::region_capacities(*budgets) : std::vector<std::int64_t>{};
     options.ram_region_capacities = capacities;
+    if (budgets) runtime->check(*budgets);
     runtime->apply(&options, budgets ? budgets->core : "");
     const costmodel::CostReport report = costmodel::analyze(graph, options);
     if (o->json) {

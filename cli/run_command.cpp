@@ -385,6 +385,7 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   const std::int64_t file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
   // --runtime tinyscale: the generated code's figures (deploy/codegen.h) on the board's core.
   const bool tinyscale = runtime.value() == costmodel::Runtime::tinyscale;
+  if (budgets) runtime.check(*budgets);
   const engine::DeviceCore device_core = device_core_of(budgets ? budgets->core : "");
   const engine::DeviceFootprint generated =
       tinyscale ? engine::device_footprint(deploy::generated_code_size(graph), device_core)

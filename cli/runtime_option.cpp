@@ -1,5 +1,6 @@
 #include "cli/runtime_option.h"
 
+#include "core/error.h"
 #include "deploy/codegen.h"
 
 namespace tinyscale::cli {
@@ -10,6 +11,14 @@ void RuntimeOption::add_to(CLI::App* app) {
                   ".tflite file and the engine's arena) or tinyscale (the generated code: "
                   "const data + kernel code, arena + stack)")
       ->check(CLI::IsMember({"tflite-micro", "tinyscale"}));
+}
+
+void RuntimeOption::check(const scaling::Budgets& budgets) const {
+  if (value() == costmodel::Runtime::tinyscale &&
+      budgets.arena_regions == scaling::ArenaRegions::split) {
+    throw Error("--runtime tinyscale: the generated code has one arena; --arena-regions auto "
+                "splits it over the board's regions (use --arena-regions single)");
+  }
 }
 
 engine::DeviceCore device_core_of(const std::string& board_core) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "costmodel/costmodel.h"
+#include "scaling/budgets.h"
 
 namespace tinyscale::cli {
 
@@ -28,6 +29,9 @@ struct RuntimeOption {
   costmodel::Runtime value() const { return costmodel::parse_runtime(runtime); }
   // Sets options->runtime and, for tinyscale, the generated-code function and the core.
   void apply(costmodel::CostOptions* options, const std::string& board_core) const;
+  // Throws tinyscale::Error for tinyscale with the arena split over a board's regions
+  // (--arena-regions auto): the generated code has one arena.
+  void check(const scaling::Budgets& budgets) const;
   // The option as given, to hand to another command (`info phinet ...` runs `net`).
   std::vector<std::string> arguments() const { return {"--runtime", runtime}; }
 };

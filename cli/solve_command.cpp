@@ -298,6 +298,7 @@ Command add_solve_command(CLI::App& app) {
     r.num_layers_max = layers.max;
     r.objective = scaling::parse_objective(o->objective);
     r.budgets = budgets->resolve();
+    o->runtime.check(r.budgets);
     const scaling::Solution s = scaling::solve(r);
     if (o->json) {
       std::cout << solution_json(s, r.budgets, r.objective).dump(2) << "\n";

@@ -85,6 +85,11 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   if (options.runtime == Runtime::tinyscale && !options.generated_code_size) {
     throw Error("costmodel: the tinyscale runtime needs CostOptions::generated_code_size");
   }
+  if (options.runtime == Runtime::tinyscale && options.ram_region_capacities.size() > 1) {
+    throw Error("the tinyscale runtime's generated code has one arena; it cannot split the "
+                "activations over " + std::to_string(options.ram_region_capacities.size()) +
+                " memory regions (use --arena-regions single)");
+  }
   CostReport r;
   r.runtime = options.runtime;
   r.tinyscale_core = options.tinyscale_core;

@@ -344,6 +344,11 @@ TEST(NetCommand, RuntimeOptionSaysWhichRuntimeTheFiguresAreFor) {
   EXPECT_NE(m4.out.find("cortex-m4"), std::string::npos) << m4.out;
   const CliRun bad = run("net phinet --runtime tflm");
   EXPECT_NE(bad.exit_code, 0);
+  // The generated code has one arena: a split over the board's regions is refused.
+  const CliRun split = run("net phinet --input 3x32x32 --board NUCLEO-H743ZI2 --arena-regions auto "
+                           "--runtime tinyscale");
+  EXPECT_NE(split.exit_code, 0);
+  EXPECT_NE(split.out.find("one arena"), std::string::npos) << split.out;
 }
 
 }  // namespace

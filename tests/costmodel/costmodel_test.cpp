@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/error.h"
 #include "engine/engine.h"
 #include "nets/phinet.h"
 #include "nets/xinet.h"
@@ -162,6 +163,12 @@ TEST(CostModel, TinyscaleRuntimeIsDataPlusCodeAndArenaPlusStack) {
   ASSERT_EQ(one.ram_region_bytes.size(), 1u);
   EXPECT_EQ(one.ram_region_bytes[0], one.ram_bytes);
   EXPECT_TRUE(one.ram_fits);
+  // The generated code has one arena: no split over regions.
+  const std::vector<std::int64_t> two = {1 << 20, 1 << 20};
+  EXPECT_THROW(analyze(graph, {.ram_region_capacities = two,
+                               .runtime = Runtime::tinyscale,
+                               .generated_code_size = fake_generated_code}),
+               Error);
 }
 
 }  // namespace
