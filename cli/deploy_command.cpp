@@ -51,7 +51,7 @@ struct DeployOptions {
   std::string model, target, output_dir, name;
   RegionOptions regions;
   bool qemu = false, json = false;
-  std::string input, output;
+  std::string input, input_file, output;
   std::optional<std::uint32_t> random;
 };
 
@@ -391,7 +391,7 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
   }
 }
 
-void deploy_model(const DeployOptions& o, const std::vector<std::string>& extras) {
+void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   const std::optional<scaling::Budgets> budgets = o.regions.budgets();
   std::string target_text = o.target;
   if (budgets) {
@@ -415,6 +415,17 @@ void deploy_model(const DeployOptions& o, const std::vector<std::string>& extras
     throw Error("no QEMU machine for " + target_text +
                 " here (--qemu runs cortex-m7 on mps2-an500, cortex-m4 on mps2-an386)");
   }
+  // A network given by net options takes --input as its shape (CxHxW, as `net` and `export`
+  // do); its tensor file then comes with --input-file.
+  std::vector<std::string> net_args = extras;
+  if (is_family(o.model) && !o.input.empty()) {
+    net_args.insert(net_args.begin(), {"--input", o.input});
+    o.input.clear();
+  }
+  if (!o.input_file.empty()) {
+    if (!o.input.empty()) throw Error("give --input FILE or --input-file FILE, not both");
+    o.input = o.input_file;
+  }
   if (!o.qemu && (!o.input.empty() || o.random || !o.output.empty() || o.json))
     throw Error("--input, --random, --output and --json go with --qemu");
   if (!o.input.empty() && o.random) throw Error("give --input FILE or --random SEED, not both");
@@ -422,7 +433,7 @@ void deploy_model(const DeployOptions& o, const std::vector<std::string>& extras
     throw Error("deploy " + o.model + ": unexpected argument '" + extras[0] + "'");
   }
   const core::Graph graph =
-      is_family(o.model) ? build_quantized_net(o.model, extras) : load_model(o.model);
+      is_family(o.model) ? build_quantized_net(o.model, net_args) : load_model(o.model);
   engine::CompiledModel model;
   char error[512] = "";
   if (model.compile(graph, {}, error, sizeof error) != engine::Status::ok) {
@@ -444,7 +455,7 @@ void deploy_model(const DeployOptions& o, const std::vector<std::string>& extras
   std::string name = o.name;
   if (name.empty()) name = std::filesystem::path(o.model).stem().string();
   std::string command = "tinyscale deploy " + o.model;
-  for (const std::string& e : extras) command += " " + e;
+  for (const std::string& e : net_args) command += " " + e;
   command += " --target " + target_text + " -o " + o.output_dir;
   if (!o.name.empty()) command += " --name " + o.name;
   const deploy::PackageSummary s = deploy::generate_package(
@@ -496,7 +507,11 @@ Command add_deploy_command(CLI::App& app) {
                 "cortex-m4: mps2-an386), compare with the host engine, report instructions, "
                 "FLASH and RAM");
   cmd->add_option("--input", o->input,
-                  "With --qemu: raw input bytes (the inputs concatenated), as `run --input`");
+                  "With --qemu and a model file: raw input bytes (the inputs concatenated), as "
+                  "`run --input`; with a family: the input shape CxHxW, as `net --input`");
+  cmd->add_option("--input-file", o->input_file,
+                  "With --qemu: raw input bytes, whatever the model (for a family, whose --input "
+                  "is its shape)");
   cmd->add_option("--random", o->random,
                   "With --qemu: seeded random input, as `run --random` (default seed 1)");
   cmd->add_option("--output", o->output, "With --qemu: write the device's output bytes here");

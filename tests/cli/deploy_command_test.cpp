@@ -64,6 +64,26 @@ TEST(DeployCommand, WritesThePackageAndReportsItsFigures) {
   fs::remove_all(dir);
 }
 
+// A network given by net options takes --input as its shape, as `net` and `export` do; the
+// QEMU run's tensor file then comes with --input-file (a file of the wrong size is named).
+TEST(DeployCommand, FamilyTakesInputAsItsShapeAndInputFileAsTheTensor) {
+  const fs::path dir = temp_dir();
+  const std::string net = "deploy xinet --input 3x32x32 --alpha 0.25 --include-top --num-classes 4 ";
+  const auto host = run_cli(net + "--target host -o " + (dir / "host").string());
+  ASSERT_EQ(host.exit_code, 0) << host.out;
+  EXPECT_TRUE(fs::exists(dir / "host" / "xinet.cpp")) << host.out;
+  {
+    std::ofstream bad(dir / "short.bin", std::ios::binary);
+    bad << "abc";
+  }
+  const auto wrong = run_cli(net + "--target cortex-m7 -o " + (dir / "m7").string() +
+                             " --qemu --input-file " + (dir / "short.bin").string());
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.out.find("holds 3 bytes; the model's inputs need 3072"), std::string::npos)
+      << wrong.out;
+  fs::remove_all(dir);
+}
+
 TEST(DeployCommand, UnknownTargetIsOneLineAndWritesNothing) {
   if (!fs::exists(kAutoencoder)) GTEST_SKIP() << "../shared/interop is absent";
   const fs::path dir = temp_dir();
