@@ -8,8 +8,8 @@
 // it prints (stdout and stderr together, as a terminal shows them). In the expected lines:
 //   - a line that is just "..." (any indentation) stands for any number of lines;
 //   - wall-clock figures ("solved in 289 ms", "7.434 ms per inference", detect's "inference
-//     59.7 ms") are compared as "<ms>": they are the only figures that may differ from run
-//     to run (kVolatile below);
+//     59.7 ms", the emulator's "0.11 s:") are compared as "<ms>" / "<s>": they are the only
+//     figures that may differ from run to run (kVolatile below);
 //   - trailing blanks are ignored.
 // A command whose shown output has a "tinyscale: error:" line must exit non-zero; any
 // other must exit 0.
@@ -108,10 +108,11 @@ bool is_ellipsis(const std::string& line) {
 }
 
 // The figures that measure wall-clock time: the only ones allowed to move between runs.
-const std::array<std::pair<std::regex, const char*>, 3> kVolatile = {{
+const std::array<std::pair<std::regex, const char*>, 4> kVolatile = {{
     {std::regex(R"(solved in [0-9,]+ ms)"), "solved in <ms> ms"},
     {std::regex(R"([0-9][0-9,]*\.[0-9]+ ms per inference)"), "<ms> ms per inference"},
     {std::regex(R"((pre-process|inference|post-process) [0-9][0-9,]*\.[0-9]+ ms)"), "$1 <ms> ms"},
+    {std::regex(R"(, [0-9]+\.[0-9]+ s:$)"), ", <s> s:"},  // deploy --qemu's emulator wall time
 }};
 
 std::string normalize(const std::string& line) {
