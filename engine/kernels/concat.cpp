@@ -3,10 +3,11 @@
 // and zero point: TFLite's kernels/concatenation.cc refuses a model where they differ, and
 // TFLite Micro would copy the bytes unscaled. The copy is the freestanding device kernel
 // device::concat_s8 (device/concat.h); the float32 kernel calls it too, with sizes in bytes.
+#include "engine/kernels/device/concat.h"
+
 #include <algorithm>
 #include <cstdint>
 
-#include "engine/kernels/device/concat.h"
 #include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -90,13 +91,10 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
-  *scratch_bytes = device::concat_s8_scratch_bytes(ctx.data<ConcatData>().params);
-  return Status::ok;
-}
-Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+// One prepare for both dtypes: the device kernel moves bytes, whatever they hold.
+template <core::DType kDType>
+Status prepare(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, kDType); s != Status::ok) return s;
   *scratch_bytes = device::concat_s8_scratch_bytes(ctx.data<ConcatData>().params);
   return Status::ok;
 }
@@ -113,10 +111,13 @@ Status eval(const NodeContext& ctx) {
 }  // namespace
 
 extern const KernelInfo kConcatInt8{
-    core::OpType::concat, core::DType::int8, sizeof(ConcatData), prepare_int8, eval,
+    core::OpType::concat, core::DType::int8, sizeof(ConcatData), prepare<core::DType::int8>, eval,
     input_inner_bytes,    "concat_s8"};
-extern const KernelInfo kConcatFloat32{
-    core::OpType::concat, core::DType::float32, sizeof(ConcatData), prepare_float, eval,
-    input_inner_bytes};
+extern const KernelInfo kConcatFloat32{core::OpType::concat,
+                                       core::DType::float32,
+                                       sizeof(ConcatData),
+                                       prepare<core::DType::float32>,
+                                       eval,
+                                       input_inner_bytes};
 
 }  // namespace tinyscale::engine

@@ -2,9 +2,10 @@
 // micro/kernels/reshape.cc copies unless input and output alias). int8 tensors must keep
 // their quantization. The int8 copy is the freestanding device kernel device::reshape_s8
 // (device/reshape.h); op_data is its params for both dtypes (bytes to copy).
+#include "engine/kernels/device/reshape.h"
+
 #include <cstring>
 
-#include "engine/kernels/device/reshape.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -38,11 +39,9 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::int8);
-}
-Status prepare_float(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
-  return prepare_common(ctx, core::DType::float32);
+template <core::DType kDType>
+Status prepare(NodeContext& ctx, std::int64_t* /*scratch_bytes*/) {
+  return prepare_common(ctx, kDType);
 }
 
 Status eval_int8(const NodeContext& ctx) {
@@ -65,12 +64,12 @@ Status eval_float(const NodeContext& ctx) {
 extern const KernelInfo kReshapeInt8{core::OpType::reshape,
                                      core::DType::int8,
                                      sizeof(device::ReshapeS8Params),
-                                     prepare_int8,
+                                     prepare<core::DType::int8>,
                                      eval_int8,
                                      nullptr,
                                      "reshape_s8"};
 extern const KernelInfo kReshapeFloat32{core::OpType::reshape, core::DType::float32,
-                                        sizeof(device::ReshapeS8Params), prepare_float,
-                                        eval_float};
+                                        sizeof(device::ReshapeS8Params),
+                                        prepare<core::DType::float32>, eval_float};
 
 }  // namespace tinyscale::engine

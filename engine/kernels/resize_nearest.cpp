@@ -6,11 +6,12 @@
 // device kernel device::resize_nearest_s8 (device/resize_nearest.h), which indexes with exact
 // integer division; prepare() checks that agrees with TFLite's float formula for every row
 // and column of the node. The float32 kernel calls it too, with pixel_bytes = 4 × channels.
+#include "engine/kernels/device/resize_nearest.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "engine/kernels/device/resize_nearest.h"
 #include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -80,13 +81,10 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
-  *scratch_bytes = device::resize_nearest_s8_scratch_bytes(ctx.data<ResizeData>().params);
-  return Status::ok;
-}
-Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+// One prepare for both dtypes: the device kernel moves bytes, whatever they hold.
+template <core::DType kDType>
+Status prepare(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, kDType); s != Status::ok) return s;
   *scratch_bytes = device::resize_nearest_s8_scratch_bytes(ctx.data<ResizeData>().params);
   return Status::ok;
 }
@@ -104,11 +102,12 @@ Status eval(const NodeContext& ctx) {
 extern const KernelInfo kResizeNearestInt8{core::OpType::resize_nearest,
                                            core::DType::int8,
                                            sizeof(ResizeData),
-                                           prepare_int8,
+                                           prepare<core::DType::int8>,
                                            eval,
                                            nullptr,
                                            "resize_nearest_s8"};
 extern const KernelInfo kResizeNearestFloat32{core::OpType::resize_nearest, core::DType::float32,
-                                              sizeof(ResizeData), prepare_float, eval};
+                                              sizeof(ResizeData), prepare<core::DType::float32>,
+                                              eval};
 
 }  // namespace tinyscale::engine

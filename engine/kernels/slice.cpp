@@ -4,9 +4,10 @@
 // the output must carry the input's quantization, as TFLite's converter gives it. The copy is
 // the freestanding device kernel device::slice_s8 (device/slice.h); the float32 kernel calls
 // it too, with element_bytes 4.
+#include "engine/kernels/device/slice.h"
+
 #include <cstdint>
 
-#include "engine/kernels/device/slice.h"
 #include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -74,13 +75,10 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
-  *scratch_bytes = device::slice_s8_scratch_bytes(ctx.data<SliceData>().params);
-  return Status::ok;
-}
-Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+// One prepare for both dtypes: the device kernel moves bytes, whatever they hold.
+template <core::DType kDType>
+Status prepare(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, kDType); s != Status::ok) return s;
   *scratch_bytes = device::slice_s8_scratch_bytes(ctx.data<SliceData>().params);
   return Status::ok;
 }
@@ -94,10 +92,14 @@ Status eval(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kSliceInt8{
-    core::OpType::slice, core::DType::int8, sizeof(SliceData), prepare_int8, eval, nullptr,
-    "slice_s8"};
+extern const KernelInfo kSliceInt8{core::OpType::slice,
+                                   core::DType::int8,
+                                   sizeof(SliceData),
+                                   prepare<core::DType::int8>,
+                                   eval,
+                                   nullptr,
+                                   "slice_s8"};
 extern const KernelInfo kSliceFloat32{core::OpType::slice, core::DType::float32, sizeof(SliceData),
-                                      prepare_float, eval};
+                                      prepare<core::DType::float32>, eval};
 
 }  // namespace tinyscale::engine

@@ -3,10 +3,11 @@
 // only copies bytes, so every output must carry the input's quantization, as TFLite's
 // converter gives it. The copy is the freestanding device kernel device::split_s8
 // (device/split.h); the float32 kernel calls it too, with sizes in bytes.
+#include "engine/kernels/device/split.h"
+
 #include <cstdint>
 
 #include "core/ops.h"
-#include "engine/kernels/device/split.h"
 #include "engine/kernels/device_size.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -70,13 +71,10 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   return Status::ok;
 }
 
-Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::int8); s != Status::ok) return s;
-  *scratch_bytes = device::split_s8_scratch_bytes(ctx.data<SplitData>().params);
-  return Status::ok;
-}
-Status prepare_float(NodeContext& ctx, std::int64_t* scratch_bytes) {
-  if (Status s = prepare_common(ctx, core::DType::float32); s != Status::ok) return s;
+// One prepare for both dtypes: the device kernel moves bytes, whatever they hold.
+template <core::DType kDType>
+Status prepare(NodeContext& ctx, std::int64_t* scratch_bytes) {
+  if (Status s = prepare_common(ctx, kDType); s != Status::ok) return s;
   *scratch_bytes = device::split_s8_scratch_bytes(ctx.data<SplitData>().params);
   return Status::ok;
 }
@@ -92,10 +90,14 @@ Status eval(const NodeContext& ctx) {
 
 }  // namespace
 
-extern const KernelInfo kSplitInt8{
-    core::OpType::split, core::DType::int8, sizeof(SplitData), prepare_int8, eval, nullptr,
-    "split_s8"};
+extern const KernelInfo kSplitInt8{core::OpType::split,
+                                   core::DType::int8,
+                                   sizeof(SplitData),
+                                   prepare<core::DType::int8>,
+                                   eval,
+                                   nullptr,
+                                   "split_s8"};
 extern const KernelInfo kSplitFloat32{core::OpType::split, core::DType::float32, sizeof(SplitData),
-                                      prepare_float, eval};
+                                      prepare<core::DType::float32>, eval};
 
 }  // namespace tinyscale::engine
