@@ -372,15 +372,34 @@ std::string emit_dequantize(NodeEmitContext& ctx) {
          ctx.arena_output(0) + "), " + ctx.scratch() + ")";
 }
 
+// ---- requantizing layers (conv2d, fully_connected)
+
+// The constants such a layer reads: its weights, its bias (or nullptr), and the per-channel
+// multipliers and shifts its params point at.
+struct RequantConstants {
+  std::string weights, bias, multipliers, shifts;
+};
+
+template <typename Params>
+RequantConstants requant_constants(NodeEmitContext& ctx, const Params& p) {
+  return {ctx.constant_input(1, "weights"),
+          ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr",
+          ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
+          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
+}
+
+// The params' last three fields, pointing at those arrays.
+template <typename Params>
+std::string requant_fields(const Params& p, const RequantConstants& c) {
+  return field("requant_channels", p.requant_channels) + field("multipliers", c.multipliers) +
+         field("shifts", c.shifts, true);
+}
+
 // ---- conv2d
 
 std::string emit_conv2d(NodeEmitContext& ctx) {
   const auto& p = device_params<device::Conv2dS8Params>(ctx);
-  const std::string weights = ctx.constant_input(1, "weights");
-  const std::string bias = ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr";
-  const std::string multipliers =
-      ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
-  const std::string shifts = ctx.array("int8_t", "shifts", p.shifts, p.requant_channels);
+  const RequantConstants c = requant_constants(ctx, p);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
           field("in_c", p.in_c) + field("out_h", p.out_h) + field("out_w", p.out_w) +
@@ -390,37 +409,29 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
           field("pad_top", p.pad_top) + field("pad_left", p.pad_left) +
           field("in_c_per_group", p.in_c_per_group) + field("out_c_per_group", p.out_c_per_group) +
           field("input_offset", p.input_offset) + field("output_offset", p.output_offset) +
-          field("act_min", p.act_min) + field("act_max", p.act_max) +
-          field("requant_channels", p.requant_channels) + field("multipliers", multipliers) +
-          field("shifts", shifts, true) + "}";
+          field("act_min", p.act_min) + field("act_max", p.act_max) + requant_fields(p, c) + "}";
   const std::string params =
       ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 2));
   ctx.kernels.push_back("conv2d");
-  return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + weights + ", " + bias + ", " +
-         ctx.arena_output(0) + ", " + ctx.scratch() + ")";
+  return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " + c.bias +
+         ", " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";
 }
 
 // ---- fully_connected
 
 std::string emit_fully_connected(NodeEmitContext& ctx) {
   const auto& p = device_params<device::FullyConnectedS8Params>(ctx);
-  const std::string weights = ctx.constant_input(1, "weights");
-  const std::string bias = ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr";
-  const std::string multipliers =
-      ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
-  const std::string shifts = ctx.array("int8_t", "shifts", p.shifts, p.requant_channels);
+  const RequantConstants c = requant_constants(ctx, p);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_features", p.in_features) +
           field("out_features", p.out_features) + field("input_offset", p.input_offset) +
           field("weight_offset", p.weight_offset) + field("output_offset", p.output_offset) +
-          field("act_min", p.act_min) + field("act_max", p.act_max) +
-          field("requant_channels", p.requant_channels) + field("multipliers", multipliers) +
-          field("shifts", shifts, true) + "}";
+          field("act_min", p.act_min) + field("act_max", p.act_max) + requant_fields(p, c) + "}";
   const std::string params =
       ctx.params("FullyConnectedS8Params", "params", init, kDevicePointerStruct(9, 2));
   ctx.kernels.push_back("fully_connected");
-  return "fully_connected_s8(" + params + ", " + ctx.arena_input(0) + ", " + weights + ", " + bias +
-         ", " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";
+  return "fully_connected_s8(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
+         c.bias + ", " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";
 }
 
 }  // namespace
