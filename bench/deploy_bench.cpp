@@ -141,7 +141,8 @@ std::uint64_t first_pass(const std::string& console, const std::string& addr) {
   const auto at = console.find("TSICOUNT ");
   if (at == std::string::npos) throw Error("run_elf.sh printed no TSICOUNT line:\n" + console);
   const std::string line = console.substr(at, console.find('\n', at) - at);
-  static const std::regex mark("\"addr\"\\s*:\\s*\"(0x[0-9a-fA-F]+)\"\\s*,\\s*\"count\"\\s*:\\s*([0-9]+)");
+  static const std::regex mark(
+      "\"addr\"\\s*:\\s*\"(0x[0-9a-fA-F]+)\"\\s*,\\s*\"count\"\\s*:\\s*([0-9]+)");
   for (auto it = std::sregex_iterator(line.begin(), line.end(), mark); it != std::sregex_iterator();
        ++it) {
     if (std::stoull((*it)[1].str(), nullptr, 16) == std::stoull(addr, nullptr, 16))
@@ -152,9 +153,9 @@ std::uint64_t first_pass(const std::string& console, const std::string& addr) {
 
 std::string symbol_address(const fs::path& elf, const std::string& symbol) {
   int status = 0;
-  const std::string out = capture("arm-none-eabi-nm " + quoted(elf) + " | awk '$3==\"" + symbol +
-                                      "\"{print $1; exit}'",
-                                  &status);
+  const std::string out =
+      capture("arm-none-eabi-nm " + quoted(elf) + " | awk '$3==\"" + symbol + "\"{print $1; exit}'",
+              &status);
   if (status != 0 || out.size() < 2) throw Error("symbol " + symbol + " not in " + elf.string());
   return "0x" + out.substr(0, out.find('\n'));
 }
@@ -164,13 +165,13 @@ TinyscaleFigures measure_tinyscale(const engine::CompiledModel& model, const cor
                                    const fs::path& tools) {
   const std::string name = "bench_model";
   const deploy::CortexMTarget* target = deploy::find_cortex_m_target(core.target);
-  deploy::generate_package(model, graph, {.name = name, .target = deploy::parse_target(core.target)},
-                           dir / "pkg");
+  deploy::generate_package(
+      model, graph, {.name = name, .target = deploy::parse_target(core.target)}, dir / "pkg");
   const fs::path elf = deploy::build_qemu_firmware(dir / "pkg", name, *target, dir / "fw");
 
   TinyscaleFigures f;
-  const deploy::QemuRun run = deploy::run_qemu(elf, target->qemu_machine, input, dir / "out.bin",
-                                               std::chrono::minutes(20));
+  const deploy::QemuRun run =
+      deploy::run_qemu(elf, target->qemu_machine, input, dir / "out.bin", std::chrono::minutes(20));
   if (run.exit_code != 0) throw Error(run.failure_text());
   f.systick_instructions = run.figure("instructions");
   f.stack_bytes = run.figure("stack_bytes");
@@ -186,11 +187,11 @@ TinyscaleFigures measure_tinyscale(const engine::CompiledModel& model, const cor
   const std::string end = symbol_address(elf, "ts_counter_instructions");
   int status = 0;
   const std::string console =
-      capture("cd " + quoted(run_dir) + " && " + quoted(tools / "run_elf.sh") + " " +
-                  quoted(elf) + " " + core.short_name + " --mark " + begin + " --mark " + end +
-                  " --timeout 1200",
+      capture("cd " + quoted(run_dir) + " && " + quoted(tools / "run_elf.sh") + " " + quoted(elf) +
+                  " " + core.short_name + " --mark " + begin + " --mark " + end + " --timeout 1200",
               &status);
-  if (status != 0) throw Error("run_elf.sh failed (exit " + std::to_string(status) + "):\n" + console);
+  if (status != 0)
+    throw Error("run_elf.sh failed (exit " + std::to_string(status) + "):\n" + console);
   f.exact_instructions = first_pass(console, end) - first_pass(console, begin);
   return f;
 }
@@ -208,7 +209,8 @@ TflmFigures measure_tflm(const fs::path& tools, const fs::path& tflite, const fs
 
 std::string with_commas(std::uint64_t v) {
   std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
@@ -217,7 +219,8 @@ int run(int argc, char** argv) {
   bool list = false;
   fs::path shared = TINYSCALE_SHARED_DIR;
   fs::path cli = TINYSCALE_CLI;
-  fs::path work = fs::temp_directory_path() / ("tinyscale_deploy_bench_" + std::to_string(::getpid()));
+  fs::path work =
+      fs::temp_directory_path() / ("tinyscale_deploy_bench_" + std::to_string(::getpid()));
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--list") {
@@ -250,15 +253,17 @@ int run(int argc, char** argv) {
   int status = 0;
   std::string qemu = capture("qemu-system-arm --version 2>&1 | head -1", &status);
   if (!qemu.empty() && qemu.back() == '\n') qemu.pop_back();
-  std::printf("deploy_bench: instructions per inference under QEMU (%s), tinyscale generated code "
-              "vs TensorFlow Lite Micro, same run.\n"
-              "plugin: exact count of the TCG plugin of run_elf.sh/measure.sh (tinyscale: "
-              "NAME_invoke entry to the counter read after it); SysTick: the firmware's own count "
-              "under -icount (40-instruction ticks); ratios use the plugin counts.\n\n",
-              qemu.c_str());
-  std::printf("| model | core | tinyscale (plugin) | tinyscale (SysTick) | TFLM ref | TFLM CMSIS-NN "
-              "| ref / tinyscale | CMSIS-NN / tinyscale | tinyscale arena + stack | tinyscale .data+.bss + "
-              "stack | TFLM arena_used ref / CMSIS | outputs equal |\n");
+  std::printf(
+      "deploy_bench: instructions per inference under QEMU (%s), tinyscale generated code "
+      "vs TensorFlow Lite Micro, same run.\n"
+      "plugin: exact count of the TCG plugin of run_elf.sh/measure.sh (tinyscale: "
+      "NAME_invoke entry to the counter read after it); SysTick: the firmware's own count "
+      "under -icount (40-instruction ticks); ratios use the plugin counts.\n\n",
+      qemu.c_str());
+  std::printf(
+      "| model | core | tinyscale (plugin) | tinyscale (SysTick) | TFLM ref | TFLM CMSIS-NN "
+      "| ref / tinyscale | CMSIS-NN / tinyscale | tinyscale arena + stack | tinyscale .data+.bss + "
+      "stack | TFLM arena_used ref / CMSIS | outputs equal |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::fflush(stdout);
   int mismatches = 0;
@@ -273,9 +278,9 @@ int run(int argc, char** argv) {
     } else {
       tflite = dir / (std::string(c.name) + ".tflite");
       int status = 0;
-      const std::string out = capture(quoted(cli) + " export " + c.export_args + " --tflite " +
-                                          quoted(tflite) + " 2>&1",
-                                      &status);
+      const std::string out = capture(
+          quoted(cli) + " export " + c.export_args + " --tflite " + quoted(tflite) + " 2>&1",
+          &status);
       if (status != 0) throw Error("tinyscale export failed:\n" + out);
     }
     const core::Graph graph = exporter::read_tflite(tflite.string());
@@ -291,10 +296,12 @@ int run(int argc, char** argv) {
         const auto n = core::num_elements(model.input(i).shape());
         for (std::int64_t k = 0; k < n; ++k) bytes.push_back(static_cast<char>(rng() & 0xFF));
       }
-      std::ofstream(input, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      std::ofstream(input, std::ios::binary)
+          .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     }
     for (const Core& core : kCores) {
-      const TinyscaleFigures t = measure_tinyscale(model, graph, core, input, dir / core.short_name, tools);
+      const TinyscaleFigures t =
+          measure_tinyscale(model, graph, core, input, dir / core.short_name, tools);
       const TflmFigures ref = measure_tflm(tools, tflite, input, core, "ref");
       const TflmFigures cmsis = measure_tflm(tools, tflite, input, core, "cmsis");
       const std::string hex = to_hex(t.output);
@@ -308,17 +315,18 @@ int run(int argc, char** argv) {
                      cmsis.output_hex.c_str());
       }
       const double n = static_cast<double>(t.exact_instructions);
-      std::printf("| %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %s + %s = %s | %s + %s = %s | %s / %s | %s |\n",
-                  c.name, core.short_name, with_commas(t.exact_instructions).c_str(),
-                  with_commas(t.systick_instructions).c_str(), with_commas(ref.instructions).c_str(),
-                  with_commas(cmsis.instructions).c_str(), static_cast<double>(ref.instructions) / n,
-                  static_cast<double>(cmsis.instructions) / n, with_commas(t.arena_bytes).c_str(),
-                  with_commas(t.stack_bytes).c_str(),
-                  with_commas(t.arena_bytes + t.stack_bytes).c_str(),
-                  with_commas(t.data_bss_bytes).c_str(), with_commas(t.stack_bytes).c_str(),
-                  with_commas(t.data_bss_bytes + t.stack_bytes).c_str(),
-                  with_commas(ref.arena_used_bytes).c_str(),
-                  with_commas(cmsis.arena_used_bytes).c_str(), equal.c_str());
+      std::printf(
+          "| %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %s + %s = %s | %s + %s = %s | %s / %s | "
+          "%s |\n",
+          c.name, core.short_name, with_commas(t.exact_instructions).c_str(),
+          with_commas(t.systick_instructions).c_str(), with_commas(ref.instructions).c_str(),
+          with_commas(cmsis.instructions).c_str(), static_cast<double>(ref.instructions) / n,
+          static_cast<double>(cmsis.instructions) / n, with_commas(t.arena_bytes).c_str(),
+          with_commas(t.stack_bytes).c_str(), with_commas(t.arena_bytes + t.stack_bytes).c_str(),
+          with_commas(t.data_bss_bytes).c_str(), with_commas(t.stack_bytes).c_str(),
+          with_commas(t.data_bss_bytes + t.stack_bytes).c_str(),
+          with_commas(ref.arena_used_bytes).c_str(), with_commas(cmsis.arena_used_bytes).c_str(),
+          equal.c_str());
       std::fflush(stdout);
     }
   }

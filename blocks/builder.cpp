@@ -96,7 +96,8 @@ int Builder::conv2d(const std::string& name, int x, const ConvSpec& spec) {
 void Builder::fill_bias(int output, float value) {
   const core::Node& layer = graph_.nodes.back();
   if (layer.outputs.empty() || layer.outputs[0] != output || layer.inputs.size() < 3) {
-    throw Error("layer '" + layer.name + "': fill_bias needs the output of the layer just added, with a bias");
+    throw Error("layer '" + layer.name +
+                "': fill_bias needs the output of the layer just added, with a bias");
   }
   if (!options_.materialize_weights) return;
   for (float& b : graph_.tensor(layer.inputs[2]).mutable_values<float>()) b = value;

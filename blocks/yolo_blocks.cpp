@@ -111,8 +111,8 @@ int detect_level(Builder& b, const std::string& prefix, int index, int x,
   // YOLOv8's class prior (Ultralytics' Detect.bias_init, after focal loss's): about 5 objects
   // over the image's cells and classes, so an untrained head starts from few confident boxes.
   const core::Shape& cells = b.shape(cls);
-  b.fill_bias(cls, static_cast<float>(std::log(5.0 / num_classes /
-                                               static_cast<double>(cells[1] * cells[2]))));
+  b.fill_bias(cls, static_cast<float>(
+                       std::log(5.0 / num_classes / static_cast<double>(cells[1] * cells[2]))));
   return concat_channels(b, prefix + ".cat" + i, {box, cls});
 }
 

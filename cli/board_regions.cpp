@@ -14,7 +14,8 @@ std::vector<std::int64_t> used_per_region(const scaling::Budgets& b,
                                           std::span<const std::int64_t> region_bytes) {
   std::vector<std::int64_t> used(b.ram_regions.size(), 0);
   if (b.arena_regions == scaling::ArenaRegions::split) {
-    for (std::size_t r = 0; r < used.size() && r < region_bytes.size(); ++r) used[r] = region_bytes[r];
+    for (std::size_t r = 0; r < used.size() && r < region_bytes.size(); ++r)
+      used[r] = region_bytes[r];
   } else if (!region_bytes.empty() && b.ram_region >= 0) {
     used[static_cast<std::size_t>(b.ram_region)] = region_bytes[0];
   }
@@ -77,14 +78,16 @@ void print_region_use(const scaling::Budgets& b, std::span<const std::int64_t> r
               group_digits(used[r] - b.ram_regions[r].model_bytes()) + " B";
     }
   }
-  const std::string verdict =
-      fits ? "fits" : over.empty() ? "DOES NOT FIT (no split of its buffers fits the regions)"
-                                   : "DOES NOT FIT (over in " + over + ")";
+  const std::string verdict = fits ? "fits"
+                              : over.empty()
+                                  ? "DOES NOT FIT (no split of its buffers fits the regions)"
+                                  : "DOES NOT FIT (over in " + over + ")";
   if (!split) {
     const scaling::RamRegionBudget& home = b.ram_regions[static_cast<std::size_t>(b.ram_region)];
     const std::string reserve =
-        home.reserve_bytes > 0 ? " after the " + scaling::format_size(home.reserve_bytes) + " reserve"
-                               : "";
+        home.reserve_bytes > 0
+            ? " after the " + scaling::format_size(home.reserve_bytes) + " reserve"
+            : "";
     std::printf("  RAM on %s: one arena in %s (%s B%s): %s B, %s\n", b.board.c_str(),
                 home.name.c_str(), group_digits(home.model_bytes()).c_str(), reserve.c_str(),
                 group_digits(used[static_cast<std::size_t>(b.ram_region)]).c_str(),
@@ -92,7 +95,8 @@ void print_region_use(const scaling::Budgets& b, std::span<const std::int64_t> r
     if (b.ram_regions.size() > 1) {
       std::string others;
       for (std::size_t r = 0; r < b.ram_regions.size(); ++r) {
-        if (static_cast<int>(r) != b.ram_region) others += (others.empty() ? "" : ", ") + b.ram_regions[r].name;
+        if (static_cast<int>(r) != b.ram_region)
+          others += (others.empty() ? "" : ", ") + b.ram_regions[r].name;
       }
       std::printf("  (--arena-regions auto may also place activations in %s)\n", others.c_str());
     }
@@ -105,13 +109,13 @@ void print_region_use(const scaling::Budgets& b, std::span<const std::int64_t> r
   std::printf("    %-*s %-6s %12s %12s\n", static_cast<int>(width), "region", "kind", "available",
               "used");
   for (std::size_t r = 0; r < used.size(); ++r) {
-    std::printf("    %-*s %-6s %12s %12s\n", static_cast<int>(width),
-                b.ram_regions[r].name.c_str(), b.ram_regions[r].kind.c_str(),
-                group_digits(b.ram_regions[r].model_bytes()).c_str(),
+    std::printf("    %-*s %-6s %12s %12s\n", static_cast<int>(width), b.ram_regions[r].name.c_str(),
+                b.ram_regions[r].kind.c_str(), group_digits(b.ram_regions[r].model_bytes()).c_str(),
                 group_digits(used[r]).c_str());
   }
-  std::printf("    (available: the region less the application's reserve; the kernel state and "
-              "runtime structures\n     are counted in the region with the most room)\n");
+  std::printf(
+      "    (available: the region less the application's reserve; the kernel state and "
+      "runtime structures\n     are counted in the region with the most room)\n");
 }
 
 nlohmann::ordered_json region_use_json(const scaling::Budgets& b,

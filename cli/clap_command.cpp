@@ -167,8 +167,8 @@ void set_band_normalization(const std::vector<std::vector<float>>& features,
   for (std::size_t m = 0; m < bands; ++m) {
     const double mean = sum[m] / count;
     const double var = std::max(0.0, sum_sq[m] / count - mean * mean);
-    const double scale = var > 1e-10 * mean * mean + 1e-24 ? 1.0 / std::sqrt(var)
-                                                            : 1.0 / std::sqrt(1.0 + 1e-5);
+    const double scale =
+        var > 1e-10 * mean * mean + 1e-24 ? 1.0 / std::sqrt(var) : 1.0 / std::sqrt(1.0 + 1e-5);
     p->mel_scale[m] = static_cast<float>(scale);
     p->mel_shift[m] = static_cast<float>(-mean * scale);
   }
@@ -217,9 +217,9 @@ void report_progress(void* progress, int done, int) {
 }
 
 void run_clap_export(const ExportOptions& o) {
-  check_output_paths({{"--calib folder", o.calib}},
-                     {{.option = "-o", .path = o.output, .extensions = {".tflite"},
-                       .kind = "a TFLite model"}});
+  check_output_paths(
+      {{"--calib folder", o.calib}},
+      {{.option = "-o", .path = o.output, .extensions = {".tflite"}, .kind = "a TFLite model"}});
   core::Graph float_graph =
       nets::build_tinyclap_encoder(o.config, {.materialize_weights = true, .seed = o.seed});
   nets::ClapProjection projection = nets::init_clap_projection(o.config, o.seed + 1);
