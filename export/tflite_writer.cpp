@@ -11,33 +11,18 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "export/quantizer.h"
+#include "export/tflite_file.h"
 #include "export/tflite_schema.h"
 
 namespace tinyscale::exporter {
 namespace {
 
+using detail::FileDescription;
+using detail::FileOperator;
+using detail::FileOptions;
+using detail::FileTensor;
 using tflite::BuiltinOperator;
-using Options = std::pair<tflite::BuiltinOptions, flatbuffers::Offset<void>>;
-using OptionsMaker = std::function<Options(flatbuffers::FlatBufferBuilder&)>;
-
-// A tensor as the file will hold it (depthwise filters already transposed).
-struct FileTensor {
-  std::string name;
-  std::vector<std::int32_t> shape;
-  tflite::TensorType type = tflite::TensorType::INT8;
-  bool constant = false;
-  std::vector<std::uint8_t> data;
-  core::Quantization quantization;
-};
-
-struct FileOperator {
-  BuiltinOperator op = BuiltinOperator::ADD;
-  int version = 1;
-  std::vector<int> inputs;
-  int output = -1;
-  std::vector<int> more_outputs;  // SPLIT's parts after the first
-  OptionsMaker options;           // empty: no builtin options
-};
+using tflite::BuiltinOptions;
 
 tflite::TensorType tensor_type(core::DType dtype) {
   switch (dtype) {
@@ -92,19 +77,12 @@ std::vector<std::uint8_t> int32_bytes(const std::vector<std::int32_t>& values) {
   return bytes;
 }
 
-class Writer {
+// Builds the FileDescription of a graph (see detail::describe_tflite).
+class Describer {
  public:
-  // `measure_only`: constants without data (a layout graph) are allowed, for measuring the
-  // file a network becomes before its weights exist. Each such buffer is written with only
-  // 16 + its length mod 16 bytes and elided_bytes() counts the rest: every buffer is 16-byte
-  // aligned, so the padding and every later offset come out as for the full length and
-  // the file size is write().size() + elided_bytes() exactly, without allocating weights.
-  explicit Writer(const core::Graph& graph, bool measure_only = false)
-      : g_(graph), measure_only_(measure_only) {}
+  Describer(const core::Graph& graph, bool with_data) : g_(graph), with_data_(with_data) {}
 
-  std::int64_t elided_bytes() const { return elided_bytes_; }
-
-  std::vector<std::uint8_t> write() {
+  FileDescription describe() {
     try {
       g_.validate();
     } catch (const Error& e) {
@@ -114,9 +92,28 @@ class Writer {
       throw Error("write_tflite: the graph needs at least one input and one output");
     }
     find_roles();
+    d_.tensors.reserve(g_.tensors.size() + g_.nodes.size());
+    d_.operators.reserve(g_.nodes.size() + 8);
     add_graph_tensors();
     for (std::size_t k = 0; k < g_.nodes.size(); ++k) write_node(k);
-    return serialize();
+    d_.inputs = g_.inputs;
+    d_.outputs = g_.outputs;
+    for (std::size_t k = 0; k < g_.metadata.size(); ++k) {
+      const core::MetadataEntry& entry = g_.metadata[k];
+      if (entry.name.empty()) {
+        throw Error("write_tflite: metadata entry " + std::to_string(k) + " has no name");
+      }
+      d_.metadata.push_back({entry.name, entry.bytes.size(), &entry.bytes});
+    }
+    // Operator codes: one per builtin, at the highest version any use needs.
+    std::map<BuiltinOperator, std::size_t> code_index;
+    for (const FileOperator& op : d_.operators) {
+      const auto [it, inserted] = code_index.emplace(op.op, d_.codes.size());
+      if (inserted) d_.codes.emplace_back(op.op, op.version);
+      d_.codes[it->second].second = std::max(d_.codes[it->second].second, op.version);
+      d_.code_of.push_back(static_cast<std::uint32_t>(it->second));
+    }
+    return std::move(d_);
   }
 
  private:
@@ -160,35 +157,35 @@ class Writer {
   void add_graph_tensors() {
     for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
       const core::Tensor& t = g_.tensors[i];
-      FileTensor& f = tensors_.emplace_back();
+      FileTensor& f = d_.tensors.emplace_back();
       f.name = t.name;
+      f.shape.reserve(t.shape.size());
       for (const std::int64_t d : t.shape) f.shape.push_back(static_cast<std::int32_t>(d));
       f.type = tensor_type(t.dtype);
       f.constant = t.is_constant;
-      f.quantization = t.quantization;
+      f.quantization = &t.quantization;
+      f.quantized_dimension = t.quantization.axis;
       if (!t.is_constant) continue;
-      if (!t.has_data() && measure_only_) {
-        const std::int64_t bytes = core::num_elements(t.shape) * core::dtype_size(t.dtype);
-        // Keep at least 16 bytes of a non-empty buffer: flatbuffers aligns no empty vector.
-        const std::int64_t kept = bytes < 16 ? bytes : 16 + bytes % 16;
-        f.data.assign(static_cast<std::size_t>(kept), 0);
-        elided_bytes_ += bytes - kept;
-        if (depthwise_filter_[i]) {
-          f.shape = {1, static_cast<std::int32_t>(t.shape[1]),
-                     static_cast<std::int32_t>(t.shape[2]), static_cast<std::int32_t>(t.shape[0])};
-          if (f.quantization.axis == 0) f.quantization.axis = 3;
-        }
+      if (depthwise_filter_[i]) {
+        // [C·m, kh, kw, 1] -> [1, kh, kw, C·m]: the inverse of the reader's transpose.
+        f.shape = {1, static_cast<std::int32_t>(t.shape[1]), static_cast<std::int32_t>(t.shape[2]),
+                   static_cast<std::int32_t>(t.shape[0])};
+        if (f.quantized_dimension == 0) f.quantized_dimension = 3;
+      }
+      if (!with_data_) {
+        f.bytes = t.has_data() ? static_cast<std::int64_t>(t.data.size())
+                               : core::num_elements(t.shape) * core::dtype_size(t.dtype);
         continue;
       }
       if (!t.has_data()) {
         throw Error("write_tflite: constant tensor " + std::to_string(i) + " '" + t.name +
                     "' has no data (shape only); materialize the weights first");
       }
+      f.bytes = static_cast<std::int64_t>(t.data.size());
       if (!depthwise_filter_[i]) {
         f.data = t.data;
         continue;
       }
-      // [C·m, kh, kw, 1] -> [1, kh, kw, C·m]: the inverse of the reader's transpose.
       const auto channels = static_cast<std::size_t>(t.shape[0]);
       const auto kh = static_cast<std::size_t>(t.shape[1]);
       const auto kw = static_cast<std::size_t>(t.shape[2]);
@@ -203,9 +200,6 @@ class Writer {
           }
         }
       }
-      f.shape = {1, static_cast<std::int32_t>(kh), static_cast<std::int32_t>(kw),
-                 static_cast<std::int32_t>(channels)};
-      if (f.quantization.axis == 0) f.quantization.axis = 3;
     }
   }
 
@@ -217,15 +211,18 @@ class Writer {
     for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
       const core::Tensor& t = g_.tensors[i];
       if (read_[i] || !t.is_constant || t.dtype != core::DType::int32) continue;
-      if (tensors_[i].shape == shape && fits(t.values<std::int32_t>())) return static_cast<int>(i);
+      if (d_.tensors[i].shape == shape && fits(t.values<std::int32_t>())) {
+        return static_cast<int>(i);
+      }
     }
-    FileTensor& f = tensors_.emplace_back();
-    f.name = name;
+    FileTensor& f = d_.tensors.emplace_back();
+    f.name = d_.names.emplace_back(name);
     f.shape = shape;
     f.type = tflite::TensorType::INT32;
     f.constant = true;
     f.data = int32_bytes(values);
-    return static_cast<int>(tensors_.size() - 1);
+    f.bytes = static_cast<std::int64_t>(f.data.size());
+    return static_cast<int>(d_.tensors.size() - 1);
   }
   int int32_constant(const std::string& name, const std::vector<std::int32_t>& shape,
                      const std::vector<std::int32_t>& values) {
@@ -235,8 +232,13 @@ class Writer {
   }
 
   void add_operator(BuiltinOperator op, int version, std::vector<int> inputs, int output,
-                    OptionsMaker options = {}) {
-    operators_.push_back({op, version, std::move(inputs), output, {}, std::move(options)});
+                    FileOptions options = {}) {
+    d_.operators.push_back({op, version, std::move(inputs), {output}, std::move(options)});
+  }
+  static FileOptions options_of(BuiltinOptions type) {
+    FileOptions o;
+    o.type = type;
+    return o;
   }
 
   // Every activation a node reads or writes must be int8 (quantize reads float or int8,
@@ -270,19 +272,19 @@ class Writer {
     const int paddings =
         int32_constant(n.name + "/paddings", {4, 2},
                        {0, 0, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, 0, 0});
-    FileTensor& padded = tensors_.emplace_back();
-    padded.name = n.name + "/padded";
+    FileTensor& padded = d_.tensors.emplace_back();
+    padded.name = d_.names.emplace_back(n.name + "/padded");
     padded.shape = {static_cast<std::int32_t>(in.shape[0]),
                     static_cast<std::int32_t>(in.shape[1] + a.pad_top + a.pad_bottom),
                     static_cast<std::int32_t>(in.shape[2] + a.pad_left + a.pad_right),
                     static_cast<std::int32_t>(in.shape[3])};
     padded.type = tensor_type(in.dtype);
-    padded.quantization = in.quantization;  // PAD keeps the scale and pads with the zero point
-    const int padded_id = static_cast<int>(tensors_.size() - 1);
+    // PAD keeps the scale and pads with the zero point.
+    padded.quantization = &in.quantization;
+    padded.quantized_dimension = in.quantization.axis;
+    const int padded_id = static_cast<int>(d_.tensors.size() - 1);
     add_operator(BuiltinOperator::PAD, 2, {x, paddings}, padded_id,
-                 [](flatbuffers::FlatBufferBuilder& b) -> Options {
-                   return {tflite::BuiltinOptions::PadOptions, tflite::CreatePadOptions(b).Union()};
-                 });
+                 options_of(BuiltinOptions::PadOptions));
     return padded_id;
   }
 
@@ -303,25 +305,21 @@ class Writer {
     const int output = n.outputs[0];
     const tflite::Padding pad = *padding;
     const auto fused = activation(a.fused_activation);
+    FileOptions o;
+    o.padding = pad;
+    o.stride_w = a.stride_w;
+    o.stride_h = a.stride_h;
+    o.fused = fused;
+    o.dilation_w = a.dilation_w;
+    o.dilation_h = a.dilation_h;
     if (is_depthwise(n)) {
-      const auto multiplier = static_cast<int>(g_.tensor(n.inputs[1]).shape[0] / a.groups);
-      add_operator(
-          BuiltinOperator::DEPTHWISE_CONV_2D, 3, inputs, output,
-          [=](flatbuffers::FlatBufferBuilder& b) -> Options {
-            return {tflite::BuiltinOptions::DepthwiseConv2DOptions,
-                    tflite::CreateDepthwiseConv2DOptions(b, pad, a.stride_w, a.stride_h, multiplier,
-                                                         fused, a.dilation_w, a.dilation_h)
-                        .Union()};
-          });
+      o.type = BuiltinOptions::DepthwiseConv2DOptions;
+      o.depth_multiplier = static_cast<int>(g_.tensor(n.inputs[1]).shape[0] / a.groups);
+      add_operator(BuiltinOperator::DEPTHWISE_CONV_2D, 3, std::move(inputs), output, std::move(o));
       return;
     }
-    add_operator(BuiltinOperator::CONV_2D, 3, inputs, output,
-                 [=](flatbuffers::FlatBufferBuilder& b) -> Options {
-                   return {tflite::BuiltinOptions::Conv2DOptions,
-                           tflite::CreateConv2DOptions(b, pad, a.stride_w, a.stride_h, fused,
-                                                       a.dilation_w, a.dilation_h)
-                               .Union()};
-                 });
+    o.type = BuiltinOptions::Conv2DOptions;
+    add_operator(BuiltinOperator::CONV_2D, 3, std::move(inputs), output, std::move(o));
   }
 
   void write_pool(std::size_t k, BuiltinOperator op) {
@@ -337,12 +335,14 @@ class Writer {
     }
     const tflite::Padding pad = *padding;
     const auto fused = activation(a.fused_activation);
-    add_operator(op, 2, n.inputs, n.outputs[0], [=](flatbuffers::FlatBufferBuilder& b) -> Options {
-      return {
-          tflite::BuiltinOptions::Pool2DOptions,
-          tflite::CreatePool2DOptions(b, pad, a.stride_w, a.stride_h, a.kernel_w, a.kernel_h, fused)
-              .Union()};
-    });
+    FileOptions o = options_of(BuiltinOptions::Pool2DOptions);
+    o.padding = pad;
+    o.stride_w = a.stride_w;
+    o.stride_h = a.stride_h;
+    o.filter_w = a.kernel_w;
+    o.filter_h = a.kernel_h;
+    o.fused = fused;
+    add_operator(op, 2, n.inputs, n.outputs[0], std::move(o));
   }
 
   void write_reshape(std::size_t k) {
@@ -366,24 +366,22 @@ class Writer {
                          return wildcards <= 1;
                        });
     // ReshapeOptions repeats the shape input's values, whichever constant that is.
-    const std::vector<std::uint8_t>& held = tensors_[static_cast<std::size_t>(shape_id)].data;
-    std::vector<std::int32_t> new_shape(held.size() / sizeof(std::int32_t));
-    std::memcpy(new_shape.data(), held.data(), held.size());
-    add_operator(BuiltinOperator::RESHAPE, 1, {n.inputs[0], shape_id}, n.outputs[0],
-                 [new_shape](flatbuffers::FlatBufferBuilder& b) -> Options {
-                   return {tflite::BuiltinOptions::ReshapeOptions,
-                           tflite::CreateReshapeOptions(b, b.CreateVector(new_shape)).Union()};
-                 });
+    FileOptions o = options_of(BuiltinOptions::ReshapeOptions);
+    const auto id = static_cast<std::size_t>(shape_id);
+    if (id < g_.tensors.size()) {
+      const std::span<const std::int32_t> held = g_.tensors[id].values<std::int32_t>();
+      o.new_shape.assign(held.begin(), held.end());
+    } else {
+      const std::vector<std::uint8_t>& held = d_.tensors[id].data;
+      o.new_shape.resize(held.size() / sizeof(std::int32_t));
+      std::memcpy(o.new_shape.data(), held.data(), held.size());
+    }
+    add_operator(BuiltinOperator::RESHAPE, 1, {n.inputs[0], shape_id}, n.outputs[0], std::move(o));
   }
 
-  template <typename Make>
-  void write_simple(std::size_t k, BuiltinOperator op, int version, tflite::BuiltinOptions type,
-                    Make make) {
+  void write_simple(std::size_t k, BuiltinOperator op, int version, FileOptions options) {
     const core::Node& n = g_.nodes[k];
-    add_operator(op, version, n.inputs, n.outputs[0],
-                 [=](flatbuffers::FlatBufferBuilder& b) -> Options {
-                   return {type, make(b).Union()};
-                 });
+    add_operator(op, version, n.inputs, n.outputs[0], std::move(options));
   }
   void write_plain(std::size_t k, BuiltinOperator op, int version) {
     const core::Node& n = g_.nodes[k];
@@ -395,7 +393,6 @@ class Writer {
     const core::Attributes& a = n.attrs;
     const auto fused = activation(a.fused_activation);
     using core::OpType;
-    using tflite::BuiltinOptions;
     switch (n.op) {
       case OpType::batch_norm:
         fail(k,
@@ -417,16 +414,14 @@ class Writer {
       case OpType::conv2d:
         return write_conv2d(k);
       case OpType::fully_connected: {
-        const bool keep = a.keep_num_dims;
-        return write_simple(
-            k, BuiltinOperator::FULLY_CONNECTED,
-            n.inputs.size() == 2 ? 6
-            : keep               ? 5
-                                 : 4,
-            BuiltinOptions::FullyConnectedOptions, [=](flatbuffers::FlatBufferBuilder& b) {
-              return tflite::CreateFullyConnectedOptions(
-                  b, fused, tflite::FullyConnectedOptionsWeightsFormat::DEFAULT, keep);
-            });
+        FileOptions o = options_of(BuiltinOptions::FullyConnectedOptions);
+        o.fused = fused;
+        o.keep_dims = a.keep_num_dims;
+        return write_simple(k, BuiltinOperator::FULLY_CONNECTED,
+                            n.inputs.size() == 2 ? 6
+                            : a.keep_num_dims    ? 5
+                                                 : 4,
+                            std::move(o));
       }
       case OpType::avg_pool:
         return write_pool(k, BuiltinOperator::AVERAGE_POOL_2D);
@@ -434,11 +429,9 @@ class Writer {
         return write_pool(k, BuiltinOperator::MAX_POOL_2D);
       case OpType::global_avg_pool: {
         const int axes = int32_constant(n.name + "/axes", {2}, {1, 2});
-        add_operator(BuiltinOperator::MEAN, 2, {n.inputs[0], axes}, n.outputs[0],
-                     [](flatbuffers::FlatBufferBuilder& b) -> Options {
-                       return {BuiltinOptions::ReducerOptions,
-                               tflite::CreateReducerOptions(b, true).Union()};
-                     });
+        FileOptions o = options_of(BuiltinOptions::ReducerOptions);
+        o.keep_dims = true;
+        add_operator(BuiltinOperator::MEAN, 2, {n.inputs[0], axes}, n.outputs[0], std::move(o));
         return;
       }
       case OpType::reshape:
@@ -449,25 +442,24 @@ class Writer {
           fail(k, "softmax over axis " + std::to_string(a.axis) +
                       "; TFLite's SOFTMAX works on the last axis only");
         }
-        const float beta = a.softmax_beta;
-        return write_simple(k, BuiltinOperator::SOFTMAX, 2, BuiltinOptions::SoftmaxOptions,
-                            [=](flatbuffers::FlatBufferBuilder& b) {
-                              return tflite::CreateSoftmaxOptions(b, beta);
-                            });
+        FileOptions o = options_of(BuiltinOptions::SoftmaxOptions);
+        o.beta = a.softmax_beta;
+        return write_simple(k, BuiltinOperator::SOFTMAX, 2, std::move(o));
       }
-      case OpType::add:
-        return write_simple(
-            k, BuiltinOperator::ADD, 2, BuiltinOptions::AddOptions,
-            [=](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateAddOptions(b, fused); });
+      case OpType::add: {
+        FileOptions o = options_of(BuiltinOptions::AddOptions);
+        o.fused = fused;
+        return write_simple(k, BuiltinOperator::ADD, 2, std::move(o));
+      }
       case OpType::mul: {
         // TFLite's op_version: 3 when the real multiplier in1·in2/out scale reaches 1.
         const double multiplier =
             static_cast<double>(g_.tensor(n.inputs[0]).quantization.scales[0]) *
             g_.tensor(n.inputs[1]).quantization.scales[0] /
             g_.tensor(n.outputs[0]).quantization.scales[0];
-        return write_simple(
-            k, BuiltinOperator::MUL, multiplier >= 1.0 ? 3 : 2, BuiltinOptions::MulOptions,
-            [=](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateMulOptions(b, fused); });
+        FileOptions o = options_of(BuiltinOptions::MulOptions);
+        o.fused = fused;
+        return write_simple(k, BuiltinOperator::MUL, multiplier >= 1.0 ? 3 : 2, std::move(o));
       }
       case OpType::pad: {
         if (a.pad_value != 0.0f) {
@@ -478,18 +470,14 @@ class Writer {
             int32_constant(n.name + "/paddings", {4, 2},
                            {0, 0, a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, 0, 0});
         add_operator(BuiltinOperator::PAD, 2, {n.inputs[0], paddings}, n.outputs[0],
-                     [](flatbuffers::FlatBufferBuilder& b) -> Options {
-                       return {BuiltinOptions::PadOptions, tflite::CreatePadOptions(b).Union()};
-                     });
+                     options_of(BuiltinOptions::PadOptions));
         return;
       }
       case OpType::concat: {
-        const int axis = a.axis;
-        return write_simple(k, BuiltinOperator::CONCATENATION, 2,
-                            BuiltinOptions::ConcatenationOptions,
-                            [=](flatbuffers::FlatBufferBuilder& b) {
-                              return tflite::CreateConcatenationOptions(b, axis, fused);
-                            });
+        FileOptions o = options_of(BuiltinOptions::ConcatenationOptions);
+        o.axis = a.axis;
+        o.fused = fused;
+        return write_simple(k, BuiltinOperator::CONCATENATION, 2, std::move(o));
       }
       case OpType::resize_nearest: {
         const core::Shape& x = g_.tensor(n.inputs[0]).shape;
@@ -497,10 +485,7 @@ class Writer {
                                         {static_cast<std::int32_t>(x[1] * a.scale_h),
                                          static_cast<std::int32_t>(x[2] * a.scale_w)});
         add_operator(BuiltinOperator::RESIZE_NEAREST_NEIGHBOR, 2, {n.inputs[0], size}, n.outputs[0],
-                     [](flatbuffers::FlatBufferBuilder& b) -> Options {
-                       return {BuiltinOptions::ResizeNearestNeighborOptions,
-                               tflite::CreateResizeNearestNeighborOptions(b, false, false).Union()};
-                     });
+                     options_of(BuiltinOptions::ResizeNearestNeighborOptions));
         return;
       }
       case OpType::split: {
@@ -508,13 +493,10 @@ class Writer {
         const auto rank = static_cast<int>(g_.tensor(n.inputs[0]).shape.size());
         const int axis =
             int32_constant(n.name + "/axis", {}, {a.axis < 0 ? a.axis + rank : a.axis});
-        const auto parts = static_cast<int>(n.outputs.size());
-        add_operator(
-            BuiltinOperator::SPLIT, 2, {axis, n.inputs[0]}, n.outputs[0],
-            [parts](flatbuffers::FlatBufferBuilder& b) -> Options {
-              return {BuiltinOptions::SplitOptions, tflite::CreateSplitOptions(b, parts).Union()};
-            });
-        operators_.back().more_outputs.assign(n.outputs.begin() + 1, n.outputs.end());
+        FileOptions o = options_of(BuiltinOptions::SplitOptions);
+        o.num_splits = static_cast<int>(n.outputs.size());
+        add_operator(BuiltinOperator::SPLIT, 2, {axis, n.inputs[0]}, n.outputs[0], std::move(o));
+        d_.operators.back().outputs.assign(n.outputs.begin(), n.outputs.end());
         return;
       }
       case OpType::slice: {
@@ -526,9 +508,7 @@ class Writer {
         const int begin_id = int32_constant(n.name + "/begin", {rank}, begin);
         const int size_id = int32_constant(n.name + "/size", {rank}, size);
         add_operator(BuiltinOperator::SLICE, rank > 4 ? 5 : 2, {n.inputs[0], begin_id, size_id},
-                     n.outputs[0], [](flatbuffers::FlatBufferBuilder& b) -> Options {
-                       return {BuiltinOptions::SliceOptions, tflite::CreateSliceOptions(b).Union()};
-                     });
+                     n.outputs[0], options_of(BuiltinOptions::SliceOptions));
         return;
       }
       case OpType::relu:
@@ -544,142 +524,182 @@ class Writer {
       case OpType::tanh:
         return write_plain(k, BuiltinOperator::TANH, 2);
       case OpType::hard_swish:
-        return write_simple(
-            k, BuiltinOperator::HARD_SWISH, 1, BuiltinOptions::HardSwishOptions,
-            [](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateHardSwishOptions(b); });
+        return write_simple(k, BuiltinOperator::HARD_SWISH, 1,
+                            options_of(BuiltinOptions::HardSwishOptions));
       case OpType::leaky_relu: {
-        const float alpha = a.leaky_alpha;
-        return write_simple(k, BuiltinOperator::LEAKY_RELU, 1, BuiltinOptions::LeakyReluOptions,
-                            [=](flatbuffers::FlatBufferBuilder& b) {
-                              return tflite::CreateLeakyReluOptions(b, alpha);
-                            });
+        FileOptions o = options_of(BuiltinOptions::LeakyReluOptions);
+        o.alpha = a.leaky_alpha;
+        return write_simple(k, BuiltinOperator::LEAKY_RELU, 1, std::move(o));
       }
-      case OpType::quantize: {
-        return write_simple(
-            k, BuiltinOperator::QUANTIZE, 1, BuiltinOptions::QuantizeOptions,
-            [](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateQuantizeOptions(b); });
-      }
+      case OpType::quantize:
+        return write_simple(k, BuiltinOperator::QUANTIZE, 1,
+                            options_of(BuiltinOptions::QuantizeOptions));
       case OpType::dequantize:
-        return write_simple(
-            k, BuiltinOperator::DEQUANTIZE, 2, BuiltinOptions::DequantizeOptions,
-            [](flatbuffers::FlatBufferBuilder& b) { return tflite::CreateDequantizeOptions(b); });
+        return write_simple(k, BuiltinOperator::DEQUANTIZE, 2,
+                            options_of(BuiltinOptions::DequantizeOptions));
       default:
         fail(k, "has no TFLite mapping");
     }
   }
 
-  std::vector<std::uint8_t> serialize() {
-    flatbuffers::FlatBufferBuilder b(1024 + 2 * total_constant_bytes());
-
-    // Buffer 0 is empty; each constant gets its own, 16-byte aligned as TFLite lays them out.
-    std::vector<flatbuffers::Offset<tflite::Buffer>> buffers{tflite::CreateBuffer(b)};
-    std::vector<std::uint32_t> buffer_of(tensors_.size(), 0);
-    for (std::size_t i = 0; i < tensors_.size(); ++i) {
-      if (!tensors_[i].constant) continue;
-      const std::vector<std::uint8_t>& data = tensors_[i].data;
-      b.ForceVectorAlignment(data.size(), 1, 16);
-      const auto vector = b.CreateVector(data);
-      buffer_of[i] = static_cast<std::uint32_t>(buffers.size());
-      buffers.push_back(tflite::CreateBuffer(b, vector));
-    }
-
-    std::vector<flatbuffers::Offset<tflite::Tensor>> tensors;
-    for (std::size_t i = 0; i < tensors_.size(); ++i) {
-      const FileTensor& t = tensors_[i];
-      flatbuffers::Offset<tflite::QuantizationParameters> quantization = 0;
-      if (!t.quantization.empty()) {
-        quantization = tflite::CreateQuantizationParameters(
-            b, 0, 0, b.CreateVector(t.quantization.scales),
-            b.CreateVector(t.quantization.zero_points), tflite::QuantizationDetails::NONE, 0,
-            t.quantization.axis);
-      }
-      tensors.push_back(tflite::CreateTensor(b, b.CreateVector(t.shape), t.type, buffer_of[i],
-                                             b.CreateString(t.name), quantization));
-    }
-
-    // Operator codes: one per builtin, at the highest version any use needs.
-    std::map<BuiltinOperator, std::size_t> code_index;
-    std::vector<std::pair<BuiltinOperator, int>> codes;
-    for (const FileOperator& op : operators_) {
-      const auto [it, inserted] = code_index.emplace(op.op, codes.size());
-      if (inserted) codes.emplace_back(op.op, op.version);
-      codes[it->second].second = std::max(codes[it->second].second, op.version);
-    }
-    std::vector<flatbuffers::Offset<tflite::OperatorCode>> code_tables;
-    for (const auto& [op, version] : codes) {
-      const auto value = static_cast<int>(op);
-      code_tables.push_back(tflite::CreateOperatorCode(
-          b, static_cast<std::int8_t>(std::min(value, 127)), 0, version, op));
-    }
-
-    std::vector<flatbuffers::Offset<tflite::Operator>> operators;
-    for (const FileOperator& op : operators_) {
-      Options options{tflite::BuiltinOptions::NONE, 0};
-      if (op.options) options = op.options(b);
-      const auto inputs = b.CreateVector(op.inputs);
-      std::vector<int> output_ids = {op.output};
-      output_ids.insert(output_ids.end(), op.more_outputs.begin(), op.more_outputs.end());
-      const auto outputs = b.CreateVector(output_ids);
-      operators.push_back(tflite::CreateOperator(b,
-                                                 static_cast<std::uint32_t>(code_index.at(op.op)),
-                                                 inputs, outputs, options.first, options.second));
-    }
-
-    const auto subgraph = tflite::CreateSubGraph(
-        b, b.CreateVector(tensors), b.CreateVector(g_.inputs), b.CreateVector(g_.outputs),
-        b.CreateVector(operators), b.CreateString("main"));
-    // Model.metadata: each entry's bytes in a buffer of its own, after the constants'.
-    std::vector<flatbuffers::Offset<tflite::Metadata>> metadata;
-    for (std::size_t k = 0; k < g_.metadata.size(); ++k) {
-      const core::MetadataEntry& entry = g_.metadata[k];
-      if (entry.name.empty()) {
-        throw Error("write_tflite: metadata entry " + std::to_string(k) + " has no name");
-      }
-      b.ForceVectorAlignment(entry.bytes.size(), 1, 16);
-      const auto vector = b.CreateVector(entry.bytes);
-      const auto buffer_index = static_cast<std::uint32_t>(buffers.size());
-      buffers.push_back(tflite::CreateBuffer(b, vector));
-      metadata.push_back(tflite::CreateMetadata(b, b.CreateString(entry.name), buffer_index));
-    }
-    const auto model = tflite::CreateModel(
-        b, 3, b.CreateVector(code_tables),
-        b.CreateVector(std::vector<flatbuffers::Offset<tflite::SubGraph>>{subgraph}),
-        b.CreateString("tinyscale"), b.CreateVector(buffers), 0,
-        metadata.empty() ? 0 : b.CreateVector(metadata));
-    tflite::FinishModelBuffer(b, model);
-    return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-  }
-
-  std::size_t total_constant_bytes() const {
-    std::size_t total = 0;
-    for (const FileTensor& t : tensors_) total += t.data.size();
-    return total;
-  }
-
   const core::Graph& g_;
-  bool measure_only_ = false;
-  std::int64_t elided_bytes_ = 0;
+  bool with_data_ = true;
   std::vector<bool> depthwise_filter_;
   std::vector<bool> read_;
-  std::vector<FileTensor> tensors_;
-  std::vector<FileOperator> operators_;
+  FileDescription d_;
 };
+
+// An operator's builtin options table, as the generated Create* functions write it.
+std::pair<BuiltinOptions, flatbuffers::Offset<void>> write_options(
+    flatbuffers::FlatBufferBuilder& b, const FileOptions& o) {
+  switch (o.type) {
+    case BuiltinOptions::Conv2DOptions:
+      return {o.type, tflite::CreateConv2DOptions(b, o.padding, o.stride_w, o.stride_h, o.fused,
+                                                  o.dilation_w, o.dilation_h)
+                          .Union()};
+    case BuiltinOptions::DepthwiseConv2DOptions:
+      return {o.type, tflite::CreateDepthwiseConv2DOptions(b, o.padding, o.stride_w, o.stride_h,
+                                                           o.depth_multiplier, o.fused,
+                                                           o.dilation_w, o.dilation_h)
+                          .Union()};
+    case BuiltinOptions::Pool2DOptions:
+      return {o.type, tflite::CreatePool2DOptions(b, o.padding, o.stride_w, o.stride_h, o.filter_w,
+                                                  o.filter_h, o.fused)
+                          .Union()};
+    case BuiltinOptions::FullyConnectedOptions:
+      return {o.type,
+              tflite::CreateFullyConnectedOptions(
+                  b, o.fused, tflite::FullyConnectedOptionsWeightsFormat::DEFAULT, o.keep_dims)
+                  .Union()};
+    case BuiltinOptions::ReducerOptions:
+      return {o.type, tflite::CreateReducerOptions(b, o.keep_dims).Union()};
+    case BuiltinOptions::ReshapeOptions:
+      return {o.type, tflite::CreateReshapeOptions(b, b.CreateVector(o.new_shape)).Union()};
+    case BuiltinOptions::SoftmaxOptions:
+      return {o.type, tflite::CreateSoftmaxOptions(b, o.beta).Union()};
+    case BuiltinOptions::AddOptions:
+      return {o.type, tflite::CreateAddOptions(b, o.fused).Union()};
+    case BuiltinOptions::MulOptions:
+      return {o.type, tflite::CreateMulOptions(b, o.fused).Union()};
+    case BuiltinOptions::PadOptions:
+      return {o.type, tflite::CreatePadOptions(b).Union()};
+    case BuiltinOptions::ConcatenationOptions:
+      return {o.type, tflite::CreateConcatenationOptions(b, o.axis, o.fused).Union()};
+    case BuiltinOptions::ResizeNearestNeighborOptions:
+      return {o.type, tflite::CreateResizeNearestNeighborOptions(b, false, false).Union()};
+    case BuiltinOptions::SplitOptions:
+      return {o.type, tflite::CreateSplitOptions(b, o.num_splits).Union()};
+    case BuiltinOptions::SliceOptions:
+      return {o.type, tflite::CreateSliceOptions(b).Union()};
+    case BuiltinOptions::HardSwishOptions:
+      return {o.type, tflite::CreateHardSwishOptions(b).Union()};
+    case BuiltinOptions::LeakyReluOptions:
+      return {o.type, tflite::CreateLeakyReluOptions(b, o.alpha).Union()};
+    case BuiltinOptions::QuantizeOptions:
+      return {o.type, tflite::CreateQuantizeOptions(b).Union()};
+    case BuiltinOptions::DequantizeOptions:
+      return {o.type, tflite::CreateDequantizeOptions(b).Union()};
+    default:
+      break;
+  }
+  return {BuiltinOptions::NONE, 0};
+}
+
+// The order of every Create* call below is the order the file's bytes follow (the builder
+// writes from the end); tflite_layout.cpp's size computation repeats it step by step.
+std::vector<std::uint8_t> serialize(const FileDescription& d) {
+  std::size_t constant_bytes = 0;
+  for (const FileTensor& t : d.tensors) constant_bytes += t.data.size();
+  flatbuffers::FlatBufferBuilder b(1024 + 2 * constant_bytes);
+
+  // Buffer 0 is empty; each constant gets its own, 16-byte aligned as TFLite lays them out.
+  std::vector<flatbuffers::Offset<tflite::Buffer>> buffers{tflite::CreateBuffer(b)};
+  std::vector<std::uint32_t> buffer_of(d.tensors.size(), 0);
+  for (std::size_t i = 0; i < d.tensors.size(); ++i) {
+    if (!d.tensors[i].constant) continue;
+    const std::vector<std::uint8_t>& data = d.tensors[i].data;
+    b.ForceVectorAlignment(data.size(), 1, 16);
+    const auto vector = b.CreateVector(data);
+    buffer_of[i] = static_cast<std::uint32_t>(buffers.size());
+    buffers.push_back(tflite::CreateBuffer(b, vector));
+  }
+
+  std::vector<flatbuffers::Offset<tflite::Tensor>> tensors;
+  for (std::size_t i = 0; i < d.tensors.size(); ++i) {
+    const FileTensor& t = d.tensors[i];
+    flatbuffers::Offset<tflite::QuantizationParameters> quantization = 0;
+    if (t.quantized()) {
+      const auto zero_points = b.CreateVector(t.quantization->zero_points);
+      const auto scales = b.CreateVector(t.quantization->scales);
+      quantization = tflite::CreateQuantizationParameters(b, 0, 0, scales, zero_points,
+                                                          tflite::QuantizationDetails::NONE, 0,
+                                                          t.quantized_dimension);
+    }
+    const auto name = b.CreateString(t.name.data(), t.name.size());
+    const auto shape = b.CreateVector(t.shape);
+    tensors.push_back(tflite::CreateTensor(b, shape, t.type, buffer_of[i], name, quantization));
+  }
+
+  std::vector<flatbuffers::Offset<tflite::OperatorCode>> code_tables;
+  for (const auto& [op, version] : d.codes) {
+    const auto value = static_cast<int>(op);
+    code_tables.push_back(tflite::CreateOperatorCode(
+        b, static_cast<std::int8_t>(std::min(value, 127)), 0, version, op));
+  }
+
+  std::vector<flatbuffers::Offset<tflite::Operator>> operators;
+  for (std::size_t k = 0; k < d.operators.size(); ++k) {
+    const FileOperator& op = d.operators[k];
+    const auto [type, options] = write_options(b, op.options);
+    const auto inputs = b.CreateVector(op.inputs);
+    const auto outputs = b.CreateVector(op.outputs);
+    operators.push_back(tflite::CreateOperator(b, d.code_of[k], inputs, outputs, type, options));
+  }
+
+  const auto subgraph_name = b.CreateString("main");
+  const auto subgraph_operators = b.CreateVector(operators);
+  const auto subgraph_outputs = b.CreateVector(d.outputs);
+  const auto subgraph_inputs = b.CreateVector(d.inputs);
+  const auto subgraph_tensors = b.CreateVector(tensors);
+  const auto subgraph = tflite::CreateSubGraph(b, subgraph_tensors, subgraph_inputs,
+                                               subgraph_outputs, subgraph_operators, subgraph_name);
+  // Model.metadata: each entry's bytes in a buffer of its own, after the constants'.
+  std::vector<flatbuffers::Offset<tflite::Metadata>> metadata;
+  for (const detail::FileMetadata& entry : d.metadata) {
+    b.ForceVectorAlignment(entry.bytes, 1, 16);
+    const auto vector = b.CreateVector(*entry.data);
+    const auto buffer_index = static_cast<std::uint32_t>(buffers.size());
+    buffers.push_back(tflite::CreateBuffer(b, vector));
+    const auto name = b.CreateString(entry.name.data(), entry.name.size());
+    metadata.push_back(tflite::CreateMetadata(b, name, buffer_index));
+  }
+  const auto model_metadata =
+      metadata.empty()
+          ? flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<tflite::Metadata>>>(0)
+          : b.CreateVector(metadata);
+  const auto model_buffers = b.CreateVector(buffers);
+  const auto description = b.CreateString("tinyscale");
+  const auto subgraphs =
+      b.CreateVector(std::vector<flatbuffers::Offset<tflite::SubGraph>>{subgraph});
+  const auto model_codes = b.CreateVector(code_tables);
+  const auto model = tflite::CreateModel(b, 3, model_codes, subgraphs, description, model_buffers,
+                                         0, model_metadata);
+  tflite::FinishModelBuffer(b, model);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
 
 }  // namespace
 
-std::vector<std::uint8_t> write_tflite_buffer(const core::Graph& int8_graph) {
-  return Writer(int8_graph).write();
+namespace detail {
+
+FileDescription describe_tflite(const core::Graph& int8_graph, bool with_data) {
+  return Describer(int8_graph, with_data).describe();
 }
 
-std::int64_t tflite_file_bytes(const core::Graph& graph) {
-  bool float_activations = false;
-  for (const core::Tensor& t : graph.tensors) {
-    float_activations = float_activations || (!t.is_constant && t.dtype == core::DType::float32);
-  }
-  const core::Graph layout = float_activations ? quantize_layout(graph) : core::Graph{};
-  Writer writer(float_activations ? layout : graph, true);
-  const auto written = static_cast<std::int64_t>(writer.write().size());
-  return written + writer.elided_bytes();
+}  // namespace detail
+
+std::vector<std::uint8_t> write_tflite_buffer(const core::Graph& int8_graph) {
+  return serialize(detail::describe_tflite(int8_graph, true));
 }
 
 void write_tflite(const core::Graph& int8_graph, const std::string& path) {

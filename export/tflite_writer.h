@@ -47,7 +47,9 @@ std::vector<std::uint8_t> write_tflite_buffer(const core::Graph& int8_graph);
 // graph as `tinyscale export` writes it after post-training quantization with int8 I/O
 // (quantize_layout: the file's size does not depend on the calibrated values). Constants
 // without data (shape-only builds) count at their full size. This is the cost model's
-// FLASH figure (costmodel::CostOptions::tflite_file_bytes).
+// FLASH figure (costmodel::CostOptions::tflite_file_bytes). It is
+// tflite_layout(graph).file_bytes (export/tflite_layout.h): computed from the flatbuffer
+// layout rules, nothing serialized.
 std::int64_t tflite_file_bytes(const core::Graph& graph);
 
 // write_tflite_buffer, then an atomic write (temporary file beside `path`, renamed over
