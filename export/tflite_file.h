@@ -53,8 +53,8 @@ struct FileOptions {
 struct FileOperator {
   tflite::BuiltinOperator op = tflite::BuiltinOperator::ADD;
   int version = 1;
-  std::vector<int> inputs;
-  std::vector<int> outputs;
+  std::vector<std::int32_t> inputs;
+  std::vector<std::int32_t> outputs;
   FileOptions options;
 };
 
@@ -67,7 +67,7 @@ struct FileMetadata {
 struct FileDescription {
   std::vector<FileTensor> tensors;      // graph tensor i is file tensor i; added ones follow
   std::vector<FileOperator> operators;  // in execution order
-  std::vector<int> inputs, outputs;
+  std::vector<std::int32_t> inputs, outputs;
   std::vector<FileMetadata> metadata;
   // Operator codes: one per builtin, in order of first use, at the highest version any use
   // needs; code_of[k] is operator k's index into them.
@@ -79,7 +79,8 @@ struct FileDescription {
 // The file an int8 graph becomes (the writer's contract, tflite_writer.h). `with_data`:
 // every constant's bytes are copied (depthwise filters transposed) into FileTensor::data;
 // without, constants may lack data (shape-only builds) and only their lengths are known.
-// Throws tinyscale::Error naming the node, as write_tflite does.
-FileDescription describe_tflite(const core::Graph& int8_graph, bool with_data);
+// Throws tinyscale::Error naming the node, as write_tflite does. `validate`: check the graph
+// first (core::Graph::validate); false only for a graph known valid (quantize_layout's).
+FileDescription describe_tflite(const core::Graph& int8_graph, bool with_data, bool validate);
 
 }  // namespace tinyscale::exporter::detail

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -94,7 +93,7 @@ class SizeBuilder {
     for (int i = 0; i < fields_; ++i) {
       vt[static_cast<std::size_t>(slots_[i] / 2)] = static_cast<std::uint16_t>(table - at_[i]);
     }
-    if (vtables_.insert(vt).second) size_ += vtable_bytes;
+    if (remember(vt)) size_ += vtable_bytes;
   }
 
   void finish() {  // with a 4-byte file identifier
@@ -106,13 +105,38 @@ class SizeBuilder {
  private:
   static constexpr int kMaxSlots = 16;  // vtable entries; tflite's tables use at most 11
   using VTable = std::array<std::uint16_t, kMaxSlots>;
-  struct VTableHash {
-    std::size_t operator()(const VTable& v) const {
-      std::uint64_t h = 14695981039346656037ull;
-      for (const std::uint16_t x : v) h = (h ^ x) * 1099511628211ull;
-      return static_cast<std::size_t>(h);
+
+  // Adds `vt` to the vtables written so far (an open-addressing hash set: a file holds a
+  // few dozen distinct ones); false if it was there.
+  bool remember(const VTable& vt) {
+    std::array<std::uint64_t, kMaxSlots / 4> words;
+    std::memcpy(words.data(), vt.data(), sizeof vt);
+    std::uint64_t h = words[0] * 0x9E3779B97F4A7C15ull ^ words[1] * 0xC2B2AE3D27D4EB4Full ^
+                      words[2] * 0x165667B19E3779F9ull ^ words[3] * 0x27D4EB2F165667C5ull;
+    h ^= h >> 29;
+    if (2 * (count_ + 1) > slots_used_.size()) grow();
+    const std::size_t mask = slots_used_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+      if (!slots_used_[i]) {
+        slots_used_[i] = true;
+        table_[i] = vt;
+        ++count_;
+        return true;
+      }
+      if (table_[i] == vt) return false;
     }
-  };
+  }
+  void grow() {
+    std::vector<VTable> old;
+    for (std::size_t i = 0; i < table_.size(); ++i) {
+      if (slots_used_[i]) old.push_back(table_[i]);
+    }
+    const std::size_t capacity = std::max<std::size_t>(64, 2 * table_.size());
+    table_.assign(capacity, VTable{});
+    slots_used_.assign(capacity, false);
+    count_ = 0;
+    for (const VTable& vt : old) remember(vt);
+  }
 
   static std::int64_t padding(std::int64_t size, std::int64_t n) { return (-size) & (n - 1); }
   void track(std::int64_t n) { minalign_ = std::max(minalign_, n); }
@@ -127,7 +151,9 @@ class SizeBuilder {
   int fields_ = 0;
   std::array<int, kMaxSlots> slots_{};
   std::array<std::int64_t, kMaxSlots> at_{};
-  std::unordered_set<VTable, VTableHash> vtables_;
+  std::vector<VTable> table_;
+  std::vector<bool> slots_used_;
+  std::size_t count_ = 0;
 };
 
 // Field slots (VT_* of the generated schema) and sizes, in the order each Create* adds them.
@@ -308,7 +334,7 @@ std::int64_t file_size(const FileDescription& d) {
   return b.size();
 }
 
-engine::TfliteOptionsLayout options_layout(const FileOptions& o) {
+engine::TfliteOptionsLayout options_layout(FileOptions&& o) {
   engine::TfliteOptionsLayout l;
   l.type = static_cast<int>(o.type);
   const auto set_conv = [&] {
@@ -342,7 +368,7 @@ engine::TfliteOptionsLayout options_layout(const FileOptions& o) {
       l.keep_num_dims = o.keep_dims;
       break;
     case BuiltinOptions::ReshapeOptions:
-      l.new_shape = o.new_shape;
+      l.new_shape = std::move(o.new_shape);
       break;
     case BuiltinOptions::SoftmaxOptions:
       l.beta = o.beta;
@@ -367,15 +393,17 @@ engine::TfliteOptionsLayout options_layout(const FileOptions& o) {
   return l;
 }
 
-engine::TfliteLayout layout_of(const FileDescription& d) {
+// The layout of a description, which it consumes (its vectors move into the layout).
+engine::TfliteLayout layout_of(FileDescription&& d) {
   engine::TfliteLayout l;
+  l.file_bytes = file_size(d);
   l.tensors.resize(d.tensors.size());
   int buffers = 1;
   for (std::size_t i = 0; i < d.tensors.size(); ++i) {
-    const FileTensor& t = d.tensors[i];
+    FileTensor& t = d.tensors[i];
     engine::TfliteTensorLayout& o = l.tensors[i];
     o.type = static_cast<int>(t.type);
-    o.shape = t.shape;
+    o.shape = std::move(t.shape);
     o.constant = t.constant && t.bytes > 0;
     if (t.constant) ++buffers;
     if (t.quantized()) {
@@ -387,20 +415,19 @@ engine::TfliteLayout layout_of(const FileDescription& d) {
   }
   l.operators.resize(d.operators.size());
   for (std::size_t k = 0; k < d.operators.size(); ++k) {
-    const detail::FileOperator& op = d.operators[k];
+    detail::FileOperator& op = d.operators[k];
     engine::TfliteOperatorLayout& o = l.operators[k];
     o.builtin = static_cast<int>(op.op);
     o.version = d.codes[d.code_of[k]].second;
-    o.inputs.assign(op.inputs.begin(), op.inputs.end());
-    o.outputs.assign(op.outputs.begin(), op.outputs.end());
-    o.options = options_layout(op.options);
+    o.inputs = std::move(op.inputs);
+    o.outputs = std::move(op.outputs);
+    o.options = options_layout(std::move(op.options));
   }
-  l.inputs.assign(d.inputs.begin(), d.inputs.end());
-  l.outputs.assign(d.outputs.begin(), d.outputs.end());
+  l.inputs = std::move(d.inputs);
+  l.outputs = std::move(d.outputs);
   l.buffers = buffers + static_cast<int>(d.metadata.size());
   l.operator_codes = static_cast<int>(d.codes.size());
   for (const detail::FileMetadata& m : d.metadata) l.metadata_names.emplace_back(m.name);
-  l.file_bytes = file_size(d);
   return l;
 }
 
@@ -529,9 +556,12 @@ bool has_float_activations(const core::Graph& graph) {
 }  // namespace
 
 engine::TfliteLayout tflite_layout(const core::Graph& graph, bool float_io) {
-  if (!has_float_activations(graph)) return layout_of(detail::describe_tflite(graph, false));
+  if (!has_float_activations(graph)) {
+    return layout_of(detail::describe_tflite(graph, false, /*validate=*/true));
+  }
+  // quantize_layout lowers a valid graph into a valid one: no second validation.
   const core::Graph int8 = quantize_layout(graph, float_io);
-  return layout_of(detail::describe_tflite(int8, false));
+  return layout_of(detail::describe_tflite(int8, false, /*validate=*/false));
 }
 
 std::int64_t tflite_file_bytes(const core::Graph& graph) { return tflite_layout(graph).file_bytes; }

@@ -80,13 +80,16 @@ std::vector<std::uint8_t> int32_bytes(const std::vector<std::int32_t>& values) {
 // Builds the FileDescription of a graph (see detail::describe_tflite).
 class Describer {
  public:
-  Describer(const core::Graph& graph, bool with_data) : g_(graph), with_data_(with_data) {}
+  Describer(const core::Graph& graph, bool with_data, bool validate)
+      : g_(graph), with_data_(with_data), validate_(validate) {}
 
   FileDescription describe() {
-    try {
-      g_.validate();
-    } catch (const Error& e) {
-      throw Error(std::string("write_tflite: the graph is invalid: ") + e.what());
+    if (validate_) {
+      try {
+        g_.validate();
+      } catch (const Error& e) {
+        throw Error(std::string("write_tflite: the graph is invalid: ") + e.what());
+      }
     }
     if (g_.inputs.empty() || g_.outputs.empty()) {
       throw Error("write_tflite: the graph needs at least one input and one output");
@@ -544,6 +547,7 @@ class Describer {
 
   const core::Graph& g_;
   bool with_data_ = true;
+  bool validate_ = true;
   std::vector<bool> depthwise_filter_;
   std::vector<bool> read_;
   FileDescription d_;
@@ -692,14 +696,14 @@ std::vector<std::uint8_t> serialize(const FileDescription& d) {
 
 namespace detail {
 
-FileDescription describe_tflite(const core::Graph& int8_graph, bool with_data) {
-  return Describer(int8_graph, with_data).describe();
+FileDescription describe_tflite(const core::Graph& int8_graph, bool with_data, bool validate) {
+  return Describer(int8_graph, with_data, validate).describe();
 }
 
 }  // namespace detail
 
 std::vector<std::uint8_t> write_tflite_buffer(const core::Graph& int8_graph) {
-  return serialize(detail::describe_tflite(int8_graph, true));
+  return serialize(detail::describe_tflite(int8_graph, true, true));
 }
 
 void write_tflite(const core::Graph& int8_graph, const std::string& path) {
