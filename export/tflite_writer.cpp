@@ -137,6 +137,10 @@ class Describer {
       for (const int id : n.inputs) read_[static_cast<std::size_t>(id)] = true;
       if (is_depthwise(n)) depthwise_filter_[static_cast<std::size_t>(n.inputs[1])] = true;
     }
+    for (std::size_t i = 0; i < count; ++i) {
+      const core::Tensor& t = g_.tensors[i];
+      if (!read_[i] && t.is_constant && t.dtype == core::DType::int32) unread_int32_.push_back(i);
+    }
     for (std::size_t k = 0; k < g_.nodes.size(); ++k) {
       const core::Node& n = g_.nodes[k];
       for (std::size_t i = 0; i < n.inputs.size(); ++i) {
@@ -211,9 +215,8 @@ class Describer {
   int int32_constant(const std::string& name, const std::vector<std::int32_t>& shape,
                      const std::vector<std::int32_t>& values,
                      const std::function<bool(std::span<const std::int32_t>)>& fits) {
-    for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
+    for (const std::size_t i : unread_int32_) {
       const core::Tensor& t = g_.tensors[i];
-      if (read_[i] || !t.is_constant || t.dtype != core::DType::int32) continue;
       if (d_.tensors[i].shape == shape && fits(t.values<std::int32_t>())) {
         return static_cast<int>(i);
       }
@@ -550,6 +553,7 @@ class Describer {
   bool validate_ = true;
   std::vector<bool> depthwise_filter_;
   std::vector<bool> read_;
+  std::vector<std::size_t> unread_int32_;  // int32 constants no node reads, in id order
   FileDescription d_;
 };
 
