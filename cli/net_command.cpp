@@ -279,6 +279,7 @@ std::string describe(const nlohmann::ordered_json& config) {
 }
 
 void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r,
+                const nlohmann::ordered_json& others,
                 const nlohmann::ordered_json* ram_regions = nullptr) {
   nlohmann::ordered_json j;
   j["config"] = config;
@@ -301,6 +302,11 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   if (r.runtime == costmodel::Runtime::tinyscale) {
     j["tinyscale"] = tinyscale_json(r.tinyscale, r.tinyscale_core);
   }
+  if (r.tflm_known) {
+    j["tflite_micro"] =
+        tflm_json(r.tflm, r.tflm_code, r.tflite_file_bytes, r.tflm_kernels, r.tinyscale_core);
+  }
+  j["other_runtimes"] = others;  // what the other runtimes would need
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
   if (ram_regions) j["ram_regions"] = *ram_regions;  // with --board
@@ -320,7 +326,8 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   std::cout << j.dump(2) << "\n";
 }
 
-void print_table(const nlohmann::ordered_json& config, const costmodel::CostReport& r) {
+void print_table(const nlohmann::ordered_json& config, const costmodel::CostReport& r,
+                 const std::string& others) {
   std::printf("%s\n\n", describe(config).c_str());
   std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)",
               "params", "MACs", "live B");
@@ -330,7 +337,6 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
                 group_digits(l.params).c_str(), group_digits(l.macs).c_str(),
                 group_digits(l.live_bytes).c_str());
   }
-  const std::int64_t miss = r.ram_bytes - r.ram_lower_bound_bytes;
   std::printf("\n");
   std::printf("  params           %12s  (torchinfo; %s after BatchNorm folding)\n",
               group_digits(r.params).c_str(), group_digits(r.params_deployed).c_str());
@@ -349,26 +355,40 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
                 engine::planner_algorithm_name(r.planner),
                 group_digits(r.ram_lower_bound_bytes - t.stack_bytes).c_str(),
                 group_digits(t.stack_bytes).c_str());
-    for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
-    return;
+  } else if (r.runtime == costmodel::Runtime::tflite_micro) {
+    std::printf("  FLASH (%s) %s B\n", runtime_label(r).c_str(),
+                group_digits(r.flash_bytes).c_str());
+    std::printf("    .tflite file                %10s B  (weights %s, biases %s, quantization %s, "
+                "container %s)\n",
+                group_digits(r.tflite_file_bytes).c_str(),
+                group_digits(r.flash.weight_bytes).c_str(), group_digits(r.flash.bias_bytes).c_str(),
+                group_digits(r.flash.quantization_bytes).c_str(),
+                group_digits(r.flash.overhead_bytes).c_str());
+    std::printf("    interpreter code            %10s B  (measured table)\n",
+                group_digits(r.tflm_code.interpreter_bytes).c_str());
+    std::printf("    kernel code                 %10s B  (measured table, %zu operator(s))\n",
+                group_digits(r.tflm_code.kernel_bytes).c_str(), r.tflm_code.per_op.size());
+    std::printf("  RAM (TFLite Micro arena) %s B\n", group_digits(r.ram_bytes).c_str());
+    print_tflm_arena(r.tflm, r.tflm_kernels);
+  } else {
+    const std::int64_t miss = r.ram_bytes - r.ram_lower_bound_bytes;
+    std::printf("  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
+                group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
+                group_digits(r.flash.bias_bytes).c_str(),
+                group_digits(r.flash.quantization_bytes).c_str(),
+                group_digits(r.flash.overhead_bytes).c_str());
+    std::printf(
+        "  RAM (engine)     %12s B (activations %s B by the %s planner, lower bound %s B, %s;\n"
+        "                                  kernel state %s B, runtime %s B; greedy_by_size "
+        "planner %s B)\n",
+        group_digits(r.ram_bytes).c_str(), group_digits(r.ram_activation_bytes).c_str(),
+        engine::planner_algorithm_name(r.planner),
+        group_digits(r.ram_activation_bytes - miss).c_str(),
+        miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
+        group_digits(r.ram_kernel_state_bytes).c_str(), group_digits(r.ram_runtime_bytes).c_str(),
+        group_digits(r.ram_greedy_bytes).c_str());
   }
-  std::printf("  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
-              group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
-              group_digits(r.flash.bias_bytes).c_str(),
-              group_digits(r.flash.quantization_bytes).c_str(),
-              group_digits(r.flash.overhead_bytes).c_str());
-  std::printf(
-      "  RAM (arena)      %12s B (activations %s B by the %s planner, lower bound %s B, %s;\n"
-      "                                  kernel state %s B, runtime %s B; greedy_by_size planner "
-      "%s B)\n",
-      group_digits(r.ram_bytes).c_str(), group_digits(r.ram_activation_bytes).c_str(),
-      engine::planner_algorithm_name(r.planner),
-      group_digits(r.ram_activation_bytes - miss).c_str(),
-      miss == 0 ? "reached" : ("missed by " + group_digits(miss) + " B").c_str(),
-      group_digits(r.ram_kernel_state_bytes).c_str(), group_digits(r.ram_runtime_bytes).c_str(),
-      group_digits(r.ram_greedy_bytes).c_str());
-  std::printf("  runtime          tflite-micro (FLASH the .tflite file, RAM the engine's arena; "
-              "--runtime tinyscale for the generated code)\n");
+  if (!others.empty()) std::printf("  other runtimes   %s\n", others.c_str());
   for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
 }
 
@@ -462,23 +482,23 @@ Command add_net_command(CLI::App& app) {
       return;
     }
     costmodel::CostOptions options;
-    options.tflite_file_bytes = exporter::tflite_file_bytes;
     options.planner = o->planner == "greedy_by_size" ? engine::PlannerAlgorithm::greedy_by_size
                                                      : engine::PlannerAlgorithm::best_of;
     // With --board, the arena is placed in the board's regions as `run` and `solve` place it.
     const std::vector<std::int64_t> capacities =
         budgets ? scaling::region_capacities(*budgets) : std::vector<std::int64_t>{};
     options.ram_region_capacities = capacities;
-    if (budgets) runtime->check(*budgets);
+    runtime->check(budgets ? &*budgets : nullptr);
     runtime->apply(&options, budgets ? budgets->core : "");
     const costmodel::CostReport report = costmodel::analyze(graph, options);
     if (o->json) {
       const nlohmann::ordered_json use =
           budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)
                   : nlohmann::ordered_json();
-      print_json(config, report, budgets ? &use : nullptr);
+      print_json(config, report, other_runtimes_json(graph, report, options),
+                 budgets ? &use : nullptr);
     } else {
-      print_table(config, report);
+      print_table(config, report, other_runtimes(graph, report, options));
       if (budgets) print_region_use(*budgets, report.ram_region_bytes, report.ram_fits);
     }
   };

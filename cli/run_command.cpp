@@ -30,6 +30,8 @@
 #include "core/ops.h"
 #include "deploy/codegen.h"
 #include "engine/engine.h"
+#include "engine/tflm_arena.h"
+#include "export/tflite_layout.h"
 #include "scaling/sweep.h"
 
 namespace tinyscale::cli {
@@ -383,10 +385,22 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   const core::Graph graph = load_model(path);
   engine::CompiledModel model = compile_or_throw(graph, path, budgets);
   const std::int64_t file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
-  // --runtime tinyscale: the generated code's figures (deploy/codegen.h) on the board's core.
+  // --runtime tinyscale: the generated code's figures (deploy/codegen.h) on the board's core;
+  // tflite-micro: TFLite Micro's arena and code for the .tflite as it is (a float .onnx: the
+  // .tflite `tinyscale export` makes of it).
   const bool tinyscale = runtime.value() == costmodel::Runtime::tinyscale;
-  if (budgets) runtime.check(*budgets);
+  const bool tflm = runtime.value() == costmodel::Runtime::tflite_micro;
+  runtime.check(budgets ? &*budgets : nullptr);
   const engine::DeviceCore device_core = device_core_of(budgets ? budgets->core : "");
+  const bool is_tflite = std::filesystem::path(path).extension() == ".tflite";
+  const engine::TfliteLayout layout =
+      is_tflite ? exporter::read_tflite_layout(read_bytes(path), path) : export_layout(graph);
+  const engine::TflmArena arena = engine::predict_tflm_arena(layout, runtime.tflm_kernels());
+  const engine::TflmCodeSize code =
+      engine::tflm_code_size(layout, runtime.tflm_kernels(), device_core);
+  const std::int64_t tflm_flash = layout.file_bytes + code.interpreter_bytes + code.kernel_bytes;
+  std::vector<std::string> tflm_notes = arena.notes;
+  if (!code.exact) tflm_notes.insert(tflm_notes.end(), code.notes.begin(), code.notes.end());
   const engine::DeviceFootprint generated =
       tinyscale ? engine::device_footprint(deploy::generated_code_size(graph), device_core)
                 : engine::DeviceFootprint{};
@@ -434,16 +448,24 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     nlohmann::ordered_json j;
     j["model"] = path;
     j["runtime"] = runtime.runtime;
-    j["flash_bytes"] = tinyscale ? generated.flash_bytes() : file_bytes;
+    j["flash_bytes"] = tinyscale ? generated.flash_bytes() : tflm ? tflm_flash : file_bytes;
     j["weight_bytes"] = weight_bytes;
     j["params"] = total_params;
     j["macs"] = total_macs;
-    j["ram_bytes"] = tinyscale ? generated.ram_bytes() : model.arena_bytes();
+    j["ram_bytes"] = tinyscale ? generated.ram_bytes() : tflm ? arena.used_bytes : model.arena_bytes();
     if (tinyscale) j["tinyscale"] = tinyscale_json(generated, device_core);
+    j["tflite_micro"] =
+        tflm_json(arena, code, layout.file_bytes, runtime.tflm_kernels(), device_core);
+    j["notes"] = tflm_notes;
     j["ram"] = {{"activation_arena", model.ram().activation_arena},
                 {"kernel_state", model.ram().kernel_state},
                 {"runtime_structures", model.ram().runtime_structures}};
-    if (budgets) {
+    if (budgets && tflm) {
+      const std::vector<std::int64_t> used = {arena.used_bytes};
+      j["ram_regions"] = region_use_json(
+          *budgets, used,
+          arena.used_bytes <= scaling::region_capacities(*budgets).front());
+    } else if (budgets) {
       j["ram_regions"] = region_use_json(*budgets, region_bytes(model), model.arena_plan().fits);
     }
     j["layers"] = layers;
@@ -465,6 +487,27 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
     return;
   }
+  if (tflm) {
+    std::printf("\n  FLASH %s B (TFLite Micro, %s: the .tflite %s B, interpreter code %s B, kernel "
+                "code %s B; measured code table)   MACs %s\n",
+                group_digits(tflm_flash).c_str(), engine::device_core_name(device_core),
+                group_digits(layout.file_bytes).c_str(),
+                group_digits(code.interpreter_bytes).c_str(),
+                group_digits(code.kernel_bytes).c_str(), group_digits(total_macs).c_str());
+    std::printf("  RAM %s B (TFLite Micro's arena_used_bytes)\n",
+                group_digits(arena.used_bytes).c_str());
+    print_tflm_arena(arena, runtime.tflm_kernels());
+    std::printf("  other runtimes   tinyscale engine: RAM %s B; --runtime tinyscale for the "
+                "generated code\n",
+                group_digits(model.arena_bytes()).c_str());
+    for (const std::string& note : tflm_notes) std::printf("  note: %s\n", note.c_str());
+    if (budgets) {
+      const bool fits = arena.used_bytes <= scaling::region_capacities(*budgets).front();
+      const std::vector<std::int64_t> used = {arena.used_bytes};
+      print_region_use(*budgets, used, fits);
+    }
+    return;
+  }
   std::printf(
       "\n  FLASH %s B (the model file; weights and biases %s B)   RAM %s B (arena: activations %s, "
       "kernel state %s, runtime %s)   MACs %s\n",
@@ -472,8 +515,7 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
       group_digits(model.arena_bytes()).c_str(), group_digits(model.ram().activation_arena).c_str(),
       group_digits(model.ram().kernel_state).c_str(),
       group_digits(model.ram().runtime_structures).c_str(), group_digits(total_macs).c_str());
-  std::printf("  runtime tflite-micro (FLASH the .tflite file, RAM the engine's arena; "
-              "--runtime tinyscale for the generated code)\n");
+  std::printf("  runtime engine (FLASH the model file, RAM tinyscale's host engine arena)\n");
   if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
 }
 

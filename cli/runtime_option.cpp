@@ -1,35 +1,74 @@
 #include "cli/runtime_option.h"
 
+#include <cstdio>
+
+#include "cli/options.h"
 #include "core/error.h"
 #include "deploy/codegen.h"
+#include "export/tflite_layout.h"
 
 namespace tinyscale::cli {
 
 void RuntimeOption::add_to(CLI::App* app) {
   app->add_option("--runtime", runtime,
-                  "Runtime the FLASH and RAM figures are for: tflite-micro (default; the "
-                  ".tflite file and the engine's arena) or tinyscale (the generated code: "
-                  "const data + kernel code, arena + stack)")
-      ->check(CLI::IsMember({"tflite-micro", "tinyscale"}));
+                  "Runtime the FLASH and RAM figures are for: tflite-micro (default; TensorFlow "
+                  "Lite Micro: the .tflite file + its code, the arena it will report), tinyscale "
+                  "(the generated code: const data + kernel code, arena + stack) or engine "
+                  "(tinyscale's host engine; its arena may be split over regions)")
+      ->check(CLI::IsMember({"tflite-micro", "tinyscale", "engine"}));
+  app->add_option("--kernels", kernels,
+                  "[tflite-micro] TFLite Micro's kernels: cmsis-nn (default) or reference")
+      ->check(CLI::IsMember({"reference", "cmsis-nn"}));
 }
 
-void RuntimeOption::check(const scaling::Budgets& budgets) const {
-  if (value() == costmodel::Runtime::tinyscale &&
-      budgets.arena_regions == scaling::ArenaRegions::split) {
+engine::TflmKernels RuntimeOption::tflm_kernels() const {
+  engine::TflmKernels k = engine::TflmKernels::cmsis_nn;
+  if (kernels) engine::parse_tflm_kernels(*kernels, &k);
+  return k;
+}
+
+void RuntimeOption::check(const scaling::Budgets* budgets) const {
+  const costmodel::Runtime r = value();
+  if (kernels && r != costmodel::Runtime::tflite_micro) {
+    throw Error("--kernels applies to --runtime tflite-micro (TFLite Micro's kernels), not to "
+                "--runtime " + runtime);
+  }
+  if (budgets == nullptr || budgets->arena_regions != scaling::ArenaRegions::split) return;
+  if (r == costmodel::Runtime::tinyscale) {
     throw Error("--runtime tinyscale: the generated code has one arena; --arena-regions auto "
                 "splits it over the board's regions (use --arena-regions single)");
   }
+  if (r == costmodel::Runtime::tflite_micro) {
+    throw Error("--runtime tflite-micro: TFLite Micro has one arena; --arena-regions auto "
+                "splits it over the board's regions (use --arena-regions single, or --runtime "
+                "engine for tinyscale's host engine)");
+  }
+}
+
+std::vector<std::string> RuntimeOption::arguments() const {
+  std::vector<std::string> args = {"--runtime", runtime};
+  if (kernels) {
+    args.push_back("--kernels");
+    args.push_back(*kernels);
+  }
+  return args;
 }
 
 engine::DeviceCore device_core_of(const std::string& board_core) {
   return board_core == "cortex-m4" ? engine::DeviceCore::cortex_m4 : engine::DeviceCore::cortex_m7;
 }
 
+engine::TfliteLayout export_layout(const core::Graph& graph) {
+  return exporter::tflite_layout(graph);
+}
+
 void RuntimeOption::apply(costmodel::CostOptions* options, const std::string& board_core) const {
   options->runtime = value();
+  options->tflite_layout = export_layout;
+  options->tflm_kernels = tflm_kernels();
+  options->tinyscale_core = device_core_of(board_core);
   if (options->runtime == costmodel::Runtime::tinyscale) {
     options->generated_code_size = deploy::generated_code_size;
-    options->tinyscale_core = device_core_of(board_core);
   }
 }
 
@@ -44,12 +83,114 @@ nlohmann::ordered_json tinyscale_json(const engine::DeviceFootprint& f, engine::
           {"stack_bytes", f.stack_bytes}};
 }
 
-std::string runtime_label(const costmodel::CostReport& report) {
-  if (report.runtime == costmodel::Runtime::tinyscale) {
-    return std::string("tinyscale generated code, ") +
-           engine::device_core_name(report.tinyscale_core);
+nlohmann::ordered_json tflm_json(const engine::TflmArena& arena, const engine::TflmCodeSize& code,
+                                 std::int64_t file_bytes, engine::TflmKernels kernels,
+                                 engine::DeviceCore core) {
+  nlohmann::ordered_json tail = nlohmann::ordered_json::object();
+  for (const engine::TflmArenaItem& item : arena.items) tail[item.what] = item.bytes;
+  return {{"kernels", engine::tflm_kernels_name(kernels)},
+          {"core", engine::device_core_name(core)},
+          {"flash_bytes", file_bytes + code.interpreter_bytes + code.kernel_bytes},
+          {"file_bytes", file_bytes},
+          {"interpreter_code_bytes", code.interpreter_bytes},
+          {"kernel_code_bytes", code.kernel_bytes},
+          {"arena_used_bytes", arena.used_bytes},
+          {"arena",
+           {{"head_bytes", arena.head_bytes},
+            {"activation_bytes", arena.activation_bytes},
+            {"scratch_bytes", arena.scratch_bytes},
+            {"tail_bytes", arena.tail_bytes},
+            {"tail", tail}}},
+          {"exact", arena.exact && code.exact}};
+}
+
+void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernels) {
+  std::printf("  TFLite Micro arena (%s kernels)   arena_used_bytes %s B%s\n",
+              engine::tflm_kernels_name(kernels), group_digits(arena.used_bytes).c_str(),
+              arena.exact ? "" : " (not exact, see notes)");
+  std::printf("    head: memory plan           %10s B  (tensors %s B, scratch buffers %s B "
+              "requested)\n",
+              group_digits(arena.head_bytes).c_str(), group_digits(arena.activation_bytes).c_str(),
+              group_digits(arena.scratch_bytes).c_str());
+  std::printf("    tail: persistent            %10s B\n", group_digits(arena.tail_bytes).c_str());
+  for (const engine::TflmArenaItem& item : arena.items) {
+    if (item.bytes == 0) continue;
+    std::printf("      %-38s %10s B\n", item.what.c_str(), group_digits(item.bytes).c_str());
   }
-  return "tflite-micro: .tflite file, engine arena";
+}
+
+namespace {
+
+struct OtherRuntime {
+  std::string id;  // costmodel::runtime_name
+  std::string name;
+  std::int64_t flash = 0;
+  std::int64_t ram = 0;
+};
+
+std::vector<OtherRuntime> other_runtime_figures(const core::Graph& graph,
+                                                const costmodel::CostReport& report,
+                                                const costmodel::CostOptions& options) {
+  std::vector<OtherRuntime> out;
+  if (report.runtime != costmodel::Runtime::tflite_micro && report.tflm_known) {
+    out.push_back({"tflite-micro", std::string("TFLite Micro (") + engine::tflm_kernels_name(report.tflm_kernels) +
+                       " kernels)",
+                   report.tflite_file_bytes + report.tflm_code.interpreter_bytes +
+                       report.tflm_code.kernel_bytes,
+                   report.tflm.used_bytes});
+  }
+  if (report.runtime != costmodel::Runtime::tinyscale) {
+    costmodel::CostOptions o = options;
+    o.runtime = costmodel::Runtime::tinyscale;
+    o.generated_code_size = deploy::generated_code_size;
+    o.tflite_layout = nullptr;
+    o.tflite_file_bytes = nullptr;
+    o.per_layer = false;
+    o.compare_greedy = false;
+    o.ram_region_capacities = {};
+    const costmodel::CostReport t = costmodel::analyze(graph, o);
+    out.push_back({"tinyscale", std::string("tinyscale generated code (") +
+                       engine::device_core_name(t.tinyscale_core) + ")",
+                   t.flash_bytes, t.ram_bytes});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string other_runtimes(const core::Graph& graph, const costmodel::CostReport& report,
+                           const costmodel::CostOptions& options) {
+  std::string text;
+  for (const OtherRuntime& r : other_runtime_figures(graph, report, options)) {
+    if (!text.empty()) text += "; ";
+    text += r.name + ": FLASH " + group_digits(r.flash) + " B, RAM " + group_digits(r.ram) + " B";
+  }
+  return text;
+}
+
+nlohmann::ordered_json other_runtimes_json(const core::Graph& graph,
+                                           const costmodel::CostReport& report,
+                                           const costmodel::CostOptions& options) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const OtherRuntime& r : other_runtime_figures(graph, report, options)) {
+    j.push_back({{"runtime", r.id}, {"label", r.name}, {"flash_bytes", r.flash},
+                 {"ram_bytes", r.ram}});
+  }
+  return j;
+}
+
+std::string runtime_label(const costmodel::CostReport& report) {
+  switch (report.runtime) {
+    case costmodel::Runtime::tinyscale:
+      return std::string("tinyscale generated code, ") +
+             engine::device_core_name(report.tinyscale_core);
+    case costmodel::Runtime::engine:
+      return "tinyscale engine";
+    case costmodel::Runtime::tflite_micro:
+      break;
+  }
+  return std::string("TFLite Micro, ") + engine::tflm_kernels_name(report.tflm_kernels) +
+         " kernels, " + engine::device_core_name(report.tinyscale_core);
 }
 
 }  // namespace tinyscale::cli

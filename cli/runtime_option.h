@@ -1,8 +1,13 @@
-// --runtime tinyscale|tflite-micro: the runtime whose FLASH and RAM `net`, `info`, `solve` and
-// `sweep` report (costmodel::Runtime). The default, tflite-micro, keeps the figures those
-// commands have always printed (the .tflite file, the engine's arena); tinyscale prices this
-// project's generated code (deploy::generated_code_size + the measured kernel tables of
-// engine/deploy_size.h) for the board's core (cortex-m4, else the cortex-m7 table).
+// --runtime tflite-micro|tinyscale|engine and --kernels reference|cmsis-nn: the runtime whose
+// FLASH and RAM `net`, `info`, `solve` and `sweep` report (costmodel::Runtime).
+//   tflite-micro (default)  TensorFlow Lite Micro running the .tflite: the file + the
+//                           interpreter's and kernels' code; the arena_used_bytes it will report
+//                           with --kernels (default cmsis-nn), predicted to the byte
+//   tinyscale               this project's generated code (deploy::generated_code_size + the
+//                           measured kernel tables of engine/deploy_size.h)
+//   engine                  tinyscale's host engine (`tinyscale run`); its arena may be split
+//                           over a board's regions (--arena-regions auto)
+// Code tables are per core: cortex-m4 for a Cortex-M4 board, else the cortex-m7 table.
 //
 //   RuntimeOption runtime;
 //   runtime.add_to(cmd);
@@ -14,35 +19,64 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "costmodel/costmodel.h"
+#include "engine/tflite_layout.h"
 #include "scaling/budgets.h"
 
 namespace tinyscale::cli {
 
 struct RuntimeOption {
   std::string runtime = "tflite-micro";
+  std::optional<std::string> kernels;  // --kernels, tflite-micro only
 
   void add_to(CLI::App* app);
   costmodel::Runtime value() const { return costmodel::parse_runtime(runtime); }
-  // Sets options->runtime and, for tinyscale, the generated-code function and the core.
+  engine::TflmKernels tflm_kernels() const;
+  // Sets options->runtime, the .tflite layout function (every runtime: the report also says
+  // what TFLite Micro would need), the kernels and the core; for tinyscale the generated-code
+  // function.
   void apply(costmodel::CostOptions* options, const std::string& board_core) const;
-  // Throws tinyscale::Error for tinyscale with the arena split over a board's regions
-  // (--arena-regions auto): the generated code has one arena.
-  void check(const scaling::Budgets& budgets) const;
-  // The option as given, to hand to another command (`info phinet ...` runs `net`).
-  std::vector<std::string> arguments() const { return {"--runtime", runtime}; }
+  // Throws tinyscale::Error for --kernels with another runtime than tflite-micro, and for a
+  // runtime with one arena (tflite-micro, tinyscale) with --arena-regions auto.
+  void check(const scaling::Budgets* budgets) const;
+  // The options as given, to hand to another command (`info phinet ...` runs `net`).
+  std::vector<std::string> arguments() const;
 };
 
 engine::DeviceCore device_core_of(const std::string& board_core);
+
+// The .tflite layout of a float or int8 graph as `tinyscale export` writes it (int8 I/O).
+engine::TfliteLayout export_layout(const core::Graph& graph);
 
 // {"core", "flash_bytes", "model_data_bytes", "kernel_code_bytes", "invoke_code_bytes",
 //  "ram_bytes", "arena_bytes", "stack_bytes"}: the generated code's items.
 nlohmann::ordered_json tinyscale_json(const engine::DeviceFootprint& f, engine::DeviceCore core);
 
-// "tinyscale generated code, cortex-m7" or "tflite-micro: .tflite file, engine arena".
+// {"kernels", "core", "flash_bytes", "file_bytes", "interpreter_code_bytes", "kernel_code_bytes",
+//  "arena_used_bytes", "arena": {"head_bytes", "activation_bytes", "scratch_bytes", "tail_bytes",
+//  "tail": {item: bytes}}, "exact"}: TFLite Micro's items.
+nlohmann::ordered_json tflm_json(const engine::TflmArena& arena, const engine::TflmCodeSize& code,
+                                 std::int64_t file_bytes, engine::TflmKernels kernels,
+                                 engine::DeviceCore core);
+
+// Prints TFLite Micro's arena the way its allocator lays it out, indented by two spaces.
+void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernels);
+
+// What the runtimes other than report.runtime would need for the same graph (`graph` as given
+// to analyze with `options`): "TFLite Micro (cmsis-nn kernels): FLASH 1,234 B, RAM 5,678 B;
+// tinyscale generated code: FLASH ..., RAM ...". Costs the graph again for the tinyscale figures.
+std::string other_runtimes(const core::Graph& graph, const costmodel::CostReport& report,
+                           const costmodel::CostOptions& options);
+nlohmann::ordered_json other_runtimes_json(const core::Graph& graph,
+                                           const costmodel::CostReport& report,
+                                           const costmodel::CostOptions& options);
+
+// "tinyscale generated code, cortex-m7", "TFLite Micro 90b983c2, cmsis-nn kernels, cortex-m7"
+// or "tinyscale engine".
 std::string runtime_label(const costmodel::CostReport& report);
 
 }  // namespace tinyscale::cli

@@ -51,6 +51,10 @@ void add_solution_fields(const scaling::Solution& s, nlohmann::ordered_json& j) 
   if (s.cost.runtime == costmodel::Runtime::tinyscale) {
     j["tinyscale"] = tinyscale_json(s.cost.tinyscale, s.cost.tinyscale_core);
   }
+  if (s.cost.tflm_known) {
+    j["tflite_micro"] = tflm_json(s.cost.tflm, s.cost.tflm_code, s.cost.tflite_file_bytes,
+                                  s.cost.tflm_kernels, s.cost.tinyscale_core);
+  }
   j["latency_ms"] =
       s.latency_ms ? nlohmann::ordered_json(*s.latency_ms) : nlohmann::ordered_json(nullptr);
   j["utilization"] = {{"flash", s.utilization.flash}, {"ram", s.utilization.ram}};
@@ -187,7 +191,7 @@ nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::
 }
 
 void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
-                    const scaling::Objective& objective) {
+                    const scaling::Objective& objective, const std::string& others) {
   const bool phinet = scaling::family_uses_t0(s.family);
   const bool yolo =
       s.family == scaling::Family::yolo_phinet || s.family == scaling::Family::yolo_xinet;
@@ -208,7 +212,8 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
   };
   row("FLASH B", s.cost.flash_bytes, b.flash_bytes, s.utilization.flash, "flash");
   row("RAM B", s.cost.ram_bytes, b.ram_bytes, s.utilization.ram, "ram");
-  std::printf("  (FLASH and RAM for the runtime %s)\n", runtime_label(s.cost).c_str());
+  std::printf("  (FLASH and RAM for %s)\n", runtime_label(s.cost).c_str());
+  if (!others.empty()) std::printf("  (other runtimes: %s)\n", others.c_str());
   if (b.macs) row("MACs", s.cost.macs, *b.macs, *s.utilization.macs, "macs");
   if (b.latency_ms && s.latency_ms) {
     char used[32], target[32];
@@ -257,7 +262,8 @@ Command add_solve_command(CLI::App& app) {
   o->runtime.add_to(cmd);
   return [o, budgets] {
     scaling::SolveRequest r;
-    r.tflite_file_bytes = exporter::tflite_file_bytes;
+    r.tflite_layout = export_layout;
+    r.tflm_kernels = o->runtime.tflm_kernels();
     r.runtime = o->runtime.value();
     r.generated_code_size = deploy::generated_code_size;
     r.family = o->family == "xinet"         ? scaling::Family::xinet
@@ -298,12 +304,20 @@ Command add_solve_command(CLI::App& app) {
     r.num_layers_max = layers.max;
     r.objective = scaling::parse_objective(o->objective);
     r.budgets = budgets->resolve();
-    o->runtime.check(r.budgets);
+    o->runtime.check(&r.budgets);
     const scaling::Solution s = scaling::solve(r);
+    // What the other runtimes would need for the solved network.
+    costmodel::CostOptions options;
+    o->runtime.apply(&options, r.budgets.core);
+    options.per_layer = false;
+    options.compare_greedy = false;
+    const core::Graph solved = scaling::build_solution(s);
     if (o->json) {
-      std::cout << solution_json(s, r.budgets, r.objective).dump(2) << "\n";
+      nlohmann::ordered_json j = solution_json(s, r.budgets, r.objective);
+      j["other_runtimes"] = other_runtimes_json(solved, s.cost, options);
+      std::cout << j.dump(2) << "\n";
     } else {
-      print_solution(s, r.budgets, r.objective);
+      print_solution(s, r.budgets, r.objective, other_runtimes(solved, s.cost, options));
     }
   };
 }

@@ -104,7 +104,8 @@ void check_outputs(const SweepOptions& o) {
 
 scaling::SolveRequest base_request(const SweepOptions& o, scaling::Family family) {
   scaling::SolveRequest r;
-  r.tflite_file_bytes = exporter::tflite_file_bytes;
+  r.tflite_layout = export_layout;
+  r.tflm_kernels = o.runtime.tflm_kernels();
   r.runtime = o.runtime.value();
   r.generated_code_size = deploy::generated_code_size;
   r.family = family;
@@ -321,6 +322,7 @@ Command add_sweep_command(CLI::App& app) {
   cmd->add_option("--family", o->family, "--pareto: phinet (default) or xinet");
   cmd->add_option("--svg", o->svg, "--pareto: also plot the front as SVG to this file");
   return [o, cmd] {
+    o->runtime.check(nullptr);
     if (o->pareto) {
       run_pareto(*o, *cmd);
       return;

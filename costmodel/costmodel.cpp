@@ -72,18 +72,35 @@ std::vector<int> deployed_step_of(const core::Graph& graph, const core::Graph& d
 }  // namespace
 
 const char* runtime_name(Runtime runtime) {
-  return runtime == Runtime::tinyscale ? "tinyscale" : "tflite-micro";
+  switch (runtime) {
+    case Runtime::tinyscale:
+      return "tinyscale";
+    case Runtime::engine:
+      return "engine";
+    case Runtime::tflite_micro:
+      break;
+  }
+  return "tflite-micro";
 }
 
 Runtime parse_runtime(const std::string& name) {
   if (name == "tinyscale") return Runtime::tinyscale;
   if (name == "tflite-micro") return Runtime::tflite_micro;
-  throw Error("unknown runtime '" + name + "' (expected tinyscale or tflite-micro)");
+  if (name == "engine") return Runtime::engine;
+  throw Error("unknown runtime '" + name + "' (expected tflite-micro, tinyscale or engine)");
 }
 
 CostReport analyze(core::Graph graph, const CostOptions& options) {
   if (options.runtime == Runtime::tinyscale && !options.generated_code_size) {
     throw Error("costmodel: the tinyscale runtime needs CostOptions::generated_code_size");
+  }
+  if (options.runtime == Runtime::tflite_micro && !options.tflite_layout) {
+    throw Error("costmodel: the tflite-micro runtime needs CostOptions::tflite_layout");
+  }
+  if (options.runtime == Runtime::tflite_micro && options.ram_region_capacities.size() > 1) {
+    throw Error("TFLite Micro has one arena; it cannot split the activations over " +
+                std::to_string(options.ram_region_capacities.size()) +
+                " memory regions (use --arena-regions single, or --runtime engine)");
   }
   if (options.runtime == Runtime::tinyscale && options.ram_region_capacities.size() > 1) {
     throw Error("the tinyscale runtime's generated code has one arena; it cannot split the "
@@ -120,7 +137,31 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   const std::int64_t itemized =
       r.flash.weight_bytes + r.flash.bias_bytes + r.flash.quantization_bytes;
   r.flash_bytes = itemized + r.flash.overhead_bytes;
-  if (options.tflite_file_bytes) {
+  if (options.tflite_layout) {
+    try {
+      const engine::TfliteLayout layout = options.tflite_layout(deployed);
+      r.tflite_file_bytes = layout.file_bytes;
+      r.flash_bytes = layout.file_bytes;
+      r.flash.overhead_bytes = r.flash_bytes - itemized;
+      r.flash_exact = true;
+      r.tflm_kernels = options.tflm_kernels;
+      r.tflm = engine::predict_tflm_arena(layout, options.tflm_kernels);
+      r.tflm_code = engine::tflm_code_size(layout, options.tflm_kernels, options.tinyscale_core);
+      r.tflm_known = true;
+      for (const std::string& note : r.tflm.notes) {
+        r.notes.push_back("TFLite Micro's arena is not exact: " + note);
+      }
+      if (!r.tflm_code.exact) {
+        for (const std::string& note : r.tflm_code.notes) {
+          r.notes.push_back("TFLite Micro's code size: " + note);
+        }
+      }
+    } catch (const Error& e) {
+      if (options.runtime == Runtime::tflite_micro) throw;
+      r.notes.push_back(std::string("FLASH is an estimate: no .tflite can be written (") +
+                        e.what() + ")");
+    }
+  } else if (options.tflite_file_bytes) {
     try {
       r.flash_bytes = options.tflite_file_bytes(deployed);
       r.flash.overhead_bytes = r.flash_bytes - itemized;
@@ -180,6 +221,15 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
     // The arena is the plan above (the generated code's NAME_ARENA_BYTES for the same planner).
     r.tinyscale.arena_bytes = ram.activation_arena;
     r.ram_bytes = r.tinyscale.ram_bytes();
+  }
+  if (options.runtime == Runtime::tflite_micro) {
+    r.flash_bytes = r.tflite_file_bytes + r.tflm_code.interpreter_bytes + r.tflm_code.kernel_bytes;
+    r.ram_bytes = r.tflm.used_bytes;
+    if (!options.ram_region_capacities.empty()) {
+      r.ram_fixed_region = 0;
+      r.ram_region_bytes = {r.ram_bytes};
+      r.ram_fits = r.ram_bytes <= options.ram_region_capacities[0];
+    }
   }
   r.ram_lower_bound_bytes = arena.plan.lower_bound_bytes + fixed;
   r.ram_greedy_bytes = r.ram_bytes;

@@ -22,13 +22,24 @@
 //                     estimate prices (costmodel::estimate_latency_ms(report.compute, ...))
 //
 // The runtime the figures are for (CostOptions::runtime, CostReport::runtime):
-//   tflite_micro (the default)  FLASH is the .tflite file, RAM the engine's arena + kernel
-//                               state + runtime structures, as above
+//   tflite_micro (the default)  TensorFlow Lite Micro running the .tflite file: FLASH is the
+//                               file (exact, CostOptions::tflite_layout) + the interpreter's
+//                               and the used kernels' code (a measured table,
+//                               engine/tflm_code_size.h); RAM is the arena_used_bytes TFLite
+//                               Micro reports with the chosen kernels (reference or CMSIS-NN),
+//                               predicted exactly from the file's graph (engine/tflm_arena.h).
+//                               CostReport::tflm itemizes the arena as TFLite Micro allocates it.
 //   tinyscale                   this project's generated code (deploy/codegen.h): FLASH is
 //                               the model's const data (NAME_MODEL_DATA_BYTES, exact) + the
 //                               kernel code and NAME_invoke() (measured tables,
-//                               engine/deploy_size.h); RAM is the arena (the same plan) + the
+//                               engine/deploy_size.h); RAM is the arena (the engine's plan) + the
 //                               stack bound. CostReport::tinyscale itemizes them.
+//   engine                      tinyscale's host engine (`tinyscale run`): FLASH the .tflite
+//                               file, RAM the engine's arena + kernel state + runtime
+//                               structures (engine::ram_breakdown). The one runtime whose arena
+//                               may be split over several memory regions.
+// The engine's figures (ram_activation_bytes, ram_kernel_state_bytes, ...) are filled for every
+// runtime; ram_bytes and flash_bytes are the chosen runtime's.
 //
 // The deployed graph is core::lower_for_deployment(graph): SiLU expanded, zero padding
 // folded into convolutions, BatchNorm folded, ReLU/ReLU6 fused.
@@ -47,6 +58,9 @@
 #include "costmodel/latency.h"
 #include "engine/deploy_size.h"
 #include "engine/memory_planner.h"
+#include "engine/tflite_layout.h"
+#include "engine/tflm_arena.h"
+#include "engine/tflm_code_size.h"
 
 namespace tinyscale::costmodel {
 
@@ -69,9 +83,9 @@ struct FlashBreakdown {
   std::int64_t overhead_bytes = 0;
 };
 
-enum class Runtime { tflite_micro, tinyscale };
+enum class Runtime { tflite_micro, tinyscale, engine };
 
-// "tflite-micro", "tinyscale"; parse_runtime throws tinyscale::Error listing the valid names.
+// "tflite-micro", "tinyscale", "engine"; parse_runtime throws tinyscale::Error listing the valid names.
 const char* runtime_name(Runtime runtime);
 Runtime parse_runtime(const std::string& name);
 
@@ -117,8 +131,16 @@ struct CostReport {
   std::vector<std::string> notes;
   // Which runtime flash_bytes and ram_bytes are for; with Runtime::tinyscale, their items
   // (flash_bytes = tinyscale.flash_bytes(), ram_bytes = tinyscale.ram_bytes()) on
-  // tinyscale_core. The tflite-micro items above (flash, ram_kernel_state_bytes, ...) stay.
-  Runtime runtime = Runtime::tflite_micro;
+  // tinyscale_core; with Runtime::tflite_micro, flash_bytes = the file + tflm_code, ram_bytes =
+  // tflm.used_bytes. The engine's items above (ram_kernel_state_bytes, ...) stay.
+  Runtime runtime = Runtime::engine;
+  // With CostOptions::tflite_layout (whatever the runtime): the .tflite file's size, TFLite
+  // Micro's arena with tflm_kernels and its code on tinyscale_core.
+  bool tflm_known = false;
+  std::int64_t tflite_file_bytes = 0;
+  engine::TflmKernels tflm_kernels = engine::TflmKernels::cmsis_nn;
+  engine::TflmArena tflm;
+  engine::TflmCodeSize tflm_code;
   engine::DeviceFootprint tinyscale;
   engine::DeviceCore tinyscale_core = engine::DeviceCore::cortex_m7;
   ComputeBreakdown compute;  // of the deployed graph, for the latency estimate
@@ -132,6 +154,11 @@ struct CostReport {
 // adds the reason to CostReport::notes instead of failing: params, MACs and RAM still stand.
 using FileBytesFunction = std::int64_t (*)(const core::Graph& graph);
 
+// What the .tflite file a graph becomes holds (exporter::tflite_layout): its size and the graph
+// TFLite Micro allocates for. Given, it replaces tflite_file_bytes; Runtime::tflite_micro needs
+// it (analyze throws tinyscale::Error without it).
+using TfliteLayoutFunction = engine::TfliteLayout (*)(const core::Graph& graph);
+
 // The generated code's figures for the deployed graph (deploy::generated_code_size):
 // costmodel does not link deploy, so the caller that does passes it in for Runtime::tinyscale.
 using GeneratedCodeSizeFunction = engine::GeneratedCodeSize (*)(const core::Graph& graph);
@@ -139,6 +166,8 @@ using GeneratedCodeSizeFunction = engine::GeneratedCodeSize (*)(const core::Grap
 struct CostOptions {
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   FileBytesFunction tflite_file_bytes = nullptr;
+  TfliteLayoutFunction tflite_layout = nullptr;
+  engine::TflmKernels tflm_kernels = engine::TflmKernels::cmsis_nn;
   bool per_layer = true;       // fill CostReport::layers
   bool compare_greedy = true;  // also plan with greedy_by_size
   // The room of each memory region the model may use (scaling::region_capacities): the
@@ -146,8 +175,9 @@ struct CostOptions {
   // them. One capacity: the single arena, checked against it. Empty: no check.
   std::span<const std::int64_t> ram_region_capacities;
   // Runtime::tinyscale needs generated_code_size (analyze throws tinyscale::Error without it)
-  // and prices the kernels for tinyscale_core.
-  Runtime runtime = Runtime::tflite_micro;
+  // and prices the kernels for tinyscale_core; Runtime::tflite_micro needs tflite_layout and
+  // prices TFLite Micro's code for the same core. The default, engine, needs neither.
+  Runtime runtime = Runtime::engine;
   GeneratedCodeSizeFunction generated_code_size = nullptr;
   engine::DeviceCore tinyscale_core = engine::DeviceCore::cortex_m7;
 };

@@ -20,7 +20,8 @@ namespace {
 // input/output tensor pointer arrays.
 constexpr std::int64_t kArenaAlignment = 16;
 
-// Sizes and alignments on a 32-bit Cortex-M (pointers, size_t, int and enums 4 bytes).
+// Sizes and alignments on a 32-bit Cortex-M: pointers, size_t and int 4 bytes; enums as small
+// as their values allow (arm-none-eabi's AAPCS variant, -fshort-enums by default).
 // The objects MicroInterpreter's constructor places at the tail, in order (MicroAllocator::
 // Create): SingleArenaBufferAllocator (two interface vtable pointers, buffer_head_,
 // buffer_tail_, head_, tail_, temp_, temp_buffer_count_, temp_buffer_ptr_check_sum_),
@@ -42,10 +43,10 @@ constexpr std::int64_t kEvalTensorBytes = 12;
 constexpr std::int64_t kNodeAndRegistrationBytes = 32;
 // ScratchBufferHandle: one data pointer.
 constexpr std::int64_t kScratchBufferHandleBytes = 4;
-// TfLiteTensor with TF_LITE_STATIC_MEMORY: type, data, dims, params (scale, zero_point),
-// allocation_type, bytes, name, quantization (type, params), sparsity, dims_signature,
-// is_variable (padded).
-constexpr std::int64_t kTfLiteTensorBytes = 52;
+// TfLiteTensor with TF_LITE_STATIC_MEMORY (the reduced struct, largest fields first):
+// quantization (type, params), params (scale, zero_point), data, dims, bytes, then type,
+// allocation_type and is_variable, one byte each: arm-none-eabi's ABI uses short enums.
+constexpr std::int64_t kTfLiteTensorBytes = 32;
 // TfLiteAffineQuantization: scale, zero_point, quantized_dimension.
 constexpr std::int64_t kAffineQuantizationBytes = 12;
 constexpr int kWordAlignment = 4;

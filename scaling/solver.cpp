@@ -21,6 +21,8 @@ namespace {
 costmodel::CostOptions cost_options(const SolveRequest& request,
                                     std::span<const std::int64_t> capacities) {
   return {.tflite_file_bytes = request.tflite_file_bytes,
+          .tflite_layout = request.tflite_layout,
+          .tflm_kernels = request.tflm_kernels,
           .per_layer = false,
           .compare_greedy = false,
           .ram_region_capacities = capacities,

@@ -102,10 +102,15 @@ struct SolveRequest {
   // The exact file size for FLASH (exporter::tflite_file_bytes, passed in by the CLI); without
   // it the cost model's FLASH is its itemized estimate (costmodel::CostOptions).
   costmodel::FileBytesFunction tflite_file_bytes = nullptr;
+  // The .tflite layout (exporter::tflite_layout, passed in by the CLI): exact FLASH and, for
+  // Runtime::tflite_micro (which needs it), TFLite Micro's arena with tflm_kernels.
+  costmodel::TfliteLayoutFunction tflite_layout = nullptr;
+  engine::TflmKernels tflm_kernels = engine::TflmKernels::cmsis_nn;
   // The runtime FLASH and RAM are priced for (costmodel::Runtime); tinyscale needs
   // generated_code_size (deploy::generated_code_size, passed in by the CLI) and prices the
-  // kernels for budgets.core (cortex-m4, else the cortex-m7 table).
-  costmodel::Runtime runtime = costmodel::Runtime::tflite_micro;
+  // kernels for budgets.core (cortex-m4, else the cortex-m7 table), as tflite_micro prices
+  // TFLite Micro's code.
+  costmodel::Runtime runtime = costmodel::Runtime::engine;
   costmodel::GeneratedCodeSizeFunction generated_code_size = nullptr;
   // Options of the family kept fixed (e.g. compatibility mode); the solver sets α, β,
   // t0/γ, depth, input and head.

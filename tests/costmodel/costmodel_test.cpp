@@ -128,7 +128,8 @@ TEST(CostModel, TinyscaleRuntimeIsDataPlusCodeAndArenaPlusStack) {
   c.alpha = 0.25;
   const core::Graph graph = nets::build_phinet(c);
   const CostReport tflm = analyze(graph);
-  EXPECT_EQ(tflm.runtime, Runtime::tflite_micro);
+  EXPECT_EQ(tflm.runtime, Runtime::engine);  // the default
+  EXPECT_THROW(analyze(graph, {.runtime = Runtime::tflite_micro}), Error);  // needs the layout
   for (const engine::DeviceCore core :
        {engine::DeviceCore::cortex_m7, engine::DeviceCore::cortex_m4}) {
     const CostReport r = analyze(graph, {.runtime = Runtime::tinyscale,
