@@ -495,10 +495,10 @@ Command add_net_command(CLI::App& app) {
       const nlohmann::ordered_json use =
           budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)
                   : nlohmann::ordered_json();
-      print_json(config, report, other_runtimes_json(graph, report, options),
+      print_json(config, report, other_runtimes_json(graph, report, options, false),
                  budgets ? &use : nullptr);
     } else {
-      print_table(config, report, other_runtimes(graph, report, options));
+      print_table(config, report, other_runtimes(graph, report, options, false));
       if (budgets) print_region_use(*budgets, report.ram_region_bytes, report.ram_fits);
     }
   };

@@ -130,7 +130,8 @@ struct OtherRuntime {
 
 std::vector<OtherRuntime> other_runtime_figures(const core::Graph& graph,
                                                 const costmodel::CostReport& report,
-                                                const costmodel::CostOptions& options) {
+                                                const costmodel::CostOptions& options,
+                                                bool cost_tinyscale) {
   std::vector<OtherRuntime> out;
   if (report.runtime != costmodel::Runtime::tflite_micro && report.tflm_known) {
     out.push_back({"tflite-micro", std::string("TFLite Micro (") + engine::tflm_kernels_name(report.tflm_kernels) +
@@ -139,7 +140,7 @@ std::vector<OtherRuntime> other_runtime_figures(const core::Graph& graph,
                        report.tflm_code.kernel_bytes,
                    report.tflm.used_bytes});
   }
-  if (report.runtime != costmodel::Runtime::tinyscale) {
+  if (report.runtime != costmodel::Runtime::tinyscale && cost_tinyscale) {
     costmodel::CostOptions o = options;
     o.runtime = costmodel::Runtime::tinyscale;
     o.generated_code_size = deploy::generated_code_size;
@@ -159,20 +160,24 @@ std::vector<OtherRuntime> other_runtime_figures(const core::Graph& graph,
 }  // namespace
 
 std::string other_runtimes(const core::Graph& graph, const costmodel::CostReport& report,
-                           const costmodel::CostOptions& options) {
+                           const costmodel::CostOptions& options, bool cost_tinyscale) {
   std::string text;
-  for (const OtherRuntime& r : other_runtime_figures(graph, report, options)) {
+  for (const OtherRuntime& r : other_runtime_figures(graph, report, options, cost_tinyscale)) {
     if (!text.empty()) text += "; ";
     text += r.name + ": FLASH " + group_digits(r.flash) + " B, RAM " + group_digits(r.ram) + " B";
+  }
+  if (report.runtime != costmodel::Runtime::tinyscale && !cost_tinyscale) {
+    text += std::string(text.empty() ? "" : "; ") + "--runtime tinyscale for the generated code";
   }
   return text;
 }
 
 nlohmann::ordered_json other_runtimes_json(const core::Graph& graph,
                                            const costmodel::CostReport& report,
-                                           const costmodel::CostOptions& options) {
+                                           const costmodel::CostOptions& options,
+                                           bool cost_tinyscale) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
-  for (const OtherRuntime& r : other_runtime_figures(graph, report, options)) {
+  for (const OtherRuntime& r : other_runtime_figures(graph, report, options, cost_tinyscale)) {
     j.push_back({{"runtime", r.id}, {"label", r.name}, {"flash_bytes", r.flash},
                  {"ram_bytes", r.ram}});
   }

@@ -68,12 +68,15 @@ void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernel
 
 // What the runtimes other than report.runtime would need for the same graph (`graph` as given
 // to analyze with `options`): "TFLite Micro (cmsis-nn kernels): FLASH 1,234 B, RAM 5,678 B;
-// tinyscale generated code: FLASH ..., RAM ...". Costs the graph again for the tinyscale figures.
+// tinyscale generated code: FLASH ..., RAM ...". With `cost_tinyscale` the graph is costed again
+// for the generated code (which sizes every constant: for a network that fits a board); without
+// it the text names the option that gives those figures.
 std::string other_runtimes(const core::Graph& graph, const costmodel::CostReport& report,
-                           const costmodel::CostOptions& options);
+                           const costmodel::CostOptions& options, bool cost_tinyscale);
 nlohmann::ordered_json other_runtimes_json(const core::Graph& graph,
                                            const costmodel::CostReport& report,
-                                           const costmodel::CostOptions& options);
+                                           const costmodel::CostOptions& options,
+                                           bool cost_tinyscale);
 
 // "tinyscale generated code, cortex-m7", "TFLite Micro 90b983c2, cmsis-nn kernels, cortex-m7"
 // or "tinyscale engine".

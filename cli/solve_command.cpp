@@ -314,10 +314,10 @@ Command add_solve_command(CLI::App& app) {
     const core::Graph solved = scaling::build_solution(s);
     if (o->json) {
       nlohmann::ordered_json j = solution_json(s, r.budgets, r.objective);
-      j["other_runtimes"] = other_runtimes_json(solved, s.cost, options);
+      j["other_runtimes"] = other_runtimes_json(solved, s.cost, options, true);
       std::cout << j.dump(2) << "\n";
     } else {
-      print_solution(s, r.budgets, r.objective, other_runtimes(solved, s.cost, options));
+      print_solution(s, r.budgets, r.objective, other_runtimes(solved, s.cost, options, true));
     }
   };
 }

@@ -58,11 +58,13 @@ TEST(BoardRegions, SolvedArenaFitsTheBoardsLargestRegion) {
       << table.out;
 }
 
-// --arena-regions auto: `solve` places the activation buffers over the regions; `net` on its
-// command, and `run` on its exported .tflite, place them identically, byte for byte.
+// --arena-regions auto (tinyscale's host engine, --runtime engine: TFLite Micro and the
+// generated code have one arena): `solve` places the activation buffers over the regions;
+// `net` on its command, and `run` on its exported .tflite, place them identically, byte for byte.
 TEST(BoardRegions, AutoSplitAgreesBetweenSolveNetAndRun) {
   const nlohmann::json s = json_of(
-      "solve --board h743 --arena-regions auto --input 3x96x96 --num-classes 10 --json");
+      "solve --board h743 --arena-regions auto --runtime engine --input 3x96x96 --num-classes 10 "
+      "--json");
   ASSERT_FALSE(s.is_discarded());
   EXPECT_EQ(s["budgets"]["arena_regions"], "auto");
   EXPECT_EQ(s["budgets"]["ram_bytes"], (128 + 448 + 288 + 64) * KiB);
@@ -80,7 +82,7 @@ TEST(BoardRegions, AutoSplitAgreesBetweenSolveNetAndRun) {
   EXPECT_GT(total, 512 * KiB) << "more than the largest region holds";
 
   const std::string command = s["command"].get<std::string>().substr(10);  // "net phinet ..."
-  const nlohmann::json net = json_of(command + " --board h743 --arena-regions auto --json");
+  const nlohmann::json net = json_of(command + " --board h743 --arena-regions auto --runtime engine --json");
   EXPECT_EQ(net["ram_bytes"], s["ram_bytes"]);
   EXPECT_EQ(net["ram_regions"], regions);
 
@@ -94,7 +96,7 @@ TEST(BoardRegions, AutoSplitAgreesBetweenSolveNetAndRun) {
       json_of("run " + tflite + " --random 1 --board h743 --arena-regions auto --json");
   EXPECT_EQ(run["arena_bytes"], s["ram_bytes"]);
   EXPECT_EQ(run["ram_regions"], regions);
-  const nlohmann::json info = json_of("info " + tflite + " --board h743 --arena-regions auto --json");
+  const nlohmann::json info = json_of("info " + tflite + " --board h743 --arena-regions auto --runtime engine --json");
   EXPECT_EQ(info["ram_regions"], regions);
   std::filesystem::remove_all(dir);
 }

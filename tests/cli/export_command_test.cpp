@@ -264,10 +264,10 @@ TEST(ExportCommand, ReadmePhiNetBiasesAreNeverClipped) {
 
 // micromind's XiNet(num_layers=7) at 3x224x224 pools its first block's 56x56 output to 3x3 with
 // uneven bins: `net` reports it, `export` writes both files, `run` runs them, and the arena
-// `run` allocates is the RAM `net` promised.
+// `run` allocates is the RAM `net --runtime engine` promised.
 TEST(ExportCommand, XiNetWithUnevenSkipPoolsIsCostedExportedAndRun) {
   const fs::path dir = temp_dir("export_xinet7");
-  const auto net = run_cli("net xinet --input 3x224x224 --num-layers 7 --json");
+  const auto net = run_cli("net xinet --input 3x224x224 --num-layers 7 --runtime engine --json");
   ASSERT_EQ(net.exit_code, 0) << net.out;
   const nlohmann::json report = nlohmann::json::parse(net.out);
   EXPECT_EQ(report["params"].get<long>(), 7729488);

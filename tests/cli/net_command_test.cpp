@@ -46,7 +46,10 @@ TEST(NetCommand, XiNetOptionsAndTable) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("124,818"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("9,227,482"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("RAM (arena)"), std::string::npos);
+  EXPECT_NE(r.out.find("RAM (TFLite Micro arena)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TFLite Micro arena (cmsis-nn kernels)   arena_used_bytes"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(NetCommand, DumpPrintsOneLinePerNode) {

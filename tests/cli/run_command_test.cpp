@@ -71,7 +71,23 @@ TEST(InfoCommand, PerLayerTableAndTotals) {
   const auto r = run_cli("info " + kKws + "model.tflite --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["flash_bytes"].get<long>(), static_cast<long>(fs::file_size(kKws + "model.tflite")));
+  // TFLite Micro (the default runtime): the file + the interpreter's and kernels' code; RAM the
+  // arena TFLite Micro reports for the DS-CNN with CMSIS-NN kernels (../shared/ANCHORS.md).
+  const nlohmann::json& tflm = j["tflite_micro"];
+  EXPECT_EQ(tflm["file_bytes"].get<long>(), static_cast<long>(fs::file_size(kKws + "model.tflite")));
+  EXPECT_EQ(j["flash_bytes"].get<long>(), tflm["file_bytes"].get<long>() +
+                                              tflm["interpreter_code_bytes"].get<long>() +
+                                              tflm["kernel_code_bytes"].get<long>());
+  EXPECT_EQ(j["ram_bytes"], 22820);
+  EXPECT_EQ(tflm["arena_used_bytes"], 22820);
+  EXPECT_TRUE(tflm["exact"].get<bool>());
+  const auto reference = run_cli("info " + kKws + "model.tflite --json --kernels reference");
+  EXPECT_EQ(nlohmann::json::parse(reference.out)["ram_bytes"], 22772);
+  // The host engine's own arena, as before.
+  const auto engine = run_cli("info " + kKws + "model.tflite --json --runtime engine");
+  const nlohmann::json e = nlohmann::json::parse(engine.out);
+  EXPECT_EQ(e["flash_bytes"].get<long>(), static_cast<long>(fs::file_size(kKws + "model.tflite")));
+  EXPECT_EQ(e["ram_bytes"], 20512);
   EXPECT_EQ(j["layers"].size(), 13u);
   EXPECT_EQ(j["layers"][0]["op"], "conv2d");
   EXPECT_EQ(j["macs"], 2656768);
