@@ -60,7 +60,9 @@
 //     2 * in_c * kh * kw; otherwise 0 (none requested).
 //   FULLY_CONNECTED int8, per-tensor weights, output rank > 2 and accum depth % 4 == 0: 8 bytes
 //     per output channel (the per-channel parameters the 1x1-convolution path fills); otherwise
-//     none (arm_fully_connected_s8_get_buffer_size is 0 without MVE).
+//     none (arm_fully_connected_s8_get_buffer_size is 0 without MVE). This one case is read
+//     from the library's code only: the measuring firmware does not finish Invoke() on such a
+//     model, and tinyscale's exports quantize weights per channel.
 //   AVERAGE_POOL_2D int8/int16: 4 * channels (arm_avgpool_s8/s16_get_buffer_size).
 // Prepare, scratch, both kernel sets:
 //   MEAN: int8/int16: 4 * output elements (the accumulators); then 4 * input rank (temp
