@@ -186,6 +186,7 @@ nlohmann::ordered_json solution_json(const scaling::Solution& s, const scaling::
     j["ram_regions"] = region_use_json(b, s.cost.ram_region_bytes, s.cost.ram_fits);
   }
   j["evaluations"] = s.evaluations;
+  j["distinct_networks"] = s.distinct_networks;
   j["solve_ms"] = s.solve_ms;
   return j;
 }
@@ -236,7 +237,8 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
     std::printf("\n  clock %g MHz from --mhz (board %s is rated %g MHz)", b.mhz, b.board.c_str(),
                 b.board_mhz);
   std::printf("\n\n  rebuild: %s\n", s.command.c_str());
-  std::printf("  solved in %.0f ms (%d exact cost evaluations)\n", s.solve_ms, s.evaluations);
+  std::printf("  solved in %.0f ms (%d points, %d distinct networks costed exactly)\n", s.solve_ms,
+              s.evaluations, s.distinct_networks);
 }
 
 }  // namespace

@@ -260,3 +260,96 @@ void Graph::validate() const {
 }
 
 }  // namespace tinyscale::core
+
+namespace tinyscale::core {
+namespace {
+
+// Two independent 64-bit hashes over the same words (two multiply-xorshift mixes with
+// different constants and seeds).
+class FingerprintBuilder {
+ public:
+  void word(std::uint64_t v) {
+    a_ = (a_ ^ v) * 0x100000001b3ULL;
+    a_ ^= a_ >> 32;
+    b_ = (b_ ^ (v + 0x632be59bd9b4e019ULL)) * 0x9e3779b97f4a7c15ULL;
+    b_ ^= b_ >> 29;
+  }
+  void text(const std::string& s) {
+    word(s.size());
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t v = 0;
+      std::memcpy(&v, s.data() + i, 8);
+      word(v);
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+    word(tail);
+  }
+  void shape(const Shape& s) {
+    word(s.size());
+    for (const std::int64_t d : s) word(static_cast<std::uint64_t>(d));
+  }
+  void real(float f) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &f, sizeof bits);
+    word(bits);
+  }
+  Fingerprint done() const { return {a_, b_}; }
+
+ private:
+  std::uint64_t a_ = 0xcbf29ce484222325ULL;
+  std::uint64_t b_ = 0x2545f4914f6cdd1dULL;
+};
+
+}  // namespace
+
+Fingerprint structural_fingerprint(const Graph& graph) {
+  FingerprintBuilder h;
+  h.word(graph.tensors.size());
+  for (const Tensor& t : graph.tensors) {
+    h.text(t.name);
+    h.shape(t.shape);
+    h.word(static_cast<std::uint64_t>(t.dtype));
+    h.word(t.is_constant ? 1 : 0);
+    h.word(t.quantization.scales.size());
+    h.word(t.quantization.zero_points.size());
+    h.word(static_cast<std::uint64_t>(t.quantization.axis));
+  }
+  h.word(graph.nodes.size());
+  for (const Node& n : graph.nodes) {
+    h.word(static_cast<std::uint64_t>(n.op));
+    h.text(n.name);
+    h.word(n.inputs.size());
+    for (const int i : n.inputs) h.word(static_cast<std::uint64_t>(i));
+    h.word(n.outputs.size());
+    for (const int o : n.outputs) h.word(static_cast<std::uint64_t>(o));
+    const Attributes& a = n.attrs;
+    for (const int v : {a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w,
+                        a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, a.groups, a.axis,
+                        a.out_h, a.out_w, a.scale_h, a.scale_w}) {
+      h.word(static_cast<std::uint64_t>(v));
+    }
+    for (const float v : {a.clip_min, a.clip_max, a.epsilon, a.pad_value, a.softmax_beta,
+                          a.leaky_alpha}) {
+      h.real(v);
+    }
+    h.shape(a.new_shape);
+    h.shape(a.slice_begin);
+    h.shape(a.slice_size);
+    h.word(a.keep_num_dims ? 1 : 0);
+    h.word(static_cast<std::uint64_t>(a.fused_activation));
+  }
+  h.word(graph.inputs.size());
+  for (const int i : graph.inputs) h.word(static_cast<std::uint64_t>(i));
+  h.word(graph.outputs.size());
+  for (const int o : graph.outputs) h.word(static_cast<std::uint64_t>(o));
+  h.word(graph.metadata.size());
+  for (const MetadataEntry& m : graph.metadata) {
+    h.text(m.name);
+    h.word(m.bytes.size());
+  }
+  return h.done();
+}
+
+}  // namespace tinyscale::core

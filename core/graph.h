@@ -163,4 +163,16 @@ class Graph {
 // One line per graph input, constant summary, node and output; stable for golden tests.
 std::string dump(const Graph& graph);
 
+// A 128-bit fingerprint of everything a graph's cost depends on but its constants' values:
+// every tensor's name, shape, dtype, constness and quantization layout (lengths, axis), every
+// node's op, name, operands and attributes, the inputs, outputs and metadata (names and
+// lengths). Two graphs with equal fingerprints have equal cost reports (the solver reuses one
+// for the other); values are ignored, so a shape-only build and its materialized copy match.
+struct Fingerprint {
+  std::uint64_t a = 0, b = 0;
+  bool operator<(const Fingerprint& o) const { return a != o.a ? a < o.a : b < o.b; }
+  bool operator==(const Fingerprint& o) const { return a == o.a && b == o.b; }
+};
+Fingerprint structural_fingerprint(const Graph& graph);
+
 }  // namespace tinyscale::core

@@ -124,14 +124,25 @@ class ExactModel {
     if (found != cache_.end()) return found->second;
     Costs c;
     try {
-      const costmodel::CostReport r =
-          costmodel::analyze(build(p), cost_options(request_, capacities_));
-      c = {true, static_cast<double>(r.flash_bytes), static_cast<double>(r.ram_bytes),
-           static_cast<double>(r.macs), static_cast<double>(r.params)};
-      c.ram_fits = r.ram_fits;
-      if (estimate_latency_) {
-        c.latency =
-            costmodel::estimate_latency_ms(r.compute, request_.budgets.core, request_.budgets.mhz);
+      core::Graph graph = build(p);
+      // Nearby points often round to the same channel counts: the same network, whose exact
+      // costs are known already (the fingerprint covers everything the cost depends on).
+      const core::Fingerprint fingerprint = core::structural_fingerprint(graph);
+      const auto same = by_structure_.find(fingerprint);
+      if (same != by_structure_.end()) {
+        c = same->second;
+      } else {
+        const costmodel::CostReport r =
+            costmodel::analyze(std::move(graph), cost_options(request_, capacities_));
+        c = {true, static_cast<double>(r.flash_bytes), static_cast<double>(r.ram_bytes),
+             static_cast<double>(r.macs), static_cast<double>(r.params)};
+        c.ram_fits = r.ram_fits;
+        if (estimate_latency_) {
+          c.latency = costmodel::estimate_latency_ms(r.compute, request_.budgets.core,
+                                                     request_.budgets.mhz);
+        }
+        by_structure_.emplace(fingerprint, c);
+        ++distinct_networks_;
       }
     } catch (const Error&) {
       c.valid = false;  // e.g. XiNet's attention width rounds to zero at this α
@@ -141,6 +152,7 @@ class ExactModel {
   }
 
   int evaluations() const { return evaluations_; }
+  int distinct_networks() const { return distinct_networks_; }
   int layers() const { return layers_; }
   // Every valid point evaluated so far, for refitting the surrogate.
   void valid_points(std::vector<Point>* points, std::vector<Costs>* costs) const {
@@ -159,7 +171,9 @@ class ExactModel {
   int layers_;
   std::array<std::int64_t, 3> input_;
   std::map<std::tuple<double, double, double>, Costs> cache_;
+  std::map<core::Fingerprint, Costs> by_structure_;
   int evaluations_ = 0;
+  int distinct_networks_ = 0;
   bool estimate_latency_ = false;
   std::vector<std::int64_t> capacities_;
 };
@@ -977,6 +991,7 @@ Solution solve_with(const SolveRequest& request, Search search) {
   }
   std::optional<Best> best;
   int evaluations = 0;
+  int distinct_networks = 0;
   for (const auto& input : inputs) {
     for (int layers = request.num_layers_min; layers <= request.num_layers_max; ++layers) {
       ExactModel model(request, layers, input);
@@ -994,6 +1009,7 @@ Solution solve_with(const SolveRequest& request, Search search) {
         }
       }
       evaluations += model.evaluations();
+      distinct_networks += model.distinct_networks();
     }
   }
   if (!best) report_infeasible(request);
@@ -1041,6 +1057,7 @@ Solution solve_with(const SolveRequest& request, Search search) {
   if (s.utilization.latency && *s.utilization.latency > fullest) s.binding = "latency";
   s.objective_value = scorer.value(best->candidate.costs);
   s.evaluations = evaluations;
+  s.distinct_networks = distinct_networks;
   s.solve_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return s;

@@ -143,7 +143,8 @@ struct Solution {
   std::string binding;  // "flash", "ram", "macs" or "latency": the fullest budget
   double objective_value = 0.0;
   std::string command;  // the `tinyscale net ...` command that rebuilds it
-  int evaluations = 0;  // exact cost-model evaluations
+  int evaluations = 0;  // points whose exact costs the search used
+  int distinct_networks = 0;  // of them, distinct networks (each costed once by the cost model)
   double solve_ms = 0.0;
 };
 

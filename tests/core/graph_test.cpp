@@ -132,5 +132,40 @@ TEST(Graph, BuiltNetworksValidate) {
   EXPECT_NO_THROW(nets::build_phinet(c, {.materialize_weights = true, .seed = 1}).validate());
 }
 
+// The solver reuses one network's costs for another with the same fingerprint: it must see
+// every channel count, attribute and name, and nothing of the weights' values.
+TEST(StructuralFingerprint, SeesStructureNotValues) {
+  nets::PhiNetConfig c;
+  c.input = {3, 32, 32};
+  c.alpha = 0.25;
+  const Graph a = nets::build_phinet(c);
+  EXPECT_EQ(structural_fingerprint(a), structural_fingerprint(nets::build_phinet(c)));
+  // Weights' values are not part of it: a materialized build has the same fingerprint.
+  EXPECT_EQ(structural_fingerprint(a),
+            structural_fingerprint(nets::build_phinet(c, {.materialize_weights = true, .seed = 7})));
+  // An alpha that rounds to the same channel counts gives the same network.
+  nets::PhiNetConfig near = c;
+  near.alpha = 0.2501;
+  EXPECT_EQ(structural_fingerprint(a), structural_fingerprint(nets::build_phinet(near)));
+  // One more channel anywhere, one attribute, one name, one output: a different fingerprint.
+  nets::PhiNetConfig wider = c;
+  wider.alpha = 0.3;
+  EXPECT_FALSE(structural_fingerprint(a) == structural_fingerprint(nets::build_phinet(wider)));
+  Graph stride = a;
+  for (Node& n : stride.nodes) {
+    if (n.op == OpType::conv2d) {
+      n.attrs.pad_left += 1;
+      break;
+    }
+  }
+  EXPECT_FALSE(structural_fingerprint(a) == structural_fingerprint(stride));
+  Graph renamed = a;
+  renamed.tensors.back().name += "x";
+  EXPECT_FALSE(structural_fingerprint(a) == structural_fingerprint(renamed));
+  Graph more_outputs = a;
+  more_outputs.outputs.push_back(0);
+  EXPECT_FALSE(structural_fingerprint(a) == structural_fingerprint(more_outputs));
+}
+
 }  // namespace
 }  // namespace tinyscale::core
