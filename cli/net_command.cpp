@@ -499,6 +499,8 @@ Command add_net_command(CLI::App& app) {
                  budgets ? &use : nullptr);
     } else {
       print_table(config, report, other_runtimes(graph, report, options, false));
+      const std::string note = code_table_note(budgets ? budgets->core : "");
+      if (!note.empty()) std::printf("  note: %s\n", note.c_str());
       if (budgets) print_region_use(*budgets, report.ram_region_bytes, report.ram_fits);
     }
   };

@@ -501,6 +501,8 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
                 "generated code\n",
                 group_digits(model.arena_bytes()).c_str());
     for (const std::string& note : tflm_notes) std::printf("  note: %s\n", note.c_str());
+    const std::string core_note = code_table_note(budgets ? budgets->core : "");
+    if (!core_note.empty()) std::printf("  note: %s\n", core_note.c_str());
     if (budgets) {
       const bool fits = arena.used_bytes <= scaling::region_capacities(*budgets).front();
       const std::vector<std::int64_t> used = {arena.used_bytes};

@@ -58,6 +58,13 @@ engine::DeviceCore device_core_of(const std::string& board_core) {
   return board_core == "cortex-m4" ? engine::DeviceCore::cortex_m4 : engine::DeviceCore::cortex_m7;
 }
 
+std::string code_table_note(const std::string& board_core) {
+  if (board_core.empty() || board_core == "cortex-m7" || board_core == "cortex-m4") return "";
+  return "code sizes (TFLite Micro's, the generated code's) are the Cortex-M7 tables: none is "
+         "measured for " + board_core + "; TFLite Micro's arena is its Cortex-M7/M4 build's "
+         "(CMSIS-NN's scratch buffers may differ without the DSP extension)";
+}
+
 engine::TfliteLayout export_layout(const core::Graph& graph) {
   return exporter::tflite_layout(graph);
 }

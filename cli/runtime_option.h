@@ -49,6 +49,10 @@ struct RuntimeOption {
 
 engine::DeviceCore device_core_of(const std::string& board_core);
 
+// For a board whose core has no measured code tables (only cortex-m7 and cortex-m4 do): the
+// note that the Cortex-M7 tables price its code; else "".
+std::string code_table_note(const std::string& board_core);
+
 // The .tflite layout of a float or int8 graph as `tinyscale export` writes it (int8 I/O).
 engine::TfliteLayout export_layout(const core::Graph& graph);
 

@@ -215,6 +215,8 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
   row("RAM B", s.cost.ram_bytes, b.ram_bytes, s.utilization.ram, "ram");
   std::printf("  (FLASH and RAM for %s)\n", runtime_label(s.cost).c_str());
   if (!others.empty()) std::printf("  (other runtimes: %s)\n", others.c_str());
+  const std::string note = code_table_note(b.core);
+  if (!note.empty()) std::printf("  (note: %s)\n", note.c_str());
   if (b.macs) row("MACs", s.cost.macs, *b.macs, *s.utilization.macs, "macs");
   if (b.latency_ms && s.latency_ms) {
     char used[32], target[32];

@@ -27,7 +27,7 @@ net_command=$(sed -n 's/^ *"command": "tinyscale \(.*\)",\{0,1\}$/\1/p' <<<"$sol
 echo
 echo "== tinyscale $net_command"
 # shellcheck disable=SC2086  # the solver's command is a list of options
-$tinyscale $net_command | tail -n 5
+$tinyscale $net_command | sed -n '/^  params /,$p'
 
 mkdir -p "$out"
 export_command=${net_command/#net /export }
@@ -42,10 +42,14 @@ echo
 echo "== tinyscale run $out/model.tflite --random 2   (another input, other logits)"
 $tinyscale run "$out/model.tflite" --random 2 | sed -n 1p
 
-# The solver's prediction (top-level figures of its JSON) and the board's core.
-predicted() { sed -n "s/^  \"$1\": \([^,]*\),\{0,1\}\$/\1/p" <<<"$solve_json" | head -n 1; }
+# The cost model's prediction for the generated code (`net --runtime tinyscale`, top-level
+# figures of its JSON), the solver's latency estimate and the board's core.
+# shellcheck disable=SC2086
+generated_json=$($tinyscale $net_command --runtime tinyscale --board "$BOARD" --json)
+predicted() { sed -n "s/^  \"$1\": \([^,]*\),\{0,1\}\$/\1/p" <<<"$generated_json" | head -n 1; }
+latency() { sed -n "s/^  \"latency_ms\": \([^,]*\),\{0,1\}\$/\1/p" <<<"$solve_json" | head -n 1; }
 grouped() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
-core=$(sed -n 's/^ *"core": "\(.*\)",\{0,1\}$/\1/p' <<<"$solve_json" | head -n 1)
+core=$(awk '/"budgets": \{/ { b = 1 } b && /"core":/ { gsub(/.*"core": "|",?$/, ""); print; exit }' <<<"$solve_json")
 echo
 case "$core" in
   cortex-m7 | cortex-m4)
@@ -53,9 +57,9 @@ case "$core" in
     rm -rf "$out/deploy"
     $tinyscale deploy "$out/model.tflite" --board "$BOARD" --qemu -o "$out/deploy" --name model |
       grep -v '^  files:'
-    printf 'solver predicted: FLASH %s B, RAM %s B, %s MACs, latency %.1f ms (its cost model: the .tflite file, the engine arena, cycles per MAC of the core)\n' \
+    printf 'predicted for the generated code: FLASH %s B, RAM %s B, %s MACs, latency %.1f ms (the cost model: net --runtime tinyscale; the latency estimate: cycles per MAC of the core)\n' \
       "$(grouped "$(predicted flash_bytes)")" "$(grouped "$(predicted ram_bytes)")" \
-      "$(grouped "$(predicted macs)")" "$(predicted latency_ms)"
+      "$(grouped "$(predicted macs)")" "$(latency)"
     ;;
   *)
     echo "== no QEMU machine for ${core:-an unknown core} here (QEMU runs cortex-m7 and cortex-m4 firmware): skipping the deploy under QEMU"
