@@ -356,8 +356,8 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
                 group_digits(r.ram_lower_bound_bytes - t.stack_bytes).c_str(),
                 group_digits(t.stack_bytes).c_str());
   } else if (r.runtime == costmodel::Runtime::tflite_micro) {
-    std::printf("  FLASH (%s) %s B\n", runtime_label(r).c_str(),
-                group_digits(r.flash_bytes).c_str());
+    std::printf("  FLASH            %12s B  (%s)\n", group_digits(r.flash_bytes).c_str(),
+                runtime_label(r).c_str());
     std::printf("    .tflite file                %10s B  (weights %s, biases %s, quantization %s, "
                 "container %s)\n",
                 group_digits(r.tflite_file_bytes).c_str(),
@@ -366,9 +366,10 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
                 group_digits(r.flash.overhead_bytes).c_str());
     std::printf("    interpreter code            %10s B  (measured table)\n",
                 group_digits(r.tflm_code.interpreter_bytes).c_str());
-    std::printf("    kernel code                 %10s B  (measured table, %zu operator(s))\n",
+    std::printf("    kernel code                 %10s B  (measured table, %zu operators)\n",
                 group_digits(r.tflm_code.kernel_bytes).c_str(), r.tflm_code.per_op.size());
-    std::printf("  RAM (TFLite Micro arena) %s B\n", group_digits(r.ram_bytes).c_str());
+    std::printf("  RAM              %12s B  (the arena_used_bytes TFLite Micro reports)\n",
+                group_digits(r.ram_bytes).c_str());
     print_tflm_arena(r.tflm, r.tflm_kernels);
   } else {
     const std::int64_t miss = r.ram_bytes - r.ram_lower_bound_bytes;

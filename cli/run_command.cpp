@@ -488,13 +488,16 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     return;
   }
   if (tflm) {
-    std::printf("\n  FLASH %s B (TFLite Micro, %s: the .tflite %s B, interpreter code %s B, kernel "
-                "code %s B; measured code table)   MACs %s\n",
-                group_digits(tflm_flash).c_str(), engine::device_core_name(device_core),
-                group_digits(layout.file_bytes).c_str(),
-                group_digits(code.interpreter_bytes).c_str(),
-                group_digits(code.kernel_bytes).c_str(), group_digits(total_macs).c_str());
-    std::printf("  RAM %s B (TFLite Micro's arena_used_bytes)\n",
+    std::printf("\n  MACs %s\n", group_digits(total_macs).c_str());
+    std::printf("  FLASH            %12s B  (TFLite Micro, %s kernels, %s)\n",
+                group_digits(tflm_flash).c_str(), engine::tflm_kernels_name(runtime.tflm_kernels()),
+                engine::device_core_name(device_core));
+    std::printf("    .tflite file                %10s B\n", group_digits(layout.file_bytes).c_str());
+    std::printf("    interpreter code            %10s B  (measured table)\n",
+                group_digits(code.interpreter_bytes).c_str());
+    std::printf("    kernel code                 %10s B  (measured table, %zu operators)\n",
+                group_digits(code.kernel_bytes).c_str(), code.per_op.size());
+    std::printf("  RAM              %12s B  (the arena_used_bytes TFLite Micro reports)\n",
                 group_digits(arena.used_bytes).c_str());
     print_tflm_arena(arena, runtime.tflm_kernels());
     std::printf("  other runtimes   tinyscale engine: RAM %s B; --runtime tinyscale for the "

@@ -112,17 +112,15 @@ nlohmann::ordered_json tflm_json(const engine::TflmArena& arena, const engine::T
 }
 
 void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernels) {
-  std::printf("  TFLite Micro arena (%s kernels)   arena_used_bytes %s B%s\n",
-              engine::tflm_kernels_name(kernels), group_digits(arena.used_bytes).c_str(),
-              arena.exact ? "" : " (not exact, see notes)");
-  std::printf("    head: memory plan           %10s B  (tensors %s B, scratch buffers %s B "
+  (void)kernels;
+  std::printf("    head: memory plan           %10s B  (the tensors alone %s B; scratch buffers %s B "
               "requested)\n",
               group_digits(arena.head_bytes).c_str(), group_digits(arena.activation_bytes).c_str(),
               group_digits(arena.scratch_bytes).c_str());
   std::printf("    tail: persistent            %10s B\n", group_digits(arena.tail_bytes).c_str());
   for (const engine::TflmArenaItem& item : arena.items) {
     if (item.bytes == 0) continue;
-    std::printf("      %-38s %10s B\n", item.what.c_str(), group_digits(item.bytes).c_str());
+    std::printf("      %-38s %8s B\n", item.what.c_str(), group_digits(item.bytes).c_str());
   }
 }
 

@@ -67,7 +67,8 @@ nlohmann::ordered_json tflm_json(const engine::TflmArena& arena, const engine::T
                                  std::int64_t file_bytes, engine::TflmKernels kernels,
                                  engine::DeviceCore core);
 
-// Prints TFLite Micro's arena the way its allocator lays it out, indented by two spaces.
+// Prints TFLite Micro's arena the way its allocator lays it out (head, tail and the tail's
+// items), indented by four spaces.
 void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernels);
 
 // What the runtimes other than report.runtime would need for the same graph (`graph` as given
