@@ -69,6 +69,19 @@ std::vector<int> deployed_step_of(const core::Graph& graph, const core::Graph& d
   return step;
 }
 
+// Runtime::tflite_micro: FLASH the file and TFLite Micro's code, RAM its arena, in the one
+// region TFLite Micro's single arena goes to.
+void take_tflm_figures(const CostOptions& options, CostReport* r) {
+  r->flash_bytes =
+      r->tflite_file_bytes + r->tflm_code.interpreter_bytes + r->tflm_code.kernel_bytes;
+  r->ram_bytes = r->tflm.used_bytes;
+  if (!options.ram_region_capacities.empty()) {
+    r->ram_fixed_region = 0;
+    r->ram_region_bytes = {r->ram_bytes};
+    r->ram_fits = r->ram_bytes <= options.ram_region_capacities[0];
+  }
+}
+
 }  // namespace
 
 const char* runtime_name(Runtime runtime) {
@@ -107,6 +120,8 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
                 "activations over " + std::to_string(options.ram_region_capacities.size()) +
                 " memory regions (use --arena-regions single)");
   }
+  const bool skip_engine_ram =
+      options.figures_only && options.runtime == Runtime::tflite_micro && !options.per_layer;
   CostReport r;
   r.runtime = options.runtime;
   r.tinyscale_core = options.tinyscale_core;
@@ -145,7 +160,9 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
       r.flash.overhead_bytes = r.flash_bytes - itemized;
       r.flash_exact = true;
       r.tflm_kernels = options.tflm_kernels;
-      r.tflm = engine::predict_tflm_arena(layout, options.tflm_kernels);
+      r.tflm = engine::predict_tflm_arena(
+          layout, options.tflm_kernels,
+          skip_engine_ram ? engine::TflmArenaDetail::figures : engine::TflmArenaDetail::full);
       r.tflm_code = engine::tflm_code_size(layout, options.tflm_kernels, options.tinyscale_core);
       r.tflm_known = true;
       for (const std::string& note : r.tflm.notes) {
@@ -195,6 +212,13 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
     }
   }
 
+  r.planner = options.planner;
+  if (skip_engine_ram) {
+    take_tflm_figures(options, &r);
+    r.ram_greedy_bytes = r.ram_bytes;
+    return r;
+  }
+
   // The fixed part first: with memory regions it counts against the one with the most room.
   engine::RamBreakdown ram = engine::ram_breakdown(deployed, 0, core::DType::int8);
   const std::int64_t fixed = options.runtime == Runtime::tinyscale
@@ -212,7 +236,6 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
       r.ram_region_bytes.push_back(arena.region_used_bytes(static_cast<int>(i), fixed));
     }
   }
-  r.planner = options.planner;
   r.ram_activation_bytes = ram.activation_arena;
   r.ram_kernel_state_bytes = ram.kernel_state;
   r.ram_runtime_bytes = ram.runtime_structures;
@@ -223,13 +246,7 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
     r.ram_bytes = r.tinyscale.ram_bytes();
   }
   if (options.runtime == Runtime::tflite_micro) {
-    r.flash_bytes = r.tflite_file_bytes + r.tflm_code.interpreter_bytes + r.tflm_code.kernel_bytes;
-    r.ram_bytes = r.tflm.used_bytes;
-    if (!options.ram_region_capacities.empty()) {
-      r.ram_fixed_region = 0;
-      r.ram_region_bytes = {r.ram_bytes};
-      r.ram_fits = r.ram_bytes <= options.ram_region_capacities[0];
-    }
+    take_tflm_figures(options, &r);
   }
   r.ram_lower_bound_bytes = arena.plan.lower_bound_bytes + fixed;
   r.ram_greedy_bytes = r.ram_bytes;

@@ -170,6 +170,13 @@ struct CostOptions {
   engine::TflmKernels tflm_kernels = engine::TflmKernels::cmsis_nn;
   bool per_layer = true;       // fill CostReport::layers
   bool compare_greedy = true;  // also plan with greedy_by_size
+  // Only what the solver reads, as fast as possible: with Runtime::tflite_micro and
+  // per_layer false, the engine's own RAM plan is skipped (ram_activation_bytes,
+  // ram_kernel_state_bytes, ram_runtime_bytes, ram_lower_bound_bytes stay 0) and TFLite Micro's
+  // arena is predicted with engine::TflmArenaDetail::figures (tflm.activation_bytes 0, no
+  // tflm.items). Every other field, flash_bytes, ram_bytes and ram_fits among them, is the
+  // same as without it. No effect with the other runtimes.
+  bool figures_only = false;
   // The room of each memory region the model may use (scaling::region_capacities): the
   // activation buffers are split over them by engine::plan_arena, exactly as `run` places
   // them. One capacity: the single arena, checked against it. Empty: no check.

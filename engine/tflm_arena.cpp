@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 
 namespace tinyscale::engine {
 namespace {
@@ -83,7 +84,7 @@ struct Buffer {
 // among equal sizes the later-added buffer goes first), then each is placed at the lowest
 // offset of the offset-ordered list of placed buffers whose lifetimes overlap its own where the
 // gap to the next such buffer holds it.
-std::int64_t greedy_plan_peak(const std::vector<Buffer>& buffers) {
+std::int64_t greedy_plan_peak(std::span<const Buffer> buffers) {
   const int n = static_cast<int>(buffers.size());
   if (n == 0) return 0;
   std::vector<int> order(static_cast<std::size_t>(n));
@@ -91,38 +92,31 @@ std::int64_t greedy_plan_peak(const std::vector<Buffer>& buffers) {
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
     return buffers[static_cast<std::size_t>(a)].size > buffers[static_cast<std::size_t>(b)].size;
   });
+  // A placed buffer carries what the scan below reads (its span and lifetime), so the scan
+  // walks one contiguous array.
   struct Placed {
     std::int64_t offset;
-    int id;
+    std::int64_t end;
+    int first;
+    int last;
   };
   std::vector<Placed> placed;  // sorted by offset; equal offsets keep insertion order
   placed.reserve(static_cast<std::size_t>(n));
-  const auto overlaps = [&](int id, int first, int last) {
-    const Buffer& b = buffers[static_cast<std::size_t>(id)];
-    return !(b.first > last || first > b.last);
-  };
+  std::int64_t peak = 0;
   for (const int id : order) {
     const Buffer& wanted = buffers[static_cast<std::size_t>(id)];
     std::int64_t candidate = 0;
     for (const Placed& p : placed) {
-      if (!overlaps(p.id, wanted.first, wanted.last)) continue;
+      if (p.first > wanted.last || wanted.first > p.last) continue;  // lifetimes apart
       if (p.offset - candidate >= wanted.size) break;
-      candidate = std::max(candidate, p.offset + buffers[static_cast<std::size_t>(p.id)].size);
+      candidate = std::max(candidate, p.end);
     }
     // TFLM inserts the new entry before the first entry whose offset is strictly greater
-    // (or at the front when it is smaller than the first entry's).
-    auto at = placed.begin();
-    if (!placed.empty() && placed.front().offset > candidate) {
-      at = placed.begin();
-    } else {
-      at = std::upper_bound(placed.begin(), placed.end(), candidate,
-                            [](std::int64_t c, const Placed& p) { return c < p.offset; });
-    }
-    placed.insert(at, Placed{candidate, id});
-  }
-  std::int64_t peak = 0;
-  for (const Placed& p : placed) {
-    peak = std::max(peak, p.offset + buffers[static_cast<std::size_t>(p.id)].size);
+    // (at the front when it is smaller than the first entry's).
+    const auto at = std::upper_bound(placed.begin(), placed.end(), candidate,
+                                     [](std::int64_t c, const Placed& p) { return c < p.offset; });
+    placed.insert(at, Placed{candidate, candidate + wanted.size, wanted.first, wanted.last});
+    peak = std::max(peak, candidate + wanted.size);
   }
   return peak;
 }
@@ -131,7 +125,8 @@ std::int64_t align_up(std::int64_t v, std::int64_t a) { return (v + a - 1) / a *
 
 }  // namespace
 
-TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels) {
+TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels,
+                             TflmArenaDetail detail) {
   TflmArena arena;
   Tail tail;
   std::int64_t runtime_objects = 0;
@@ -174,6 +169,7 @@ TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels) {
     for (const TflmBlock& b : n.init) tail.allocate(b.bytes, b.alignment, &op_data);
   }
   std::vector<Buffer> buffers;
+  buffers.reserve(model.tensors.size());
   std::vector<Buffer> scratch;
   for (std::size_t op = 0; op < needs.size(); ++op) {
     for (const TflmBlock& b : needs[op].prepare) tail.allocate(b.bytes, b.alignment, &op_data);
@@ -221,18 +217,18 @@ TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels) {
     const TfliteTensorLayout& t = model.tensors[i];
     const std::int64_t bytes = t.bytes();
     if (t.constant || t.variable || bytes == 0) continue;
-    buffers.push_back(Buffer{align_up(bytes, kArenaAlignment), lifetimes[i].first, lifetimes[i].last});
-    arena.activation_bytes = 0;
+    buffers.push_back(
+        Buffer{align_up(bytes, kArenaAlignment), lifetimes[i].first, lifetimes[i].last});
   }
+  const std::size_t tensor_buffers = buffers.size();
   for (Buffer& s : scratch) {
     s.size = align_up(s.size, kArenaAlignment);
     buffers.push_back(s);
   }
   arena.head_bytes = greedy_plan_peak(buffers);
-  {
-    std::vector<Buffer> tensors_only(buffers.begin(),
-                                     buffers.end() - static_cast<std::ptrdiff_t>(scratch.size()));
-    arena.activation_bytes = greedy_plan_peak(tensors_only);
+  if (detail == TflmArenaDetail::full) {
+    arena.activation_bytes =
+        greedy_plan_peak(std::span<const Buffer>(buffers).first(tensor_buffers));
   }
 
   // The TfLiteTensors the interpreter keeps for its inputs and outputs.
@@ -254,6 +250,7 @@ TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels) {
 
   arena.tail_bytes = tail.used();
   arena.used_bytes = arena.head_bytes + arena.tail_bytes;
+  if (detail == TflmArenaDetail::figures) return arena;
   arena.items = {
       {"runtime objects (allocator, planner)", runtime_objects},
       {"TfLiteEvalTensor x " + std::to_string(tensor_count), eval_tensors},

@@ -16,6 +16,8 @@
 // Usage:
 //   engine::TflmArena a = engine::predict_tflm_arena(layout, engine::TflmKernels::cmsis_nn);
 //   a.used_bytes;  a.items;  a.exact;
+//   // The figures only (the solver's case): one plan, no activation_bytes, no items.
+//   engine::predict_tflm_arena(layout, kernels, engine::TflmArenaDetail::figures).used_bytes;
 #pragma once
 
 #include <cstdint>
@@ -45,6 +47,12 @@ struct TflmArena {
   std::vector<std::string> notes;  // why not exact (an operator the model does not know)
 };
 
-TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels);
+// What predict_tflm_arena fills in. full: every field. figures: used_bytes, head_bytes,
+// tail_bytes, scratch_bytes, exact and notes, the same values as full; activation_bytes stays
+// 0 (it takes a second plan) and items empty.
+enum class TflmArenaDetail { full, figures };
+
+TflmArena predict_tflm_arena(const TfliteLayout& model, TflmKernels kernels,
+                             TflmArenaDetail detail = TflmArenaDetail::full);
 
 }  // namespace tinyscale::engine

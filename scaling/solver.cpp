@@ -132,8 +132,9 @@ class ExactModel {
       if (same != by_structure_.end()) {
         c = same->second;
       } else {
-        const costmodel::CostReport r =
-            costmodel::analyze(std::move(graph), cost_options(request_, capacities_));
+        costmodel::CostOptions options = cost_options(request_, capacities_);
+        options.figures_only = true;  // the figures read below, nothing more
+        const costmodel::CostReport r = costmodel::analyze(std::move(graph), options);
         c = {true, static_cast<double>(r.flash_bytes), static_cast<double>(r.ram_bytes),
              static_cast<double>(r.macs), static_cast<double>(r.params)};
         c.ram_fits = r.ram_fits;
