@@ -45,6 +45,18 @@ void RuntimeOption::check(const scaling::Budgets* budgets) const {
   }
 }
 
+std::string RuntimeOption::describe() const {
+  switch (value()) {
+    case costmodel::Runtime::tinyscale:
+      return "tinyscale generated code";
+    case costmodel::Runtime::engine:
+      return "tinyscale engine";
+    case costmodel::Runtime::tflite_micro:
+      break;
+  }
+  return std::string("TFLite Micro, ") + engine::tflm_kernels_name(tflm_kernels()) + " kernels";
+}
+
 std::vector<std::string> RuntimeOption::arguments() const {
   std::vector<std::string> args = {"--runtime", runtime};
   if (kernels) {

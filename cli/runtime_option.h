@@ -43,6 +43,8 @@ struct RuntimeOption {
   // Throws tinyscale::Error for --kernels with another runtime than tflite-micro, and for a
   // runtime with one arena (tflite-micro, tinyscale) with --arena-regions auto.
   void check(const scaling::Budgets* budgets) const;
+  // "TFLite Micro, cmsis-nn kernels", "tinyscale generated code", "tinyscale engine".
+  std::string describe() const;
   // The options as given, to hand to another command (`info phinet ...` runs `net`).
   std::vector<std::string> arguments() const;
 };

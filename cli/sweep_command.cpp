@@ -184,9 +184,8 @@ void run_board_sweep(const SweepOptions& o) {
     int width = 5;
     for (const scaling::SweepRow& row : rows)
       width = std::max(width, static_cast<int>(row.board.size()));
-    std::printf("Sweep: input %s, objective %s, FLASH and RAM for the runtime %s\n\n",
-                o.input.c_str(), scaling::objective_name(objective).c_str(),
-                o.runtime.runtime.c_str());
+    std::printf("Sweep: input %s, objective %s, FLASH and RAM for %s\n\n", o.input.c_str(),
+                scaling::objective_name(objective).c_str(), o.runtime.describe().c_str());
     std::printf("  %-*s %-7s %8s %6s %8s %10s %13s %8s %8s  %s\n", width, "board", "family",
                 "alpha", "beta", "t0/gamma", "params", "MACs", "FLASH", "RAM", "binding");
     for (const scaling::SweepRow& row : rows) {
@@ -273,9 +272,9 @@ void run_pareto(const SweepOptions& o, const CLI::App& cmd) {
     }
     std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("%s\n  %d RAM budgets from %s to %s, %zu on the front (runtime %s)\n\n",
+    std::printf("%s\n  %d RAM budgets from %s to %s, %zu on the front (FLASH and RAM for %s)\n\n",
                 title.c_str(), points, scaling::format_size(ram_min).c_str(),
-                scaling::format_size(ram_max).c_str(), front.size(), o.runtime.runtime.c_str());
+                scaling::format_size(ram_max).c_str(), front.size(), o.runtime.describe().c_str());
     std::printf("  %10s %10s %13s %10s %8s %6s %8s %6s %10s\n", "RAM budget", "RAM used", "MACs",
                 "FLASH", "alpha", "beta", "t0/gamma", "layers", "params");
     for (const scaling::ParetoPoint& p : front) {
