@@ -447,6 +447,16 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   if (json) {
     nlohmann::ordered_json j;
     j["model"] = path;
+    // What the raw --input bytes must hold, input by input.
+    nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
+    for (const int id : graph.inputs) {
+      const core::Tensor& t = graph.tensor(id);
+      inputs.push_back({{"name", t.name},
+                        {"shape", t.shape},
+                        {"dtype", core::dtype_name(t.dtype)},
+                        {"bytes", core::num_elements(t.shape) * core::dtype_size(t.dtype)}});
+    }
+    j["inputs"] = inputs;
     j["runtime"] = runtime.runtime;
     j["flash_bytes"] = tinyscale ? generated.flash_bytes() : tflm ? tflm_flash : file_bytes;
     j["weight_bytes"] = weight_bytes;
