@@ -129,6 +129,67 @@ TEST(TfliteMicroRuntime, PredictedArenaEqualsTfliteMicrosOwnFigure) {
   fs::remove_all(dir);
 }
 
+// The solver fits TFLite Micro by default: on every board the solved network's predicted arena
+// and FLASH (file + code) are within the board's budgets, for both families and both kernel
+// sets, and `info` on the exported file predicts the same arena.
+TEST(TfliteMicroRuntime, SolvedNetworksFitTheirBoardsUnderTfliteMicro) {
+  int solved = 0;
+  for (const std::string board : {"f746", "h743", "l4r5", "nano33ble", "pico", "max78000", "f401",
+                                  "u585"}) {
+    for (const std::string family : {"phinet", "xinet"}) {
+      for (const std::string kernels : {"cmsis-nn", "reference"}) {
+        const auto r = run_cli("solve --board " + board + " --family " + family +
+                               " --input 3x64x64 --num-classes 10 --kernels " + kernels + " --json");
+        if (r.exit_code != 0) {
+          // A board nothing fits on says so (one line) and the test moves on.
+          EXPECT_NE(r.out.find("no "), std::string::npos) << board << " " << family << r.out;
+          continue;
+        }
+        const auto j = nlohmann::json::parse(r.out);
+        const std::string what = board + " " + family + " " + kernels;
+        EXPECT_EQ(j["runtime"], "tflite-micro") << what;
+        EXPECT_EQ(j["tflite_micro"]["kernels"], kernels) << what;
+        EXPECT_LE(j["ram_bytes"].get<long>(), j["budgets"]["ram_bytes"].get<long>()) << what;
+        EXPECT_LE(j["flash_bytes"].get<long>(), j["budgets"]["flash_bytes"].get<long>()) << what;
+        EXPECT_EQ(j["ram_bytes"], j["tflite_micro"]["arena_used_bytes"]) << what;
+        EXPECT_EQ(j["flash_bytes"], j["tflite_micro"]["flash_bytes"]) << what;
+        EXPECT_TRUE(j["ram_regions"]["fits"].get<bool>()) << what;
+        // The generated code's figures for the same network are stated beside.
+        ASSERT_EQ(j["other_runtimes"].size(), 1u) << what;
+        EXPECT_EQ(j["other_runtimes"][0]["runtime"], "tinyscale") << what;
+        ++solved;
+      }
+    }
+  }
+  EXPECT_GE(solved, 24);
+}
+
+// End to end on TFLite Micro itself: the network solved for a small budget, exported, allocates
+// exactly the arena the solver promised, within the budget.
+TEST(TfliteMicroRuntime, SolvedExportedNetworkAllocatesThePromisedArena) {
+  if (!fs::exists(kMeasure)) GTEST_SKIP() << "../shared/tools/tflm is absent";
+  const fs::path dir = fs::temp_directory_path() / "tinyscale_tflm_solve_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const std::string kernels : {"cmsis-nn", "reference"}) {
+    const auto r = run_cli("solve --flash 400K --ram 96K --input 3x64x64 --num-classes 10 "
+                           "--kernels " + kernels + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    const std::string command = j["command"].get<std::string>().substr(13);  // after "tinyscale net"
+    const std::string file = (dir / (kernels + ".tflite")).string();
+    const auto exported = run_cli("export" + command + " -q --calib-samples 2 --tflite " + file);
+    ASSERT_EQ(exported.exit_code, 0) << exported.out;
+    const std::string input = zero_input(file, dir);
+    const std::int64_t arena =
+        measured_arena(file, input, "m7", kernels == "reference" ? "ref" : "cmsis");
+    EXPECT_EQ(arena, j["ram_bytes"].get<std::int64_t>()) << kernels;
+    EXPECT_LE(arena, 96 * 1024) << kernels;
+    EXPECT_GE(arena, 90 * 1024) << kernels << ": the budget is filled";
+  }
+  fs::remove_all(dir);
+}
+
 TEST(TfliteMicroRuntime, KernelsNeedTheTfliteMicroRuntime) {
   const auto r = run_cli("net phinet --input 3x32x32 --alpha 0.25 --runtime tinyscale "
                          "--kernels reference");
