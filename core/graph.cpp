@@ -1,6 +1,7 @@
 #include "core/graph.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string>
 
@@ -265,14 +266,21 @@ namespace tinyscale::core {
 namespace {
 
 // Two independent 64-bit hashes over the same words (two multiply-xorshift mixes with
-// different constants and seeds).
+// different constants and seeds). Each runs as two lanes that take alternate words, so the
+// multiplications of consecutive words do not wait on each other; done() folds the lanes.
 class FingerprintBuilder {
  public:
   void word(std::uint64_t v) {
-    a_ = (a_ ^ v) * 0x100000001b3ULL;
-    a_ ^= a_ >> 32;
-    b_ = (b_ ^ (v + 0x632be59bd9b4e019ULL)) * 0x9e3779b97f4a7c15ULL;
-    b_ ^= b_ >> 29;
+    if (odd_) {
+      mix(&a1_, &b1_, v);
+    } else {
+      mix(&a0_, &b0_, v);
+    }
+    odd_ = !odd_;
+  }
+  // Two 32-bit values as one word.
+  void pair(std::uint32_t lo, std::uint32_t hi) {
+    word(static_cast<std::uint64_t>(lo) | static_cast<std::uint64_t>(hi) << 32);
   }
   void text(const std::string& s) {
     word(s.size());
@@ -290,55 +298,78 @@ class FingerprintBuilder {
     word(s.size());
     for (const std::int64_t d : s) word(static_cast<std::uint64_t>(d));
   }
-  void real(float f) {
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, &f, sizeof bits);
-    word(bits);
+  void ints(std::initializer_list<int> values) {  // two to a word
+    auto it = values.begin();
+    for (; it + 1 < values.end(); it += 2) {
+      pair(static_cast<std::uint32_t>(it[0]), static_cast<std::uint32_t>(it[1]));
+    }
+    if (it != values.end()) word(static_cast<std::uint32_t>(*it));
   }
-  Fingerprint done() const { return {a_, b_}; }
+  void reals(std::initializer_list<float> values) {  // two to a word
+    auto it = values.begin();
+    for (; it + 1 < values.end(); it += 2) pair(bits(it[0]), bits(it[1]));
+    if (it != values.end()) word(bits(*it));
+  }
+  Fingerprint done() const {
+    std::uint64_t a = a0_, b = b0_;
+    std::uint64_t a1 = a1_, b1 = b1_;
+    mix(&a, &b, a1);
+    mix(&a, &b, b1);
+    return {a, b};
+  }
 
  private:
-  std::uint64_t a_ = 0xcbf29ce484222325ULL;
-  std::uint64_t b_ = 0x2545f4914f6cdd1dULL;
+  static void mix(std::uint64_t* a, std::uint64_t* b, std::uint64_t v) {
+    *a = (*a ^ v) * 0x100000001b3ULL;
+    *a ^= *a >> 32;
+    *b = (*b ^ (v + 0x632be59bd9b4e019ULL)) * 0x9e3779b97f4a7c15ULL;
+    *b ^= *b >> 29;
+  }
+  static std::uint32_t bits(float f) {
+    std::uint32_t u = 0;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+  }
+
+  std::uint64_t a0_ = 0xcbf29ce484222325ULL;
+  std::uint64_t b0_ = 0x2545f4914f6cdd1dULL;
+  std::uint64_t a1_ = 0x84222325cbf29ce4ULL;
+  std::uint64_t b1_ = 0x4f6cdd1d2545f491ULL;
+  bool odd_ = false;
 };
 
 }  // namespace
 
+// Every word is fixed-width or preceded by its count, so different graphs give different word
+// sequences.
 Fingerprint structural_fingerprint(const Graph& graph) {
   FingerprintBuilder h;
   h.word(graph.tensors.size());
   for (const Tensor& t : graph.tensors) {
     h.text(t.name);
     h.shape(t.shape);
-    h.word(static_cast<std::uint64_t>(t.dtype));
-    h.word(t.is_constant ? 1 : 0);
+    h.pair(static_cast<std::uint32_t>(t.dtype) | (t.is_constant ? 1u << 16 : 0u),
+           static_cast<std::uint32_t>(t.quantization.axis));
     h.word(t.quantization.scales.size());
     h.word(t.quantization.zero_points.size());
-    h.word(static_cast<std::uint64_t>(t.quantization.axis));
   }
   h.word(graph.nodes.size());
   for (const Node& n : graph.nodes) {
-    h.word(static_cast<std::uint64_t>(n.op));
+    const Attributes& a = n.attrs;
+    h.pair(static_cast<std::uint32_t>(n.op),
+           static_cast<std::uint32_t>(a.fused_activation) | (a.keep_num_dims ? 1u << 16 : 0u));
     h.text(n.name);
     h.word(n.inputs.size());
     for (const int i : n.inputs) h.word(static_cast<std::uint64_t>(i));
     h.word(n.outputs.size());
     for (const int o : n.outputs) h.word(static_cast<std::uint64_t>(o));
-    const Attributes& a = n.attrs;
-    for (const int v : {a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w,
-                        a.pad_top, a.pad_bottom, a.pad_left, a.pad_right, a.groups, a.axis,
-                        a.out_h, a.out_w, a.scale_h, a.scale_w}) {
-      h.word(static_cast<std::uint64_t>(v));
-    }
-    for (const float v : {a.clip_min, a.clip_max, a.epsilon, a.pad_value, a.softmax_beta,
-                          a.leaky_alpha}) {
-      h.real(v);
-    }
+    h.ints({a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad_top,
+            a.pad_bottom, a.pad_left, a.pad_right, a.groups, a.axis, a.out_h, a.out_w, a.scale_h,
+            a.scale_w});
+    h.reals({a.clip_min, a.clip_max, a.epsilon, a.pad_value, a.softmax_beta, a.leaky_alpha});
     h.shape(a.new_shape);
     h.shape(a.slice_begin);
     h.shape(a.slice_size);
-    h.word(a.keep_num_dims ? 1 : 0);
-    h.word(static_cast<std::uint64_t>(a.fused_activation));
   }
   h.word(graph.inputs.size());
   for (const int i : graph.inputs) h.word(static_cast<std::uint64_t>(i));

@@ -1,5 +1,6 @@
 #include "core/passes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -367,8 +368,10 @@ void compact(Graph& g) {
     for (int id : node.inputs) used[static_cast<std::size_t>(id)] = 1;
     for (int id : node.outputs) used[static_cast<std::size_t>(id)] = 1;
   }
+  if (std::find(used.begin(), used.end(), 0) == used.end()) return;  // nothing to drop
   std::vector<int> new_id(g.tensors.size(), -1);
   std::vector<Tensor> tensors;
+  tensors.reserve(g.tensors.size());
   for (std::size_t t = 0; t < g.tensors.size(); ++t) {
     if (!used[t]) continue;
     new_id[t] = static_cast<int>(tensors.size());

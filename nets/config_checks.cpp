@@ -74,8 +74,13 @@ std::int64_t channel_count(const char* family, const std::string& where, double 
 
 void check_network_limits(const core::Graph& graph, const char* family,
                           const std::string& options) {
+  check_network_limits(graph, family, std::function<std::string()>([&] { return options; }));
+}
+
+void check_network_limits(const core::Graph& graph, const char* family,
+                          const std::function<std::string()>& options) {
   if (static_cast<std::int64_t>(graph.nodes.size()) > kMaxNodes) {
-    exceeds(family, options, "the graph", static_cast<double>(graph.nodes.size()), kMaxNodes,
+    exceeds(family, options(), "the graph", static_cast<double>(graph.nodes.size()), kMaxNodes,
             "nodes");
   }
   std::int64_t params = 0;
@@ -84,12 +89,12 @@ void check_network_limits(const core::Graph& graph, const char* family,
     if (t.is_constant) {
       params = saturating_add(params, n);
     } else if (n > kMaxTensorBytes) {
-      exceeds(family, options, "tensor '" + t.name + "' (" + core::shape_string(t.shape) + ")",
+      exceeds(family, options(), "tensor '" + t.name + "' (" + core::shape_string(t.shape) + ")",
               static_cast<double>(n), kMaxTensorBytes, "bytes");
     }
   }
   if (params > kMaxParameters) {
-    exceeds(family, options, "the network", static_cast<double>(params), kMaxParameters,
+    exceeds(family, options(), "the network", static_cast<double>(params), kMaxParameters,
             "parameters");
   }
   // Every activation and weight is now bounded, so no single node's count overflows.
@@ -98,7 +103,7 @@ void check_network_limits(const core::Graph& graph, const char* family,
     macs = saturating_add(macs, core::op_info(node.op).macs(graph, node));
   }
   if (macs > kMaxMacs) {
-    exceeds(family, options, "the network", static_cast<double>(macs), kMaxMacs, "MACs");
+    exceeds(family, options(), "the network", static_cast<double>(macs), kMaxMacs, "MACs");
   }
 }
 

@@ -20,6 +20,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/error.h"
@@ -79,12 +80,27 @@ void check_input_limits(const char* family, const std::array<std::int64_t, 3>& i
 std::int64_t channel_count(const char* family, const std::string& where, double value,
                            const std::string& options);
 
+// channel_count with `where` and `options` given as callables returning the texts, called
+// only to refuse the count: for a builder that runs many times (the solver's), where building
+// the texts costs more than the counts. The same counts, the same message.
+template <typename Where, typename Options>
+std::int64_t channel_count_lazy(const char* family, const Where& where, double value,
+                                const Options& options) {
+  if (!(value <= static_cast<double>(kMaxChannels))) {
+    return channel_count(family, where(), value, options());  // throws
+  }
+  return channel_count(family, std::string(), value, std::string());
+}
+
 // A shape-only (or any) graph against the totals above: nodes, every tensor's int8 bytes,
 // parameters, MACs. The message names the family, the options the network was built from
 // (`options`, e.g. "--input 3x96x96 --alpha 0.25 --beta 1 --t0 6 --num-layers 7") and the
 // limit; sums saturate instead of overflowing.
 void check_network_limits(const core::Graph& graph, const char* family,
                           const std::string& options);
+// The same, with `options` built only for the message.
+void check_network_limits(const core::Graph& graph, const char* family,
+                          const std::function<std::string()>& options);
 
 // 1234567 -> "1,234,567"; values beyond 10^15 as "%g" ("4.8e+16").
 std::string limit_text(double value);

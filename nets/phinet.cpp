@@ -50,12 +50,18 @@ core::Graph build_graph(const PhiNetConfig& config, const blocks::BuilderOptions
   const double alpha = config.alpha;
   // micromind: int(filters * alpha) truncates before _make_divisible. Every count is checked
   // against the channel limit before its layer is added.
-  const std::string alpha_option = "--alpha " + number_text(alpha);
-  auto width = [&](double filters, const std::string& where) {
+  // The texts of the limit messages are built only for a message (channel_count_lazy).
+  const auto alpha_text = [&] { return "--alpha " + number_text(alpha); };
+  auto width = [&](double filters, const auto& where) {
     const std::int64_t w = blocks::make_divisible(
-        channel_count("phinet", where, filters * alpha, alpha_option), divisor);
-    return channel_count("phinet", where, static_cast<double>(w),
-                         alpha_option + " --divisor " + std::to_string(divisor));
+        channel_count_lazy("phinet", where, filters * alpha, alpha_text), divisor);
+    return channel_count_lazy("phinet", where, static_cast<double>(w), [&] {
+      return alpha_text() + " --divisor " + std::to_string(divisor);
+    });
+  };
+  const auto text = [](const char* t) { return [t] { return std::string(t); }; };
+  const auto block_text = [](int block_id) {
+    return [block_id] { return "block " + std::to_string(block_id); };
   };
   constexpr int kFirstConvFilters = 48, kB1Filters = 24, kB2Filters = 48;
 
@@ -73,19 +79,19 @@ core::Graph build_graph(const PhiNetConfig& config, const blocks::BuilderOptions
 
   if (!config.conv2d_input) {
     x = b.zero_pad(next(), x, blocks::correct_pad(res, 3));
-    x = blocks::separable_conv(b, next(), x, width(kFirstConvFilters, "the stem"),
+    x = blocks::separable_conv(b, next(), x, width(kFirstConvFilters, text("the stem")),
                                config.first_conv_stride, act);
     spec.expand = false;
     spec.expansion = 1.0;
     spec.stride = 1;
-    spec.filters = width(kB1Filters, "the stem");
+    spec.filters = width(kB1Filters, text("the stem"));
     spec.squeeze_excite = false;
     x = blocks::phinet_conv_block(b, next(), x, spec);
   } else {
     // micromind's conv2d_input stem: 3×3 valid conv to int(24·α), activation, then a
     // BatchNorm with PyTorch's default eps.
     const std::int64_t filters =
-        channel_count("phinet", "the stem", kB1Filters * alpha, alpha_option);
+        channel_count_lazy("phinet", text("the stem"), kB1Filters * alpha, alpha_text);
     x = b.conv2d(next(), x, {.out_channels = filters, .kernel = 3});
     x = b.activation(next(), x, act);
     x = b.batch_norm(next(), x, 1e-5f);
@@ -96,17 +102,18 @@ core::Graph build_graph(const PhiNetConfig& config, const blocks::BuilderOptions
   auto block = [&](int block_id, std::int64_t filters, int stride, int kernel) {
     spec.expansion = blocks::expansion_factor(config.t_zero, config.beta, block_id, N);
     // The expanded width phinet_conv_block will compute, checked first.
-    const std::string shape_options =
-        "--t0 " + number_text(config.t_zero) + " --beta " + number_text(config.beta) + " " +
-        alpha_option + (divisor != 1 ? " --divisor " + std::to_string(divisor) : "");
-    const std::string where = "block " + std::to_string(block_id) + " (expansion)";
-    channel_count("phinet", where,
-                  static_cast<double>(blocks::make_divisible(
-                      channel_count("phinet", where,
-                                    spec.expansion * static_cast<double>(b.channels(x)),
-                                    shape_options),
-                      divisor)),
-                  shape_options);
+    const auto shape_options = [&] {
+      return "--t0 " + number_text(config.t_zero) + " --beta " + number_text(config.beta) + " " +
+             alpha_text() + (divisor != 1 ? " --divisor " + std::to_string(divisor) : "");
+    };
+    const auto where = [&] { return "block " + std::to_string(block_id) + " (expansion)"; };
+    channel_count_lazy("phinet", where,
+                       static_cast<double>(blocks::make_divisible(
+                           channel_count_lazy("phinet", where,
+                                              spec.expansion * static_cast<double>(b.channels(x)),
+                                              shape_options),
+                           divisor)),
+                       shape_options);
     spec.filters = filters;
     spec.stride = stride;
     spec.kernel = kernel;
@@ -114,10 +121,10 @@ core::Graph build_graph(const PhiNetConfig& config, const blocks::BuilderOptions
   };
   auto max_pool = [&] { x = b.max_pool(next(), x, 2, 2); };
 
-  block(1, width(kB1Filters, "block 1"), config.pool ? 1 : 2, 3);
+  block(1, width(kB1Filters, block_text(1)), config.pool ? 1 : 2, 3);
   if (config.pool) max_pool();
-  block(2, width(kB1Filters, "block 2"), 1, 3);
-  block(3, width(kB2Filters, "block 3"), config.pool ? 1 : 2, 3);
+  block(2, width(kB1Filters, block_text(2)), 1, 3);
+  block(3, width(kB2Filters, block_text(3)), config.pool ? 1 : 2, 3);
   if (config.pool) max_pool();
 
   double block_filters = kB2Filters;  // doubles at each downsampling block: exact in double
@@ -130,7 +137,8 @@ core::Graph build_graph(const PhiNetConfig& config, const blocks::BuilderOptions
       if (config.pool) max_pool();
     }
     const int kernel = (static_cast<double>(block_id) / N) > (1.0 - config.conv5_percent) ? 5 : 3;
-    block(block_id, width(block_filters, "block " + std::to_string(block_id)), downsample && !config.pool ? 2 : 1, kernel);
+    block(block_id, width(block_filters, block_text(block_id)), downsample && !config.pool ? 2 : 1,
+          kernel);
   }
 
   if (config.include_top) {
@@ -149,7 +157,8 @@ core::Graph build_phinet(const PhiNetConfig& config, const blocks::BuilderOption
   // A shape-only graph is cheap once every width is checked; its totals are checked before
   // anything allocates weights.
   core::Graph shapes = build_graph(config, {});
-  check_network_limits(shapes, "phinet", size_options(config));
+  check_network_limits(shapes, "phinet",
+                       std::function<std::string()>([&] { return size_options(config); }));
   if (!options.materialize_weights) return shapes;
   return build_graph(config, options);
 }
