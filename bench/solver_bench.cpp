@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <utility>
 
 #include "export/tflite_layout.h"
 #include "scaling/boards.h"
@@ -23,6 +24,9 @@ using namespace tinyscale;
 engine::TfliteLayout export_layout(const core::Graph& graph) {
   return exporter::tflite_layout(graph);
 }
+engine::TfliteLayout export_layout_moved(core::Graph&& graph) {
+  return exporter::tflite_layout_moved(std::move(graph));
+}
 
 scaling::SolveRequest request_for(int board_index, std::int64_t side) {
   static const scaling::BoardDatabase db = scaling::BoardDatabase::builtin();
@@ -33,6 +37,7 @@ scaling::SolveRequest request_for(int board_index, std::int64_t side) {
   // FLASH and RAM as `tinyscale solve` costs them by default.
   r.runtime = costmodel::Runtime::tflite_micro;
   r.tflite_layout = export_layout;
+  r.tflite_layout_moved = export_layout_moved;
   r.tflm_kernels = engine::TflmKernels::cmsis_nn;
   return r;
 }

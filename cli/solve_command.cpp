@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "cli/board_regions.h"
 #include "cli/commands.h"
@@ -16,6 +17,7 @@
 #include "core/error.h"
 #include "deploy/codegen.h"
 #include "costmodel/latency.h"
+#include "export/tflite_layout.h"
 #include "export/tflite_writer.h"
 #include "scaling/boards.h"
 #include "scaling/budgets.h"
@@ -23,6 +25,12 @@
 
 namespace tinyscale::cli {
 namespace {
+
+// exporter::tflite_layout_moved as costmodel::TfliteLayoutMovedFunction: each candidate's
+// graph goes to the exporter instead of a copy of it.
+engine::TfliteLayout export_layout_moved(core::Graph&& graph) {
+  return exporter::tflite_layout_moved(std::move(graph));
+}
 
 std::string percent(double fraction) {
   char buffer[32];
@@ -267,6 +275,7 @@ Command add_solve_command(CLI::App& app) {
   return [o, budgets] {
     scaling::SolveRequest r;
     r.tflite_layout = export_layout;
+    r.tflite_layout_moved = export_layout_moved;
     r.tflm_kernels = o->runtime.tflm_kernels();
     r.runtime = o->runtime.value();
     r.generated_code_size = deploy::generated_code_size;

@@ -1,6 +1,8 @@
 #include "costmodel/costmodel.h"
 
 #include <optional>
+#include <string>
+#include <utility>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -141,7 +143,7 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   for (const core::Tensor& t : graph.tensors) {
     float_activations = float_activations || (!t.is_constant && t.dtype == core::DType::float32);
   }
-  const core::Graph deployed =
+  core::Graph deployed =
       float_activations ? core::lower_for_deployment(std::move(graph)) : std::move(graph);
   r.deployed_nodes = static_cast<int>(deployed.nodes.size());
   r.compute = compute_breakdown(deployed);
@@ -152,9 +154,20 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   const std::int64_t itemized =
       r.flash.weight_bytes + r.flash.bias_bytes + r.flash.quantization_bytes;
   r.flash_bytes = itemized + r.flash.overhead_bytes;
+  // The nodes the int8 engine has no kernel for, noted below (read now: the deployed graph
+  // may be handed to the exporter).
+  std::string no_kernel;
+  int no_kernel_count = 0;
+  for (const core::Node& node : deployed.nodes) {
+    if (engine::find_kernel(node.op, core::DType::int8)) continue;
+    if (no_kernel_count++ < 3) no_kernel += (no_kernel.empty() ? "" : ", ") + node.name;
+  }
+  // Without the engine's RAM, nothing below reads the deployed graph: the exporter may take it.
   if (options.tflite_layout) {
     try {
-      const engine::TfliteLayout layout = options.tflite_layout(deployed);
+      const bool move = skip_engine_ram && options.tflite_layout_moved != nullptr;
+      const engine::TfliteLayout layout = move ? options.tflite_layout_moved(std::move(deployed))
+                                               : options.tflite_layout(deployed);
       r.tflite_file_bytes = layout.file_bytes;
       r.flash_bytes = layout.file_bytes;
       r.flash.overhead_bytes = r.flash_bytes - itemized;
@@ -187,12 +200,6 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
       r.notes.push_back(std::string("FLASH is an estimate: no .tflite can be written (") +
                         e.what() + ")");
     }
-  }
-  std::string no_kernel;
-  int no_kernel_count = 0;
-  for (const core::Node& node : deployed.nodes) {
-    if (engine::find_kernel(node.op, core::DType::int8)) continue;
-    if (no_kernel_count++ < 3) no_kernel += (no_kernel.empty() ? "" : ", ") + node.name;
   }
   if (no_kernel_count > 0) {
     r.notes.push_back("RAM leaves out the kernel state of " + std::to_string(no_kernel_count) +

@@ -158,6 +158,10 @@ using FileBytesFunction = std::int64_t (*)(const core::Graph& graph);
 // TFLite Micro allocates for. Given, it replaces tflite_file_bytes; Runtime::tflite_micro needs
 // it (analyze throws tinyscale::Error without it).
 using TfliteLayoutFunction = engine::TfliteLayout (*)(const core::Graph& graph);
+// The same layout, the graph consumed (exporter::tflite_layout_moved): optional; analyze()
+// calls it instead of tflite_layout when it needs the graph no more (figures_only with
+// Runtime::tflite_micro), which spares the exporter a copy of the graph.
+using TfliteLayoutMovedFunction = engine::TfliteLayout (*)(core::Graph&& graph);
 
 // The generated code's figures for the deployed graph (deploy::generated_code_size):
 // costmodel does not link deploy, so the caller that does passes it in for Runtime::tinyscale.
@@ -167,6 +171,7 @@ struct CostOptions {
   engine::PlannerAlgorithm planner = engine::PlannerAlgorithm::best_of;
   FileBytesFunction tflite_file_bytes = nullptr;
   TfliteLayoutFunction tflite_layout = nullptr;
+  TfliteLayoutMovedFunction tflite_layout_moved = nullptr;  // with tflite_layout, optional
   engine::TflmKernels tflm_kernels = engine::TflmKernels::cmsis_nn;
   bool per_layer = true;       // fill CostReport::layers
   bool compare_greedy = true;  // also plan with greedy_by_size

@@ -429,7 +429,11 @@ core::Graph quantize(const core::Graph& float_graph,
 }
 
 core::Graph quantize_layout(const core::Graph& float_graph, bool float_io) {
-  core::Graph g = core::lower_for_deployment(float_graph);
+  return quantize_layout(core::Graph(float_graph), float_io);
+}
+
+core::Graph quantize_layout(core::Graph&& float_graph, bool float_io) {
+  core::Graph g = core::lower_for_deployment(std::move(float_graph));
   for (const core::Tensor& t : g.tensors) {
     if (t.dtype != core::DType::float32)
       throw Error("quantize: tensor '" + t.name + "' is not float32");

@@ -70,6 +70,8 @@ core::Graph quantize(const core::Graph& float_graph,
 // constants without data left without data. What the file size of a network depends on
 // (see tflite_file_bytes), computed in a fraction of a calibration's time.
 core::Graph quantize_layout(const core::Graph& float_graph, bool float_io = false);
+// The same, consuming the graph (no copy of it).
+core::Graph quantize_layout(core::Graph&& float_graph, bool float_io = false);
 
 // Samples that exercise a network without real data: seeded uniform values in [-1, 1]
 // (the CLI prints a warning when it falls back to these).

@@ -564,6 +564,14 @@ engine::TfliteLayout tflite_layout(const core::Graph& graph, bool float_io) {
   return layout_of(detail::describe_tflite(int8, false, /*validate=*/false));
 }
 
+engine::TfliteLayout tflite_layout_moved(core::Graph&& graph, bool float_io) {
+  if (!has_float_activations(graph)) {
+    return layout_of(detail::describe_tflite(graph, false, /*validate=*/true));
+  }
+  const core::Graph int8 = quantize_layout(std::move(graph), float_io);
+  return layout_of(detail::describe_tflite(int8, false, /*validate=*/false));
+}
+
 std::int64_t tflite_file_bytes(const core::Graph& graph) { return tflite_layout(graph).file_bytes; }
 
 engine::TfliteLayout read_tflite_layout(std::span<const std::uint8_t> bytes,

@@ -31,6 +31,9 @@
 namespace tinyscale::exporter {
 
 engine::TfliteLayout tflite_layout(const core::Graph& graph, bool float_io = false);
+// The same, consuming the graph: a float graph is lowered and quantized in place instead of in
+// a copy (costmodel::CostOptions::tflite_layout_moved).
+engine::TfliteLayout tflite_layout_moved(core::Graph&& graph, bool float_io = false);
 
 engine::TfliteLayout read_tflite_layout(std::span<const std::uint8_t> bytes,
                                         const std::string& where);

@@ -22,6 +22,7 @@ costmodel::CostOptions cost_options(const SolveRequest& request,
                                     std::span<const std::int64_t> capacities) {
   return {.tflite_file_bytes = request.tflite_file_bytes,
           .tflite_layout = request.tflite_layout,
+          .tflite_layout_moved = request.tflite_layout_moved,
           .tflm_kernels = request.tflm_kernels,
           .per_layer = false,
           .compare_greedy = false,

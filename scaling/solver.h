@@ -105,6 +105,9 @@ struct SolveRequest {
   // The .tflite layout (exporter::tflite_layout, passed in by the CLI): exact FLASH and, for
   // Runtime::tflite_micro (which needs it), TFLite Micro's arena with tflm_kernels.
   costmodel::TfliteLayoutFunction tflite_layout = nullptr;
+  // Optional, with tflite_layout (exporter::tflite_layout_moved): the same layout, the
+  // candidate's graph consumed instead of copied.
+  costmodel::TfliteLayoutMovedFunction tflite_layout_moved = nullptr;
   engine::TflmKernels tflm_kernels = engine::TflmKernels::cmsis_nn;
   // The runtime FLASH and RAM are priced for (costmodel::Runtime); tinyscale needs
   // generated_code_size (deploy::generated_code_size, passed in by the CLI) and prices the

@@ -185,8 +185,8 @@ void add_random_metadata(core::Graph& g, std::mt19937& rng) {
   }
 }
 
-// One random float network: its layouts (from the float graph and from its int8 layout
-// graph) equal the written file's size and read_tflite_layout of it. Returns false when
+// One random float network: its layouts (from the float graph, the graph consumed, and from
+// its int8 layout graph) equal the written file's size and read_tflite_layout of it. Returns false when
 // the configuration does not build (the builders reject some combinations).
 template <typename Build>
 bool check_random(Build build, std::mt19937& rng, const std::string& where) {
@@ -208,6 +208,8 @@ bool check_random(Build build, std::mt19937& rng, const std::string& where) {
   const engine::TfliteLayout read = read_tflite_layout(file, at);
   expect_same_layout(from_float, read, at);
   expect_same_layout(from_int8, read, at + " (int8 graph)");
+  // The consuming form (the solver's) is the same layout.
+  expect_same_layout(tflite_layout_moved(core::Graph(g), float_io), read, at + " (moved)");
   return !::testing::Test::HasFailure();
 }
 
