@@ -108,14 +108,13 @@ int Graph::add_constant(const std::string& name, Shape shape, std::span<const fl
   return id;
 }
 
-int Graph::add_node(OpType op, const std::string& name, std::vector<int> node_inputs,
-                    const Attributes& attrs) {
-  return add_node_with_outputs(op, name, std::move(node_inputs), 1, attrs).front();
-}
+namespace {
 
-std::vector<int> Graph::add_node_with_outputs(OpType op, const std::string& name,
-                                              std::vector<int> node_inputs, int num_outputs,
-                                              const Attributes& attrs) {
+// add_node_with_outputs without the list of the new tensors (add_node, the common case, reads
+// them from the node appended last).
+void append_node(Graph& g, OpType op, const std::string& name, std::vector<int> node_inputs,
+                 int num_outputs, const Attributes& attrs) {
+  std::vector<Tensor>& tensors = g.tensors;
   const OpInfo& info = op_info(op);
   const auto arity = static_cast<int>(node_inputs.size());
   if (arity < info.min_inputs || arity > info.max_inputs) {
@@ -140,18 +139,35 @@ std::vector<int> Graph::add_node_with_outputs(OpType op, const std::string& name
   node.inputs = std::move(node_inputs);
   node.attrs = attrs;
   node.outputs.assign(static_cast<std::size_t>(num_outputs), -1);  // counted by infer_shape
-  const Shape shape = info.infer_shape(*this, node);
-  const DType dtype = tensor(node.inputs[0]).dtype;
+  Shape shape = info.infer_shape(g, node);
+  const DType dtype = g.tensor(node.inputs[0]).dtype;
   for (int k = 0; k < num_outputs; ++k) {
     Tensor out;
     out.name = num_outputs == 1 ? name : name + "." + std::to_string(k);
     out.dtype = dtype;
-    out.shape = shape;
-    node.outputs[static_cast<std::size_t>(k)] = add_tensor(std::move(out));
+    if (k + 1 == num_outputs) {
+      out.shape = std::move(shape);
+    } else {
+      out.shape = shape;
+    }
+    node.outputs[static_cast<std::size_t>(k)] = g.add_tensor(std::move(out));
   }
-  std::vector<int> ids = node.outputs;
-  nodes.push_back(std::move(node));
-  return ids;
+  g.nodes.push_back(std::move(node));
+}
+
+}  // namespace
+
+int Graph::add_node(OpType op, const std::string& name, std::vector<int> node_inputs,
+                    const Attributes& attrs) {
+  append_node(*this, op, name, std::move(node_inputs), 1, attrs);
+  return nodes.back().outputs.front();
+}
+
+std::vector<int> Graph::add_node_with_outputs(OpType op, const std::string& name,
+                                              std::vector<int> node_inputs, int num_outputs,
+                                              const Attributes& attrs) {
+  append_node(*this, op, name, std::move(node_inputs), num_outputs, attrs);
+  return nodes.back().outputs;
 }
 
 void Graph::mark_output(int tensor_id) { outputs.push_back(tensor_id); }
@@ -290,8 +306,10 @@ class FingerprintBuilder {
       std::memcpy(&v, s.data() + i, 8);
       word(v);
     }
-    std::uint64_t tail = 0;
-    std::memcpy(&tail, s.data() + i, s.size() - i);
+    std::uint64_t tail = 0;  // the last 0..7 bytes, as a little-endian memcpy would load them
+    for (std::size_t k = 0; i + k < s.size(); ++k) {
+      tail |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + k])) << (8 * k);
+    }
     word(tail);
   }
   void shape(const Shape& s) {
