@@ -70,6 +70,7 @@ class SizeBuilder {
   void start_table() {
     start_ = size_;
     fields_ = 0;
+    vtable_bytes_ = 4;
   }
   // A field at vtable slot offset `slot` (4, 6, ...) of `bytes` bytes (offsets: 4).
   void field(int slot, std::int64_t bytes) {
@@ -77,6 +78,7 @@ class SizeBuilder {
     slots_[fields_] = slot;
     at_[fields_] = size_;
     ++fields_;
+    vtable_bytes_ = std::max(vtable_bytes_, slot + 2);  // kept as it goes: no re-reading
   }
   template <typename T>
   void field_unless(int slot, T value, T default_value) {
@@ -85,14 +87,13 @@ class SizeBuilder {
   void end_table() {
     push(4);
     const std::int64_t table = size_;
-    int vtable_bytes = 4;
-    for (int i = 0; i < fields_; ++i) vtable_bytes = std::max(vtable_bytes, slots_[i] + 2);
-    VTable vt{};
-    vt[0] = static_cast<std::uint16_t>(vtable_bytes);
-    vt[1] = static_cast<std::uint16_t>(table - start_);
-    for (int i = 0; i < fields_; ++i) {
-      vt[static_cast<std::size_t>(slots_[i] / 2)] = static_cast<std::uint16_t>(table - at_[i]);
-    }
+    const int vtable_bytes = vtable_bytes_;
+    // The vtable's uint16 entries, four to a word (entry k at bits 16·(k % 4) of word k / 4),
+    // composed in registers.
+    Words vt{};
+    set_entry(&vt, 0, vtable_bytes);
+    set_entry(&vt, 1, table - start_);
+    for (int i = 0; i < fields_; ++i) set_entry(&vt, slots_[i] / 2, table - at_[i]);
     if (remember(vt)) size_ += vtable_bytes;
   }
 
@@ -104,38 +105,43 @@ class SizeBuilder {
 
  private:
   static constexpr int kMaxSlots = 16;  // vtable entries; tflite's tables use at most 11
-  using VTable = std::array<std::uint16_t, kMaxSlots>;
+  using Words = std::array<std::uint64_t, kMaxSlots / 4>;  // a vtable's 16 uint16 entries
 
-  // Adds `vt` to the vtables written so far (an open-addressing hash set: a file holds a
-  // few dozen distinct ones); false if it was there.
-  bool remember(const VTable& vt) {
-    std::array<std::uint64_t, kMaxSlots / 4> words;
-    std::memcpy(words.data(), vt.data(), sizeof vt);
-    std::uint64_t h = words[0] * 0x9E3779B97F4A7C15ull ^ words[1] * 0xC2B2AE3D27D4EB4Full ^
-                      words[2] * 0x165667B19E3779F9ull ^ words[3] * 0x27D4EB2F165667C5ull;
+  // Adds `w` to the vtables written so far (an open-addressing hash set of their four words:
+  // a file holds a few dozen distinct ones; an empty slot is all zeros, which no vtable is,
+  // its first entry being at least 4); false if it was there.
+  static void set_entry(Words* vt, int entry, std::int64_t value) {
+    const int shift = 16 * (entry % 4);
+    std::uint64_t& word = (*vt)[static_cast<std::size_t>(entry / 4)];
+    word = (word & ~(std::uint64_t{0xFFFF} << shift)) |
+           static_cast<std::uint64_t>(static_cast<std::uint16_t>(value)) << shift;
+  }
+
+  bool remember(const Words& w) {
+    std::uint64_t h = w[0] * 0x9E3779B97F4A7C15ull ^ w[1] * 0xC2B2AE3D27D4EB4Full ^
+                      w[2] * 0x165667B19E3779F9ull ^ w[3] * 0x27D4EB2F165667C5ull;
     h ^= h >> 29;
-    if (2 * (count_ + 1) > slots_used_.size()) grow();
-    const std::size_t mask = slots_used_.size() - 1;
+    if (2 * (count_ + 1) > table_.size()) grow();
+    const std::size_t mask = table_.size() - 1;
     for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
-      if (!slots_used_[i]) {
-        slots_used_[i] = true;
-        table_[i] = vt;
+      Words& slot = table_[i];
+      if ((slot[0] | slot[1] | slot[2] | slot[3]) == 0) {
+        slot = w;
         ++count_;
         return true;
       }
-      if (table_[i] == vt) return false;
+      if (slot[0] == w[0] && slot[1] == w[1] && slot[2] == w[2] && slot[3] == w[3]) return false;
     }
   }
   void grow() {
-    std::vector<VTable> old;
-    for (std::size_t i = 0; i < table_.size(); ++i) {
-      if (slots_used_[i]) old.push_back(table_[i]);
-    }
-    const std::size_t capacity = std::max<std::size_t>(64, 2 * table_.size());
-    table_.assign(capacity, VTable{});
-    slots_used_.assign(capacity, false);
+    std::vector<Words> old;
+    old.swap(table_);
+    const std::size_t capacity = std::max<std::size_t>(64, 2 * old.size());
+    table_.assign(capacity, Words{});
     count_ = 0;
-    for (const VTable& vt : old) remember(vt);
+    for (const Words& w : old) {
+      if ((w[0] | w[1] | w[2] | w[3]) != 0) remember(w);
+    }
   }
 
   static std::int64_t padding(std::int64_t size, std::int64_t n) { return (-size) & (n - 1); }
@@ -149,10 +155,10 @@ class SizeBuilder {
   std::int64_t minalign_ = 1;
   std::int64_t start_ = 0;
   int fields_ = 0;
+  int vtable_bytes_ = 4;
   std::array<int, kMaxSlots> slots_{};
   std::array<std::int64_t, kMaxSlots> at_{};
-  std::vector<VTable> table_;
-  std::vector<bool> slots_used_;
+  std::vector<Words> table_;
   std::size_t count_ = 0;
 };
 
