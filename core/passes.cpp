@@ -26,6 +26,13 @@ std::vector<int> sole_consumers(const Graph& g) {
 void mark_removed(Node& node) { node.outputs.clear(); }
 bool is_removed(const Node& node) { return node.outputs.empty(); }
 
+// Whether a pass has anything to do: a graph without the ops it rewrites is left as it is
+// (lowering an already deployed graph again, as quantize_layout does, then costs a scan).
+bool has_op(const Graph& g, OpType op) {
+  return std::any_of(g.nodes.begin(), g.nodes.end(),
+                     [op](const Node& node) { return node.op == op; });
+}
+
 }  // namespace
 
 void expand_silu(Graph& g) {
@@ -50,6 +57,10 @@ void expand_silu(Graph& g) {
 }
 
 void fold_pad_into_conv(Graph& g) {
+  if (!has_op(g, OpType::pad)) {
+    remove_dead_nodes(g);
+    return;
+  }
   const std::vector<int> consumer = sole_consumers(g);
   for (Node& pad : g.nodes) {
     if (is_removed(pad) || pad.op != OpType::pad || pad.attrs.pad_value != 0.0f) continue;
@@ -73,6 +84,10 @@ void fold_pad_into_conv(Graph& g) {
 }
 
 void fold_batch_norm(Graph& g) {
+  if (!has_op(g, OpType::batch_norm)) {
+    remove_dead_nodes(g);
+    return;
+  }
   const std::vector<int> consumer = sole_consumers(g);
   const std::vector<int> producer = g.producers();
   for (Node& bn : g.nodes) {
@@ -284,6 +299,7 @@ int pool_axis(Graph& g, std::vector<Node>& nodes, const std::string& name, int x
 }  // namespace
 
 void lower_adaptive_avg_pool(Graph& g) {
+  if (!has_op(g, OpType::adaptive_avg_pool)) return;
   std::vector<Node> nodes;
   nodes.reserve(g.nodes.size());
   for (Node& node : g.nodes) {
@@ -330,6 +346,10 @@ void lower_adaptive_avg_pool(Graph& g) {
 }
 
 void fuse_activations(Graph& g) {
+  if (!has_op(g, OpType::relu) && !has_op(g, OpType::clip)) {
+    remove_dead_nodes(g);
+    return;
+  }
   const std::vector<int> consumer = sole_consumers(g);
   const std::vector<int> producer = g.producers();
   for (Node& act : g.nodes) {
