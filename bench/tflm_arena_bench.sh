@@ -50,6 +50,7 @@ make_model phinet_a025_96_top export phinet --input 3x96x96 --alpha 0.25 --beta 
 make_model phinet_n9_96_fio export phinet --input 3x96x96 --alpha 0.25 --num-layers 9 --float-io
 make_model phinet_a1_96_top_fio export phinet --input 3x96x96 --alpha 1 --t0 5 --include-top --float-io
 make_model phinet_a05_128_top export phinet --input 3x128x128 --alpha 0.5 --include-top
+make_model kws_phinet_49x10_fio export phinet --input 1x49x10 --alpha 0.5 --num-layers 5 --include-top --num-classes 12 --float-io
 make_model xinet_a05_32_top export xinet --input 3x32x32 --alpha 0.5 --include-top --num-classes 10
 make_model xinet_a025_64 export xinet --input 3x64x64 --alpha 0.25
 make_model xinet_g2_n4_48_fio export xinet --input 3x48x48 --alpha 1 --gamma 2 --num-layers 4 --float-io

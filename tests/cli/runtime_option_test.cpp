@@ -103,6 +103,8 @@ TEST(TfliteMicroRuntime, PredictedArenaEqualsTfliteMicrosOwnFigure) {
                          "xiconv --depth-multiple 0.34", "", false},
       {"clap_encoder", "clap-export --alpha 0.25 --embedding 64 --shared 32 --frames 101", "",
        false},
+      {"kws_phinet_fio", "export phinet --input 1x49x10 --alpha 0.5 --num-layers 5 --include-top "
+                         "--num-classes 12 --float-io", "", false},
   };
   int compared = 0;
   for (const Model& m : models) {
