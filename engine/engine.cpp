@@ -137,7 +137,9 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
                       .node_scratch_bytes = scratch,
                       .region_capacities = options.region_capacities,
                       .home_region_fixed_bytes =
-                          static_cast<std::int64_t>(op_data_bytes) + runtime_structures});
+                          static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
+                      .in_place = options.in_place,
+                      .no_reuse = options.no_reuse});
   // On the host the regions lie side by side in one block; each keeps its own offsets.
   std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
   for (std::size_t r = 1; r < region_base.size(); ++r) {

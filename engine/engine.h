@@ -43,6 +43,10 @@ struct CompileOptions {
   // The host still allocates one block, the regions side by side; arena_plan() says which
   // region each buffer is in and whether every region holds its share (fits).
   std::span<const std::int64_t> region_capacities;
+  // plan_arena's in_place (element-wise ops write over an input that dies at them) and
+  // no_reuse (every tensor its own bytes for the whole run: a reference for tests).
+  bool in_place = true;
+  bool no_reuse = false;
 };
 
 struct RamBreakdown {
@@ -70,7 +74,8 @@ class CompiledModel {
                  std::size_t error_size);
   // Runs every node in order. The inputs must be written before every run: once a node
   // has consumed an input, the planner lets later tensors reuse its bytes (as TFLite
-  // Micro's arena does). `after_node`, when
+  // Micro's arena does; no node writes over a graph input in place, but a later tensor may
+  // take its bytes). `after_node`, when
   // given, is called after each node with its index (e.g. to copy out intermediate tensors
   // before the arena reuses their bytes).
   Status run(void (*after_node)(void* user, int node) = nullptr, void* user = nullptr);

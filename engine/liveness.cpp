@@ -6,12 +6,35 @@
 
 namespace tinyscale::engine {
 
+bool op_runs_in_place(core::OpType op) {
+  switch (op) {
+    case core::OpType::relu:
+    case core::OpType::clip:
+    case core::OpType::hard_swish:
+    case core::OpType::sigmoid:
+    case core::OpType::tanh:
+    case core::OpType::leaky_relu:
+    case core::OpType::quantize:
+    case core::OpType::dequantize:
+    case core::OpType::reshape:
+    case core::OpType::add:
+    case core::OpType::mul:
+      return true;
+    default:
+      return false;
+  }
+}
+
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options) {
   const int last_step = std::max(0, static_cast<int>(graph.nodes.size()) - 1);
-  std::vector<int> first(graph.tensors.size(), -1);
-  std::vector<int> last(graph.tensors.size(), -1);
-  for (int id : graph.inputs)
+  const std::size_t num_tensors = graph.tensors.size();
+  std::vector<int> first(num_tensors, -1);
+  std::vector<int> last(num_tensors, -1);
+  std::vector<char> pinned(num_tensors, 0);  // graph inputs and outputs: never overwritten
+  for (int id : graph.inputs) {
     first[static_cast<std::size_t>(id)] = last[static_cast<std::size_t>(id)] = 0;
+    pinned[static_cast<std::size_t>(id)] = 1;
+  }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const int step = static_cast<int>(n);
     for (int id : graph.nodes[n].outputs) {
@@ -21,17 +44,73 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
       last[static_cast<std::size_t>(id)] = std::max(last[static_cast<std::size_t>(id)], step);
     }
   }
-  for (int id : graph.outputs) last[static_cast<std::size_t>(id)] = last_step;
+  for (int id : graph.outputs) {
+    last[static_cast<std::size_t>(id)] = last_step;
+    pinned[static_cast<std::size_t>(id)] = 1;
+  }
 
   ArenaBuffers result;
-  for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
+  result.in_place_input.assign(graph.nodes.size(), -1);
+  // owner[t]: the tensor whose buffer t lives in (t itself unless t overwrites an input).
+  std::vector<int> owner(num_tensors);
+  for (std::size_t t = 0; t < num_tensors; ++t) owner[t] = static_cast<int>(t);
+  std::vector<int> group_last = last;  // per owner: the last step of its whole chain
+  if (options.in_place && !options.no_reuse) {
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+      const core::Node& node = graph.nodes[n];
+      if (!op_runs_in_place(node.op) || node.outputs.size() != 1 || node.inputs.empty()) continue;
+      const int out = node.outputs[0];
+      const core::Tensor& y = graph.tensor(out);
+      if (y.is_constant || first[static_cast<std::size_t>(out)] != static_cast<int>(n)) continue;
+      const bool binary = node.op == core::OpType::add || node.op == core::OpType::mul;
+      for (std::size_t k = 0; k < (binary ? std::min<std::size_t>(2, node.inputs.size()) : 1);
+           ++k) {
+        const int in = node.inputs[k];
+        const auto i = static_cast<std::size_t>(in);
+        const core::Tensor& x = graph.tensor(in);
+        if (x.is_constant || pinned[i] || first[i] < 0 || last[i] != static_cast<int>(n) ||
+            x.dtype != y.dtype || core::num_elements(x.shape) != core::num_elements(y.shape)) {
+          continue;
+        }
+        const auto root = static_cast<std::size_t>(owner[i]);
+        owner[static_cast<std::size_t>(out)] = static_cast<int>(root);
+        group_last[root] = std::max(group_last[root], last[static_cast<std::size_t>(out)]);
+        result.in_place_input[n] = in;
+        break;
+      }
+    }
+  }
+
+  result.tensor_buffer.assign(num_tensors, -1);
+  for (std::size_t t = 0; t < num_tensors; ++t) {
     const core::Tensor& tensor = graph.tensors[t];
     if (tensor.is_constant || first[t] < 0) continue;
+    const auto root = static_cast<std::size_t>(owner[t]);
+    if (root != t) {
+      // Overwrites a tensor whose buffer is already listed (an owner's id need not be lower:
+      // then the owner is listed first below, when the loop reaches it).
+      if (result.tensor_buffer[root] >= 0) {
+        result.tensor_buffer[t] = result.tensor_buffer[root];
+      }
+      continue;
+    }
     const std::int64_t element_bytes =
         options.int8_activations ? 1 : core::dtype_size(tensor.dtype);
-    result.buffers.push_back({core::num_elements(tensor.shape) * element_bytes, first[t], last[t]});
+    result.tensor_buffer[t] = static_cast<int>(result.buffers.size());
+    if (options.no_reuse) {
+      result.buffers.push_back({core::num_elements(tensor.shape) * element_bytes, 0, last_step});
+    } else {
+      result.buffers.push_back(
+          {core::num_elements(tensor.shape) * element_bytes, first[t], group_last[t]});
+    }
     result.tensor.push_back(static_cast<int>(t));
     result.node.push_back(-1);
+  }
+  // Tensors listed before their owner.
+  for (std::size_t t = 0; t < num_tensors; ++t) {
+    if (result.tensor_buffer[t] < 0 && owner[t] != static_cast<int>(t)) {
+      result.tensor_buffer[t] = result.tensor_buffer[static_cast<std::size_t>(owner[t])];
+    }
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
@@ -40,7 +119,11 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
                                      : options.node_scratch_bytes[n];
     if (scratch <= 0) continue;
     const int step = static_cast<int>(n);
-    result.buffers.push_back({scratch, step, step});
+    if (options.no_reuse) {
+      result.buffers.push_back({scratch, 0, last_step});
+    } else {
+      result.buffers.push_back({scratch, step, step});
+    }
     result.tensor.push_back(-1);
     result.node.push_back(step);
   }
@@ -73,11 +156,11 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
   }
   result.tensor_offsets.assign(graph.tensors.size(), -1);
   result.tensor_regions.assign(graph.tensors.size(), -1);
-  for (std::size_t i = 0; i < result.buffers.buffers.size(); ++i) {
-    if (result.buffers.tensor[i] >= 0) {
-      const auto t = static_cast<std::size_t>(result.buffers.tensor[i]);
-      result.tensor_offsets[t] = result.plan.offsets[i];
-      result.tensor_regions[t] = result.buffer_regions[i];
+  for (std::size_t t = 0; t < graph.tensors.size(); ++t) {
+    const int b = result.buffers.tensor_buffer[t];
+    if (b >= 0) {
+      result.tensor_offsets[t] = result.plan.offsets[static_cast<std::size_t>(b)];
+      result.tensor_regions[t] = result.buffer_regions[static_cast<std::size_t>(b)];
     }
   }
   result.live_bytes_at_step.assign(graph.nodes.size(), 0);

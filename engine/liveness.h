@@ -3,10 +3,34 @@
 // per-tensor offsets, the peak and the bytes live at each step.
 //
 // Lifetimes are in node steps: a tensor produced by node p and last read by node c lives
-// over [p, c]; graph inputs are live from step 0, graph outputs until the last node. Inputs
-// and outputs of a node are live together (no in-place execution). Constants are not in the
-// arena (they live in FLASH). This is the one place the cost model and engine::compile get
-// their RAM figure from, so the RAM `solve` promises is the arena `run` allocates.
+// over [p, c]; graph inputs are live from step 0, graph outputs until the last node.
+// Constants are not in the arena (they live in FLASH). This is the one place the cost model,
+// engine::compile and the generated device code (through compile) get their arena from, so
+// the RAM `solve` promises is the arena `run` and the firmware allocate.
+//
+// In-place execution (ArenaOptions::in_place, on by default): the inputs and outputs of a
+// node are otherwise live together, but an element-wise op writes over an input that dies at
+// it. The planner then gives its output that input's buffer: one PlannerBuffer for both
+// tensors, over the union of their lifetimes, so the region planner, live_bytes_at_step and
+// every offset see one buffer. A node runs in place when
+//   - its op is one whose kernels (host engine/kernels/<op>.cpp, float and int8, and device
+//     engine/kernels/device/<op>.cpp) compute each output element from the same-index
+//     element of that input only, reading it before writing it: relu, clip (ReLU6),
+//     hard_swish, sigmoid, tanh, leaky_relu, quantize (int8 -> int8 requantization; float ->
+//     int8 changes the size), dequantize (never in practice: int8 -> float), reshape
+//     (a byte copy that skips itself when aliased), and add / mul over the input that has the
+//     output's shape (the other operand may broadcast, e.g. a squeeze-excite vector: it is
+//     a separate buffer, read at any position);
+//   - it has one output, and the input has the output's dtype and element count (the same
+//     bytes at real dtype sizes, whatever int8_activations says, so the cost model's float
+//     graph and the engine's int8 graph choose alike);
+//   - the input is not a graph input (the caller's data stays intact through the run) nor a
+//     graph output, and no later node reads it. A graph output may be written over a dying
+//     intermediate.
+// Ops that read other positions (pooling, conv, softmax, concat, resize, pad, ...) never run
+// in place. Chains merge: conv -> hard_swish -> add all in one buffer when each input dies
+// where it is overwritten. ArenaOptions::no_reuse gives every tensor and scratch buffer its own
+// bytes for the whole run (the reference plan the tests compare in-place plans with).
 //
 // Memory regions: given region capacities (a board's RAM regions, each after the
 // application's reserve), the buffers are split over them by plan_memory_regions
@@ -20,6 +44,7 @@
 // Usage:
 //   engine::ArenaPlan p = engine::plan_arena(deployed_graph, {.int8_activations = true});
 //   p.plan.peak_bytes;  p.tensor_offsets[t];  p.live_bytes_at_step[n];
+//   p.buffers.in_place_input[n];  // the input tensor node n writes over, or -1
 //
 //   const std::int64_t regions[] = {448 * 1024, 288 * 1024, 128 * 1024, 64 * 1024};
 //   engine::ArenaPlan q = engine::plan_arena(g, {.region_capacities = regions,
@@ -53,12 +78,25 @@ struct ArenaOptions {
   std::span<const std::int64_t> region_capacities;
   // Bytes the largest region holds besides the buffers (kernel state, runtime structures).
   std::int64_t home_region_fixed_bytes = 0;
+  // Element-wise ops write over an input that dies at them (see the top of this file).
+  bool in_place = true;
+  // Every buffer live over the whole run, so no two share a byte (no in-place either): a
+  // reference plan for tests, not for deployment.
+  bool no_reuse = false;
 };
+
+// True when `op`'s kernels may write its output over an input of the output's shape (the
+// element-wise ops listed at the top of this file).
+bool op_runs_in_place(core::OpType op);
 
 struct ArenaBuffers {
   std::vector<PlannerBuffer> buffers;
-  std::vector<int> tensor;  // tensor id of each buffer, or -1 for a scratch buffer
-  std::vector<int> node;    // node owning each scratch buffer, or -1 for a tensor
+  // Tensor id of each buffer (with in-place, the first of the tensors sharing it), or -1 for
+  // a scratch buffer.
+  std::vector<int> tensor;
+  std::vector<int> node;  // node owning each scratch buffer, or -1 for a tensor
+  std::vector<int> tensor_buffer;   // per tensor id: its buffer, or -1 when not in the arena
+  std::vector<int> in_place_input;  // per node: the input tensor its output overwrites, or -1
 };
 
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options);

@@ -21,7 +21,7 @@ core::Graph residual_chain() {
 
 TEST(Liveness, LifetimesFollowReadersAndOutputs) {
   const core::Graph g = residual_chain();
-  const ArenaBuffers buffers = collect_arena_buffers(g, {});
+  const ArenaBuffers buffers = collect_arena_buffers(g, {.in_place = false});
   ASSERT_EQ(buffers.buffers.size(), 4u);
   // x [0,0], a [0,2], b [1,2], sum [2,2].
   EXPECT_EQ(buffers.buffers[0].first_use, 0);
@@ -31,17 +31,74 @@ TEST(Liveness, LifetimesFollowReadersAndOutputs) {
   EXPECT_EQ(buffers.buffers[2].first_use, 1);
   EXPECT_EQ(buffers.buffers[3].last_use, 2);
   EXPECT_EQ(buffers.buffers[0].size, 400);
-  const ArenaBuffers float_sized = collect_arena_buffers(g, {.int8_activations = false});
+  const ArenaBuffers float_sized =
+      collect_arena_buffers(g, {.int8_activations = false, .in_place = false});
   EXPECT_EQ(float_sized.buffers[0].size, 1600);
+  EXPECT_EQ(buffers.tensor_buffer, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(buffers.in_place_input, (std::vector<int>{-1, -1, -1}));
 }
 
 TEST(Liveness, PlanOfResidualChain) {
-  const ArenaPlan p = plan_arena(residual_chain());
+  const ArenaPlan p = plan_arena(residual_chain(), {.in_place = false});
   // Step 2 needs a, b and sum at once: 3 × 400 (aligned to 16: 400).
   EXPECT_EQ(p.plan.lower_bound_bytes, 1200);
   EXPECT_EQ(p.plan.peak_bytes, 1200);
   EXPECT_EQ(p.live_bytes_at_step, (std::vector<std::int64_t>{800, 800, 1200}));
   EXPECT_TRUE(plan_is_valid(p.buffers.buffers, p.plan, kArenaAlignment));
+}
+
+TEST(Liveness, InPlaceAddWritesOverTheInputThatDies) {
+  // x (graph input: never overwritten) -> a = relu(x) -> b = sigmoid(a) -> sum = add(b, a).
+  // a is read again by the add, so the sigmoid cannot overwrite it; the add overwrites b
+  // (its first input that dies there), and sum, a graph output, shares b's buffer.
+  const core::Graph g = residual_chain();
+  const ArenaBuffers buffers = collect_arena_buffers(g, {});
+  EXPECT_EQ(buffers.in_place_input, (std::vector<int>{-1, -1, 2}));
+  ASSERT_EQ(buffers.buffers.size(), 3u);
+  EXPECT_EQ(buffers.tensor_buffer, (std::vector<int>{0, 1, 2, 2}));
+  EXPECT_EQ(buffers.buffers[2].first_use, 1);  // b's first use to sum's last
+  EXPECT_EQ(buffers.buffers[2].last_use, 2);
+  const ArenaPlan p = plan_arena(g);
+  EXPECT_EQ(p.plan.peak_bytes, 800);
+  EXPECT_EQ(p.live_bytes_at_step, (std::vector<std::int64_t>{800, 800, 800}));
+  EXPECT_EQ(p.tensor_offsets[3], p.tensor_offsets[2]);
+  EXPECT_NE(p.tensor_offsets[1], p.tensor_offsets[2]);
+}
+
+TEST(Liveness, InPlaceChainsMergeAndSkipWhatCannotBeOverwritten) {
+  core::Graph g;
+  const int x = g.add_input("x", {1, 8, 8, 16}, core::DType::int8);
+  const int c = g.add_node(core::OpType::relu, "c", {x});  // node 0: x is a graph input
+  const int h = g.add_node(core::OpType::hard_swish, "h", {c});  // 1: over c
+  const int se = g.add_node(core::OpType::global_avg_pool, "se", {h});  // 2
+  const int s = g.add_node(core::OpType::sigmoid, "s", {se});  // 3: over se
+  const int m = g.add_node(core::OpType::mul, "m", {s, h});  // 4: over h, not the smaller s
+  core::Attributes pool;
+  pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 2;
+  const int p = g.add_node(core::OpType::max_pool, "p", {m}, pool);  // 5
+  const int q = g.add_node(core::OpType::dequantize, "q", {p});  // 6: int8 -> float
+  g.tensors[static_cast<std::size_t>(q)].dtype = core::DType::float32;
+  g.mark_output(q);
+  const ArenaBuffers buffers = collect_arena_buffers(g, {.int8_activations = false});
+  EXPECT_EQ(buffers.in_place_input, (std::vector<int>{-1, c, -1, se, h, -1, -1}));
+  EXPECT_EQ(buffers.tensor_buffer[static_cast<std::size_t>(h)],
+            buffers.tensor_buffer[static_cast<std::size_t>(c)]);
+  EXPECT_EQ(buffers.tensor_buffer[static_cast<std::size_t>(m)],
+            buffers.tensor_buffer[static_cast<std::size_t>(c)]);
+  EXPECT_EQ(buffers.tensor_buffer[static_cast<std::size_t>(s)],
+            buffers.tensor_buffer[static_cast<std::size_t>(se)]);
+  // c, h and m in one buffer from c's step to m's last reader, the pool.
+  const PlannerBuffer& chain =
+      buffers.buffers[static_cast<std::size_t>(buffers.tensor_buffer[static_cast<std::size_t>(c)])];
+  EXPECT_EQ(chain.first_use, 0);
+  EXPECT_EQ(chain.last_use, 5);
+  EXPECT_EQ(chain.size, 8 * 8 * 16);
+  // Off: one buffer per tensor; no_reuse: each live over the whole run.
+  EXPECT_EQ(collect_arena_buffers(g, {.in_place = false}).buffers.size(), 8u);
+  for (const PlannerBuffer& b : collect_arena_buffers(g, {.no_reuse = true}).buffers) {
+    EXPECT_EQ(b.first_use, 0);
+    EXPECT_EQ(b.last_use, 6);
+  }
 }
 
 TEST(Liveness, ConstantsAreNotInTheArena) {
@@ -77,12 +134,13 @@ TEST(Liveness, NetworkPlansAreValidAndReportTheirGap) {
 
 TEST(Liveness, OneRegionChecksThePeakPlusTheFixedBytes) {
   const core::Graph g = residual_chain();
-  const ArenaPlan single = plan_arena(g);
+  const ArenaPlan single = plan_arena(g, {.in_place = false});
   // 1200 B of buffers + 100 fixed bytes fit 1300 B exactly, not 1299.
   for (const std::int64_t capacity : {std::int64_t{1300}, std::int64_t{1299}}) {
     const std::int64_t capacities[] = {capacity};
-    const ArenaPlan p =
-        plan_arena(g, {.region_capacities = capacities, .home_region_fixed_bytes = 100});
+    const ArenaPlan p = plan_arena(g, {.region_capacities = capacities,
+                                       .home_region_fixed_bytes = 100,
+                                       .in_place = false});
     EXPECT_EQ(p.fits, capacity == 1300);
     EXPECT_EQ(p.plan.offsets, single.plan.offsets);
     EXPECT_EQ(p.plan.peak_bytes, 1200);
@@ -94,13 +152,15 @@ TEST(Liveness, RegionsSplitANetworkThatNoSingleRegionHolds) {
   nets::PhiNetConfig pc;
   pc.input = {3, 96, 96};
   const core::Graph g = core::lower_for_deployment(nets::build_phinet(pc));
-  const ArenaPlan single = plan_arena(g);
+  // Without in-place execution its peak is two 55,296-byte buffers live together.
+  const ArenaPlan single = plan_arena(g, {.in_place = false});
   const std::int64_t peak = single.plan.peak_bytes;
-  // Its peak is two 55,296-byte buffers live together. Three regions of 60%, 55% and 25% of
-  // the single arena (the fixed bytes in the first): neither holds both, two of them do.
+  // Three regions of 60%, 55% and 25% of the single arena (the fixed bytes in the first):
+  // neither holds both, two of them do.
   const std::int64_t capacities[] = {peak * 6 / 10 + 5000, peak * 55 / 100, peak / 4};
-  const ArenaPlan p =
-      plan_arena(g, {.region_capacities = capacities, .home_region_fixed_bytes = 5000});
+  const ArenaPlan p = plan_arena(g, {.region_capacities = capacities,
+                                     .home_region_fixed_bytes = 5000,
+                                     .in_place = false});
   ASSERT_TRUE(p.fits);
   EXPECT_EQ(p.fixed_region, 0);
   RegionPlan as_regions;

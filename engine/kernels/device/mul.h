@@ -24,6 +24,8 @@ struct MulS8Params {
   std::int32_t act_min, act_max;
 };
 
+// `output` may alias the input that has the output's shape (each element is read before it
+// is written); the other input may broadcast.
 void mul_s8(const MulS8Params& p, const std::int8_t* input1, const std::int8_t* input2,
             std::int8_t* output, std::int8_t* scratch);
 
