@@ -46,8 +46,8 @@ TEST(NetCommand, XiNetOptionsAndTable) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("124,818"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("9,227,482"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("RAM (TFLite Micro arena)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("TFLite Micro arena (cmsis-nn kernels)   arena_used_bytes"),
+  EXPECT_NE(r.out.find("(the arena_used_bytes TFLite Micro reports)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(TFLite Micro, cmsis-nn kernels, cortex-m7)"),
             std::string::npos)
       << r.out;
 }
