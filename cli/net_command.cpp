@@ -18,6 +18,7 @@
 
 #include "cli/board_regions.h"
 #include "cli/commands.h"
+#include "cli/memory_svg.h"
 #include "cli/options.h"
 #include "cli/runtime_option.h"
 #include "core/error.h"
@@ -46,6 +47,7 @@ struct NetOptions {
       squeeze_excite;
   bool json = false, dump = false;
   std::string planner = "best_of";
+  std::string memory_svg;  // --memory-svg FILE
 };
 namespace {
 
@@ -469,12 +471,16 @@ Command add_net_command(CLI::App& app) {
       ->check(CLI::IsMember({"best_of", "greedy_by_size"}));
   net->add_flag("--json", o->json, "Print the report as JSON");
   net->add_flag("--dump", o->dump, "Print the graph, one node per line");
+  net->add_option("--memory-svg", o->memory_svg,
+                  "Draw the engine's activation arena over the node steps to this .svg file");
   auto regions = std::make_shared<RegionOptions>();
   regions->add_to(net);
   auto runtime = std::make_shared<RuntimeOption>();
   runtime->add_to(net);
 
   return [o, regions, runtime] {
+    if (o->dump && !o->memory_svg.empty()) throw Error("--memory-svg does not go with --dump");
+    check_memory_svg_path(o->memory_svg);
     const std::optional<scaling::Budgets> budgets = regions->budgets();
     nlohmann::ordered_json config;
     const core::Graph graph = build(*o, &config);
@@ -492,6 +498,19 @@ Command add_net_command(CLI::App& app) {
     runtime->check(budgets ? &*budgets : nullptr);
     runtime->apply(&options, budgets ? budgets->core : "");
     const costmodel::CostReport report = costmodel::analyze(graph, options);
+    if (!o->memory_svg.empty()) {
+      const DeployedPlan d = plan_like_costmodel(graph, options, report);
+      if (d.plan.plan.peak_bytes != report.ram_activation_bytes) {
+        throw Error("--memory-svg: the picture's plan (" + group_digits(d.plan.plan.peak_bytes) +
+                    " B) differs from the report's activation arena (" +
+                    group_digits(report.ram_activation_bytes) + " B)");
+      }
+      MemorySvgOptions picture{.title = describe(config), .fixed_bytes = d.fixed_bytes};
+      add_region_labels(budgets, &picture);
+      write_memory_svg(o->memory_svg, memory_svg(d.graph, d.plan, picture));
+      std::fprintf(stderr, "  wrote %s (memory picture: activation arena %s B)\n",
+                   o->memory_svg.c_str(), group_digits(report.ram_activation_bytes).c_str());
+    }
     if (o->json) {
       const nlohmann::ordered_json use =
           budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)

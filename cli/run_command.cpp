@@ -21,6 +21,7 @@
 
 #include "cli/board_regions.h"
 #include "cli/commands.h"
+#include "cli/memory_svg.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
 #include "cli/output_paths.h"
@@ -380,10 +381,20 @@ void run_model(const RunOptions& o) {
 }
 
 void info_model(const std::string& path, bool json, const RegionOptions& regions,
-                const RuntimeOption& runtime) {
+                const RuntimeOption& runtime, const std::string& memory_svg_path) {
+  check_memory_svg_path(memory_svg_path, path);
   const std::optional<scaling::Budgets> budgets = regions.budgets();
   const core::Graph graph = load_model(path);
   engine::CompiledModel model = compile_or_throw(graph, path, budgets);
+  if (!memory_svg_path.empty()) {
+    // The compiled model's own plan: the one its activation arena figure comes from.
+    MemorySvgOptions picture{.title = path, .fixed_bytes = model.ram().kernel_state +
+                                                          model.ram().runtime_structures};
+    add_region_labels(budgets, &picture);
+    write_memory_svg(memory_svg_path, memory_svg(graph, model.arena_plan(), picture));
+    std::fprintf(stderr, "  wrote %s (memory picture: activation arena %s B)\n",
+                 memory_svg_path.c_str(), group_digits(model.ram().activation_arena).c_str());
+  }
   const std::int64_t file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(path));
   // --runtime tinyscale: the generated code's figures (deploy/codegen.h) on the board's core;
   // tflite-micro: TFLite Micro's arena and code for the .tflite as it is (a float .onnx: the
@@ -568,12 +579,15 @@ Command add_info_command(CLI::App& app) {
                   "yolo-xinet) followed by net options")
       ->required();
   cmd->add_flag("--json", *json, "Print as JSON");
+  auto memory_svg_path = std::make_shared<std::string>();
+  cmd->add_option("--memory-svg", *memory_svg_path,
+                  "Draw the engine's activation arena over the node steps to this .svg file");
   auto regions = std::make_shared<RegionOptions>();
   regions->add_to(cmd);
   auto runtime = std::make_shared<RuntimeOption>();
   runtime->add_to(cmd);
   cmd->allow_extras();
-  return [cmd, path, json, regions, runtime] {
+  return [cmd, path, json, memory_svg_path, regions, runtime] {
     std::vector<std::string> extras = cmd->remaining();
     if (*path == "phinet" || *path == "xinet" || *path == "yolo-phinet" ||
         *path == "yolo-xinet") {
@@ -584,6 +598,7 @@ Command add_info_command(CLI::App& app) {
       std::vector<std::string> args = {"net", *path};
       args.insert(args.end(), extras.begin(), extras.end());
       if (*json) args.push_back("--json");
+      if (!memory_svg_path->empty()) args.insert(args.end(), {"--memory-svg", *memory_svg_path});
       for (const std::string& a : regions->arguments()) args.push_back(a);
       for (const std::string& a : runtime->arguments()) args.push_back(a);
       std::reverse(args.begin(), args.end());  // CLI11 parses a vector from the back
@@ -596,7 +611,7 @@ Command add_info_command(CLI::App& app) {
       return;
     }
     if (!extras.empty()) throw Error("info " + *path + ": unexpected argument '" + extras[0] + "'");
-    info_model(*path, *json, *regions, *runtime);
+    info_model(*path, *json, *regions, *runtime, *memory_svg_path);
   };
 }
 
