@@ -498,6 +498,8 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     for (std::size_t i = 0; i < node.outputs.size(); ++i) {
       shapes += (i ? " + [" : "[") + shape_list(graph.tensor(node.outputs[i]).shape) + "]";
     }
+    // An element-wise node the plan runs in place writes over its input's bytes.
+    if (plan.buffers.in_place_input[n] >= 0) shapes += ", in place";
     const std::string comment = "// node " + std::to_string(n) + ": " + core::op_name(node.op) +
                                 " '" + node.name + "' " + shapes + "\n";
     if (definitions.size() > first_definition) {

@@ -210,6 +210,25 @@ TEST_P(QemuExport, OutputsMatchTheHostEngineByteForByte) {
     const auto* y = static_cast<const std::uint8_t*>(model.output(i).data);
     expected.insert(expected.end(), y, y + core::num_elements(model.output(i).shape()));
   }
+  // The package runs element-wise ops in place (the default plan); the plain plan, every
+  // node writing a fresh buffer, computes the same bytes.
+  int in_place_nodes = 0;
+  for (const int t : model.arena_plan().buffers.in_place_input) in_place_nodes += t >= 0;
+  EXPECT_GT(in_place_nodes, 0) << e.name;
+  engine::CompiledModel plain;
+  ASSERT_EQ(plain.compile(graph, {.in_place = false}, error, sizeof error), engine::Status::ok)
+      << error;
+  for (int i = 0, k = 0; i < plain.num_inputs(); ++i) {
+    auto* p = static_cast<std::uint8_t*>(plain.input(i).data);
+    for (std::int64_t j = 0; j < core::num_elements(plain.input(i).shape()); ++j) p[j] = in[static_cast<std::size_t>(k++)];
+  }
+  ASSERT_EQ(plain.run(), engine::Status::ok);
+  std::vector<std::uint8_t> plain_out;
+  for (int i = 0; i < plain.num_outputs(); ++i) {
+    const auto* y = static_cast<const std::uint8_t*>(plain.output(i).data);
+    plain_out.insert(plain_out.end(), y, y + core::num_elements(plain.output(i).shape()));
+  }
+  EXPECT_EQ(plain_out, expected) << e.name << ": in-place vs plain plan on the host";
   const QemuRun run = run_qemu(elf, target->qemu_machine, root / "in.bin", root / "out.bin",
                                std::chrono::seconds(120));
   ASSERT_EQ(run.exit_code, 0) << run.failure_text();

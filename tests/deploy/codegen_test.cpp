@@ -62,11 +62,14 @@ fs::path temp_dir(const std::string& what) {
 }
 
 // All inputs concatenated in, all outputs concatenated out.
+// The engine's outputs under the plain plan (every node writes a fresh buffer), so the
+// generated code, whose plan runs element-wise ops in place, is checked against it.
 std::vector<std::uint8_t> run_engine(const core::Graph& graph,
                                      const std::vector<std::uint8_t>& in) {
   engine::CompiledModel model;
   char error[256] = "";
-  EXPECT_EQ(model.compile(graph, {}, error, sizeof error), engine::Status::ok) << error;
+  EXPECT_EQ(model.compile(graph, {.in_place = false}, error, sizeof error), engine::Status::ok)
+      << error;
   std::size_t at = 0;
   for (int i = 0; i < model.num_inputs(); ++i) {
     const engine::TensorRef& t = model.input(i);
@@ -245,6 +248,43 @@ TEST(Codegen, ActivationNetMatchesEngineByteForByte) {
   g.outputs = {x};
   const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
   expect_matches_engine(q, "activation_net", {random_input(q, 4), random_input(q, 5)});
+}
+
+// The hard_swish and the relu after it write over their inputs: the generated code passes
+// one arena address as input and output, and says so in the layer comment.
+TEST(Codegen, InPlaceNodesShareTheirInputsArenaBytes) {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 9});
+  int x = b.input("image", 3, 12, 12);
+  x = b.conv2d("stem.conv", x,
+               {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
+  x = b.activation("stem.act", x, blocks::Activation::hard_swish);
+  x = b.activation("relu", x, blocks::Activation::relu);
+  x = b.global_avg_pool("gap", x);
+  g.outputs = {x};
+  const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(q, {}, error, sizeof error), engine::Status::ok) << error;
+  const fs::path dir = temp_dir("in_place_net");
+  generate_package(model, q, {.name = "in_place_net", .target = Target::host}, dir / "pkg");
+  std::ifstream f(dir / "pkg" / "in_place_net.cpp");
+  const std::string c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  int in_place = 0;
+  for (std::size_t n = 0; n < q.nodes.size(); ++n) {
+    const core::Node& node = q.nodes[n];
+    if (node.op != core::OpType::hard_swish && node.op != core::OpType::relu) continue;
+    ++in_place;
+    EXPECT_EQ(model.arena_plan().buffers.in_place_input[n], node.inputs[0]) << node.name;
+    const std::int64_t at = model.arena_plan().tensor_offsets[static_cast<std::size_t>(node.inputs[0])];
+    EXPECT_EQ(model.arena_plan().tensor_offsets[static_cast<std::size_t>(node.outputs[0])], at);
+    EXPECT_NE(c.find("' [1, 6, 6, 8] -> [1, 6, 6, 8], in place\n"), std::string::npos) << c;
+    EXPECT_NE(c.find("arena + " + std::to_string(at) + ", arena + " + std::to_string(at) + ","),
+              std::string::npos)
+        << node.name;
+  }
+  EXPECT_EQ(in_place, 2);
+  remove_package(dir);
 }
 
 // `export --float-io`: QUANTIZE (float32 -> int8) at the input, DEQUANTIZE at the output.
