@@ -132,6 +132,31 @@ TEST(Liveness, NetworkPlansAreValidAndReportTheirGap) {
   }
 }
 
+// PhiNet's peak without in-place execution holds an expansion convolution's output and its
+// hard-swish output at once: in place, the pair is one buffer.
+TEST(Liveness, InPlaceLowersPhiNetsPeakBy1_6) {
+  nets::PhiNetConfig pc;
+  pc.input = {3, 96, 96};
+  pc.alpha = 0.25;
+  const core::Graph g = core::lower_for_deployment(nets::build_phinet(pc));
+  const ArenaPlan plain = plan_arena(g, {.in_place = false});
+  const ArenaPlan in_place = plan_arena(g);
+  EXPECT_EQ(plain.plan.peak_bytes, 165888);
+  EXPECT_EQ(in_place.plan.peak_bytes, 103680);
+  EXPECT_EQ(in_place.plan.peak_bytes, in_place.plan.lower_bound_bytes);
+  EXPECT_TRUE(plan_is_valid(in_place.buffers.buffers, in_place.plan, kArenaAlignment));
+  int hard_swish_in_place = 0;
+  for (std::size_t n = 0; n < g.nodes.size(); ++n) {
+    if (g.nodes[n].op != core::OpType::hard_swish) continue;
+    const int in = g.nodes[n].inputs[0];
+    if (in_place.buffers.in_place_input[n] != in) continue;
+    ++hard_swish_in_place;
+    EXPECT_EQ(in_place.tensor_offsets[static_cast<std::size_t>(in)],
+              in_place.tensor_offsets[static_cast<std::size_t>(g.nodes[n].outputs[0])]);
+  }
+  EXPECT_GT(hard_swish_in_place, 10);
+}
+
 TEST(Liveness, OneRegionChecksThePeakPlusTheFixedBytes) {
   const core::Graph g = residual_chain();
   const ArenaPlan single = plan_arena(g, {.in_place = false});
