@@ -90,6 +90,8 @@ constexpr double kWidth = 1100, kLeft = 84, kRight = 24, kTop = 96;
 constexpr double kPlotW = kWidth - kLeft - kRight;
 
 std::string step_label(const core::Graph& graph, int step) {
+  if (step < 0 || step >= static_cast<int>(graph.nodes.size()))
+    return "step " + std::to_string(step);
   const core::Node& node = graph.nodes[static_cast<std::size_t>(step)];
   return "node " + std::to_string(step) + " " + core::op_name(node.op) + " '" + node.name + "'";
 }
@@ -197,10 +199,14 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
   svg += "<title>" + xml_escape(heading) + "</title>\n";
   svg +=
       format("<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"white\"/>\n", kWidth, height);
+  // A long network description shrinks to fit the width (bold sans: ~0.62 em per character).
+  const double heading_size = std::clamp(
+      (kWidth - 24) / (0.62 * static_cast<double>(std::max<std::size_t>(1, heading.size()))), 9.0,
+      16.0);
   svg += format(
-      "<text x=\"%g\" y=\"24\" text-anchor=\"middle\" font-size=\"16\" "
+      "<text x=\"%g\" y=\"24\" text-anchor=\"middle\" font-size=\"%.1f\" "
       "font-weight=\"bold\">%s</text>\n",
-      kWidth / 2, xml_escape(heading).c_str());
+      kWidth / 2, heading_size, xml_escape(heading).c_str());
   const std::int64_t miss = plan.plan.peak_bytes - plan.plan.lower_bound_bytes;
   std::string summary = "peak " + digits(plan.plan.peak_bytes) + " B (" +
                         kib(plan.plan.peak_bytes) + "), live-tensor lower bound " +
@@ -371,6 +377,7 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
     if (name_steps) {
       for (int s = 0; s < steps; ++s) {
         const double x = (px(s) + px(s + 1)) / 2;
+        if (s >= static_cast<int>(graph.nodes.size())) break;  // a graph without nodes
         const std::string text =
             std::to_string(s) + " " + core::op_name(graph.nodes[static_cast<std::size_t>(s)].op);
         svg += format(
