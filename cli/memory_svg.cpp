@@ -85,6 +85,7 @@ constexpr KindStyle kKinds[] = {{"graph input", "#59a14f"},
                                 {"scratch", "#9c9c9c"},
                                 {"graph output", "#f28e2b"}};
 constexpr const char* kPeakColor = "#d62728";
+constexpr const char* kRoomColor = "#555555";  // a region's room for buffers
 
 constexpr double kWidth = 1100, kLeft = 84, kRight = 24, kTop = 96;
 constexpr double kPlotW = kWidth - kLeft - kRight;
@@ -175,6 +176,22 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
       live_r[static_cast<std::size_t>(s)] += aligned;
     }
   }
+  auto live_max_of = [&](int r) {
+    const auto& live_r = live[static_cast<std::size_t>(r)];
+    return live_r.empty() ? std::int64_t{0} : *std::max_element(live_r.begin(), live_r.end());
+  };
+  // A region's room for buffers (its capacity less the fixed bytes it holds), drawn when it
+  // is not far above what the buffers use, so a plan that does not fit shows its overflow;
+  // -1: not drawn.
+  auto room_of = [&](int r) -> std::int64_t {
+    if (r >= static_cast<int>(options.region_capacities.size())) return -1;
+    const std::int64_t room = options.region_capacities[static_cast<std::size_t>(r)] -
+                              (r == plan.fixed_region ? options.fixed_bytes : 0);
+    const std::int64_t used = std::max(region_peak(r), live_max_of(r));
+    return used > 0 && room >= 0 && room <= used * 8 / 5 ? room : -1;
+  };
+  bool any_room = false;
+  for (int r = 0; r < regions; ++r) any_room = any_room || room_of(r) >= 0;
 
   // Op names under the axis while they can be read; beyond that, index ticks and hovering.
   const bool name_steps = steps <= 60;
@@ -245,8 +262,16 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
         "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\" "
         "stroke-width=\"1.5\"/>",
         x, y + 6, x + 22, y + 6);
-    svg += format("<text x=\"%g\" y=\"%g\">bytes live (its maximum: the lower bound)</text>\n",
-                  x + 27, y + 10.5);
+    const std::string live_text = "bytes live (its maximum: the lower bound)";
+    svg += format("<text x=\"%g\" y=\"%g\">%s</text>\n", x + 27, y + 10.5, live_text.c_str());
+    if (any_room) {
+      x += 27 + 6.4 * static_cast<double>(live_text.size()) + 18;
+      svg += format(
+          "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" stroke-width=\"1.5\" "
+          "stroke-dasharray=\"2 2\"/>",
+          x, y + 6, x + 22, y + 6, kRoomColor);
+      svg += format("<text x=\"%g\" y=\"%g\">room</text>\n", x + 27, y + 10.5);
+    }
   }
 
   double next_band_top = kTop + (regions == 1 ? 0 : 22);
@@ -257,10 +282,10 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
     const double bottom = band_top + band_h;
     const std::int64_t peak = region_peak(r);
     const auto& live_r = live[static_cast<std::size_t>(r)];
-    const std::int64_t live_max =
-        live_r.empty() ? 0 : *std::max_element(live_r.begin(), live_r.end());
+    const std::int64_t live_max = live_max_of(r);
+    const std::int64_t room = room_of(r);
     const double top_kib =
-        static_cast<double>(std::max<std::int64_t>({peak, live_max, 1024})) / 1024;
+        static_cast<double>(std::max<std::int64_t>({peak, live_max, room, 1024})) / 1024;
     const double tick = tick_step_kib(top_kib * 1.04);
     const double axis_kib = std::ceil(top_kib * 1.04 / tick) * tick;
     auto py = [&](double bytes) { return bottom - bytes / 1024 / axis_kib * band_h; };
@@ -353,6 +378,21 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
         svg += format("%s%.2f,%.2f %.2f,%.2f", s ? " " : "", px(s), y, px(s + 1), y);
       }
       svg += "\"/>\n";
+    }
+    // The region's room for buffers.
+    {
+      if (room >= 0) {
+        const double room_y = py(static_cast<double>(room));
+        svg += format(
+            "<line class=\"room\" x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"%s\" "
+            "stroke-width=\"1.5\" stroke-dasharray=\"2 2\"/>\n",
+            kLeft, room_y, kLeft + kPlotW, room_y, kRoomColor);
+        svg += format(
+            "<text x=\"%g\" y=\"%.2f\" fill=\"%s\" stroke=\"white\" stroke-width=\"3\" "
+            "paint-order=\"stroke\">room %s B%s</text>\n",
+            kLeft + 4, room_y - 5, kRoomColor, digits(room).c_str(),
+            room < peak ? ": the buffers do not fit" : "");
+      }
     }
     // The peak line, labelled at its right end.
     const double peak_y = py(static_cast<double>(peak));

@@ -25,6 +25,14 @@ int count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// 1234567 -> "1,234,567"
+std::string grouped(std::int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
 core::Graph small_phinet() {
   tinyscale::nets::PhiNetConfig c;
   c.input = {3, 48, 48};
@@ -98,6 +106,24 @@ TEST(MemorySvg, OneBandPerRegion) {
   EXPECT_EQ(count(svg, "class=\"buffer\""), buffers);
   EXPECT_EQ(count(svg, "class=\"peak\""), used_regions);
   EXPECT_EQ(peak_label(svg), plan.plan.peak_bytes);
+}
+
+TEST(MemorySvg, TheRoomOfARegionIsDrawnWhenNearTheBuffers) {
+  const core::Graph g = small_phinet();
+  const std::int64_t peak = engine::plan_arena(g).plan.peak_bytes;
+  const std::int64_t fixed = 1000;
+  for (const std::int64_t capacity : {peak * 5 / 4 + fixed, peak * 10}) {
+    const std::int64_t capacities[] = {capacity};
+    const engine::ArenaPlan plan =
+        engine::plan_arena(g, {.region_capacities = capacities, .home_region_fixed_bytes = fixed});
+    const std::string svg = memory_svg(
+        g, plan, {.title = "room", .region_capacities = {capacity}, .fixed_bytes = fixed});
+    EXPECT_EQ(xml_problem(svg), "");
+    const bool near = capacity < 2 * peak;
+    EXPECT_EQ(count(svg, "class=\"room\""), near ? 1 : 0) << capacity;
+    EXPECT_EQ(svg.find("room " + grouped(capacity - fixed) + " B") != std::string::npos, near)
+        << capacity;
+  }
 }
 
 TEST(MemorySvg, XmlCheckCatchesBrokenDocuments) {
