@@ -126,6 +126,19 @@ TEST(MemorySvg, TheRoomOfARegionIsDrawnWhenNearTheBuffers) {
   }
 }
 
+TEST(MemorySvg, ScratchBuffersAreDrawnAndNameTheirNode) {
+  const core::Graph g = small_phinet();
+  std::vector<std::int64_t> scratch(g.nodes.size(), 0);
+  scratch[2] = 4096;
+  const engine::ArenaPlan plan = engine::plan_arena(g, {.node_scratch_bytes = scratch});
+  const std::string svg = memory_svg(g, plan, {.title = "scratch"});
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_EQ(count(svg, "data-kind=\"scratch\""), 1);
+  EXPECT_NE(svg.find("scratch of node 2 " + std::string(core::op_name(g.nodes[2].op)) + " &apos;" +
+                     g.nodes[2].name + "&apos;: 4,096 B"),
+            std::string::npos);
+}
+
 TEST(MemorySvg, XmlCheckCatchesBrokenDocuments) {
   EXPECT_EQ(xml_problem("<svg><g a=\"1\"/><text>a &amp; b</text></svg>\n"), "");
   EXPECT_NE(xml_problem("<svg><g></svg>"), "");
