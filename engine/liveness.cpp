@@ -25,6 +25,27 @@ bool op_runs_in_place(core::OpType op) {
   }
 }
 
+bool depthwise_runs_in_place(const core::Graph& graph, const core::Node& node,
+                             bool int8_activations) {
+  if (node.op != core::OpType::conv2d || node.inputs.size() < 2 || node.outputs.size() != 1) {
+    return false;
+  }
+  const core::Tensor& x = graph.tensor(node.inputs[0]);
+  const core::Tensor& w = graph.tensor(node.inputs[1]);
+  const core::Tensor& y = graph.tensor(node.outputs[0]);
+  const bool int8 = x.dtype == core::DType::int8 ||
+                    (int8_activations && x.dtype == core::DType::float32);
+  return int8 && x.dtype == y.dtype && x.shape.size() == 4 && w.shape.size() == 4 &&
+         x.shape == y.shape && w.shape[3] == 1 && w.shape[0] == x.shape[3] &&
+         node.attrs.groups == x.shape[3];
+}
+
+std::int64_t in_place_scratch_bytes(const core::Graph& graph, const core::Node& node) {
+  if (node.op != core::OpType::conv2d) return 0;
+  const core::Shape& x = graph.tensor(node.inputs[0]).shape;
+  return x.size() == 4 ? x[1] * x[2] : 0;
+}
+
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options) {
   const int last_step = std::max(0, static_cast<int>(graph.nodes.size()) - 1);
   const std::size_t num_tensors = graph.tensors.size();
@@ -58,7 +79,11 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
   if (options.in_place && !options.no_reuse) {
     for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
       const core::Node& node = graph.nodes[n];
-      if (!op_runs_in_place(node.op) || node.outputs.size() != 1 || node.inputs.empty()) continue;
+      const bool depthwise = depthwise_runs_in_place(graph, node, options.int8_activations);
+      if (!(op_runs_in_place(node.op) || depthwise) || node.outputs.size() != 1 ||
+          node.inputs.empty()) {
+        continue;
+      }
       const int out = node.outputs[0];
       const core::Tensor& y = graph.tensor(out);
       if (y.is_constant || first[static_cast<std::size_t>(out)] != static_cast<int>(n)) continue;
@@ -114,9 +139,12 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
   }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
-    const std::int64_t scratch = options.node_scratch_bytes.empty()
-                                     ? core::op_info(node.op).scratch_bytes(graph, node)
-                                     : options.node_scratch_bytes[n];
+    std::int64_t scratch = options.node_scratch_bytes.empty()
+                               ? core::op_info(node.op).scratch_bytes(graph, node)
+                               : options.node_scratch_bytes[n];
+    if (result.in_place_input[n] >= 0) {
+      scratch = std::max(scratch, in_place_scratch_bytes(graph, node));
+    }
     if (scratch <= 0) continue;
     const int step = static_cast<int>(n);
     if (options.no_reuse) {

@@ -21,13 +21,22 @@
 //     (a byte copy that skips itself when aliased), and add / mul over the input that has the
 //     output's shape (the other operand may broadcast, e.g. a squeeze-excite vector: it is
 //     a separate buffer, read at any position);
+//   - or it is an int8 depthwise conv2d (groups == input channels == output channels, weight
+//     [C, kh, kw, 1]) whose output has its input's shape (stride 1 and same padding): the
+//     kernels (host int8 engine/kernels/conv2d.cpp through device::conv2d_s8) see
+//     output == input and compute channel by channel from a copy of the input channel in a
+//     scratch buffer of H × W bytes (TinyEngine's in-place depthwise), which the plan adds as
+//     the node's scratch (the larger of it and what the kernel asked for:
+//     in_place_scratch_bytes). A float graph planned with int8_activations (the cost model's
+//     figure for an int8 deployment) qualifies alike; the float kernel has no in-place path,
+//     so a float graph at real sizes does not;
 //   - it has one output, and the input has the output's dtype and element count (the same
 //     bytes at real dtype sizes, whatever int8_activations says, so the cost model's float
 //     graph and the engine's int8 graph choose alike);
 //   - the input is not a graph input (the caller's data stays intact through the run) nor a
 //     graph output, and no later node reads it. A graph output may be written over a dying
 //     intermediate.
-// Ops that read other positions (pooling, conv, softmax, concat, resize, pad, ...) never run
+// Ops that read other positions (pooling, other convolutions, softmax, concat, resize, pad, ...) never run
 // in place. Chains merge: conv -> hard_swish -> add all in one buffer when each input dies
 // where it is overwritten. ArenaOptions::no_reuse gives every tensor and scratch buffer its own
 // bytes for the whole run (the reference plan the tests compare in-place plans with).
@@ -88,6 +97,15 @@ struct ArenaOptions {
 // True when `op`'s kernels may write its output over an input of the output's shape (the
 // element-wise ops listed at the top of this file).
 bool op_runs_in_place(core::OpType op);
+
+// True when `node` is a depthwise conv2d that may write its output over its input (see the
+// top of this file); int8_activations as in ArenaOptions.
+bool depthwise_runs_in_place(const core::Graph& graph, const core::Node& node,
+                             bool int8_activations);
+
+// Scratch bytes `node` needs when it runs in place besides what its kernel asks for: H × W for
+// a depthwise conv2d (one channel plane of its input), 0 for the element-wise ops.
+std::int64_t in_place_scratch_bytes(const core::Graph& graph, const core::Node& node);
 
 struct ArenaBuffers {
   std::vector<PlannerBuffer> buffers;

@@ -5,7 +5,9 @@
 // multipliers of micro/kernels/conv_common.cc PopulateConvolutionQuantizationParams.
 // The int8 math is the freestanding device kernel device::conv2d_s8 (device/conv2d.h); this
 // file validates, precomputes its Conv2dS8Params into op_data and calls it. The float32
-// reference stays host-only.
+// reference stays host-only. In place: when the arena plan gives a depthwise node's output its
+// input's bytes (engine/liveness.h), the input and output pointers are equal and ctx.scratch
+// holds the H × W plane the device kernel's in-place path copies each channel into.
 #include <algorithm>
 #include <cstdint>
 

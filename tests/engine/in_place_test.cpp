@@ -1,5 +1,5 @@
 // In-place execution (engine/liveness.h): on random graphs (chains with skips, broadcasts,
-// concatenations, element-wise ops, pooling), a model compiled with the in-place plan on a
+// concatenations, element-wise ops, pooling, depthwise convolutions), a model compiled with the in-place plan on a
 // poisoned arena computes every tensor exactly as a model whose every tensor has bytes of its
 // own (ArenaOptions::no_reuse). A write that clobbered a value still to be read would change
 // a later tensor; a read of bytes nobody wrote would show the poison.
@@ -60,7 +60,7 @@ core::Graph random_graph(std::mt19937& rng, core::DType dtype) {
   for (int s = 0; s < steps; ++s) {
     const int a = operand();
     const core::Shape& shape = g.tensor(a).shape;
-    switch (pick(11)) {
+    switch (pick(12)) {
       case 0:
         node(core::OpType::relu, {a});
         break;
@@ -123,6 +123,43 @@ core::Graph random_graph(std::mt19937& rng, core::DType dtype) {
         node(core::OpType::reshape, {a}, reshape);
         break;
       }
+      case 10: {  // depthwise 3x3: stride 1 or 2, multiplier 1 or 2, same or valid padding
+        const std::int64_t c = shape[3];
+        const bool valid = pick(3) == 0 && shape[1] >= 3 && shape[2] >= 3;
+        const int multiplier = c <= 16 && pick(4) == 0 ? 2 : 1;
+        core::Attributes dw;
+        dw.kernel_h = dw.kernel_w = 3;
+        dw.stride_h = dw.stride_w = pick(4) == 0 ? 2 : 1;
+        dw.pad_top = dw.pad_bottom = dw.pad_left = dw.pad_right = valid ? 0 : 1;
+        dw.groups = static_cast<int>(c);
+        const std::int64_t out_c = c * multiplier;
+        const std::string name = "dw" + std::to_string(g.nodes.size());
+        const int weight = g.add_constant(name + ".w", {out_c, 3, 3, 1}, dtype);
+        const int bias = g.add_constant(name + ".b", {out_c},
+                                     dtype == core::DType::int8 ? core::DType::int32 : dtype);
+        core::Tensor& wt = g.tensor(weight);
+        core::Tensor& bt = g.tensor(bias);
+        wt.data.resize(static_cast<std::size_t>(out_c * 9 * core::dtype_size(wt.dtype)));
+        bt.data.resize(static_cast<std::size_t>(out_c * core::dtype_size(bt.dtype)));
+        if (dtype == core::DType::int8) {
+          for (auto& v : wt.mutable_values<std::int8_t>()) v = static_cast<std::int8_t>(rng());
+          for (std::int64_t k = 0; k < out_c; ++k) {
+            const float ws = 0.002f + 0.002f * static_cast<float>(pick(4));
+            wt.quantization.scales.push_back(ws);
+            wt.quantization.zero_points.push_back(0);
+            bt.quantization.scales.push_back(kScale * ws);
+            bt.quantization.zero_points.push_back(0);
+            bt.mutable_values<std::int32_t>()[static_cast<std::size_t>(k)] = pick(2001) - 1000;
+          }
+          wt.quantization.axis = 0;
+        } else {
+          std::uniform_real_distribution<float> value(-0.5f, 0.5f);
+          for (auto& v : wt.mutable_values<float>()) v = value(rng);
+          for (auto& v : bt.mutable_values<float>()) v = value(rng);
+        }
+        node(core::OpType::conv2d, {a, weight, bias}, dw);
+        break;
+      }
       default:
         // A graph output that later nodes still read: never overwritten.
         g.mark_output(a);
@@ -169,7 +206,8 @@ std::vector<std::vector<std::uint8_t>> run_poisoned(CompiledModel& model, std::u
   return recorder.values;
 }
 
-void check_random_graphs(core::DType dtype, int count, int* in_place_nodes) {
+void check_random_graphs(core::DType dtype, int count, int* in_place_nodes,
+                         int* in_place_depthwise) {
   std::mt19937 rng(dtype == core::DType::int8 ? 15 : 51);
   for (int i = 0; i < count; ++i) {
     const core::Graph g = random_graph(rng, dtype);
@@ -178,7 +216,11 @@ void check_random_graphs(core::DType dtype, int count, int* in_place_nodes) {
     char error[256] = "";
     ASSERT_EQ(reference.compile(g, {.no_reuse = true}, error, sizeof error), Status::ok) << error;
     ASSERT_EQ(in_place.compile(g, {}, error, sizeof error), Status::ok) << error;
-    for (const int n : in_place.arena_plan().buffers.in_place_input) *in_place_nodes += n >= 0;
+    const std::vector<int>& overwritten = in_place.arena_plan().buffers.in_place_input;
+    for (std::size_t n = 0; n < overwritten.size(); ++n) {
+      *in_place_nodes += overwritten[n] >= 0;
+      *in_place_depthwise += overwritten[n] >= 0 && g.nodes[n].op == core::OpType::conv2d;
+    }
     EXPECT_LE(in_place.arena_plan().plan.peak_bytes, reference.arena_plan().plan.peak_bytes);
 
     const core::Tensor& x = g.tensor(g.inputs[0]);
@@ -208,16 +250,18 @@ void check_random_graphs(core::DType dtype, int count, int* in_place_nodes) {
 }
 
 TEST(InPlace, RandomInt8GraphsComputeWhatANoReusePlanComputes) {
-  int in_place_nodes = 0;
-  check_random_graphs(core::DType::int8, 150, &in_place_nodes);
+  int in_place_nodes = 0, in_place_depthwise = 0;
+  check_random_graphs(core::DType::int8, 150, &in_place_nodes, &in_place_depthwise);
   // The property is only tested if nodes did run in place.
   EXPECT_GT(in_place_nodes, 150);
+  EXPECT_GT(in_place_depthwise, 20);
 }
 
 TEST(InPlace, RandomFloatGraphsComputeWhatANoReusePlanComputes) {
-  int in_place_nodes = 0;
-  check_random_graphs(core::DType::float32, 60, &in_place_nodes);
+  int in_place_nodes = 0, in_place_depthwise = 0;
+  check_random_graphs(core::DType::float32, 60, &in_place_nodes, &in_place_depthwise);
   EXPECT_GT(in_place_nodes, 60);
+  EXPECT_EQ(in_place_depthwise, 0);  // the float kernel has no in-place path
 }
 
 // The no-reuse plan really keeps every tensor apart, and the in-place one shares buffers.

@@ -9,6 +9,12 @@
 // Points of the window outside the input contribute nothing (implicit zero padding in real
 // terms: TFLite's input_offset convention).
 //
+// In place: with output == input, a depthwise convolution whose output has the input's shape
+// (in_c_per_group == out_c_per_group == 1, out_c == in_c, out_h == in_h, out_w == in_w, e.g.
+// stride 1 and same padding) writes its output over its input, channel by channel through
+// `scratch`, which must hold in_h × in_w bytes (the arena planner, engine/liveness.h,
+// gives it: in_place_scratch_bytes). Byte for byte the values of the separate-buffer call.
+//
 // Usage (firmware; the code generator prints the params as a const initializer):
 //   static const int32_t conv1_multipliers[8] = {...};
 //   static const int8_t conv1_shifts[8] = {...};

@@ -6,7 +6,10 @@
 
 #include <array>
 #include <cstdint>
+#include <random>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 namespace tinyscale::device {
 namespace {
@@ -63,6 +66,67 @@ TEST(DeviceConv2dS8, NullBiasAndStrideTwo) {
   std::array<std::int8_t, 2> output{};
   conv2d_s8(p, input, weights, nullptr, output.data(), nullptr);
   EXPECT_EQ(output, (std::array<std::int8_t, 2>{0, 6}));
+}
+
+// In place (output == input, scratch of in_h × in_w bytes): on random depthwise geometries whose
+// output has the input's shape (any kernel, stride, dilation and padding that keep it), zero
+// points, per-channel or per-tensor requantization, with or without bias, the same bytes as
+// the call into a separate output; the scratch's neighbours stay untouched.
+TEST(DeviceConv2dS8, DepthwiseInPlaceMatchesTheSeparateOutputCall) {
+  std::mt19937 rng(15);
+  auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % (hi - lo + 1)); };
+  int checked = 0;
+  while (checked < 300) {
+    const int in_h = pick(1, 9), in_w = pick(1, 9), c = pick(1, 9), batches = pick(1, 2);
+    const int kernel_h = pick(1, 5), kernel_w = pick(1, 5), stride = pick(1, 2);
+    const int dilation_h = pick(1, 2), dilation_w = pick(1, 2);
+    const int pad_top = pick(0, 4), pad_bottom = pick(0, 4), pad_left = pick(0, 4),
+              pad_right = pick(0, 4);
+    const int span_h = dilation_h * (kernel_h - 1) + 1, span_w = dilation_w * (kernel_w - 1) + 1;
+    if (in_h + pad_top + pad_bottom < span_h || in_w + pad_left + pad_right < span_w) continue;
+    const int out_h = (in_h + pad_top + pad_bottom - span_h) / stride + 1;
+    const int out_w = (in_w + pad_left + pad_right - span_w) / stride + 1;
+    if (out_h != in_h || out_w != in_w) continue;
+    const bool per_channel = pick(0, 1) == 1;
+    const int requant_channels = per_channel ? c : 1;
+    std::vector<std::int32_t> multipliers, bias;
+    std::vector<std::int8_t> shifts;
+    for (int k = 0; k < requant_channels; ++k) {
+      multipliers.push_back((1 << 30) + static_cast<std::int32_t>(rng() % (1u << 30)));
+      shifts.push_back(static_cast<std::int8_t>(pick(-10, 1)));
+    }
+    for (int k = 0; k < c; ++k) bias.push_back(pick(-5000, 5000));
+    const int act_min = pick(-128, -100), act_max = pick(90, 127);
+    const Conv2dS8Params p = {batches,    in_h,       in_w,       c,          out_h,
+                              out_w,      c,          kernel_h,   kernel_w,   stride,
+                              stride,     dilation_h, dilation_w, pad_top,    pad_left,
+                              1,          1,          -pick(-128, 127), pick(-128, 127),
+                              act_min,    act_max,    requant_channels, multipliers.data(),
+                              shifts.data()};
+    std::vector<std::int8_t> input(static_cast<std::size_t>(batches * in_h * in_w * c));
+    std::vector<std::int8_t> weights(static_cast<std::size_t>(c * kernel_h * kernel_w));
+    for (auto& v : input) v = static_cast<std::int8_t>(rng());
+    for (auto& v : weights) v = static_cast<std::int8_t>(rng());
+    const std::int32_t* b = pick(0, 3) == 0 ? nullptr : bias.data();
+    SCOPED_TRACE("case " + std::to_string(checked) + ": " + std::to_string(in_h) + "x" +
+                 std::to_string(in_w) + "x" + std::to_string(c) + ", kernel " +
+                 std::to_string(kernel_h) + "x" + std::to_string(kernel_w) + ", stride " +
+                 std::to_string(stride));
+
+    std::vector<std::int8_t> expected(input.size());
+    conv2d_s8(p, input.data(), weights.data(), b, expected.data(), nullptr);
+    // The scratch between two guard bands of a poison value.
+    const std::size_t plane = static_cast<std::size_t>(in_h * in_w), guard = 16;
+    std::vector<std::int8_t> scratch(plane + 2 * guard, std::int8_t{0x5a});
+    std::vector<std::int8_t> data = input;
+    conv2d_s8(p, data.data(), weights.data(), b, data.data(), scratch.data() + guard);
+    ASSERT_EQ(data, expected);
+    for (std::size_t k = 0; k < guard; ++k) {
+      ASSERT_EQ(scratch[k], 0x5a);
+      ASSERT_EQ(scratch[plane + guard + k], 0x5a);
+    }
+    ++checked;
+  }
 }
 
 }  // namespace
