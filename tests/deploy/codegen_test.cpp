@@ -287,6 +287,56 @@ TEST(Codegen, InPlaceNodesShareTheirInputsArenaBytes) {
   remove_package(dir);
 }
 
+// A stride-1 same-padded depthwise convolution writes over its input (engine/liveness.h): the
+// call passes one arena address as input and output and a scratch of one channel plane
+// (6 x 6 bytes) that overlaps neither; the generated code computes the engine's bytes.
+TEST(Codegen, InPlaceDepthwisePassesOneAddressAndAPlaneOfScratch) {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 11});
+  int x = b.input("image", 3, 12, 12);
+  x = b.conv2d("stem.conv", x,
+               {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
+  x = b.conv2d("dw", x,
+               {.out_channels = 8, .kernel = 3, .pad = {1, 1, 1, 1}, .groups = 8, .bias = true});
+  x = b.global_avg_pool("gap", x);
+  g.outputs = {x};
+  const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(q, {}, error, sizeof error), engine::Status::ok) << error;
+  const engine::ArenaPlan& plan = model.arena_plan();
+  int depthwise = -1;
+  for (std::size_t n = 0; n < q.nodes.size(); ++n) {
+    if (q.nodes[n].op == core::OpType::conv2d && q.nodes[n].attrs.groups == 8) {
+      depthwise = static_cast<int>(n);
+    }
+  }
+  ASSERT_GE(depthwise, 0);
+  const core::Node& node = q.nodes[static_cast<std::size_t>(depthwise)];
+  EXPECT_EQ(plan.buffers.in_place_input[static_cast<std::size_t>(depthwise)], node.inputs[0]);
+  const std::int64_t at = plan.tensor_offsets[static_cast<std::size_t>(node.inputs[0])];
+  EXPECT_EQ(plan.tensor_offsets[static_cast<std::size_t>(node.outputs[0])], at);
+  std::int64_t scratch_at = -1, scratch_bytes = 0;
+  for (std::size_t i = 0; i < plan.buffers.node.size(); ++i) {
+    if (plan.buffers.node[i] == depthwise) {
+      scratch_at = plan.plan.offsets[i];
+      scratch_bytes = plan.buffers.buffers[i].size;
+    }
+  }
+  EXPECT_EQ(scratch_bytes, 6 * 6);
+  EXPECT_TRUE(scratch_at + scratch_bytes <= at || at + 6 * 6 * 8 <= scratch_at) << scratch_at;
+  const fs::path dir = temp_dir("in_place_dw_net");
+  generate_package(model, q, {.name = "in_place_dw_net", .target = Target::host}, dir / "pkg");
+  std::ifstream f(dir / "pkg" / "in_place_dw_net.cpp");
+  const std::string c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string a = "arena + " + std::to_string(at);
+  EXPECT_NE(c.find(", " + a + ", "), std::string::npos) << c;
+  EXPECT_NE(c.find(", " + a + ", arena + " + std::to_string(scratch_at) + ")"), std::string::npos)
+      << c;
+  remove_package(dir);
+  expect_matches_engine(q, "in_place_dw_net", {random_input(q, 6), random_input(q, 7)});
+}
+
 // `export --float-io`: QUANTIZE (float32 -> int8) at the input, DEQUANTIZE at the output.
 TEST(Codegen, FloatIoModelMatchesEngineByteForByte) {
   core::Graph g;
