@@ -33,6 +33,7 @@
 #include "cli/options.h"
 #include "cli/output_paths.h"
 #include "cli/progress.h"
+#include "cli/runtime_option.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
@@ -255,13 +256,16 @@ void run_clap_export(const ExportOptions& o) {
   for (const core::Tensor& t : written.tensors) {
     if (t.is_constant) params += core::num_elements(t.shape);
   }
+  const engine::TflmArena tflm = tflm_arena_of_file(o.output, engine::TflmKernels::cmsis_nn);
   std::printf(
       "wrote %s: int8 tinyCLAP encoder %s -> %d, projection %d -> %d in metadata (%s B)\n"
-      "  FLASH %s B (the file)   RAM %s B (engine arena)   params %s (int8 graph)   MACs %s\n",
+      "  FLASH %s B (the file)   RAM %s B (TFLite Micro's arena, cmsis-nn kernels%s; engine %s "
+      "B)   params %s (int8 graph)   MACs %s\n",
       o.output.c_str(), core::shape_string(written.tensor(written.inputs[0]).shape).c_str(),
       o.config.audio_embedding, projection.in, projection.out,
       group_digits(static_cast<std::int64_t>(blob.size())).c_str(),
       group_digits(static_cast<std::int64_t>(std::filesystem::file_size(o.output))).c_str(),
+      group_digits(tflm.used_bytes).c_str(), tflm.exact ? "" : ", not exact",
       group_digits(model.arena_bytes()).c_str(), group_digits(params).c_str(),
       group_digits(macs).c_str());
 }

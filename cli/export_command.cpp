@@ -22,9 +22,11 @@
 #include "cli/options.h"
 #include "cli/output_paths.h"
 #include "cli/progress.h"
+#include "cli/runtime_option.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "engine/engine.h"
+#include "engine/tflm_arena.h"
 #include "export/data_init.h"
 #include "export/onnx_reader.h"
 #include "export/onnx_writer.h"
@@ -147,7 +149,7 @@ core::Graph quantize_with(const core::Graph& float_graph, const CalibrationOptio
 
 // What was written: the TFLite file read back (so the figures are the file's, e.g. with
 // the PAD ops TFLite needs where a convolution's padding is neither SAME nor VALID), its
-// size, MACs and the engine's RAM for it.
+// size, MACs, the arena TFLite Micro will report for it (CMSIS-NN kernels) and the engine's.
 void report_tflite(const std::string& path) {
   const core::Graph int8_graph = load_model(path);  // as `tinyscale run` will load it
   engine::CompiledModel model;
@@ -159,9 +161,12 @@ void report_tflite(const std::string& path) {
   for (const core::Tensor& t : int8_graph.tensors) {
     if (t.is_constant) params += core::num_elements(t.shape);
   }
-  std::printf("wrote %s: FLASH %s B (the file)   RAM %s B (engine arena)   params %s   MACs %s\n",
+  const engine::TflmArena tflm = tflm_arena_of_file(path, engine::TflmKernels::cmsis_nn);
+  std::printf("wrote %s: FLASH %s B (the file)   RAM %s B (TFLite Micro's arena, cmsis-nn "
+              "kernels%s; engine %s B)   params %s   MACs %s\n",
               path.c_str(),
               group_digits(static_cast<std::int64_t>(std::filesystem::file_size(path))).c_str(),
+              group_digits(tflm.used_bytes).c_str(), tflm.exact ? "" : ", not exact",
               group_digits(model.arena_bytes()).c_str(), group_digits(params).c_str(),
               group_digits(macs).c_str());
 }

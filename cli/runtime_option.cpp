@@ -1,6 +1,8 @@
 #include "cli/runtime_option.h"
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "cli/options.h"
 #include "core/error.h"
@@ -75,6 +77,14 @@ std::string code_table_note(const std::string& board_core) {
   return "code sizes (TFLite Micro's, the generated code's) are the Cortex-M7 tables: none is "
          "measured for " + board_core + "; TFLite Micro's arena is its Cortex-M7/M4 build's "
          "(CMSIS-NN's scratch buffers may differ without the DSP extension)";
+}
+
+engine::TflmArena tflm_arena_of_file(const std::string& path, engine::TflmKernels kernels) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open '" + path + "'");
+  const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
+                                        std::istreambuf_iterator<char>()};
+  return engine::predict_tflm_arena(exporter::read_tflite_layout(bytes, path), kernels);
 }
 
 engine::TfliteLayout export_layout(const core::Graph& graph) {

@@ -55,6 +55,10 @@ engine::DeviceCore device_core_of(const std::string& board_core);
 // note that the Cortex-M7 tables price its code; else "".
 std::string code_table_note(const std::string& board_core);
 
+// TFLite Micro's arena for a .tflite file on disk (read, verified, predicted); throws
+// tinyscale::Error naming the file when it cannot be read.
+engine::TflmArena tflm_arena_of_file(const std::string& path, engine::TflmKernels kernels);
+
 // The .tflite layout of a float or int8 graph as `tinyscale export` writes it (int8 I/O).
 engine::TfliteLayout export_layout(const core::Graph& graph);
 
