@@ -322,7 +322,8 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
                       {"params", l.params},
                       {"macs", l.macs},
                       {"macs_torchinfo", l.macs_torchinfo},
-                      {"live_bytes", l.live_bytes}});
+                      {"live_bytes", l.live_bytes},
+                      {"in_place", l.in_place}});
   }
   j["layers"] = std::move(layers);
   std::cout << j.dump(2) << "\n";
@@ -333,11 +334,16 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
   std::printf("%s\n\n", describe(config).c_str());
   std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)",
               "params", "MACs", "live B");
+  bool any_in_place = false;
   for (const costmodel::LayerCost& l : r.layers) {
-    std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s\n", l.node, l.name.c_str(),
+    std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s%s\n", l.node, l.name.c_str(),
                 core::op_name(l.op), core::shape_string(l.output_shape).c_str(),
                 group_digits(l.params).c_str(), group_digits(l.macs).c_str(),
-                group_digits(l.live_bytes).c_str());
+                group_digits(l.live_bytes).c_str(), l.in_place ? " *" : "");
+    any_in_place = any_in_place || l.in_place;
+  }
+  if (any_in_place) {
+    std::printf("  (* in place: the layer writes its output over its input, one buffer)\n");
   }
   std::printf("\n");
   std::printf("  params           %12s  (torchinfo; %s after BatchNorm folding)\n",

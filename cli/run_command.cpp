@@ -417,6 +417,7 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
                 : engine::DeviceFootprint{};
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   std::int64_t total_macs = 0, total_params = 0, weight_bytes = 0;
+  bool any_in_place = false;
   if (!json) {
     std::printf("  %-4s %-18s %-34s %-16s %-16s %10s %12s %10s %10s\n", "#", "op", "name", "input",
                 "output", "params", "MACs", "weight B", "live B");
@@ -433,6 +434,9 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     }
     const std::int64_t macs = info.macs(graph, node);
     const std::int64_t live = model.arena_plan().live_bytes_at_step[n];
+    const bool in_place = n < model.arena_plan().buffers.in_place_input.size() &&
+                          model.arena_plan().buffers.in_place_input[n] >= 0;
+    any_in_place = any_in_place || in_place;
     total_macs += macs;
     total_params += params;
     weight_bytes += wbytes;
@@ -447,13 +451,18 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
                         {"params", params},
                         {"macs", macs},
                         {"weight_bytes", wbytes},
-                        {"live_bytes", live}});
+                        {"live_bytes", live},
+                        {"in_place", in_place}});
     } else {
-      std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s\n", n, info.name,
+      std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s%s\n", n, info.name,
                   node.name.c_str(), in_shape.c_str(), out_shape.c_str(),
                   group_digits(params).c_str(), group_digits(macs).c_str(),
-                  group_digits(wbytes).c_str(), group_digits(live).c_str());
+                  group_digits(wbytes).c_str(), group_digits(live).c_str(),
+                  in_place ? " *" : "");
     }
+  }
+  if (!json && any_in_place) {
+    std::printf("  (* in place: the node writes its output over its input, one buffer)\n");
   }
   if (json) {
     nlohmann::ordered_json j;

@@ -280,8 +280,12 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
       layer.params = info.params(original, node);
       layer.macs = info.macs(original, node);
       layer.macs_torchinfo = info.macs_torchinfo(original, node);
-      if (step[n] >= 0)
-        layer.live_bytes = arena.live_bytes_at_step[static_cast<std::size_t>(step[n])];
+      if (step[n] >= 0) {
+        const auto at = static_cast<std::size_t>(step[n]);
+        layer.live_bytes = arena.live_bytes_at_step[at];
+        layer.in_place =
+            at < arena.buffers.in_place_input.size() && arena.buffers.in_place_input[at] >= 0;
+      }
       r.layers.push_back(std::move(layer));
     }
   }

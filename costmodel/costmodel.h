@@ -99,6 +99,9 @@ struct LayerCost {
   std::int64_t macs_torchinfo = 0;
   // Arena bytes live while the deployed node that executes this layer runs.
   std::int64_t live_bytes = 0;
+  // That node writes its output over an input that dies there (one buffer; engine::plan_arena's
+  // in-place execution).
+  bool in_place = false;
 };
 
 struct CostReport {

@@ -52,6 +52,28 @@ TEST(NetCommand, XiNetOptionsAndTable) {
       << r.out;
 }
 
+// The per-layer table marks the layers that run in place (issue 15): every hard-swish of a
+// PhiNet writes over its convolution's output; no convolution with a stride does.
+TEST(NetCommand, TableMarksTheLayersThatRunInPlace) {
+  const CliRun r = run("net phinet --input 3x96x96 --alpha 0.25 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  int hard_swish = 0, in_place = 0;
+  for (const auto& layer : j["layers"]) {
+    if (layer["op"] == "hard_swish" && layer["output_shape"][1].get<int>() > 1) {
+      ++hard_swish;
+      EXPECT_TRUE(layer["in_place"].get<bool>()) << layer.dump();
+    }
+    in_place += layer["in_place"].get<bool>();
+  }
+  EXPECT_GT(hard_swish, 5);
+  EXPECT_GE(in_place, hard_swish);
+  const CliRun text = run("net phinet --input 3x96x96 --alpha 0.25");
+  EXPECT_NE(text.out.find("27,648 *\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(* in place: the layer writes its output over its input, one buffer)"),
+            std::string::npos);
+}
+
 TEST(NetCommand, DumpPrintsOneLinePerNode) {
   const CliRun r = run("net phinet --input 3x32x32 --dump");
   ASSERT_EQ(r.exit_code, 0) << r.out;
