@@ -101,7 +101,8 @@ constexpr TypicalClock kTypicalClocks[] = {{"cortex-m7", 480, "STM32H743"},
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tinyscale_deploy_XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tinyscale_deploy_XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw Error("cannot create a temporary folder");
     path = pattern;
   }
@@ -275,10 +276,10 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const deploy::PackageSumma
   const auto diff = std::mismatch(host.begin(), host.end(), f.output.begin());
   if (diff.first != host.end()) {
     const auto k = diff.first - host.begin();
-    throw Error("outputs differ from the host engine: first at byte " + std::to_string(k) +
-                " (device " + std::to_string(static_cast<int>(static_cast<std::int8_t>(*diff.second))) +
-                ", host " + std::to_string(static_cast<int>(static_cast<std::int8_t>(*diff.first))) +
-                ")");
+    throw Error(
+        "outputs differ from the host engine: first at byte " + std::to_string(k) + " (device " +
+        std::to_string(static_cast<int>(static_cast<std::int8_t>(*diff.second))) + ", host " +
+        std::to_string(static_cast<int>(static_cast<std::int8_t>(*diff.first))) + ")");
   }
 
   const deploy::ElfSections sections = deploy::elf_sections(elf);
@@ -295,12 +296,12 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const deploy::PackageSumma
     for (const TypicalClock& c : kTypicalClocks) {
       if (c.core == target.name) {
         f.mhz = c.mhz;
-        f.clock_from = std::string("a typical ") + c.core + ", " + c.part + "; --board gives a board's";
+        f.clock_from =
+            std::string("a typical ") + c.core + ", " + c.part + "; --board gives a board's";
       }
     }
   }
-  f.input_text = o.input.empty() ? "random seed " + std::to_string(o.random.value_or(1))
-                                 : o.input;
+  f.input_text = o.input.empty() ? "random seed " + std::to_string(o.random.value_or(1)) : o.input;
   return f;
 }
 
@@ -325,11 +326,11 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
     j["input"] = f.input_text;
     j["outputs"] = outputs_json(model, f.output);
     j["byte_identical_to_host"] = true;
-    j["instructions"] = {
-        {"per_inference", f.instructions},
-        {"granularity", 40},
-        {"method", "SysTick under qemu -icount shift=0: exact and deterministic, counted in "
-                   "steps of 40 instructions"}};
+    j["instructions"] = {{"per_inference", f.instructions},
+                         {"granularity", 40},
+                         {"method",
+                          "SysTick under qemu -icount shift=0: exact and deterministic, counted in "
+                          "steps of 40 instructions"}};
     j["flash"] = {{"model_data_bytes", f.model_data},
                   {"model_data_is", NAME + "_MODEL_DATA_BYTES (the .rodata of " + s.name + ".cpp)"},
                   {"code_bytes", f.code},
@@ -346,14 +347,14 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
                      {"clock", f.clock_from},
                      {"label", "estimate (instructions / MHz, 1 instruction per cycle)"}};
     if (budgets) {
-      j["board"] = {{"name", budgets->board},
-                    {"flash_budget_bytes", budgets->flash_bytes},
-                    {"ram_budget_bytes", budgets->ram_bytes},
-                    {"ram_region", budgets->ram_regions.empty()
-                                       ? std::string("RAM")
-                                       : budgets->ram_regions[static_cast<std::size_t>(
-                                                                  budgets->ram_region)]
-                                             .name}};
+      j["board"] = {
+          {"name", budgets->board},
+          {"flash_budget_bytes", budgets->flash_bytes},
+          {"ram_budget_bytes", budgets->ram_bytes},
+          {"ram_region",
+           budgets->ram_regions.empty()
+               ? std::string("RAM")
+               : budgets->ram_regions[static_cast<std::size_t>(budgets->ram_region)].name}};
     }
     j["qemu_wall_seconds"] = f.wall_seconds;
     std::cout << j.dump(2) << "\n";
@@ -364,21 +365,25 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
   print_outputs(model, f.output);
   std::printf("outputs: byte-identical to the host engine (%s bytes)\n",
               group_digits(static_cast<std::int64_t>(f.output.size())).c_str());
-  std::printf("instructions per inference: %s (exact: SysTick under -icount shift=0, counted in "
-              "steps of 40 instructions)\n",
-              group_digits(static_cast<std::int64_t>(f.instructions)).c_str());
+  std::printf(
+      "instructions per inference: %s (exact: SysTick under -icount shift=0, counted in "
+      "steps of 40 instructions)\n",
+      group_digits(static_cast<std::int64_t>(f.instructions)).c_str());
   const auto g = [](std::uint64_t v) { return group_digits(static_cast<std::int64_t>(v)); };
-  std::printf("FLASH %s B: model data %s B (%s_MODEL_DATA_BYTES, the .rodata of %s.cpp), code %s B "
-              "(.text), the rest vectors, other constants and the .data image\n",
-              g(f.flash_total).c_str(), g(f.model_data).c_str(), NAME.c_str(), s.name.c_str(),
-              g(f.code).c_str());
-  std::printf("RAM %s B: arena %s B, .data + .bss %s B (%s), stack %s B (high-water mark, "
-              "painted)\n",
-              g(f.ram_total()).c_str(), g(f.arena).c_str(), g(f.data_bss).c_str(),
-              data_bss_includes.c_str(), g(f.stack_bytes).c_str());
-  std::printf("%.3f ms per inference at %g MHz (%s): estimate (instructions / MHz, 1 instruction "
-              "per cycle)\n",
-              f.ms(), f.mhz, f.clock_from.c_str());
+  std::printf(
+      "FLASH %s B: model data %s B (%s_MODEL_DATA_BYTES, the .rodata of %s.cpp), code %s B "
+      "(.text), the rest vectors, other constants and the .data image\n",
+      g(f.flash_total).c_str(), g(f.model_data).c_str(), NAME.c_str(), s.name.c_str(),
+      g(f.code).c_str());
+  std::printf(
+      "RAM %s B: arena %s B, .data + .bss %s B (%s), stack %s B (high-water mark, "
+      "painted)\n",
+      g(f.ram_total()).c_str(), g(f.arena).c_str(), g(f.data_bss).c_str(),
+      data_bss_includes.c_str(), g(f.stack_bytes).c_str());
+  std::printf(
+      "%.3f ms per inference at %g MHz (%s): estimate (instructions / MHz, 1 instruction "
+      "per cycle)\n",
+      f.ms(), f.mhz, f.clock_from.c_str());
   if (budgets) {
     const std::string region =
         budgets->ram_regions.empty()
@@ -447,9 +452,9 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
         budgets->ram_regions.empty()
             ? "RAM"
             : budgets->ram_regions[static_cast<std::size_t>(budgets->ram_region)].name;
-    throw Error(o.model + ": arena " + group_digits(arena) + " B exceeds board " +
-                budgets->board + "'s best RAM region (" + region + ", " +
-                group_digits(budgets->ram_bytes) + " B for the model)");
+    throw Error(o.model + ": arena " + group_digits(arena) + " B exceeds board " + budgets->board +
+                "'s best RAM region (" + region + ", " + group_digits(budgets->ram_bytes) +
+                " B for the model)");
   }
   const std::string input = o.qemu ? input_bytes(model, o) : std::string();
   std::string name = o.name;

@@ -58,8 +58,7 @@ void add_calibration_options(CLI::App* cmd, CalibrationOptions& o) {
   cmd->add_flag("-q,--quiet", o.quiet, "No calibration progress on stderr");
 }
 
-std::vector<std::vector<float>> load_calibration(const core::Graph& g,
-                                                 const CalibrationOptions& o,
+std::vector<std::vector<float>> load_calibration(const core::Graph& g, const CalibrationOptions& o,
                                                  bool detector = false) {
   if (o.dir.empty()) {
     if (o.synthetic_samples < 1) throw Error("--calib-samples must be ≥ 1");
@@ -162,13 +161,14 @@ void report_tflite(const std::string& path) {
     if (t.is_constant) params += core::num_elements(t.shape);
   }
   const engine::TflmArena tflm = tflm_arena_of_file(path, engine::TflmKernels::cmsis_nn);
-  std::printf("wrote %s: FLASH %s B (the file)   RAM %s B (TFLite Micro's arena, cmsis-nn "
-              "kernels%s; engine %s B)   params %s   MACs %s\n",
-              path.c_str(),
-              group_digits(static_cast<std::int64_t>(std::filesystem::file_size(path))).c_str(),
-              group_digits(tflm.used_bytes).c_str(), tflm.exact ? "" : ", not exact",
-              group_digits(model.arena_bytes()).c_str(), group_digits(params).c_str(),
-              group_digits(macs).c_str());
+  std::printf(
+      "wrote %s: FLASH %s B (the file)   RAM %s B (TFLite Micro's arena, cmsis-nn "
+      "kernels%s; engine %s B)   params %s   MACs %s\n",
+      path.c_str(),
+      group_digits(static_cast<std::int64_t>(std::filesystem::file_size(path))).c_str(),
+      group_digits(tflm.used_bytes).c_str(), tflm.exact ? "" : ", not exact",
+      group_digits(model.arena_bytes()).c_str(), group_digits(params).c_str(),
+      group_digits(macs).c_str());
 }
 
 }  // namespace
@@ -200,11 +200,13 @@ Command add_export_command(CLI::App& app) {
   return [net, onnx, tflite, fold_bn, seed, calib, init] {
     if (onnx->empty() && tflite->empty())
       throw Error("export: give --onnx FILE and/or --tflite FILE");
-    check_output_paths({{"--calib folder", calib->dir}},
-                       {{.option = "--onnx", .path = *onnx, .extensions = {".onnx"},
-                         .kind = "an ONNX model"},
-                        {.option = "--tflite", .path = *tflite, .extensions = {".tflite"},
-                         .kind = "a TFLite model"}});
+    check_output_paths(
+        {{"--calib folder", calib->dir}},
+        {{.option = "--onnx", .path = *onnx, .extensions = {".onnx"}, .kind = "an ONNX model"},
+         {.option = "--tflite",
+          .path = *tflite,
+          .extensions = {".tflite"},
+          .kind = "a TFLite model"}});
     core::Graph graph = build_net(*net, {.materialize_weights = true, .seed = *seed});
     std::vector<std::vector<float>> calibration;
     if (*init == "data") {
@@ -241,9 +243,9 @@ Command add_quantize_command(CLI::App& app) {
   cmd->add_option("-o,--output", *output, "Output .tflite")->required();
   add_calibration_options(cmd, *calib);
   return [model, output, calib] {
-    check_output_paths({{"the model", *model}, {"--calib folder", calib->dir}},
-                       {{.option = "-o", .path = *output, .extensions = {".tflite"},
-                         .kind = "a TFLite model"}});
+    check_output_paths(
+        {{"the model", *model}, {"--calib folder", calib->dir}},
+        {{.option = "-o", .path = *output, .extensions = {".tflite"}, .kind = "a TFLite model"}});
     const core::Graph graph = exporter::read_onnx(*model);
     const core::Graph q = quantize_with(graph, *calib);
     exporter::write_tflite(q, *output);

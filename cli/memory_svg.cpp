@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.h"
 #include "cli/output_paths.h"
 #include "core/atomic_file.h"
 #include "core/ops.h"
 #include "core/passes.h"
 #include "engine/engine.h"
+#include "scaling/sweep.h"
 
 namespace tinyscale::cli {
 namespace {
@@ -24,40 +26,6 @@ std::string format(const char* fmt, ...) {
   std::vsnprintf(buffer, sizeof buffer, fmt, args);
   va_end(args);
   return buffer;
-}
-
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-// "1,234,567"
-std::string digits(std::int64_t value) {
-  std::string s = std::to_string(value < 0 ? -value : value);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<std::size_t>(i), ",");
-  return value < 0 ? "-" + s : s;
 }
 
 std::string kib(std::int64_t bytes) {
@@ -113,7 +81,7 @@ std::string buffer_tip(const core::Graph& graph, const engine::ArenaPlan& plan, 
              "' " + core::shape_string(t.shape);
     }
   }
-  tip += ": " + digits(buffer.size) + " B at offset " + digits(plan.plan.offsets[b]);
+  tip += ": " + group_digits(buffer.size) + " B at offset " + group_digits(plan.plan.offsets[b]);
   tip += buffer.first_use == buffer.last_use ? ", step " + std::to_string(buffer.first_use)
                                              : ", steps " + std::to_string(buffer.first_use) +
                                                    " to " + std::to_string(buffer.last_use);
@@ -213,7 +181,7 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
       "font-family=\"sans-serif\" font-size=\"12\">\n",
       kWidth, height, kWidth, height);
   const std::string heading = options.title + ": tinyscale engine arena";
-  svg += "<title>" + xml_escape(heading) + "</title>\n";
+  svg += "<title>" + scaling::xml_escape(heading) + "</title>\n";
   svg +=
       format("<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"white\"/>\n", kWidth, height);
   // A long network description shrinks to fit the width (bold sans: ~0.62 em per character).
@@ -223,18 +191,18 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
   svg += format(
       "<text x=\"%g\" y=\"24\" text-anchor=\"middle\" font-size=\"%.1f\" "
       "font-weight=\"bold\">%s</text>\n",
-      kWidth / 2, heading_size, xml_escape(heading).c_str());
+      kWidth / 2, heading_size, scaling::xml_escape(heading).c_str());
   const std::int64_t miss = plan.plan.peak_bytes - plan.plan.lower_bound_bytes;
-  std::string summary = "peak " + digits(plan.plan.peak_bytes) + " B (" +
-                        kib(plan.plan.peak_bytes) + "), live-tensor lower bound " +
-                        digits(plan.plan.lower_bound_bytes) + " B" +
-                        (miss == 0 ? " (reached)" : " (missed by " + digits(miss) + " B)") + ", " +
-                        std::to_string(count) + " buffers over " + std::to_string(steps) + " steps";
+  std::string summary =
+      "peak " + group_digits(plan.plan.peak_bytes) + " B (" + kib(plan.plan.peak_bytes) +
+      "), live-tensor lower bound " + group_digits(plan.plan.lower_bound_bytes) + " B" +
+      (miss == 0 ? " (reached)" : " (missed by " + group_digits(miss) + " B)") + ", " +
+      std::to_string(count) + " buffers over " + std::to_string(steps) + " steps";
   if (regions > 1) summary += ", " + std::to_string(regions) + " regions";
   svg += format(
       "<text id=\"peak-label\" x=\"%g\" y=\"46\" text-anchor=\"middle\" "
       "font-size=\"13\">%s</text>\n",
-      kWidth / 2, xml_escape(summary).c_str());
+      kWidth / 2, scaling::xml_escape(summary).c_str());
 
   // Legend: the kinds, the peak, the live bytes.
   {
@@ -294,15 +262,16 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
       std::string label = r < static_cast<int>(options.region_names.size())
                               ? options.region_names[static_cast<std::size_t>(r)]
                               : "region " + std::to_string(r);
-      label += ": buffers peak " + digits(peak) + " B";
+      label += ": buffers peak " + group_digits(peak) + " B";
       if (r == plan.fixed_region && options.fixed_bytes > 0)
-        label += " + fixed " + digits(options.fixed_bytes) + " B";
+        label += " + fixed " + group_digits(options.fixed_bytes) + " B";
       if (r < static_cast<int>(options.region_capacities.size()))
-        label += " of " + digits(options.region_capacities[static_cast<std::size_t>(r)]) + " B";
+        label +=
+            " of " + group_digits(options.region_capacities[static_cast<std::size_t>(r)]) + " B";
       svg += format(
           "<text class=\"region-label\" x=\"%g\" y=\"%g\" font-size=\"13\" "
           "font-weight=\"bold\">%s</text>\n",
-          kLeft, band_top - 8, xml_escape(label).c_str());
+          kLeft, band_top - 8, scaling::xml_escape(label).c_str());
     }
     svg += format("<g class=\"region\" data-region=\"%d\">\n", r);
     if (peak == 0 && live_max == 0 && regions > 1) {
@@ -338,11 +307,11 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
           "fill=\"%s\" fill-opacity=\"%s\"><title>%s</title></rect>\n",
           at_peak ? "step peak-step" : "step", px(s), band_top, px(s + 1) - px(s), band_h,
           at_peak ? kPeakColor : "white", at_peak ? "0.18" : "0",
-          xml_escape(step_label(graph, s) +
-                     (s < static_cast<int>(live_r.size())
-                          ? ": " + digits(live_r[static_cast<std::size_t>(s)]) + " B live" +
-                                (at_peak ? ", the most" : "")
-                          : ""))
+          scaling::xml_escape(step_label(graph, s) +
+                              (s < static_cast<int>(live_r.size())
+                                   ? ": " + group_digits(live_r[static_cast<std::size_t>(s)]) +
+                                         " B live" + (at_peak ? ", the most" : "")
+                                   : ""))
               .c_str());
     }
     // The same steps marked under the band, where no buffer hides them.
@@ -366,7 +335,8 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
           "height=\"%.2f\" fill=\"%s\" stroke=\"white\" stroke-width=\"0.6\">",
           kKinds[static_cast<int>(kind)].name, x0, y1 - h, std::max(0.5, x1 - x0), h,
           kKinds[static_cast<int>(kind)].fill);
-      svg += "<title>" + xml_escape(buffer_tip(graph, plan, b, kind)) + "</title></rect>\n";
+      svg +=
+          "<title>" + scaling::xml_escape(buffer_tip(graph, plan, b, kind)) + "</title></rect>\n";
     }
     // Bytes live at each step, as a step line.
     if (!live_r.empty()) {
@@ -390,7 +360,7 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
         svg += format(
             "<text x=\"%g\" y=\"%.2f\" fill=\"%s\" stroke=\"white\" stroke-width=\"3\" "
             "paint-order=\"stroke\">room %s B%s</text>\n",
-            kLeft + 4, room_y - 5, kRoomColor, digits(room).c_str(),
+            kLeft + 4, room_y - 5, kRoomColor, group_digits(room).c_str(),
             room < peak ? ": the buffers do not fit" : "");
       }
     }
@@ -403,7 +373,7 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
     svg += format(
         "<text x=\"%g\" y=\"%.2f\" text-anchor=\"end\" fill=\"%s\" font-weight=\"bold\" "
         "stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">peak %s B</text>\n",
-        kLeft + kPlotW - 4, peak_y - 5, kPeakColor, digits(peak).c_str());
+        kLeft + kPlotW - 4, peak_y - 5, kPeakColor, group_digits(peak).c_str());
     svg += format(
         "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" "
         "stroke=\"#333333\"/>\n",
@@ -423,7 +393,7 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
         svg += format(
             "<text x=\"%.2f\" y=\"%g\" text-anchor=\"end\" "
             "transform=\"rotate(-60 %.2f %g)\">%s</text>",
-            x + 3, bottom + 12, x + 3, bottom + 12, xml_escape(text).c_str());
+            x + 3, bottom + 12, x + 3, bottom + 12, scaling::xml_escape(text).c_str());
       }
     } else {
       const int every = steps <= 120 ? 10 : steps <= 300 ? 25 : 50;

@@ -116,12 +116,11 @@ void check_downsampling_layers(const std::string& text, const std::vector<int>& 
   for (const int block : layers) {
     if (block >= 4 && block <= num_layers) continue;
     throw Error("--downsampling-layers '" + text + "': block " + std::to_string(block) +
-                (num_layers >= 4 ? " is not one of the blocks 4.." + std::to_string(num_layers) +
-                                       " it can pick with --num-layers " +
-                                       std::to_string(num_layers)
-                                 : " cannot be picked: with --num-layers " +
-                                       std::to_string(num_layers) +
-                                       " there is no block past 3") +
+                (num_layers >= 4
+                     ? " is not one of the blocks 4.." + std::to_string(num_layers) +
+                           " it can pick with --num-layers " + std::to_string(num_layers)
+                     : " cannot be picked: with --num-layers " + std::to_string(num_layers) +
+                           " there is no block past 3") +
                 " (blocks 1 and 3 always downsample, block 2 never)");
   }
 }
@@ -352,26 +351,28 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
               group_digits(r.macs).c_str(), group_digits(r.macs_torchinfo).c_str());
   if (r.runtime == costmodel::Runtime::tinyscale) {
     const engine::DeviceFootprint& t = r.tinyscale;
-    std::printf("  FLASH (tinyscale generated code, %s) %s B (model data %s, kernel code %s, "
-                "invoke %s)\n",
-                engine::device_core_name(r.tinyscale_core), group_digits(r.flash_bytes).c_str(),
-                group_digits(t.model_data_bytes).c_str(), group_digits(t.kernel_code_bytes).c_str(),
-                group_digits(t.invoke_code_bytes).c_str());
-    std::printf("  RAM (tinyscale generated code) %s B (arena %s B by the %s planner, lower bound "
-                "%s B; stack bound %s B)\n",
-                group_digits(r.ram_bytes).c_str(), group_digits(t.arena_bytes).c_str(),
-                engine::planner_algorithm_name(r.planner),
-                group_digits(r.ram_lower_bound_bytes - t.stack_bytes).c_str(),
-                group_digits(t.stack_bytes).c_str());
+    std::printf(
+        "  FLASH (tinyscale generated code, %s) %s B (model data %s, kernel code %s, "
+        "invoke %s)\n",
+        engine::device_core_name(r.tinyscale_core), group_digits(r.flash_bytes).c_str(),
+        group_digits(t.model_data_bytes).c_str(), group_digits(t.kernel_code_bytes).c_str(),
+        group_digits(t.invoke_code_bytes).c_str());
+    std::printf(
+        "  RAM (tinyscale generated code) %s B (arena %s B by the %s planner, lower bound "
+        "%s B; stack bound %s B)\n",
+        group_digits(r.ram_bytes).c_str(), group_digits(t.arena_bytes).c_str(),
+        engine::planner_algorithm_name(r.planner),
+        group_digits(r.ram_lower_bound_bytes - t.stack_bytes).c_str(),
+        group_digits(t.stack_bytes).c_str());
   } else if (r.runtime == costmodel::Runtime::tflite_micro) {
     std::printf("  FLASH            %12s B  (%s)\n", group_digits(r.flash_bytes).c_str(),
                 runtime_label(r).c_str());
-    std::printf("    .tflite file                %10s B  (weights %s, biases %s, quantization %s, "
-                "container %s)\n",
-                group_digits(r.tflite_file_bytes).c_str(),
-                group_digits(r.flash.weight_bytes).c_str(), group_digits(r.flash.bias_bytes).c_str(),
-                group_digits(r.flash.quantization_bytes).c_str(),
-                group_digits(r.flash.overhead_bytes).c_str());
+    std::printf(
+        "    .tflite file                %10s B  (weights %s, biases %s, quantization %s, "
+        "container %s)\n",
+        group_digits(r.tflite_file_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
+        group_digits(r.flash.bias_bytes).c_str(), group_digits(r.flash.quantization_bytes).c_str(),
+        group_digits(r.flash.overhead_bytes).c_str());
     std::printf("    interpreter code            %10s B  (measured table)\n",
                 group_digits(r.tflm_code.interpreter_bytes).c_str());
     std::printf("    kernel code                 %10s B  (measured table, %zu operators)\n",
@@ -381,11 +382,11 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
     print_tflm_arena(r.tflm, r.tflm_kernels);
   } else {
     const std::int64_t miss = r.ram_bytes - r.ram_lower_bound_bytes;
-    std::printf("  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
-                group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
-                group_digits(r.flash.bias_bytes).c_str(),
-                group_digits(r.flash.quantization_bytes).c_str(),
-                group_digits(r.flash.overhead_bytes).c_str());
+    std::printf(
+        "  FLASH (int8)     %12s B (weights %s, biases %s, quantization %s, container %s)\n",
+        group_digits(r.flash_bytes).c_str(), group_digits(r.flash.weight_bytes).c_str(),
+        group_digits(r.flash.bias_bytes).c_str(), group_digits(r.flash.quantization_bytes).c_str(),
+        group_digits(r.flash.overhead_bytes).c_str());
     std::printf(
         "  RAM (engine)     %12s B (activations %s B by the %s planner, lower bound %s B, %s;\n"
         "                                  kernel state %s B, runtime %s B; greedy_by_size "
@@ -405,8 +406,7 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
 void add_bool_flag(CLI::App* app, const std::string& name, std::optional<bool>* value,
                    const std::string& help) {
   app->add_flag_function(
-         "--" + name + ",!--no-" + name, [value](std::int64_t count) { *value = count > 0; },
-         help)
+         "--" + name + ",!--no-" + name, [value](std::int64_t count) { *value = count > 0; }, help)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 

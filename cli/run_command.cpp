@@ -32,7 +32,6 @@
 #include "deploy/codegen.h"
 #include "engine/engine.h"
 #include "engine/tflm_arena.h"
-#include "export/tflite_layout.h"
 #include "scaling/sweep.h"
 
 namespace tinyscale::cli {
@@ -104,7 +103,8 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
         std::memcpy(&v, data.data() + k * sizeof(float), sizeof v);
         if (!std::isfinite(v)) {
           throw Error("--input '" + file + "': value " + std::to_string(k) +
-                      " (in file order) is " + number_text(v) + "; the model's input must be finite");
+                      " (in file order) is " + number_text(v) +
+                      "; the model's input must be finite");
         }
       }
     }
@@ -219,14 +219,13 @@ bool is_dump_file_name(const std::string& name) {
 void run_model(const RunOptions& o) {
   if (!o.input.empty() && o.random) throw Error("give --input FILE or --random SEED, not both");
   if (o.repeat < 1) throw Error("--repeat must be ≥ 1");
-  check_output_paths({{"the model", o.model}, {"--input", o.input}},
-                     {{.option = "--output",
-                       .path = o.output,
-                       .refused_extensions = {".tflite", ".onnx"},
-                       .kind = "raw output tensor bytes"},
-                      {.option = "--dump-tensors",
-                       .path = o.dump_dir,
-                       .folder_of = is_dump_file_name}});
+  check_output_paths(
+      {{"the model", o.model}, {"--input", o.input}},
+      {{.option = "--output",
+        .path = o.output,
+        .refused_extensions = {".tflite", ".onnx"},
+        .kind = "raw output tensor bytes"},
+       {.option = "--dump-tensors", .path = o.dump_dir, .folder_of = is_dump_file_name}});
   const std::optional<scaling::Budgets> budgets = o.regions.budgets();
   const core::Graph graph = load_model(o.model);
   engine::CompiledModel model = compile_or_throw(graph, o.model, budgets);
@@ -235,8 +234,9 @@ void run_model(const RunOptions& o) {
                  "warning: %s: the arena does not fit board %s's RAM%s (run on the host "
                  "anyway)\n",
                  o.model.c_str(), budgets->board.c_str(),
-                 budgets->arena_regions == scaling::ArenaRegions::split ? " regions"
-                                                                        : " region; try --arena-regions auto");
+                 budgets->arena_regions == scaling::ArenaRegions::split
+                     ? " regions"
+                     : " region; try --arena-regions auto");
   }
   if (!o.input.empty() && model.num_inputs() != 1) {
     throw Error("--input gives one tensor but the model has " + std::to_string(model.num_inputs()) +
@@ -388,8 +388,8 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   engine::CompiledModel model = compile_or_throw(graph, path, budgets);
   if (!memory_svg_path.empty()) {
     // The compiled model's own plan: the one its activation arena figure comes from.
-    MemorySvgOptions picture{.title = path, .fixed_bytes = model.ram().kernel_state +
-                                                          model.ram().runtime_structures};
+    MemorySvgOptions picture{
+        .title = path, .fixed_bytes = model.ram().kernel_state + model.ram().runtime_structures};
     add_region_labels(budgets, &picture);
     write_memory_svg(memory_svg_path, memory_svg(graph, model.arena_plan(), picture));
     std::fprintf(stderr, "  wrote %s (memory picture: activation arena %s B)\n",
@@ -405,7 +405,7 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   const engine::DeviceCore device_core = device_core_of(budgets ? budgets->core : "");
   const bool is_tflite = std::filesystem::path(path).extension() == ".tflite";
   const engine::TfliteLayout layout =
-      is_tflite ? exporter::read_tflite_layout(read_bytes(path), path) : export_layout(graph);
+      is_tflite ? tflite_layout_of_file(path) : export_layout(graph);
   const engine::TflmArena arena = engine::predict_tflm_arena(layout, runtime.tflm_kernels());
   const engine::TflmCodeSize code =
       engine::tflm_code_size(layout, runtime.tflm_kernels(), device_core);
@@ -457,8 +457,7 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
       std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s%s\n", n, info.name,
                   node.name.c_str(), in_shape.c_str(), out_shape.c_str(),
                   group_digits(params).c_str(), group_digits(macs).c_str(),
-                  group_digits(wbytes).c_str(), group_digits(live).c_str(),
-                  in_place ? " *" : "");
+                  group_digits(wbytes).c_str(), group_digits(live).c_str(), in_place ? " *" : "");
     }
   }
   if (!json && any_in_place) {
@@ -482,7 +481,9 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     j["weight_bytes"] = weight_bytes;
     j["params"] = total_params;
     j["macs"] = total_macs;
-    j["ram_bytes"] = tinyscale ? generated.ram_bytes() : tflm ? arena.used_bytes : model.arena_bytes();
+    j["ram_bytes"] = tinyscale ? generated.ram_bytes()
+                     : tflm    ? arena.used_bytes
+                               : model.arena_bytes();
     if (tinyscale) j["tinyscale"] = tinyscale_json(generated, device_core);
     j["tflite_micro"] =
         tflm_json(arena, code, layout.file_bytes, runtime.tflm_kernels(), device_core);
@@ -493,8 +494,7 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     if (budgets && tflm) {
       const std::vector<std::int64_t> used = {arena.used_bytes};
       j["ram_regions"] = region_use_json(
-          *budgets, used,
-          arena.used_bytes <= scaling::region_capacities(*budgets).front());
+          *budgets, used, arena.used_bytes <= scaling::region_capacities(*budgets).front());
     } else if (budgets) {
       j["ram_regions"] = region_use_json(*budgets, region_bytes(model), model.arena_plan().fits);
     }
@@ -503,17 +503,16 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     return;
   }
   if (tinyscale) {
-    std::printf("\n  FLASH %s B (tinyscale generated code, %s: model data %s, kernel code %s, "
-                "invoke %s)   RAM %s B (tinyscale generated code: arena %s, stack bound %s)   "
-                "MACs %s\n",
-                group_digits(generated.flash_bytes()).c_str(),
-                engine::device_core_name(device_core),
-                group_digits(generated.model_data_bytes).c_str(),
-                group_digits(generated.kernel_code_bytes).c_str(),
-                group_digits(generated.invoke_code_bytes).c_str(),
-                group_digits(generated.ram_bytes()).c_str(),
-                group_digits(generated.arena_bytes).c_str(),
-                group_digits(generated.stack_bytes).c_str(), group_digits(total_macs).c_str());
+    std::printf(
+        "\n  FLASH %s B (tinyscale generated code, %s: model data %s, kernel code %s, "
+        "invoke %s)   RAM %s B (tinyscale generated code: arena %s, stack bound %s)   "
+        "MACs %s\n",
+        group_digits(generated.flash_bytes()).c_str(), engine::device_core_name(device_core),
+        group_digits(generated.model_data_bytes).c_str(),
+        group_digits(generated.kernel_code_bytes).c_str(),
+        group_digits(generated.invoke_code_bytes).c_str(),
+        group_digits(generated.ram_bytes()).c_str(), group_digits(generated.arena_bytes).c_str(),
+        group_digits(generated.stack_bytes).c_str(), group_digits(total_macs).c_str());
     if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
     return;
   }
@@ -522,7 +521,8 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     std::printf("  FLASH            %12s B  (TFLite Micro, %s kernels, %s)\n",
                 group_digits(tflm_flash).c_str(), engine::tflm_kernels_name(runtime.tflm_kernels()),
                 engine::device_core_name(device_core));
-    std::printf("    .tflite file                %10s B\n", group_digits(layout.file_bytes).c_str());
+    std::printf("    .tflite file                %10s B\n",
+                group_digits(layout.file_bytes).c_str());
     std::printf("    interpreter code            %10s B  (measured table)\n",
                 group_digits(code.interpreter_bytes).c_str());
     std::printf("    kernel code                 %10s B  (measured table, %zu operators)\n",
@@ -530,9 +530,10 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     std::printf("  RAM              %12s B  (the arena_used_bytes TFLite Micro reports)\n",
                 group_digits(arena.used_bytes).c_str());
     print_tflm_arena(arena, runtime.tflm_kernels());
-    std::printf("  other runtimes   tinyscale engine: RAM %s B; --runtime tinyscale for the "
-                "generated code\n",
-                group_digits(model.arena_bytes()).c_str());
+    std::printf(
+        "  other runtimes   tinyscale engine: RAM %s B; --runtime tinyscale for the "
+        "generated code\n",
+        group_digits(model.arena_bytes()).c_str());
     for (const std::string& note : tflm_notes) std::printf("  note: %s\n", note.c_str());
     const std::string core_note = code_table_note(budgets ? budgets->core : "");
     if (!core_note.empty()) std::printf("  note: %s\n", core_note.c_str());
@@ -598,8 +599,7 @@ Command add_info_command(CLI::App& app) {
   cmd->allow_extras();
   return [cmd, path, json, memory_svg_path, regions, runtime] {
     std::vector<std::string> extras = cmd->remaining();
-    if (*path == "phinet" || *path == "xinet" || *path == "yolo-phinet" ||
-        *path == "yolo-xinet") {
+    if (*path == "phinet" || *path == "xinet" || *path == "yolo-phinet" || *path == "yolo-xinet") {
       // A network from hyperparameters: the same per-layer report as `tinyscale net`.
       CLI::App net_app;
       const Command net = add_net_command(net_app);

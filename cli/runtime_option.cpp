@@ -32,18 +32,22 @@ engine::TflmKernels RuntimeOption::tflm_kernels() const {
 void RuntimeOption::check(const scaling::Budgets* budgets) const {
   const costmodel::Runtime r = value();
   if (kernels && r != costmodel::Runtime::tflite_micro) {
-    throw Error("--kernels applies to --runtime tflite-micro (TFLite Micro's kernels), not to "
-                "--runtime " + runtime);
+    throw Error(
+        "--kernels applies to --runtime tflite-micro (TFLite Micro's kernels), not to "
+        "--runtime " +
+        runtime);
   }
   if (budgets == nullptr || budgets->arena_regions != scaling::ArenaRegions::split) return;
   if (r == costmodel::Runtime::tinyscale) {
-    throw Error("--runtime tinyscale: the generated code has one arena; --arena-regions auto "
-                "splits it over the board's regions (use --arena-regions single)");
+    throw Error(
+        "--runtime tinyscale: the generated code has one arena; --arena-regions auto "
+        "splits it over the board's regions (use --arena-regions single)");
   }
   if (r == costmodel::Runtime::tflite_micro) {
-    throw Error("--runtime tflite-micro: TFLite Micro has one arena; --arena-regions auto "
-                "splits it over the board's regions (use --arena-regions single, or --runtime "
-                "engine for tinyscale's host engine)");
+    throw Error(
+        "--runtime tflite-micro: TFLite Micro has one arena; --arena-regions auto "
+        "splits it over the board's regions (use --arena-regions single, or --runtime "
+        "engine for tinyscale's host engine)");
   }
 }
 
@@ -75,16 +79,22 @@ engine::DeviceCore device_core_of(const std::string& board_core) {
 std::string code_table_note(const std::string& board_core) {
   if (board_core.empty() || board_core == "cortex-m7" || board_core == "cortex-m4") return "";
   return "code sizes (TFLite Micro's, the generated code's) are the Cortex-M7 tables: none is "
-         "measured for " + board_core + "; TFLite Micro's arena is its Cortex-M7/M4 build's "
+         "measured for " +
+         board_core +
+         "; TFLite Micro's arena is its Cortex-M7/M4 build's "
          "(CMSIS-NN's scratch buffers may differ without the DSP extension)";
 }
 
-engine::TflmArena tflm_arena_of_file(const std::string& path, engine::TflmKernels kernels) {
+engine::TfliteLayout tflite_layout_of_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open '" + path + "'");
   const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
                                         std::istreambuf_iterator<char>()};
-  return engine::predict_tflm_arena(exporter::read_tflite_layout(bytes, path), kernels);
+  return exporter::read_tflite_layout(bytes, path);
+}
+
+engine::TflmArena tflm_arena_of_file(const std::string& path, engine::TflmKernels kernels) {
+  return engine::predict_tflm_arena(tflite_layout_of_file(path), kernels);
 }
 
 engine::TfliteLayout export_layout(const core::Graph& graph) {
@@ -135,10 +145,11 @@ nlohmann::ordered_json tflm_json(const engine::TflmArena& arena, const engine::T
 
 void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernels) {
   (void)kernels;
-  std::printf("    head: memory plan           %10s B  (the tensors alone %s B; scratch buffers %s B "
-              "requested)\n",
-              group_digits(arena.head_bytes).c_str(), group_digits(arena.activation_bytes).c_str(),
-              group_digits(arena.scratch_bytes).c_str());
+  std::printf(
+      "    head: memory plan           %10s B  (the tensors alone %s B; scratch buffers %s B "
+      "requested)\n",
+      group_digits(arena.head_bytes).c_str(), group_digits(arena.activation_bytes).c_str(),
+      group_digits(arena.scratch_bytes).c_str());
   std::printf("    tail: persistent            %10s B\n", group_digits(arena.tail_bytes).c_str());
   for (const engine::TflmArenaItem& item : arena.items) {
     if (item.bytes == 0) continue;
@@ -161,7 +172,8 @@ std::vector<OtherRuntime> other_runtime_figures(const core::Graph& graph,
                                                 bool cost_tinyscale) {
   std::vector<OtherRuntime> out;
   if (report.runtime != costmodel::Runtime::tflite_micro && report.tflm_known) {
-    out.push_back({"tflite-micro", std::string("TFLite Micro (") + engine::tflm_kernels_name(report.tflm_kernels) +
+    out.push_back({"tflite-micro",
+                   std::string("TFLite Micro (") + engine::tflm_kernels_name(report.tflm_kernels) +
                        " kernels)",
                    report.tflite_file_bytes + report.tflm_code.interpreter_bytes +
                        report.tflm_code.kernel_bytes,
@@ -177,7 +189,8 @@ std::vector<OtherRuntime> other_runtime_figures(const core::Graph& graph,
     o.compare_greedy = false;
     o.ram_region_capacities = {};
     const costmodel::CostReport t = costmodel::analyze(graph, o);
-    out.push_back({"tinyscale", std::string("tinyscale generated code (") +
+    out.push_back({"tinyscale",
+                   std::string("tinyscale generated code (") +
                        engine::device_core_name(t.tinyscale_core) + ")",
                    t.flash_bytes, t.ram_bytes});
   }
@@ -205,8 +218,8 @@ nlohmann::ordered_json other_runtimes_json(const core::Graph& graph,
                                            bool cost_tinyscale) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (const OtherRuntime& r : other_runtime_figures(graph, report, options, cost_tinyscale)) {
-    j.push_back({{"runtime", r.id}, {"label", r.name}, {"flash_bytes", r.flash},
-                 {"ram_bytes", r.ram}});
+    j.push_back(
+        {{"runtime", r.id}, {"label", r.name}, {"flash_bytes", r.flash}, {"ram_bytes", r.ram}});
   }
   return j;
 }

@@ -55,8 +55,9 @@ engine::DeviceCore device_core_of(const std::string& board_core);
 // note that the Cortex-M7 tables price its code; else "".
 std::string code_table_note(const std::string& board_core);
 
-// TFLite Micro's arena for a .tflite file on disk (read, verified, predicted); throws
-// tinyscale::Error naming the file when it cannot be read.
+// The layout of a .tflite file on disk (read and verified), and TFLite Micro's arena for it;
+// both throw tinyscale::Error naming the file when it cannot be read or is malformed.
+engine::TfliteLayout tflite_layout_of_file(const std::string& path);
 engine::TflmArena tflm_arena_of_file(const std::string& path, engine::TflmKernels kernels);
 
 // The .tflite layout of a float or int8 graph as `tinyscale export` writes it (int8 I/O).

@@ -104,44 +104,77 @@ constexpr int kPaddingSame = 0;
 
 const char* builtin_name(int builtin) {
   switch (builtin) {
-    case op::add: return "ADD";
-    case op::average_pool_2d: return "AVERAGE_POOL_2D";
-    case op::concatenation: return "CONCATENATION";
-    case op::conv_2d: return "CONV_2D";
-    case op::depthwise_conv_2d: return "DEPTHWISE_CONV_2D";
-    case op::dequantize: return "DEQUANTIZE";
-    case op::fully_connected: return "FULLY_CONNECTED";
-    case op::logistic: return "LOGISTIC";
-    case op::max_pool_2d: return "MAX_POOL_2D";
-    case op::mul: return "MUL";
-    case op::relu: return "RELU";
-    case op::relu6: return "RELU6";
-    case op::reshape: return "RESHAPE";
-    case op::softmax: return "SOFTMAX";
-    case op::tanh: return "TANH";
-    case op::pad: return "PAD";
-    case op::mean: return "MEAN";
-    case op::split: return "SPLIT";
-    case op::slice: return "SLICE";
-    case op::resize_nearest_neighbor: return "RESIZE_NEAREST_NEIGHBOR";
-    case op::leaky_relu: return "LEAKY_RELU";
-    case op::quantize: return "QUANTIZE";
-    case op::hard_swish: return "HARD_SWISH";
-    default: return nullptr;
+    case op::add:
+      return "ADD";
+    case op::average_pool_2d:
+      return "AVERAGE_POOL_2D";
+    case op::concatenation:
+      return "CONCATENATION";
+    case op::conv_2d:
+      return "CONV_2D";
+    case op::depthwise_conv_2d:
+      return "DEPTHWISE_CONV_2D";
+    case op::dequantize:
+      return "DEQUANTIZE";
+    case op::fully_connected:
+      return "FULLY_CONNECTED";
+    case op::logistic:
+      return "LOGISTIC";
+    case op::max_pool_2d:
+      return "MAX_POOL_2D";
+    case op::mul:
+      return "MUL";
+    case op::relu:
+      return "RELU";
+    case op::relu6:
+      return "RELU6";
+    case op::reshape:
+      return "RESHAPE";
+    case op::softmax:
+      return "SOFTMAX";
+    case op::tanh:
+      return "TANH";
+    case op::pad:
+      return "PAD";
+    case op::mean:
+      return "MEAN";
+    case op::split:
+      return "SPLIT";
+    case op::slice:
+      return "SLICE";
+    case op::resize_nearest_neighbor:
+      return "RESIZE_NEAREST_NEIGHBOR";
+    case op::leaky_relu:
+      return "LEAKY_RELU";
+    case op::quantize:
+      return "QUANTIZE";
+    case op::hard_swish:
+      return "HARD_SWISH";
+    default:
+      return nullptr;
   }
 }
 
 const char* type_name(int type) {
   switch (type) {
-    case tflite_type::float32: return "float32";
-    case tflite_type::float16: return "float16";
-    case tflite_type::int32: return "int32";
-    case tflite_type::uint8: return "uint8";
-    case tflite_type::int64: return "int64";
-    case tflite_type::boolean: return "bool";
-    case tflite_type::int16: return "int16";
-    case tflite_type::int8: return "int8";
-    default: return "another type";
+    case tflite_type::float32:
+      return "float32";
+    case tflite_type::float16:
+      return "float16";
+    case tflite_type::int32:
+      return "int32";
+    case tflite_type::uint8:
+      return "uint8";
+    case tflite_type::int64:
+      return "int64";
+    case tflite_type::boolean:
+      return "bool";
+    case tflite_type::int16:
+      return "int16";
+    case tflite_type::int8:
+      return "int8";
+    default:
+      return "another type";
   }
 }
 
@@ -175,10 +208,10 @@ class Op {
     if (!needs_.known) return;  // keep the first reason
     needs_.known = false;
     const char* name = builtin_name(op().builtin);
-    needs_.unknown = "operator " + std::to_string(index_) + " (" +
-                     (name != nullptr ? std::string(name)
-                                      : "builtin " + std::to_string(op().builtin)) +
-                     "): " + why;
+    needs_.unknown =
+        "operator " + std::to_string(index_) + " (" +
+        (name != nullptr ? std::string(name) : "builtin " + std::to_string(op().builtin)) +
+        "): " + why;
   }
   void unsupported_type(int type, const char* what) {
     fail(std::string(what) + " type " + type_name(type) + " is not modeled");
@@ -224,17 +257,35 @@ std::int64_t leading_padding(int padding, std::int64_t in, std::int64_t filter, 
 
 bool is_quantized_8_16(int type) { return type == tflite_type::int8 || type == tflite_type::int16; }
 
+// The int8 input and filter the conv, depthwise and fully-connected kernels take; false, with
+// the operator marked unknown, for another type.
+bool int8_input_and_filter(Op& o, const TfliteTensorLayout* in, const TfliteTensorLayout* filter) {
+  if (in->type != tflite_type::int8) {
+    o.unsupported_type(in->type, "input");
+    return false;
+  }
+  if (filter->type != tflite_type::int8) {
+    o.unsupported_type(filter->type, "filter");
+    return false;
+  }
+  return true;
+}
+
+// Prepare's per-channel requantization arrays: the multipliers, then the shifts, 4 B per
+// output channel each.
+void per_channel_parameters(Op& o, std::int64_t channels) {
+  o.persistent(channels * 4, "per-channel multipliers");
+  o.persistent(channels * 4, "per-channel shifts");
+}
+
 void conv_2d(Op& o) {
   o.builtin(28, 4, "TfLiteConvParams");
   o.init(o.cmsis() ? 60 : 56, "OpDataConv");
   const TfliteTensorLayout* in = o.input(0);
   const TfliteTensorLayout* filter = o.input(1);
   if (!o.shape(in, 4, "input") || !o.shape(filter, 4, "filter")) return;
-  if (in->type != tflite_type::int8) return o.unsupported_type(in->type, "input");
-  if (filter->type != tflite_type::int8) return o.unsupported_type(filter->type, "filter");
-  const std::int64_t channels = filter->shape[0];
-  o.persistent(channels * 4, "per-channel multipliers");
-  o.persistent(channels * 4, "per-channel shifts");
+  if (!int8_input_and_filter(o, in, filter)) return;
+  per_channel_parameters(o, filter->shape[0]);
   if (!o.cmsis()) return;
   const TfliteOptionsLayout& p = o.op().options;
   const std::int64_t kh = filter->shape[1];
@@ -259,11 +310,8 @@ void depthwise_conv_2d(Op& o) {
   if (!o.shape(in, 4, "input") || !o.shape(filter, 4, "filter") || !o.shape(out, 4, "output")) {
     return;
   }
-  if (in->type != tflite_type::int8) return o.unsupported_type(in->type, "input");
-  if (filter->type != tflite_type::int8) return o.unsupported_type(filter->type, "filter");
-  const std::int64_t channels = filter->shape[3];
-  o.persistent(channels * 4, "per-channel multipliers");
-  o.persistent(channels * 4, "per-channel shifts");
+  if (!int8_input_and_filter(o, in, filter)) return;
+  per_channel_parameters(o, filter->shape[3]);
   if (!o.cmsis()) return;
   const TfliteOptionsLayout& p = o.op().options;
   const std::int64_t kh = filter->shape[1];
@@ -286,16 +334,12 @@ void fully_connected(Op& o) {
   const TfliteTensorLayout* filter = o.input(1);
   const TfliteTensorLayout* out = o.output(0);
   if (in == nullptr || filter == nullptr || out == nullptr) return;
-  if (in->type != tflite_type::int8) return o.unsupported_type(in->type, "input");
-  if (filter->type != tflite_type::int8) return o.unsupported_type(filter->type, "filter");
+  if (!int8_input_and_filter(o, in, filter)) return;
   if (filter->shape.empty() || out->shape.size() < 2 || out->shape.size() > 4) {
     return o.fail("filter or output shape is not one TFLite Micro accepts");
   }
   const bool per_channel = filter->quantized && filter->scales > 1;
-  if (per_channel) {
-    o.persistent(std::int64_t{filter->scales} * 4, "per-channel multipliers");
-    o.persistent(std::int64_t{filter->scales} * 4, "per-channel shifts");
-  }
+  if (per_channel) per_channel_parameters(o, filter->scales);
   if (!o.cmsis()) return;
   const std::int64_t accum_depth = filter->shape.back();
   if (!per_channel && out->shape.size() > 2 && accum_depth % 4 == 0) {
@@ -391,36 +435,77 @@ TflmKernelNeeds tflm_kernel_needs(const TfliteLayout& model, std::size_t op, Tfl
   }
   Op o(model, op, kernels);
   switch (o.op().builtin) {
-    case op::conv_2d: conv_2d(o); break;
-    case op::depthwise_conv_2d: depthwise_conv_2d(o); break;
-    case op::fully_connected: fully_connected(o); break;
-    case op::average_pool_2d: pool_2d(o, true); break;
-    case op::max_pool_2d: pool_2d(o, false); break;
-    case op::mean: mean(o); break;
-    case op::softmax: softmax(o); break;
-    case op::add: simple(o, 2, 1, "TfLiteAddParams", 60, "OpDataAdd"); break;
-    case op::mul: simple(o, 1, 1, "TfLiteMulParams", 36, "OpDataMul"); break;
-    case op::reshape: simple(o, 36, 4, "TfLiteReshapeParams", 0, ""); break;
+    case op::conv_2d:
+      conv_2d(o);
+      break;
+    case op::depthwise_conv_2d:
+      depthwise_conv_2d(o);
+      break;
+    case op::fully_connected:
+      fully_connected(o);
+      break;
+    case op::average_pool_2d:
+      pool_2d(o, true);
+      break;
+    case op::max_pool_2d:
+      pool_2d(o, false);
+      break;
+    case op::mean:
+      mean(o);
+      break;
+    case op::softmax:
+      softmax(o);
+      break;
+    case op::add:
+      simple(o, 2, 1, "TfLiteAddParams", 60, "OpDataAdd");
+      break;
+    case op::mul:
+      simple(o, 1, 1, "TfLiteMulParams", 36, "OpDataMul");
+      break;
+    case op::reshape:
+      simple(o, 36, 4, "TfLiteReshapeParams", 0, "");
+      break;
     case op::concatenation:
       simple(o, 8, 4, "TfLiteConcatenationParams", 24, "OpData (concatenation)");
       break;
-    case op::pad: simple(o, 0, 4, "", 56, "OpData (pad)"); break;
+    case op::pad:
+      simple(o, 0, 4, "", 56, "OpData (pad)");
+      break;
     case op::resize_nearest_neighbor:
       simple(o, 2, 1, "TfLiteResizeNearestNeighborParams", 0, "");
       break;
-    case op::split: simple(o, 4, 4, "TfLiteSplitParams", 0, "", 1); break;
-    case op::slice: simple(o, 0, 4, "", 0, ""); break;
-    case op::hard_swish: simple(o, 0, 4, "", 20, "HardSwishParams"); break;
-    case op::logistic: simple(o, 0, 4, "", 16, "OpDataLogistic"); break;
-    case op::tanh: simple(o, 0, 4, "", 16, "OpDataTanh"); break;
-    case op::leaky_relu: simple(o, 4, 4, "TfLiteLeakyReluParams", 24, "LeakyReluOpData"); break;
-    case op::relu: simple(o, 0, 4, "", 28, "ReluOpData"); break;
-    case op::relu6: simple(o, 0, 4, "", 8, "Relu6OpData"); break;
-    case op::quantize: simple(o, 0, 4, "", 32, "OpDataQuantizeReference"); break;
-    case op::dequantize: simple(o, 0, 4, "", 32, "DequantizeOpData"); break;
+    case op::split:
+      simple(o, 4, 4, "TfLiteSplitParams", 0, "", 1);
+      break;
+    case op::slice:
+      simple(o, 0, 4, "", 0, "");
+      break;
+    case op::hard_swish:
+      simple(o, 0, 4, "", 20, "HardSwishParams");
+      break;
+    case op::logistic:
+      simple(o, 0, 4, "", 16, "OpDataLogistic");
+      break;
+    case op::tanh:
+      simple(o, 0, 4, "", 16, "OpDataTanh");
+      break;
+    case op::leaky_relu:
+      simple(o, 4, 4, "TfLiteLeakyReluParams", 24, "LeakyReluOpData");
+      break;
+    case op::relu:
+      simple(o, 0, 4, "", 28, "ReluOpData");
+      break;
+    case op::relu6:
+      simple(o, 0, 4, "", 8, "Relu6OpData");
+      break;
+    case op::quantize:
+      simple(o, 0, 4, "", 32, "OpDataQuantizeReference");
+      break;
+    case op::dequantize:
+      simple(o, 0, 4, "", 32, "DequantizeOpData");
+      break;
     default:
-      o.fail("no TFLite Micro kernel model for builtin operator " +
-             std::to_string(o.op().builtin));
+      o.fail("no TFLite Micro kernel model for builtin operator " + std::to_string(o.op().builtin));
       break;
   }
   return o.needs();

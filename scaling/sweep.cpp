@@ -44,8 +44,7 @@ std::vector<SweepRow> sweep_boards(const BoardDatabase& db,
       }
       rows.push_back(std::move(row));
       if (progress) {
-        progress(static_cast<int>(rows.size()), total,
-                 board.name + " " + family_name(family));
+        progress(static_cast<int>(rows.size()), total, board.name + " " + family_name(family));
       }
     }
   }
@@ -188,32 +187,6 @@ std::string pareto_csv(const std::vector<ParetoPoint>& front) {
 
 namespace {
 
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // An axis over [lo, hi] widened to round tick values: 1, 2 or 5 × 10^k apart, 4 to 10 ticks.
 struct Axis {
   double lo = 0.0, hi = 1.0, step = 0.2;
@@ -246,6 +219,32 @@ void append(std::string* svg, const char* spec, auto... values) {
 }
 
 }  // namespace
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
 
 std::string pareto_svg(const std::vector<ParetoPoint>& front, const std::string& title) {
   constexpr double kWidth = 800, kHeight = 520;

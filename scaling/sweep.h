@@ -75,6 +75,10 @@ std::string pareto_csv(const std::vector<ParetoPoint>& front);
 // One field, quoted when it has to be.
 std::string csv_field(const std::string& text);
 
+// Text made safe for SVG/XML content and attribute values (& < > " ' escaped); the Pareto plot
+// and the CLI's memory picture use it.
+std::string xml_escape(const std::string& text);
+
 // A self-contained SVG plot of the front: RAM used (KiB) against MACs (millions), grid,
 // tick labels, the front as a polyline with one circle marker per point (a <title> tooltip
 // on each), axis titles and `title` (escaped). An empty front gives the axes and a note.
