@@ -70,6 +70,10 @@ std::string attribute_text(const Node& node) {
     case OpType::slice:
       s = " begin=" + shape_string(a.slice_begin) + " size=" + shape_string(a.slice_size);
       break;
+    case OpType::paste:
+      s = " at=" + shape_string(a.slice_begin);
+      if (!a.new_shape.empty()) s += " shape=" + shape_string(a.new_shape);
+      break;
     case OpType::adaptive_avg_pool:
       s = " out=" + std::to_string(a.out_h) + "x" + std::to_string(a.out_w);
       break;

@@ -300,6 +300,27 @@ Shape slice_shape(const Graph& g, const Node& n) {
   return size;
 }
 
+// ---- paste: input 0 (the destination) with the block input 1 written at attrs.slice_begin;
+// with the block alone, a tensor of shape attrs.new_shape holding it there (the rest is left
+// for later pastes: patch-based execution writes a layer's output patch by patch).
+Shape paste_shape(const Graph& g, const Node& n) {
+  const bool has_destination = n.inputs.size() == 2;
+  const Shape out = has_destination ? input_shape(g, n, 0) : n.attrs.new_shape;
+  const Shape& block = input_shape(g, n, has_destination ? 1 : 0);
+  const Shape& begin = n.attrs.slice_begin;
+  if (block.size() != out.size() || begin.size() != out.size()) {
+    fail(n, "block " + shape_string(block) + " at " + shape_string(begin) +
+                " must have one entry per axis of the destination " + shape_string(out));
+  }
+  for (std::size_t d = 0; d < out.size(); ++d) {
+    if (out[d] < 1 || begin[d] < 0 || block[d] > out[d] - begin[d]) {
+      fail(n, "block " + shape_string(block) + " at " + shape_string(begin) +
+                  " is outside the destination " + shape_string(out));
+    }
+  }
+  return out;
+}
+
 // Per-op functions, in ops.def order (checked below); names of the ONNX and TFLite
 // equivalents come from ops.def itself.
 struct OpFunctions {
@@ -341,6 +362,7 @@ constexpr std::array<OpFunctions, kOpCount> kOpFunctions = {{
     {"tanh", 1, 1, same_shape, zero, zero, zero, zero},
     {"split", 1, 1, split_shape, zero, zero, zero, zero},
     {"slice", 1, 1, slice_shape, zero, zero, zero, zero},
+    {"paste", 1, 2, paste_shape, zero, zero, zero, zero},
 }};
 
 // The table must list the ops in ops.def order, with the same names.

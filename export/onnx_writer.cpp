@@ -381,6 +381,9 @@ class OnnxWriter {
       case OpType::adaptive_avg_pool:
         // write_onnx_string lowers every adaptive_avg_pool first.
         fail(k, "ONNX has no adaptive average pooling; core::lower_adaptive_avg_pool first");
+      case OpType::paste:
+        // Only patch-based execution plans (engine/patch.h) hold it; they are never exported.
+        fail(k, "paste belongs to a patch-based execution plan, which is not a model to export");
       case OpType::slice: {
         // Only the axes the slice cuts, as torch writes a Slice.
         const std::size_t rank = a.slice_begin.size();
