@@ -128,6 +128,11 @@ ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
       case core::OpType::fully_connected:
         work.fully_connected_macs += core::op_info(node.op).macs(deployed, node);
         break;
+      case core::OpType::paste:
+        // A copy of its block (as slice's output): in place, the rest of the output is
+        // the destination's bytes, untouched.
+        work.elementwise_elements += core::num_elements(deployed.tensor(node.inputs.back()).shape);
+        break;
       default:
         work.elementwise_elements += core::num_elements(deployed.tensor(node.outputs[0]).shape);
         break;

@@ -23,6 +23,7 @@
 #include "engine/kernels/device/max_pool.h"
 #include "engine/kernels/device/mul.h"
 #include "engine/kernels/device/pad.h"
+#include "engine/kernels/device/paste.h"
 #include "engine/kernels/device/quantize.h"
 #include "engine/kernels/device/relu.h"
 #include "engine/kernels/device/reshape.h"
@@ -303,7 +304,7 @@ std::string emit_split(NodeEmitContext& ctx) {
          ")";
 }
 
-// ---- pad, slice, resize_nearest, sigmoid, tanh, quantize, dequantize
+// ---- pad, slice, paste, resize_nearest, sigmoid, tanh, quantize, dequantize
 
 std::string emit_pad(NodeEmitContext& ctx) {
   const auto& p = device_params<device::PadS8Params>(ctx);
@@ -319,6 +320,21 @@ std::string emit_slice(NodeEmitContext& ctx) {
   return unary_call(ctx, "slice", "SliceS8Params",
                     int32_fields(p, {"in_dims[5]", "begin[5]", "size[5]", "element_bytes"}),
                     sizeof(device::SliceS8Params));
+}
+
+// paste_s8(params, destination or nullptr, block, output, scratch); in place (the arena plan's
+// chain of pastes) the destination and the output are the same arena address.
+std::string emit_paste(NodeEmitContext& ctx) {
+  const auto& p = device_params<device::PasteS8Params>(ctx);
+  static_assert(device::kPasteMaxRank == 5, "the field list below spells the rank");
+  const bool has_destination = ctx.node().inputs.size() == 2;
+  const std::string params = ctx.params(
+      "PasteS8Params", "params",
+      int32_fields(p, {"out_dims[5]", "begin[5]", "size[5]", "element_bytes"}), sizeof p);
+  ctx.kernels.push_back("paste");
+  return "paste_s8(" + params + ", " + (has_destination ? ctx.arena_input(0) : "nullptr") + ", " +
+         ctx.arena_input(has_destination ? 1 : 0) + ", " + ctx.arena_output(0) + ", " +
+         ctx.scratch() + ")";
 }
 
 std::string emit_resize_nearest(NodeEmitContext& ctx) {
@@ -472,6 +488,8 @@ Emitter find_emitter(core::OpType op) {
       return emit_pad;
     case core::OpType::slice:
       return emit_slice;
+    case core::OpType::paste:
+      return emit_paste;
     case core::OpType::resize_nearest:
       return emit_resize_nearest;
     case core::OpType::sigmoid:

@@ -19,6 +19,7 @@ bool op_runs_in_place(core::OpType op) {
     case core::OpType::reshape:
     case core::OpType::add:
     case core::OpType::mul:
+    case core::OpType::paste:
       return true;
     default:
       return false;
@@ -84,6 +85,9 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
           node.inputs.empty()) {
         continue;
       }
+      // A paste overwrites its destination (input 0) only; the block alone is never
+      // overwritten, even when it fills the whole output.
+      if (node.op == core::OpType::paste && node.inputs.size() != 2) continue;
       const int out = node.outputs[0];
       const core::Tensor& y = graph.tensor(out);
       if (y.is_constant || first[static_cast<std::size_t>(out)] != static_cast<int>(n)) continue;

@@ -20,7 +20,11 @@
 //     int8 changes the size), dequantize (never in practice: int8 -> float), reshape
 //     (a byte copy that skips itself when aliased), and add / mul over the input that has the
 //     output's shape (the other operand may broadcast, e.g. a squeeze-excite vector: it is
-//     a separate buffer, read at any position);
+//     a separate buffer, read at any position), and paste over its destination (input 0,
+//     of the output's shape: the kernel writes the block into it and skips the copy when
+//     aliased; the block, input 1, is never overwritten, and a paste without a destination
+//     never runs in place), so patch-based execution's chain of pastes (engine/patch.h)
+//     assembles a layer's output in one buffer;
 //   - or it is an int8 depthwise conv2d (groups == input channels == output channels, weight
 //     [C, kh, kw, 1]) whose output has its input's shape (stride 1 and same padding): the
 //     kernels (host int8 engine/kernels/conv2d.cpp through device::conv2d_s8) see
@@ -95,7 +99,7 @@ struct ArenaOptions {
 };
 
 // True when `op`'s kernels may write its output over an input of the output's shape (the
-// element-wise ops listed at the top of this file).
+// element-wise ops and paste listed at the top of this file).
 bool op_runs_in_place(core::OpType op);
 
 // True when `node` is a depthwise conv2d that may write its output over its input (see the

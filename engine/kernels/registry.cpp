@@ -34,6 +34,8 @@ extern const KernelInfo kMulFloat32;
 extern const KernelInfo kMulInt8;
 extern const KernelInfo kPadFloat32;
 extern const KernelInfo kPadInt8;
+extern const KernelInfo kPasteFloat32;
+extern const KernelInfo kPasteInt8;
 extern const KernelInfo kQuantizeFloat32;
 extern const KernelInfo kQuantizeInt8;
 extern const KernelInfo kReluFloat32;
@@ -56,7 +58,7 @@ extern const KernelInfo kTanhInt8;
 namespace {
 
 // -- table (same order as the externs above) --
-constexpr std::array<const KernelInfo*, 44> kKernels = {
+constexpr std::array<const KernelInfo*, 46> kKernels = {
     &kAddFloat32,
     &kAddInt8,
     &kAvgPoolFloat32,
@@ -83,6 +85,8 @@ constexpr std::array<const KernelInfo*, 44> kKernels = {
     &kMulInt8,
     &kPadFloat32,
     &kPadInt8,
+    &kPasteFloat32,
+    &kPasteInt8,
     &kQuantizeFloat32,
     &kQuantizeInt8,
     &kReluFloat32,

@@ -117,6 +117,23 @@ TEST(Latency, BreakdownSortsWorkByKernelKind) {
                    (11520.0 + 25920.0 + 16 * 4.0) / 480000.0);
 }
 
+TEST(Latency, PasteCostsACopyOfItsBlock) {
+  // A [1, 2, 3, 4] block into a [1, 8, 8, 4] destination: 24 elements copied (in place, the
+  // rest of the destination is not touched), like the slice that cut such a block.
+  core::Graph g;
+  const int d = g.add_input("d", {1, 8, 8, 4});
+  const int b = g.add_input("b", {1, 2, 3, 4});
+  core::Attributes at;
+  at.slice_begin = {0, 1, 2, 0};
+  g.outputs = {g.add_node(core::OpType::paste, "paste", {d, b}, at)};
+  EXPECT_EQ(compute_breakdown(g).elementwise_elements, 24);
+  at.new_shape = {1, 8, 8, 4};
+  core::Graph alone;
+  const int block = alone.add_input("b", {1, 2, 3, 4});
+  alone.outputs = {alone.add_node(core::OpType::paste, "paste", {block}, at)};
+  EXPECT_EQ(compute_breakdown(alone).elementwise_elements, 24);
+}
+
 // The solver bounds the estimate of each cost report (CostReport::compute); `solve` prints
 // the same figure. It must equal the estimate of the graph itself, for every family (the
 // report's deployed graph and the estimate's lowering must agree).

@@ -337,6 +337,59 @@ TEST(Codegen, InPlaceDepthwisePassesOneAddressAndAPlaneOfScratch) {
   expect_matches_engine(q, "in_place_dw_net", {random_input(q, 6), random_input(q, 7)});
 }
 
+// Patch-based execution's assembly (engine/patch.h): a [1, 6, 8, 3] tensor cut into four
+// tiles, each through relu, pasted back by a chain of pastes: the first holds its block alone
+// (nullptr destination), each later one writes over the previous one's bytes (one arena
+// address as destination and output); the generated code computes the engine's bytes.
+TEST(Codegen, PasteChainWritesOneBufferAndMatchesEngine) {
+  core::Graph g;
+  auto quantize = [&](int id) {
+    g.tensor(id).quantization.scales = {0.1f};
+    g.tensor(id).quantization.zero_points = {-5};
+  };
+  const core::Shape shape = {1, 6, 8, 3};
+  const int x = g.add_input("x", shape, core::DType::int8);
+  quantize(x);
+  int assembled = -1;
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) {
+      const std::string tile = std::to_string(i) + std::to_string(j);
+      core::Attributes cut;
+      cut.slice_begin = {0, 3 * i, 4 * j, 0};
+      cut.slice_size = {1, 3, 4, 3};
+      const int s = g.add_node(core::OpType::slice, "slice" + tile, {x}, cut);
+      quantize(s);
+      const int r = g.add_node(core::OpType::relu, "relu" + tile, {s});
+      quantize(r);
+      core::Attributes at;
+      at.slice_begin = cut.slice_begin;
+      if (assembled < 0) {
+        at.new_shape = shape;
+        assembled = g.add_node(core::OpType::paste, "paste" + tile, {r}, at);
+      } else {
+        assembled = g.add_node(core::OpType::paste, "paste" + tile, {assembled, r}, at);
+      }
+      quantize(assembled);
+    }
+  }
+  g.mark_output(assembled);
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(g, {}, error, sizeof error), engine::Status::ok) << error;
+  const std::int64_t out = model.arena_plan().tensor_offsets[static_cast<std::size_t>(assembled)];
+  const fs::path dir = temp_dir("paste_chain");
+  generate_package(model, g, {.name = "paste_chain", .target = Target::host}, dir / "pkg");
+  std::ifstream f(dir / "pkg" / "paste_chain.cpp");
+  const std::string c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string a = "arena + " + std::to_string(out);
+  EXPECT_NE(c.find("paste_s8(paste00_params, nullptr, arena + "), std::string::npos) << c;
+  EXPECT_NE(c.find("paste_s8(paste11_params, " + a + ", arena + "), std::string::npos) << c;
+  EXPECT_NE(c.find(", " + a + ", nullptr)"), std::string::npos) << c;
+  EXPECT_NE(c.find(".begin = {0, 0, 3, 4, 0}"), std::string::npos) << c;
+  remove_package(dir);
+  expect_matches_engine(g, "paste_chain", {random_input(g, 12), random_input(g, 13)});
+}
+
 // `export --float-io`: QUANTIZE (float32 -> int8) at the input, DEQUANTIZE at the output.
 TEST(Codegen, FloatIoModelMatchesEngineByteForByte) {
   core::Graph g;
