@@ -113,7 +113,7 @@ INSTANTIATE_TEST_SUITE_P(Mlperf, QemuPackage,
                          });
 
 // tinyscale's own exports (int8, quantized on synthetic samples): PhiNet, XiNet, a small
-// YOLO-PhiNet and a small tinyCLAP encoder, on a seeded random input.
+// YOLO-PhiNet and a small tinyCLAP encoder, and a chain of pastes, on a seeded random input.
 struct Export {
   const char* name;
   core::Graph (*build)();
@@ -165,6 +165,41 @@ const Export kExports[] = {
        c.shared_embedding = 16;
        return quantized(nets::build_tinyclap_encoder(c, {.materialize_weights = true, .seed = 11}),
                         false);
+     }},
+    // Patch-based execution's assembly: a [1, 10, 12, 8] tensor cut into 2 x 3 tiles, each
+    // through relu, pasted back by a chain of paste_s8 calls over one arena buffer.
+    {"paste_chain",
+     [] {
+       core::Graph g;
+       auto quantize = [&](int id) {
+         g.tensor(id).quantization.scales = {0.05f};
+         g.tensor(id).quantization.zero_points = {7};
+       };
+       const core::Shape shape = {1, 10, 12, 8};
+       const int x = g.add_input("x", shape, core::DType::int8);
+       quantize(x);
+       int assembled = -1;
+       for (std::int64_t i = 0; i < 2; ++i) {
+         for (std::int64_t j = 0; j < 3; ++j) {
+           const std::string tile = std::to_string(i) + std::to_string(j);
+           core::Attributes cut;
+           cut.slice_begin = {0, 5 * i, 4 * j, 0};
+           cut.slice_size = {1, 5, 4, 8};
+           const int s = g.add_node(core::OpType::slice, "slice" + tile, {x}, cut);
+           quantize(s);
+           const int r = g.add_node(core::OpType::relu, "relu" + tile, {s});
+           quantize(r);
+           core::Attributes at;
+           at.slice_begin = cut.slice_begin;
+           if (assembled < 0) at.new_shape = shape;
+           assembled =
+               g.add_node(core::OpType::paste, "paste" + tile,
+                          assembled < 0 ? std::vector<int>{r} : std::vector{assembled, r}, at);
+           quantize(assembled);
+         }
+       }
+       g.mark_output(assembled);
+       return g;
      }},
 };
 
@@ -240,7 +275,7 @@ TEST_P(QemuExport, OutputsMatchTheHostEngineByteForByte) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Exports, QemuExport,
-                         ::testing::Combine(::testing::Range(0, 4),
+                         ::testing::Combine(::testing::Range(0, 5),
                                             ::testing::Values("cortex-m7", "cortex-m4")),
                          [](const ::testing::TestParamInfo<std::tuple<int, const char*>>& p) {
                            std::string s = std::string(kExports[std::get<0>(p.param)].name) + "_" +
