@@ -27,6 +27,7 @@ TEST(KernelRegistry, Int8KernelsNameTheirDeviceFunction) {
       {core::OpType::global_avg_pool, "global_avg_pool_s8"},
       {core::OpType::add, "add_s8"},
       {core::OpType::mul, "mul_s8"},
+      {core::OpType::paste, "paste_s8"},
   };
   for (const auto& [op, name] : expected) {
     const KernelInfo* int8 = find_kernel(op, core::DType::int8);
