@@ -32,6 +32,8 @@
 #include "cli/commands.h"
 #include "cli/model_loader.h"
 #include "cli/options.h"
+#include "cli/runtime_option.h"
+#include "costmodel/patches.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -53,6 +55,8 @@ struct DeployOptions {
   bool qemu = false, json = false;
   std::string input, input_file, output;
   std::optional<std::uint32_t> random;
+  std::string patch = "off";
+  std::optional<std::string> max_extra_macs;
 };
 
 bool is_family(const std::string& word) {
@@ -181,6 +185,8 @@ struct QemuFigures {
   std::uint64_t instructions = 0, stack_bytes = 0;
   std::uint64_t model_data = 0, code = 0, flash_total = 0, rodata = 0;
   std::uint64_t arena = 0, data_bss = 0;
+  // With --patch: the outputs were also compared with the host engine running whole layers.
+  bool whole_layers_compared = false;
   std::uint64_t ram_total() const { return arena + data_bss + stack_bytes; }
   double ms() const { return static_cast<double>(instructions) / (mhz * 1000.0); }
 };
@@ -326,6 +332,7 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
     j["input"] = f.input_text;
     j["outputs"] = outputs_json(model, f.output);
     j["byte_identical_to_host"] = true;
+    if (f.whole_layers_compared) j["byte_identical_to_whole_layers"] = true;
     j["instructions"] = {{"per_inference", f.instructions},
                          {"granularity", 40},
                          {"method",
@@ -363,8 +370,9 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
   std::printf("QEMU %s (%s), input %s, %.2f s:\n", f.machine.c_str(),
               std::string(target.name).c_str(), f.input_text.c_str(), f.wall_seconds);
   print_outputs(model, f.output);
-  std::printf("outputs: byte-identical to the host engine (%s bytes)\n",
-              group_digits(static_cast<std::int64_t>(f.output.size())).c_str());
+  std::printf("outputs: byte-identical to the host engine (%s bytes)%s\n",
+              group_digits(static_cast<std::int64_t>(f.output.size())).c_str(),
+              f.whole_layers_compared ? ", patched and with whole layers" : "");
   std::printf(
       "instructions per inference: %s (exact: SysTick under -icount shift=0, counted in "
       "steps of 40 instructions)\n",
@@ -437,8 +445,13 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   if (!is_family(o.model) && !extras.empty()) {
     throw Error("deploy " + o.model + ": unexpected argument '" + extras[0] + "'");
   }
-  const core::Graph graph =
+  const costmodel::PatchOption patch = patch_option_of(o.patch, o.max_extra_macs);
+  const core::Graph whole =
       is_family(o.model) ? build_quantized_net(o.model, net_args) : load_model(o.model);
+  // With --patch, the package runs the patched graph (core/patch.h); the choice is made for
+  // the generated code's RAM (its arena: the kernel state is const data in FLASH).
+  const core::PatchedGraph patched = costmodel::patch_graph(whole, patch);
+  const core::Graph& graph = patched.graph;
   engine::CompiledModel model;
   char error[512] = "";
   if (model.compile(graph, {}, error, sizeof error) != engine::Status::ok) {
@@ -463,6 +476,8 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   for (const std::string& e : net_args) command += " " + e;
   command += " --target " + target_text + " -o " + o.output_dir;
   if (!o.name.empty()) command += " --name " + o.name;
+  if (patch.enabled()) command += " --patch " + o.patch;
+  if (o.max_extra_macs) command += " --max-extra-macs " + *o.max_extra_macs;
   const deploy::PackageSummary s = deploy::generate_package(
       model, graph, {.name = name, .target = target, .command_line = command}, o.output_dir);
   // With --json, stdout is the JSON document alone.
@@ -477,9 +492,44 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   std::fprintf(text, "\n  files:");
   for (const std::string& f : s.files) std::fprintf(text, " %s", f.c_str());
   std::fprintf(text, "\n");
+  if (patch.enabled()) {
+    if (patched.choice.enabled()) {
+      std::fprintf(text,
+                   "  patches: the first %d layers in %dx%d patches (%s MACs recomputed in the "
+                   "halos, %s executed)\n",
+                   patched.choice.layers, patched.choice.grid, patched.choice.grid,
+                   group_digits(patched.macs - patched.plain_macs).c_str(),
+                   group_digits(patched.macs).c_str());
+    } else {
+      std::fprintf(text, "  patches: none beats whole layers\n");
+    }
+  }
   if (!o.qemu) return;
   std::fflush(text);
-  const QemuFigures f = run_on_qemu(model, s, *cortex_m, o, input, budgets);
+  QemuFigures f = run_on_qemu(model, s, *cortex_m, o, input, budgets);
+  if (patched.choice.enabled()) {
+    // The patched device against the host engine running the whole layers: bit-identical.
+    engine::CompiledModel plain;
+    if (plain.compile(whole, {}, error, sizeof error) != engine::Status::ok) {
+      throw Error(o.model + ": " + error);
+    }
+    std::size_t at = 0;
+    for (int i = 0; i < plain.num_inputs(); ++i) {
+      const auto n = static_cast<std::size_t>(tensor_bytes(*plain.input(i).tensor));
+      std::memcpy(plain.input(i).data, input.data() + at, n);
+      at += n;
+    }
+    if (plain.run() != engine::Status::ok) throw Error(o.model + ": host run failed");
+    std::string host;
+    for (int i = 0; i < plain.num_outputs(); ++i) {
+      host.append(static_cast<const char*>(plain.output(i).data),
+                  static_cast<std::size_t>(tensor_bytes(*plain.output(i).tensor)));
+    }
+    if (host != f.output) {
+      throw Error("the patched firmware's outputs differ from the host engine's with whole layers");
+    }
+    f.whole_layers_compared = true;
+  }
   if (!o.output.empty()) core::write_file_atomically(o.output, f.output);
   report_qemu(model, s, *cortex_m, f, budgets, o);
 }
@@ -521,6 +571,7 @@ Command add_deploy_command(CLI::App& app) {
                   "With --qemu: seeded random input, as `run --random` (default seed 1)");
   cmd->add_option("--output", o->output, "With --qemu: write the device's output bytes here");
   cmd->add_flag("--json", o->json, "With --qemu: print the report as JSON");
+  add_patch_options(cmd, &o->patch, &o->max_extra_macs);
   cmd->allow_extras();
   return [cmd, o] { deploy_model(*o, cmd->remaining()); };
 }

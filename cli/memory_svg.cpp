@@ -199,6 +199,7 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
       (miss == 0 ? " (reached)" : " (missed by " + group_digits(miss) + " B)") + ", " +
       std::to_string(count) + " buffers over " + std::to_string(steps) + " steps";
   if (regions > 1) summary += ", " + std::to_string(regions) + " regions";
+  if (!options.patch_text.empty()) summary += ", " + options.patch_text;
   svg += format(
       "<text id=\"peak-label\" x=\"%g\" y=\"46\" text-anchor=\"middle\" "
       "font-size=\"13\">%s</text>\n",
@@ -313,6 +314,32 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
                                          " B live" + (at_peak ? ", the most" : "")
                                    : ""))
               .c_str());
+    }
+    // Patches: each one's steps tinted, alternately, with its number on top.
+    for (int s = 0; s < steps && !options.step_patch.empty();) {
+      const int patch = s < static_cast<int>(options.step_patch.size())
+                            ? options.step_patch[static_cast<std::size_t>(s)]
+                            : -1;
+      int e = s + 1;
+      while (e < steps && e < static_cast<int>(options.step_patch.size()) &&
+             options.step_patch[static_cast<std::size_t>(e)] == patch) {
+        ++e;
+      }
+      if (patch >= 0) {
+        svg += format(
+            "<rect class=\"patch\" data-patch=\"%d\" x=\"%.2f\" y=\"%g\" width=\"%.2f\" "
+            "height=\"%g\" fill=\"%s\" fill-opacity=\"0.35\"><title>patch %d: steps %d-%d"
+            "</title></rect>\n",
+            patch, px(s), band_top, px(e) - px(s), band_h, patch % 2 ? "#c9dcf2" : "#f2e3c9", patch,
+            s, e - 1);
+        if (px(e) - px(s) >= 14) {
+          svg += format(
+              "<text x=\"%.2f\" y=\"%g\" text-anchor=\"middle\" font-size=\"9\" "
+              "fill=\"#555555\">p%d</text>\n",
+              (px(s) + px(e)) / 2, band_top + 10, patch);
+        }
+      }
+      s = e;
     }
     // The same steps marked under the band, where no buffer hides them.
     for (int s = 0; s < steps; ++s) {
@@ -439,7 +466,12 @@ DeployedPlan plan_like_costmodel(const core::Graph& graph, const costmodel::Cost
   for (const core::Tensor& t : graph.tensors) {
     float_activations = float_activations || (!t.is_constant && t.dtype == core::DType::float32);
   }
-  DeployedPlan d{float_activations ? core::lower_for_deployment(graph) : graph, {}, 0};
+  DeployedPlan d{float_activations ? core::lower_for_deployment(graph) : graph, {}, 0, {}};
+  if (report.patch.enabled()) {
+    core::PatchedGraph p = core::apply_patches(d.graph, report.patch);
+    d.graph = std::move(p.graph);
+    d.step_patch = std::move(p.patch);
+  }
   const engine::RamBreakdown ram = engine::ram_breakdown(d.graph, 0, core::DType::int8);
   d.fixed_bytes = options.runtime == costmodel::Runtime::tinyscale
                       ? report.tinyscale.stack_bytes

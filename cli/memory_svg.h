@@ -41,6 +41,10 @@ struct MemorySvgOptions {
   std::vector<std::string> region_names;        // per plan region; missing: "region r"
   std::vector<std::int64_t> region_capacities;  // per plan region; missing: not shown
   std::int64_t fixed_bytes = 0;  // kernel state and runtime structures (in plan.fixed_region)
+  // Patch-based execution (core::PatchedGraph::patch): per step its patch, or -1. Each
+  // patch's steps get a tinted band and a label, so the patches show under their tiles.
+  std::vector<int> step_patch;
+  std::string patch_text;  // "the first 6 layers in 8x8 patches", for the summary line
 };
 
 // The tensors a buffer holds: one, or with in-place execution each tensor of the chain that
@@ -59,12 +63,13 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
 void add_region_labels(const std::optional<scaling::Budgets>& budgets, MemorySvgOptions* options);
 
 // The deployed graph and the engine's arena plan for it exactly as costmodel::analyze plans
-// it for `options` (same lowering, planner, regions and fixed bytes), so the picture's peak is
+// it for `options` (same lowering, patches, planner, regions and fixed bytes), so the picture's peak is
 // `report.ram_activation_bytes`.
 struct DeployedPlan {
   core::Graph graph;
   engine::ArenaPlan plan;
   std::int64_t fixed_bytes = 0;
+  std::vector<int> step_patch;  // with report.patch: per step, its patch or -1
 };
 DeployedPlan plan_like_costmodel(const core::Graph& graph, const costmodel::CostOptions& options,
                                  const costmodel::CostReport& report);

@@ -280,7 +280,7 @@ std::string describe(const nlohmann::ordered_json& config) {
 }
 
 void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r,
-                const nlohmann::ordered_json& others,
+                const nlohmann::ordered_json& others, const costmodel::PatchOption& patch,
                 const nlohmann::ordered_json* ram_regions = nullptr) {
   nlohmann::ordered_json j;
   j["config"] = config;
@@ -310,6 +310,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   j["other_runtimes"] = others;  // what the other runtimes would need
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
+  if (patch.enabled()) j["patch"] = patch_json(r, patch);  // with --patch
   if (ram_regions) j["ram_regions"] = *ram_regions;  // with --board
   j["notes"] = r.notes;  // what is not exact (an estimated FLASH and why), else empty
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
@@ -322,27 +323,35 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
                       {"macs", l.macs},
                       {"macs_torchinfo", l.macs_torchinfo},
                       {"live_bytes", l.live_bytes},
-                      {"in_place", l.in_place}});
+                      {"in_place", l.in_place},
+                      {"patched", l.patched}});
   }
   j["layers"] = std::move(layers);
   std::cout << j.dump(2) << "\n";
 }
 
 void print_table(const nlohmann::ordered_json& config, const costmodel::CostReport& r,
-                 const std::string& others) {
+                 const std::string& others, const costmodel::PatchOption& patch) {
   std::printf("%s\n\n", describe(config).c_str());
   std::printf("  %-4s %-42s %-18s %-16s %10s %12s %10s\n", "#", "layer", "op", "output (NHWC)",
               "params", "MACs", "live B");
   bool any_in_place = false;
+  bool any_patched = false;
   for (const costmodel::LayerCost& l : r.layers) {
+    const std::string marks =
+        std::string(l.in_place || l.patched ? " " : "") + (l.in_place ? "*" : "") + (l.patched ? "p" : "");
     std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s%s\n", l.node, l.name.c_str(),
                 core::op_name(l.op), core::shape_string(l.output_shape).c_str(),
                 group_digits(l.params).c_str(), group_digits(l.macs).c_str(),
-                group_digits(l.live_bytes).c_str(), l.in_place ? " *" : "");
+                group_digits(l.live_bytes).c_str(), marks.c_str());
     any_in_place = any_in_place || l.in_place;
+    any_patched = any_patched || l.patched;
   }
   if (any_in_place) {
     std::printf("  (* in place: the layer writes its output over its input, one buffer)\n");
+  }
+  if (any_patched) {
+    std::printf("  (p patch by patch: live B is the most while any of its patches runs)\n");
   }
   std::printf("\n");
   std::printf("  params           %12s  (torchinfo; %s after BatchNorm folding)\n",
@@ -398,6 +407,7 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
         group_digits(r.ram_kernel_state_bytes).c_str(), group_digits(r.ram_runtime_bytes).c_str(),
         group_digits(r.ram_greedy_bytes).c_str());
   }
+  if (patch.enabled()) std::printf("  patches          %s\n", patch_summary(r).c_str());
   if (!others.empty()) std::printf("  other runtimes   %s\n", others.c_str());
   for (const std::string& note : r.notes) std::printf("  note: %s\n", note.c_str());
 }
@@ -511,7 +521,10 @@ Command add_net_command(CLI::App& app) {
                     " B) differs from the report's activation arena (" +
                     group_digits(report.ram_activation_bytes) + " B)");
       }
-      MemorySvgOptions picture{.title = describe(config), .fixed_bytes = d.fixed_bytes};
+      MemorySvgOptions picture{.title = describe(config),
+                               .fixed_bytes = d.fixed_bytes,
+                               .step_patch = d.step_patch,
+                               .patch_text = patch_text(report)};
       add_region_labels(budgets, &picture);
       write_memory_svg(o->memory_svg, memory_svg(d.graph, d.plan, picture));
       std::fprintf(stderr, "  wrote %s (memory picture: activation arena %s B)\n",
@@ -522,9 +535,9 @@ Command add_net_command(CLI::App& app) {
           budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)
                   : nlohmann::ordered_json();
       print_json(config, report, other_runtimes_json(graph, report, options, false),
-                 budgets ? &use : nullptr);
+                 options.patch, budgets ? &use : nullptr);
     } else {
-      print_table(config, report, other_runtimes(graph, report, options, false));
+      print_table(config, report, other_runtimes(graph, report, options, false), options.patch);
       const std::string note = code_table_note(budgets ? budgets->core : "");
       if (!note.empty()) std::printf("  note: %s\n", note.c_str());
       if (budgets) print_region_use(*budgets, report.ram_region_bytes, report.ram_fits);

@@ -181,7 +181,36 @@ struct RunOptions {
   bool json = false;
   bool nhwc = false;  // .onnx: raw tensors are NHWC rather than PyTorch's NCHW
   RegionOptions regions;
+  std::string patch = "off";
+  std::optional<std::string> max_extra_macs;
 };
+
+// The graph `option` (--patch) asks to run: `graph` patched (core/patch.h), the choice
+// made for the runtime (`engine_ram`: the host engine, whose kernel state grows with the
+// nodes a patch repeats; else the generated code), or `graph` itself with --patch off.
+core::PatchedGraph patched_model(const core::Graph& graph, const costmodel::PatchOption& option,
+                                 bool engine_ram) {
+  return costmodel::patch_graph(graph, option, {},
+                                engine_ram ? costmodel::engine_fixed_bytes : nullptr);
+}
+
+// The report line on patches, for a model run or described with --patch.
+std::string patch_line(const core::PatchedGraph& p, std::int64_t activation_arena,
+                       const costmodel::PatchOption& option) {
+  if (!p.choice.enabled()) {
+    return "patches: none beats whole layers (--patch " + costmodel::patch_option_text(option) +
+           ")";
+  }
+  char share[32];
+  std::snprintf(share, sizeof share, "%.1f%%",
+                p.plain_macs > 0 ? 100.0 * static_cast<double>(p.macs - p.plain_macs) /
+                                       static_cast<double>(p.plain_macs)
+                                 : 0.0);
+  return "patches: the first " + std::to_string(p.choice.layers) + " layers in " +
+         std::to_string(p.choice.grid) + "x" + std::to_string(p.choice.grid) + " patches (" +
+         group_digits(p.macs - p.plain_macs) + " MACs, " + share +
+         ", recomputed in the halos); activations " + group_digits(activation_arena) + " B";
+}
 
 // The bytes the compiled model uses in each region it was given, as the cost model reports
 // them (CostReport::ram_region_bytes).
@@ -227,7 +256,13 @@ void run_model(const RunOptions& o) {
         .kind = "raw output tensor bytes"},
        {.option = "--dump-tensors", .path = o.dump_dir, .folder_of = is_dump_file_name}});
   const std::optional<scaling::Budgets> budgets = o.regions.budgets();
-  const core::Graph graph = load_model(o.model);
+  const costmodel::PatchOption patch = patch_option_of(o.patch, o.max_extra_macs);
+  if (patch.enabled() && !o.dump_dir.empty()) {
+    throw Error("--dump-tensors writes every tensor of whole layers; it does not go with --patch " +
+                o.patch);
+  }
+  const core::PatchedGraph patched = patched_model(load_model(o.model), patch, true);
+  const core::Graph& graph = patched.graph;
   engine::CompiledModel model = compile_or_throw(graph, o.model, budgets);
   if (budgets && !model.arena_plan().fits) {
     std::fprintf(stderr,
@@ -319,12 +354,17 @@ void run_model(const RunOptions& o) {
     }
   }
 
-  std::int64_t macs = 0;
-  for (const core::Node& n : graph.nodes) macs += core::op_info(n.op).macs(graph, n);
+  const std::int64_t macs = patched.plain_macs;
   if (o.json) {
     nlohmann::ordered_json j;
     j["model"] = o.model;
     j["arena_bytes"] = model.arena_bytes();
+    if (patch.enabled()) {
+      j["patch"] = {{"option", costmodel::patch_option_text(patch)},
+                    {"layers", patched.choice.layers},
+                    {"grid", patched.choice.grid},
+                    {"executed_macs", patched.macs}};
+    }
     j["ram"] = {{"activation_arena", model.ram().activation_arena},
                 {"kernel_state", model.ram().kernel_state},
                 {"runtime_structures", model.ram().runtime_structures}};
@@ -377,6 +417,9 @@ void run_model(const RunOptions& o) {
       group_digits(model.ram().kernel_state).c_str(),
       group_digits(model.ram().runtime_structures).c_str(), ms, o.repeat,
       group_digits(macs).c_str());
+  if (patch.enabled()) {
+    std::printf("%s\n", patch_line(patched, model.ram().activation_arena, patch).c_str());
+  }
   if (budgets) print_region_use(*budgets, region_bytes(model), model.arena_plan().fits);
 }
 
@@ -384,14 +427,30 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
                 const RuntimeOption& runtime, const std::string& memory_svg_path) {
   check_memory_svg_path(memory_svg_path, path);
   const std::optional<scaling::Budgets> budgets = regions.budgets();
+  runtime.check(budgets ? &*budgets : nullptr);
   const core::Graph graph = load_model(path);
-  engine::CompiledModel model = compile_or_throw(graph, path, budgets);
+  // With --patch, the plan and the figures are the patched graph's; the table stays the
+  // model's layers, each with the most bytes live while any of its patches runs.
+  const costmodel::PatchOption patch = runtime.patch_option();
+  const core::PatchedGraph patched =
+      patched_model(graph, patch, runtime.value() == costmodel::Runtime::engine);
+  engine::CompiledModel model = compile_or_throw(patched.graph, path, budgets);
+  std::vector<std::vector<std::size_t>> steps_of(graph.nodes.size());
+  for (std::size_t n = 0; n < patched.origin.size(); ++n) {
+    if (patched.origin[n] >= 0) steps_of[static_cast<std::size_t>(patched.origin[n])].push_back(n);
+  }
   if (!memory_svg_path.empty()) {
     // The compiled model's own plan: the one its activation arena figure comes from.
     MemorySvgOptions picture{
         .title = path, .fixed_bytes = model.ram().kernel_state + model.ram().runtime_structures};
+    if (patched.choice.enabled()) {
+      picture.step_patch = patched.patch;
+      picture.patch_text = "the first " + std::to_string(patched.choice.layers) + " layers in " +
+                           std::to_string(patched.choice.grid) + "x" +
+                           std::to_string(patched.choice.grid) + " patches";
+    }
     add_region_labels(budgets, &picture);
-    write_memory_svg(memory_svg_path, memory_svg(graph, model.arena_plan(), picture));
+    write_memory_svg(memory_svg_path, memory_svg(patched.graph, model.arena_plan(), picture));
     std::fprintf(stderr, "  wrote %s (memory picture: activation arena %s B)\n",
                  memory_svg_path.c_str(), group_digits(model.ram().activation_arena).c_str());
   }
@@ -401,7 +460,6 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   // .tflite `tinyscale export` makes of it).
   const bool tinyscale = runtime.value() == costmodel::Runtime::tinyscale;
   const bool tflm = runtime.value() == costmodel::Runtime::tflite_micro;
-  runtime.check(budgets ? &*budgets : nullptr);
   const engine::DeviceCore device_core = device_core_of(budgets ? budgets->core : "");
   const bool is_tflite = std::filesystem::path(path).extension() == ".tflite";
   const engine::TfliteLayout layout =
@@ -413,11 +471,12 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   std::vector<std::string> tflm_notes = arena.notes;
   if (!code.exact) tflm_notes.insert(tflm_notes.end(), code.notes.begin(), code.notes.end());
   const engine::DeviceFootprint generated =
-      tinyscale ? engine::device_footprint(deploy::generated_code_size(graph), device_core)
+      tinyscale ? engine::device_footprint(deploy::generated_code_size(patched.graph), device_core)
                 : engine::DeviceFootprint{};
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   std::int64_t total_macs = 0, total_params = 0, weight_bytes = 0;
   bool any_in_place = false;
+  bool any_patched = false;
   if (!json) {
     std::printf("  %-4s %-18s %-34s %-16s %-16s %10s %12s %10s %10s\n", "#", "op", "name", "input",
                 "output", "params", "MACs", "weight B", "live B");
@@ -433,10 +492,16 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
       wbytes += tensor_bytes(t);
     }
     const std::int64_t macs = info.macs(graph, node);
-    const std::int64_t live = model.arena_plan().live_bytes_at_step[n];
-    const bool in_place = n < model.arena_plan().buffers.in_place_input.size() &&
-                          model.arena_plan().buffers.in_place_input[n] >= 0;
+    std::int64_t live = 0;
+    bool in_place = false;
+    bool patched_layer = false;
+    for (const std::size_t at : steps_of[n]) {
+      live = std::max(live, model.arena_plan().live_bytes_at_step[at]);
+      in_place = in_place || model.arena_plan().buffers.in_place_input[at] >= 0;
+      patched_layer = patched_layer || patched.patch[at] >= 0;
+    }
     any_in_place = any_in_place || in_place;
+    any_patched = any_patched || patched_layer;
     total_macs += macs;
     total_params += params;
     weight_bytes += wbytes;
@@ -452,16 +517,22 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
                         {"macs", macs},
                         {"weight_bytes", wbytes},
                         {"live_bytes", live},
-                        {"in_place", in_place}});
+                        {"in_place", in_place},
+                        {"patched", patched_layer}});
     } else {
+      const std::string marks = std::string(in_place || patched_layer ? " " : "") +
+                                (in_place ? "*" : "") + (patched_layer ? "p" : "");
       std::printf("  %-4zu %-18s %-34.34s %-16s %-16s %10s %12s %10s %10s%s\n", n, info.name,
                   node.name.c_str(), in_shape.c_str(), out_shape.c_str(),
                   group_digits(params).c_str(), group_digits(macs).c_str(),
-                  group_digits(wbytes).c_str(), group_digits(live).c_str(), in_place ? " *" : "");
+                  group_digits(wbytes).c_str(), group_digits(live).c_str(), marks.c_str());
     }
   }
   if (!json && any_in_place) {
     std::printf("  (* in place: the node writes its output over its input, one buffer)\n");
+  }
+  if (!json && any_patched) {
+    std::printf("  (p patch by patch: live B is the most while any of its patches runs)\n");
   }
   if (json) {
     nlohmann::ordered_json j;
@@ -498,9 +569,19 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
     } else if (budgets) {
       j["ram_regions"] = region_use_json(*budgets, region_bytes(model), model.arena_plan().fits);
     }
+    if (patch.enabled()) {
+      j["patch"] = {{"option", costmodel::patch_option_text(patch)},
+                    {"layers", patched.choice.layers},
+                    {"grid", patched.choice.grid},
+                    {"executed_macs", patched.macs},
+                    {"extra_macs", patched.macs - patched.plain_macs}};
+    }
     j["layers"] = layers;
     std::cout << j.dump(2) << "\n";
     return;
+  }
+  if (patch.enabled()) {
+    std::printf("\n  %s\n", patch_line(patched, model.ram().activation_arena, patch).c_str());
   }
   if (tinyscale) {
     std::printf(
@@ -575,6 +656,7 @@ Command add_run_command(CLI::App& app) {
                 "A float .onnx's --input/--output files are NHWC (default: NCHW, as PyTorch "
                 "gives them)");
   o->regions.add_to(cmd);
+  add_patch_options(cmd, &o->patch, &o->max_extra_macs);
   return [o] { run_model(*o); };
 }
 

@@ -21,6 +21,34 @@ void RuntimeOption::add_to(CLI::App* app) {
   app->add_option("--kernels", kernels,
                   "[tflite-micro] TFLite Micro's kernels: cmsis-nn (default) or reference")
       ->check(CLI::IsMember({"reference", "cmsis-nn"}));
+  add_patch_options(app, &patch, &max_extra_macs);
+}
+
+void add_patch_options(CLI::App* app, std::string* patch, std::optional<std::string>* max_extra_macs) {
+  app->add_option("--patch", *patch,
+                  "[tinyscale, engine] Patch-based execution of the first layers: off "
+                  "(default), auto (the stage and grid with the smallest arena within "
+                  "--max-extra-macs) or k,n (the first k conv/pool layers in an n×n grid)");
+  app->add_option("--max-extra-macs", *max_extra_macs,
+                  "[--patch auto] MACs the recomputed patch halos may add, as a share of the "
+                  "network's (default 20%)");
+}
+
+costmodel::PatchOption patch_option_of(const std::string& patch,
+                                       const std::optional<std::string>& max_extra_macs) {
+  costmodel::PatchOption o = costmodel::parse_patch_option(patch);
+  if (max_extra_macs) {
+    if (o.mode != costmodel::PatchOption::Mode::automatic) {
+      throw Error("--max-extra-macs applies to --patch auto (the search it bounds), not to --patch " +
+                  patch);
+    }
+    o.max_extra_macs = costmodel::parse_extra_macs(*max_extra_macs);
+  }
+  return o;
+}
+
+costmodel::PatchOption RuntimeOption::patch_option() const {
+  return patch_option_of(patch, max_extra_macs);
 }
 
 engine::TflmKernels RuntimeOption::tflm_kernels() const {
@@ -36,6 +64,11 @@ void RuntimeOption::check(const scaling::Budgets* budgets) const {
         "--kernels applies to --runtime tflite-micro (TFLite Micro's kernels), not to "
         "--runtime " +
         runtime);
+  }
+  if (patch_option().enabled() && r == costmodel::Runtime::tflite_micro) {
+    throw Error("--patch " + patch +
+                ": TensorFlow Lite Micro computes every layer whole; patch-based execution needs "
+                "--runtime tinyscale or --runtime engine");
   }
   if (budgets == nullptr || budgets->arena_regions != scaling::ArenaRegions::split) return;
   if (r == costmodel::Runtime::tinyscale) {
@@ -68,6 +101,14 @@ std::vector<std::string> RuntimeOption::arguments() const {
   if (kernels) {
     args.push_back("--kernels");
     args.push_back(*kernels);
+  }
+  if (patch != "off") {
+    args.push_back("--patch");
+    args.push_back(patch);
+  }
+  if (max_extra_macs) {
+    args.push_back("--max-extra-macs");
+    args.push_back(*max_extra_macs);
   }
   return args;
 }
@@ -106,6 +147,7 @@ void RuntimeOption::apply(costmodel::CostOptions* options, const std::string& bo
   options->tflite_layout = export_layout;
   options->tflm_kernels = tflm_kernels();
   options->tinyscale_core = device_core_of(board_core);
+  options->patch = patch_option();
   if (options->runtime == costmodel::Runtime::tinyscale) {
     options->generated_code_size = deploy::generated_code_size;
   }
@@ -155,6 +197,42 @@ void print_tflm_arena(const engine::TflmArena& arena, engine::TflmKernels kernel
     if (item.bytes == 0) continue;
     std::printf("      %-38s %8s B\n", item.what.c_str(), group_digits(item.bytes).c_str());
   }
+}
+
+std::string patch_text(const costmodel::CostReport& report) {
+  if (!report.patch.enabled()) return "";
+  return "the first " + std::to_string(report.patch.layers) + " layers in " +
+         std::to_string(report.patch.grid) + "x" + std::to_string(report.patch.grid) + " patches";
+}
+
+std::string patch_summary(const costmodel::CostReport& report) {
+  if (!report.patch.enabled()) {
+    return "none beats whole layers (activations " + group_digits(report.ram_activation_bytes) +
+           " B)";
+  }
+  const std::int64_t extra = report.executed_macs - report.macs;
+  char share[32];
+  std::snprintf(share, sizeof share, "%.1f%%",
+                report.macs > 0 ? 100.0 * static_cast<double>(extra) / static_cast<double>(report.macs)
+                                : 0.0);
+  return patch_text(report) + ": " + group_digits(extra) + " MACs (" + share +
+         ") recomputed in the halos; activations " + group_digits(report.ram_activation_bytes) +
+         " B instead of " + group_digits(report.unpatched_activation_bytes) + " B";
+}
+
+nlohmann::ordered_json patch_json(const costmodel::CostReport& report,
+                                  const costmodel::PatchOption& option) {
+  nlohmann::ordered_json j = {{"option", costmodel::patch_option_text(option)},
+                              {"layers", report.patch.layers},
+                              {"grid", report.patch.grid},
+                              {"executed_macs", report.executed_macs},
+                              {"extra_macs", report.executed_macs - report.macs},
+                              {"activation_bytes", report.ram_activation_bytes},
+                              {"unpatched_activation_bytes", report.unpatched_activation_bytes}};
+  if (option.mode == costmodel::PatchOption::Mode::automatic) {
+    j["max_extra_macs"] = option.max_extra_macs;
+  }
+  return j;
 }
 
 namespace {

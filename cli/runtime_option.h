@@ -32,22 +32,33 @@ namespace tinyscale::cli {
 struct RuntimeOption {
   std::string runtime = "tflite-micro";
   std::optional<std::string> kernels;  // --kernels, tflite-micro only
+  // --patch auto|off|k,n and --max-extra-macs (costmodel::PatchOption): tinyscale and engine.
+  std::string patch = "off";
+  std::optional<std::string> max_extra_macs;
 
   void add_to(CLI::App* app);
   costmodel::Runtime value() const { return costmodel::parse_runtime(runtime); }
+  costmodel::PatchOption patch_option() const;
   engine::TflmKernels tflm_kernels() const;
   // Sets options->runtime, the .tflite layout function (every runtime: the report also says
   // what TFLite Micro would need), the kernels and the core; for tinyscale the generated-code
   // function.
   void apply(costmodel::CostOptions* options, const std::string& board_core) const;
-  // Throws tinyscale::Error for --kernels with another runtime than tflite-micro, and for a
-  // runtime with one arena (tflite-micro, tinyscale) with --arena-regions auto.
+  // Throws tinyscale::Error for --kernels with another runtime than tflite-micro, for a
+  // runtime with one arena (tflite-micro, tinyscale) with --arena-regions auto, for --patch
+  // with tflite-micro, and for a malformed --patch or --max-extra-macs.
   void check(const scaling::Budgets* budgets) const;
   // "TFLite Micro, cmsis-nn kernels", "tinyscale generated code", "tinyscale engine".
   std::string describe() const;
   // The options as given, to hand to another command (`info phinet ...` runs `net`).
   std::vector<std::string> arguments() const;
 };
+
+// --patch and --max-extra-macs for a command without --runtime (run, deploy), and their value:
+// throws tinyscale::Error for a malformed one or --max-extra-macs without --patch auto.
+void add_patch_options(CLI::App* app, std::string* patch, std::optional<std::string>* max_extra_macs);
+costmodel::PatchOption patch_option_of(const std::string& patch,
+                                       const std::optional<std::string>& max_extra_macs);
 
 engine::DeviceCore device_core_of(const std::string& board_core);
 
@@ -89,6 +100,15 @@ nlohmann::ordered_json other_runtimes_json(const core::Graph& graph,
                                            const costmodel::CostReport& report,
                                            const costmodel::CostOptions& options,
                                            bool cost_tinyscale);
+
+// With report.patch enabled: "the first 6 layers in 8x8 patches"; else "".
+std::string patch_text(const costmodel::CostReport& report);
+// The report line on patches: "the first 6 layers in 8x8 patches: 964,467 MACs (5.7%)
+// recomputed in the halos; activations 273,312 B instead of 564,480 B"; with --patch auto and
+// nothing better than whole layers, "none beats whole layers (activations 16,000 B)".
+std::string patch_summary(const costmodel::CostReport& report);
+nlohmann::ordered_json patch_json(const costmodel::CostReport& report,
+                                  const costmodel::PatchOption& option);
 
 // "tinyscale generated code, cortex-m7", "TFLite Micro 90b983c2, cmsis-nn kernels, cortex-m7"
 // or "tinyscale engine".

@@ -1,5 +1,6 @@
 #include "costmodel/costmodel.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -86,6 +87,11 @@ void take_tflm_figures(const CostOptions& options, CostReport* r) {
 
 }  // namespace
 
+std::int64_t engine_fixed_bytes(const core::Graph& deployed) {
+  const engine::RamBreakdown ram = engine::ram_breakdown(deployed, 0, core::DType::int8);
+  return ram.kernel_state + ram.runtime_structures;
+}
+
 const char* runtime_name(Runtime runtime) {
   switch (runtime) {
     case Runtime::tinyscale:
@@ -121,6 +127,10 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
     throw Error("the tinyscale runtime's generated code has one arena; it cannot split the "
                 "activations over " + std::to_string(options.ram_region_capacities.size()) +
                 " memory regions (use --arena-regions single)");
+  }
+  if (options.patch.enabled() && options.runtime == Runtime::tflite_micro) {
+    throw Error("patch-based execution needs --runtime tinyscale or --runtime engine: "
+                "TensorFlow Lite Micro computes every layer whole");
   }
   const bool skip_engine_ram =
       options.figures_only && options.runtime == Runtime::tflite_micro && !options.per_layer;
@@ -207,6 +217,37 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
                       (no_kernel_count > 3 ? ", ..." : "") + ")");
   }
 
+  // Patches: everything below (the generated code, the arena, the per-layer steps) is for the
+  // patched graph; `step` maps the float layers onto the unpatched one first.
+  std::vector<int> step;
+  if (float_graph) step = deployed_step_of(*float_graph, deployed);
+  r.executed_macs = r.macs;
+  std::vector<int> patched_origin;
+  std::vector<int> patched_patch;
+  if (options.patch.enabled()) {
+    const engine::ArenaOptions arena_options{.algorithm = options.planner};
+    core::PatchChoice choice = options.patch.fixed;
+    if (options.patch.mode == PatchOption::Mode::automatic) {
+      const PatchSearchResult search =
+          choose_patches(deployed, options.patch.max_extra_macs, arena_options,
+                         options.runtime == Runtime::engine ? engine_fixed_bytes : nullptr);
+      choice = search.best;
+      r.unpatched_activation_bytes = search.plain_peak_bytes;
+    } else {
+      r.unpatched_activation_bytes = engine::plan_arena(deployed, arena_options).plan.peak_bytes;
+    }
+    if (choice.enabled()) {
+      core::PatchedGraph p = core::apply_patches(deployed, choice);
+      r.patch = p.choice;
+      r.executed_macs = r.macs + (p.macs - p.plain_macs);
+      deployed = std::move(p.graph);
+      patched_origin = std::move(p.origin);
+      patched_patch = std::move(p.patch);
+      r.deployed_nodes = static_cast<int>(deployed.nodes.size());
+      r.compute = compute_breakdown(deployed);
+    }
+  }
+
   // The generated code holds no kernel state or runtime structures: its fixed RAM is the
   // stack, and its FLASH the const data, kernel code and invoke code.
   if (options.runtime == Runtime::tinyscale) {
@@ -267,7 +308,16 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
 
   if (float_graph) {
     const core::Graph& original = *float_graph;
-    const std::vector<int> step = deployed_step_of(original, deployed);
+    // With patches: per unpatched step, the patched steps that compute (a patch of) it.
+    std::vector<std::vector<int>> steps_of;
+    if (!patched_origin.empty()) {
+      for (std::size_t n = 0; n < patched_origin.size(); ++n) {
+        const int o = patched_origin[n];
+        if (o < 0) continue;
+        if (static_cast<std::size_t>(o) >= steps_of.size()) steps_of.resize(static_cast<std::size_t>(o) + 1);
+        steps_of[static_cast<std::size_t>(o)].push_back(static_cast<int>(n));
+      }
+    }
     r.layers.reserve(original.nodes.size());
     for (std::size_t n = 0; n < original.nodes.size(); ++n) {
       const core::Node& node = original.nodes[n];
@@ -280,7 +330,15 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
       layer.params = info.params(original, node);
       layer.macs = info.macs(original, node);
       layer.macs_torchinfo = info.macs_torchinfo(original, node);
-      if (step[n] >= 0) {
+      if (step[n] >= 0 && !patched_origin.empty()) {
+        const auto s = static_cast<std::size_t>(step[n]);
+        for (const int at_int : s < steps_of.size() ? steps_of[s] : std::vector<int>{}) {
+          const auto at = static_cast<std::size_t>(at_int);
+          layer.live_bytes = std::max(layer.live_bytes, arena.live_bytes_at_step[at]);
+          layer.in_place = layer.in_place || arena.buffers.in_place_input[at] >= 0;
+          layer.patched = layer.patched || patched_patch[at] >= 0;
+        }
+      } else if (step[n] >= 0) {
         const auto at = static_cast<std::size_t>(step[n]);
         layer.live_bytes = arena.live_bytes_at_step[at];
         layer.in_place =

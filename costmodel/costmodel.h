@@ -55,7 +55,9 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "core/patch.h"
 #include "costmodel/latency.h"
+#include "costmodel/patches.h"
 #include "engine/deploy_size.h"
 #include "engine/memory_planner.h"
 #include "engine/tflite_layout.h"
@@ -102,6 +104,9 @@ struct LayerCost {
   // That node writes its output over an input that dies there (one buffer; engine::plan_arena's
   // in-place execution).
   bool in_place = false;
+  // The layer runs patch by patch (CostOptions::patch): live_bytes is then the most live while
+  // any of its patches runs.
+  bool patched = false;
 };
 
 struct CostReport {
@@ -148,6 +153,12 @@ struct CostReport {
   engine::DeviceCore tinyscale_core = engine::DeviceCore::cortex_m7;
   ComputeBreakdown compute;  // of the deployed graph, for the latency estimate
   std::vector<LayerCost> layers;
+  // With CostOptions::patch: the choice made (not enabled(): none beat the plain plan, or
+  // patches are off), the stage's output tensor, the MACs the patched graph executes (macs
+  // plus the recomputed halos; macs without patches) and the plain plan's activation peak.
+  core::PatchChoice patch;
+  std::int64_t executed_macs = 0;
+  std::int64_t unpatched_activation_bytes = 0;
 };
 
 // The size of the .tflite file a graph becomes (exporter::tflite_file_bytes). costmodel does
@@ -195,7 +206,17 @@ struct CostOptions {
   Runtime runtime = Runtime::engine;
   GeneratedCodeSizeFunction generated_code_size = nullptr;
   engine::DeviceCore tinyscale_core = engine::DeviceCore::cortex_m7;
+  // Patch-based execution (core/patch.h) of the deployed graph for Runtime::tinyscale and
+  // Runtime::engine: RAM, the generated code's FLASH and the compute breakdown are then the
+  // patched graph's (params, macs and the .tflite file stay the network's). analyze() throws
+  // tinyscale::Error when it is asked of Runtime::tflite_micro, or a fixed choice the graph
+  // does not allow.
+  PatchOption patch;
 };
+
+// The engine's RAM besides its arena for an int8 graph (kernel state + runtime structures):
+// what patches that repeat nodes add to (costmodel::choose_patches' fixed_bytes for it).
+std::int64_t engine_fixed_bytes(const core::Graph& deployed);
 
 // Takes the graph by value: a temporary (the solver's case) is lowered in place, no copy.
 CostReport analyze(core::Graph graph, const CostOptions& options = {});
