@@ -86,8 +86,12 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
         continue;
       }
       // A paste overwrites its destination (input 0) only; the block alone is never
-      // overwritten, even when it fills the whole output.
-      if (node.op == core::OpType::paste && node.inputs.size() != 2) continue;
+      // overwritten, even when it fills the whole output, nor a destination that is its
+      // own block (the block and the output must not overlap).
+      if (node.op == core::OpType::paste &&
+          (node.inputs.size() != 2 || node.inputs[0] == node.inputs[1])) {
+        continue;
+      }
       const int out = node.outputs[0];
       const core::Tensor& y = graph.tensor(out);
       if (y.is_constant || first[static_cast<std::size_t>(out)] != static_cast<int>(n)) continue;

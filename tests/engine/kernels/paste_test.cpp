@@ -278,6 +278,23 @@ TEST(PasteChain, PlansOneBufferForTheWholeChain) {
   EXPECT_GT(separate.plan.peak_bytes, plan.plan.peak_bytes);
 }
 
+TEST(PasteChain, NeitherABlockAloneNorADestinationThatIsItsOwnBlockIsOverwritten) {
+  // The block alone, filling the whole output, and a tensor pasted over itself: both dying
+  // at the paste, neither is written over (the kernel's block must not overlap its output).
+  core::Graph g;
+  const int x = g.add_input("x", {1, 4});
+  const int r = g.add_node(core::OpType::relu, "relu", {x});
+  const int alone = g.add_node(core::OpType::paste, "alone", {r}, at({0, 0}, {1, 4}));
+  const int self = g.add_node(core::OpType::paste, "self", {alone, alone}, at({0, 0}));
+  const int y = g.add_node(core::OpType::paste, "over", {self, x}, at({0, 0}));
+  g.mark_output(y);
+  const ArenaPlan plan = plan_arena(g, {});
+  EXPECT_EQ(plan.buffers.in_place_input[0], -1);  // relu over the graph input
+  EXPECT_EQ(plan.buffers.in_place_input[1], -1);
+  EXPECT_EQ(plan.buffers.in_place_input[2], -1);
+  EXPECT_EQ(plan.buffers.in_place_input[3], self);  // the control: over a dying destination
+}
+
 TEST(PasteChain, TiledReluEqualsWholeTensorReluByteForByte) {
   std::mt19937 rng(7);
   for (const core::DType dtype : {core::DType::int8, core::DType::float32}) {
