@@ -247,6 +247,10 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
     std::printf("\n  clock %g MHz from --mhz (board %s is rated %g MHz)", b.mhz, b.board.c_str(),
                 b.board_mhz);
   std::printf("\n\n  rebuild: %s\n", s.command.c_str());
+  if (s.cost.patch.enabled()) {
+    std::printf("  patches: %s\n           (run and deploy it with --patch %s)\n",
+                patch_summary(s.cost).c_str(), core::patch_choice_text(s.cost.patch).c_str());
+  }
   std::printf("  solved in %.0f ms (%d points, %d distinct networks costed exactly)\n", s.solve_ms,
               s.evaluations, s.distinct_networks);
 }
@@ -279,6 +283,7 @@ Command add_solve_command(CLI::App& app) {
     r.tflm_kernels = o->runtime.tflm_kernels();
     r.runtime = o->runtime.value();
     r.generated_code_size = deploy::generated_code_size;
+    r.patch = o->runtime.patch_option();
     r.family = o->family == "xinet"         ? scaling::Family::xinet
                : o->family == "yolo-phinet" ? scaling::Family::yolo_phinet
                : o->family == "yolo-xinet"  ? scaling::Family::yolo_xinet
@@ -328,6 +333,7 @@ Command add_solve_command(CLI::App& app) {
     if (o->json) {
       nlohmann::ordered_json j = solution_json(s, r.budgets, r.objective);
       j["other_runtimes"] = other_runtimes_json(solved, s.cost, options, true);
+      if (r.patch.enabled()) j["patch"] = patch_json(s.cost, r.patch);
       std::cout << j.dump(2) << "\n";
     } else {
       print_solution(s, r.budgets, r.objective, other_runtimes(solved, s.cost, options, true));

@@ -108,6 +108,7 @@ scaling::SolveRequest base_request(const SweepOptions& o, scaling::Family family
   r.tflm_kernels = o.runtime.tflm_kernels();
   r.runtime = o.runtime.value();
   r.generated_code_size = deploy::generated_code_size;
+  r.patch = o.runtime.patch_option();
   r.family = family;
   r.input = parse_chw("--input", o.input);
   if (o.num_classes && *o.num_classes < 1) throw Error("--num-classes must be ≥ 1");

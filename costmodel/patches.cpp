@@ -86,7 +86,22 @@ PatchSearchResult choose_patches(const core::Graph& graph, double max_extra_macs
   const auto cap =
       static_cast<std::int64_t>(std::floor(max_extra_macs * static_cast<double>(plain_macs)));
   std::int64_t best_extra = 0;
-  for (const core::PatchStage& stage : stages) {
+  // A patched plan holds the graph input and the stage's output together (while the last
+  // patch slices the input, the pastes' buffer already holds the others): a bound that spares
+  // planning the stages that cannot win. The longest stages, usually the best, go first.
+  auto arena_bytes = [&](int id) {
+    const core::Tensor& t = graph.tensor(id);
+    const std::int64_t element =
+        arena.int8_activations && t.dtype == core::DType::float32 ? 1 : core::dtype_size(t.dtype);
+    return engine::align_up(core::num_elements(t.shape) * element, arena.alignment);
+  };
+  const std::int64_t input_bytes = arena_bytes(graph.inputs[0]);
+  for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
+    const core::PatchStage& stage = *it;
+    if (input_bytes + arena_bytes(stage.tensor) + r.plain_fixed_bytes >=
+        r.best_peak_bytes + r.best_fixed_bytes) {
+      continue;
+    }
     const std::int64_t largest =
         std::min<std::int64_t>(kMaxAutoGrid, std::min(stage.height, stage.width));
     for (int n = 2; n <= largest; ++n) {

@@ -2,7 +2,9 @@
 // grid that give the smallest arena for at most a given share of extra MACs.
 //
 // Every stage the graph allows is tried with n = 2..8 (n no larger than the stage output's
-// height and width): the patched graph is built, its MACs counted, and, when the recomputed
+// height and width), the longest stage first, except those that cannot beat the best found
+// (a patched plan holds the graph input and the stage's output at once): the patched graph is
+// built, its MACs counted, and, when the recomputed
 // halos stay within max_extra_macs of the plain graph's MACs, its arena planned with
 // engine::plan_arena and `arena`'s options. The choice is the smallest RAM (the peak, plus
 // `fixed_bytes` of the patched graph when given: the engine's kernel state and runtime

@@ -30,7 +30,8 @@ costmodel::CostOptions cost_options(const SolveRequest& request,
           .runtime = request.runtime,
           .generated_code_size = request.generated_code_size,
           .tinyscale_core = request.budgets.core == "cortex-m4" ? engine::DeviceCore::cortex_m4
-                                                                : engine::DeviceCore::cortex_m7};
+                                                                : engine::DeviceCore::cortex_m7,
+          .patch = request.patch};
 }
 
 // ---------------------------------------------------------------------------------------

@@ -115,6 +115,10 @@ struct SolveRequest {
   // TFLite Micro's code.
   costmodel::Runtime runtime = costmodel::Runtime::engine;
   costmodel::GeneratedCodeSizeFunction generated_code_size = nullptr;
+  // Patch-based execution of each candidate (costmodel::CostOptions::patch; tinyscale and
+  // engine runtimes): with auto, every candidate's RAM is its best patched plan's, so the
+  // solver spends the RAM patches free on a larger network.
+  costmodel::PatchOption patch;
   // Options of the family kept fixed (e.g. compatibility mode); the solver sets α, β,
   // t0/γ, depth, input and head.
   nets::PhiNetConfig phinet_base;
