@@ -173,6 +173,15 @@ std::string NodeEmitContext::arena_output(int k) const {
   return "arena + " + std::to_string(offset);
 }
 
+std::string NodeEmitContext::arena_tensor(int id) const {
+  const std::int64_t offset = tensor_offset(model_, id);
+  if (offset < 0) {
+    throw Error("deploy: node " + std::to_string(node_) + " '" + node().name + "': tensor " +
+                std::to_string(id) + " is not in the arena");
+  }
+  return "arena + " + std::to_string(offset);
+}
+
 std::string NodeEmitContext::arena_pointer_table(const std::string& suffix, bool outputs,
                                                  const std::vector<int>& ks) {
   const std::string name = unique_name(suffix);
@@ -472,8 +481,18 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
   std::vector<std::string> used_names = {"arena"};
   std::set<std::string> kernel_stems;
   std::string invoke;
+  // An activation fused into its convolution (engine/activation_fusion.h) has no call: the
+  // convolution's params carry its table.
+  const engine::ActivationFusion& fusion = model.activation_fusion();
+  int calls = 0;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
+    if (const int conv = fusion.fused_into[n]; conv >= 0) {
+      invoke += "  // node " + std::to_string(n) + ": " + core::op_name(node.op) + " '" +
+                node.name + "' runs in node " + std::to_string(conv) + "'s output stage\n";
+      continue;
+    }
+    ++calls;
     const std::string layer = layer_identifier(graph, n, common_prefix);
     std::int64_t scratch_bytes = 0;
     const std::vector<std::max_align_t> op_data =
@@ -500,6 +519,11 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     }
     // An element-wise node the plan runs in place writes over its input's bytes.
     if (plan.buffers.in_place_input[n] >= 0) shapes += ", in place";
+    if (const int a = fusion.activation[n]; a >= 0) {
+      const core::Node& activation = graph.nodes[static_cast<std::size_t>(a)];
+      shapes += std::string(", then ") + core::op_name(activation.op) + " (node " +
+                std::to_string(a) + ") as a table";
+    }
     const std::string comment = "// node " + std::to_string(n) + ": " + core::op_name(node.op) +
                                 " '" + node.name + "' " + shapes + "\n";
     if (definitions.size() > first_definition) {
@@ -520,6 +544,7 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
   for (int id : graph.outputs) outputs.push_back(io_of(id));
 
   summary.arena_bytes = plan.plan.peak_bytes;
+  summary.calls = calls;
   for (const ConstDefinition& d : definitions) summary.model_data_bytes += d.bytes;
   if (!output_dir_or_null) {
     summary.kernels.assign(kernel_stems.begin(), kernel_stems.end());
@@ -781,7 +806,7 @@ engine::GeneratedCodeSize generated_code_size(const core::Graph& graph) {
   engine::GeneratedCodeSize g;
   g.model_data_bytes = s.model_data_bytes;
   g.arena_bytes = s.arena_bytes;
-  g.nodes = static_cast<int>(int8_graph.nodes.size());
+  g.nodes = s.calls;
   g.kernels = s.kernels;
   return g;
 }

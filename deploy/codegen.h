@@ -64,6 +64,7 @@ struct PackageSummary {
   std::int64_t model_data_bytes = 0;
   std::vector<std::string> files;    // written, relative to output_dir
   std::vector<std::string> kernels;  // device kernel files used (op names)
+  int calls = 0;  // kernel calls in NAME_invoke(): the nodes but the fused activations
 };
 
 // `graph` is the graph `model` was compiled from (one arena, no memory regions). Throws

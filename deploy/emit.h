@@ -66,6 +66,9 @@ class NodeEmitContext {
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;
   std::string arena_output(int k) const;
+  // "arena + 1234" for any tensor of the arena plan (e.g. the output of an activation a
+  // convolution applies in its output stage).
+  std::string arena_tensor(int id) const;
   // A const table of arena pointers named <layer>_<suffix>, for kernels taking several
   // inputs (`outputs` false: `const int8_t* const`) or outputs (`int8_t* const`): the
   // node's inputs k (activations only) or all its outputs. Returns its identifier.

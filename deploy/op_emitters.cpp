@@ -404,11 +404,11 @@ RequantConstants requant_constants(NodeEmitContext& ctx, const Params& p) {
           ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
 }
 
-// The params' last three fields, pointing at those arrays.
+// The params' three requantization fields, pointing at those arrays.
 template <typename Params>
-std::string requant_fields(const Params& p, const RequantConstants& c) {
+std::string requant_fields(const Params& p, const RequantConstants& c, bool last = true) {
   return field("requant_channels", p.requant_channels) + field("multipliers", c.multipliers) +
-         field("shifts", c.shifts, true);
+         field("shifts", c.shifts, last);
 }
 
 // ---- conv2d
@@ -425,12 +425,24 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
           field("pad_top", p.pad_top) + field("pad_left", p.pad_left) +
           field("in_c_per_group", p.in_c_per_group) + field("out_c_per_group", p.out_c_per_group) +
           field("input_offset", p.input_offset) + field("output_offset", p.output_offset) +
-          field("act_min", p.act_min) + field("act_max", p.act_max) + requant_fields(p, c) + "}";
+          field("act_min", p.act_min) + field("act_max", p.act_max) + requant_fields(p, c, false);
+  // A fused activation (engine/activation_fusion.h): its table, and its output as the call's.
+  const int activation = ctx.model().activation_fusion().activation[ctx.node_index()];
+  const std::string table =
+      activation < 0 ? "nullptr"
+                     : ctx.array("int8_t", "activation_table",
+                                 ctx.model().activation_table(ctx.node_index()),
+                                 engine::kActivationTableBytes);
+  init += field("output_table", table, true) + "}";
+  const std::string output =
+      activation < 0
+          ? ctx.arena_output(0)
+          : ctx.arena_tensor(ctx.graph().nodes[static_cast<std::size_t>(activation)].outputs[0]);
   const std::string params =
-      ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 2));
+      ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 3));
   ctx.kernels.push_back("conv2d");
   return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " + c.bias +
-         ", " + ctx.arena_output(0) + ", " + ctx.scratch() + ")";
+         ", " + output + ", " + ctx.scratch() + ")";
 }
 
 // ---- fully_connected

@@ -31,7 +31,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"avg_pool", {364, 80}, {360, 80}},
     {"clip", {60, 12}, {60, 12}},
     {"concat", {84, 32}, {84, 32}},
-    {"conv2d", {1288, 112}, {1292, 112}},  // 2026-12-07, with the in-place depthwise path
+    {"conv2d", {1320, 120}, {1316, 120}},  // 2026-12-07: in-place depthwise, activation table
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},
     {"global_avg_pool", {292, 64}, {284, 56}},

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/ops.h"
+#include "engine/kernels/device/conv2d.h"
 
 namespace tinyscale::engine {
 namespace {
@@ -18,12 +19,22 @@ std::size_t words_for(std::int64_t bytes) {
 
 RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_arena,
                            core::DType kernel_dtype) {
+  return ram_breakdown(graph, activation_arena, kernel_dtype,
+                       kernel_dtype == core::DType::int8 ? plan_activation_fusion(graph, true)
+                                                         : no_activation_fusion(graph));
+}
+
+RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_arena,
+                           core::DType kernel_dtype, const ActivationFusion& fusion) {
   RamBreakdown ram;
   ram.activation_arena = activation_arena;
-  for (const core::Node& node : graph.nodes) {
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const core::Node& node = graph.nodes[n];
+    if (fusion.fused_into[n] >= 0) continue;  // runs inside its convolution: no state
     if (const KernelInfo* k = find_kernel(node.op, kernel_dtype)) {
       ram.kernel_state += static_cast<std::int64_t>(op_data_bytes(*k, graph, node));
     }
+    if (fusion.activation[n] >= 0) ram.kernel_state += kActivationTableBytes;
   }
   // Tensors no node and no graph input/output refers to (left by a pass that folded a
   // node away) need no runtime structure.
@@ -34,10 +45,15 @@ RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_are
     for (const int id : node.inputs) used[static_cast<std::size_t>(id)] = 1;
     for (const int id : node.outputs) used[static_cast<std::size_t>(id)] = 1;
   }
+  // A fused pair's pre-activation tensor is never written, its activation never run.
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (fusion.activation[n] >= 0) used[static_cast<std::size_t>(graph.nodes[n].outputs[0])] = 0;
+  }
   const auto used_tensors = std::count(used.begin(), used.end(), 1);
+  const auto nodes = static_cast<std::int64_t>(graph.nodes.size()) - fusion.count;
   ram.runtime_structures = kRuntimeBytesPerModel +
                            kRuntimeBytesPerTensor * static_cast<std::int64_t>(used_tensors) +
-                           kRuntimeBytesPerNode * static_cast<std::int64_t>(graph.nodes.size());
+                           kRuntimeBytesPerNode * nodes;
   return ram;
 }
 
@@ -87,7 +103,15 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     }
   }
 
-  // Kernels and their persistent state.
+  // The convolution writes the activation's output at its own step: only the in-place plan
+  // (the pre-activation tensor and the activation's output one buffer) or the no-reuse plan
+  // keeps those bytes from another tensor live at that step.
+  fusion_ = options.fuse_activations && (options.in_place || options.no_reuse)
+                ? plan_activation_fusion(graph, false)
+                : no_activation_fusion(graph);
+
+  // Kernels and their persistent state (a fused activation has none: its table follows its
+  // convolution's op_data).
   std::size_t op_data_bytes = 0, io_count = 0;
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
@@ -100,8 +124,15 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
       return fail(Status::unsupported_op, n, what);
     }
     nodes_[n].kernel = kernel;
-    nodes_[n].op_data_offset = op_data_bytes;
-    op_data_bytes += engine::op_data_bytes(*kernel, graph, node);
+    if (fusion_.fused_into[n] < 0) {
+      nodes_[n].op_data_offset = op_data_bytes;
+      op_data_bytes += engine::op_data_bytes(*kernel, graph, node);
+    }
+    if (fusion_.activation[n] >= 0) {
+      if (!kernel->device_function) return fail(Status::invalid_model, n, "cannot fuse");
+      nodes_[n].table_offset = static_cast<std::int64_t>(op_data_bytes);
+      op_data_bytes += static_cast<std::size_t>(kActivationTableBytes);
+    }
     nodes_[n].io_offset = io_count;
     io_count += node.inputs.size() + node.outputs.size();
   }
@@ -121,15 +152,35 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     char message[256] = "";
     NodeContext ctx = context(n, message, sizeof message);
     ctx.scratch = nullptr;
+    // A fused activation is prepared into a block of its own, only to compute its table.
+    std::vector<std::max_align_t> fused_op_data;
+    const int conv = fusion_.fused_into[n];
+    if (conv >= 0) {
+      fused_op_data.assign(words_for(static_cast<std::int64_t>(
+                               engine::op_data_bytes(*nodes_[n].kernel, graph, graph.nodes[n]))),
+                           std::max_align_t{});
+      ctx.op_data = fused_op_data.data();
+    }
     const Status s = nodes_[n].kernel->prepare(ctx, &scratch[n]);
     if (s != Status::ok) return fail(s, n, message[0] ? message : status_name(s));
     if (scratch[n] < 0) return fail(Status::invalid_model, n, "asked for negative scratch");
+    if (conv >= 0) {
+      const NodeRuntime& c = nodes_[static_cast<std::size_t>(conv)];
+      auto* op_data = reinterpret_cast<std::uint8_t*>(op_data_.data());
+      auto* table = reinterpret_cast<std::int8_t*>(op_data + c.table_offset);
+      if (!activation_table_s8(graph.nodes[n].op, fused_op_data.data(), table)) {
+        return fail(Status::invalid_model, n, "has no activation table");
+      }
+      // op_data of an int8 conv2d begins with its device params (kernel.h).
+      reinterpret_cast<device::Conv2dS8Params*>(op_data + c.op_data_offset)->output_table = table;
+      scratch[n] = 0;  // never runs
+    }
   }
 
   // One arena for activations and scratch (or one per memory region), laid out by the
   // planner at real dtype sizes.
   const std::int64_t runtime_structures =
-      ram_breakdown(graph, 0, core::DType::int8).runtime_structures;
+      ram_breakdown(graph, 0, core::DType::int8, fusion_).runtime_structures;
   plan_ = plan_arena(graph,
                      {.int8_activations = false,
                       .algorithm = options.planner,
@@ -159,9 +210,23 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
           region_base[static_cast<std::size_t>(plan_.buffer_regions[i])] + plan_.plan.offsets[i];
     }
   }
+  // A fused convolution writes the activation's output; its own output tensor names those
+  // bytes too (with the in-place plan they are the same buffer).
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (const int a = fusion_.activation[n]; a >= 0) {
+      const auto pre = static_cast<std::size_t>(graph.nodes[n].outputs[0]);
+      const auto out =
+          static_cast<std::size_t>(graph.nodes[static_cast<std::size_t>(a)].outputs[0]);
+      const std::vector<int>& buffer = plan_.buffers.tensor_buffer;
+      if (!options.no_reuse && buffer[pre] != buffer[out]) {
+        return fail(Status::invalid_model, n, "fused activation not planned in place");
+      }
+      tensors_[pre].data = tensors_[out].data;
+    }
+  }
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) bind_io(n);
 
-  ram_ = ram_breakdown(graph, plan_.plan.peak_bytes, core::DType::int8);
+  ram_ = ram_breakdown(graph, plan_.plan.peak_bytes, core::DType::int8, fusion_);
   ram_.kernel_state = static_cast<std::int64_t>(op_data_bytes);  // the kernels actually chosen
   return Status::ok;
 }
@@ -169,12 +234,21 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
 Status CompiledModel::run(void (*after_node)(void* user, int node), void* user) {
   if (!graph_) return Status::invalid_argument;
   for (std::size_t n = 0; n < nodes_.size(); ++n) {
-    const NodeContext ctx = context(n, nullptr, 0);
-    const Status s = nodes_[n].kernel->eval(ctx);
-    if (s != Status::ok) return s;
+    if (fusion_.fused_into[n] < 0) {  // a fused activation ran in its convolution
+      const NodeContext ctx = context(n, nullptr, 0);
+      const Status s = nodes_[n].kernel->eval(ctx);
+      if (s != Status::ok) return s;
+    }
     if (after_node) after_node(user, static_cast<int>(n));
   }
   return Status::ok;
+}
+
+const std::int8_t* CompiledModel::activation_table(int node) const {
+  if (node < 0 || static_cast<std::size_t>(node) >= nodes_.size()) return nullptr;
+  const std::int64_t offset = nodes_[static_cast<std::size_t>(node)].table_offset;
+  return offset < 0 ? nullptr
+                    : reinterpret_cast<const std::int8_t*>(op_data_.data()) + offset;
 }
 
 }  // namespace tinyscale::engine

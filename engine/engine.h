@@ -8,9 +8,15 @@
 // RAM accounting (arena_bytes): what a microcontroller would hold at run time for this
 // model, the figure to compare with TFLite Micro's arena_used_bytes:
 //   activation arena   the planner's peak over activations and scratch buffers
-//   kernel state       every node's op_data (requantization multipliers, ...), 8-aligned
+//   kernel state       every node's op_data (requantization multipliers, ...), 8-aligned,
+//                      plus a fused activation's 256-byte table in its convolution's op_data
 //   runtime structures 32-bit layout: 8 B per tensor (data pointer + metadata pointer),
-//                      16 B per node (kernel, op_data, scratch, io index), 64 B per model
+//                      16 B per node (kernel, op_data, scratch, io index), 64 B per model;
+//                      a fused activation node and the pre-activation tensor count none
+// Fused activations (CompileOptions::fuse_activations, engine/activation_fusion.h): the
+// convolution writes the activated values straight into the activation's output; the
+// activation node does not run (run() still calls after_node for it), and tensor(id) of the
+// pre-activation tensor points at the activation's output, so it holds activated values.
 // With CompileOptions::region_capacities the activation arena is the sum of the regions'
 // peaks (arena_plan().region_peak_bytes).
 //
@@ -29,6 +35,7 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "engine/activation_fusion.h"
 #include "engine/kernels/kernel.h"
 #include "engine/liveness.h"
 #include "engine/status.h"
@@ -47,6 +54,11 @@ struct CompileOptions {
   // no_reuse (every tensor its own bytes for the whole run: a reference for tests).
   bool in_place = true;
   bool no_reuse = false;
+  // An int8 activation that directly follows a conv2d is applied in the convolution's output
+  // stage as a 256-entry table (engine/activation_fusion.h); off: every node runs on its own
+  // (the reference the tests compare the fused model with). Only with in_place or no_reuse:
+  // the convolution then writes bytes no other tensor holds at its step.
+  bool fuse_activations = true;
 };
 
 struct RamBreakdown {
@@ -63,8 +75,12 @@ inline constexpr std::int64_t kRuntimeBytesPerModel = 64;
 // The one RAM formula: compile() reports it for the model it prepared, and the cost model
 // (hence `solve`) for a graph about to be deployed as int8. Kernel state is each node's
 // op_data for the kernel that will run it (`kernel_dtype`: int8 for a deployment).
+// Activations are fused as an int8 compile() fuses them (plan_activation_fusion with int8
+// activations for an int8 kernel dtype, none otherwise); the overload takes the fusion.
 RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_arena,
                            core::DType kernel_dtype);
+RamBreakdown ram_breakdown(const core::Graph& graph, std::int64_t activation_arena,
+                           core::DType kernel_dtype, const ActivationFusion& fusion);
 
 class CompiledModel {
  public:
@@ -92,6 +108,10 @@ class CompiledModel {
   std::int64_t arena_bytes() const { return ram_.total(); }
   const ArenaPlan& arena_plan() const { return plan_; }
   const core::Graph& graph() const { return *graph_; }
+  // Which activations run inside their convolution (all -1 with fuse_activations off).
+  const ActivationFusion& activation_fusion() const { return fusion_; }
+  // The 256-entry table conv2d node `node` applies (its params' output_table), or null.
+  const std::int8_t* activation_table(int node) const;
 
  private:
   std::size_t graph_input(int i) const {
@@ -106,6 +126,7 @@ class CompiledModel {
     std::size_t op_data_offset = 0;
     std::int64_t scratch_offset = -1;  // into the arena
     std::size_t io_offset = 0;         // into io_: inputs then outputs
+    std::int64_t table_offset = -1;    // into op_data_: a fused activation's table
   };
 
   NodeContext context(std::size_t n, char* error, std::size_t error_size);
@@ -118,6 +139,7 @@ class CompiledModel {
   std::vector<std::max_align_t> arena_;
   ArenaPlan plan_;
   RamBreakdown ram_;
+  ActivationFusion fusion_;
 };
 
 }  // namespace tinyscale::engine

@@ -7,7 +7,9 @@
 // file validates, precomputes its Conv2dS8Params into op_data and calls it. The float32
 // reference stays host-only. In place: when the arena plan gives a depthwise node's output its
 // input's bytes (engine/liveness.h), the input and output pointers are equal and ctx.scratch
-// holds the H × W plane the device kernel's in-place path copies each channel into.
+// holds the H × W plane the device kernel's in-place path copies each channel into. A fused
+// activation (engine/activation_fusion.h): prepare leaves params.output_table null; compile
+// fills the table after the node's op_data and points output_table at it.
 #include <algorithm>
 #include <cstdint>
 
@@ -188,7 +190,7 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   p = {g.batches,    g.in_h,       g.in_w,           g.in_c,          g.out_h,
        g.out_w,      g.out_c,      g.kernel_h,       g.kernel_w,      g.stride_h,
        g.stride_w,   g.dilation_h, g.dilation_w,     g.pad_top,       g.pad_left,
-       g.in_c_per_group, g.out_c_per_group, 0, 0, 0, 0, 0, nullptr, nullptr};
+       g.in_c_per_group, g.out_c_per_group, 0, 0, 0, 0, 0, nullptr, nullptr, nullptr};
   p.requant_channels = wq.scales.size() > 1 ? out_c : 1;
   const ChannelRequant requant = channel_requant<ConvInt8Data>(ctx.op_data, p.requant_channels);
   if (Status s = prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), p.requant_channels,

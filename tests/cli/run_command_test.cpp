@@ -87,7 +87,7 @@ TEST(InfoCommand, PerLayerTableAndTotals) {
   const auto engine = run_cli("info " + kKws + "model.tflite --json --runtime engine");
   const nlohmann::json e = nlohmann::json::parse(engine.out);
   EXPECT_EQ(e["flash_bytes"].get<long>(), static_cast<long>(fs::file_size(kKws + "model.tflite")));
-  EXPECT_EQ(e["ram_bytes"], 20512);
+  EXPECT_EQ(e["ram_bytes"], 20584);  // 9 conv2d params with their output_table pointer
   EXPECT_EQ(j["layers"].size(), 13u);
   EXPECT_EQ(j["layers"][0]["op"], "conv2d");
   EXPECT_EQ(j["macs"], 2656768);
@@ -293,8 +293,8 @@ TEST(InfoCommand, TinyscaleRuntimeGivesTheGeneratedCodesFigures) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["runtime"], "tinyscale");
-  // The DS-CNN's package: 28,241 B of const data, the 16,000 B arena.
-  EXPECT_EQ(j["tinyscale"]["model_data_bytes"], 28241);
+  // The DS-CNN's package: 28,277 B of const data, the 16,000 B arena.
+  EXPECT_EQ(j["tinyscale"]["model_data_bytes"], 28277);
   EXPECT_EQ(j["tinyscale"]["arena_bytes"], 16000);
   EXPECT_EQ(j["ram_bytes"].get<long>(), 16000 + j["tinyscale"]["stack_bytes"].get<long>());
   EXPECT_EQ(j["flash_bytes"], j["tinyscale"]["flash_bytes"]);

@@ -36,8 +36,9 @@ void depthwise_s8_in_place(const Conv2dS8Params& p, std::int8_t* data,
             }
           }
           if (bias) acc += bias[c];
-          batch[(oy * p.out_w + ox) * p.out_c + c] = requantize_s8(
-              acc, p.multipliers[r], p.shifts[r], p.output_offset, p.act_min, p.act_max);
+          const std::int8_t q = requantize_s8(acc, p.multipliers[r], p.shifts[r], p.output_offset,
+                                              p.act_min, p.act_max);
+          batch[(oy * p.out_w + ox) * p.out_c + c] = p.output_table ? p.output_table[q + 128] : q;
         }
       }
     }
@@ -80,8 +81,9 @@ void conv2d_s8(const Conv2dS8Params& p, const std::int8_t* input, const std::int
           }
           if (bias) acc += bias[oc];
           const std::int32_t c = per_channel ? oc : 0;
-          *out++ = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset, p.act_min,
-                                 p.act_max);
+          const std::int8_t q = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset,
+                                              p.act_min, p.act_max);
+          *out++ = p.output_table ? p.output_table[q + 128] : q;
         }
       }
     }

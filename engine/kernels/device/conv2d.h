@@ -15,11 +15,15 @@
 // `scratch`, which must hold in_h × in_w bytes (the arena planner, engine/liveness.h,
 // gives it: in_place_scratch_bytes). Byte for byte the values of the separate-buffer call.
 //
+// Fused activation: with output_table set, every output value q is stored as
+// output_table[q + 128] (the table of the int8 activation that followed the convolution),
+// in both paths.
+//
 // Usage (firmware; the code generator prints the params as a const initializer):
 //   static const int32_t conv1_multipliers[8] = {...};
 //   static const int8_t conv1_shifts[8] = {...};
 //   static const tinyscale::device::Conv2dS8Params conv1_params = {1, 49, 10, 1, 25, 5, 8, ...,
-//       conv1_multipliers, conv1_shifts};
+//       conv1_multipliers, conv1_shifts, nullptr};
 //   tinyscale::device::conv2d_s8(conv1_params, arena + 0, conv1_weights, conv1_bias,
 //                                arena + 490, nullptr);
 #pragma once
@@ -39,6 +43,9 @@ struct Conv2dS8Params {
   std::int32_t requant_channels;  // out_c (per-channel weights) or 1 (per-tensor)
   const std::int32_t* multipliers;  // [requant_channels], Q0.31 in [2^30, 2^31)
   const std::int8_t* shifts;        // [requant_channels], power-of-two exponent
+  // A fused element-wise activation (engine/activation_fusion.h), or null: each requantized
+  // and clamped value q is stored as output_table[q + 128] (256 entries).
+  const std::int8_t* output_table;
 };
 
 void conv2d_s8(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,

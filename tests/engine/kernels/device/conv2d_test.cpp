@@ -27,7 +27,8 @@ TEST(DeviceConv2dS8, TwoByTwoWindowWithInputOffsetBiasAndHalfMultiplier) {
   const Conv2dS8Params p = {/*batches*/ 1, /*in*/ 3, 3, 1, /*out*/ 2, 2, 1,
                             /*kernel*/ 2, 2, /*stride*/ 1, 1, /*dilation*/ 1, 1, /*pad*/ 0, 0,
                             /*per group*/ 1, 1, /*input_offset*/ 1, /*output_offset*/ -3,
-                            /*act*/ -128, 127, /*requant_channels*/ 1, multipliers, shifts};
+                            /*act*/ -128, 127, /*requant_channels*/ 1, multipliers, shifts,
+                            /*output_table*/ nullptr};
   std::array<std::int8_t, 4> output{};
   conv2d_s8(p, input, weights, bias, output.data(), nullptr);
   // (2+3+5+6 + 10) / 2 - 3 = 10;  (3+4+6+7 + 10) / 2 - 3 = 12;  ...
@@ -47,7 +48,7 @@ TEST(DeviceConv2dS8, DepthwiseSamePaddingPerChannelRoundingAndClamp) {
   const std::int8_t shifts[2] = {1, -1};
   const Conv2dS8Params p = {1, 2, 2, 2, 2, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1,
                             /*in_c_per_group*/ 1, /*out_c_per_group*/ 1, 0, 0,
-                            -25, 12, 2, multipliers, shifts};
+                            -25, 12, 2, multipliers, shifts, nullptr};
   std::array<std::int8_t, 8> output{};
   conv2d_s8(p, input, weights, bias, output.data(), nullptr);
   // Channel 1: 20/4 = 5; -40/4 = -10; 60/4 = 15 -> 12 (clamp); -82/4 = -20.5 -> -21 (ties
@@ -62,7 +63,7 @@ TEST(DeviceConv2dS8, NullBiasAndStrideTwo) {
   const std::int32_t multipliers[1] = {1 << 30};
   const std::int8_t shifts[1] = {1};
   const Conv2dS8Params p = {1, 1, 4, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 0, 0, 1, 1, 0, 0,
-                            -128, 127, 1, multipliers, shifts};
+                            -128, 127, 1, multipliers, shifts, nullptr};
   std::array<std::int8_t, 2> output{};
   conv2d_s8(p, input, weights, nullptr, output.data(), nullptr);
   EXPECT_EQ(output, (std::array<std::int8_t, 2>{0, 6}));
@@ -71,7 +72,8 @@ TEST(DeviceConv2dS8, NullBiasAndStrideTwo) {
 // In place (output == input, scratch of in_h × in_w bytes): on random depthwise geometries whose
 // output has the input's shape (any kernel, stride, dilation and padding that keep it), zero
 // points, per-channel or per-tensor requantization, with or without bias, the same bytes as
-// the call into a separate output; the scratch's neighbours stay untouched.
+// the call into a separate output; the scratch's neighbours stay untouched. With an
+// output_table (a fused activation), both calls store the table's entry of those bytes.
 TEST(DeviceConv2dS8, DepthwiseInPlaceMatchesTheSeparateOutputCall) {
   std::mt19937 rng(15);
   auto pick = [&](int lo, int hi) { return lo + static_cast<int>(rng() % (hi - lo + 1)); };
@@ -102,7 +104,7 @@ TEST(DeviceConv2dS8, DepthwiseInPlaceMatchesTheSeparateOutputCall) {
                               stride,     dilation_h, dilation_w, pad_top,    pad_left,
                               1,          1,          -pick(-128, 127), pick(-128, 127),
                               act_min,    act_max,    requant_channels, multipliers.data(),
-                              shifts.data()};
+                              shifts.data(), nullptr};
     std::vector<std::int8_t> input(static_cast<std::size_t>(batches * in_h * in_w * c));
     std::vector<std::int8_t> weights(static_cast<std::size_t>(c * kernel_h * kernel_w));
     for (auto& v : input) v = static_cast<std::int8_t>(rng());
@@ -125,6 +127,21 @@ TEST(DeviceConv2dS8, DepthwiseInPlaceMatchesTheSeparateOutputCall) {
       ASSERT_EQ(scratch[k], 0x5a);
       ASSERT_EQ(scratch[plane + guard + k], 0x5a);
     }
+    // A fused activation's table: both paths store table[q + 128] for the same q.
+    std::array<std::int8_t, 256> table{};
+    for (auto& v : table) v = static_cast<std::int8_t>(rng());
+    Conv2dS8Params fused = p;
+    fused.output_table = table.data();
+    std::vector<std::int8_t> activated(expected.size());
+    for (std::size_t k = 0; k < expected.size(); ++k) {
+      activated[k] = table[static_cast<std::size_t>(expected[k] + 128)];
+    }
+    std::vector<std::int8_t> separate(expected.size());
+    conv2d_s8(fused, input.data(), weights.data(), b, separate.data(), nullptr);
+    ASSERT_EQ(separate, activated);
+    data = input;
+    conv2d_s8(fused, data.data(), weights.data(), b, data.data(), scratch.data() + guard);
+    ASSERT_EQ(data, activated);
     ++checked;
   }
 }
