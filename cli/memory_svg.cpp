@@ -240,6 +240,15 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
           "stroke-dasharray=\"2 2\"/>",
           x, y + 6, x + 22, y + 6, kRoomColor);
       svg += format("<text x=\"%g\" y=\"%g\">room</text>\n", x + 27, y + 10.5);
+      x += 70;
+    }
+    if (!options.step_patch.empty()) {
+      x += any_room ? 0 : 27 + 6.4 * static_cast<double>(live_text.size()) + 18;
+      svg += format(
+          "<rect x=\"%g\" y=\"%g\" width=\"7\" height=\"12\" fill=\"#f2e3c9\"/><rect "
+          "x=\"%g\" y=\"%g\" width=\"7\" height=\"12\" fill=\"#c9dcf2\"/>",
+          x, y, x + 7, y);
+      svg += format("<text x=\"%g\" y=\"%g\">patches</text>\n", x + 19, y + 10.5);
     }
   }
 
