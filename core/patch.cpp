@@ -373,6 +373,15 @@ std::string patch_choice_text(const PatchChoice& choice) {
   return std::to_string(choice.layers) + "," + std::to_string(choice.grid);
 }
 
+std::string patch_copy_of(const std::string& node_name) {
+  const std::size_t dot = node_name.rfind(".p");
+  if (dot == std::string::npos || dot == 0 || dot + 2 == node_name.size()) return "";
+  for (std::size_t i = dot + 2; i < node_name.size(); ++i) {
+    if (node_name[i] < '0' || node_name[i] > '9') return "";
+  }
+  return node_name.substr(0, dot);
+}
+
 std::int64_t graph_macs(const Graph& graph) {
   std::int64_t total = 0;
   for (const Node& node : graph.nodes) total += op_info(node.op).macs(graph, node);

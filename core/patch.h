@@ -76,6 +76,10 @@ struct PatchedGraph {
 // message lists those that are) or n is larger than T's height or width.
 PatchedGraph apply_patches(const Graph& graph, const PatchChoice& choice);
 
+// A patched graph names each copy of a stage node "<name>.p<patch>": the node's own name
+// for such a copy, else "" (a code generator shares the copies' identical const arrays).
+std::string patch_copy_of(const std::string& node_name);
+
 // MACs of a graph (core::op_info(op).macs summed over its nodes).
 std::int64_t graph_macs(const Graph& graph);
 

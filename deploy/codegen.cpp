@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "core/patch.h"
 #include "deploy/device_sources.h"
 #include "deploy/emit.h"
 #include "export/quantizer.h"
@@ -213,8 +214,19 @@ std::string NodeEmitContext::scratch() const {
 
 std::string NodeEmitContext::array(const char* type, const std::string& suffix, const void* data,
                                    std::int64_t count) {
-  const std::string name = unique_name(suffix);
   const std::string t = type;
+  std::string shared_key;
+  if (patch_arrays != nullptr && count > 0 && data != nullptr) {
+    const std::string copy_of = core::patch_copy_of(node().name);
+    if (!copy_of.empty()) {
+      shared_key = copy_of + '\0' + suffix + '\0' + t + '\0' +
+                   std::string(static_cast<const char*>(data),
+                               static_cast<std::size_t>(count * type_size(t)));
+      if (auto it = patch_arrays->find(shared_key); it != patch_arrays->end()) return it->second;
+    }
+  }
+  const std::string name = unique_name(suffix);
+  if (!shared_key.empty()) (*patch_arrays)[shared_key] = name;
   std::string body;
   if (!array_values)
     body = "\n";
@@ -477,6 +489,7 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
   // 2. The nodes' calls and const data.
   const std::string common_prefix = common_path_prefix(graph);
   std::map<int, std::string> constant_names;
+  std::map<std::string, std::string> patch_arrays;
   std::vector<ConstDefinition> definitions;
   std::vector<std::string> used_names = {"arena"};
   std::set<std::string> kernel_stems;
@@ -501,6 +514,7 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
                         &used_names, op_data.data());
     ctx.arena_symbol = name + "_arena";
     ctx.array_values = output_dir_or_null != nullptr;
+    ctx.patch_arrays = &patch_arrays;
     if (scratch_bytes > 0 && ctx.scratch_offset() < 0) {
       throw Error("deploy: node " + std::to_string(n) + " '" + node.name +
                   "' needs scratch the arena plan does not hold");

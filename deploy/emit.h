@@ -62,6 +62,11 @@ class NodeEmitContext {
   // False when only the package's figures are wanted (summarize_package): arrays keep their
   // names and sizes but their values are not written out as text.
   bool array_values = true;
+  // Arrays already defined for the copies of one node in a patched graph (core/patch.h),
+  // by node, suffix, type and contents: a copy's array equal to another copy's is that one
+  // (its per-channel multipliers, shifts and tables are the same), not a new definition.
+  // Null: every array its own.
+  std::map<std::string, std::string>* patch_arrays = nullptr;
 
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;

@@ -20,6 +20,7 @@
 
 #include "blocks/builder.h"
 #include "core/error.h"
+#include "core/patch.h"
 #include "engine/engine.h"
 #include "export/quantizer.h"
 #include "export/tflite_reader.h"
@@ -650,6 +651,44 @@ TEST(Codegen, XiNetMatchesEngineByteForByte) {
   core::Graph f = nets::build_xinet(c, {.materialize_weights = true, .seed = 9});
   const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 5), {});
   expect_matches_engine(q, "xinet", {random_input(q, 7)});
+}
+
+// A patched graph (core/patch.h) repeats the stage's nodes per patch; their per-channel
+// multipliers, shifts and activation tables are the same, so the package defines them once
+// (only the params structs, which hold each patch's geometry, repeat), matches the engine,
+// and generated_code_size prices that shared data as the package holds it.
+TEST(Codegen, PatchCopiesShareTheirArrays) {
+  nets::PhiNetConfig c;
+  c.input = {3, 32, 32};
+  c.alpha = 0.25;
+  c.num_layers = 4;
+  c.downsampling_layers = {2};
+  core::Graph f = nets::build_phinet(c, {.materialize_weights = true, .seed = 12});
+  const core::Graph q = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 6), {});
+  const core::PatchStage stage = core::patch_stages(q).back();
+  const core::PatchedGraph p = core::apply_patches(q, {stage.layers, 3});
+  engine::CompiledModel model;
+  char error[256] = "";
+  ASSERT_EQ(model.compile(p.graph, {}, error, sizeof error), engine::Status::ok) << error;
+  const fs::path dir = temp_dir("patch_arrays");
+  const PackageSummary s =
+      generate_package(model, p.graph, {.name = "patched", .target = Target::host}, dir / "pkg");
+  std::ifstream in(dir / "pkg" / "patched.cpp");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::regex array_definition(R"(static const \w+ (\w+)\[)");
+  int first_patch = 0, other_patches = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), array_definition), end; it != end; ++it) {
+    const std::string name = (*it)[1];
+    if (name.find("_p0_") != std::string::npos) ++first_patch;
+    if (std::regex_search(name, std::regex("_p[1-8]_"))) ++other_patches;
+  }
+  EXPECT_GT(first_patch, 5) << "the first patch defines its arrays";
+  EXPECT_EQ(other_patches, 0) << "the other patches' arrays are the first's";
+  EXPECT_EQ(generated_code_size(p.graph).model_data_bytes, s.model_data_bytes);
+  EXPECT_EQ(generated_code_size(f).model_data_bytes,
+            generated_code_size(q).model_data_bytes);  // unchanged without patches
+  remove_package(dir);
+  expect_matches_engine(p.graph, "patched", {random_input(p.graph, 8)});
 }
 
 }  // namespace

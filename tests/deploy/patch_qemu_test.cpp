@@ -201,7 +201,9 @@ TEST_P(PatchQemu, PatchedPackageEqualsTheHostEngineOnWholeLayers) {
     const std::int64_t arena = model.ram().activation_arena;
     if (option.mode == costmodel::PatchOption::Mode::automatic) {
       EXPECT_LE(arena, whole_arena) << what;
-      if (patched.choice.enabled()) EXPECT_LT(arena, whole_arena) << what;
+      if (patched.choice.enabled()) {
+        EXPECT_LT(arena, whole_arena) << what;
+      }
     }
 
     const fs::path pkg = root / ("pkg_" + std::to_string(pass));
