@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${TINYSCALE_SHARED:-../shared}
-tinyscale=build/cli/tinyscale
+tinyscale=${TINYSCALE_CLI:-build/cli/tinyscale}  # a copy keeps one build for a whole run
 patch_plan=build/bench/patch_plan
 out=${1:-build/patch_bench}
 [ -x "$tinyscale" ] || { echo "needs $tinyscale (./run.sh or ./test.sh builds it)" >&2; exit 2; }

@@ -13,7 +13,7 @@
 #   bench/patch_bench.sh && bench/patch_qemu_bench.sh [MODELDIR [OUTDIR]]   # ~2 min
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tinyscale=build/cli/tinyscale
+tinyscale=${TINYSCALE_CLI:-build/cli/tinyscale}  # a copy keeps one build for a whole run
 models=${1:-build/patch_bench}
 out=${2:-build/patch_qemu_bench}
 lock=${TINYSCALE_BUILD_LOCK:-/tmp/tinyscale-build.lock}

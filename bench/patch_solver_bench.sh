@@ -10,7 +10,7 @@
 #   bench/patch_solver_bench.sh [OUTDIR]      # ~2 min on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tinyscale=build/cli/tinyscale
+tinyscale=${TINYSCALE_CLI:-build/cli/tinyscale}  # a copy keeps one build for a whole run
 out=${1:-build/patch_solver_bench}
 [ -x "$tinyscale" ] || { echo "needs $tinyscale (./run.sh or ./test.sh builds it)" >&2; exit 2; }
 mkdir -p "$out"
