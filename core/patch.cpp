@@ -95,6 +95,21 @@ bool is_local(const Graph& g, const Node& node) {
   }
 }
 
+// The rows [y0, y1) and columns [x0, x1) of an input of shape `x` a tile needs, clamped to
+// the input; the parts cut off are the tile's padding (only where it touches the border).
+Region clamp_to_input(std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1,
+                      const Shape& x, Attributes* attrs) {
+  const Region r{std::max<std::int64_t>(y0, 0), std::min(y1, x[1]), std::max<std::int64_t>(x0, 0),
+                 std::min(x1, x[2])};
+  if (attrs) {
+    attrs->pad_top = static_cast<int>(r.y0 - y0);
+    attrs->pad_bottom = static_cast<int>(y1 - r.y1);
+    attrs->pad_left = static_cast<int>(r.x0 - x0);
+    attrs->pad_right = static_cast<int>(x1 - r.x1);
+  }
+  return r;
+}
+
 // The region of input `input` node needs to compute `out` of its output, and the padding
 // the node's copy for that tile takes (only where the tile touches the border).
 Region input_region(const Graph& g, const Node& node, int input, const Region& out,
@@ -105,32 +120,15 @@ Region input_region(const Graph& g, const Node& node, int input, const Region& o
   if (is_window_op(node.op) && input == 0) {
     const int dh = node.op == OpType::conv2d ? a.dilation_h : 1;
     const int dw = node.op == OpType::conv2d ? a.dilation_w : 1;
-    const std::int64_t y0 = out.y0 * a.stride_h - a.pad_top;
-    const std::int64_t y1 = (out.y1 - 1) * a.stride_h - a.pad_top + dh * (a.kernel_h - 1) + 1;
-    const std::int64_t x0 = out.x0 * a.stride_w - a.pad_left;
-    const std::int64_t x1 = (out.x1 - 1) * a.stride_w - a.pad_left + dw * (a.kernel_w - 1) + 1;
-    Region r{std::max<std::int64_t>(y0, 0), std::min(y1, x[1]), std::max<std::int64_t>(x0, 0),
-             std::min(x1, x[2])};
-    if (attrs) {
-      attrs->pad_top = static_cast<int>(r.y0 - y0);
-      attrs->pad_bottom = static_cast<int>(y1 - r.y1);
-      attrs->pad_left = static_cast<int>(r.x0 - x0);
-      attrs->pad_right = static_cast<int>(x1 - r.x1);
-    }
-    return r;
+    return clamp_to_input(out.y0 * a.stride_h - a.pad_top,
+                          (out.y1 - 1) * a.stride_h - a.pad_top + dh * (a.kernel_h - 1) + 1,
+                          out.x0 * a.stride_w - a.pad_left,
+                          (out.x1 - 1) * a.stride_w - a.pad_left + dw * (a.kernel_w - 1) + 1, x,
+                          attrs);
   }
   if (node.op == OpType::pad) {
-    const std::int64_t y0 = out.y0 - a.pad_top, y1 = out.y1 - a.pad_top;
-    const std::int64_t x0 = out.x0 - a.pad_left, x1 = out.x1 - a.pad_left;
-    Region r{std::max<std::int64_t>(y0, 0), std::min(y1, x[1]), std::max<std::int64_t>(x0, 0),
-             std::min(x1, x[2])};
-    if (attrs) {
-      attrs->pad_top = static_cast<int>(r.y0 - y0);
-      attrs->pad_bottom = static_cast<int>(y1 - r.y1);
-      attrs->pad_left = static_cast<int>(r.x0 - x0);
-      attrs->pad_right = static_cast<int>(x1 - r.x1);
-    }
-    return r;
+    return clamp_to_input(out.y0 - a.pad_top, out.y1 - a.pad_top, out.x0 - a.pad_left,
+                          out.x1 - a.pad_left, x, attrs);
   }
   return out;  // element-wise, batch_norm, concat: the same pixels
 }

@@ -27,4 +27,15 @@ inline Status check_device_size(const NodeContext& ctx, const core::Tensor& t) {
   return Status::ok;
 }
 
+// `values` (a shape, a start or a size of rank <= kRank) as device params of rank kRank:
+// right-aligned, the leading entries `fill` (1 for dims and sizes, 0 for starts), as the
+// slice and paste device kernels take them. The values must already fit int32.
+template <std::size_t kRank>
+void right_align(const core::Shape& values, std::int32_t fill, std::int32_t (&out)[kRank]) {
+  const std::size_t lead = kRank - values.size();
+  for (std::size_t i = 0; i < kRank; ++i) {
+    out[i] = i < lead ? fill : static_cast<std::int32_t>(values[i - lead]);
+  }
+}
+
 }  // namespace tinyscale::engine

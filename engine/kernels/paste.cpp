@@ -75,12 +75,9 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   }
   if (Status s = check_device_size(ctx, y); s != Status::ok) return s;
   device::PasteS8Params& d = ctx.data<PasteData>().params;
-  const std::size_t lead = kMaxPasteRank - rank;
-  for (std::size_t i = 0; i < kMaxPasteRank; ++i) {
-    d.out_dims[i] = static_cast<std::int32_t>(i < lead ? 1 : out[i - lead]);
-    d.begin[i] = static_cast<std::int32_t>(i < lead ? 0 : a.slice_begin[i - lead]);
-    d.size[i] = static_cast<std::int32_t>(i < lead ? 1 : block.shape[i - lead]);
-  }
+  right_align(out, 1, d.out_dims);
+  right_align(a.slice_begin, 0, d.begin);
+  right_align(block.shape, 1, d.size);
   d.element_bytes = static_cast<std::int32_t>(core::dtype_size(dtype));
   return Status::ok;
 }

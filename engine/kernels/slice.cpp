@@ -65,12 +65,9 @@ Status prepare_common(NodeContext& ctx, core::DType dtype) {
   }
   if (Status s = check_device_size(ctx, x); s != Status::ok) return s;
   device::SliceS8Params& d = ctx.data<SliceData>().params;
-  const std::size_t lead = kMaxSliceRank - rank;
-  for (std::size_t i = 0; i < kMaxSliceRank; ++i) {
-    d.in_dims[i] = static_cast<std::int32_t>(i < lead ? 1 : x.shape[i - lead]);
-    d.begin[i] = static_cast<std::int32_t>(i < lead ? 0 : a.slice_begin[i - lead]);
-    d.size[i] = static_cast<std::int32_t>(i < lead ? 1 : a.slice_size[i - lead]);
-  }
+  right_align(x.shape, 1, d.in_dims);
+  right_align(a.slice_begin, 0, d.begin);
+  right_align(a.slice_size, 1, d.size);
   d.element_bytes = static_cast<std::int32_t>(core::dtype_size(dtype));
   return Status::ok;
 }
