@@ -21,6 +21,7 @@
 #include "cli/progress.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/patch.h"
 #include "deploy/codegen.h"
 #include "export/tflite_writer.h"
 #include "scaling/boards.h"
@@ -173,6 +174,9 @@ void run_board_sweep(const SweepOptions& o) {
       j["board"] = row.board;
       if (row.solution) {
         add_solution_fields(*row.solution, j);
+        if (o.runtime.patch_option().enabled()) {
+          j["patch"] = core::patch_choice_text(row.solution->cost.patch);  // "k,n" or "off"
+        }
         j["error"] = nullptr;
       } else {
         j["family"] = scaling::family_name(row.family);
@@ -185,6 +189,7 @@ void run_board_sweep(const SweepOptions& o) {
     int width = 5;
     for (const scaling::SweepRow& row : rows)
       width = std::max(width, static_cast<int>(row.board.size()));
+    const bool patches = o.runtime.patch_option().enabled();
     std::printf("Sweep: input %s, objective %s, FLASH and RAM for %s\n\n", o.input.c_str(),
                 scaling::objective_name(objective).c_str(), o.runtime.describe().c_str());
     std::printf("  %-*s %-7s %8s %6s %8s %10s %13s %8s %8s  %s\n", width, "board", "family",
@@ -196,10 +201,11 @@ void run_board_sweep(const SweepOptions& o) {
         continue;
       }
       const scaling::Solution& s = *row.solution;
-      std::printf("%s %10s %13s %8s %8s  %s\n", shape_text(s).c_str(),
+      std::printf("%s %10s %13s %8s %8s  %s%s\n", shape_text(s).c_str(),
                   group_digits(s.cost.params).c_str(), group_digits(s.cost.macs).c_str(),
                   percent(s.utilization.flash).c_str(), percent(s.utilization.ram).c_str(),
-                  s.binding.c_str());
+                  s.binding.c_str(),
+                  patches ? ("  --patch " + core::patch_choice_text(s.cost.patch)).c_str() : "");
     }
     std::printf("\n");
   }

@@ -252,6 +252,27 @@ TEST(PatchOption, SolveFitsTheBoardWithPatches) {
   EXPECT_NE(text.out.find("patches"), std::string::npos) << text.out;
 }
 
+// A sweep with --patch says, per board, the patches its network was costed with: the
+// --patch to deploy it with.
+TEST(PatchOption, SweepNamesEachBoardsPatches) {
+  const std::string sweep =
+      "sweep --input 3x160x160 --boards pico --families phinet --runtime tinyscale -q";
+  const auto text = run_cli_split(sweep + " --patch auto");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("  --patch "), std::string::npos) << text.out;
+  const auto j = run_cli_split(sweep + " --patch auto --json");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const nlohmann::json rows = nlohmann::json::parse(j.out);
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string patch = rows[0]["patch"].get<std::string>();
+  EXPECT_NE(patch, "off") << "the Pico's PhiNet at 160x160 is RAM-bound: patches help";
+  // Without --patch no column and no field.
+  const auto plain = run_cli_split(sweep + " --json");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_FALSE(nlohmann::json::parse(plain.out)[0].contains("patch"));
+  expect_one_error_line(sweep + " --runtime tflite-micro --patch auto", "--runtime");
+}
+
 TEST(PatchOption, DeployQemuComparesThePatchedDeviceWithWholeLayers) {
   if (std::system("command -v arm-none-eabi-g++ >/dev/null 2>&1 && "
                   "command -v qemu-system-arm >/dev/null 2>&1") != 0) {
