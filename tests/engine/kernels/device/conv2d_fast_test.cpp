@@ -1,0 +1,186 @@
+// conv2d_s8_fast against its oracle conv2d_s8 (issue 16): random pointwise convolutions
+// (odd channel counts, odd pixel counts, strides, zero points at the extremes, per-tensor
+// and per-channel shifts of both signs, activation ranges, with and without an output
+// table) must give byte-identical outputs and take the fast path; other shapes must fall
+// back to conv2d_s8 with the same bytes.
+#include "engine/kernels/device/conv2d_fast.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/kernels/device/conv2d.h"
+
+namespace tinyscale::device {
+namespace {
+
+struct Case {
+  Conv2dS8Params p{};
+  std::vector<std::int8_t> input, weights, shifts, table;
+  std::vector<std::int32_t> bias, multipliers;
+  bool with_bias = true;
+};
+
+int pick(std::mt19937& rng, int lo, int hi) {
+  return std::uniform_int_distribution<int>(lo, hi)(rng);
+}
+
+// A random convolution; pointwise (1x1, no padding, groups 1) when `pointwise`.
+Case random_case(std::mt19937& rng, bool pointwise) {
+  Case c;
+  Conv2dS8Params& p = c.p;
+  p.batches = pick(rng, 1, 2);
+  p.in_c = pick(rng, 1, 67);
+  p.out_c = pick(rng, 1, 67);
+  p.kernel_h = pointwise ? 1 : pick(rng, 1, 3);
+  p.kernel_w = pointwise ? 1 : pick(rng, 2, 3);
+  p.stride_h = pick(rng, 1, 2);
+  p.stride_w = pick(rng, 1, 2);
+  p.dilation_h = p.dilation_w = 1;
+  p.pad_top = pointwise ? 0 : pick(rng, 0, 1);
+  p.pad_left = pointwise ? 0 : pick(rng, 0, 1);
+  // Pixels 1..50: pick the output first, then the smallest input that holds it.
+  p.out_h = pick(rng, 1, 7);
+  p.out_w = pick(rng, 1, 50 / p.out_h);
+  p.in_h = (p.out_h - 1) * p.stride_h + p.kernel_h - 2 * p.pad_top + pick(rng, 0, 1);
+  p.in_w = (p.out_w - 1) * p.stride_w + p.kernel_w - 2 * p.pad_left + pick(rng, 0, 1);
+  if (p.in_h < 1) p.in_h = 1;
+  if (p.in_w < 1) p.in_w = 1;
+  p.in_c_per_group = p.in_c;
+  p.out_c_per_group = p.out_c;
+  const int zero_points[] = {-128, 127, 0, pick(rng, -128, 127)};
+  p.input_offset = -zero_points[pick(rng, 0, 3)];
+  p.output_offset = zero_points[pick(rng, 0, 3)];
+  p.act_min = pick(rng, 0, 1) ? -128 : pick(rng, -128, 0);
+  p.act_max = pick(rng, 0, 1) ? 127 : pick(rng, p.act_min, 127);
+  const bool per_channel = pick(rng, 0, 1) == 1;
+  p.requant_channels = per_channel ? p.out_c : 1;
+  for (int i = 0; i < p.requant_channels; ++i) {
+    c.multipliers.push_back(pick(rng, 1 << 30, 2147483647));
+    c.shifts.push_back(static_cast<std::int8_t>(pick(rng, -12, 2)));
+  }
+  auto fill = [&](std::vector<std::int8_t>& v, std::size_t n) {
+    v.resize(n);
+    for (auto& x : v) x = static_cast<std::int8_t>(pick(rng, -128, 127));
+  };
+  fill(c.input, static_cast<std::size_t>(p.batches * p.in_h * p.in_w * p.in_c));
+  fill(c.weights, static_cast<std::size_t>(p.out_c * p.kernel_h * p.kernel_w * p.in_c));
+  c.with_bias = pick(rng, 0, 3) != 0;
+  for (int i = 0; i < p.out_c; ++i) c.bias.push_back(pick(rng, -100000, 100000));
+  if (pick(rng, 0, 1)) {
+    fill(c.table, 256);
+    p.output_table = c.table.data();
+  }
+  p.multipliers = c.multipliers.data();
+  p.shifts = c.shifts.data();
+  return c;
+}
+
+void expect_same_as_reference(const Case& c, const std::string& what) {
+  const Conv2dS8Params& p = c.p;
+  const auto n = static_cast<std::size_t>(p.batches * p.out_h * p.out_w * p.out_c);
+  std::vector<std::int8_t> expected(n, 0x55), actual(n, 0x55);
+  const std::int32_t* bias = c.with_bias ? c.bias.data() : nullptr;
+  conv2d_s8(p, c.input.data(), c.weights.data(), bias, expected.data(), nullptr);
+  conv2d_s8_fast(p, c.input.data(), c.weights.data(), bias, actual.data(), nullptr);
+  ASSERT_EQ(actual, expected) << what;
+}
+
+std::string describe(const Conv2dS8Params& p) {
+  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" +
+         std::to_string(p.in_w) + "x" + std::to_string(p.in_c) + " -> " +
+         std::to_string(p.out_h) + "x" + std::to_string(p.out_w) + "x" +
+         std::to_string(p.out_c) + " k" + std::to_string(p.kernel_h) + "x" +
+         std::to_string(p.kernel_w) + " s" + std::to_string(p.stride_h) + "," +
+         std::to_string(p.stride_w) + " in_off " + std::to_string(p.input_offset) +
+         " out_off " + std::to_string(p.output_offset) + " act [" + std::to_string(p.act_min) +
+         ", " + std::to_string(p.act_max) + "] requant " + std::to_string(p.requant_channels) +
+         (p.output_table ? " table" : "");
+}
+
+TEST(DeviceConv2dS8Fast, PointwiseRandomCasesMatchTheReferenceByteForByte) {
+  std::mt19937 rng(16);
+  for (int i = 0; i < 400; ++i) {
+    const Case c = random_case(rng, /*pointwise=*/true);
+    ASSERT_TRUE(conv2d_s8_fast_applies(c.p)) << describe(c.p);
+    expect_same_as_reference(c, "case " + std::to_string(i) + ": " + describe(c.p));
+  }
+}
+
+TEST(DeviceConv2dS8Fast, OtherShapesFallBackToTheReference) {
+  std::mt19937 rng(61);
+  int fallbacks = 0;
+  for (int i = 0; i < 150; ++i) {
+    const Case c = random_case(rng, /*pointwise=*/false);
+    fallbacks += conv2d_s8_fast_applies(c.p) ? 0 : 1;
+    expect_same_as_reference(c, "case " + std::to_string(i) + ": " + describe(c.p));
+  }
+  EXPECT_GT(fallbacks, 100);  // kernel_w >= 2: none of them is pointwise
+}
+
+TEST(DeviceConv2dS8Fast, ExtremeValuesAndZeroPointsMatch) {
+  // Every input -128 with zero point 127 (x + offset = -255), weights -128: the largest
+  // products; and input 127 with zero point -128 (x + offset = 255).
+  for (const int zero_point : {127, -128}) {
+    Case c;
+    Conv2dS8Params& p = c.p;
+    p = {1, 3, 5, 64, 3, 5, 33, 1, 1, 1, 1, 1, 1, 0, 0, 64, 33, -zero_point, -128, -128, 127,
+         1, nullptr, nullptr, nullptr};
+    c.input.assign(3 * 5 * 64, static_cast<std::int8_t>(zero_point == 127 ? -128 : 127));
+    c.weights.assign(33 * 64, -128);
+    c.bias.assign(33, 0);
+    c.multipliers = {1 << 30};
+    c.shifts = {-16};
+    p.multipliers = c.multipliers.data();
+    p.shifts = c.shifts.data();
+    ASSERT_TRUE(conv2d_s8_fast_applies(p));
+    expect_same_as_reference(c, "zero point " + std::to_string(zero_point));
+  }
+}
+
+TEST(DeviceConv2dS8Fast, AppliesOnlyToPointwiseWithoutPaddingOrGroups) {
+  const std::int32_t m[1] = {1 << 30};
+  const std::int8_t s[1] = {0};
+  const Conv2dS8Params pointwise = {1, 4, 4, 8, 4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 8, 8, 0, 0,
+                                    -128, 127, 1, m, s, nullptr};
+  EXPECT_TRUE(conv2d_s8_fast_applies(pointwise));
+  Conv2dS8Params p = pointwise;
+  p.kernel_w = 3;
+  EXPECT_FALSE(conv2d_s8_fast_applies(p));
+  p = pointwise;
+  p.pad_top = 1;
+  EXPECT_FALSE(conv2d_s8_fast_applies(p));
+  p = pointwise;
+  p.in_c_per_group = 1;  // depthwise
+  p.out_c_per_group = 1;
+  EXPECT_FALSE(conv2d_s8_fast_applies(p));
+  p = pointwise;
+  p.stride_h = p.stride_w = 2;  // 4x4 output of a 4x4 input at stride 2 reads outside
+  EXPECT_FALSE(conv2d_s8_fast_applies(p));
+  p.out_h = p.out_w = 2;
+  EXPECT_TRUE(conv2d_s8_fast_applies(p));
+  EXPECT_EQ(conv2d_s8_fast_scratch_bytes(pointwise), 0);
+}
+
+TEST(DeviceConv2dS8Fast, InPlaceDepthwiseFallsBackAndMatches) {
+  // output == input: the reference's in-place depthwise path, through scratch.
+  const std::int32_t m[2] = {1 << 30, 1 << 30};
+  const std::int8_t s[2] = {0, -1};
+  const Conv2dS8Params p = {1, 3, 3, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, -3,
+                            -128, 127, 2, m, s, nullptr};
+  std::vector<std::int8_t> weights(18);
+  for (int i = 0; i < 18; ++i) weights[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i - 9);
+  std::vector<std::int8_t> a(18), b;
+  for (int i = 0; i < 18; ++i) a[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(7 * i - 60);
+  b = a;
+  std::vector<std::int8_t> scratch(9);
+  conv2d_s8(p, a.data(), weights.data(), nullptr, a.data(), scratch.data());
+  conv2d_s8_fast(p, b.data(), weights.data(), nullptr, b.data(), scratch.data());
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace tinyscale::device
