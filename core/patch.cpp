@@ -150,6 +150,12 @@ class Rewriter {
     origin_ = &p.origin;
     patch_ = &p.patch;
 
+    // The nodes before the stage (a float input's quantization) run whole.
+    for (int n = 0; n < stage_.first_node; ++n) {
+      out_->nodes.push_back(in_.nodes[static_cast<std::size_t>(n)]);
+      origin_->push_back(n);
+      patch_->push_back(-1);
+    }
     const Shape& t_shape = in_.tensor(stage_.tensor).shape;
     int destination = -1;
     for (int i = 0; i < grid_; ++i) {
@@ -243,7 +249,7 @@ class Rewriter {
     need_[t_index] = cell;
     known_[t_index] = 1;
     // Backwards: each tensor's tile is the union of what its readers in the stage need.
-    for (int n = stage_.last_node; n >= 0; --n) {
+    for (int n = stage_.last_node; n >= stage_.first_node; --n) {
       const Node& node = in_.nodes[static_cast<std::size_t>(n)];
       const auto o = static_cast<std::size_t>(node.outputs[0]);
       if (!known_[o]) continue;  // not on the way to T (cannot happen at a cut)
@@ -261,8 +267,9 @@ class Rewriter {
         known_[i] = 1;
       }
     }
-    // The graph input: sliced to what the first layers need.
-    const int x = in_.inputs[0];
+    // The stage's input (the graph input, or a float input's int8 quantization): sliced to
+    // what the first layers need.
+    const int x = stage_.input;
     const auto xi = static_cast<std::size_t>(x);
     const Shape& xs = in_.tensor(x).shape;
     have_[xi] = {0, xs[1], 0, xs[2]};
@@ -272,7 +279,7 @@ class Rewriter {
       have_[xi] = need_[xi];
     }
     // Forwards: every stage node for its tile.
-    for (int n = 0; n <= stage_.last_node; ++n) {
+    for (int n = stage_.first_node; n <= stage_.last_node; ++n) {
       const Node& node = in_.nodes[static_cast<std::size_t>(n)];
       const int out = node.outputs[0];
       const auto o = static_cast<std::size_t>(out);
@@ -340,10 +347,20 @@ std::vector<PatchStage> patch_stages(const Graph& g) {
     last_use[static_cast<std::size_t>(out)] = INT_MAX;
     is_output[static_cast<std::size_t>(out)] = 1;
   }
+  // A float input's quantization runs whole; the stage reads its int8 output.
+  std::size_t first = 0;
+  int input = g.inputs[0];
+  if (!g.nodes.empty() && g.nodes[0].op == OpType::quantize && g.nodes[0].inputs[0] == input &&
+      g.tensor(input).dtype == DType::float32 && g.nodes[0].outputs.size() == 1 &&
+      last_use[static_cast<std::size_t>(input)] == 0 &&
+      g.tensor(g.nodes[0].outputs[0]).dtype != DType::float32) {
+    first = 1;
+    input = g.nodes[0].outputs[0];
+  }
   // Activation tensors computed so far (or the input) that a later node still reads.
-  std::vector<int> live = {g.inputs[0]};
+  std::vector<int> live = {input};
   int layers = 0;
-  for (std::size_t n = 0; n < g.nodes.size(); ++n) {
+  for (std::size_t n = first; n < g.nodes.size(); ++n) {
     const Node& node = g.nodes[n];
     if (!is_local(g, node)) break;
     if (is_window_op(node.op)) ++layers;
@@ -354,9 +371,10 @@ std::vector<PatchStage> patch_stages(const Graph& g) {
         live, [&](int t) { return last_use[static_cast<std::size_t>(t)] <= static_cast<int>(n); });
     if (live.size() != 1 || layers == 0) continue;
     const int t = live[0];
-    if (t == g.inputs[0] || is_output[static_cast<std::size_t>(t)] || !is_rank4(g, t)) continue;
+    if (t == input || is_output[static_cast<std::size_t>(t)] || !is_rank4(g, t)) continue;
     const Shape& s = g.tensor(t).shape;
-    const PatchStage stage{static_cast<int>(n), layers, t, s[1], s[2]};
+    const PatchStage stage{
+        static_cast<int>(first), static_cast<int>(n), layers, t, input, s[1], s[2]};
     if (!stages.empty() && stages.back().layers == layers) {
       stages.back() = stage;
     } else {

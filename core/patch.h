@@ -21,7 +21,9 @@
 // batch_norm, element-wise ops over operands of one shape, channel concatenation) and
 // exactly one activation tensor computed by them is read after i (a "cut": no residual or
 // other branch crosses it), 4-D and not a graph output; the graph has one input, read only
-// in the stage. Squeeze-excite (a global pooling) ends every stage before it.
+// in the stage. Squeeze-excite (a global pooling) ends every stage before it. A model with
+// float I/O first quantizes its input: that node runs whole, and the stage slices its int8
+// output (the device kernels are int8, and int8 tiles are smaller).
 //
 // Usage:
 //   std::vector<core::PatchStage> stages = core::patch_stages(graph);   // the valid k
@@ -41,9 +43,11 @@ namespace tinyscale::core {
 
 // One place a stage may end.
 struct PatchStage {
-  int last_node = 0;                   // the stage is nodes 0..last_node
+  int first_node = 0;  // the stage is nodes first_node..last_node; those before it run whole
+  int last_node = 0;
   int layers = 0;                      // convolutions and poolings among them
   int tensor = 0;                      // the one tensor read after the stage (T)
+  int input = 0;                       // the one tensor the stage reads whole (sliced per patch)
   std::int64_t height = 0, width = 0;  // T's
 };
 

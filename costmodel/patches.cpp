@@ -86,7 +86,7 @@ PatchSearchResult choose_patches(const core::Graph& graph, double max_extra_macs
   const auto cap =
       static_cast<std::int64_t>(std::floor(max_extra_macs * static_cast<double>(plain_macs)));
   std::int64_t best_extra = 0;
-  // A patched plan holds the graph input and the stage's output together (while the last
+  // A patched plan holds the stage's input and its output together (while the last
   // patch slices the input, the pastes' buffer already holds the others): a bound that spares
   // planning the stages that cannot win. The longest stages, usually the best, go first.
   auto arena_bytes = [&](int id) {
@@ -95,10 +95,9 @@ PatchSearchResult choose_patches(const core::Graph& graph, double max_extra_macs
         arena.int8_activations && t.dtype == core::DType::float32 ? 1 : core::dtype_size(t.dtype);
     return engine::align_up(core::num_elements(t.shape) * element, arena.alignment);
   };
-  const std::int64_t input_bytes = arena_bytes(graph.inputs[0]);
   for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
     const core::PatchStage& stage = *it;
-    if (input_bytes + arena_bytes(stage.tensor) + r.plain_fixed_bytes >=
+    if (arena_bytes(stage.input) + arena_bytes(stage.tensor) + r.plain_fixed_bytes >=
         r.best_peak_bytes + r.best_fixed_bytes) {
       continue;
     }

@@ -3,7 +3,7 @@
 //
 // Every stage the graph allows is tried with n = 2..8 (n no larger than the stage output's
 // height and width), the longest stage first, except those that cannot beat the best found
-// (a patched plan holds the graph input and the stage's output at once): the patched graph is
+// (a patched plan holds the stage's input and output at once): the patched graph is
 // built, its MACs counted, and, when the recomputed
 // halos stay within max_extra_macs of the plain graph's MACs, its arena planned with
 // engine::plan_arena and `arena`'s options. The choice is the smallest RAM (the peak, plus

@@ -156,6 +156,34 @@ TEST(PatchExactness, FloatGraphsAlike) {
   EXPECT_GE(expect_every_patching_exact(f, "float phinet"), 10);
 }
 
+// A model with float I/O quantizes its input first: that node runs whole and the patches
+// slice its int8 output (no float tile, which the device kernels could not run), exactly.
+TEST(PatchExactness, FloatInputIsQuantizedWholeThenPatched) {
+  nets::PhiNetConfig c;
+  c.input = {3, 48, 48};
+  c.alpha = 0.25;
+  c.num_layers = 5;
+  c.downsampling_layers = {3};
+  const core::Graph f = nets::build_phinet(c, {.materialize_weights = true, .seed = 4});
+  exporter::QuantizeOptions o;
+  o.float_io = true;
+  const core::Graph g = exporter::quantize(f, exporter::synthetic_calibration(f, 2, 4), o);
+  ASSERT_EQ(g.nodes.front().op, core::OpType::quantize);
+  const std::vector<core::PatchStage> stages = core::patch_stages(g);
+  ASSERT_FALSE(stages.empty());
+  for (const core::PatchStage& s : stages) {
+    EXPECT_EQ(s.first_node, 1);
+    EXPECT_EQ(s.input, g.nodes.front().outputs[0]);
+  }
+  const core::PatchedGraph p = core::apply_patches(g, {stages.back().layers, 3});
+  for (const core::Node& node : p.graph.nodes) {
+    if (node.op == core::OpType::slice) {
+      EXPECT_EQ(p.graph.tensor(node.inputs[0]).dtype, core::DType::int8) << node.name;
+    }
+  }
+  EXPECT_GE(expect_every_patching_exact(g, "float-I/O phinet"), 10);
+}
+
 // Explicit asymmetric pads, an average pool with padding (its divisor counts only the pixels
 // inside the image), a max pool, a channel concatenation of two branches and a dilated conv.
 TEST(PatchExactness, PadsPoolsConcatAndDilation) {
