@@ -199,10 +199,13 @@ void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
     conv2d_s8(p, input, weights, bias, output, scratch);
     return;
   }
-  const std::int32_t in_batch = p.in_h * p.in_w * p.in_c;
-  const std::int32_t out_batch = p.out_h * p.out_w * p.out_c;
-  for (std::int32_t b = 0; b < p.batches; ++b) {
-    pointwise_gemm(p, input + b * in_batch, weights, bias, output + b * out_batch);
+  // A local copy: the int8 output stores may alias anything the caller's params point
+  // into, so the compiler would reload every field after each store; a local it need not.
+  const Conv2dS8Params local = p;
+  const std::int32_t in_batch = local.in_h * local.in_w * local.in_c;
+  const std::int32_t out_batch = local.out_h * local.out_w * local.out_c;
+  for (std::int32_t b = 0; b < local.batches; ++b) {
+    pointwise_gemm(local, input + b * in_batch, weights, bias, output + b * out_batch);
   }
 }
 
