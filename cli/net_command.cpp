@@ -311,7 +311,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   j["planner"] = engine::planner_algorithm_name(r.planner);
   j["deployed_nodes"] = r.deployed_nodes;
   if (patch.enabled()) j["patch"] = patch_json(r, patch);  // with --patch
-  if (ram_regions) j["ram_regions"] = *ram_regions;  // with --board
+  if (ram_regions) j["ram_regions"] = *ram_regions;        // with --board
   j["notes"] = r.notes;  // what is not exact (an estimated FLASH and why), else empty
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const costmodel::LayerCost& l : r.layers) {
@@ -338,8 +338,8 @@ void print_table(const nlohmann::ordered_json& config, const costmodel::CostRepo
   bool any_in_place = false;
   bool any_patched = false;
   for (const costmodel::LayerCost& l : r.layers) {
-    const std::string marks =
-        std::string(l.in_place || l.patched ? " " : "") + (l.in_place ? "*" : "") + (l.patched ? "p" : "");
+    const std::string marks = std::string(l.in_place || l.patched ? " " : "") +
+                              (l.in_place ? "*" : "") + (l.patched ? "p" : "");
     std::printf("  %-4d %-42s %-18s %-16s %10s %12s %10s%s\n", l.node, l.name.c_str(),
                 core::op_name(l.op), core::shape_string(l.output_shape).c_str(),
                 group_digits(l.params).c_str(), group_digits(l.macs).c_str(),
@@ -534,8 +534,8 @@ Command add_net_command(CLI::App& app) {
       const nlohmann::ordered_json use =
           budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)
                   : nlohmann::ordered_json();
-      print_json(config, report, other_runtimes_json(graph, report, options, false),
-                 options.patch, budgets ? &use : nullptr);
+      print_json(config, report, other_runtimes_json(graph, report, options, false), options.patch,
+                 budgets ? &use : nullptr);
     } else {
       print_table(config, report, other_runtimes(graph, report, options, false), options.patch);
       const std::string note = code_table_note(budgets ? budgets->core : "");

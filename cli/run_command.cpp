@@ -582,7 +582,8 @@ void info_model(const std::string& path, bool json, const RegionOptions& regions
   }
   if (patch.enabled()) {
     // The arena of the runtime reported: the generated code's is int8 even for a float model.
-    const std::int64_t patched_arena = tinyscale ? generated.arena_bytes : model.ram().activation_arena;
+    const std::int64_t patched_arena =
+        tinyscale ? generated.arena_bytes : model.ram().activation_arena;
     std::printf("\n  %s\n", patch_line(patched, patched_arena, patch).c_str());
   }
   if (tinyscale) {

@@ -24,7 +24,8 @@ void RuntimeOption::add_to(CLI::App* app) {
   add_patch_options(app, &patch, &max_extra_macs);
 }
 
-void add_patch_options(CLI::App* app, std::string* patch, std::optional<std::string>* max_extra_macs) {
+void add_patch_options(CLI::App* app, std::string* patch,
+                       std::optional<std::string>* max_extra_macs) {
   app->add_option("--patch", *patch,
                   "[tinyscale, engine] Patch-based execution of the first layers: off "
                   "(default), auto (the stage and grid with the smallest arena within "
@@ -39,8 +40,9 @@ costmodel::PatchOption patch_option_of(const std::string& patch,
   costmodel::PatchOption o = costmodel::parse_patch_option(patch);
   if (max_extra_macs) {
     if (o.mode != costmodel::PatchOption::Mode::automatic) {
-      throw Error("--max-extra-macs applies to --patch auto (the search it bounds), not to --patch " +
-                  patch);
+      throw Error(
+          "--max-extra-macs applies to --patch auto (the search it bounds), not to --patch " +
+          patch);
     }
     o.max_extra_macs = costmodel::parse_extra_macs(*max_extra_macs);
   }
@@ -213,8 +215,9 @@ std::string patch_summary(const costmodel::CostReport& report) {
   const std::int64_t extra = report.executed_macs - report.macs;
   char share[32];
   std::snprintf(share, sizeof share, "%.1f%%",
-                report.macs > 0 ? 100.0 * static_cast<double>(extra) / static_cast<double>(report.macs)
-                                : 0.0);
+                report.macs > 0
+                    ? 100.0 * static_cast<double>(extra) / static_cast<double>(report.macs)
+                    : 0.0);
   return patch_text(report) + ": " + group_digits(extra) + " MACs (" + share +
          ") recomputed in the halos; activations " + group_digits(report.ram_activation_bytes) +
          " B instead of " + group_digits(report.unpatched_activation_bytes) + " B";

@@ -56,7 +56,8 @@ struct RuntimeOption {
 
 // --patch and --max-extra-macs for a command without --runtime (run, deploy), and their value:
 // throws tinyscale::Error for a malformed one or --max-extra-macs without --patch auto.
-void add_patch_options(CLI::App* app, std::string* patch, std::optional<std::string>* max_extra_macs);
+void add_patch_options(CLI::App* app, std::string* patch,
+                       std::optional<std::string>* max_extra_macs);
 costmodel::PatchOption patch_option_of(const std::string& patch,
                                        const std::optional<std::string>& max_extra_macs);
 

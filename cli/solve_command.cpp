@@ -1,7 +1,7 @@
 // `tinyscale solve` and `tinyscale boards`: the network that fills a board, and the boards
 // tinyscale knows.
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -15,8 +15,8 @@
 #include "cli/options.h"
 #include "cli/runtime_option.h"
 #include "core/error.h"
-#include "deploy/codegen.h"
 #include "costmodel/latency.h"
+#include "deploy/codegen.h"
 #include "export/tflite_layout.h"
 #include "export/tflite_writer.h"
 #include "scaling/boards.h"
@@ -373,20 +373,21 @@ Command add_boards_command(CLI::App& app) {
                                                          : nlohmann::ordered_json(address)},
                              {"size_bytes", r.size_bytes}});
         }
-        list.push_back({{"name", b.name},
-                        {"aliases", b.aliases},
-                        {"core", b.core},
-                        {"mhz", b.mhz},
-                        {"flash_bytes", b.flash_bytes},
-                        {"ram_bytes", b.ram_bytes},
-                        {"ram_regions", regions},
-                        {"reserve_flash_bytes", b.reserve_flash_bytes},
-                        {"reserve_ram_bytes", b.reserve_ram_bytes},
-                        {"reserve_ram_region", scaling::ram_regions_of(b)[scaling::reserve_region_of(b)].name},
-                        {"model_flash_bytes", b.flash_bytes - b.reserve_flash_bytes},
-                        {"model_ram_bytes", model_ram(b, scaling::ArenaRegions::single)},
-                        {"split_ram_bytes", model_ram(b, scaling::ArenaRegions::split)},
-                        {"notes", b.notes}});
+        list.push_back(
+            {{"name", b.name},
+             {"aliases", b.aliases},
+             {"core", b.core},
+             {"mhz", b.mhz},
+             {"flash_bytes", b.flash_bytes},
+             {"ram_bytes", b.ram_bytes},
+             {"ram_regions", regions},
+             {"reserve_flash_bytes", b.reserve_flash_bytes},
+             {"reserve_ram_bytes", b.reserve_ram_bytes},
+             {"reserve_ram_region", scaling::ram_regions_of(b)[scaling::reserve_region_of(b)].name},
+             {"model_flash_bytes", b.flash_bytes - b.reserve_flash_bytes},
+             {"model_ram_bytes", model_ram(b, scaling::ArenaRegions::single)},
+             {"split_ram_bytes", model_ram(b, scaling::ArenaRegions::split)},
+             {"notes", b.notes}});
       }
       std::cout << list.dump(2) << "\n";
       return;
@@ -395,13 +396,12 @@ Command add_boards_command(CLI::App& app) {
                 "RAM", "model FLASH", "model RAM", "split RAM");
     for (const scaling::Board& b : db.boards()) {
       const bool regions = scaling::ram_regions_of(b).size() > 1;
-      std::printf("  %-30s %-13s %5g %9s %9s %12s %10s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
-                  scaling::format_size(b.flash_bytes).c_str(),
-                  scaling::format_size(b.ram_bytes).c_str(),
-                  scaling::format_size(b.flash_bytes - b.reserve_flash_bytes).c_str(),
-                  scaling::format_size(model_ram(b, scaling::ArenaRegions::single)).c_str(),
-                  regions ? scaling::format_size(model_ram(b, scaling::ArenaRegions::split)).c_str()
-                          : "-");
+      std::printf(
+          "  %-30s %-13s %5g %9s %9s %12s %10s %10s\n", b.name.c_str(), b.core.c_str(), b.mhz,
+          scaling::format_size(b.flash_bytes).c_str(), scaling::format_size(b.ram_bytes).c_str(),
+          scaling::format_size(b.flash_bytes - b.reserve_flash_bytes).c_str(),
+          scaling::format_size(model_ram(b, scaling::ArenaRegions::single)).c_str(),
+          regions ? scaling::format_size(model_ram(b, scaling::ArenaRegions::split)).c_str() : "-");
     }
     std::printf("\n  RAM regions (* the region the application's RAM reserve is taken from):\n");
     std::size_t board_width = 0, region_width = 0;

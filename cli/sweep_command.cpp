@@ -16,9 +16,9 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/runtime_option.h"
 #include "cli/output_paths.h"
 #include "cli/progress.h"
+#include "cli/runtime_option.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/patch.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <optional>
 #include <string>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 
 #include "core/error.h"
 #include "core/ops.h"
@@ -124,13 +124,16 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
                 " memory regions (use --arena-regions single, or --runtime engine)");
   }
   if (options.runtime == Runtime::tinyscale && options.ram_region_capacities.size() > 1) {
-    throw Error("the tinyscale runtime's generated code has one arena; it cannot split the "
-                "activations over " + std::to_string(options.ram_region_capacities.size()) +
-                " memory regions (use --arena-regions single)");
+    throw Error(
+        "the tinyscale runtime's generated code has one arena; it cannot split the "
+        "activations over " +
+        std::to_string(options.ram_region_capacities.size()) +
+        " memory regions (use --arena-regions single)");
   }
   if (options.patch.enabled() && options.runtime == Runtime::tflite_micro) {
-    throw Error("patch-based execution needs --runtime tinyscale or --runtime engine: "
-                "TensorFlow Lite Micro computes every layer whole");
+    throw Error(
+        "patch-based execution needs --runtime tinyscale or --runtime engine: "
+        "TensorFlow Lite Micro computes every layer whole");
   }
   const bool skip_engine_ram =
       options.figures_only && options.runtime == Runtime::tflite_micro && !options.per_layer;
@@ -176,8 +179,8 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   if (options.tflite_layout) {
     try {
       const bool move = skip_engine_ram && options.tflite_layout_moved != nullptr;
-      const engine::TfliteLayout layout = move ? options.tflite_layout_moved(std::move(deployed))
-                                               : options.tflite_layout(deployed);
+      const engine::TfliteLayout layout =
+          move ? options.tflite_layout_moved(std::move(deployed)) : options.tflite_layout(deployed);
       r.tflite_file_bytes = layout.file_bytes;
       r.flash_bytes = layout.file_bytes;
       r.flash.overhead_bytes = r.flash_bytes - itemized;
@@ -314,7 +317,8 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
       for (std::size_t n = 0; n < patched_origin.size(); ++n) {
         const int o = patched_origin[n];
         if (o < 0) continue;
-        if (static_cast<std::size_t>(o) >= steps_of.size()) steps_of.resize(static_cast<std::size_t>(o) + 1);
+        if (static_cast<std::size_t>(o) >= steps_of.size())
+          steps_of.resize(static_cast<std::size_t>(o) + 1);
         steps_of[static_cast<std::size_t>(o)].push_back(static_cast<int>(n));
       }
     }

@@ -87,7 +87,8 @@ struct FlashBreakdown {
 
 enum class Runtime { tflite_micro, tinyscale, engine };
 
-// "tflite-micro", "tinyscale", "engine"; parse_runtime throws tinyscale::Error listing the valid names.
+// "tflite-micro", "tinyscale", "engine"; parse_runtime throws tinyscale::Error listing the valid
+// names.
 const char* runtime_name(Runtime runtime);
 Runtime parse_runtime(const std::string& name);
 

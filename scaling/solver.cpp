@@ -40,7 +40,7 @@ costmodel::CostOptions cost_options(const SolveRequest& request,
 struct Costs {
   bool valid = false;  // false: the network cannot be built (too narrow for its layers)
   double flash = 0, ram = 0, macs = 0, params = 0;
-  double latency = 0;  // ms, costmodel::estimate_latency_ms; 0 when the core is not known
+  double latency = 0;    // ms, costmodel::estimate_latency_ms; 0 when the core is not known
   bool ram_fits = true;  // a split arena's placement fits every RAM region
 };
 
@@ -789,8 +789,7 @@ void check_request(const SolveRequest& r) {
   nets::require_at_most(family, "--num-layers", r.num_layers_max, nets::kMaxNumLayers, "layers");
   if (r.num_classes) {
     nets::require_at_least(family, "--num-classes", *r.num_classes, 1);
-    nets::require_at_most(family, "--num-classes", *r.num_classes, nets::kMaxNumClasses,
-                          "classes");
+    nets::require_at_most(family, "--num-classes", *r.num_classes, nets::kMaxNumClasses, "classes");
   }
   if (r.family == Family::yolo_phinet || r.family == Family::yolo_xinet) {
     nets::require_at_most(family, "--classes", r.yolo_base.num_classes, nets::kMaxNumClasses,
