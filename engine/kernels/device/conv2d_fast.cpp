@@ -79,13 +79,43 @@ inline std::int32_t input_pixel(const Conv2dS8Params& p, std::int32_t px) {
   return (oy * p.stride_h * p.in_w + ox * p.stride_w) * p.in_c;
 }
 
-inline void store(const Conv2dS8Params& p, std::int32_t acc, const std::int32_t* bias,
-                  std::int32_t oc, std::int8_t* out) {
-  if (bias) acc += bias[oc];
+// The output stage of one channel, prepared once for the pixels it serves: bias, and
+// requantize_s8's multiply_by_quantized_multiplier split into its left shift, the
+// doubling high multiply and the rounding right shift (its mask and threshold).
+struct ChannelStage {
+  std::int32_t bias, multiplier, left_shift, right_shift, mask, half_mask;
+};
+
+inline ChannelStage channel_stage(const Conv2dS8Params& p, const std::int32_t* bias,
+                                  std::int32_t oc) {
   const std::int32_t c = p.requant_channels > 1 ? oc : 0;
-  const std::int8_t q = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset,
-                                      p.act_min, p.act_max);
-  *out = p.output_table ? p.output_table[q + 128] : q;
+  const std::int32_t shift = p.shifts[c];
+  ChannelStage s;
+  s.bias = bias ? bias[oc] : 0;
+  s.multiplier = p.multipliers[c];
+  s.left_shift = shift > 0 ? shift : 0;
+  s.right_shift = shift > 0 ? 0 : -shift;
+  s.mask = static_cast<std::int32_t>((std::int64_t{1} << s.right_shift) - 1);
+  s.half_mask = s.mask >> 1;
+  return s;
+}
+
+// Byte for byte requantize_s8 (fixed_point.h) and the output table. The doubling high
+// multiply's nudge-then-truncate equals (a * b + 2^30) >> 31 rounded down for either sign
+// of a * b: for a * b < 0, trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31).
+inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
+  acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                  static_cast<std::uint32_t>(s.bias));
+  const auto x = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << s.left_shift);
+  const std::int32_t high =
+      (x == s.multiplier && x == kInt32Min)
+          ? kInt32Max
+          : static_cast<std::int32_t>(
+                (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31);
+  const std::int32_t threshold = s.half_mask + (high < 0 ? 1 : 0);
+  const std::int32_t scaled = (high >> s.right_shift) + ((high & s.mask) > threshold ? 1 : 0);
+  const auto q = static_cast<std::int8_t>(clamp_s32(scaled + p.output_offset, p.act_min, p.act_max));
+  return p.output_table ? p.output_table[q + 128] : q;
 }
 
 // One batch of the 1x1 GEMM: out[px][oc] = sum_ic (in[px][ic] + input_offset) * w[oc][ic].
@@ -135,10 +165,11 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input,
         a10 += x0 * w1[ic];
         a11 += x1 * w1[ic];
       }
-      store(p, a00, bias, oc, out0 + oc);
-      store(p, a10, bias, oc + 1, out0 + oc + 1);
-      store(p, a01, bias, oc, out1 + oc);
-      store(p, a11, bias, oc + 1, out1 + oc + 1);
+      const ChannelStage s0 = channel_stage(p, bias, oc), s1 = channel_stage(p, bias, oc + 1);
+      out0[oc] = finish(p, s0, a00);
+      out0[oc + 1] = finish(p, s1, a10);
+      out1[oc] = finish(p, s0, a01);
+      out1[oc + 1] = finish(p, s1, a11);
     }
     if (oc < out_c) {  // odd channel count: the last channel, two pixels
       const std::int8_t* w0 = weights + oc * in_c;
@@ -158,8 +189,9 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input,
         a00 += (in0[ic] + off) * w0[ic];
         a01 += (in1[ic] + off) * w0[ic];
       }
-      store(p, a00, bias, oc, out0 + oc);
-      store(p, a01, bias, oc, out1 + oc);
+      const ChannelStage s0 = channel_stage(p, bias, oc);
+      out0[oc] = finish(p, s0, a00);
+      out1[oc] = finish(p, s0, a01);
     }
   }
   if (px < pixels) {  // odd pixel count: the last pixel, one channel at a time
@@ -176,7 +208,7 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input,
         a00 = smlad(sxtab16_ror8(off2, x0), sxtb16_ror8(wa), a00);
       }
       for (; ic < in_c; ++ic) a00 += (in0[ic] + off) * w0[ic];
-      store(p, a00, bias, oc, out0 + oc);
+      out0[oc] = finish(p, channel_stage(p, bias, oc), a00);
     }
   }
 }

@@ -6,8 +6,9 @@
 // output pixel's input inside the input, not in place. It runs a register-blocked int8 GEMM,
 // 2 output channels x 2 pixels per inner iteration, 4 input channels per step: the input
 // words are sign-extended to 16-bit pairs with the input offset added (SXTAB16), the weight
-// words sign-extended (SXTB16), and two multiply-accumulates per SMLAD, then the reference
-// output stage (requantize_s8, clamp, optional output_table). Every other case calls
+// words sign-extended (SXTB16), and two multiply-accumulates per SMLAD, then the output
+// stage of requantize_s8 (fixed_point.h) with each channel's shifts, mask and bias prepared
+// once for two pixels (same bytes; clamp, optional output_table). Every other case calls
 // conv2d_s8.
 //
 // Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics (<arm_acle.h>);
