@@ -15,6 +15,7 @@
 #include "engine/kernels/device/clip.h"
 #include "engine/kernels/device/concat.h"
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/conv2d_fast.h"
 #include "engine/kernels/device/dequantize.h"
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/global_avg_pool.h"
@@ -441,8 +442,15 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   const std::string params =
       ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 3));
   ctx.kernels.push_back("conv2d");
-  return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " + c.bias +
-         ", " + output + ", " + ctx.scratch() + ")";
+  // A pointwise convolution runs as an int8 GEMM (device/conv2d_fast.h: two MACs per SMLAD
+  // on a core with the DSP extension, the same arithmetic in portable C++ elsewhere), byte for
+  // byte conv2d_s8's; it calls conv2d_s8 for anything else, so both files are linked.
+  const bool in_place = ctx.arena_input(0) == output;
+  const bool fast = device::conv2d_s8_fast_applies(p) && !in_place;
+  if (fast) ctx.kernels.push_back("conv2d_fast");
+  return std::string(fast ? "conv2d_s8_fast(" : "conv2d_s8(") + params + ", " +
+         ctx.arena_input(0) + ", " + c.weights + ", " + c.bias + ", " + output + ", " +
+         ctx.scratch() + ")";
 }
 
 // ---- fully_connected
