@@ -63,8 +63,8 @@ std::string memory_svg(const core::Graph& graph, const engine::ArenaPlan& plan,
 void add_region_labels(const std::optional<scaling::Budgets>& budgets, MemorySvgOptions* options);
 
 // The deployed graph and the engine's arena plan for it exactly as costmodel::analyze plans
-// it for `options` (same lowering, patches, planner, regions and fixed bytes), so the picture's peak is
-// `report.ram_activation_bytes`.
+// it for `options` (same lowering, patches, planner, regions and fixed bytes), so the picture's
+// peak is `report.ram_activation_bytes`.
 struct DeployedPlan {
   core::Graph graph;
   engine::ArenaPlan plan;

@@ -88,9 +88,9 @@ struct Attributes {
   int groups = 1;                                                // conv2d
   float clip_min = 0.0f, clip_max = 6.0f;                        // clip
   float epsilon = 1e-5f;                                         // batch_norm
-  int axis = -1;                 // concat, softmax, split (negative counts from the end)
-  Shape new_shape;               // reshape (one entry may be -1); paste without a destination
-  int out_h = 1, out_w = 1;      // adaptive_avg_pool output size
+  int axis = -1;             // concat, softmax, split (negative counts from the end)
+  Shape new_shape;           // reshape (one entry may be -1); paste without a destination
+  int out_h = 1, out_w = 1;  // adaptive_avg_pool output size
   // slice: the block starting at slice_begin[d] and slice_size[d] long along every axis d of
   // the input (TFLite SLICE's begin and size; every size >= 1, the block within the input).
   // paste: slice_begin is where the block goes in the destination.

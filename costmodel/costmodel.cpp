@@ -229,18 +229,18 @@ CostReport analyze(core::Graph graph, const CostOptions& options) {
   std::vector<int> patched_patch;
   if (options.patch.enabled()) {
     const engine::ArenaOptions arena_options{.algorithm = options.planner};
-    core::PatchChoice choice = options.patch.fixed;
+    core::PatchedGraph p;
     if (options.patch.mode == PatchOption::Mode::automatic) {
-      const PatchSearchResult search =
+      PatchSearchResult search =
           choose_patches(deployed, options.patch.max_extra_macs, arena_options,
                          options.runtime == Runtime::engine ? engine_fixed_bytes : nullptr);
-      choice = search.best;
+      p = std::move(search.best_graph);
       r.unpatched_activation_bytes = search.plain_peak_bytes;
     } else {
       r.unpatched_activation_bytes = engine::plan_arena(deployed, arena_options).plan.peak_bytes;
+      p = core::apply_patches(deployed, options.patch.fixed);
     }
-    if (choice.enabled()) {
-      core::PatchedGraph p = core::apply_patches(deployed, choice);
+    if (p.choice.enabled()) {
       r.patch = p.choice;
       r.executed_macs = r.macs + (p.macs - p.plain_macs);
       deployed = std::move(p.graph);

@@ -127,6 +127,7 @@ PatchSearchResult choose_patches(const core::Graph& graph, double max_extra_macs
           r.best_peak_bytes = c.peak_bytes;
           r.best_fixed_bytes = c.fixed_bytes;
           best_extra = c.extra_macs;
+          r.best_graph = std::move(p);
         }
       }
       r.tried.push_back(c);
@@ -138,12 +139,12 @@ PatchSearchResult choose_patches(const core::Graph& graph, double max_extra_macs
 
 core::PatchedGraph patch_graph(const core::Graph& graph, const PatchOption& option,
                                const engine::ArenaOptions& arena, FixedBytesFunction fixed_bytes) {
-  core::PatchChoice choice;
-  if (option.mode == PatchOption::Mode::fixed) choice = option.fixed;
   if (option.mode == PatchOption::Mode::automatic) {
-    choice = choose_patches(graph, option.max_extra_macs, arena, fixed_bytes).best;
+    PatchSearchResult search = choose_patches(graph, option.max_extra_macs, arena, fixed_bytes);
+    if (search.best.enabled()) return std::move(search.best_graph);
   }
-  return core::apply_patches(graph, choice);
+  return core::apply_patches(
+      graph, option.mode == PatchOption::Mode::fixed ? option.fixed : core::PatchChoice{});
 }
 
 }  // namespace tinyscale::costmodel

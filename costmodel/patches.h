@@ -59,7 +59,8 @@ struct PatchSearchResult {
   std::int64_t plain_fixed_bytes = 0;
   std::int64_t best_peak_bytes = 0;  // best's (plain_peak_bytes when off)
   std::int64_t best_fixed_bytes = 0;
-  std::vector<PatchCandidate> tried;  // every (k, n) looked at
+  std::vector<PatchCandidate> tried;  // every (k, n) built (not those the bound spared)
+  core::PatchedGraph best_graph;      // best's patched graph (no nodes when off)
 };
 
 PatchSearchResult choose_patches(const core::Graph& graph, double max_extra_macs,

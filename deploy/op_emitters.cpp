@@ -430,10 +430,10 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   // A fused activation (engine/activation_fusion.h): its table, and its output as the call's.
   const int activation = ctx.model().activation_fusion().activation[ctx.node_index()];
   const std::string table =
-      activation < 0 ? "nullptr"
-                     : ctx.array("int8_t", "activation_table",
-                                 ctx.model().activation_table(ctx.node_index()),
-                                 engine::kActivationTableBytes);
+      activation < 0
+          ? "nullptr"
+          : ctx.array("int8_t", "activation_table", ctx.model().activation_table(ctx.node_index()),
+                      engine::kActivationTableBytes);
   init += field("output_table", table, true) + "}";
   const std::string output =
       activation < 0
@@ -448,9 +448,8 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   const bool in_place = ctx.arena_input(0) == output;
   const bool fast = device::conv2d_s8_fast_applies(p) && !in_place;
   if (fast) ctx.kernels.push_back("conv2d_fast");
-  return std::string(fast ? "conv2d_s8_fast(" : "conv2d_s8(") + params + ", " +
-         ctx.arena_input(0) + ", " + c.weights + ", " + c.bias + ", " + output + ", " +
-         ctx.scratch() + ")";
+  return std::string(fast ? "conv2d_s8_fast(" : "conv2d_s8(") + params + ", " + ctx.arena_input(0) +
+         ", " + c.weights + ", " + c.bias + ", " + output + ", " + ctx.scratch() + ")";
 }
 
 // ---- fully_connected

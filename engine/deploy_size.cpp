@@ -31,7 +31,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"avg_pool", {364, 80}, {360, 80}},
     {"clip", {60, 12}, {60, 12}},
     {"concat", {84, 32}, {84, 32}},
-    {"conv2d", {1320, 120}, {1316, 120}},  // 2026-12-07: in-place depthwise, activation table
+    {"conv2d", {1320, 120}, {1316, 120}},       // 2026-12-07: in-place depthwise, activation table
     {"conv2d_fast", {2268, 236}, {2340, 244}},  // 2026-12-07: pointwise GEMM (DSP), without conv2d
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},

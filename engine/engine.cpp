@@ -181,16 +181,15 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   // planner at real dtype sizes.
   const std::int64_t runtime_structures =
       ram_breakdown(graph, 0, core::DType::int8, fusion_).runtime_structures;
-  plan_ = plan_arena(graph,
-                     {.int8_activations = false,
-                      .algorithm = options.planner,
-                      .alignment = options.alignment,
-                      .node_scratch_bytes = scratch,
-                      .region_capacities = options.region_capacities,
-                      .home_region_fixed_bytes =
-                          static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
-                      .in_place = options.in_place,
-                      .no_reuse = options.no_reuse});
+  plan_ = plan_arena(graph, {.int8_activations = false,
+                             .algorithm = options.planner,
+                             .alignment = options.alignment,
+                             .node_scratch_bytes = scratch,
+                             .region_capacities = options.region_capacities,
+                             .home_region_fixed_bytes =
+                                 static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
+                             .in_place = options.in_place,
+                             .no_reuse = options.no_reuse});
   // On the host the regions lie side by side in one block; each keeps its own offsets.
   std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
   for (std::size_t r = 1; r < region_base.size(); ++r) {
@@ -247,8 +246,7 @@ Status CompiledModel::run(void (*after_node)(void* user, int node), void* user) 
 const std::int8_t* CompiledModel::activation_table(int node) const {
   if (node < 0 || static_cast<std::size_t>(node) >= nodes_.size()) return nullptr;
   const std::int64_t offset = nodes_[static_cast<std::size_t>(node)].table_offset;
-  return offset < 0 ? nullptr
-                    : reinterpret_cast<const std::int8_t*>(op_data_.data()) + offset;
+  return offset < 0 ? nullptr : reinterpret_cast<const std::int8_t*>(op_data_.data()) + offset;
 }
 
 }  // namespace tinyscale::engine

@@ -30,17 +30,14 @@
 #include "nets/tinyclap.h"
 #include "nets/xinet.h"
 #include "nets/yolo.h"
+#include "tests/support/byte_files.h"
 
 namespace tinyscale::deploy {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_support::read_bytes;
 const std::string kInterop = TINYSCALE_SHARED_DIR "/interop/tflite/";
-
-std::vector<std::uint8_t> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct Case {
   const char* model;
@@ -255,7 +252,8 @@ TEST_P(QemuExport, OutputsMatchTheHostEngineByteForByte) {
       << error;
   for (int i = 0, k = 0; i < plain.num_inputs(); ++i) {
     auto* p = static_cast<std::uint8_t*>(plain.input(i).data);
-    for (std::int64_t j = 0; j < core::num_elements(plain.input(i).shape()); ++j) p[j] = in[static_cast<std::size_t>(k++)];
+    for (std::int64_t j = 0; j < core::num_elements(plain.input(i).shape()); ++j)
+      p[j] = in[static_cast<std::size_t>(k++)];
   }
   ASSERT_EQ(plain.run(), engine::Status::ok);
   std::vector<std::uint8_t> plain_out;

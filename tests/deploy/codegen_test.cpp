@@ -28,25 +28,19 @@
 #include "nets/tinyclap.h"
 #include "nets/xinet.h"
 #include "nets/yolo.h"
+#include "tests/support/byte_files.h"
 
 namespace tinyscale::deploy {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_support::read_bytes;
+using testing_support::write_bytes;
 const std::string kInterop = TINYSCALE_SHARED_DIR "/interop/tflite/";
 
-std::vector<std::uint8_t> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
 }
 
 // TINYSCALE_KEEP_PACKAGES=1 keeps the generated packages in the temp folder to read them.
@@ -277,7 +271,8 @@ TEST(Codegen, InPlaceNodesShareTheirInputsArenaBytes) {
     if (node.op != core::OpType::hard_swish && node.op != core::OpType::relu) continue;
     ++in_place;
     EXPECT_EQ(model.arena_plan().buffers.in_place_input[n], node.inputs[0]) << node.name;
-    const std::int64_t at = model.arena_plan().tensor_offsets[static_cast<std::size_t>(node.inputs[0])];
+    const std::int64_t at =
+        model.arena_plan().tensor_offsets[static_cast<std::size_t>(node.inputs[0])];
     EXPECT_EQ(model.arena_plan().tensor_offsets[static_cast<std::size_t>(node.outputs[0])], at);
     EXPECT_NE(c.find("' [1, 6, 6, 8] -> [1, 6, 6, 8], in place\n"), std::string::npos) << c;
     EXPECT_NE(c.find("arena + " + std::to_string(at) + ", arena + " + std::to_string(at) + ","),

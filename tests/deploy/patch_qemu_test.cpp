@@ -36,22 +36,15 @@
 #include "nets/phinet.h"
 #include "nets/xinet.h"
 #include "nets/yolo.h"
+#include "tests/support/byte_files.h"
 
 namespace tinyscale::deploy {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_support::read_bytes;
+using testing_support::write_bytes;
 const std::string kKws = TINYSCALE_SHARED_DIR "/interop/tflite/kws_ref_model/model.tflite";
-
-std::vector<std::uint8_t> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
 
 // The float network (empty for a model read from a file) and the int8 graph deployed.
 struct Model {
@@ -171,9 +164,9 @@ TEST_P(PatchQemu, PatchedPackageEqualsTheHostEngineOnWholeLayers) {
   ASSERT_FALSE(expected.empty());
   const std::int64_t whole_arena = whole.ram().activation_arena;
 
-  const fs::path root = fs::temp_directory_path() /
-                        ("tinyscale_patch_qemu_" + std::string(net.name) + "_" + target_text +
-                         "_" + std::to_string(::getpid()));
+  const fs::path root =
+      fs::temp_directory_path() / ("tinyscale_patch_qemu_" + std::string(net.name) + "_" +
+                                   target_text + "_" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root);
   write_bytes(root / "in.bin", in);
@@ -217,8 +210,8 @@ TEST_P(PatchQemu, PatchedPackageEqualsTheHostEngineOnWholeLayers) {
     cost.compare_greedy = false;
     cost.runtime = costmodel::Runtime::tinyscale;
     cost.generated_code_size = generated_code_size;
-    cost.tinyscale_core = target_text == "cortex-m4" ? engine::DeviceCore::cortex_m4
-                                                     : engine::DeviceCore::cortex_m7;
+    cost.tinyscale_core =
+        target_text == "cortex-m4" ? engine::DeviceCore::cortex_m4 : engine::DeviceCore::cortex_m7;
     cost.patch = option;
     const costmodel::CostReport report =
         costmodel::analyze(m.float_graph ? *m.float_graph : m.int8, cost);

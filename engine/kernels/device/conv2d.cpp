@@ -9,9 +9,8 @@ namespace {
 // channel): channel c of each batch is copied into `column` (in_h × in_w values) before its
 // outputs overwrite it; the other channels' bytes are neither read nor written meanwhile.
 // Per output value: the same accumulation order, bias, requantization and clamp as below.
-void depthwise_s8_in_place(const Conv2dS8Params& p, std::int8_t* data,
-                           const std::int8_t* weights, const std::int32_t* bias,
-                           std::int8_t* column) {
+void depthwise_s8_in_place(const Conv2dS8Params& p, std::int8_t* data, const std::int8_t* weights,
+                           const std::int32_t* bias, std::int8_t* column) {
   const bool per_channel = p.requant_channels > 1;
   const std::int32_t plane = p.in_h * p.in_w;
   for (std::int32_t b = 0; b < p.batches; ++b) {
@@ -38,7 +37,7 @@ void depthwise_s8_in_place(const Conv2dS8Params& p, std::int8_t* data,
           if (bias) acc += bias[c];
           const std::int8_t q = requantize_s8(acc, p.multipliers[r], p.shifts[r], p.output_offset,
                                               p.act_min, p.act_max);
-          batch[(oy * p.out_w + ox) * p.out_c + c] = p.output_table ? p.output_table[q + 128] : q;
+          batch[(oy * p.out_w + ox) * p.out_c + c] = conv2d_stored_value(p, q);
         }
       }
     }
@@ -83,7 +82,7 @@ void conv2d_s8(const Conv2dS8Params& p, const std::int8_t* input, const std::int
           const std::int32_t c = per_channel ? oc : 0;
           const std::int8_t q = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset,
                                               p.act_min, p.act_max);
-          *out++ = p.output_table ? p.output_table[q + 128] : q;
+          *out++ = conv2d_stored_value(p, q);
         }
       }
     }

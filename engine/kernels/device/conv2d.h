@@ -5,9 +5,9 @@
 //
 // Layouts: input [batches, in_h, in_w, in_c], weights [out_c, kernel_h, kernel_w,
 // in_c_per_group], bias [out_c] (int32, may be null), output [batches, out_h, out_w, out_c].
-// Output channel oc reads input channels [(oc / out_c_per_group) * in_c_per_group, +in_c_per_group).
-// Points of the window outside the input contribute nothing (implicit zero padding in real
-// terms: TFLite's input_offset convention).
+// Output channel oc reads input channels [(oc / out_c_per_group) * in_c_per_group,
+// +in_c_per_group). Points of the window outside the input contribute nothing (implicit zero
+// padding in real terms: TFLite's input_offset convention).
 //
 // In place: with output == input, a depthwise convolution whose output has the input's shape
 // (in_c_per_group == out_c_per_group == 1, out_c == in_c, out_h == in_h, out_w == in_w, e.g.
@@ -37,16 +37,22 @@ struct Conv2dS8Params {
   std::int32_t out_h, out_w, out_c;
   std::int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
   std::int32_t in_c_per_group, out_c_per_group;
-  std::int32_t input_offset;   // -input zero point
-  std::int32_t output_offset;  // output zero point
-  std::int32_t act_min, act_max;  // fused activation range in output units
-  std::int32_t requant_channels;  // out_c (per-channel weights) or 1 (per-tensor)
+  std::int32_t input_offset;        // -input zero point
+  std::int32_t output_offset;       // output zero point
+  std::int32_t act_min, act_max;    // fused activation range in output units
+  std::int32_t requant_channels;    // out_c (per-channel weights) or 1 (per-tensor)
   const std::int32_t* multipliers;  // [requant_channels], Q0.31 in [2^30, 2^31)
   const std::int8_t* shifts;        // [requant_channels], power-of-two exponent
   // A fused element-wise activation (engine/activation_fusion.h), or null: each requantized
   // and clamped value q is stored as output_table[q + 128] (256 entries).
   const std::int8_t* output_table;
 };
+
+// The value a conv2d kernel stores for a requantized, clamped output q: q, or its fused
+// activation's table entry.
+inline std::int8_t conv2d_stored_value(const Conv2dS8Params& p, std::int8_t q) {
+  return p.output_table ? p.output_table[q + 128] : q;
+}
 
 void conv2d_s8(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
                const std::int32_t* bias, std::int8_t* output, std::int8_t* scratch);

@@ -25,8 +25,7 @@ inline std::uint32_t sxtb16_ror8(std::uint32_t x) {
 }
 // Lane-wise a + sign-extended bytes 0 and 2 of x (SXTAB16).
 inline std::uint32_t sxtab16(std::uint32_t a, std::uint32_t x) {
-  return static_cast<std::uint32_t>(
-      __sxtab16(static_cast<int16x2_t>(a), static_cast<int8x4_t>(x)));
+  return static_cast<std::uint32_t>(__sxtab16(static_cast<int16x2_t>(a), static_cast<int8x4_t>(x)));
 }
 inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t x) {
   std::uint32_t r;
@@ -114,20 +113,21 @@ inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::i
                 (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31);
   const std::int32_t threshold = s.half_mask + (high < 0 ? 1 : 0);
   const std::int32_t scaled = (high >> s.right_shift) + ((high & s.mask) > threshold ? 1 : 0);
-  const auto q = static_cast<std::int8_t>(clamp_s32(scaled + p.output_offset, p.act_min, p.act_max));
-  return p.output_table ? p.output_table[q + 128] : q;
+  const auto q =
+      static_cast<std::int8_t>(clamp_s32(scaled + p.output_offset, p.act_min, p.act_max));
+  return conv2d_stored_value(p, q);
 }
 
 // One batch of the 1x1 GEMM: out[px][oc] = sum_ic (in[px][ic] + input_offset) * w[oc][ic].
-void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input,
-                    const std::int8_t* weights, const std::int32_t* bias, std::int8_t* output) {
+void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
+                    const std::int32_t* bias, std::int8_t* output) {
   const std::int32_t in_c = p.in_c;
   const std::int32_t out_c = p.out_c;
   const std::int32_t pixels = p.out_h * p.out_w;
   const std::int32_t in_c4 = in_c & ~3;
   const std::int32_t off = p.input_offset;
-  const std::uint32_t off2 = (static_cast<std::uint32_t>(off) & 0xFFFFu) |
-                             (static_cast<std::uint32_t>(off) << 16);
+  const std::uint32_t off2 =
+      (static_cast<std::uint32_t>(off) & 0xFFFFu) | (static_cast<std::uint32_t>(off) << 16);
   std::int32_t px = 0;
   for (; px + 1 < pixels; px += 2) {
     const std::int8_t* in0 = input + input_pixel(p, px);
@@ -217,16 +217,15 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input,
 
 bool conv2d_s8_fast_applies(const Conv2dS8Params& p) {
   return p.kernel_h == 1 && p.kernel_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
-         p.in_c_per_group == p.in_c && p.out_c_per_group == p.out_c && p.out_h > 0 &&
-         p.out_w > 0 && p.stride_h > 0 && p.stride_w > 0 &&
-         (p.out_h - 1) * p.stride_h < p.in_h && (p.out_w - 1) * p.stride_w < p.in_w &&
+         p.in_c_per_group == p.in_c && p.out_c_per_group == p.out_c && p.out_h > 0 && p.out_w > 0 &&
+         p.stride_h > 0 && p.stride_w > 0 && (p.out_h - 1) * p.stride_h < p.in_h &&
+         (p.out_w - 1) * p.stride_w < p.in_w &&
          // (x + input_offset) must fit a 16-bit lane: it does for every int8 zero point.
          p.input_offset >= -128 && p.input_offset <= 128;
 }
 
-void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
-                    const std::int8_t* weights, const std::int32_t* bias, std::int8_t* output,
-                    std::int8_t* scratch) {
+void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
+                    const std::int32_t* bias, std::int8_t* output, std::int8_t* scratch) {
   if (input == output || !conv2d_s8_fast_applies(p)) {
     conv2d_s8(p, input, weights, bias, output, scratch);
     return;
