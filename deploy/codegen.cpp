@@ -362,6 +362,21 @@ void collect_sources(const std::string& file, std::map<std::string, std::string>
   throw Error("deploy: device source '" + file + "' is not compiled into this tinyscale");
 }
 
+// Cortex-M4, M7 and M33 have the DSP extension (SMLAD, SXTB16, ...): their packages take the
+// fast kernels (issue 16). So does the host, where the kernels' portable twins of those
+// instructions run the same loops (the host package tests check them on whole models).
+// A core without the DSP extension would keep the reference kernels.
+bool target_takes_fast_kernels(Target target) {
+  switch (target) {
+    case Target::host:
+    case Target::cortex_m4:
+    case Target::cortex_m7:
+    case Target::cortex_m33:
+      return true;
+  }
+  return false;
+}
+
 std::string target_flags(Target target) {
   switch (target) {
     case Target::host:
@@ -515,6 +530,7 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     ctx.arena_symbol = name + "_arena";
     ctx.array_values = output_dir_or_null != nullptr;
     ctx.patch_arrays = &patch_arrays;
+    ctx.fast_kernels = target_takes_fast_kernels(options.target);
     if (scratch_bytes > 0 && ctx.scratch_offset() < 0) {
       throw Error("deploy: node " + std::to_string(n) + " '" + node.name +
                   "' needs scratch the arena plan does not hold");
@@ -816,7 +832,9 @@ engine::GeneratedCodeSize generated_code_size(const core::Graph& graph) {
   if (model.compile(int8_graph, {}, error, sizeof error) != engine::Status::ok) {
     throw Error(std::string("deploy: cannot compile the model: ") + error);
   }
-  const PackageSummary s = summarize_package(model, int8_graph, {});
+  // The package of a Cortex-M core with the DSP extension (the M4 and M7 the cost model
+  // prices take the same kernels).
+  const PackageSummary s = summarize_package(model, int8_graph, {.target = Target::cortex_m7});
   engine::GeneratedCodeSize g;
   g.model_data_bytes = s.model_data_bytes;
   g.arena_bytes = s.arena_bytes;

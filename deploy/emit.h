@@ -67,6 +67,9 @@ class NodeEmitContext {
   // (its per-channel multipliers, shifts and tables are the same), not a new definition.
   // Null: every array its own.
   std::map<std::string, std::string>* patch_arrays = nullptr;
+  // The target takes the fast kernels (device/*_fast.h) where they apply: Cortex-M4/M7/M33
+  // (DSP extension) and the host (their portable twins). False: reference kernels only.
+  bool fast_kernels = false;
 
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;

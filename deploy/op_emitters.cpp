@@ -397,10 +397,11 @@ struct RequantConstants {
   std::string weights, bias, multipliers, shifts;
 };
 
+// With_bias false: a fast kernel takes a folded bias instead, so the bias is not emitted.
 template <typename Params>
-RequantConstants requant_constants(NodeEmitContext& ctx, const Params& p) {
+RequantConstants requant_constants(NodeEmitContext& ctx, const Params& p, bool with_bias = true) {
   return {ctx.constant_input(1, "weights"),
-          ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr",
+          with_bias && ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr",
           ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
           ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
 }
@@ -414,9 +415,34 @@ std::string requant_fields(const Params& p, const RequantConstants& c, bool last
 
 // ---- conv2d
 
+// The layer's bias with the input zero-point term folded in (conv2d_s8_fold_bias), as the
+// const array <layer>_folded_bias; the fast kernels take it instead of the bias.
+std::string folded_conv_bias(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
+  const core::Tensor& w = ctx.input(1);
+  const std::int32_t* bias = nullptr;
+  if (ctx.node().inputs.size() > 2) {
+    bias = reinterpret_cast<const std::int32_t*>(ctx.input(2).data.data());
+  }
+  std::vector<std::int32_t> folded(static_cast<std::size_t>(p.out_c));
+  device::conv2d_s8_fold_bias(p, reinterpret_cast<const std::int8_t*>(w.data.data()), bias,
+                              folded.data());
+  return ctx.array("int32_t", "folded_bias", folded.data(), p.out_c);
+}
+
 std::string emit_conv2d(NodeEmitContext& ctx) {
   const auto& p = device_params<device::Conv2dS8Params>(ctx);
-  const RequantConstants c = requant_constants(ctx, p);
+  // The kernel: on a core with the DSP extension a pointwise convolution runs as an int8 GEMM
+  // (device/conv2d_fast.h: two MACs per SMLAD), byte for byte conv2d_s8's, with the input
+  // zero-point term folded into its bias here; conv2d_s8 takes the rest (and in-place calls).
+  const int activation = ctx.model().activation_fusion().activation[ctx.node_index()];
+  const std::string output =
+      activation < 0
+          ? ctx.arena_output(0)
+          : ctx.arena_tensor(ctx.graph().nodes[static_cast<std::size_t>(activation)].outputs[0]);
+  const bool in_place = ctx.arena_input(0) == output;
+  const bool pointwise = ctx.fast_kernels && !in_place && device::conv2d_s8_fast_applies(p);
+  const bool fast = pointwise;
+  const RequantConstants c = requant_constants(ctx, p, /*with_bias=*/!fast);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
           field("in_c", p.in_c) + field("out_h", p.out_h) + field("out_w", p.out_w) +
@@ -428,28 +454,23 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
           field("input_offset", p.input_offset) + field("output_offset", p.output_offset) +
           field("act_min", p.act_min) + field("act_max", p.act_max) + requant_fields(p, c, false);
   // A fused activation (engine/activation_fusion.h): its table, and its output as the call's.
-  const int activation = ctx.model().activation_fusion().activation[ctx.node_index()];
   const std::string table =
       activation < 0
           ? "nullptr"
           : ctx.array("int8_t", "activation_table", ctx.model().activation_table(ctx.node_index()),
                       engine::kActivationTableBytes);
   init += field("output_table", table, true) + "}";
-  const std::string output =
-      activation < 0
-          ? ctx.arena_output(0)
-          : ctx.arena_tensor(ctx.graph().nodes[static_cast<std::size_t>(activation)].outputs[0]);
   const std::string params =
       ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 3));
+  if (pointwise) {
+    ctx.kernels.push_back("conv2d_fast");
+    const std::string folded = folded_conv_bias(ctx, p);
+    return "conv2d_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
+           folded + ", " + output + ", " + ctx.scratch() + ")";
+  }
   ctx.kernels.push_back("conv2d");
-  // A pointwise convolution runs as an int8 GEMM (device/conv2d_fast.h: two MACs per SMLAD
-  // on a core with the DSP extension, the same arithmetic in portable C++ elsewhere), byte for
-  // byte conv2d_s8's; it calls conv2d_s8 for anything else, so both files are linked.
-  const bool in_place = ctx.arena_input(0) == output;
-  const bool fast = device::conv2d_s8_fast_applies(p) && !in_place;
-  if (fast) ctx.kernels.push_back("conv2d_fast");
-  return std::string(fast ? "conv2d_s8_fast(" : "conv2d_s8(") + params + ", " + ctx.arena_input(0) +
-         ", " + c.weights + ", " + c.bias + ", " + output + ", " + ctx.scratch() + ")";
+  return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " + c.bias +
+         ", " + output + ", " + ctx.scratch() + ")";
 }
 
 // ---- fully_connected

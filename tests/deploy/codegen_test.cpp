@@ -434,7 +434,7 @@ TEST(Codegen, PackageShape) {
   for (const char* word : {"malloc", "new ", "flatbuffers", "std::vector"}) {
     EXPECT_EQ(c.find(word), std::string::npos) << word;
   }
-  // Its 1x1 convolutions run as conv2d_s8_fast, which falls back on conv2d_s8: both files.
+  // Its 1x1 convolutions run as conv2d_s8_fast, its 3x3 ones as conv2d_s8: both files.
   EXPECT_EQ(g.summary.kernels, (std::vector<std::string>{"conv2d", "conv2d_fast"}));
   EXPECT_NE(c.find("conv2d_s8_fast("), std::string::npos);
   // Regenerated in place for a model without convolutions, the package drops conv2d's files.

@@ -175,7 +175,8 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   const PackageSummary s = generate_package(
       model, c.int8_graph, {.name = "m", .target = m4 ? Target::cortex_m4 : Target::cortex_m7},
       dir / "pkg");
-  const PackageSummary summary = summarize_package(model, c.int8_graph, {.name = "m"});
+  const PackageSummary summary = summarize_package(
+      model, c.int8_graph, {.name = "m", .target = m4 ? Target::cortex_m4 : Target::cortex_m7});
 
   // The cost model's figures are the generated code's, to the byte.
   EXPECT_EQ(report.tinyscale.arena_bytes, s.arena_bytes);

@@ -1,23 +1,25 @@
-// conv2d_s8_fast: conv2d_s8 (conv2d.h) with a fast path for pointwise convolutions on
-// Cortex-M4/M7 (DSP extension), byte for byte the results of conv2d_s8, which stays the
-// oracle (issue 16).
+// conv2d_s8_fast: pointwise convolutions on Cortex-M4/M7/M33 (DSP extension) as an int8
+// GEMM, byte for byte the results of conv2d_s8 (conv2d.h), which stays the oracle (issue 16).
 //
-// Fast path (conv2d_s8_fast_applies): kernel 1x1, no padding, groups 1, any stride, every
-// output pixel's input inside the input, not in place. It runs a register-blocked int8 GEMM,
-// 2 output channels x 2 pixels per inner iteration, 4 input channels per step: the input
-// words are sign-extended to 16-bit pairs with the input offset added (SXTAB16), the weight
-// words sign-extended (SXTB16), and two multiply-accumulates per SMLAD, then the output
-// stage of requantize_s8 (fixed_point.h) with each channel's shifts, mask and bias prepared
-// once for two pixels (same bytes; clamp, optional output_table). Every other case calls
-// conv2d_s8.
+// Applies (conv2d_s8_fast_applies): kernel 1x1, no padding, groups 1, any stride, every
+// output pixel's input inside the input; the caller (the code generator) checks it and never
+// calls it in place. A register-blocked GEMM, 2 output channels x 2 pixels per inner
+// iteration, 4 input channels per step: input and weight words sign-extended to 16-bit pairs
+// (SXTB16, SXTB16 ROR #8), two multiply-accumulates per SMLAD, then the output stage of
+// requantize_s8 with each channel's shifts prepared once for two pixels (dsp.h).
 //
-// Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics (<arm_acle.h>);
-// elsewhere (the host, Cortex-M0+/M3) they are portable C++ with the same semantics, so the
-// host tests exercise the same loop. Scratch: none beyond conv2d_s8's.
+// Generation-time work: the input zero-point term is folded into the bias, so the inner
+// loop multiplies raw int8 values: conv2d_s8_fold_bias writes
+//   folded[oc] = bias[oc] + input_offset * sum(weights of oc)
+// (wrapping int32, the same value mod 2^32 as the reference's accumulator); the generated
+// package stores the folded bias instead of the bias. Scratch: none.
 //
-// Usage (firmware; same params and arguments as conv2d_s8):
-//   tinyscale::device::conv2d_s8_fast(conv1_params, arena + 0, conv1_weights, conv1_bias,
-//                                     arena + 490, nullptr);
+// Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
+// portable C++ with the same semantics, so the host tests exercise the same loop.
+//
+// Usage (firmware; same params as conv2d_s8, the folded bias in place of the bias):
+//   tinyscale::device::conv2d_s8_fast(conv1_params, arena + 0, conv1_weights,
+//                                     conv1_folded_bias, arena + 490, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -26,15 +28,21 @@
 
 namespace tinyscale::device {
 
+// Requires conv2d_s8_fast_applies(p), output != input and the folded bias (never null).
 void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
-                    const std::int8_t* weights, const std::int32_t* bias, std::int8_t* output,
-                    std::int8_t* scratch);
+                    const std::int8_t* weights, const std::int32_t* folded_bias,
+                    std::int8_t* output, std::int8_t* scratch);
 
-// Whether conv2d_s8_fast takes its GEMM path for these params (a call with
-// output == input never does).
+// Whether conv2d_s8_fast handles these params.
 bool conv2d_s8_fast_applies(const Conv2dS8Params& p);
 
-// Scratch bytes conv2d_s8_fast needs (conv2d_s8's).
+// The bias with the input zero-point term folded in, for any conv2d params (depthwise and
+// grouped too: the sum runs over oc's kernel_h * kernel_w * in_c_per_group weights, layout
+// [out_c, kh, kw, in_c_per_group]). bias may be null (zeros); folded holds out_c values.
+void conv2d_s8_fold_bias(const Conv2dS8Params& p, const std::int8_t* weights,
+                         const std::int32_t* bias, std::int32_t* folded);
+
+// Scratch bytes conv2d_s8_fast needs (none).
 std::int32_t conv2d_s8_fast_scratch_bytes(const Conv2dS8Params& p);
 
 }  // namespace tinyscale::device

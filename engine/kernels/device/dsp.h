@@ -1,0 +1,126 @@
+// Shared helpers of the DSP fast kernels (issue 16): the Cortex-M DSP-extension operations
+// on two signed 16-bit lanes (SXTB16, SXTAB16, SMLAD) and the per-channel int8 output stage.
+//
+// Built with __ARM_FEATURE_DSP the operations are the ACLE intrinsics (<arm_acle.h>) or one
+// inline instruction; elsewhere (the host, cores without DSP) portable C++ with the same
+// semantics, so the host tests run the kernels' very loops. finish() is byte for byte
+// requantize_s8 (fixed_point.h) plus the clamp and conv2d_stored_value (conv2d.h).
+//
+//   const ChannelStage s = channel_stage(p, folded_bias, oc);   // once per channel
+//   acc = smlad(sxtb16(x), sxtb16(w), acc);                     // two MACs
+//   out[oc] = finish(p, s, acc);
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/fixed_point.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+namespace tinyscale::device::dsp {
+
+// Two signed 16-bit lanes in a 32-bit word (lane 0 in bits 0..15).
+#if defined(__ARM_FEATURE_DSP)
+
+inline std::uint32_t sxtb16(std::uint32_t x) {
+  return static_cast<std::uint32_t>(__sxtb16(static_cast<int8x4_t>(x)));
+}
+// Bytes 1 and 3 of x, sign-extended (SXTB16 x, ROR #8).
+inline std::uint32_t sxtb16_ror8(std::uint32_t x) {
+  std::uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+// Lane-wise a + sign-extended bytes 0 and 2 of x (SXTAB16).
+inline std::uint32_t sxtab16(std::uint32_t a, std::uint32_t x) {
+  return static_cast<std::uint32_t>(__sxtab16(static_cast<int16x2_t>(a), static_cast<int8x4_t>(x)));
+}
+inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t x) {
+  std::uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
+// acc + lane0(x) * lane0(y) + lane1(x) * lane1(y) (SMLAD).
+inline std::int32_t smlad(std::uint32_t x, std::uint32_t y, std::int32_t acc) {
+  return __smlad(static_cast<int16x2_t>(x), static_cast<int16x2_t>(y), acc);
+}
+
+#else
+
+inline std::int32_t lane(std::uint32_t x, int i) {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(x >> (16 * i)));
+}
+inline std::uint32_t pack(std::int32_t lo, std::int32_t hi) {
+  return (static_cast<std::uint32_t>(lo) & 0xFFFFu) | (static_cast<std::uint32_t>(hi) << 16);
+}
+inline std::int32_t byte(std::uint32_t x, int i) {
+  return static_cast<std::int8_t>(static_cast<std::uint8_t>(x >> (8 * i)));
+}
+inline std::uint32_t sxtb16(std::uint32_t x) { return pack(byte(x, 0), byte(x, 2)); }
+inline std::uint32_t sxtb16_ror8(std::uint32_t x) { return pack(byte(x, 1), byte(x, 3)); }
+inline std::uint32_t sxtab16(std::uint32_t a, std::uint32_t x) {
+  return pack(lane(a, 0) + byte(x, 0), lane(a, 1) + byte(x, 2));
+}
+inline std::uint32_t sxtab16_ror8(std::uint32_t a, std::uint32_t x) {
+  return pack(lane(a, 0) + byte(x, 1), lane(a, 1) + byte(x, 3));
+}
+inline std::int32_t smlad(std::uint32_t x, std::uint32_t y, std::int32_t acc) {
+  const std::uint32_t sum = static_cast<std::uint32_t>(acc) +
+                            static_cast<std::uint32_t>(lane(x, 0) * lane(y, 0)) +
+                            static_cast<std::uint32_t>(lane(x, 1) * lane(y, 1));
+  return static_cast<std::int32_t>(sum);
+}
+
+#endif
+
+inline std::uint32_t load_word(const std::int8_t* p) {
+  std::uint32_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// The output stage of one channel, prepared once for the pixels it serves: bias, and
+// requantize_s8's multiply_by_quantized_multiplier split into its left shift, the
+// doubling high multiply and the rounding right shift (its mask and threshold).
+struct ChannelStage {
+  std::int32_t bias, multiplier, left_shift, right_shift, mask, half_mask;
+};
+
+inline ChannelStage channel_stage(const Conv2dS8Params& p, const std::int32_t* bias,
+                                  std::int32_t oc) {
+  const std::int32_t c = p.requant_channels > 1 ? oc : 0;
+  const std::int32_t shift = p.shifts[c];
+  ChannelStage s;
+  s.bias = bias ? bias[oc] : 0;
+  s.multiplier = p.multipliers[c];
+  s.left_shift = shift > 0 ? shift : 0;
+  s.right_shift = shift > 0 ? 0 : -shift;
+  s.mask = static_cast<std::int32_t>((std::int64_t{1} << s.right_shift) - 1);
+  s.half_mask = s.mask >> 1;
+  return s;
+}
+
+// Byte for byte requantize_s8 (fixed_point.h) and the output table. The doubling high
+// multiply's nudge-then-truncate equals (a * b + 2^30) >> 31 rounded down for either sign
+// of a * b: for a * b < 0, trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31).
+inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
+  acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                  static_cast<std::uint32_t>(s.bias));
+  const auto x = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << s.left_shift);
+  const std::int32_t high =
+      (x == s.multiplier && x == kInt32Min)
+          ? kInt32Max
+          : static_cast<std::int32_t>(
+                (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31);
+  const std::int32_t threshold = s.half_mask + (high < 0 ? 1 : 0);
+  const std::int32_t scaled = (high >> s.right_shift) + ((high & s.mask) > threshold ? 1 : 0);
+  const auto q =
+      static_cast<std::int8_t>(clamp_s32(scaled + p.output_offset, p.act_min, p.act_max));
+  return conv2d_stored_value(p, q);
+}
+
+}  // namespace tinyscale::device::dsp
