@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "engine/kernels/device/fully_connected.h"
+#include "engine/kernels/device/fully_connected_fast.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -133,7 +134,13 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   p.output_offset = zero_point_of(y);
   activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &p.act_min,
                         &p.act_max);
+  // The generated code may call fully_connected_s8_fast instead (deploy/op_emitters.cpp): the
+  // plan holds the larger of the two kernels' scratch, so both arenas are the same.
   *scratch_bytes = device::fully_connected_s8_scratch_bytes(p);
+  if (device::fully_connected_s8_fast_applies(p)) {
+    *scratch_bytes = std::max<std::int64_t>(*scratch_bytes,
+                                            device::fully_connected_s8_fast_scratch_bytes(p));
+  }
   return Status::ok;
 }
 

@@ -451,7 +451,9 @@ TEST(Codegen, PackageShape) {
     ASSERT_EQ(m.compile(qfc, {}, error, sizeof error), engine::Status::ok) << error;
     generate_package(m, qfc, {.name = "tiny"}, pkg);
     EXPECT_FALSE(fs::exists(pkg / "kernels/conv2d.cpp"));
-    EXPECT_TRUE(fs::exists(pkg / "kernels/fully_connected.cpp"));
+    // The host takes the fast kernels' portable twins: the GEMV, not fully_connected_s8.
+    EXPECT_TRUE(fs::exists(pkg / "kernels/fully_connected_fast.cpp"));
+    EXPECT_FALSE(fs::exists(pkg / "kernels/fully_connected.cpp"));
     EXPECT_TRUE(fs::exists(pkg / "kernels/fixed_point.h"));
   }
   remove_package(g.dir);

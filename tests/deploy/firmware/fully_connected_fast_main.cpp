@@ -1,0 +1,104 @@
+// Test firmware (tests/deploy/fully_connected_fast_qemu_test.cpp): fully_connected_s8 and
+// fully_connected_s8_fast on the same layers, on the device. Data come from a fixed LCG; for
+// case I it reports
+//   TINYSCALE caseI_ref_instructions=N caseI_fast_instructions=N caseI_mismatch_bytes=N
+//   caseI_fast_path=0|1
+// and exits 0 (1 if any byte differs). Cases 0..3 are the MLPerf autoencoder's layer shapes
+// (640->128, 128->128, 128->8, 128->640); the others are small odd shapes.
+#include <cstdint>
+
+#include "engine/kernels/device/fully_connected.h"
+#include "engine/kernels/device/fully_connected_fast.h"
+#include "firmware.h"
+
+namespace {
+
+using tinyscale::device::FullyConnectedS8Params;
+
+struct Case {
+  int batches, in_features, out_features, per_channel, in_zp, out_zp, act_min, act_max;
+};
+
+constexpr Case kCases[] = {
+    {1, 640, 128, 0, -3, 5, -128, 127},  {1, 128, 128, 1, 7, -128, -128, 127},
+    {1, 128, 8, 0, -128, -12, -128, 127}, {1, 128, 640, 0, 127, 3, 0, 127},
+    {1, 13, 7, 1, -128, 127, -128, 127},  {3, 20, 5, 0, 127, 0, -20, 90},
+    {1, 1, 1, 0, 0, 3, -128, 127},        {2, 36, 66, 1, 12, -7, -100, 100},
+};
+
+alignas(4) std::int8_t g_input[3 * 640];
+std::int8_t g_ref[3 * 640];
+std::int8_t g_fast[3 * 640];
+alignas(4) std::int8_t g_weights[640 * 128];
+alignas(4) std::int8_t g_reordered[640 * 128];
+std::int32_t g_bias[640];
+std::int32_t g_folded[640];
+std::int32_t g_multipliers[640];
+std::int8_t g_shifts[640];
+
+std::uint32_t g_seed = 16;
+std::uint32_t next() {
+  g_seed = g_seed * 1664525u + 1013904223u;
+  return g_seed >> 8;
+}
+std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
+
+void report_case(int index, const char* what, unsigned long long value) {
+  char key[40];
+  int n = 0;
+  for (const char* s = "case"; *s;) key[n++] = *s++;
+  if (index >= 10) key[n++] = static_cast<char>('0' + index / 10);
+  key[n++] = static_cast<char>('0' + index % 10);
+  key[n++] = '_';
+  for (const char* s = what; *s && n < 39;) key[n++] = *s++;
+  key[n] = '\0';
+  ts_report(key, value);
+}
+
+}  // namespace
+
+int main(void) {
+  int failed = 0;
+  int index = 0;
+  for (const Case& c : kCases) {
+    const int in_bytes = c.batches * c.in_features;
+    const int out_bytes = c.batches * c.out_features;
+    for (int i = 0; i < in_bytes; ++i) g_input[i] = next_s8();
+    for (int i = 0; i < c.out_features * c.in_features; ++i) {
+      const std::int8_t w = next_s8();
+      g_weights[i] = w == -128 ? static_cast<std::int8_t>(-127) : w;
+    }
+    for (int i = 0; i < c.out_features; ++i) {
+      g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
+      g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
+      g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
+    }
+    const FullyConnectedS8Params p = {c.batches, c.in_features, c.out_features, -c.in_zp, 0,
+                                      c.out_zp, c.act_min, c.act_max,
+                                      c.per_channel ? c.out_features : 1, g_multipliers,
+                                      g_shifts};
+    for (int i = 0; i < out_bytes; ++i) g_ref[i] = g_fast[i] = 0x55;
+    tinyscale::device::fully_connected_s8_fold_bias(p, g_weights, g_bias, g_folded);
+    tinyscale::device::fully_connected_s8_fast_reorder_weights(p, g_weights, g_reordered);
+
+    ts_counter_start();
+    tinyscale::device::fully_connected_s8(p, g_input, g_weights, g_bias, g_ref, nullptr);
+    const unsigned long long ref = ts_counter_instructions();
+    ts_counter_start();
+    tinyscale::device::fully_connected_s8_fast(p, g_input, g_reordered, g_folded, g_fast,
+                                               nullptr);
+    const unsigned long long fast = ts_counter_instructions();
+
+    int mismatches = 0;
+    for (int i = 0; i < out_bytes; ++i) mismatches += g_ref[i] != g_fast[i] ? 1 : 0;
+    failed |= mismatches != 0;
+    report_case(index, "ref_instructions", ref);
+    report_case(index, "fast_instructions", fast);
+    report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches));
+    report_case(index, "fast_path",
+                tinyscale::device::fully_connected_s8_fast_applies(p) ? 1u : 0u);
+    ++index;
+  }
+  ts_report("cases", static_cast<unsigned long long>(index));
+  return failed;
+}
