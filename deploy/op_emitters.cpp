@@ -16,6 +16,7 @@
 #include "engine/kernels/device/concat.h"
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/conv2d_fast.h"
+#include "engine/kernels/device/depthwise_fast.h"
 #include "engine/kernels/device/dequantize.h"
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/fully_connected_fast.h"
@@ -430,6 +431,26 @@ std::string folded_conv_bias(NodeEmitContext& ctx, const device::Conv2dS8Params&
   return ctx.array("int32_t", "folded_bias", folded.data(), p.out_c);
 }
 
+// A depthwise layer's constants for depthwise_s8_fast: its weights reordered into the
+// kernel's order (depthwise_s8_fast_reorder_weights, same bytes) instead of the originals, no
+// bias (it takes the folded one), the multipliers and shifts.
+RequantConstants depthwise_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
+  const core::Tensor& w = ctx.input(1);
+  const auto bytes = static_cast<std::size_t>(p.out_c) * static_cast<std::size_t>(p.kernel_h) *
+                     static_cast<std::size_t>(p.kernel_w);
+  if (w.data.size() != bytes) {
+    throw Error("deploy: node '" + ctx.node().name + "': depthwise weights hold " +
+                std::to_string(w.data.size()) + " bytes, expected " + std::to_string(bytes));
+  }
+  std::vector<std::int8_t> reordered(bytes);
+  device::depthwise_s8_fast_reorder_weights(p, reinterpret_cast<const std::int8_t*>(w.data.data()),
+                                            reordered.data());
+  return {ctx.array("int8_t", "weights_reordered", reordered.data(),
+                    static_cast<std::int64_t>(reordered.size())),
+          "nullptr", ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
+          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
+}
+
 std::string emit_conv2d(NodeEmitContext& ctx) {
   const auto& p = device_params<device::Conv2dS8Params>(ctx);
   // The kernel: on a core with the DSP extension a pointwise convolution runs as an int8 GEMM
@@ -442,8 +463,14 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
           : ctx.arena_tensor(ctx.graph().nodes[static_cast<std::size_t>(activation)].outputs[0]);
   const bool in_place = ctx.arena_input(0) == output;
   const bool pointwise = ctx.fast_kernels && !in_place && device::conv2d_s8_fast_applies(p);
-  const bool fast = pointwise;
-  const RequantConstants c = requant_constants(ctx, p, /*with_bias=*/!fast);
+  // A depthwise convolution (channel multiplier 1, dilation 1) runs device/depthwise_fast.h
+  // (taps paired into SMLADs), reading its weights in its own order, written here in place of
+  // the originals.
+  const bool depthwise =
+      ctx.fast_kernels && !in_place && !pointwise && device::depthwise_s8_fast_applies(p);
+  const bool fast = pointwise || depthwise;
+  const RequantConstants c =
+      depthwise ? depthwise_constants(ctx, p) : requant_constants(ctx, p, /*with_bias=*/!fast);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
           field("in_c", p.in_c) + field("out_h", p.out_h) + field("out_w", p.out_w) +
@@ -467,6 +494,12 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
     ctx.kernels.push_back("conv2d_fast");
     const std::string folded = folded_conv_bias(ctx, p);
     return "conv2d_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
+           folded + ", " + output + ", " + ctx.scratch() + ")";
+  }
+  if (depthwise) {
+    ctx.kernels.push_back("depthwise_fast");
+    const std::string folded = folded_conv_bias(ctx, p);
+    return "depthwise_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
            folded + ", " + output + ", " + ctx.scratch() + ")";
   }
   ctx.kernels.push_back("conv2d");
