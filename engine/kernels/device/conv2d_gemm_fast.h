@@ -1,0 +1,59 @@
+// conv2d_s8_gemm_fast: full convolutions (groups 1, a kernel larger than 1x1 or padding) on
+// Cortex-M4/M7/M33 (DSP extension) as im2col + an int8 GEMM, byte for byte the results of
+// conv2d_s8 (conv2d.h), which stays the oracle (issue 16).
+//
+// Applies (conv2d_s8_gemm_fast_applies): groups 1, dilation 1, any kernel, stride and
+// padding, except the pointwise case conv2d_s8_fast takes (1x1, no padding, every input pixel
+// inside). The caller (the code generator) checks it and never calls it in place.
+//
+// Two output pixels at a time, their windows are copied into `scratch` as two int16 columns
+// of K = kernel_h * kernel_w * in_c values in the weights' order (ky, kx, ic); taps outside
+// the input hold the input zero point (-input_offset), so with the folded bias
+// (conv2d_s8_fold_bias, conv2d_fast.h: bias + input_offset * sum of all weights) they add
+// nothing in real terms, as the reference's skipped taps. The GEMM then runs 2 output
+// channels x 2 pixels per inner iteration, 4 values per step: two weight words sign-extended
+// to 16-bit pairs (SXTB16, SXTB16 ROR #8), four column words, eight SMLADs (two MACs each),
+// and the output stage of requantize_s8 with each channel prepared once for two pixels
+// (dsp.h). Scratch: 2 columns x K int16 = 4 K bytes (CMSIS-NN's arm_convolve_s8 asks the
+// same), 2-byte aligned (arena offsets are 16-byte aligned).
+//
+// Generation-time work: the weights are reordered into the kernel's access order by
+// conv2d_s8_gemm_fast_reorder_weights (same bytes): per pair of output channels, group by
+// group of 4 values of K, channel oc's 4 bytes then oc + 1's, each as (w0, w2, w1, w3) so
+// that SXTB16 gives the lanes (w0, w1) and SXTB16 ROR #8 (w2, w3); then the K % 4 last
+// weights of oc and of oc + 1 as they were. An odd last channel: its groups, then its tail.
+// The generated package stores the reordered weights and the folded bias instead of the
+// originals.
+//
+// Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
+// portable C++ with the same semantics, so the host tests exercise the same loops.
+//
+// Usage (firmware; same params as conv2d_s8, the folded bias in place of the bias):
+//   tinyscale::device::conv2d_s8_gemm_fast(conv1_params, arena + 0, conv1_weights_reordered,
+//                                          conv1_folded_bias, arena + 512, arena + 3712);
+#pragma once
+
+#include <cstdint>
+
+#include "engine/kernels/device/conv2d.h"
+
+namespace tinyscale::device {
+
+// Requires conv2d_s8_gemm_fast_applies(p), output != input, the reordered weights, the folded
+// bias (never null) and conv2d_s8_gemm_fast_scratch_bytes(p) bytes of scratch.
+void conv2d_s8_gemm_fast(const Conv2dS8Params& p, const std::int8_t* input,
+                         const std::int8_t* weights, const std::int32_t* folded_bias,
+                         std::int8_t* output, std::int8_t* scratch);
+
+// Whether conv2d_s8_gemm_fast handles these params.
+bool conv2d_s8_gemm_fast_applies(const Conv2dS8Params& p);
+
+// Writes the weights [out_c, kh, kw, in_c] in the kernel's order (above) to `reordered`
+// (out_c * kh * kw * in_c bytes).
+void conv2d_s8_gemm_fast_reorder_weights(const Conv2dS8Params& p, const std::int8_t* weights,
+                                         std::int8_t* reordered);
+
+// Scratch bytes conv2d_s8_gemm_fast needs: 4 * kernel_h * kernel_w * in_c.
+std::int32_t conv2d_s8_gemm_fast_scratch_bytes(const Conv2dS8Params& p);
+
+}  // namespace tinyscale::device

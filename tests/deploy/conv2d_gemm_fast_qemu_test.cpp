@@ -1,0 +1,120 @@
+// conv2d_s8_gemm_fast against conv2d_s8 on the device (issue 16): the test firmware
+// tests/deploy/firmware/conv2d_gemm_fast_main.cpp runs both kernels on the same full
+// convolutions (DS-CNN's first layer, XiNet a0.5 96's 7x7 stem and 3x3 layers, an RGB 3x3
+// stride-2 stem, small odd shapes) under QEMU's mps2-an500 (Cortex-M7) and mps2-an386 (Cortex-M4),
+// where conv2d_gemm_fast.cpp is built with the DSP intrinsics, and reports each one's instruction
+// count and the bytes that differ (must be none). The counts are printed for
+// bench/README.md; the fast kernel must be at least 2x cheaper on the measured shapes.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "deploy/cortex_m.h"
+#include "deploy/qemu_runner.h"
+#include "tests/deploy/firmware_build.h"
+
+namespace tinyscale::deploy {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Conv2dGemmFastQemuTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!testing::cross_tools_present())
+      GTEST_SKIP()
+          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
+    target_ = find_cortex_m_target(GetParam());
+    ASSERT_NE(target_, nullptr);
+  }
+
+  // Builds the firmware into a fresh directory under the test firmware's temporary root.
+  std::filesystem::path build() {
+    const std::filesystem::path dir =
+        testing::FirmwareBuild::instance().root() / ("conv2d_gemm_fast_" + std::string(GetParam()));
+    std::filesystem::create_directories(dir);
+    const std::filesystem::path fw = firmware_dir();
+    const std::string src = TINYSCALE_SOURCE_DIR;
+    const std::string common = "-O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror " +
+                               std::string(target_->gcc_flags) + " -I" + fw.string();
+    std::string objects;
+    auto compile = [&](const std::string& compiler, const std::string& source) {
+      const std::filesystem::path object =
+          dir / (std::filesystem::path(source).stem().string() + ".o");
+      if (!run(compiler + " " + common + " -c " + source + " -o " + object.string(), dir))
+        return false;
+      objects += " " + object.string();
+      return true;
+    };
+    const std::string cxx =
+        "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
+        "-fno-threadsafe-statics -I" +
+        src;
+    for (const char* s : {"startup", "counter", "semihost", "syscalls"})
+      if (!compile("arm-none-eabi-gcc", (fw / (std::string(s) + ".c")).string())) return {};
+    for (const char* s :
+         {"/tests/deploy/firmware/conv2d_gemm_fast_main.cpp", "/engine/kernels/device/conv2d.cpp",
+          "/engine/kernels/device/conv2d_gemm_fast.cpp"})
+      if (!compile(cxx, src + s)) return {};
+    const std::filesystem::path elf = dir / "conv2d_gemm_fast.elf";
+    if (!run("arm-none-eabi-g++ " + std::string(target_->gcc_flags) +
+                 " -nostartfiles -Wl,--gc-sections -T" + (fw / target_->linker_script).string() +
+                 objects + " -o " + elf.string(),
+             dir))
+      return {};
+    return elf;
+  }
+
+  bool run(const std::string& command, const std::filesystem::path& dir) {
+    const std::filesystem::path log = dir / "build.log";
+    if (std::system((command + " >" + log.string() + " 2>&1").c_str()) == 0) return true;
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    ADD_FAILURE() << "firmware build failed: " << command << "\n" << text.str();
+    return false;
+  }
+
+  const CortexMTarget* target_ = nullptr;
+};
+
+TEST_P(Conv2dGemmFastQemuTest, FullConvolutionFastKernelIsByteIdenticalAndCheaperOnTheDevice) {
+  const std::filesystem::path elf = build();
+  ASSERT_FALSE(elf.empty());
+  const QemuRun r = run_qemu(elf, target_->qemu_machine, {}, {}, 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.failure_text();
+  const std::uint64_t cases = r.figure("cases");
+  ASSERT_EQ(cases, 11u);
+  ASSERT_EQ(r.figure("measured_cases"), 7u);
+  const char* names[] = {"DS-CNN 49x10x1->25x5x64 k10x4 s2", "XiNet 96x96x3->48x48x8 k7 s2",
+                         "RGB 96x96x3->48x48x8 k3 s2",       "XiNet 24x24x4->24x24x16 k3",
+                         "XiNet 24x24x2->24x24x16 k3",       "XiNet 6x6x32->6x6x128 k3",
+                         "24x24x32->12x12x64 k3 s2"};
+  for (std::uint64_t i = 0; i < cases; ++i) {
+    const std::string k = "case" + std::to_string(i) + "_";
+    EXPECT_EQ(r.figure(k + "mismatch_bytes"), 0u) << "case " << i;
+    const std::uint64_t ref = r.figure(k + "ref_instructions");
+    const std::uint64_t fast = r.figure(k + "fast_instructions");
+    if (i < 7) {
+      std::cout << target_->qemu_machine << " conv " << names[i] << ": conv2d_s8 " << ref
+                << " instructions, conv2d_s8_gemm_fast " << fast << " ("
+                << static_cast<double>(fast) / static_cast<double>(ref) << "x)\n";
+      EXPECT_LT(2 * fast, ref) << names[i];
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Mps2, Conv2dGemmFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
+                         [](const auto& test_param) {
+                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
+                                                                               : "CortexM4";
+                         });
+
+}  // namespace
+}  // namespace tinyscale::deploy
