@@ -33,7 +33,6 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"concat", {84, 32}, {84, 32}},
     {"conv2d", {1320, 120}, {1316, 120}},       // 2026-12-07: in-place depthwise, activation table
     {"conv2d_fast", {2268, 236}, {2340, 244}},  // 2026-12-07: pointwise GEMM (DSP), without conv2d
-    {"conv2d_gemm_fast", {3560, 440}, {3488, 448}},  // 2026-12-07: im2col + GEMM (DSP), entry only
     {"depthwise_fast", {8440, 1112}, {8320, 1120}},  // 2026-12-07: DSP, without applies/reorder
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},
@@ -41,6 +40,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"global_avg_pool", {292, 64}, {284, 56}},
     {"hard_swish", {472, 36}, {484, 36}},
     {"leaky_relu", {308, 48}, {380, 36}},
+    {"lut", {136, 32}, {136, 32}},  // 2026-12-07: table lookup (sigmoid, tanh, hard-swish)
     {"max_pool", {348, 80}, {348, 80}},
     {"mul", {400, 72}, {356, 64}},
     {"pad", {224, 72}, {224, 72}},

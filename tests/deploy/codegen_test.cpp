@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -243,6 +244,30 @@ TEST(Codegen, ActivationNetMatchesEngineByteForByte) {
   g.outputs = {x};
   const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
   expect_matches_engine(q, "activation_net", {random_input(q, 4), random_input(q, 5)});
+}
+
+// Activations that follow no convolution run on their own: where the target takes fast
+// kernels (the host's portable twins here) as lookups in a table the generator filled with
+// the op's own kernel (lut_s8), byte for byte the engine's.
+TEST(Codegen, UnfusedActivationsRunAsTablesMatchingTheEngine) {
+  core::Graph g;
+  blocks::Builder b(g, {.materialize_weights = true, .seed = 12});
+  int x = b.input("x", 16, 1, 1);
+  x = b.flatten("flatten", x);
+  x = b.fully_connected("fc1", x, 24, true);
+  x = b.activation("gate", x, blocks::Activation::sigmoid);
+  x = b.fully_connected("fc2", x, 12, true);
+  x = b.activation("hswish", x, blocks::Activation::hard_swish);
+  g.outputs = {x};
+  const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 3), {});
+  expect_matches_engine(q, "lut_net", {random_input(q, 6), random_input(q, 7)});
+  Generated gen;
+  ASSERT_TRUE(generate(q, "lut_net_kernels", &gen));
+  const std::vector<std::string>& k = gen.summary.kernels;
+  EXPECT_NE(std::find(k.begin(), k.end(), "lut"), k.end());
+  EXPECT_EQ(std::find(k.begin(), k.end(), "sigmoid"), k.end());
+  EXPECT_EQ(std::find(k.begin(), k.end(), "hard_swish"), k.end());
+  remove_package(gen.dir);
 }
 
 // The hard_swish and the relu after it write over their inputs: the generated code passes
