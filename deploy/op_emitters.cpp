@@ -17,6 +17,7 @@
 #include "engine/kernels/device/concat.h"
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/conv2d_fast.h"
+#include "engine/kernels/device/conv2d_gemm_fast.h"
 #include "engine/kernels/device/depthwise_fast.h"
 #include "engine/kernels/device/dequantize.h"
 #include "engine/kernels/device/fully_connected.h"
@@ -476,6 +477,20 @@ RequantConstants depthwise_constants(NodeEmitContext& ctx, const device::Conv2dS
           ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
 }
 
+// A full convolution's constants for conv2d_s8_gemm_fast: its weights in the kernel's order
+// (conv2d_s8_gemm_fast_reorder_weights, same bytes) instead of the originals, no bias (it
+// takes the folded one), the multipliers and shifts.
+RequantConstants full_conv_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
+  const core::Tensor& w = ctx.input(1);
+  std::vector<std::int8_t> reordered(w.data.size());
+  device::conv2d_s8_gemm_fast_reorder_weights(
+      p, reinterpret_cast<const std::int8_t*>(w.data.data()), reordered.data());
+  return {ctx.array("int8_t", "weights_reordered", reordered.data(),
+                    static_cast<std::int64_t>(reordered.size())),
+          "nullptr", ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
+          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
+}
+
 std::string emit_conv2d(NodeEmitContext& ctx) {
   const auto& p = device_params<device::Conv2dS8Params>(ctx);
   // The kernel: on a core with the DSP extension a pointwise convolution runs as an int8 GEMM
@@ -493,9 +508,16 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   // the originals.
   const bool depthwise =
       ctx.fast_kernels && !in_place && !pointwise && device::depthwise_s8_fast_applies(p);
-  const bool fast = pointwise || depthwise;
+  // Any other groups-1 convolution (a kernel larger than 1x1, or padding) runs
+  // device/conv2d_gemm_fast.h: im2col of two pixels into the node's scratch, then a GEMM
+  // over its weights in its own order, written here in place of the originals.
+  const bool full = ctx.fast_kernels && !in_place && !pointwise && !depthwise &&
+                    device::conv2d_s8_gemm_fast_applies(p);
+  const bool fast = pointwise || depthwise || full;
   const RequantConstants c =
-      depthwise ? depthwise_constants(ctx, p) : requant_constants(ctx, p, /*with_bias=*/!fast);
+      depthwise ? depthwise_constants(ctx, p)
+      : full    ? full_conv_constants(ctx, p)
+                : requant_constants(ctx, p, /*with_bias=*/!fast);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
           field("in_c", p.in_c) + field("out_h", p.out_h) + field("out_w", p.out_w) +
@@ -525,6 +547,12 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
     ctx.kernels.push_back("depthwise_fast");
     const std::string folded = folded_conv_bias(ctx, p);
     return "depthwise_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
+           folded + ", " + output + ", " + ctx.scratch() + ")";
+  }
+  if (full) {
+    ctx.kernels.push_back("conv2d_gemm_fast");
+    const std::string folded = folded_conv_bias(ctx, p);
+    return "conv2d_s8_gemm_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
            folded + ", " + output + ", " + ctx.scratch() + ")";
   }
   ctx.kernels.push_back("conv2d");

@@ -459,8 +459,11 @@ TEST(Codegen, PackageShape) {
   for (const char* word : {"malloc", "new ", "flatbuffers", "std::vector"}) {
     EXPECT_EQ(c.find(word), std::string::npos) << word;
   }
-  // Its 1x1 convolutions run as conv2d_s8_fast, its 3x3 ones as conv2d_s8: both files.
-  EXPECT_EQ(g.summary.kernels, (std::vector<std::string>{"conv2d", "conv2d_fast"}));
+  // Its 1x1 convolution runs as conv2d_s8_fast, its 3x3 stem as conv2d_s8_gemm_fast, its
+  // in-place depthwise as conv2d_s8: three files.
+  EXPECT_EQ(g.summary.kernels,
+            (std::vector<std::string>{"conv2d", "conv2d_fast", "conv2d_gemm_fast"}));
+  EXPECT_NE(c.find("conv2d_s8_gemm_fast("), std::string::npos);
   EXPECT_NE(c.find("conv2d_s8_fast("), std::string::npos);
   // Regenerated in place for a model without convolutions, the package drops conv2d's files.
   {
