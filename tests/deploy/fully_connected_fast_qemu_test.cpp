@@ -28,15 +28,16 @@ class FullyConnectedFastQemuTest : public ::testing::TestWithParam<const char*> 
  protected:
   void SetUp() override {
     if (!testing::cross_tools_present())
-      GTEST_SKIP() << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
+      GTEST_SKIP()
+          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
     target_ = find_cortex_m_target(GetParam());
     ASSERT_NE(target_, nullptr);
   }
 
   // Builds the firmware into a fresh directory under the test firmware's temporary root.
   std::filesystem::path build() {
-    const std::filesystem::path dir =
-        testing::FirmwareBuild::instance().root() / ("fully_connected_fast_" + std::string(GetParam()));
+    const std::filesystem::path dir = testing::FirmwareBuild::instance().root() /
+                                      ("fully_connected_fast_" + std::string(GetParam()));
     std::filesystem::create_directories(dir);
     const std::filesystem::path fw = firmware_dir();
     const std::string src = TINYSCALE_SOURCE_DIR;
@@ -51,8 +52,10 @@ class FullyConnectedFastQemuTest : public ::testing::TestWithParam<const char*> 
       objects += " " + object.string();
       return true;
     };
-    const std::string cxx = "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
-                            "-fno-threadsafe-statics -I" + src;
+    const std::string cxx =
+        "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
+        "-fno-threadsafe-statics -I" +
+        src;
     for (const char* s : {"startup", "counter", "semihost", "syscalls"})
       if (!compile("arm-none-eabi-gcc", (fw / (std::string(s) + ".c")).string())) return {};
     for (const char* s : {"/tests/deploy/firmware/fully_connected_fast_main.cpp",
@@ -61,8 +64,8 @@ class FullyConnectedFastQemuTest : public ::testing::TestWithParam<const char*> 
       if (!compile(cxx, src + s)) return {};
     const std::filesystem::path elf = dir / "fully_connected_fast.elf";
     if (!run("arm-none-eabi-g++ " + std::string(target_->gcc_flags) +
-                 " -nostartfiles -Wl,--gc-sections -T" +
-                 (fw / target_->linker_script).string() + objects + " -o " + elf.string(),
+                 " -nostartfiles -Wl,--gc-sections -T" + (fw / target_->linker_script).string() +
+                 objects + " -o " + elf.string(),
              dir))
       return {};
     return elf;
@@ -100,8 +103,8 @@ TEST_P(FullyConnectedFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevic
       const double per_mac = static_cast<double>(fast) / static_cast<double>(macs[i]);
       std::cout << target_->qemu_machine << " fully connected " << names[i]
                 << ": fully_connected_s8 " << ref << " instructions, fully_connected_s8_fast "
-                << fast << " (" << static_cast<double>(fast) / static_cast<double>(ref)
-                << "x, " << per_mac << " per MAC)\n";
+                << fast << " (" << static_cast<double>(fast) / static_cast<double>(ref) << "x, "
+                << per_mac << " per MAC)\n";
       EXPECT_LE(3 * fast, ref) << names[i];
       // The two 81,920-MAC layers (per-tensor requantization); 128->128 is per-channel and
       // 128->8 has 1,024 MACs, both bound more by the output stage.
@@ -112,10 +115,10 @@ TEST_P(FullyConnectedFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevic
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, FullyConnectedFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
-                         [](const auto& test_param) {
+INSTANTIATE_TEST_SUITE_P(Mps2, FullyConnectedFastQemuTest,
+                         ::testing::Values("cortex-m7", "cortex-m4"), [](const auto& test_param) {
                            return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                         : "CortexM4";
+                                                                               : "CortexM4";
                          });
 
 }  // namespace

@@ -12,78 +12,72 @@ using dsp::sxtb16;
 using dsp::sxtb16_ror8;
 
 constexpr std::int32_t kBlockRows = 4;
-constexpr std::int32_t kChunk = 8;
+constexpr std::int32_t kChunk = 4;  // features per step; a block's step reads 16 weight bytes
 
-// Eight int8 values (4-byte aligned) as four 16-bit pairs: values 0,2 / 1,3 / 4,6 / 5,7.
-struct Pairs {
-  std::uint32_t v02, v13, v46, v57;
-};
-
-inline Pairs expand(const std::int8_t* p) {
-  const auto* aligned = static_cast<const std::int8_t*>(__builtin_assume_aligned(p, 4));
-  const std::uint32_t a = load_word(aligned), b = load_word(aligned + 4);
-  return {sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b)};
-}
-
-// acc + the dot product of 8 weights at w with the expanded input x.
-inline std::int32_t dot8(const Pairs& x, const std::int8_t* w, std::int32_t acc) {
-  const auto* aligned = static_cast<const std::int8_t*>(__builtin_assume_aligned(w, 4));
-  const std::uint32_t a = load_word(aligned), b = load_word(aligned + 4);
-  acc = smlad(x.v02, sxtb16(a), acc);
-  acc = smlad(x.v13, sxtb16_ror8(a), acc);
-  acc = smlad(x.v46, sxtb16(b), acc);
-  return smlad(x.v57, sxtb16_ror8(b), acc);
+// acc + the dot product of 4 weights at w (4-byte aligned) with the input pairs x02 (values 0
+// and 2) and x13 (1 and 3).
+inline std::int32_t dot4(std::uint32_t x02, std::uint32_t x13, const std::int8_t* w,
+                         std::int32_t acc) {
+  const std::uint32_t a =
+      load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(w, 4)));
+  return smlad(x13, sxtb16_ror8(a), smlad(x02, sxtb16(a), acc));
 }
 
 #if defined(__ARM_FEATURE_DSP)
-// The block loop above in assembly: GCC keeps neither the four accumulators, the expanded
-// input and the two pointers in registers nor uses LDRD with writeback, and spends ~56
-// instructions per chunk; this is 41 (LDRD + 4 SXTB16 for the input, LDRD + 2 SXTB16 +
-// 2 SXTB16 ROR #8 + 4 SMLAD per row), the compare and branch paid once per two chunks.
-// Advances x by 8 and w by 32 bytes per chunk.
-#define TS_FC_ROW(acc)                                         \
-  "ldrd %[wa], %[wb], [%[w]], #8\n\t"                          \
-  "sxtb16 %[t], %[wa]\n\t"                                     \
-  "smlad %[" #acc "], %[x02], %[t], %[" #acc "]\n\t"           \
-  "sxtb16 %[wa], %[wa], ror #8\n\t"                            \
-  "smlad %[" #acc "], %[xa], %[wa], %[" #acc "]\n\t"           \
-  "sxtb16 %[t], %[wb]\n\t"                                     \
-  "smlad %[" #acc "], %[x46], %[t], %[" #acc "]\n\t"           \
-  "sxtb16 %[wb], %[wb], ror #8\n\t"                            \
-  "smlad %[" #acc "], %[xb], %[wb], %[" #acc "]\n\t"
-#define TS_FC_CHUNK                        \
-  "ldrd %[xa], %[xb], [%[x]], #8\n\t"      \
-  "sxtb16 %[x02], %[xa]\n\t"               \
-  "sxtb16 %[xa], %[xa], ror #8\n\t"        \
-  "sxtb16 %[x46], %[xb]\n\t"               \
-  "sxtb16 %[xb], %[xb], ror #8\n\t"        \
-  TS_FC_ROW(a0) TS_FC_ROW(a1) TS_FC_ROW(a2) TS_FC_ROW(a3)
+// The block loop in assembly (GCC neither keeps the four accumulators, the input pairs and
+// the pointers in registers nor loads the weights with one LDM): per step 20 instructions for
+// 16 MACs: LDR + 2 SXTB16 for the input, one LDM for the block's 4 x 4 weights, per row
+// SXTB16 + SXTB16 ROR #8 + 2 SMLAD; the compare and branch paid once per four steps. LDM
+// fills its registers in ascending order, so the four weight words live in r8-r11.
+// Advances x by 4 and w by 16 bytes per step.
+// clang-format off
+#define TS_FC_ROW(acc, wr)                                    \
+  "sxtb16 %[t], %[" #wr "]\n\t"                               \
+  "smlad %[" #acc "], %[x02], %[t], %[" #acc "]\n\t"          \
+  "sxtb16 %[" #wr "], %[" #wr "], ror #8\n\t"                 \
+  "smlad %[" #acc "], %[x13], %[" #wr "], %[" #acc "]\n\t"
+#define TS_FC_STEP                                            \
+  "ldr %[x13], [%[x]], #4\n\t"                               \
+  "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"            \
+  "sxtb16 %[x02], %[x13]\n\t"                                \
+  "sxtb16 %[x13], %[x13], ror #8\n\t"                        \
+  TS_FC_ROW(a0, w0) TS_FC_ROW(a1, w1) TS_FC_ROW(a2, w2) TS_FC_ROW(a3, w3)
+#define TS_FC_OPERANDS                                                                   \
+  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
+  [x13] "=&r"(x13), [x02] "=&r"(x02), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1),     \
+  [w2] "=&r"(w2), [w3] "=&r"(w3)
+// clang-format on
 
-__attribute__((always_inline)) inline void block_chunks(std::int32_t chunks, const std::int8_t*& x, const std::int8_t*& w,
-                         std::int32_t& a0, std::int32_t& a1, std::int32_t& a2,
-                         std::int32_t& a3) {
-  std::uint32_t xa, xb, x02, x46, wa, wb, t;
-  if (chunks >= 2) {
-    const std::int8_t* const x_end = x + (chunks & ~1) * kChunk;
-    __asm__ volatile("1:\n\t" TS_FC_CHUNK TS_FC_CHUNK
+__attribute__((always_inline)) inline void block_steps(std::int32_t steps, const std::int8_t*& x,
+                                                       const std::int8_t*& w, std::int32_t& a0,
+                                                       std::int32_t& a1, std::int32_t& a2,
+                                                       std::int32_t& a3) {
+  std::uint32_t x13, x02, t;
+  register std::uint32_t w0 __asm__("r8");
+  register std::uint32_t w1 __asm__("r9");
+  register std::uint32_t w2 __asm__("r10");
+  register std::uint32_t w3 __asm__("r11");
+  if (steps >= 4) {
+    const std::int8_t* const x_end = x + (steps & ~3) * kChunk;
+    __asm__ volatile("1:\n\t" TS_FC_STEP TS_FC_STEP TS_FC_STEP TS_FC_STEP
                      "cmp %[x], %[x_end]\n\t"
                      "bne 1b\n\t"
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
-                       [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb), [x02] "=&r"(x02),
-                       [x46] "=&r"(x46), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
+                     : TS_FC_OPERANDS
                      : [x_end] "r"(x_end)
                      : "memory", "cc");
   }
-  if (chunks & 1) {
-    __asm__ volatile(TS_FC_CHUNK
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
-                       [w] "+r"(w), [xa] "=&r"(xa), [xb] "=&r"(xb), [x02] "=&r"(x02),
-                       [x46] "=&r"(x46), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
-                     :
-                     : "memory");
+  if (steps & 3) {
+    const std::int8_t* const x_end = x + (steps & 3) * kChunk;
+    __asm__ volatile("1:\n\t" TS_FC_STEP
+                     "cmp %[x], %[x_end]\n\t"
+                     "bne 1b\n\t"
+                     : TS_FC_OPERANDS
+                     : [x_end] "r"(x_end)
+                     : "memory", "cc");
   }
 }
-#undef TS_FC_CHUNK
+#undef TS_FC_OPERANDS
+#undef TS_FC_STEP
 #undef TS_FC_ROW
 #endif
 
@@ -143,9 +137,8 @@ struct LeanStage {
     const auto high = static_cast<std::int32_t>(
         (static_cast<std::int64_t>(x) * multiplier + (std::int64_t{1} << 30)) >> 31);
     // With right_shift 0, round and round_on are 0: scaled = high.
-    const auto negative =
-        static_cast<std::int32_t>((static_cast<std::uint32_t>(high) >> 31) &
-                                  static_cast<std::uint32_t>(round_on));
+    const auto negative = static_cast<std::int32_t>((static_cast<std::uint32_t>(high) >> 31) &
+                                                    static_cast<std::uint32_t>(round_on));
     const std::int32_t scaled = saturating_add(high, round - negative) >> right_shift;
     const auto q = static_cast<std::int32_t>(static_cast<std::uint32_t>(scaled) +
                                              static_cast<std::uint32_t>(output_offset));
@@ -189,15 +182,17 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::int8
     std::int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const std::int8_t* xk = x;
 #if defined(__ARM_FEATURE_DSP)
-    block_chunks(chunks, xk, w, a0, a1, a2, a3);
+    block_steps(chunks, xk, w, a0, a1, a2, a3);
 #else
     for (std::int32_t c = 0; c < chunks; ++c) {
-      const Pairs xp = expand(xk);
+      const std::uint32_t xw =
+          load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(xk, 4)));
+      const std::uint32_t x02 = sxtb16(xw), x13 = sxtb16_ror8(xw);
       xk += kChunk;
-      a0 = dot8(xp, w, a0);
-      a1 = dot8(xp, w + kChunk, a1);
-      a2 = dot8(xp, w + 2 * kChunk, a2);
-      a3 = dot8(xp, w + 3 * kChunk, a3);
+      a0 = dot4(x02, x13, w, a0);
+      a1 = dot4(x02, x13, w + kChunk, a1);
+      a2 = dot4(x02, x13, w + 2 * kChunk, a2);
+      a3 = dot4(x02, x13, w + 3 * kChunk, a3);
       w += kBlockRows * kChunk;
     }
 #endif
@@ -234,8 +229,7 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::int8
 
 template <typename Stage>
 void run_batches(const FullyConnectedS8Params& p, const std::int8_t* input,
-                 const std::int8_t* weights, const std::int32_t* folded_bias,
-                 std::int8_t* output) {
+                 const std::int8_t* weights, const std::int32_t* folded_bias, std::int8_t* output) {
   const Stage stage(p);
   for (std::int32_t b = 0; b < p.batches; ++b) {
     gemv(p, input + b * p.in_features, weights, folded_bias, output + b * p.out_features, stage);
@@ -273,13 +267,12 @@ void fully_connected_s8_fold_bias(const FullyConnectedS8Params& p, const std::in
       sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(w[k]));
     }
     const std::uint32_t b = bias ? static_cast<std::uint32_t>(bias[o]) : 0u;
-    folded[o] =
-        static_cast<std::int32_t>(b + static_cast<std::uint32_t>(p.input_offset) * sum);
+    folded[o] = static_cast<std::int32_t>(b + static_cast<std::uint32_t>(p.input_offset) * sum);
   }
 }
 
-void fully_connected_s8_fast_reorder_weights(const FullyConnectedS8Params& p,
-                                             const std::int8_t* in, std::int8_t* out) {
+void fully_connected_s8_fast_reorder_weights(const FullyConnectedS8Params& p, const std::int8_t* in,
+                                             std::int8_t* out) {
   const std::int32_t depth = p.in_features;
   const std::int32_t chunks = depth / kChunk;
   const std::int32_t tail = depth - chunks * kChunk;

@@ -5,21 +5,22 @@
 // Applies (fully_connected_s8_fast_applies): symmetric weights (weight_offset 0: TFLite's
 // int8 scheme, per-tensor or per-channel), and an input whose rows start on a word boundary
 // (in_features % 4 == 0, or one batch). The caller (the code generator) checks it and never
-// calls it in place. Each batch row runs 4 output rows x 8 input features per inner
-// iteration: the 8 input bytes sign-extended once to four 16-bit pairs (SXTB16, SXTB16
-// ROR #8) and shared by the 4 rows, each row's 8 weights loaded as two words and
-// sign-extended likewise, two multiply-accumulates per SMLAD (36 instructions per 32 MACs
-// plus the loop), then requantize_s8's output stage (dsp.h). Rows past the last multiple of
-// 4 run one at a time. Scratch: none.
+// calls it in place. Each batch row runs 4 output rows x 4 input features per step: the 4
+// input bytes sign-extended once to two 16-bit pairs (SXTB16, SXTB16 ROR #8) and shared by
+// the 4 rows, the rows' 16 weight bytes loaded by one LDM and sign-extended likewise, two
+// multiply-accumulates per SMLAD (20 instructions per 16 MACs, the loop's compare and branch
+// once per 4 steps), then requantize_s8's output stage, with QADD rounding where the shift
+// allows it (dsp.h's otherwise). Rows past the last multiple of 4 run one at a time.
+// Scratch: none.
 //
 // Generation-time work (the generated package stores these arrays instead of the originals,
 // the same byte counts):
 //   - fully_connected_s8_fold_bias: folded[o] = bias[o] + input_offset * sum_k w[o][k]
 //     (wrapping int32: the reference accumulator's value mod 2^32), so the inner loop
 //     multiplies raw int8 inputs;
-//   - fully_connected_s8_fast_reorder_weights: each block of 4 rows interleaved in 8-feature
-//     chunks (row 0's 8 weights, row 1's, row 2's, row 3's, next chunk...), the block's
-//     in_features % 8 trailing weights after them row by row; rows past the last block of 4
+//   - fully_connected_s8_fast_reorder_weights: each block of 4 rows interleaved in 4-feature
+//     steps (row 0's 4 weights, row 1's, row 2's, row 3's, next step...), the block's
+//     in_features % 4 trailing weights after them row by row; rows past the last block of 4
 //     stay [row][in_features]. One pointer then walks the block in the loop's order.
 //
 // Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
@@ -54,8 +55,8 @@ void fully_connected_s8_fold_bias(const FullyConnectedS8Params& p, const std::in
 
 // The weights [out_features, in_features] in the kernel's access order (above); `out` holds
 // out_features * in_features bytes and must not overlap `in`.
-void fully_connected_s8_fast_reorder_weights(const FullyConnectedS8Params& p,
-                                             const std::int8_t* in, std::int8_t* out);
+void fully_connected_s8_fast_reorder_weights(const FullyConnectedS8Params& p, const std::int8_t* in,
+                                             std::int8_t* out);
 
 // Scratch bytes fully_connected_s8_fast needs (none).
 std::int32_t fully_connected_s8_fast_scratch_bytes(const FullyConnectedS8Params& p);

@@ -20,7 +20,7 @@ struct Case {
 };
 
 constexpr Case kCases[] = {
-    {1, 640, 128, 0, -3, 5, -128, 127},  {1, 128, 128, 1, 7, -128, -128, 127},
+    {1, 640, 128, 0, -3, 5, -128, 127},   {1, 128, 128, 1, 7, -128, -128, 127},
     {1, 128, 8, 0, -128, -12, -128, 127}, {1, 128, 640, 0, 127, 3, 0, 127},
     {1, 13, 7, 1, -128, 127, -128, 127},  {3, 20, 5, 0, 127, 0, -20, 90},
     {1, 1, 1, 0, 0, 3, -128, 127},        {2, 36, 66, 1, 12, -7, -100, 100},
@@ -73,9 +73,16 @@ int main(void) {
       g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
       g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
     }
-    const FullyConnectedS8Params p = {c.batches, c.in_features, c.out_features, -c.in_zp, 0,
-                                      c.out_zp, c.act_min, c.act_max,
-                                      c.per_channel ? c.out_features : 1, g_multipliers,
+    const FullyConnectedS8Params p = {c.batches,
+                                      c.in_features,
+                                      c.out_features,
+                                      -c.in_zp,
+                                      0,
+                                      c.out_zp,
+                                      c.act_min,
+                                      c.act_max,
+                                      c.per_channel ? c.out_features : 1,
+                                      g_multipliers,
                                       g_shifts};
     for (int i = 0; i < out_bytes; ++i) g_ref[i] = g_fast[i] = 0x55;
     tinyscale::device::fully_connected_s8_fold_bias(p, g_weights, g_bias, g_folded);
@@ -85,8 +92,7 @@ int main(void) {
     tinyscale::device::fully_connected_s8(p, g_input, g_weights, g_bias, g_ref, nullptr);
     const unsigned long long ref = ts_counter_instructions();
     ts_counter_start();
-    tinyscale::device::fully_connected_s8_fast(p, g_input, g_reordered, g_folded, g_fast,
-                                               nullptr);
+    tinyscale::device::fully_connected_s8_fast(p, g_input, g_reordered, g_folded, g_fast, nullptr);
     const unsigned long long fast = ts_counter_instructions();
 
     int mismatches = 0;

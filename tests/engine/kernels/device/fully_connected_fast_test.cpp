@@ -46,7 +46,8 @@ Case random_case(std::mt19937& rng) {
     // Now and then the output stage's rare cases: right shifts past 23, small multipliers.
     const int kind = pick(rng, 0, 9);
     c.multipliers.push_back(kind == 1 ? pick(rng, 0, 1 << 20) : pick(rng, 1 << 30, 2147483647));
-    c.shifts.push_back(static_cast<std::int8_t>(kind == 2 ? pick(rng, -31, -20) : pick(rng, -12, 2)));
+    c.shifts.push_back(
+        static_cast<std::int8_t>(kind == 2 ? pick(rng, -31, -20) : pick(rng, -12, 2)));
   }
   auto fill = [&](std::vector<std::int8_t>& v, std::size_t n) {
     v.resize(n);
@@ -102,7 +103,8 @@ TEST(DeviceFullyConnectedS8Fast, RandomLayersMatchTheReferenceByteForByte) {
 TEST(DeviceFullyConnectedS8Fast, AutoencoderShapesMatch) {
   // The MLPerf autoencoder's layers: 640 -> 128, 128 -> 8, 8 -> 128, 128 -> 640.
   std::mt19937 rng(640);
-  for (const auto& [in, out] : {std::pair{640, 128}, {128, 8}, {8, 128}, {128, 640}}) {
+  for (const auto& [in, out] :
+       {std::pair{640, 128}, {128, 8}, {8, 128}, {128, 640}, {12, 4}, {20, 8}}) {
     Case c = random_case(rng);
     FullyConnectedS8Params& p = c.p;
     p.batches = 1;
@@ -175,16 +177,16 @@ TEST(DeviceFullyConnectedS8Fast, FoldedBiasIsBiasPlusInputOffsetTimesWeightSum) 
   EXPECT_EQ(folded[0], 1280);
 }
 
-TEST(DeviceFullyConnectedS8Fast, ReorderInterleavesBlocksOfFourRowsInChunksOfEight) {
-  // 5 rows x 10 features: rows 0..3 as chunk 0 (8 each), then their 2-feature tails; row 4
-  // unchanged.
+TEST(DeviceFullyConnectedS8Fast, ReorderInterleavesBlocksOfFourRowsInStepsOfFour) {
+  // 5 rows x 10 features: rows 0..3 four features at a time (row 0's, row 1's, ...), then
+  // their 2-feature tails; row 4 unchanged.
   const FullyConnectedS8Params p = {1, 10, 5, 0, 0, 0, -128, 127, 1, nullptr, nullptr};
   std::int8_t w[50], out[50];
   for (int i = 0; i < 50; ++i) w[i] = static_cast<std::int8_t>(i);
   fully_connected_s8_fast_reorder_weights(p, w, out);
-  const std::int8_t expected[50] = {0,  1,  2,  3,  4,  5,  6,  7,  10, 11, 12, 13, 14,
-                                    15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 30, 31,
-                                    32, 33, 34, 35, 36, 37, 8,  9,  18, 19, 28, 29, 38,
+  const std::int8_t expected[50] = {0,  1,  2,  3,  10, 11, 12, 13, 20, 21, 22, 23, 30,
+                                    31, 32, 33, 4,  5,  6,  7,  14, 15, 16, 17, 24, 25,
+                                    26, 27, 34, 35, 36, 37, 8,  9,  18, 19, 28, 29, 38,
                                     39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49};
   EXPECT_TRUE(std::equal(out, out + 50, expected));
 }

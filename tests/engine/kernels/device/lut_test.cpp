@@ -41,14 +41,13 @@ void expect_lut_matches(core::OpType op, Params p, Kernel kernel, const std::str
 TEST(DeviceLutS8, SigmoidTanhAndHardSwishTablesMatchTheirKernels) {
   expect_lut_matches(core::OpType::sigmoid, SigmoidS8Params{0, 0, 120, 1 << 30, 24}, sigmoid_s8,
                      "sigmoid");
-  expect_lut_matches(core::OpType::sigmoid, SigmoidS8Params{0, -7, 90, 1518500250, 23},
-                     sigmoid_s8, "sigmoid zero point -7");
+  expect_lut_matches(core::OpType::sigmoid, SigmoidS8Params{0, -7, 90, 1518500250, 23}, sigmoid_s8,
+                     "sigmoid zero point -7");
   expect_lut_matches(core::OpType::tanh, TanhS8Params{0, 0, 120, 1 << 30, 24}, tanh_s8, "tanh");
   expect_lut_matches(core::OpType::hard_swish, HardSwishS8Params{0, 0, 0, 16384, -6, 17476, 3},
                      hard_swish_s8, "hard_swish");
-  expect_lut_matches(core::OpType::hard_swish,
-                     HardSwishS8Params{0, -128, 100, 16384, -6, 17476, 3}, hard_swish_s8,
-                     "hard_swish zero points");
+  expect_lut_matches(core::OpType::hard_swish, HardSwishS8Params{0, -128, 100, 16384, -6, 17476, 3},
+                     hard_swish_s8, "hard_swish zero points");
 }
 
 TEST(DeviceLutS8, EveryInputReadsItsOwnEntry) {
