@@ -49,7 +49,7 @@ TEST(DeployCommand, WritesThePackageAndReportsItsFigures) {
   EXPECT_NE(r.out.find("cortex-m4 package 'anomaly'"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("arena 768 bytes (RAM)"), std::string::npos) << r.out;
   for (const char* f : {"anomaly.h", "anomaly.cpp", "CMakeLists.txt", "arm-none-eabi.cmake",
-                        "README.md", "kernels/fully_connected.cpp"}) {
+                        "README.md", "kernels/fully_connected_fast.cpp"}) {
     EXPECT_TRUE(fs::exists(dir / "pkg" / f)) << f;
   }
   std::ifstream header(dir / "pkg" / "anomaly.h");
@@ -59,8 +59,11 @@ TEST(DeployCommand, WritesThePackageAndReportsItsFigures) {
   // The converter's ';'-joined fused names give way to <op>_<node>; plain ones stay.
   std::ifstream source(dir / "pkg" / "anomaly.cpp");
   const std::string c{std::istreambuf_iterator<char>(source), std::istreambuf_iterator<char>()};
-  EXPECT_NE(c.find("fully_connected_0_weights"), std::string::npos);
-  EXPECT_NE(c.find("fully_connected_s8(fully_connected_0_params, arena + "), std::string::npos);
+  // The Cortex-M4 takes the DSP GEMV, with its weights reordered and its bias folded.
+  EXPECT_NE(c.find("fully_connected_0_weights_reordered"), std::string::npos);
+  EXPECT_NE(c.find("fully_connected_0_folded_bias"), std::string::npos);
+  EXPECT_NE(c.find("fully_connected_s8_fast(fully_connected_0_params, arena + "),
+            std::string::npos);
   fs::remove_all(dir);
 }
 
