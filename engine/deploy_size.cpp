@@ -33,6 +33,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"concat", {84, 32}, {84, 32}},
     {"conv2d", {1320, 120}, {1316, 120}},       // 2026-12-07: in-place depthwise, activation table
     {"conv2d_fast", {2268, 236}, {2340, 244}},  // 2026-12-07: pointwise GEMM (DSP), without conv2d
+    {"conv2d_gemm_fast", {3560, 440}, {3488, 448}},  // 2026-12-07: im2col + GEMM (DSP), entry only
     {"depthwise_fast", {8440, 1112}, {8320, 1120}},  // 2026-12-07: DSP, without applies/reorder
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},
