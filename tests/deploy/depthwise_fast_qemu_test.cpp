@@ -27,7 +27,8 @@ class DepthwiseFastQemuTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     if (!testing::cross_tools_present())
-      GTEST_SKIP() << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
+      GTEST_SKIP()
+          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
     target_ = find_cortex_m_target(GetParam());
     ASSERT_NE(target_, nullptr);
   }
@@ -50,19 +51,20 @@ class DepthwiseFastQemuTest : public ::testing::TestWithParam<const char*> {
       objects += " " + object.string();
       return true;
     };
-    const std::string cxx = "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
-                            "-fno-threadsafe-statics -I" + src;
+    const std::string cxx =
+        "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
+        "-fno-threadsafe-statics -I" +
+        src;
     for (const char* s : {"startup", "counter", "semihost", "syscalls"})
       if (!compile("arm-none-eabi-gcc", (fw / (std::string(s) + ".c")).string())) return {};
-    for (const char* s : {"/tests/deploy/firmware/depthwise_fast_main.cpp",
-                          "/engine/kernels/device/conv2d.cpp",
-                          "/engine/kernels/device/conv2d_fast.cpp",
-                          "/engine/kernels/device/depthwise_fast.cpp"})
+    for (const char* s :
+         {"/tests/deploy/firmware/depthwise_fast_main.cpp", "/engine/kernels/device/conv2d.cpp",
+          "/engine/kernels/device/conv2d_fast.cpp", "/engine/kernels/device/depthwise_fast.cpp"})
       if (!compile(cxx, src + s)) return {};
     const std::filesystem::path elf = dir / "depthwise_fast.elf";
     if (!run("arm-none-eabi-g++ " + std::string(target_->gcc_flags) +
-                 " -nostartfiles -Wl,--gc-sections -T" +
-                 (fw / target_->linker_script).string() + objects + " -o " + elf.string(),
+                 " -nostartfiles -Wl,--gc-sections -T" + (fw / target_->linker_script).string() +
+                 objects + " -o " + elf.string(),
              dir))
       return {};
     return elf;
@@ -107,7 +109,7 @@ TEST_P(DepthwiseFastQemuTest, DepthwiseFastKernelIsByteIdenticalAndCheaperOnTheD
 INSTANTIATE_TEST_SUITE_P(Mps2, DepthwiseFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
                          [](const auto& test_param) {
                            return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                         : "CortexM4";
+                                                                               : "CortexM4";
                          });
 
 }  // namespace

@@ -214,8 +214,8 @@ void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const st
   for (int j = 0; j < W; ++j) stage[j] = channel_stage(p, bias, c0 + j);
   const std::int32_t taps = p.kernel_h * p.kernel_w;
   const std::int8_t* w = weights + c0 * taps;
-  const Geometry g = {p.in_h,     p.in_w,     p.in_c,         p.out_c,
-                      p.kernel_h, p.kernel_w, p.stride_w,     p.in_w * p.in_c};
+  const Geometry g = {p.in_h,     p.in_w,     p.in_c,     p.out_c,
+                      p.kernel_h, p.kernel_w, p.stride_w, p.in_w * p.in_c};
   // Interior output columns [ox_begin, ox_end) and rows [oy_begin, oy_end): the window lies
   // inside the input.
   auto interior_range = [](std::int32_t pad, std::int32_t stride, std::int32_t kernel,
@@ -234,8 +234,9 @@ void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const st
   const auto zero_point = static_cast<std::uint8_t>(-p.input_offset);
   std::uint32_t pad = zero_point * 0x01010101u;
   if constexpr (W == 2) pad &= 0xFFFFu;
-  if constexpr (W == 1) pad = static_cast<std::uint32_t>(static_cast<std::int32_t>(
-                            static_cast<std::int8_t>(zero_point)));
+  if constexpr (W == 1)
+    pad =
+        static_cast<std::uint32_t>(static_cast<std::int32_t>(static_cast<std::int8_t>(zero_point)));
   const std::int8_t* group_input = input + c0;
   const std::int32_t out_row_bytes = p.out_w * g.out_c;
 
@@ -245,18 +246,17 @@ void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const st
     const bool row_inside = oy >= oy_begin && oy < oy_end;
     const std::int32_t border_end = row_inside ? ox_begin : p.out_w;
     for (std::int32_t ox = 0; ox < border_end; ++ox) {
-      border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad,
-                                 stage, out_row + ox * g.out_c);
+      border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad, stage,
+                      out_row + ox * g.out_c);
     }
     if (!row_inside) continue;
     const std::int8_t* base =
         group_input + y0 * g.row_bytes + (ox_begin * p.stride_w - p.pad_left) * g.in_c;
-    interior_run<W, Kernel3x3>(p, base, ox_end - ox_begin, p.stride_w * g.in_c, g.in_c,
-                               g.row_bytes, taps, tap_offsets, w, stage,
-                               out_row + ox_begin * g.out_c, g.out_c);
+    interior_run<W, Kernel3x3>(p, base, ox_end - ox_begin, p.stride_w * g.in_c, g.in_c, g.row_bytes,
+                               taps, tap_offsets, w, stage, out_row + ox_begin * g.out_c, g.out_c);
     for (std::int32_t ox = ox_end; ox < p.out_w; ++ox) {
-      border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad,
-                                 stage, out_row + ox * g.out_c);
+      border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad, stage,
+                      out_row + ox * g.out_c);
     }
   }
 }

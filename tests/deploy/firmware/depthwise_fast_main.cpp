@@ -18,8 +18,8 @@ namespace {
 using tinyscale::device::Conv2dS8Params;
 
 struct Case {
-  int batches, in_h, in_w, channels, kernel_h, kernel_w, stride, per_channel, table, in_zp,
-      out_zp, act_min, act_max;
+  int batches, in_h, in_w, channels, kernel_h, kernel_w, stride, per_channel, table, in_zp, out_zp,
+      act_min, act_max;
 };
 
 constexpr Case kCases[] = {
@@ -89,10 +89,30 @@ int main(void) {
       g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
     }
     for (int i = 0; i < 256; ++i) g_table[i] = next_s8();
-    const Conv2dS8Params p = {c.batches, c.in_h, c.in_w, c.channels, out_h, out_w, c.channels,
-                              c.kernel_h, c.kernel_w, c.stride, c.stride, 1, 1, pad_top,
-                              pad_left, 1, 1, -c.in_zp, c.out_zp, c.act_min, c.act_max,
-                              c.per_channel ? c.channels : 1, g_multipliers, g_shifts,
+    const Conv2dS8Params p = {c.batches,
+                              c.in_h,
+                              c.in_w,
+                              c.channels,
+                              out_h,
+                              out_w,
+                              c.channels,
+                              c.kernel_h,
+                              c.kernel_w,
+                              c.stride,
+                              c.stride,
+                              1,
+                              1,
+                              pad_top,
+                              pad_left,
+                              1,
+                              1,
+                              -c.in_zp,
+                              c.out_zp,
+                              c.act_min,
+                              c.act_max,
+                              c.per_channel ? c.channels : 1,
+                              g_multipliers,
+                              g_shifts,
                               c.table ? g_table : nullptr};
     for (int i = 0; i < out_bytes; ++i) g_ref[i] = g_fast[i] = 0x55;
     tinyscale::device::conv2d_s8_fold_bias(p, g_weights, g_bias, g_folded);

@@ -93,15 +93,15 @@ void expect_same_as_reference(const Case& c, const std::string& what) {
 }
 
 std::string describe(const Conv2dS8Params& p) {
-  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" +
-         std::to_string(p.in_w) + "x" + std::to_string(p.in_c) + " -> " +
-         std::to_string(p.out_h) + "x" + std::to_string(p.out_w) + " k" +
-         std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w) + " s" +
-         std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + " pad " +
-         std::to_string(p.pad_top) + "," + std::to_string(p.pad_left) + " in_off " +
-         std::to_string(p.input_offset) + " out_off " + std::to_string(p.output_offset) +
-         " act [" + std::to_string(p.act_min) + ", " + std::to_string(p.act_max) + "] requant " +
-         std::to_string(p.requant_channels) + (p.output_table ? " table" : "");
+  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" + std::to_string(p.in_w) +
+         "x" + std::to_string(p.in_c) + " -> " + std::to_string(p.out_h) + "x" +
+         std::to_string(p.out_w) + " k" + std::to_string(p.kernel_h) + "x" +
+         std::to_string(p.kernel_w) + " s" + std::to_string(p.stride_h) + "," +
+         std::to_string(p.stride_w) + " pad " + std::to_string(p.pad_top) + "," +
+         std::to_string(p.pad_left) + " in_off " + std::to_string(p.input_offset) + " out_off " +
+         std::to_string(p.output_offset) + " act [" + std::to_string(p.act_min) + ", " +
+         std::to_string(p.act_max) + "] requant " + std::to_string(p.requant_channels) +
+         (p.output_table ? " table" : "");
 }
 
 TEST(DeviceDepthwiseS8Fast, Random3x3CasesMatchTheReferenceByteForByte) {
@@ -129,8 +129,8 @@ TEST(DeviceDepthwiseS8Fast, ExtremeValuesAndZeroPointsMatch) {
     for (const int channels : {64, 7}) {
       Case c;
       Conv2dS8Params& p = c.p;
-      p = {1, 25, 5, channels, 25, 5, channels, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -zero_point, -128,
-           -128, 127, 1, nullptr, nullptr, nullptr};
+      p = {1, 25, 5, channels, 25,          5,    channels, 3,   3, 1,       1,       1,      1,
+           1, 1,  1, 1,        -zero_point, -128, -128,     127, 1, nullptr, nullptr, nullptr};
       c.input.assign(static_cast<std::size_t>(25 * 5 * channels),
                      static_cast<std::int8_t>(zero_point == 127 ? -128 : 127));
       c.weights.assign(static_cast<std::size_t>(channels * 9), -128);
@@ -177,8 +177,8 @@ TEST(DeviceDepthwiseS8Fast, ReorderedWeightsAreAPermutationInTheKernelsOrder) {
 TEST(DeviceDepthwiseS8Fast, AppliesOnlyToDepthwiseWithoutDilation) {
   const std::int32_t m[1] = {1 << 30};
   const std::int8_t s[1] = {0};
-  const Conv2dS8Params depthwise = {1, 8, 8, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
-                                    -128, 127, 1, m, s, nullptr};
+  const Conv2dS8Params depthwise = {1, 8, 8, 16, 8, 8, 16,   3,   3, 1, 1, 1,      1,
+                                    1, 1, 1, 1,  0, 0, -128, 127, 1, m, s, nullptr};
   EXPECT_TRUE(depthwise_s8_fast_applies(depthwise));
   Conv2dS8Params p = depthwise;
   p.dilation_h = 2;
