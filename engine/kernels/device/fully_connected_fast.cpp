@@ -90,6 +90,18 @@ inline std::int32_t saturating_add(std::int32_t a, std::int32_t b) {
 #endif
 }
 
+// (a * b + 2^31) >> 32: the high word of the product, rounded (SMMULR).
+inline std::int32_t rounding_high_mul(std::int32_t a, std::int32_t b) {
+#if defined(__ARM_FEATURE_DSP)
+  std::int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+#else
+  return static_cast<std::int32_t>(
+      (static_cast<std::int64_t>(a) * b + (std::int64_t{1} << 31)) >> 32);
+#endif
+}
+
 // int32 to [-128, 127] (SSAT).
 inline std::int32_t saturate_s8(std::int32_t x) {
 #if defined(__ARM_FEATURE_DSP)
@@ -134,8 +146,15 @@ struct LeanStage {
     const auto x = static_cast<std::int32_t>(
         (static_cast<std::uint32_t>(acc) + static_cast<std::uint32_t>(folded_bias[o]))
         << left_shift);
-    const auto high = static_cast<std::int32_t>(
-        (static_cast<std::int64_t>(x) * multiplier + (std::int64_t{1} << 30)) >> 31);
+    // The doubling high multiply as one SMMULR of 2x where 2x fits:
+    // (2x * m + 2^31) >> 32 = (x * m + 2^30) >> 31.
+    std::int32_t x2, high;
+    if (__builtin_add_overflow(x, x, &x2)) {
+      high = static_cast<std::int32_t>(
+          (static_cast<std::int64_t>(x) * multiplier + (std::int64_t{1} << 30)) >> 31);
+    } else {
+      high = rounding_high_mul(x2, multiplier);
+    }
     // With right_shift 0, round and round_on are 0: scaled = high.
     const auto negative = static_cast<std::int32_t>((static_cast<std::uint32_t>(high) >> 31) &
                                                     static_cast<std::uint32_t>(round_on));
