@@ -97,8 +97,8 @@ inline std::int32_t rounding_high_mul(std::int32_t a, std::int32_t b) {
   __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
   return r;
 #else
-  return static_cast<std::int32_t>(
-      (static_cast<std::int64_t>(a) * b + (std::int64_t{1} << 31)) >> 32);
+  return static_cast<std::int32_t>((static_cast<std::int64_t>(a) * b + (std::int64_t{1} << 31)) >>
+                                   32);
 #endif
 }
 
