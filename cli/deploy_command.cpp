@@ -7,7 +7,7 @@
 // `--board NAME` takes the core from the board (cortex-m7 for the NUCLEO-H743ZI2) and refuses,
 // in one line before anything is written, a model whose arena exceeds the board's best RAM
 // region. `--qemu` links the package into a QEMU firmware (deploy/qemu_firmware.h; cortex-m7
-// on mps2-an500, cortex-m4 on mps2-an386), runs it on --input (else --random SEED, as `run`
+// on mps2-an500, cortex-m4 on mps2-an386, cortex-m3 on mps2-an385), runs it on --input (else --random SEED, as `run`
 // fills inputs, seed 1), checks its outputs against the host engine's byte for byte, and
 // reports instructions per inference, FLASH and RAM from the ELF and the painted stack, and a
 // millisecond estimate at the board's (or the core's typical) clock.
@@ -36,6 +36,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "costmodel/latency.h"
 #include "costmodel/patches.h"
 #include "deploy/codegen.h"
 #include "deploy/cortex_m.h"
@@ -52,7 +53,7 @@ namespace {
 struct DeployOptions {
   std::string model, target, output_dir, name;
   RegionOptions regions;
-  bool qemu = false, json = false;
+  bool qemu = false, json = false, profile = false;
   std::string input, input_file, output;
   std::optional<std::uint32_t> random;
   std::string patch = "off";
@@ -99,7 +100,9 @@ struct TypicalClock {
 };
 constexpr TypicalClock kTypicalClocks[] = {{"cortex-m7", 480, "STM32H743"},
                                            {"cortex-m4", 168, "STM32F407"},
-                                           {"cortex-m33", 160, "STM32U585"}};
+                                           {"cortex-m33", 160, "STM32U585"},
+                                           {"cortex-m3", 72, "STM32F103"},
+                                           {"cortex-m0plus", 133, "RP2040"}};
 
 // A fresh temporary folder, removed with everything in it when the guard goes.
 struct TempDir {
@@ -187,6 +190,17 @@ struct QemuFigures {
   std::uint64_t arena = 0, data_bss = 0;
   // With --patch: the outputs were also compared with the host engine running whole layers.
   bool whole_layers_compared = false;
+  // The instruction model's figure for the package (costmodel/latency.h).
+  double predicted = 0;
+  // With --profile: each kernel call's instructions (the profiling hook's cost removed), and
+  // the model's prediction for the call's node.
+  struct Call {
+    int node = -1;
+    std::string function;
+    costmodel::OpWork work;
+    double instructions = 0, predicted = 0;
+  };
+  std::vector<Call> calls;
   std::uint64_t ram_total() const { return arena + data_bss + stack_bytes; }
   double ms() const { return static_cast<double>(instructions) / (mhz * 1000.0); }
 };
@@ -239,7 +253,8 @@ nlohmann::ordered_json outputs_json(const engine::CompiledModel& model, const st
 
 // Builds the package into a QEMU firmware, runs it on `input`, checks the outputs against
 // the host engine's and collects the figures. The firmware's build folder is temporary.
-QemuFigures run_on_qemu(engine::CompiledModel& model, const deploy::PackageSummary& s,
+QemuFigures run_on_qemu(engine::CompiledModel& model, const core::Graph& graph,
+                        const deploy::PackageSummary& s,
                         const deploy::CortexMTarget& target, const DeployOptions& o,
                         const std::string& input, const std::optional<scaling::Budgets>& budgets) {
   const TempDir temp;
@@ -288,6 +303,41 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const deploy::PackageSumma
         std::to_string(static_cast<int>(static_cast<std::int8_t>(*diff.first))) + ")");
   }
 
+  // The instruction model's prediction, per node of the package's graph.
+  // (None for a core without a fitted model: the M3 runs the reference kernels.)
+  const costmodel::InstructionModel* im = costmodel::instruction_model(target.name);
+  const std::vector<costmodel::OpWork> work = costmodel::op_work(graph);
+  if (im != nullptr) {
+    for (const costmodel::OpWork& w : work) f.predicted += costmodel::predicted_instructions(w, *im);
+  }
+  if (o.profile) {
+    // A second firmware whose model.cpp records the counter after each call.
+    const std::filesystem::path pelf = deploy::build_qemu_firmware(
+        o.output_dir, s.name, target, temp.path / "profile", /*profile=*/true);
+    const deploy::QemuRun prun =
+        deploy::run_qemu(pelf, target.qemu_machine, temp.path / "input.bin",
+                         temp.path / "profile_output.bin", std::chrono::minutes(10));
+    if (prun.exit_code != 0) throw Error("the profiling firmware under QEMU: " + prun.failure_text());
+    const double hook = static_cast<double>(prun.figure("profile_hook_x256")) / 256.0;
+    const auto n = static_cast<std::size_t>(prun.figure("profile_calls"));
+    if (n != s.call_list.size()) {
+      throw Error("the profiling firmware recorded " + std::to_string(n) + " calls; the package has " +
+                  std::to_string(s.call_list.size()));
+    }
+    double previous = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto done = static_cast<double>(prun.figure("call" + std::to_string(k)));
+      QemuFigures::Call c;
+      c.node = s.call_list[k].node;
+      c.function = s.call_list[k].function;
+      c.work = work[static_cast<std::size_t>(c.node)];
+      c.instructions = std::max(0.0, done - previous - hook);
+      c.predicted = im != nullptr ? costmodel::predicted_instructions(c.work, *im) : 0.0;
+      previous = done;
+      f.calls.push_back(std::move(c));
+    }
+  }
+
   const deploy::ElfSections sections = deploy::elf_sections(elf);
   f.model_data = static_cast<std::uint64_t>(s.model_data_bytes);
   f.code = sections.size_of(".text");
@@ -309,6 +359,25 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const deploy::PackageSumma
   }
   f.input_text = o.input.empty() ? "random seed " + std::to_string(o.random.value_or(1)) : o.input;
   return f;
+}
+
+// --profile's table: each call's measured instructions against the model's.
+void print_profile(const engine::CompiledModel& model, const QemuFigures& f) {
+  std::printf(
+      "per call (--profile: each call's instructions, the profiling hook's removed; "
+      "predicted by the model):\n");
+  std::printf("  %4s %5s %-16s %-24s %12s %12s %12s %7s\n", "call", "node", "op", "kernel",
+              "MACs", "measured", "predicted", "diff");
+  for (std::size_t k = 0; k < f.calls.size(); ++k) {
+    const QemuFigures::Call& c = f.calls[k];
+    const core::Node& node = model.graph().nodes[static_cast<std::size_t>(c.node)];
+    std::printf("  %4zu %5d %-16s %-24s %12s %12s %12s %+6.1f%%\n", k, c.node,
+                core::op_name(node.op), c.function.c_str(),
+                group_digits(std::llround(c.work.macs)).c_str(),
+                group_digits(std::llround(c.instructions)).c_str(),
+                group_digits(std::llround(c.predicted)).c_str(),
+                c.instructions > 0 ? 100.0 * (c.predicted / c.instructions - 1.0) : 0.0);
+  }
 }
 
 void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummary& s,
@@ -337,7 +406,31 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
                          {"granularity", 40},
                          {"method",
                           "SysTick under qemu -icount shift=0: exact and deterministic, counted in "
-                          "steps of 40 instructions"}};
+                          "steps of 40 instructions"},
+                         {"predicted", f.predicted > 0 ? nlohmann::ordered_json(std::llround(f.predicted))
+                                                       : nlohmann::ordered_json(nullptr)},
+                         {"predicted_by", "the per-op instruction model (costmodel/latency.h)"}};
+    if (o.profile) {
+      nlohmann::ordered_json calls = nlohmann::ordered_json::array();
+      for (std::size_t k = 0; k < f.calls.size(); ++k) {
+        const QemuFigures::Call& c = f.calls[k];
+        const core::Node& node = model.graph().nodes[static_cast<std::size_t>(c.node)];
+        calls.push_back({{"call", k},
+                         {"node", c.node},
+                         {"name", node.name},
+                         {"op", core::op_name(node.op)},
+                         {"function", c.function},
+                         {"class", costmodel::op_class_name(c.work.op_class)},
+                         {"macs", std::llround(c.work.macs)},
+                         {"outputs", std::llround(c.work.outputs)},
+                         {"pixels", std::llround(c.work.pixels)},
+                         {"scalar_macs", std::llround(c.work.scalar_macs)},
+                         {"fused_outputs", std::llround(c.work.fused_outputs)},
+                         {"instructions", std::llround(c.instructions)},
+                         {"predicted", std::llround(c.predicted)}});
+      }
+      j["profile"] = calls;
+    }
     j["flash"] = {{"model_data_bytes", f.model_data},
                   {"model_data_is", NAME + "_MODEL_DATA_BYTES (the .rodata of " + s.name + ".cpp)"},
                   {"code_bytes", f.code},
@@ -377,6 +470,16 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
       "instructions per inference: %s (exact: SysTick under -icount shift=0, counted in "
       "steps of 40 instructions)\n",
       group_digits(static_cast<std::int64_t>(f.instructions)).c_str());
+  if (f.predicted > 0) {
+    std::printf("predicted by the per-op instruction model (costmodel/latency.h): %s (%+.1f%%)\n",
+                group_digits(std::llround(f.predicted)).c_str(),
+                f.instructions ? 100.0 * (f.predicted / static_cast<double>(f.instructions) - 1.0)
+                               : 0.0);
+  } else {
+    std::printf("predicted: no instruction model for %s (fitted for cortex-m7 and cortex-m4)\n",
+                std::string(target.name).c_str());
+  }
+  if (o.profile) print_profile(model, f);
   const auto g = [](std::uint64_t v) { return group_digits(static_cast<std::int64_t>(v)); };
   std::printf(
       "FLASH %s B: model data %s B (%s_MODEL_DATA_BYTES, the .rodata of %s.cpp), code %s B "
@@ -426,7 +529,8 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   const deploy::CortexMTarget* cortex_m = deploy::find_cortex_m_target(target_text);
   if (o.qemu && (cortex_m == nullptr || cortex_m->qemu_machine.empty())) {
     throw Error("no QEMU machine for " + target_text +
-                " here (--qemu runs cortex-m7 on mps2-an500, cortex-m4 on mps2-an386)");
+                " here (--qemu runs cortex-m7 on mps2-an500, cortex-m4 on mps2-an386, cortex-m3 on "
+                "mps2-an385)");
   }
   // A network given by net options takes --input as its shape (CxHxW, as `net` and `export`
   // do); its tensor file then comes with --input-file.
@@ -439,8 +543,8 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
     if (!o.input.empty()) throw Error("give --input FILE or --input-file FILE, not both");
     o.input = o.input_file;
   }
-  if (!o.qemu && (!o.input.empty() || o.random || !o.output.empty() || o.json))
-    throw Error("--input, --random, --output and --json go with --qemu");
+  if (!o.qemu && (!o.input.empty() || o.random || !o.output.empty() || o.json || o.profile))
+    throw Error("--input, --random, --output, --json and --profile go with --qemu");
   if (!o.input.empty() && o.random) throw Error("give --input FILE or --random SEED, not both");
   if (!is_family(o.model) && !extras.empty()) {
     throw Error("deploy " + o.model + ": unexpected argument '" + extras[0] + "'");
@@ -506,7 +610,7 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   }
   if (!o.qemu) return;
   std::fflush(text);
-  QemuFigures f = run_on_qemu(model, s, *cortex_m, o, input, budgets);
+  QemuFigures f = run_on_qemu(model, graph, s, *cortex_m, o, input, budgets);
   if (patched.choice.enabled()) {
     // The patched device against the host engine running the whole layers: bit-identical.
     engine::CompiledModel plain;
@@ -547,8 +651,8 @@ Command add_deploy_command(CLI::App& app) {
                   "yolo-xinet) followed by net options")
       ->required();
   cmd->add_option("--target", o->target,
-                  "host, cortex-m4, cortex-m7 or cortex-m33 (default: the --board's core, else "
-                  "host)");
+                  "host, cortex-m4, cortex-m7, cortex-m33 (fast DSP kernels), cortex-m3 or "
+                  "cortex-m0plus (reference kernels) (default: the --board's core, else host)");
   cmd->add_option("-o,--output-dir", o->output_dir, "Directory to write the package into")
       ->required();
   cmd->add_option("--name", o->name,
@@ -559,7 +663,7 @@ Command add_deploy_command(CLI::App& app) {
                   "Extra boards (JSON, same format as data/boards.json)");
   cmd->add_flag("--qemu", o->qemu,
                 "Build the package into a firmware, run it under QEMU (cortex-m7: mps2-an500, "
-                "cortex-m4: mps2-an386), compare with the host engine, report instructions, "
+                "cortex-m4: mps2-an386, cortex-m3: mps2-an385), compare with the host engine, report instructions, "
                 "FLASH and RAM");
   cmd->add_option("--input", o->input,
                   "With --qemu and a model file: raw input bytes (the inputs concatenated), as "
@@ -571,6 +675,9 @@ Command add_deploy_command(CLI::App& app) {
                   "With --qemu: seeded random input, as `run --random` (default seed 1)");
   cmd->add_option("--output", o->output, "With --qemu: write the device's output bytes here");
   cmd->add_flag("--json", o->json, "With --qemu: print the report as JSON");
+  cmd->add_flag("--profile", o->profile,
+                "With --qemu: also run a firmware that times every kernel call, and print "
+                "each call's instructions against the instruction model's");
   add_patch_options(cmd, &o->patch, &o->max_extra_macs);
   cmd->allow_extras();
   return [cmd, o] { deploy_model(*o, cmd->remaining()); };

@@ -240,9 +240,15 @@ void print_solution(const scaling::Solution& s, const scaling::Budgets& b,
   }
   std::printf("\n  params %s   MACs %s", group_digits(s.cost.params).c_str(),
               group_digits(s.cost.macs).c_str());
-  if (s.latency_ms)
-    std::printf("   latency ~%.1f ms (estimate, %s @ %g MHz)", *s.latency_ms, b.core.c_str(),
-                b.mhz);
+  if (s.latency_ms) {
+    // Cortex-M4/M7/M33: tinyscale's generated code, by the per-op instruction model fitted
+    // under QEMU; other cores: cycles-per-MAC estimates (costmodel/latency.h).
+    std::printf("   latency ~%.1f ms (%s, %s @ %g MHz)", *s.latency_ms,
+                costmodel::instruction_model(b.core) != nullptr
+                    ? "generated code, per-op instruction model"
+                    : "estimate",
+                b.core.c_str(), b.mhz);
+  }
   if (!b.board.empty() && b.mhz != b.board_mhz)
     std::printf("\n  clock %g MHz from --mhz (board %s is rated %g MHz)", b.mhz, b.board.c_str(),
                 b.board_mhz);

@@ -6,11 +6,17 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/passes.h"
+#include "engine/activation_fusion.h"
 
 namespace tinyscale::costmodel {
 namespace {
 
-// Cycles per MAC (per output element for `elementwise`) of int8 inference, one core.
+// The instruction models: coefficients fitted by bench/fit_latency_model.py to the per-call
+// instructions of tinyscale's generated code under QEMU (see kInstructionModels' comment).
+#include "costmodel/latency_fit.inc"
+
+// Cycles per MAC (per output element for `elementwise`) of int8 inference, one core, for
+// the cores without an instruction model (and the names every estimate accepts).
 //
 // These are ESTIMATES, not measurements. They follow from the inner loops of the int8
 // kernels each core runs (instruction counts of the inner loops plus overhead), are not
@@ -112,12 +118,136 @@ const CycleCosts& cycle_costs(std::string_view core) {
   throw Error("unknown core '" + std::string(core) + "'; known cores: " + known);
 }
 
-ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
-  ComputeBreakdown work;
-  for (const core::Node& node : deployed.nodes) {
+const char* op_class_name(OpClass c) {
+  static constexpr const char* kNames[kOpClasses] = {
+      "conv_pointwise", "conv_depthwise", "conv_general", "conv_grouped", "fully_connected",
+      "add",            "mul",            "activation",   "pool",         "global_pool",
+      "softmax",        "convert",        "copy",         "fused"};
+  return kNames[static_cast<int>(c)];
+}
+
+std::vector<OpWork> op_work(const core::Graph& deployed) {
+  const engine::ActivationFusion fusion = engine::plan_activation_fusion(deployed, true);
+  std::vector<OpWork> work(deployed.nodes.size());
+  for (std::size_t n = 0; n < deployed.nodes.size(); ++n) {
+    const core::Node& node = deployed.nodes[n];
+    OpWork& w = work[n];
+    if (!node.outputs.empty()) {
+      const std::vector<std::int64_t>& shape = deployed.tensor(node.outputs[0]).shape;
+      w.outputs = static_cast<double>(core::num_elements(shape));
+      w.pixels = shape.empty() || shape.back() == 0
+                     ? w.outputs
+                     : w.outputs / static_cast<double>(shape.back());
+    }
+    if (fusion.fused_into[n] >= 0) {
+      w.op_class = OpClass::fused;
+      continue;
+    }
     switch (node.op) {
       case core::OpType::conv2d: {
-        const std::int64_t macs = core::op_info(node.op).macs(deployed, node);
+        const core::Attributes& a = node.attrs;
+        const std::vector<std::int64_t>& ws = deployed.tensor(node.inputs[1]).shape;  // OHWI
+        w.macs = static_cast<double>(core::op_info(node.op).macs(deployed, node));
+        const bool padded = a.pad_top || a.pad_bottom || a.pad_left || a.pad_right;
+        const double window = static_cast<double>(ws[1] * ws[2]);
+        if (a.groups <= 1) {
+          w.op_class = ws[1] == 1 && ws[2] == 1 && !padded ? OpClass::conv_pointwise
+                                                            : OpClass::conv_general;
+          const std::int64_t depth =
+              w.op_class == OpClass::conv_pointwise ? ws[3] : ws[1] * ws[2] * ws[3];
+          w.scalar_macs = w.outputs * static_cast<double>(depth % 4);
+        } else {
+          w.op_class = ws[3] == 1 && ws[0] == a.groups ? OpClass::conv_depthwise
+                                                       : OpClass::conv_grouped;
+          w.scalar_macs = w.pixels * static_cast<double>(ws[0] % 4) * window;
+        }
+        if (fusion.activation[n] >= 0) w.fused_outputs = w.outputs;
+        break;
+      }
+      case core::OpType::fully_connected: {
+        w.op_class = OpClass::fully_connected;
+        w.macs = static_cast<double>(core::op_info(node.op).macs(deployed, node));
+        const std::vector<std::int64_t>& ws = deployed.tensor(node.inputs[1]).shape;
+        w.scalar_macs = ws.size() == 2 ? w.outputs * static_cast<double>(ws[1] % 4) : 0.0;
+        break;
+      }
+      case core::OpType::add:
+        w.op_class = OpClass::add;
+        break;
+      case core::OpType::mul:
+        w.op_class = OpClass::mul;
+        break;
+      case core::OpType::hard_swish:
+      case core::OpType::sigmoid:
+      case core::OpType::tanh:
+      case core::OpType::relu:
+      case core::OpType::clip:
+      case core::OpType::leaky_relu:
+        w.op_class = OpClass::activation;
+        break;
+      case core::OpType::avg_pool:
+      case core::OpType::max_pool:
+        w.op_class = OpClass::pool;
+        w.macs = w.outputs * node.attrs.kernel_h * node.attrs.kernel_w;
+        break;
+      case core::OpType::global_avg_pool:
+        w.op_class = OpClass::global_pool;
+        w.macs = static_cast<double>(core::num_elements(deployed.tensor(node.inputs[0]).shape));
+        break;
+      case core::OpType::softmax:
+        w.op_class = OpClass::softmax;
+        break;
+      case core::OpType::quantize:
+      case core::OpType::dequantize:
+        w.op_class = OpClass::convert;
+        break;
+      case core::OpType::paste:
+        // A copy of its block (as slice's output): in place, the rest of the output is
+        // the destination's bytes, untouched.
+        w.op_class = OpClass::copy;
+        w.outputs =
+            static_cast<double>(core::num_elements(deployed.tensor(node.inputs.back()).shape));
+        break;
+      default:
+        w.op_class = OpClass::copy;
+        break;
+    }
+  }
+  return work;
+}
+
+const InstructionModel* instruction_model(std::string_view core) {
+  const std::string key = core_key(core);
+  const std::string_view wanted = key == "m33" ? "cortex-m4" : "";
+  for (const InstructionModel& m : kInstructionModels) {
+    if (core_key(m.core) == key || (!wanted.empty() && m.core == wanted)) return &m;
+  }
+  return nullptr;
+}
+
+double predicted_instructions(const OpWork& w, const InstructionModel& model) {
+  const InstructionCoefficients& c = model.by_class[static_cast<std::size_t>(w.op_class)];
+  if (w.op_class == OpClass::fused) return 0.0;  // in its convolution's figure
+  return c.per_mac * w.macs + c.per_output * w.outputs + c.per_pixel * w.pixels +
+         c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs + c.per_call;
+}
+
+ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
+  ComputeBreakdown work;
+  const std::vector<OpWork> ops = op_work(deployed);
+  for (std::size_t n = 0; n < deployed.nodes.size(); ++n) {
+    const core::Node& node = deployed.nodes[n];
+    const OpWork& w = ops[n];
+    const auto k = static_cast<std::size_t>(w.op_class);
+    work.by_class[k].macs += w.macs;
+    work.by_class[k].outputs += w.outputs;
+    work.by_class[k].fused_outputs += w.fused_outputs;
+    work.by_class[k].pixels += w.pixels;
+    work.by_class[k].scalar_macs += w.scalar_macs;
+    work.calls[k] += w.op_class == OpClass::fused ? 0 : 1;
+    switch (node.op) {
+      case core::OpType::conv2d: {
+        const auto macs = static_cast<std::int64_t>(w.macs);
         // Depthwise: every output channel reads one input channel (OHWI weights with
         // I == 1). Other grouped convolutions run the dense kernel per group.
         const bool depthwise =
@@ -126,19 +256,32 @@ ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
         break;
       }
       case core::OpType::fully_connected:
-        work.fully_connected_macs += core::op_info(node.op).macs(deployed, node);
-        break;
-      case core::OpType::paste:
-        // A copy of its block (as slice's output): in place, the rest of the output is
-        // the destination's bytes, untouched.
-        work.elementwise_elements += core::num_elements(deployed.tensor(node.inputs.back()).shape);
+        work.fully_connected_macs += static_cast<std::int64_t>(w.macs);
         break;
       default:
-        work.elementwise_elements += core::num_elements(deployed.tensor(node.outputs[0]).shape);
+        work.elementwise_elements += static_cast<std::int64_t>(w.outputs);
         break;
     }
   }
   return work;
+}
+
+double predicted_instructions(const ComputeBreakdown& compute, std::string_view core) {
+  const InstructionModel* model = instruction_model(core);
+  if (model == nullptr) {
+    throw Error("no instruction model for core '" + std::string(core) +
+                "' (fitted: cortex-m7, cortex-m4; cortex-m33 takes cortex-m4's)");
+  }
+  double total = 0;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(kOpClasses); ++k) {
+    if (static_cast<OpClass>(k) == OpClass::fused) continue;
+    const InstructionCoefficients& c = model->by_class[k];
+    const OpWork& w = compute.by_class[k];
+    total += c.per_mac * w.macs + c.per_output * w.outputs + c.per_pixel * w.pixels +
+             c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs +
+             c.per_call * static_cast<double>(compute.calls[k]);
+  }
+  return total;
 }
 
 double estimate_latency_ms(const core::Graph& graph, std::string_view core, double mhz) {
@@ -153,6 +296,10 @@ double estimate_latency_ms(const core::Graph& graph, std::string_view core, doub
 double estimate_latency_ms(const ComputeBreakdown& compute, std::string_view core, double mhz) {
   const CycleCosts& costs = cycle_costs(core);
   check_mhz(mhz);
+  if (instruction_model(core) != nullptr) {
+    // One instruction per cycle, as `deploy --qemu` states its figures.
+    return predicted_instructions(compute, core) / (mhz * 1000.0);
+  }
   const double cycles = static_cast<double>(compute.conv_macs) * costs.conv +
                         static_cast<double>(compute.depthwise_macs) * costs.depthwise +
                         static_cast<double>(compute.fully_connected_macs) * costs.fully_connected +

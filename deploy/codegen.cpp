@@ -37,15 +37,21 @@ const char* target_name(Target target) {
       return "cortex-m7";
     case Target::cortex_m33:
       return "cortex-m33";
+    case Target::cortex_m3:
+      return "cortex-m3";
+    case Target::cortex_m0plus:
+      return "cortex-m0plus";
   }
   return "?";
 }
 
 Target parse_target(const std::string& name) {
-  for (Target t : {Target::host, Target::cortex_m4, Target::cortex_m7, Target::cortex_m33}) {
+  for (Target t : {Target::host, Target::cortex_m4, Target::cortex_m7, Target::cortex_m33,
+                   Target::cortex_m3, Target::cortex_m0plus}) {
     if (name == target_name(t)) return t;
   }
-  throw Error("unknown target '" + name + "'; expected host, cortex-m4, cortex-m7 or cortex-m33");
+  throw Error("unknown target '" + name +
+              "'; expected host, cortex-m4, cortex-m7, cortex-m33, cortex-m3 or cortex-m0plus");
 }
 
 std::string sanitize_identifier(const std::string& name) {
@@ -365,7 +371,7 @@ void collect_sources(const std::string& file, std::map<std::string, std::string>
 // Cortex-M4, M7 and M33 have the DSP extension (SMLAD, SXTB16, ...): their packages take the
 // fast kernels (issue 16). So does the host, where the kernels' portable twins of those
 // instructions run the same loops (the host package tests check them on whole models).
-// A core without the DSP extension would keep the reference kernels.
+// The Cortex-M3 and M0+ have no DSP extension: they keep the reference kernels.
 bool target_takes_fast_kernels(Target target) {
   switch (target) {
     case Target::host:
@@ -373,6 +379,9 @@ bool target_takes_fast_kernels(Target target) {
     case Target::cortex_m7:
     case Target::cortex_m33:
       return true;
+    case Target::cortex_m3:
+    case Target::cortex_m0plus:
+      return false;
   }
   return false;
 }
@@ -387,6 +396,10 @@ std::string target_flags(Target target) {
       return "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16";
     case Target::cortex_m33:
       return "-mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16";
+    case Target::cortex_m3:
+      return "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft";
+    case Target::cortex_m0plus:
+      return "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft";
   }
   return "";
 }
@@ -559,7 +572,9 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     if (definitions.size() > first_definition) {
       definitions[first_definition].text = comment + definitions[first_definition].text;
     }
-    invoke += "  " + comment + "  " + call + ";\n";
+    invoke += "  " + comment + "  " + call + ";\n  TINYSCALE_OP_DONE(" +
+              std::to_string(calls - 1) + ");\n";
+    summary.call_list.push_back({static_cast<int>(n), call.substr(0, call.find('('))});
   }
 
   // 3. Inputs and outputs.
@@ -655,6 +670,10 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     c += "#include \"" + name + ".h\"\n\n";
     for (const std::string& k : kernel_stems) c += "#include \"" + k + ".h\"\n";
     c += "\n";
+    c += "// Profiling hook: TINYSCALE_OP_DONE(k) runs after the k-th kernel call of " + name +
+         "_invoke()\n// (0-based; " + std::to_string(calls) +
+         " calls). Define it, e.g. to read DWT->CYCCNT, to time each layer.\n";
+    c += "#ifndef TINYSCALE_OP_DONE\n#define TINYSCALE_OP_DONE(k) ((void)0)\n#endif\n\n";
     c += "alignas(16) int8_t " + name + "_arena[" + NAME + "_ARENA_BYTES];\n\n";
     c += "namespace {\n\n";
     for (const ConstDefinition& d : definitions) c += d.text + "\n";

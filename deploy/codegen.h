@@ -44,7 +44,9 @@
 
 namespace tinyscale::deploy {
 
-enum class Target { host, cortex_m4, cortex_m7, cortex_m33 };
+// Cortex-M4, M7 and M33 have the DSP extension and take the fast kernels; the M3 and M0+ (no
+// DSP extension) keep the reference kernels.
+enum class Target { host, cortex_m4, cortex_m7, cortex_m33, cortex_m3, cortex_m0plus };
 
 // "host", "cortex-m4", ...; parse_target throws tinyscale::Error listing the valid names.
 const char* target_name(Target target);
@@ -65,6 +67,13 @@ struct PackageSummary {
   std::vector<std::string> files;    // written, relative to output_dir
   std::vector<std::string> kernels;  // device kernel files used (op names)
   int calls = 0;  // kernel calls in NAME_invoke(): the nodes but the fused activations
+  // Call k of NAME_invoke() (TINYSCALE_OP_DONE(k) follows it): its node in the graph and the
+  // kernel function it calls ("conv2d_s8_fast").
+  struct Call {
+    int node = -1;
+    std::string function;
+  };
+  std::vector<Call> call_list;
 };
 
 // `graph` is the graph `model` was compiled from (one arena, no memory regions). Throws

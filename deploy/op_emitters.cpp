@@ -477,6 +477,20 @@ RequantConstants depthwise_constants(NodeEmitContext& ctx, const device::Conv2dS
           ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
 }
 
+// A pointwise layer's constants for conv2d_s8_fast: its weights interleaved by output-channel
+// pairs (conv2d_s8_fast_reorder_weights, same bytes) instead of the originals, no bias (it
+// takes the folded one), the multipliers and shifts.
+RequantConstants pointwise_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
+  const core::Tensor& w = ctx.input(1);
+  std::vector<std::int8_t> reordered(w.data.size());
+  device::conv2d_s8_fast_reorder_weights(p, reinterpret_cast<const std::int8_t*>(w.data.data()),
+                                         reordered.data());
+  return {ctx.array("int8_t", "weights_reordered", reordered.data(),
+                    static_cast<std::int64_t>(reordered.size())),
+          "nullptr", ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
+          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
+}
+
 // A full convolution's constants for conv2d_s8_gemm_fast: its weights in the kernel's order
 // (conv2d_s8_gemm_fast_reorder_weights, same bytes) instead of the originals, no bias (it
 // takes the folded one), the multipliers and shifts.
@@ -515,9 +529,10 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
                     device::conv2d_s8_gemm_fast_applies(p);
   const bool fast = pointwise || depthwise || full;
   const RequantConstants c =
-      depthwise ? depthwise_constants(ctx, p)
-      : full    ? full_conv_constants(ctx, p)
-                : requant_constants(ctx, p, /*with_bias=*/!fast);
+      pointwise   ? pointwise_constants(ctx, p)
+      : depthwise ? depthwise_constants(ctx, p)
+      : full      ? full_conv_constants(ctx, p)
+                  : requant_constants(ctx, p, /*with_bias=*/!fast);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
           field("in_c", p.in_c) + field("out_h", p.out_h) + field("out_w", p.out_w) +

@@ -23,13 +23,22 @@ void run_step(const std::string& command, const std::filesystem::path& log, cons
 
 }  // namespace
 
-std::string qemu_firmware_main(const std::string& name) {
+std::string qemu_firmware_main(const std::string& name, bool profile) {
   std::string NAME = name;
   for (char& c : NAME) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
   std::string m;
   m += "// main.cpp: QEMU firmware around the generated model '" + name +
        "' (deploy/qemu_firmware.h).\n";
   m += "#include \"" + name + ".h\"\n#include \"firmware.h\"\n#include \"semihost.h\"\n\n";
+  if (profile) {
+    // TINYSCALE_OP_DONE(k) (model.cpp's hook) records the counter after call k.
+    m += "namespace {\nconstexpr int kMaxCalls = " + std::to_string(kProfileMaxCalls) +
+         ";\nunsigned long long g_done[kMaxCalls];\nint g_calls = 0;\n}  // namespace\n\n";
+    m += "extern \"C\" void ts_profile_op_done(int k) {\n"
+         "  if (k < 0 || k >= kMaxCalls) return;\n"
+         "  g_done[k] = ts_counter_ticks();\n"
+         "  if (k + 1 > g_calls) g_calls = k + 1;\n}\n\n";
+  }
   m += "int main(void) {\n";
   m += "  long total = 0;\n";
   m += "  for (int i = 0; " + name + "_input(i) != nullptr; ++i) total += " + name +
@@ -44,6 +53,15 @@ std::string qemu_firmware_main(const std::string& name) {
   m += "    if (ts_sh_read(in, t->data, static_cast<unsigned>(t->bytes)) != 0u) return 2;\n";
   m += "  }\n  ts_sh_close(in);\n\n";
   m += "  ts_stack_paint();\n  ts_counter_start();\n";
+  if (profile) {
+    // The hook's own cost: 256 calls in a row, in instructions x 256 (reported; the host
+    // subtracts it from each call's figure).
+    m += "  const unsigned long long h0 = ts_counter_ticks();\n"
+         "  for (int i = 0; i < 256; ++i) ts_profile_op_done(kMaxCalls - 1);\n"
+         "  const unsigned long long hook256 = (ts_counter_ticks() - h0) * "
+         "TS_INSTRUCTIONS_PER_TICK;\n"
+         "  g_calls = 0;\n  ts_counter_start();\n";
+  }
   m += "  " + name + "_invoke();\n";
   m += "  const unsigned long long instructions = ts_counter_instructions();\n";
   m += "  const unsigned stack_bytes = ts_stack_high_water_bytes();\n\n";
@@ -57,17 +75,27 @@ std::string qemu_firmware_main(const std::string& name) {
   m += "  ts_report(\"stack_bytes\", stack_bytes);\n";
   m += "  ts_report(\"arena_bytes\", " + NAME + "_ARENA_BYTES);\n";
   m += "  ts_report(\"model_data_bytes\", " + NAME + "_MODEL_DATA_BYTES);\n";
+  if (profile) {
+    m += "  ts_report(\"profile_hook_x256\", hook256);\n";
+    m += "  ts_report(\"profile_calls\", static_cast<unsigned long long>(g_calls));\n";
+    m += "  char key[16] = \"call\";\n";
+    m += "  for (int k = 0; k < g_calls; ++k) {\n"
+         "    int n = 4;\n    char digits[8];\n    int d = 0;\n"
+         "    for (int v = k; d == 0 || v > 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);\n"
+         "    while (d > 0) key[n++] = digits[--d];\n    key[n] = '\\0';\n"
+         "    ts_report(key, g_done[k] * TS_INSTRUCTIONS_PER_TICK);\n  }\n";
+  }
   m += "  return 0;\n}\n";
   return m;
 }
 
 std::filesystem::path build_qemu_firmware(const std::filesystem::path& package_dir,
                                           const std::string& name, const CortexMTarget& target,
-                                          const std::filesystem::path& build_dir) {
+                                          const std::filesystem::path& build_dir, bool profile) {
   if (target.linker_script.empty())
     throw Error(std::string(target.name) +
                 ": no QEMU firmware support yet (QEMU machines here: mps2-an500 for cortex-m7, "
-                "mps2-an386 for cortex-m4)");
+                "mps2-an386 for cortex-m4, mps2-an385 for cortex-m3)");
   if (!std::filesystem::is_regular_file(package_dir / (name + ".cpp")))
     throw Error("no generated model " + (package_dir / (name + ".cpp")).string());
   std::filesystem::create_directories(build_dir);
@@ -90,9 +118,16 @@ std::filesystem::path build_qemu_firmware(const std::filesystem::path& package_d
   for (const char* source : kFirmwareSupport)
     compile("arm-none-eabi-gcc " + common + " -I" + quoted(fw), fw / source);
   const std::filesystem::path main_cpp = build_dir / "main.cpp";
-  std::ofstream(main_cpp) << qemu_firmware_main(name);
+  std::ofstream(main_cpp) << qemu_firmware_main(name, profile);
   compile(cxx, main_cpp);
-  compile(cxx, package_dir / (name + ".cpp"));
+  if (profile) {
+    const std::filesystem::path hook = build_dir / "profile_hook.h";
+    std::ofstream(hook) << "extern \"C\" void ts_profile_op_done(int k);\n"
+                           "#define TINYSCALE_OP_DONE(k) ts_profile_op_done(k)\n";
+    compile(cxx + " -include " + quoted(hook), package_dir / (name + ".cpp"));
+  } else {
+    compile(cxx, package_dir / (name + ".cpp"));
+  }
   if (std::filesystem::is_directory(package_dir / "kernels"))
     for (const auto& entry : std::filesystem::directory_iterator(package_dir / "kernels"))
       if (entry.path().extension() == ".cpp") compile(cxx, entry.path());

@@ -27,12 +27,21 @@
 
 namespace tinyscale::deploy {
 
+// Profiling (profile = true): model.cpp is compiled with TINYSCALE_OP_DONE(k) recording the
+// counter after each kernel call, and the firmware also reports
+//   TINYSCALE profile_hook_x256=N   256 calls of the hook, in instructions (its own cost)
+//   TINYSCALE profile_calls=N       calls recorded
+//   TINYSCALE callK=N               instructions from the start to the end of call K's hook
+// (40-instruction steps). The calls' figures then include the hooks; `instructions` too.
+constexpr int kProfileMaxCalls = 4096;
+
 // The firmware's main.cpp for the package whose C identifier prefix is `name`.
-std::string qemu_firmware_main(const std::string& name);
+std::string qemu_firmware_main(const std::string& name, bool profile = false);
 
 // Builds build_dir/NAME.elf from package_dir and returns its path.
 std::filesystem::path build_qemu_firmware(const std::filesystem::path& package_dir,
                                           const std::string& name, const CortexMTarget& target,
-                                          const std::filesystem::path& build_dir);
+                                          const std::filesystem::path& build_dir,
+                                          bool profile = false);
 
 }  // namespace tinyscale::deploy

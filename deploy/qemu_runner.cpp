@@ -112,9 +112,10 @@ QemuRun run_qemu(const std::filesystem::path& elf, std::string_view machine,
                  const std::filesystem::path& input_file,
                  const std::filesystem::path& output_file,
                  std::chrono::milliseconds timeout) {
-  if (machine != "mps2-an500" && machine != "mps2-an386")
+  if (machine != "mps2-an500" && machine != "mps2-an386" && machine != "mps2-an385")
     throw Error("QEMU machine '" + std::string(machine) +
-                "' has no firmware support; expected mps2-an500 (Cortex-M7) or mps2-an386 (Cortex-M4)");
+                "' has no firmware support; expected mps2-an500 (Cortex-M7), mps2-an386 "
+                "(Cortex-M4) or mps2-an385 (Cortex-M3)");
   if (!std::filesystem::is_regular_file(elf)) throw Error("firmware ELF " + elf.string() + " not found");
   if (!input_file.empty() && !std::filesystem::is_regular_file(input_file))
     throw Error("input file " + input_file.string() + " not found");

@@ -53,7 +53,7 @@ struct QemuRun {
   std::string failure_text() const;
 };
 
-// machine: "mps2-an500" (Cortex-M7) or "mps2-an386" (Cortex-M4). input_file and
+// machine: "mps2-an500" (Cortex-M7), "mps2-an386" (Cortex-M4) or "mps2-an385" (Cortex-M3). input_file and
 // output_file may be empty (no input.bin given, no output.bin collected).
 QemuRun run_qemu(const std::filesystem::path& elf, std::string_view machine,
                  const std::filesystem::path& input_file,

@@ -181,7 +181,10 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   // planner at real dtype sizes.
   const std::int64_t runtime_structures =
       ram_breakdown(graph, 0, core::DType::int8, fusion_).runtime_structures;
-  plan_ = plan_arena(graph, {.int8_activations = false,
+  // Depthwise convolutions run out of place where that costs no arena byte (the fast device
+  // kernel has no in-place path).
+  plan_ = (options.out_of_place_depthwise ? plan_arena_out_of_place_depthwise
+                                          : plan_arena)(graph, {.int8_activations = false,
                              .algorithm = options.planner,
                              .alignment = options.alignment,
                              .node_scratch_bytes = scratch,

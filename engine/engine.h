@@ -54,6 +54,10 @@ struct CompileOptions {
   // no_reuse (every tensor its own bytes for the whole run: a reference for tests).
   bool in_place = true;
   bool no_reuse = false;
+  // A depthwise convolution runs in place only where that lowers the peak (the plan of
+  // engine::plan_arena_out_of_place_depthwise: the fast device kernel has no in-place path);
+  // off: wherever it may (plan_arena's choice; the in-place tests exercise that path).
+  bool out_of_place_depthwise = true;
   // An int8 activation that directly follows a conv2d is applied in the convolution's output
   // stage as a 256-entry table (engine/activation_fusion.h); off: every node runs on its own
   // (the reference the tests compare the fused model with). Only with in_place or no_reuse:

@@ -85,6 +85,10 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
           node.inputs.empty()) {
         continue;
       }
+      if (std::find(options.not_in_place.begin(), options.not_in_place.end(),
+                    static_cast<int>(n)) != options.not_in_place.end()) {
+        continue;
+      }
       // A paste overwrites its destination (input 0) only; the block alone is never
       // overwritten, even when it fills the whole output, nor a destination that is its
       // own block (the block and the output must not overlap).
@@ -207,6 +211,28 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
     }
   }
   return result;
+}
+
+ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph,
+                                            const ArenaOptions& options) {
+  ArenaPlan best = plan_arena(graph, options);
+  if (!options.in_place || options.no_reuse) return best;
+  std::vector<int> excluded(options.not_in_place.begin(), options.not_in_place.end());
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    const core::Node& node = graph.nodes[n];
+    if (node.op != core::OpType::conv2d || best.buffers.in_place_input[n] < 0) continue;
+    excluded.push_back(static_cast<int>(n));
+    ArenaOptions trial = options;
+    trial.not_in_place = excluded;
+    ArenaPlan p = plan_arena(graph, trial);
+    if (p.plan.peak_bytes == best.plan.peak_bytes && p.fits == best.fits &&
+        p.region_peak_bytes == best.region_peak_bytes) {
+      best = std::move(p);
+    } else {
+      excluded.pop_back();
+    }
+  }
+  return best;
 }
 
 }  // namespace tinyscale::engine

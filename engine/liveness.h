@@ -96,6 +96,8 @@ struct ArenaOptions {
   // Every buffer live over the whole run, so no two share a byte (no in-place either): a
   // reference plan for tests, not for deployment.
   bool no_reuse = false;
+  // Nodes that must not run in place (plan_arena_out_of_place_depthwise's choice).
+  std::span<const int> not_in_place;
 };
 
 // True when `op`'s kernels may write its output over an input of the output's shape (the
@@ -123,6 +125,7 @@ struct ArenaBuffers {
 
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options);
 
+
 struct ArenaPlan {
   // offsets: each buffer's offset inside its region; peak_bytes: the sum of the regions'
   // peaks (the whole activation RAM); lower_bound_bytes: of all the buffers together.
@@ -144,5 +147,12 @@ struct ArenaPlan {
 };
 
 ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options = {});
+
+// Deployment's plan (engine::CompiledModel::compile): plan_arena's, except that a depthwise
+// convolution runs out of place wherever that leaves the peak (and the regions' fit) exactly
+// as it is, so the fast depthwise kernel (device/depthwise_fast.h, which has no in-place
+// path) applies without costing a byte: in-place depthwise only where it lowers the peak.
+// Greedy, in node order; the cost model's figure (plan_arena's peak) stays exact.
+ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const ArenaOptions& options);
 
 }  // namespace tinyscale::engine

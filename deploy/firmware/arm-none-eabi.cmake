@@ -7,15 +7,20 @@
 #   cortex-m7   -mcpu=cortex-m7  -mfpu=fpv5-d16    -mfloat-abi=hard  (QEMU mps2-an500)
 #   cortex-m4   -mcpu=cortex-m4  -mfpu=fpv4-sp-d16 -mfloat-abi=hard  (QEMU mps2-an386)
 #   cortex-m33  -mcpu=cortex-m33 -mfpu=fpv5-sp-d16 -mfloat-abi=hard  (QEMU mps2-an505)
+#   cortex-m3   -mcpu=cortex-m3  -mfloat-abi=soft (no FPU)               (QEMU mps2-an385)
+#   cortex-m0plus -mcpu=cortex-m0plus -mfloat-abi=soft (no FPU)
 # Every target compiles with -O2, one section per function and per object (so the link's
 # --gc-sections drops what a model does not call), and C++ without exceptions or RTTI.
 # A firmware that brings its own startup code (deploy/firmware/startup.c) links with
-# -nostartfiles and a linker script (deploy/firmware/mps2_an500.ld or mps2_an386.ld).
+# -nostartfiles and a linker script (deploy/firmware/mps2_an500.ld, mps2_an386.ld or
+# mps2_an385.ld).
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR arm)
 
-set(TINYSCALE_CORTEX_M "cortex-m7" CACHE STRING "Target core: cortex-m7, cortex-m4 or cortex-m33")
-set_property(CACHE TINYSCALE_CORTEX_M PROPERTY STRINGS cortex-m7 cortex-m4 cortex-m33)
+set(TINYSCALE_CORTEX_M "cortex-m7" CACHE STRING
+    "Target core: cortex-m7, cortex-m4, cortex-m33, cortex-m3 or cortex-m0plus")
+set_property(CACHE TINYSCALE_CORTEX_M PROPERTY STRINGS cortex-m7 cortex-m4 cortex-m33 cortex-m3
+                                                       cortex-m0plus)
 # try_compile projects re-read this file; hand them the choice.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES TINYSCALE_CORTEX_M)
 
@@ -25,8 +30,12 @@ elseif(TINYSCALE_CORTEX_M STREQUAL "cortex-m4")
   set(_tinyscale_cpu_flags "-mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard")
 elseif(TINYSCALE_CORTEX_M STREQUAL "cortex-m33")
   set(_tinyscale_cpu_flags "-mcpu=cortex-m33 -mfpu=fpv5-sp-d16 -mfloat-abi=hard")
+elseif(TINYSCALE_CORTEX_M STREQUAL "cortex-m3")
+  set(_tinyscale_cpu_flags "-mcpu=cortex-m3 -mfloat-abi=soft")
+elseif(TINYSCALE_CORTEX_M STREQUAL "cortex-m0plus")
+  set(_tinyscale_cpu_flags "-mcpu=cortex-m0plus -mfloat-abi=soft")
 else()
-  message(FATAL_ERROR "TINYSCALE_CORTEX_M is '${TINYSCALE_CORTEX_M}'; expected cortex-m7, cortex-m4 or cortex-m33")
+  message(FATAL_ERROR "TINYSCALE_CORTEX_M is '${TINYSCALE_CORTEX_M}'; expected cortex-m7, cortex-m4, cortex-m33, cortex-m3 or cortex-m0plus")
 endif()
 
 find_program(CMAKE_C_COMPILER arm-none-eabi-gcc REQUIRED)

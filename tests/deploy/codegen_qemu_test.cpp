@@ -100,7 +100,9 @@ INSTANTIATE_TEST_SUITE_P(Mlperf, QemuPackage,
                          ::testing::Values(Case{"ad01_int8", "cortex-m7"},
                                            Case{"ad01_int8", "cortex-m4"},
                                            Case{"kws_ref_model", "cortex-m7"},
-                                           Case{"kws_ref_model", "cortex-m4"}),
+                                           Case{"kws_ref_model", "cortex-m4"},
+                                           // No DSP extension: the reference kernels.
+                                           Case{"kws_ref_model", "cortex-m3"}),
                          [](const ::testing::TestParamInfo<Case>& p) {
                            std::string s = std::string(p.param.model) + "_" + p.param.target;
                            for (char& ch : s) {
@@ -274,7 +276,8 @@ TEST_P(QemuExport, OutputsMatchTheHostEngineByteForByte) {
 
 INSTANTIATE_TEST_SUITE_P(Exports, QemuExport,
                          ::testing::Combine(::testing::Range(0, 5),
-                                            ::testing::Values("cortex-m7", "cortex-m4")),
+                                            ::testing::Values("cortex-m7", "cortex-m4",
+                                                              "cortex-m3")),
                          [](const ::testing::TestParamInfo<std::tuple<int, const char*>>& p) {
                            std::string s = std::string(kExports[std::get<0>(p.param)].name) + "_" +
                                            std::get<1>(p.param);

@@ -308,17 +308,17 @@ TEST(Codegen, InPlaceNodesShareTheirInputsArenaBytes) {
   remove_package(dir);
 }
 
-// A stride-1 same-padded depthwise convolution writes over its input (engine/liveness.h): the
-// call passes one arena address as input and output and a scratch of one channel plane
-// (6 x 6 bytes) that overlaps neither; the generated code computes the engine's bytes.
+// A stride-1 same-padded depthwise convolution at the peak writes over its input
+// (engine/liveness.h: deployment runs it in place only where that lowers the peak): the call
+// passes one arena address as input and output and a scratch of one channel plane (12 x 12
+// bytes) that overlaps neither; the generated code computes the engine's bytes.
 TEST(Codegen, InPlaceDepthwisePassesOneAddressAndAPlaneOfScratch) {
   core::Graph g;
   blocks::Builder b(g, {.materialize_weights = true, .seed = 11});
-  int x = b.input("image", 3, 12, 12);
-  x = b.conv2d("stem.conv", x,
-               {.out_channels = 8, .kernel = 3, .stride = 2, .pad = {1, 1, 1, 1}, .bias = true});
+  int x = b.input("image", 1, 12, 12);
+  x = b.conv2d("stem.conv", x, {.out_channels = 32, .kernel = 1, .bias = true});
   x = b.conv2d("dw", x,
-               {.out_channels = 8, .kernel = 3, .pad = {1, 1, 1, 1}, .groups = 8, .bias = true});
+               {.out_channels = 32, .kernel = 3, .pad = {1, 1, 1, 1}, .groups = 32, .bias = true});
   x = b.global_avg_pool("gap", x);
   g.outputs = {x};
   const core::Graph q = exporter::quantize(g, exporter::synthetic_calibration(g, 4, 2), {});
@@ -328,7 +328,7 @@ TEST(Codegen, InPlaceDepthwisePassesOneAddressAndAPlaneOfScratch) {
   const engine::ArenaPlan& plan = model.arena_plan();
   int depthwise = -1;
   for (std::size_t n = 0; n < q.nodes.size(); ++n) {
-    if (q.nodes[n].op == core::OpType::conv2d && q.nodes[n].attrs.groups == 8) {
+    if (q.nodes[n].op == core::OpType::conv2d && q.nodes[n].attrs.groups == 32) {
       depthwise = static_cast<int>(n);
     }
   }
@@ -344,8 +344,8 @@ TEST(Codegen, InPlaceDepthwisePassesOneAddressAndAPlaneOfScratch) {
       scratch_bytes = plan.buffers.buffers[i].size;
     }
   }
-  EXPECT_EQ(scratch_bytes, 6 * 6);
-  EXPECT_TRUE(scratch_at + scratch_bytes <= at || at + 6 * 6 * 8 <= scratch_at) << scratch_at;
+  EXPECT_EQ(scratch_bytes, 12 * 12);
+  EXPECT_TRUE(scratch_at + scratch_bytes <= at || at + 12 * 12 * 32 <= scratch_at) << scratch_at;
   const fs::path dir = temp_dir("in_place_dw_net");
   generate_package(model, q, {.name = "in_place_dw_net", .target = Target::host}, dir / "pkg");
   std::ifstream f(dir / "pkg" / "in_place_dw_net.cpp");
@@ -431,7 +431,7 @@ TEST(Codegen, PackageShape) {
   if (!generate(q, "tiny", &g)) GTEST_SKIP() << "conv2d has no device kernel yet";
   const fs::path pkg = g.dir / "pkg";
   for (const char* f : {"tiny.h", "tiny.cpp", "CMakeLists.txt", "README.md", "kernels/conv2d.h",
-                        "kernels/conv2d.cpp", "kernels/fixed_point.h"}) {
+                        "kernels/conv2d_fast.cpp", "kernels/dsp.h", "kernels/fixed_point.h"}) {
     EXPECT_TRUE(fs::exists(pkg / f)) << f;
   }
   const std::string h = read_text(pkg / "tiny.h"), c = read_text(pkg / "tiny.cpp");
@@ -460,9 +460,9 @@ TEST(Codegen, PackageShape) {
     EXPECT_EQ(c.find(word), std::string::npos) << word;
   }
   // Its 1x1 convolution runs as conv2d_s8_fast, its 3x3 stem as conv2d_s8_gemm_fast, its
-  // in-place depthwise as conv2d_s8: three files.
+  // depthwise (out of place: in place would not lower the peak) as depthwise_s8_fast.
   EXPECT_EQ(g.summary.kernels,
-            (std::vector<std::string>{"conv2d", "conv2d_fast", "conv2d_gemm_fast"}));
+            (std::vector<std::string>{"conv2d_fast", "conv2d_gemm_fast", "depthwise_fast"}));
   EXPECT_NE(c.find("conv2d_s8_gemm_fast("), std::string::npos);
   EXPECT_NE(c.find("conv2d_s8_fast("), std::string::npos);
   // Regenerated in place for a model without convolutions, the package drops conv2d's files.
@@ -540,7 +540,8 @@ TEST(Codegen, CortexMPackagesBuildWithTheirToolchainFileWithoutWarnings) {
   char error[256] = "";
   ASSERT_EQ(model.compile(q, {}, error, sizeof error), engine::Status::ok) << error;
   const fs::path dir = temp_dir("cross");
-  for (const Target target : {Target::cortex_m4, Target::cortex_m7, Target::cortex_m33}) {
+  for (const Target target : {Target::cortex_m4, Target::cortex_m7, Target::cortex_m33,
+                              Target::cortex_m3, Target::cortex_m0plus}) {
     const fs::path pkg = dir / target_name(target);
     const PackageSummary s = generate_package(model, q, {.name = "det", .target = target}, pkg);
     EXPECT_NE(read_text(pkg / "CMakeLists.txt").find(std::string("-mcpu=") + target_name(target)),
@@ -555,6 +556,10 @@ TEST(Codegen, CortexMPackagesBuildWithTheirToolchainFileWithoutWarnings) {
     EXPECT_EQ(read_text(pkg / "build.log").find("warning"), std::string::npos)
         << read_text(pkg / "build.log");
     EXPECT_GE(s.kernels.size(), 8u);
+    // The cores with the DSP extension take the fast kernels; the M3 and M0+ do not.
+    const bool dsp = target != Target::cortex_m3 && target != Target::cortex_m0plus;
+    EXPECT_EQ(std::find(s.kernels.begin(), s.kernels.end(), "conv2d_fast") != s.kernels.end(), dsp)
+        << target_name(target);
     if (target != Target::cortex_m7) continue;
     // NAME_MODEL_DATA_BYTES is the read-only data the compiler emits for NAME.cpp, to the
     // byte: the sizes of its const symbols (all but the I/O descriptor tables).

@@ -137,6 +137,46 @@ TEST(Liveness, InPlaceDepthwiseOnlyKeepingTheShapeWithAPlaneOfScratch) {
   }
 }
 
+// Deployment's plan runs a depthwise convolution out of place unless in place lowers the peak,
+// and its peak is plan_arena's to the byte either way.
+TEST(Liveness, OutOfPlaceDepthwiseWhereInPlaceSavesNothing) {
+  // x (c channels) -> 1x1 conv to 16 channels -> 3x3 depthwise -> relu.
+  auto graph = [](std::int64_t c) {
+    core::Graph g;
+    const int x = g.add_input("x", {1, 10, 8, c});
+    const int w1 = g.add_constant("w1", {16, 1, 1, c});
+    const int a = g.add_node(core::OpType::conv2d, "pw", {x, w1});
+    core::Attributes dw;
+    dw.kernel_h = dw.kernel_w = 3;
+    dw.pad_top = dw.pad_bottom = dw.pad_left = dw.pad_right = 1;
+    dw.groups = 16;
+    const int w2 = g.add_constant("w2", {16, 3, 3, 1});
+    const int y = g.add_node(core::OpType::conv2d, "dw", {a, w2}, dw);
+    g.mark_output(g.add_node(core::OpType::relu, "out", {y}));
+    return g;
+  };
+  // 1 input channel: the depthwise step (1280 + 1280 B out of place) is the peak, so in place
+  // (1280 B + an 80 B plane) stays.
+  const core::Graph thin = graph(1);
+  const ArenaPlan thin_plain = plan_arena(thin);
+  const ArenaPlan thin_deploy = plan_arena_out_of_place_depthwise(thin, {});
+  EXPECT_EQ(thin_plain.buffers.in_place_input[1], 2);  // over tensor 2, the 1x1's output
+  EXPECT_EQ(thin_deploy.buffers.in_place_input[1], 2);
+  EXPECT_EQ(thin_deploy.plan.peak_bytes, thin_plain.plan.peak_bytes);
+  // 64 input channels: the 1x1 step (5120 + 1280 B) is the peak; out of place costs nothing.
+  const core::Graph wide = graph(64);
+  const ArenaPlan wide_plain = plan_arena(wide);
+  const ArenaPlan wide_deploy = plan_arena_out_of_place_depthwise(wide, {});
+  EXPECT_EQ(wide_plain.buffers.in_place_input[1], 2);
+  EXPECT_EQ(wide_deploy.buffers.in_place_input[1], -1);
+  EXPECT_EQ(wide_deploy.plan.peak_bytes, wide_plain.plan.peak_bytes);
+  // The relu still runs in place over the depthwise output.
+  EXPECT_EQ(wide_deploy.buffers.in_place_input[2], 4);
+  // Without in place there is nothing to choose.
+  EXPECT_EQ(plan_arena_out_of_place_depthwise(wide, {.in_place = false}).plan.peak_bytes,
+            plan_arena(wide, {.in_place = false}).plan.peak_bytes);
+}
+
 TEST(Liveness, ConstantsAreNotInTheArena) {
   core::Graph g;
   const int x = g.add_input("x", {1, 4});

@@ -5,20 +5,23 @@
 // output pixel's input inside the input; the caller (the code generator) checks it and never
 // calls it in place. A register-blocked GEMM, 2 output channels x 2 pixels per inner
 // iteration, 4 input channels per step: input and weight words sign-extended to 16-bit pairs
-// (SXTB16, SXTB16 ROR #8), two multiply-accumulates per SMLAD, then the output stage of
-// requantize_s8 with each channel's shifts prepared once for two pixels (dsp.h).
+// (SXTB16, SXTB16 ROR #8), two multiply-accumulates per SMLAD, accumulators started at the
+// bias, then the output stage of requantize_s8 with each channel's shifts prepared once for
+// two pixels (dsp.h).
 //
-// Generation-time work: the input zero-point term is folded into the bias, so the inner
-// loop multiplies raw int8 values: conv2d_s8_fold_bias writes
-//   folded[oc] = bias[oc] + input_offset * sum(weights of oc)
-// (wrapping int32, the same value mod 2^32 as the reference's accumulator); the generated
-// package stores the folded bias instead of the bias. Scratch: none.
+// Generation-time work (the package stores these instead of the originals):
+//   - the input zero-point term folded into the bias, so the inner loop multiplies raw int8
+//     values: conv2d_s8_fold_bias writes folded[oc] = bias[oc] + input_offset * sum(weights
+//     of oc) (wrapping int32, the same value mod 2^32 as the reference's accumulator);
+//   - the weights in the loop's order: conv2d_s8_fast_reorder_weights interleaves each pair
+//     of output channels by words of 4 input channels, so one pointer walks them.
+// Scratch: none.
 //
 // Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
 // portable C++ with the same semantics, so the host tests exercise the same loop.
 //
 // Usage (firmware; same params as conv2d_s8, the folded bias in place of the bias):
-//   tinyscale::device::conv2d_s8_fast(conv1_params, arena + 0, conv1_weights,
+//   tinyscale::device::conv2d_s8_fast(conv1_params, arena + 0, conv1_weights_reordered,
 //                                     conv1_folded_bias, arena + 490, nullptr);
 #pragma once
 
@@ -28,7 +31,8 @@
 
 namespace tinyscale::device {
 
-// Requires conv2d_s8_fast_applies(p), output != input and the folded bias (never null).
+// Requires conv2d_s8_fast_applies(p), output != input, the reordered weights and the folded
+// bias (never null).
 void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
                     const std::int8_t* weights, const std::int32_t* folded_bias,
                     std::int8_t* output, std::int8_t* scratch);
@@ -41,6 +45,10 @@ bool conv2d_s8_fast_applies(const Conv2dS8Params& p);
 // [out_c, kh, kw, in_c_per_group]). bias may be null (zeros); folded holds out_c values.
 void conv2d_s8_fold_bias(const Conv2dS8Params& p, const std::int8_t* weights,
                          const std::int32_t* bias, std::int32_t* folded);
+
+// weights [out_c, in_c] -> the kernel's order (same byte count; see above).
+void conv2d_s8_fast_reorder_weights(const Conv2dS8Params& p, const std::int8_t* weights,
+                                    std::int8_t* reordered);
 
 // Scratch bytes conv2d_s8_fast needs (none).
 std::int32_t conv2d_s8_fast_scratch_bytes(const Conv2dS8Params& p);

@@ -90,6 +90,7 @@ struct ChannelStage {
   std::int32_t bias, multiplier, left_shift, right_shift, mask, half_mask;
 };
 
+// bias may be null (0); with the accumulators started at the bias, channel_stage(p, oc).
 inline ChannelStage channel_stage(const Conv2dS8Params& p, const std::int32_t* bias,
                                   std::int32_t oc) {
   const std::int32_t c = p.requant_channels > 1 ? oc : 0;
@@ -103,24 +104,36 @@ inline ChannelStage channel_stage(const Conv2dS8Params& p, const std::int32_t* b
   s.half_mask = s.mask >> 1;
   return s;
 }
+inline ChannelStage channel_stage(const Conv2dS8Params& p, std::int32_t oc) {
+  return channel_stage(p, nullptr, oc);
+}
 
-// Byte for byte requantize_s8 (fixed_point.h) and the output table. The doubling high
-// multiply's nudge-then-truncate equals (a * b + 2^30) >> 31 rounded down for either sign
-// of a * b: for a * b < 0, trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31).
-inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
-  acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
-                                  static_cast<std::uint32_t>(s.bias));
+// Byte for byte requantize_s8 (fixed_point.h) of an accumulator that already holds the bias,
+// then the clamp and the output table. The doubling high multiply's nudge-then-truncate
+// equals (a * b + 2^30) >> 31 rounded down for either sign of a * b: for a * b < 0,
+// trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31). Its one saturating case
+// (a == b == INT32_MIN) cannot occur: multipliers are Q0.31 values in [0, 2^31).
+// The rounding right shift is round-half-away-from-zero: remainder > mask / 2 + (x < 0).
+inline std::int8_t requantize_output(const Conv2dS8Params& p, const ChannelStage& s,
+                                     std::int32_t acc) {
   const auto x = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << s.left_shift);
-  const std::int32_t high =
-      (x == s.multiplier && x == kInt32Min)
-          ? kInt32Max
-          : static_cast<std::int32_t>(
-                (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31);
-  const std::int32_t threshold = s.half_mask + (high < 0 ? 1 : 0);
-  const std::int32_t scaled = (high >> s.right_shift) + ((high & s.mask) > threshold ? 1 : 0);
-  const auto q =
-      static_cast<std::int8_t>(clamp_s32(scaled + p.output_offset, p.act_min, p.act_max));
-  return conv2d_stored_value(p, q);
+  const auto high = static_cast<std::int32_t>(
+      (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31);
+  const std::int32_t threshold =
+      s.half_mask + static_cast<std::int32_t>(static_cast<std::uint32_t>(high) >> 31);
+  std::int32_t q = (high >> s.right_shift) + ((high & s.mask) > threshold ? 1 : 0);
+  q += p.output_offset;
+  q = q < p.act_min ? p.act_min : q;
+  q = q > p.act_max ? p.act_max : q;
+  return conv2d_stored_value(p, static_cast<std::int8_t>(q));
+}
+
+// The same for an accumulator without the bias (added here, wrapping as the reference's).
+inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
+  return requantize_output(
+      p, s,
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                static_cast<std::uint32_t>(s.bias)));
 }
 
 }  // namespace tinyscale::device::dsp

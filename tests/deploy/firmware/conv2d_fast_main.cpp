@@ -36,6 +36,7 @@ std::int8_t g_input[2 * 48 * 48 * 16];
 std::int8_t g_ref[48 * 48 * 32];
 std::int8_t g_fast[48 * 48 * 32];
 std::int8_t g_weights[67 * 67];
+std::int8_t g_reordered[67 * 67];
 std::int32_t g_bias[67];
 std::int32_t g_folded[67];
 std::int32_t g_multipliers[67];
@@ -85,12 +86,13 @@ int main(void) {
                               c.table ? g_table : nullptr};
     for (int i = 0; i < out_bytes; ++i) g_ref[i] = g_fast[i] = 0x55;
     tinyscale::device::conv2d_s8_fold_bias(p, g_weights, g_bias, g_folded);
+    tinyscale::device::conv2d_s8_fast_reorder_weights(p, g_weights, g_reordered);
 
     ts_counter_start();
     tinyscale::device::conv2d_s8(p, g_input, g_weights, g_bias, g_ref, nullptr);
     const unsigned long long ref = ts_counter_instructions();
     ts_counter_start();
-    tinyscale::device::conv2d_s8_fast(p, g_input, g_weights, g_folded, g_fast, nullptr);
+    tinyscale::device::conv2d_s8_fast(p, g_input, g_reordered, g_folded, g_fast, nullptr);
     const unsigned long long fast = ts_counter_instructions();
 
     int mismatches = 0;

@@ -87,7 +87,9 @@ void expect_same_as_reference(const Case& c, const std::string& what) {
   conv2d_s8(p, c.input.data(), c.weights.data(), bias, expected.data(), nullptr);
   std::vector<std::int32_t> folded(static_cast<std::size_t>(p.out_c));
   conv2d_s8_fold_bias(p, c.weights.data(), bias, folded.data());
-  conv2d_s8_fast(p, c.input.data(), c.weights.data(), folded.data(), actual.data(), nullptr);
+  std::vector<std::int8_t> reordered(c.weights.size());
+  conv2d_s8_fast_reorder_weights(p, c.weights.data(), reordered.data());
+  conv2d_s8_fast(p, c.input.data(), reordered.data(), folded.data(), actual.data(), nullptr);
   ASSERT_EQ(actual, expected) << what;
 }
 
