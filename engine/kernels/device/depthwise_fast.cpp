@@ -178,6 +178,27 @@ void border_pixel(const Conv2dS8Params& p, const Geometry& g, const std::int8_t*
   store<W>(p, stage, acc, out);
 }
 
+// A 3x3 window whose rows lie inside the input but not all its columns (a left or right
+// edge): the taps unrolled, a column outside reads pad.
+template <int W>
+void edge_pixel_3x3(const Conv2dS8Params& p, const Geometry& g, const std::int8_t* row0,
+                    const std::int8_t* w, std::int32_t x0, std::uint32_t pad,
+                    const ChannelStage* stage, std::int8_t* out) {
+  const bool ok0 = x0 >= 0 && x0 < g.in_w, ok1 = x0 + 1 >= 0 && x0 + 1 < g.in_w,
+             ok2 = x0 + 2 >= 0 && x0 + 2 < g.in_w;
+  const std::int8_t* at = row0 + x0 * g.in_c;
+  const std::int32_t row_bytes = g.row_bytes, in_c = g.in_c;
+  Acc<W> acc{};
+  taps_unrolled<W, 9, 0>(
+      [&](std::int32_t t) {
+        const std::int32_t kx = t % 3;
+        const bool ok = kx == 0 ? ok0 : (kx == 1 ? ok1 : ok2);
+        return ok ? load_tap<W>(at + (t / 3) * row_bytes + kx * in_c) : pad;
+      },
+      w, acc);
+  store<W>(p, stage, acc, out);
+}
+
 // `count` interior pixels of one output row from input `base` (the first window's top-left),
 // each `step` input bytes on.
 template <int W, bool Kernel3x3>
@@ -240,24 +261,34 @@ void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const st
   const std::int8_t* group_input = input + c0;
   const std::int32_t out_row_bytes = p.out_w * g.out_c;
 
+  // A left or right edge pixel of a row inside: unrolled for 3x3, else the border loop.
+  auto edge = [&](std::int32_t y0, const std::int8_t* row0, std::int32_t ox, std::int8_t* out_row) {
+    const std::int32_t x0 = ox * p.stride_w - p.pad_left;
+    if constexpr (Kernel3x3) {
+      edge_pixel_3x3<W>(p, g, row0, w, x0, pad, stage, out_row + ox * g.out_c);
+    } else {
+      (void)row0;
+      border_pixel<W>(p, g, group_input, w, y0, x0, pad, stage, out_row + ox * g.out_c);
+    }
+  };
   for (std::int32_t oy = 0; oy < p.out_h; ++oy) {
     std::int8_t* out_row = output + oy * out_row_bytes + c0;
     const std::int32_t y0 = oy * p.stride_h - p.pad_top;
     const bool row_inside = oy >= oy_begin && oy < oy_end;
-    const std::int32_t border_end = row_inside ? ox_begin : p.out_w;
-    for (std::int32_t ox = 0; ox < border_end; ++ox) {
-      border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad, stage,
-                      out_row + ox * g.out_c);
+    if (!row_inside) {
+      for (std::int32_t ox = 0; ox < p.out_w; ++ox) {
+        border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad, stage,
+                        out_row + ox * g.out_c);
+      }
+      continue;
     }
-    if (!row_inside) continue;
+    const std::int8_t* row0 = group_input + y0 * g.row_bytes;
+    for (std::int32_t ox = 0; ox < ox_begin; ++ox) edge(y0, row0, ox, out_row);
     const std::int8_t* base =
         group_input + y0 * g.row_bytes + (ox_begin * p.stride_w - p.pad_left) * g.in_c;
     interior_run<W, Kernel3x3>(p, base, ox_end - ox_begin, p.stride_w * g.in_c, g.in_c, g.row_bytes,
                                taps, tap_offsets, w, stage, out_row + ox_begin * g.out_c, g.out_c);
-    for (std::int32_t ox = ox_end; ox < p.out_w; ++ox) {
-      border_pixel<W>(p, g, group_input, w, y0, ox * p.stride_w - p.pad_left, pad, stage,
-                      out_row + ox * g.out_c);
-    }
+    for (std::int32_t ox = ox_end; ox < p.out_w; ++ox) edge(y0, row0, ox, out_row);
   }
 }
 

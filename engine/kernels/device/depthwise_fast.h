@@ -18,7 +18,8 @@
 // window inside the input) read the input without bounds checks; border pixels read taps
 // outside the input from a word of the input zero point (-input_offset), which with the folded
 // bias (conv2d_s8_fold_bias, conv2d_fast.h) adds nothing in real terms, as the reference's
-// skipped taps (border pixels loop over their taps). Scratch: none (a table of
+// skipped taps (3x3 left and right edge pixels of rows inside the input unrolled like the
+// interior, other border pixels looping over their taps). Scratch: none (a table of
 // kDepthwiseFastMaxTaps tap offsets on the stack).
 //
 // Weight layout after reordering (same byte count as [out_c, kh, kw, 1]): channel group g of
