@@ -1,0 +1,112 @@
+// lut_s8 against sigmoid_s8, tanh_s8 and hard_swish_s8 on the device (issue 16): the test
+// firmware tests/deploy/firmware/lut_main.cpp fills each table with the kernel itself (as the
+// code generator does), runs both on the same 1,000 values under QEMU's mps2-an500
+// (Cortex-M7) and mps2-an386 (Cortex-M4) and reports their instruction counts and the bytes
+// that differ (must be none). The lookup must be at least 4x cheaper than each kernel.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "deploy/cortex_m.h"
+#include "deploy/qemu_runner.h"
+#include "tests/deploy/firmware_build.h"
+
+namespace tinyscale::deploy {
+namespace {
+
+using namespace std::chrono_literals;
+
+class LutQemuTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!testing::cross_tools_present())
+      GTEST_SKIP()
+          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
+    target_ = find_cortex_m_target(GetParam());
+    ASSERT_NE(target_, nullptr);
+  }
+
+  // Builds the firmware into a fresh directory under the test firmware's temporary root.
+  std::filesystem::path build() {
+    const std::filesystem::path dir =
+        testing::FirmwareBuild::instance().root() / ("lut_" + std::string(GetParam()));
+    std::filesystem::create_directories(dir);
+    const std::filesystem::path fw = firmware_dir();
+    const std::string src = TINYSCALE_SOURCE_DIR;
+    const std::string common = "-O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror " +
+                               std::string(target_->gcc_flags) + " -I" + fw.string();
+    std::string objects;
+    auto compile = [&](const std::string& compiler, const std::string& source) {
+      const std::filesystem::path object =
+          dir / (std::filesystem::path(source).stem().string() + ".o");
+      if (!run(compiler + " " + common + " -c " + source + " -o " + object.string(), dir))
+        return false;
+      objects += " " + object.string();
+      return true;
+    };
+    const std::string cxx =
+        "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
+        "-fno-threadsafe-statics -I" +
+        src;
+    for (const char* s : {"startup", "counter", "semihost", "syscalls"})
+      if (!compile("arm-none-eabi-gcc", (fw / (std::string(s) + ".c")).string())) return {};
+    for (const char* s :
+         {"/tests/deploy/firmware/lut_main.cpp", "/engine/kernels/device/sigmoid.cpp",
+          "/engine/kernels/device/tanh.cpp", "/engine/kernels/device/hard_swish.cpp",
+          "/engine/kernels/device/lut.cpp"})
+      if (!compile(cxx, src + s)) return {};
+    const std::filesystem::path elf = dir / "lut.elf";
+    if (!run("arm-none-eabi-g++ " + std::string(target_->gcc_flags) +
+                 " -nostartfiles -Wl,--gc-sections -T" + (fw / target_->linker_script).string() +
+                 objects + " -o " + elf.string(),
+             dir))
+      return {};
+    return elf;
+  }
+
+  bool run(const std::string& command, const std::filesystem::path& dir) {
+    const std::filesystem::path log = dir / "build.log";
+    if (std::system((command + " >" + log.string() + " 2>&1").c_str()) == 0) return true;
+    std::ifstream in(log);
+    std::stringstream text;
+    text << in.rdbuf();
+    ADD_FAILURE() << "firmware build failed: " << command << "\n" << text.str();
+    return false;
+  }
+
+  const CortexMTarget* target_ = nullptr;
+};
+
+TEST_P(LutQemuTest, TableLookupIsByteIdenticalAndCheaperOnTheDevice) {
+  const std::filesystem::path elf = build();
+  ASSERT_FALSE(elf.empty());
+  const QemuRun r = run_qemu(elf, target_->qemu_machine, {}, {}, 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.failure_text();
+  ASSERT_EQ(r.figure("cases"), 3u);
+  const char* names[] = {"sigmoid_s8", "tanh_s8", "hard_swish_s8"};
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    const std::string k = "case" + std::to_string(i) + "_";
+    EXPECT_EQ(r.figure(k + "mismatch_bytes"), 0u) << names[i];
+    const std::uint64_t ref = r.figure(k + "ref_instructions");
+    const std::uint64_t lut = r.figure(k + "lut_instructions");
+    std::cout << target_->qemu_machine << " 1,000 values: " << names[i] << " " << ref
+              << " instructions, lut_s8 " << lut << " ("
+              << static_cast<double>(lut) / static_cast<double>(ref) << "x)\n";
+    EXPECT_LE(4 * lut, ref) << names[i];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Mps2, LutQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
+                         [](const auto& test_param) {
+                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
+                                                                               : "CortexM4";
+                         });
+
+}  // namespace
+}  // namespace tinyscale::deploy
