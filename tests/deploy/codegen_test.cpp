@@ -560,6 +560,12 @@ TEST(Codegen, CortexMPackagesBuildWithTheirToolchainFileWithoutWarnings) {
     const bool dsp = target != Target::cortex_m3 && target != Target::cortex_m0plus;
     EXPECT_EQ(std::find(s.kernels.begin(), s.kernels.end(), "conv2d_fast") != s.kernels.end(), dsp)
         << target_name(target);
+    // ... and their library holds the DSP instructions (SMLAD) only where the core has them.
+    const std::string objdump = "arm-none-eabi-objdump -d " + (pkg / "build" / "libdet.a").string() +
+                                " > " + (pkg / "disassembly.txt").string();
+    ASSERT_EQ(std::system(objdump.c_str()), 0);
+    EXPECT_EQ(read_text(pkg / "disassembly.txt").find("smlad") != std::string::npos, dsp)
+        << target_name(target);
     if (target != Target::cortex_m7) continue;
     // NAME_MODEL_DATA_BYTES is the read-only data the compiler emits for NAME.cpp, to the
     // byte: the sizes of its const symbols (all but the I/O descriptor tables).
