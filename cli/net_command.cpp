@@ -9,6 +9,7 @@
 // the networks' size limits are nets/config_checks.h's.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "costmodel/costmodel.h"
+#include "costmodel/latency.h"
 #include "export/tflite_writer.h"
 #include "nets/phinet.h"
 #include "nets/xinet.h"
@@ -281,7 +283,8 @@ std::string describe(const nlohmann::ordered_json& config) {
 
 void print_json(const nlohmann::ordered_json& config, const costmodel::CostReport& r,
                 const nlohmann::ordered_json& others, const costmodel::PatchOption& patch,
-                const nlohmann::ordered_json* ram_regions = nullptr) {
+                const nlohmann::ordered_json* ram_regions = nullptr,
+                const nlohmann::ordered_json* latency = nullptr) {
   nlohmann::ordered_json j;
   j["config"] = config;
   j["params"] = r.params;
@@ -312,6 +315,7 @@ void print_json(const nlohmann::ordered_json& config, const costmodel::CostRepor
   j["deployed_nodes"] = r.deployed_nodes;
   if (patch.enabled()) j["patch"] = patch_json(r, patch);  // with --patch
   if (ram_regions) j["ram_regions"] = *ram_regions;        // with --board
+  if (latency) j["latency"] = *latency;                    // with --board
   j["notes"] = r.notes;  // what is not exact (an estimated FLASH and why), else empty
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const costmodel::LayerCost& l : r.layers) {
@@ -530,17 +534,37 @@ Command add_net_command(CLI::App& app) {
       std::fprintf(stderr, "  wrote %s (memory picture: activation arena %s B)\n",
                    o->memory_svg.c_str(), group_digits(report.ram_activation_bytes).c_str());
     }
+    // With a board: the latency `solve` bounds, for the board's core and clock (on a Cortex-M4,
+    // M7 or M33, tinyscale's generated code by the per-op instruction model).
+    const bool timed = budgets && !budgets->core.empty() && budgets->mhz > 0;
+    const double ms =
+        timed ? costmodel::estimate_latency_ms(report.compute, budgets->core, budgets->mhz) : 0.0;
+    const bool modelled = timed && costmodel::instruction_model(budgets->core) != nullptr;
+    const std::string how = modelled ? "tinyscale's generated code, per-op instruction model"
+                                     : "estimate, cycles per MAC of the core";
     if (o->json) {
       const nlohmann::ordered_json use =
           budgets ? region_use_json(*budgets, report.ram_region_bytes, report.ram_fits)
                   : nlohmann::ordered_json();
+      nlohmann::ordered_json latency;
+      if (timed) {
+        latency = {{"ms", ms}, {"core", budgets->core}, {"mhz", budgets->mhz}, {"method", how}};
+        if (modelled) {
+          latency["instructions"] =
+              std::llround(costmodel::predicted_instructions(report.compute, budgets->core));
+        }
+      }
       print_json(config, report, other_runtimes_json(graph, report, options, false), options.patch,
-                 budgets ? &use : nullptr);
+                 budgets ? &use : nullptr, timed ? &latency : nullptr);
     } else {
       print_table(config, report, other_runtimes(graph, report, options, false), options.patch);
       const std::string note = code_table_note(budgets ? budgets->core : "");
       if (!note.empty()) std::printf("  note: %s\n", note.c_str());
       if (budgets) print_region_use(*budgets, report.ram_region_bytes, report.ram_fits);
+      if (timed) {
+        std::printf("  latency on %s: ~%.1f ms (%s, %s @ %g MHz)\n", budgets->board.c_str(), ms,
+                    how.c_str(), budgets->core.c_str(), budgets->mhz);
+      }
     }
   };
 }

@@ -52,6 +52,36 @@ TEST(NetCommand, XiNetOptionsAndTable) {
       << r.out;
 }
 
+// With a board, `net` states the latency `solve` bounds: on a Cortex-M7, the generated code's
+// instructions by the per-op instruction model at the board's clock (issue 16); on a core
+// without that model, the cycles-per-MAC estimate.
+TEST(NetCommand, BoardGivesTheLatencySolveBounds) {
+  const CliRun r = run("net phinet --input 3x96x96 --alpha 0.25 --board NUCLEO-H743ZI2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.contains("latency")) << r.out;
+  EXPECT_EQ(j["latency"]["core"], "cortex-m7");
+  EXPECT_EQ(j["latency"]["mhz"], 480.0);
+  // Measured under QEMU for this network's generated code: 27.3 M instructions.
+  const double instructions = j["latency"]["instructions"].get<double>();
+  EXPECT_GT(instructions, 20e6);
+  EXPECT_LT(instructions, 35e6);
+  EXPECT_NEAR(j["latency"]["ms"].get<double>(), instructions / 480000.0, 1e-6);
+  const CliRun text = run("net phinet --input 3x96x96 --alpha 0.25 --board NUCLEO-H743ZI2");
+  EXPECT_NE(text.out.find("latency on NUCLEO-H743ZI2: ~"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(tinyscale's generated code, per-op instruction model, cortex-m7 @ "
+                          "480 MHz)"),
+            std::string::npos)
+      << text.out;
+  const CliRun pico = run("net phinet --input 3x96x96 --alpha 0.25 --board pico");
+  EXPECT_NE(pico.out.find("(estimate, cycles per MAC of the core, cortex-m0plus @ 133 MHz)"),
+            std::string::npos)
+      << pico.out;
+  // Without a board there is no clock, so no latency.
+  EXPECT_FALSE(nlohmann::json::parse(run("net phinet --input 3x96x96 --alpha 0.25 --json").out)
+                   .contains("latency"));
+}
+
 // The per-layer table marks the layers that run in place (issue 15): every hard-swish of a
 // PhiNet writes over its convolution's output; no convolution with a stride does.
 TEST(NetCommand, TableMarksTheLayersThatRunInPlace) {
