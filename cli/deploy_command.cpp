@@ -43,6 +43,7 @@
 #include "deploy/elf_sections.h"
 #include "deploy/qemu_firmware.h"
 #include "deploy/qemu_runner.h"
+#include "engine/deploy_size.h"
 #include "engine/engine.h"
 #include "export/data_init.h"
 #include "export/quantizer.h"
@@ -591,8 +592,22 @@ void deploy_model(DeployOptions o, const std::vector<std::string>& extras) {
   std::fprintf(text, "  arena %lld bytes (RAM), model data %lld bytes (FLASH), %zu layers\n",
                static_cast<long long>(s.arena_bytes), static_cast<long long>(s.model_data_bytes),
                graph.nodes.size());
-  std::fprintf(text, "  kernels:");
-  for (const std::string& k : s.kernels) std::fprintf(text, " %s", k.c_str());
+  // Each kernel's code, as measured for the core (engine/deploy_size.cpp: the M4's figures for
+  // the M33, which runs the same DSP code; none for the host or the M3/M0+).
+  const bool sized = target == deploy::Target::cortex_m7 || target == deploy::Target::cortex_m4 ||
+                     target == deploy::Target::cortex_m33;
+  const engine::DeviceCore size_core = target == deploy::Target::cortex_m7
+                                           ? engine::DeviceCore::cortex_m7
+                                           : engine::DeviceCore::cortex_m4;
+  std::fprintf(text, sized ? "  kernels (code bytes):" : "  kernels:");
+  for (const std::string& k : s.kernels) {
+    engine::DeviceKernelSize size;
+    if (sized && engine::device_kernel_size(k, size_core, &size)) {
+      std::fprintf(text, " %s %s", k.c_str(), group_digits(size.code_bytes).c_str());
+    } else {
+      std::fprintf(text, " %s", k.c_str());
+    }
+  }
   std::fprintf(text, "\n  files:");
   for (const std::string& f : s.files) std::fprintf(text, " %s", f.c_str());
   std::fprintf(text, "\n");
