@@ -91,16 +91,6 @@ std::int64_t conv2d_macs_torchinfo(const Graph& g, const Node& n) {
   const Shape& y = g.tensor(n.outputs[0]).shape;
   return const_elements(g, n, 1) * y[0] * y[1] * y[2];
 }
-// The int8 kernel's scratch, as engine/kernels/conv2d.cpp asks for it: a full convolution
-// (groups 1, dilation 1, a kernel larger than 1x1 or padding at the top or left) has two int16
-// im2col columns of kernel_h * kernel_w * in_c values (device/conv2d_gemm_fast.h).
-std::int64_t conv2d_scratch_bytes(const Graph& g, const Node& n) {
-  const Shape& w = input_shape(g, n, 1);
-  const Attributes& a = n.attrs;
-  const bool full = a.groups == 1 && a.dilation_h == 1 && a.dilation_w == 1 &&
-                    (w[1] * w[2] > 1 || a.pad_top > 0 || a.pad_left > 0);
-  return full ? 2 * w[1] * w[2] * w[3] * 2 : 0;
-}
 
 // ---- batch_norm: x [..., C], gamma, beta, mean, var each [C].
 Shape batch_norm_shape(const Graph& g, const Node& n) {
@@ -345,8 +335,7 @@ struct OpFunctions {
 };
 
 constexpr std::array<OpFunctions, kOpCount> kOpFunctions = {{
-    {"conv2d", 2, 3, conv2d_shape, conv2d_params, conv2d_macs, conv2d_macs_torchinfo,
-     conv2d_scratch_bytes},
+    {"conv2d", 2, 3, conv2d_shape, conv2d_params, conv2d_macs, conv2d_macs_torchinfo, zero},
     {"batch_norm", 5, 5, batch_norm_shape, batch_norm_params, zero, batch_norm_macs_torchinfo,
      zero},
     {"add", 2, 2, broadcast_shape, zero, zero, zero, zero},

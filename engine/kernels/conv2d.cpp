@@ -14,7 +14,6 @@
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
-#include "engine/kernels/device/conv2d_gemm_fast.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
 
@@ -205,13 +204,7 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   p.output_offset = zero_point_of(y);
   activation_range_int8(ctx.node->attrs.fused_activation, scale_of(y), zero_point_of(y), &p.act_min,
                         &p.act_max);
-  // The generated code runs a full convolution with conv2d_s8_gemm_fast on cores with the
-  // DSP extension: the plan holds its im2col columns, so the host's arena is the device's.
   *scratch_bytes = device::conv2d_s8_scratch_bytes(p);
-  if (device::conv2d_s8_gemm_fast_applies(p)) {
-    *scratch_bytes = std::max<std::int64_t>(*scratch_bytes,
-                                            device::conv2d_s8_gemm_fast_scratch_bytes(p));
-  }
   return Status::ok;
 }
 

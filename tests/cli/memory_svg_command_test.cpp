@@ -63,9 +63,9 @@ TEST(MemorySvgCommand, InfoModelDrawsTheArenaTheReportGives) {
   const std::string text = text_of(svg);
   EXPECT_EQ(xml_problem(text), "");
   EXPECT_EQ(peak_label(text), j["ram"]["activation_arena"].get<long>());
-  // The DS-CNN's engine plan: the input, 11 intermediate tensors, the output and the first
-  // convolution's im2col scratch (device/conv2d_gemm_fast.h).
-  EXPECT_EQ(buffers_drawn(text), 14);
+  // The DS-CNN's engine plan: the input, 11 intermediate tensors and the output (the fast
+  // kernels need no scratch).
+  EXPECT_EQ(buffers_drawn(text), 13);
   EXPECT_NE(text.find("data-kind=\"graph input\""), std::string::npos);
   EXPECT_NE(text.find("data-kind=\"graph output\""), std::string::npos);
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);

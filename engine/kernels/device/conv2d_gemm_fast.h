@@ -6,16 +6,19 @@
 // padding, except the pointwise case conv2d_s8_fast takes (1x1, no padding, every input pixel
 // inside). The caller (the code generator) checks it and never calls it in place.
 //
-// Two output pixels at a time, their windows are copied into `scratch` as two int16 columns
-// of K = kernel_h * kernel_w * in_c values in the weights' order (ky, kx, ic); taps outside
+// Two output pixels at a time, their windows are copied as two int16 columns of
+// K = kernel_h * kernel_w * in_c values in the weights' order (ky, kx, ic) into the part of
+// the output not written yet (the later pixels' outputs, from a word boundary); taps outside
 // the input hold the input zero point (-input_offset), so with the folded bias
 // (conv2d_s8_fold_bias, conv2d_fast.h: bias + input_offset * sum of all weights) they add
 // nothing in real terms, as the reference's skipped taps. The GEMM then runs 2 output
 // channels x 2 pixels per inner iteration, 4 values per step: two weight words sign-extended
 // to 16-bit pairs (SXTB16, SXTB16 ROR #8), four column words, eight SMLADs (two MACs each),
 // and the output stage of requantize_s8 with each channel prepared once for two pixels
-// (dsp.h). Scratch: 2 columns x K int16 = 4 K bytes (CMSIS-NN's arm_convolve_s8 asks the
-// same), 2-byte aligned (arena offsets are 16-byte aligned).
+// (dsp.h). No scratch: where the unwritten output is too small for two columns, one pixel
+// at a time, and the last pixels, where it cannot hold one, straight from the input without
+// a column (same sums); so the arena is the reference kernel's (CMSIS-NN's arm_convolve_s8
+// asks 4 K bytes of scratch).
 //
 // Generation-time work: the weights are reordered into the kernel's access order by
 // conv2d_s8_gemm_fast_reorder_weights (same bytes): per pair of output channels, group by
@@ -30,7 +33,7 @@
 //
 // Usage (firmware; same params as conv2d_s8, the folded bias in place of the bias):
 //   tinyscale::device::conv2d_s8_gemm_fast(conv1_params, arena + 0, conv1_weights_reordered,
-//                                          conv1_folded_bias, arena + 512, arena + 3712);
+//                                          conv1_folded_bias, arena + 512, nullptr);
 #pragma once
 
 #include <cstdint>
@@ -40,7 +43,7 @@
 namespace tinyscale::device {
 
 // Requires conv2d_s8_gemm_fast_applies(p), output != input, the reordered weights, the folded
-// bias (never null) and conv2d_s8_gemm_fast_scratch_bytes(p) bytes of scratch.
+// bias (never null); `scratch` is unused (conv2d_s8_gemm_fast_scratch_bytes is 0).
 void conv2d_s8_gemm_fast(const Conv2dS8Params& p, const std::int8_t* input,
                          const std::int8_t* weights, const std::int32_t* folded_bias,
                          std::int8_t* output, std::int8_t* scratch);
@@ -53,7 +56,7 @@ bool conv2d_s8_gemm_fast_applies(const Conv2dS8Params& p);
 void conv2d_s8_gemm_fast_reorder_weights(const Conv2dS8Params& p, const std::int8_t* weights,
                                          std::int8_t* reordered);
 
-// Scratch bytes conv2d_s8_gemm_fast needs: 4 * kernel_h * kernel_w * in_c.
+// Scratch bytes conv2d_s8_gemm_fast needs: none (its columns live in the unwritten output).
 std::int32_t conv2d_s8_gemm_fast_scratch_bytes(const Conv2dS8Params& p);
 
 }  // namespace tinyscale::device

@@ -1,7 +1,7 @@
 // Test firmware (tests/deploy/conv2d_gemm_fast_qemu_test.cpp): conv2d_s8 and
 // conv2d_s8_gemm_fast on the same full convolutions, on the device. Data come from a fixed
 // LCG; the fast kernel gets the folded bias (conv2d_s8_fold_bias's formula), the reordered
-// weights (conv2d_s8_gemm_fast_reorder_weights, outside the count) and its scratch.
+// weights (conv2d_s8_gemm_fast_reorder_weights, outside the count) and no scratch.
 // For case I it reports
 //   TINYSCALE caseI_ref_instructions=N caseI_fast_instructions=N caseI_mismatch_bytes=N
 // and exits 0 (1 if any byte differs). Cases 0..6 are the measured shapes (DS-CNN's first
@@ -47,7 +47,6 @@ std::int32_t g_folded[128];
 std::int32_t g_multipliers[128];
 std::int8_t g_shifts[128];
 std::int8_t g_table[256];
-std::int16_t g_scratch[2 * 9 * 32];
 
 std::uint32_t g_seed = 1616;
 std::uint32_t next() {
@@ -121,8 +120,7 @@ int main(void) {
     const unsigned long long ref = ts_counter_instructions();
     tinyscale::device::conv2d_s8_gemm_fast_reorder_weights(p, g_weights, g_reordered);
     ts_counter_start();
-    tinyscale::device::conv2d_s8_gemm_fast(p, g_input, g_reordered, g_folded, g_fast,
-                                           reinterpret_cast<std::int8_t*>(g_scratch));
+    tinyscale::device::conv2d_s8_gemm_fast(p, g_input, g_reordered, g_folded, g_fast, nullptr);
     const unsigned long long fast = ts_counter_instructions();
 
     int mismatches = 0;
