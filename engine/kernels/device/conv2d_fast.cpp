@@ -10,7 +10,6 @@ namespace {
 
 using dsp::channel_stage;
 using dsp::ChannelStage;
-using dsp::requantize_output;
 using dsp::load_word;
 using dsp::smlad;
 using dsp::sxtb16;
@@ -147,6 +146,7 @@ inline PairAcc pair_dot_expanded(const std::int8_t* xs, const std::int8_t* x0,
 // The two pixels' inputs are sign-extended once, not once per channel pair, into the part of
 // the output not written yet (the pixels after these two): no scratch, so no arena byte. The
 // last pixels, whose remaining output is too small for that, extend in registers.
+template <bool Lean>
 void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
                     const std::int32_t* bias, std::int8_t* output) {
   const std::int32_t in_c = p.in_c;
@@ -164,8 +164,8 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
     std::int8_t* out1 = output + px1 * out_c;
     // The free output bytes after these two pixels, from a word boundary.
     std::int8_t* const free_start = output + (px + 2) * out_c;
-    const auto misalign = static_cast<std::int32_t>(
-        (4u - (reinterpret_cast<std::uintptr_t>(free_start) & 3u)) & 3u);
+    const auto misalign =
+        static_cast<std::int32_t>((4u - (reinterpret_cast<std::uintptr_t>(free_start) & 3u)) & 3u);
     const bool expand = expanded > 0 && (pixels - px - 2) * out_c - misalign >= expanded;
     std::int8_t* const xs = free_start + misalign;
     if (expand) expand_pair(x0, x1, in_c, xs);
@@ -176,18 +176,18 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
                                : pair_dot(x0, x1, w, in_c, bias[oc], bias[oc + 1]);
       w += 2 * in_c;
       const ChannelStage sa = channel_stage(p, oc), sb = channel_stage(p, oc + 1);
-      out1[oc] = requantize_output(p, sa, r.a1);
-      out1[oc + 1] = requantize_output(p, sb, r.b1);
-      out0[oc] = requantize_output(p, sa, r.a0);
-      out0[oc + 1] = requantize_output(p, sb, r.b0);
+      out1[oc] = dsp::requantize_output_as<Lean>(p, sa, r.a1);
+      out1[oc + 1] = dsp::requantize_output_as<Lean>(p, sb, r.b1);
+      out0[oc] = dsp::requantize_output_as<Lean>(p, sa, r.a0);
+      out0[oc + 1] = dsp::requantize_output_as<Lean>(p, sb, r.b0);
     }
     if (out_c & 1) {
       const std::int32_t oc = out_c - 1;
       std::int32_t a0 = bias[oc], a1 = bias[oc];
       single_dot(x0, x1, w, in_c, &a0, &a1);
       const ChannelStage s = channel_stage(p, oc);
-      out1[oc] = requantize_output(p, s, a1);
-      out0[oc] = requantize_output(p, s, a0);
+      out1[oc] = dsp::requantize_output_as<Lean>(p, s, a1);
+      out0[oc] = dsp::requantize_output_as<Lean>(p, s, a0);
     }
   }
 }
@@ -231,21 +231,30 @@ void conv2d_s8_fold_bias(const Conv2dS8Params& p, const std::int8_t* weights,
     std::int32_t sum = 0;
     for (std::int32_t i = 0; i < per_channel; ++i) sum += weights[oc * per_channel + i];
     // Wrapping int32 arithmetic, as the reference accumulator's: the same value mod 2^32.
-    folded[oc] = static_cast<std::int32_t>(
-        static_cast<std::uint32_t>(bias ? bias[oc] : 0) +
-        static_cast<std::uint32_t>(p.input_offset) * static_cast<std::uint32_t>(sum));
+    folded[oc] = static_cast<std::int32_t>(static_cast<std::uint32_t>(bias ? bias[oc] : 0) +
+                                           static_cast<std::uint32_t>(p.input_offset) *
+                                               static_cast<std::uint32_t>(sum));
   }
 }
 
 void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
-                    const std::int32_t* folded_bias, std::int8_t* output, std::int8_t* /*scratch*/) {
+                    const std::int32_t* folded_bias, std::int8_t* output,
+                    std::int8_t* /*scratch*/) {
   // A local copy: the int8 output stores may alias anything the caller's params point
   // into, so the compiler would reload every field after each store; a local it need not.
   const Conv2dS8Params local = p;
   const std::int32_t in_batch = local.in_h * local.in_w * local.in_c;
   const std::int32_t out_batch = local.out_h * local.out_w * local.out_c;
+  // The output stage's per-call decisions, made once (dsp.h lean_output).
+  const bool lean = dsp::lean_output(local);
   for (std::int32_t b = 0; b < local.batches; ++b) {
-    pointwise_gemm(local, input + b * in_batch, weights, folded_bias, output + b * out_batch);
+    if (lean) {
+      pointwise_gemm<true>(local, input + b * in_batch, weights, folded_bias,
+                           output + b * out_batch);
+    } else {
+      pointwise_gemm<false>(local, input + b * in_batch, weights, folded_bias,
+                            output + b * out_batch);
+    }
   }
 }
 

@@ -128,12 +128,47 @@ inline std::int8_t requantize_output(const Conv2dS8Params& p, const ChannelStage
   return conv2d_stored_value(p, static_cast<std::int8_t>(q));
 }
 
+// requantize_output for a call whose activation range is all of int8 and that has no output
+// table (decided once per call by the kernel: lean_output(p)): the clamp is one saturation
+// (SSAT #8 on the DSP), no table test. Same bytes.
+inline bool lean_output(const Conv2dS8Params& p) {
+  return p.output_table == nullptr && p.act_min == -128 && p.act_max == 127;
+}
+inline std::int32_t saturate_s8(std::int32_t q) {
+#if defined(__ARM_FEATURE_DSP)
+  return __ssat(q, 8);
+#else
+  return q < -128 ? -128 : (q > 127 ? 127 : q);
+#endif
+}
+template <bool Lean>
+inline std::int8_t requantize_output_as(const Conv2dS8Params& p, const ChannelStage& s,
+                                        std::int32_t acc) {
+  if constexpr (!Lean) {
+    return requantize_output(p, s, acc);
+  } else {
+    const auto x = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << s.left_shift);
+    const auto high = static_cast<std::int32_t>(
+        (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31);
+    const std::int32_t threshold =
+        s.half_mask + static_cast<std::int32_t>(static_cast<std::uint32_t>(high) >> 31);
+    const std::int32_t q = (high >> s.right_shift) + ((high & s.mask) > threshold ? 1 : 0);
+    return static_cast<std::int8_t>(saturate_s8(q + p.output_offset));
+  }
+}
+
 // The same for an accumulator without the bias (added here, wrapping as the reference's).
 inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
-  return requantize_output(
-      p, s,
-      static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
-                                static_cast<std::uint32_t>(s.bias)));
+  return requantize_output(p, s,
+                           static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                                     static_cast<std::uint32_t>(s.bias)));
+}
+
+template <bool Lean>
+inline std::int8_t finish_as(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
+  return requantize_output_as<Lean>(p, s,
+                                    static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                                              static_cast<std::uint32_t>(s.bias)));
 }
 
 }  // namespace tinyscale::device::dsp
