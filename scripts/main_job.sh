@@ -43,7 +43,7 @@ echo "== tinyscale run $out/model.tflite --random 2   (another input, other logi
 $tinyscale run "$out/model.tflite" --random 2 | sed -n 1p
 
 # The cost model's prediction for the generated code (`net --runtime tinyscale`, top-level
-# figures of its JSON), the solver's latency estimate and the board's core.
+# figures of its JSON), the solver's latency (the instruction model's) and the board's core.
 # shellcheck disable=SC2086
 generated_json=$($tinyscale $net_command --runtime tinyscale --board "$BOARD" --json)
 predicted() { sed -n "s/^  \"$1\": \([^,]*\),\{0,1\}\$/\1/p" <<<"$generated_json" | head -n 1; }
@@ -57,7 +57,7 @@ case "$core" in
     rm -rf "$out/deploy"
     $tinyscale deploy "$out/model.tflite" --board "$BOARD" --qemu -o "$out/deploy" --name model |
       grep -v '^  files:'
-    printf 'predicted for the generated code: FLASH %s B, RAM %s B, %s MACs, latency %.1f ms (the cost model: net --runtime tinyscale; the latency estimate: cycles per MAC of the core)\n' \
+    printf 'predicted for the generated code: FLASH %s B, RAM %s B, %s MACs, latency %.1f ms (the cost model: net --runtime tinyscale; the latency: its per-op instruction model, one instruction per cycle)\n' \
       "$(grouped "$(predicted flash_bytes)")" "$(grouped "$(predicted ram_bytes)")" \
       "$(grouped "$(predicted macs)")" "$(latency)"
     ;;
