@@ -5,22 +5,24 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "deploy/cortex_m.h"
 
 namespace tinyscale::deploy::testing {
 
 inline bool cross_tools_present() {
-  return std::system("command -v arm-none-eabi-gcc >/dev/null 2>&1 && "
-                     "command -v qemu-system-arm >/dev/null 2>&1") == 0;
+  return std::system(
+             "command -v arm-none-eabi-gcc >/dev/null 2>&1 && "
+             "command -v qemu-system-arm >/dev/null 2>&1") == 0;
 }
 
 class FirmwareBuild {
@@ -57,6 +59,40 @@ class FirmwareBuild {
 
   const std::filesystem::path& root() const { return root_; }
 
+  // A kernel test firmware: the firmware support plus `sources` (paths under the source
+  // tree: the test's main and the device kernels it calls), compiled with the package's
+  // flags for `target` and linked into root()/NAME_<target>/NAME.elf; empty (and a test
+  // failure) if a step fails.
+  std::filesystem::path kernel_firmware(const CortexMTarget& target, const std::string& name,
+                                        std::initializer_list<const char*> sources) {
+    const std::filesystem::path dir = root_ / (name + "_" + std::string(target.name));
+    std::filesystem::create_directories(dir);
+    const std::filesystem::path fw = firmware_dir();
+    const std::string src = TINYSCALE_SOURCE_DIR;
+    const std::string cxx =
+        "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
+        "-fno-threadsafe-statics -O2 -ffunction-sections -fdata-sections "
+        "-Wall -Wextra -Werror " +
+        std::string(target.gcc_flags) + " -I" + fw.string() + " -I" + src;
+    std::string objects;
+    auto compile = [&](const std::string& compiler, const std::filesystem::path& source) {
+      const std::filesystem::path object = dir / (source.stem().string() + ".o");
+      if (!run(compiler + " -c " + source.string() + " -o " + object.string())) return false;
+      objects += " " + object.string();
+      return true;
+    };
+    for (const char* s : {"startup", "counter", "semihost", "syscalls"})
+      if (!compile(compile_c(target), fw / (std::string(s) + ".c"))) return {};
+    for (const char* s : sources)
+      if (!compile(cxx, std::filesystem::path(src) / s)) return {};
+    const std::filesystem::path elf = dir / (name + ".elf");
+    if (!run("arm-none-eabi-g++ " + std::string(target.gcc_flags) +
+             " -nostartfiles -Wl,--gc-sections -T" + (fw / target.linker_script).string() +
+             objects + " -o " + elf.string()))
+      return {};
+    return elf;
+  }
+
  private:
   FirmwareBuild() {
     std::string pattern =
@@ -68,6 +104,7 @@ class FirmwareBuild {
     if (!root_.empty()) std::filesystem::remove_all(root_, ignored);
   }
 
+  std::string compile_c(const CortexMTarget& target) const { return compile(target); }
   std::string compile(const CortexMTarget& target) const {
     return "arm-none-eabi-gcc " + std::string(target.gcc_flags) +
            " -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I" +

@@ -97,9 +97,9 @@ TEST_P(InstructionModelQemu, PredictsTheGeneratedCodeWithinTenPercent) {
   engine::CompiledModel model;
   char error[512] = "";
   ASSERT_EQ(model.compile(m.int8, {}, error, sizeof error), engine::Status::ok) << error;
-  const fs::path root = fs::temp_directory_path() /
-                        ("tinyscale_instruction_model_" + std::string(net.name) + "_" +
-                         target_text + "_" + std::to_string(::getpid()));
+  const fs::path root =
+      fs::temp_directory_path() / ("tinyscale_instruction_model_" + std::string(net.name) + "_" +
+                                   target_text + "_" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root);
   std::vector<std::uint8_t> in;
@@ -112,8 +112,8 @@ TEST_P(InstructionModelQemu, PredictsTheGeneratedCodeWithinTenPercent) {
   const PackageSummary s = generate_package(
       model, m.int8, {.name = net.name, .target = parse_target(target_text)}, root / "pkg");
   const fs::path elf = build_qemu_firmware(root / "pkg", s.name, *target, root / "build");
-  const QemuRun run =
-      run_qemu(elf, target->qemu_machine, root / "in.bin", root / "out.bin", std::chrono::minutes(5));
+  const QemuRun run = run_qemu(elf, target->qemu_machine, root / "in.bin", root / "out.bin",
+                               std::chrono::minutes(5));
   ASSERT_EQ(run.exit_code, 0) << run.failure_text();
   const auto measured = static_cast<double>(run.figure("instructions"));
 
@@ -156,15 +156,14 @@ TEST_P(InstructionModelQemu, PredictsTheGeneratedCodeWithinTenPercent) {
   fs::remove_all(root);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Mps2, InstructionModelQemu,
-    ::testing::Combine(::testing::Range(0, static_cast<int>(std::size(kNets))),
-                       ::testing::Values("cortex-m7", "cortex-m4")),
-    [](const ::testing::TestParamInfo<std::tuple<int, const char*>>& param) {
-      std::string core = std::get<1>(param.param);
-      for (char& ch : core) ch = ch == '-' ? '_' : ch;
-      return std::string(kNets[std::get<0>(param.param)].name) + "_" + core;
-    });
+INSTANTIATE_TEST_SUITE_P(Mps2, InstructionModelQemu,
+                         ::testing::Combine(::testing::Range(0, static_cast<int>(std::size(kNets))),
+                                            ::testing::Values("cortex-m7", "cortex-m4")),
+                         [](const ::testing::TestParamInfo<std::tuple<int, const char*>>& param) {
+                           std::string core = std::get<1>(param.param);
+                           for (char& ch : core) ch = ch == '-' ? '_' : ch;
+                           return std::string(kNets[std::get<0>(param.param)].name) + "_" + core;
+                         });
 
 }  // namespace
 }  // namespace tinyscale::deploy
