@@ -7,10 +7,10 @@
 // `--board NAME` takes the core from the board (cortex-m7 for the NUCLEO-H743ZI2) and refuses,
 // in one line before anything is written, a model whose arena exceeds the board's best RAM
 // region. `--qemu` links the package into a QEMU firmware (deploy/qemu_firmware.h; cortex-m7
-// on mps2-an500, cortex-m4 on mps2-an386, cortex-m3 on mps2-an385), runs it on --input (else --random SEED, as `run`
-// fills inputs, seed 1), checks its outputs against the host engine's byte for byte, and
-// reports instructions per inference, FLASH and RAM from the ELF and the painted stack, and a
-// millisecond estimate at the board's (or the core's typical) clock.
+// on mps2-an500, cortex-m4 on mps2-an386, cortex-m3 on mps2-an385), runs it on --input (else
+// --random SEED, as `run` fills inputs, seed 1), checks its outputs against the host engine's byte
+// for byte, and reports instructions per inference, FLASH and RAM from the ELF and the painted
+// stack, and a millisecond estimate at the board's (or the core's typical) clock.
 #include <unistd.h>
 
 #include <algorithm>
@@ -255,9 +255,9 @@ nlohmann::ordered_json outputs_json(const engine::CompiledModel& model, const st
 // Builds the package into a QEMU firmware, runs it on `input`, checks the outputs against
 // the host engine's and collects the figures. The firmware's build folder is temporary.
 QemuFigures run_on_qemu(engine::CompiledModel& model, const core::Graph& graph,
-                        const deploy::PackageSummary& s,
-                        const deploy::CortexMTarget& target, const DeployOptions& o,
-                        const std::string& input, const std::optional<scaling::Budgets>& budgets) {
+                        const deploy::PackageSummary& s, const deploy::CortexMTarget& target,
+                        const DeployOptions& o, const std::string& input,
+                        const std::optional<scaling::Budgets>& budgets) {
   const TempDir temp;
   const std::filesystem::path elf =
       deploy::build_qemu_firmware(o.output_dir, s.name, target, temp.path / "build");
@@ -309,7 +309,8 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const core::Graph& graph,
   const costmodel::InstructionModel* im = costmodel::instruction_model(target.name);
   const std::vector<costmodel::OpWork> work = costmodel::op_work(graph);
   if (im != nullptr) {
-    for (const costmodel::OpWork& w : work) f.predicted += costmodel::predicted_instructions(w, *im);
+    for (const costmodel::OpWork& w : work)
+      f.predicted += costmodel::predicted_instructions(w, *im);
   }
   if (o.profile) {
     // A second firmware whose model.cpp records the counter after each call.
@@ -318,12 +319,13 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const core::Graph& graph,
     const deploy::QemuRun prun =
         deploy::run_qemu(pelf, target.qemu_machine, temp.path / "input.bin",
                          temp.path / "profile_output.bin", std::chrono::minutes(10));
-    if (prun.exit_code != 0) throw Error("the profiling firmware under QEMU: " + prun.failure_text());
+    if (prun.exit_code != 0)
+      throw Error("the profiling firmware under QEMU: " + prun.failure_text());
     const double hook = static_cast<double>(prun.figure("profile_hook_x256")) / 256.0;
     const auto n = static_cast<std::size_t>(prun.figure("profile_calls"));
     if (n != s.call_list.size()) {
-      throw Error("the profiling firmware recorded " + std::to_string(n) + " calls; the package has " +
-                  std::to_string(s.call_list.size()));
+      throw Error("the profiling firmware recorded " + std::to_string(n) +
+                  " calls; the package has " + std::to_string(s.call_list.size()));
     }
     double previous = 0;
     for (std::size_t k = 0; k < n; ++k) {
@@ -367,8 +369,8 @@ void print_profile(const engine::CompiledModel& model, const QemuFigures& f) {
   std::printf(
       "per call (--profile: each call's instructions, the profiling hook's removed; "
       "predicted by the model):\n");
-  std::printf("  %4s %5s %-16s %-24s %12s %12s %12s %7s\n", "call", "node", "op", "kernel",
-              "MACs", "measured", "predicted", "diff");
+  std::printf("  %4s %5s %-16s %-24s %12s %12s %12s %7s\n", "call", "node", "op", "kernel", "MACs",
+              "measured", "predicted", "diff");
   for (std::size_t k = 0; k < f.calls.size(); ++k) {
     const QemuFigures::Call& c = f.calls[k];
     const core::Node& node = model.graph().nodes[static_cast<std::size_t>(c.node)];
@@ -403,14 +405,15 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
     j["outputs"] = outputs_json(model, f.output);
     j["byte_identical_to_host"] = true;
     if (f.whole_layers_compared) j["byte_identical_to_whole_layers"] = true;
-    j["instructions"] = {{"per_inference", f.instructions},
-                         {"granularity", 40},
-                         {"method",
-                          "SysTick under qemu -icount shift=0: exact and deterministic, counted in "
-                          "steps of 40 instructions"},
-                         {"predicted", f.predicted > 0 ? nlohmann::ordered_json(std::llround(f.predicted))
-                                                       : nlohmann::ordered_json(nullptr)},
-                         {"predicted_by", "the per-op instruction model (costmodel/latency.h)"}};
+    j["instructions"] = {
+        {"per_inference", f.instructions},
+        {"granularity", 40},
+        {"method",
+         "SysTick under qemu -icount shift=0: exact and deterministic, counted in "
+         "steps of 40 instructions"},
+        {"predicted", f.predicted > 0 ? nlohmann::ordered_json(std::llround(f.predicted))
+                                      : nlohmann::ordered_json(nullptr)},
+        {"predicted_by", "the per-op instruction model (costmodel/latency.h)"}};
     if (o.profile) {
       nlohmann::ordered_json calls = nlohmann::ordered_json::array();
       for (std::size_t k = 0; k < f.calls.size(); ++k) {
@@ -472,10 +475,10 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
       "steps of 40 instructions)\n",
       group_digits(static_cast<std::int64_t>(f.instructions)).c_str());
   if (f.predicted > 0) {
-    std::printf("predicted by the per-op instruction model (costmodel/latency.h): %s (%+.1f%%)\n",
-                group_digits(std::llround(f.predicted)).c_str(),
-                f.instructions ? 100.0 * (f.predicted / static_cast<double>(f.instructions) - 1.0)
-                               : 0.0);
+    std::printf(
+        "predicted by the per-op instruction model (costmodel/latency.h): %s (%+.1f%%)\n",
+        group_digits(std::llround(f.predicted)).c_str(),
+        f.instructions ? 100.0 * (f.predicted / static_cast<double>(f.instructions) - 1.0) : 0.0);
   } else {
     std::printf("predicted: no instruction model for %s (fitted for cortex-m7 and cortex-m4)\n",
                 std::string(target.name).c_str());
@@ -678,7 +681,8 @@ Command add_deploy_command(CLI::App& app) {
                   "Extra boards (JSON, same format as data/boards.json)");
   cmd->add_flag("--qemu", o->qemu,
                 "Build the package into a firmware, run it under QEMU (cortex-m7: mps2-an500, "
-                "cortex-m4: mps2-an386, cortex-m3: mps2-an385), compare with the host engine, report instructions, "
+                "cortex-m4: mps2-an386, cortex-m3: mps2-an385), compare with the host engine, "
+                "report instructions, "
                 "FLASH and RAM");
   cmd->add_option("--input", o->input,
                   "With --qemu and a model file: raw input bytes (the inputs concatenated), as "

@@ -119,10 +119,20 @@ const CycleCosts& cycle_costs(std::string_view core) {
 }
 
 const char* op_class_name(OpClass c) {
-  static constexpr const char* kNames[kOpClasses] = {
-      "conv_pointwise", "conv_depthwise", "conv_general", "conv_grouped", "fully_connected",
-      "add",            "mul",            "activation",   "pool",         "global_pool",
-      "softmax",        "convert",        "copy",         "fused"};
+  static constexpr const char* kNames[kOpClasses] = {"conv_pointwise",
+                                                     "conv_depthwise",
+                                                     "conv_general",
+                                                     "conv_grouped",
+                                                     "fully_connected",
+                                                     "add",
+                                                     "mul",
+                                                     "activation",
+                                                     "pool",
+                                                     "global_pool",
+                                                     "softmax",
+                                                     "convert",
+                                                     "copy",
+                                                     "fused"};
   return kNames[static_cast<int>(c)];
 }
 
@@ -135,9 +145,8 @@ std::vector<OpWork> op_work(const core::Graph& deployed) {
     if (!node.outputs.empty()) {
       const std::vector<std::int64_t>& shape = deployed.tensor(node.outputs[0]).shape;
       w.outputs = static_cast<double>(core::num_elements(shape));
-      w.pixels = shape.empty() || shape.back() == 0
-                     ? w.outputs
-                     : w.outputs / static_cast<double>(shape.back());
+      w.pixels = shape.empty() || shape.back() == 0 ? w.outputs
+                                                    : w.outputs / static_cast<double>(shape.back());
     }
     if (fusion.fused_into[n] >= 0) {
       w.op_class = OpClass::fused;
@@ -151,14 +160,14 @@ std::vector<OpWork> op_work(const core::Graph& deployed) {
         const bool padded = a.pad_top || a.pad_bottom || a.pad_left || a.pad_right;
         const double window = static_cast<double>(ws[1] * ws[2]);
         if (a.groups <= 1) {
-          w.op_class = ws[1] == 1 && ws[2] == 1 && !padded ? OpClass::conv_pointwise
-                                                            : OpClass::conv_general;
+          w.op_class =
+              ws[1] == 1 && ws[2] == 1 && !padded ? OpClass::conv_pointwise : OpClass::conv_general;
           const std::int64_t depth =
               w.op_class == OpClass::conv_pointwise ? ws[3] : ws[1] * ws[2] * ws[3];
           w.scalar_macs = w.outputs * static_cast<double>(depth % 4);
         } else {
-          w.op_class = ws[3] == 1 && ws[0] == a.groups ? OpClass::conv_depthwise
-                                                       : OpClass::conv_grouped;
+          w.op_class =
+              ws[3] == 1 && ws[0] == a.groups ? OpClass::conv_depthwise : OpClass::conv_grouped;
           w.scalar_macs = w.pixels * static_cast<double>(ws[0] % 4) * window;
         }
         if (fusion.activation[n] >= 0) w.fused_outputs = w.outputs;

@@ -38,20 +38,20 @@ namespace tinyscale::costmodel {
 
 // The kernel a deployed node runs in the generated code (device kernels, issue 16).
 enum class OpClass : int {
-  conv_pointwise,   // 1x1, no padding, groups 1: conv2d_s8_fast (int8 GEMM)
-  conv_depthwise,   // one input channel per output channel
-  conv_general,     // groups 1, any other window
-  conv_grouped,     // other grouped convolutions (reference kernel)
+  conv_pointwise,  // 1x1, no padding, groups 1: conv2d_s8_fast (int8 GEMM)
+  conv_depthwise,  // one input channel per output channel
+  conv_general,    // groups 1, any other window
+  conv_grouped,    // other grouped convolutions (reference kernel)
   fully_connected,
   add,
-  mul,              // squeeze-excite and attention products (often broadcast)
-  activation,       // hard_swish, sigmoid, tanh, relu, clip, leaky_relu (not fused)
-  pool,             // avg_pool, max_pool
-  global_pool,      // global_avg_pool
+  mul,          // squeeze-excite and attention products (often broadcast)
+  activation,   // hard_swish, sigmoid, tanh, relu, clip, leaky_relu (not fused)
+  pool,         // avg_pool, max_pool
+  global_pool,  // global_avg_pool
   softmax,
-  convert,          // quantize, dequantize
-  copy,             // pad, concat, split, slice, paste, reshape, resize, ...
-  fused,            // an activation applied in a convolution's output stage: no call
+  convert,  // quantize, dequantize
+  copy,     // pad, concat, split, slice, paste, reshape, resize, ...
+  fused,    // an activation applied in a convolution's output stage: no call
 };
 inline constexpr int kOpClasses = 14;
 const char* op_class_name(OpClass c);
@@ -105,7 +105,7 @@ struct ComputeBreakdown {
   std::int64_t conv_macs = 0;       // conv2d, groups == 1 or grouped but not depthwise
   std::int64_t depthwise_macs = 0;  // conv2d, one input channel per output channel
   std::int64_t fully_connected_macs = 0;
-  std::int64_t elementwise_elements = 0;  // output elements of every other op
+  std::int64_t elementwise_elements = 0;      // output elements of every other op
   std::array<OpWork, kOpClasses> by_class{};  // sums (op_class unused); calls in `calls`
   std::array<std::int64_t, kOpClasses> calls{};
 };

@@ -572,8 +572,8 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     if (definitions.size() > first_definition) {
       definitions[first_definition].text = comment + definitions[first_definition].text;
     }
-    invoke += "  " + comment + "  " + call + ";\n  TINYSCALE_OP_DONE(" +
-              std::to_string(calls - 1) + ");\n";
+    invoke += "  " + comment + "  " + call + ";\n  TINYSCALE_OP_DONE(" + std::to_string(calls - 1) +
+              ");\n";
     summary.call_list.push_back({static_cast<int>(n), call.substr(0, call.find('('))});
   }
 

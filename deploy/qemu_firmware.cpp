@@ -14,7 +14,8 @@ constexpr const char* kFirmwareSupport[] = {"startup.c", "counter.c", "semihost.
 
 std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
-void run_step(const std::string& command, const std::filesystem::path& log, const std::string& what) {
+void run_step(const std::string& command, const std::filesystem::path& log,
+              const std::string& what) {
   if (std::system((command + " >" + quoted(log) + " 2>&1").c_str()) == 0) return;
   std::ifstream in(log);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -81,7 +82,8 @@ std::string qemu_firmware_main(const std::string& name, bool profile) {
     m += "  char key[16] = \"call\";\n";
     m += "  for (int k = 0; k < g_calls; ++k) {\n"
          "    int n = 4;\n    char digits[8];\n    int d = 0;\n"
-         "    for (int v = k; d == 0 || v > 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);\n"
+         "    for (int v = k; d == 0 || v > 0; v /= 10) digits[d++] = static_cast<char>('0' + v % "
+         "10);\n"
          "    while (d > 0) key[n++] = digits[--d];\n    key[n] = '\\0';\n"
          "    ts_report(key, g_done[k] * TS_INSTRUCTIONS_PER_TICK);\n  }\n";
   }
@@ -104,8 +106,9 @@ std::filesystem::path build_qemu_firmware(const std::filesystem::path& package_d
   const std::string common = std::string(target.gcc_flags) +
                              " -O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror";
   const std::string cxx = "arm-none-eabi-g++ -std=c++20 " + common +
-                          " -fno-exceptions -fno-rtti -fno-threadsafe-statics -I" + quoted(package_dir) +
-                          " -I" + quoted(package_dir / "kernels") + " -I" + quoted(fw);
+                          " -fno-exceptions -fno-rtti -fno-threadsafe-statics -I" +
+                          quoted(package_dir) + " -I" + quoted(package_dir / "kernels") + " -I" +
+                          quoted(fw);
 
   std::vector<std::filesystem::path> objects;
   auto compile = [&](const std::string& compiler, const std::filesystem::path& source) {

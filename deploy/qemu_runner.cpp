@@ -22,7 +22,8 @@ constexpr const char* kQemu = "qemu-system-arm";
 class WorkDir {
  public:
   WorkDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tinyscale-qemu-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tinyscale-qemu-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr)
       throw Error("cannot create a temporary directory for QEMU under " +
                   std::filesystem::temp_directory_path().string());
@@ -75,7 +76,8 @@ std::string QemuRun::failure_text() const {
   for (std::string_view rest = console; !rest.empty();) {
     std::size_t newline = rest.find('\n');
     std::string_view line = rest.substr(0, newline);
-    if (line.starts_with("TINYSCALE fault=")) return "firmware fault: " + std::string(line.substr(10));
+    if (line.starts_with("TINYSCALE fault="))
+      return "firmware fault: " + std::string(line.substr(10));
     rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
   }
   std::string text = console;
@@ -109,14 +111,14 @@ std::map<std::string, std::string> parse_report(std::string_view console) {
 }
 
 QemuRun run_qemu(const std::filesystem::path& elf, std::string_view machine,
-                 const std::filesystem::path& input_file,
-                 const std::filesystem::path& output_file,
+                 const std::filesystem::path& input_file, const std::filesystem::path& output_file,
                  std::chrono::milliseconds timeout) {
   if (machine != "mps2-an500" && machine != "mps2-an386" && machine != "mps2-an385")
     throw Error("QEMU machine '" + std::string(machine) +
                 "' has no firmware support; expected mps2-an500 (Cortex-M7), mps2-an386 "
                 "(Cortex-M4) or mps2-an385 (Cortex-M3)");
-  if (!std::filesystem::is_regular_file(elf)) throw Error("firmware ELF " + elf.string() + " not found");
+  if (!std::filesystem::is_regular_file(elf))
+    throw Error("firmware ELF " + elf.string() + " not found");
   if (!input_file.empty() && !std::filesystem::is_regular_file(input_file))
     throw Error("input file " + input_file.string() + " not found");
   if (!on_path(kQemu))
@@ -127,10 +129,20 @@ QemuRun run_qemu(const std::filesystem::path& elf, std::string_view machine,
   const std::filesystem::path console_path = work.path() / "console.txt";
   const std::string elf_text = std::filesystem::absolute(elf).string();
   const std::string machine_text(machine);
-  std::vector<std::string> args = {kQemu, "-M", machine_text, "-nographic", "-monitor", "none",
-                                   "-serial", "null", "-semihosting-config",
-                                   "enable=on,target=native", "-icount", "shift=0",
-                                   "-kernel", elf_text};
+  std::vector<std::string> args = {kQemu,
+                                   "-M",
+                                   machine_text,
+                                   "-nographic",
+                                   "-monitor",
+                                   "none",
+                                   "-serial",
+                                   "null",
+                                   "-semihosting-config",
+                                   "enable=on,target=native",
+                                   "-icount",
+                                   "shift=0",
+                                   "-kernel",
+                                   elf_text};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -169,7 +181,8 @@ QemuRun run_qemu(const std::filesystem::path& elf, std::string_view machine,
   }
 
   QemuRun run;
-  run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  run.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   run.console = read_text(console_path);
   run.figures = parse_report(run.console);

@@ -42,7 +42,7 @@ class QemuTimeout : public Error {
 
 struct QemuRun {
   int exit_code = -1;
-  std::string console;                        // all QEMU and the firmware printed
+  std::string console;                         // all QEMU and the firmware printed
   std::map<std::string, std::string> figures;  // TINYSCALE key=value pairs
   double wall_seconds = 0;                     // QEMU start to exit
 
@@ -53,11 +53,10 @@ struct QemuRun {
   std::string failure_text() const;
 };
 
-// machine: "mps2-an500" (Cortex-M7), "mps2-an386" (Cortex-M4) or "mps2-an385" (Cortex-M3). input_file and
-// output_file may be empty (no input.bin given, no output.bin collected).
+// machine: "mps2-an500" (Cortex-M7), "mps2-an386" (Cortex-M4) or "mps2-an385" (Cortex-M3).
+// input_file and output_file may be empty (no input.bin given, no output.bin collected).
 QemuRun run_qemu(const std::filesystem::path& elf, std::string_view machine,
-                 const std::filesystem::path& input_file,
-                 const std::filesystem::path& output_file,
+                 const std::filesystem::path& input_file, const std::filesystem::path& output_file,
                  std::chrono::milliseconds timeout);
 
 // Parses the TINYSCALE lines of a console text (exposed for tests).

@@ -183,16 +183,16 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
       ram_breakdown(graph, 0, core::DType::int8, fusion_).runtime_structures;
   // Depthwise convolutions run out of place where that costs no arena byte (the fast device
   // kernel has no in-place path).
-  plan_ = (options.out_of_place_depthwise ? plan_arena_out_of_place_depthwise
-                                          : plan_arena)(graph, {.int8_activations = false,
-                             .algorithm = options.planner,
-                             .alignment = options.alignment,
-                             .node_scratch_bytes = scratch,
-                             .region_capacities = options.region_capacities,
-                             .home_region_fixed_bytes =
-                                 static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
-                             .in_place = options.in_place,
-                             .no_reuse = options.no_reuse});
+  plan_ = (options.out_of_place_depthwise ? plan_arena_out_of_place_depthwise : plan_arena)(
+      graph,
+      {.int8_activations = false,
+       .algorithm = options.planner,
+       .alignment = options.alignment,
+       .node_scratch_bytes = scratch,
+       .region_capacities = options.region_capacities,
+       .home_region_fixed_bytes = static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
+       .in_place = options.in_place,
+       .no_reuse = options.no_reuse});
   // On the host the regions lie side by side in one block; each keeps its own offsets.
   std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
   for (std::size_t r = 1; r < region_base.size(); ++r) {

@@ -34,8 +34,8 @@ bool depthwise_runs_in_place(const core::Graph& graph, const core::Node& node,
   const core::Tensor& x = graph.tensor(node.inputs[0]);
   const core::Tensor& w = graph.tensor(node.inputs[1]);
   const core::Tensor& y = graph.tensor(node.outputs[0]);
-  const bool int8 = x.dtype == core::DType::int8 ||
-                    (int8_activations && x.dtype == core::DType::float32);
+  const bool int8 =
+      x.dtype == core::DType::int8 || (int8_activations && x.dtype == core::DType::float32);
   return int8 && x.dtype == y.dtype && x.shape.size() == 4 && w.shape.size() == 4 &&
          x.shape == y.shape && w.shape[3] == 1 && w.shape[0] == x.shape[3] &&
          node.attrs.groups == x.shape[3];
@@ -184,8 +184,8 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
     const auto largest = std::max_element(room.begin(), room.end());
     result.fixed_region = static_cast<int>(largest - room.begin());
     *largest -= options.home_region_fixed_bytes;
-    const RegionPlan regions = plan_memory_regions(result.buffers.buffers, room,
-                                                   options.algorithm, options.alignment);
+    const RegionPlan regions =
+        plan_memory_regions(result.buffers.buffers, room, options.algorithm, options.alignment);
     result.plan.algorithm = options.algorithm;
     result.plan.offsets = regions.offsets;
     result.plan.peak_bytes = regions.total_peak_bytes();
@@ -213,8 +213,7 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
   return result;
 }
 
-ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph,
-                                            const ArenaOptions& options) {
+ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const ArenaOptions& options) {
   ArenaPlan best = plan_arena(graph, options);
   if (!options.in_place || options.no_reuse) return best;
   std::vector<int> excluded(options.not_in_place.begin(), options.not_in_place.end());

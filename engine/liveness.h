@@ -40,10 +40,10 @@
 //   - the input is not a graph input (the caller's data stays intact through the run) nor a
 //     graph output, and no later node reads it. A graph output may be written over a dying
 //     intermediate.
-// Ops that read other positions (pooling, other convolutions, softmax, concat, resize, pad, ...) never run
-// in place. Chains merge: conv -> hard_swish -> add all in one buffer when each input dies
-// where it is overwritten. ArenaOptions::no_reuse gives every tensor and scratch buffer its own
-// bytes for the whole run (the reference plan the tests compare in-place plans with).
+// Ops that read other positions (pooling, other convolutions, softmax, concat, resize, pad, ...)
+// never run in place. Chains merge: conv -> hard_swish -> add all in one buffer when each input
+// dies where it is overwritten. ArenaOptions::no_reuse gives every tensor and scratch buffer its
+// own bytes for the whole run (the reference plan the tests compare in-place plans with).
 //
 // Memory regions: given region capacities (a board's RAM regions, each after the
 // application's reserve), the buffers are split over them by plan_memory_regions
@@ -118,13 +118,12 @@ struct ArenaBuffers {
   // Tensor id of each buffer (with in-place, the first of the tensors sharing it), or -1 for
   // a scratch buffer.
   std::vector<int> tensor;
-  std::vector<int> node;  // node owning each scratch buffer, or -1 for a tensor
+  std::vector<int> node;            // node owning each scratch buffer, or -1 for a tensor
   std::vector<int> tensor_buffer;   // per tensor id: its buffer, or -1 when not in the arena
   std::vector<int> in_place_input;  // per node: the input tensor its output overwrites, or -1
 };
 
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options);
-
 
 struct ArenaPlan {
   // offsets: each buffer's offset inside its region; peak_bytes: the sum of the regions'

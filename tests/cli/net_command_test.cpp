@@ -47,9 +47,7 @@ TEST(NetCommand, XiNetOptionsAndTable) {
   EXPECT_NE(r.out.find("124,818"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("9,227,482"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(the arena_used_bytes TFLite Micro reports)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("(TFLite Micro, cmsis-nn kernels, cortex-m7)"),
-            std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("(TFLite Micro, cmsis-nn kernels, cortex-m7)"), std::string::npos) << r.out;
 }
 
 // With a board, `net` states the latency `solve` bounds: on a Cortex-M7, the generated code's
@@ -339,17 +337,16 @@ TEST(NetCommand, OptionsThatWouldBeIgnoredAreRefused) {
   expect_one_line_error("net phinet --no-include-top --num-classes 5", "--include-top");
   expect_one_line_error("net xinet --num-classes 5", "--include-top");
   expect_one_line_error("info phinet --num-classes 5", "--include-top");
-  const std::string onnx = (std::filesystem::temp_directory_path() /
-                            ("ignored_" + std::to_string(getpid()) + ".onnx"))
-                               .string();
+  const std::string onnx =
+      (std::filesystem::temp_directory_path() / ("ignored_" + std::to_string(getpid()) + ".onnx"))
+          .string();
   expect_one_line_error("export phinet --num-classes 5 --onnx " + onnx, "--include-top");
   EXPECT_FALSE(std::filesystem::exists(onnx));
   // micromind only consults downsampling_layers for blocks 4..num_layers.
   expect_one_line_error("net phinet --downsampling-layers 99",
                         "block 99 is not one of the blocks 4..7");
   expect_one_line_error("net phinet --downsampling-layers 3,5", "block 3");
-  expect_one_line_error("net phinet --num-layers 3 --downsampling-layers 4",
-                        "no block past 3");
+  expect_one_line_error("net phinet --num-layers 3 --downsampling-layers 4", "no block past 3");
   EXPECT_EQ(run("net phinet --input 3x32x32 --num-layers 9 --downsampling-layers 5,9").exit_code,
             0);
   // Empty values: CLI11 would keep the default unnoticed.
@@ -357,13 +354,12 @@ TEST(NetCommand, OptionsThatWouldBeIgnoredAreRefused) {
       run_with_memory_limit({"net", "phinet", "--alpha", ""}, rlim_t{1} << 30);
   EXPECT_NE(empty_alpha.exit_code, 0);
   EXPECT_NE(empty_alpha.out.find("--alpha: an empty value"), std::string::npos) << empty_alpha.out;
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"net", "phinet", "--downsampling-layers", ""},
-                                             {"net", "xinet", "--num-layers", ""},
-                                             {"info", "phinet", "--beta", ""},
-                                             {"export", "phinet", "--alpha", "", "--onnx", "x.onnx"},
-                                             {"solve", "--input", "3x96x96", "--flash", "1M",
-                                              "--ram", "1M", "--num-classes", ""}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"net", "phinet", "--downsampling-layers", ""},
+           {"net", "xinet", "--num-layers", ""},
+           {"info", "phinet", "--beta", ""},
+           {"export", "phinet", "--alpha", "", "--onnx", "x.onnx"},
+           {"solve", "--input", "3x96x96", "--flash", "1M", "--ram", "1M", "--num-classes", ""}}) {
     const LimitedRun r = run_with_memory_limit(args, rlim_t{1} << 30);
     EXPECT_NE(r.exit_code, 0) << args[0] << " " << args[1];
     EXPECT_NE(r.out.find("an empty value"), std::string::npos) << r.out;
@@ -400,8 +396,9 @@ TEST(NetCommand, RuntimeOptionSaysWhichRuntimeTheFiguresAreFor) {
   const CliRun bad = run("net phinet --runtime tflm");
   EXPECT_NE(bad.exit_code, 0);
   // The generated code has one arena: a split over the board's regions is refused.
-  const CliRun split = run("net phinet --input 3x32x32 --board NUCLEO-H743ZI2 --arena-regions auto "
-                           "--runtime tinyscale");
+  const CliRun split =
+      run("net phinet --input 3x32x32 --board NUCLEO-H743ZI2 --arena-regions auto "
+          "--runtime tinyscale");
   EXPECT_NE(split.exit_code, 0);
   EXPECT_NE(split.out.find("one arena"), std::string::npos) << split.out;
 }

@@ -113,8 +113,11 @@ TEST(Latency, OpWorkClassesNodesByTheKernelTheyRun) {
   const int c3 = g.add_node(core::OpType::conv2d, "c3", {hs, w3}, full);
   const int sum = g.add_node(core::OpType::add, "add", {c3, c3});
   const int pool = g.add_node(core::OpType::global_avg_pool, "pool", {sum});
-  const int flat = g.add_node(core::OpType::reshape, "flat", {pool},
-                              [] { core::Attributes a; a.new_shape = {1, 8}; return a; }());
+  const int flat = g.add_node(core::OpType::reshape, "flat", {pool}, [] {
+    core::Attributes a;
+    a.new_shape = {1, 8};
+    return a;
+  }());
   const int wf = g.add_constant("fc.weight", {4, 8});
   g.outputs = {g.add_node(core::OpType::fully_connected, "fc", {flat, wf})};
   const std::vector<OpWork> w = op_work(g);

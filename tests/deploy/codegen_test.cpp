@@ -561,8 +561,9 @@ TEST(Codegen, CortexMPackagesBuildWithTheirToolchainFileWithoutWarnings) {
     EXPECT_EQ(std::find(s.kernels.begin(), s.kernels.end(), "conv2d_fast") != s.kernels.end(), dsp)
         << target_name(target);
     // ... and their library holds the DSP instructions (SMLAD) only where the core has them.
-    const std::string objdump = "arm-none-eabi-objdump -d " + (pkg / "build" / "libdet.a").string() +
-                                " > " + (pkg / "disassembly.txt").string();
+    const std::string objdump = "arm-none-eabi-objdump -d " +
+                                (pkg / "build" / "libdet.a").string() + " > " +
+                                (pkg / "disassembly.txt").string();
     ASSERT_EQ(std::system(objdump.c_str()), 0);
     EXPECT_EQ(read_text(pkg / "disassembly.txt").find("smlad") != std::string::npos, dsp)
         << target_name(target);

@@ -86,16 +86,16 @@ core::Graph random_graph(std::mt19937& rng, core::DType dtype) {
         for (const int t : made)
           if (g.tensor(t).shape == shape) same.push_back(t);
         const int b = same[static_cast<std::size_t>(pick(static_cast<int>(same.size())))];
-        node(pick(2) ? core::OpType::add : core::OpType::mul, pick(2) ? std::vector{a, b}
-                                                                       : std::vector{b, a});
+        node(pick(2) ? core::OpType::add : core::OpType::mul,
+             pick(2) ? std::vector{a, b} : std::vector{b, a});
         break;
       }
       case 6: {  // squeeze-excite: a per-channel vector broadcast over the tensor
-        const int se = fixed_scale_activation(core::OpType::sigmoid,
-                                              node(core::OpType::global_avg_pool, {a}));
+        const int se =
+            fixed_scale_activation(core::OpType::sigmoid, node(core::OpType::global_avg_pool, {a}));
         const bool mul = pick(2);
-        node(mul ? core::OpType::mul : core::OpType::add, pick(2) ? std::vector{a, se}
-                                                                  : std::vector{se, a});
+        node(mul ? core::OpType::mul : core::OpType::add,
+             pick(2) ? std::vector{a, se} : std::vector{se, a});
         break;
       }
       case 7: {  // concatenation with a same-sized tensor along channels
@@ -137,7 +137,7 @@ core::Graph random_graph(std::mt19937& rng, core::DType dtype) {
         const std::string name = "dw" + std::to_string(g.nodes.size());
         const int weight = g.add_constant(name + ".w", {out_c, 3, 3, 1}, dtype);
         const int bias = g.add_constant(name + ".b", {out_c},
-                                     dtype == core::DType::int8 ? core::DType::int32 : dtype);
+                                        dtype == core::DType::int8 ? core::DType::int32 : dtype);
         core::Tensor& wt = g.tensor(weight);
         core::Tensor& bt = g.tensor(bias);
         wt.data.resize(static_cast<std::size_t>(out_c * 9 * core::dtype_size(wt.dtype)));
@@ -209,7 +209,8 @@ std::vector<std::vector<std::uint8_t>> run_poisoned(CompiledModel& model, std::u
                                                     const std::vector<std::uint8_t>& input) {
   const core::Graph& g = model.graph();
   const ArenaPlan& plan = model.arena_plan();
-  auto* arena = static_cast<std::uint8_t*>(model.input(0).data) - plan.tensor_offsets[static_cast<std::size_t>(g.inputs[0])];
+  auto* arena = static_cast<std::uint8_t*>(model.input(0).data) -
+                plan.tensor_offsets[static_cast<std::size_t>(g.inputs[0])];
   std::memset(arena, poison, static_cast<std::size_t>(plan.plan.peak_bytes));
   std::memcpy(model.input(0).data, input.data(), input.size());
   struct Recorder {

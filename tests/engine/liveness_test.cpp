@@ -70,15 +70,15 @@ TEST(Liveness, InPlaceAddWritesOverTheInputThatDies) {
 TEST(Liveness, InPlaceChainsMergeAndSkipWhatCannotBeOverwritten) {
   core::Graph g;
   const int x = g.add_input("x", {1, 8, 8, 16}, core::DType::int8);
-  const int c = g.add_node(core::OpType::relu, "c", {x});  // node 0: x is a graph input
+  const int c = g.add_node(core::OpType::relu, "c", {x});        // node 0: x is a graph input
   const int h = g.add_node(core::OpType::hard_swish, "h", {c});  // 1: over c
   const int se = g.add_node(core::OpType::global_avg_pool, "se", {h});  // 2
-  const int s = g.add_node(core::OpType::sigmoid, "s", {se});  // 3: over se
+  const int s = g.add_node(core::OpType::sigmoid, "s", {se});           // 3: over se
   const int m = g.add_node(core::OpType::mul, "m", {s, h});  // 4: over h, not the smaller s
   core::Attributes pool;
   pool.kernel_h = pool.kernel_w = pool.stride_h = pool.stride_w = 2;
   const int p = g.add_node(core::OpType::max_pool, "p", {m}, pool);  // 5
-  const int q = g.add_node(core::OpType::dequantize, "q", {p});  // 6: int8 -> float
+  const int q = g.add_node(core::OpType::dequantize, "q", {p});      // 6: int8 -> float
   g.tensors[static_cast<std::size_t>(q)].dtype = core::DType::float32;
   g.mark_output(q);
   const ArenaBuffers buffers = collect_arena_buffers(g, {.int8_activations = false});
@@ -239,9 +239,8 @@ TEST(Liveness, OneRegionChecksThePeakPlusTheFixedBytes) {
   // 1200 B of buffers + 100 fixed bytes fit 1300 B exactly, not 1299.
   for (const std::int64_t capacity : {std::int64_t{1300}, std::int64_t{1299}}) {
     const std::int64_t capacities[] = {capacity};
-    const ArenaPlan p = plan_arena(g, {.region_capacities = capacities,
-                                       .home_region_fixed_bytes = 100,
-                                       .in_place = false});
+    const ArenaPlan p = plan_arena(
+        g, {.region_capacities = capacities, .home_region_fixed_bytes = 100, .in_place = false});
     EXPECT_EQ(p.fits, capacity == 1300);
     EXPECT_EQ(p.plan.offsets, single.plan.offsets);
     EXPECT_EQ(p.plan.peak_bytes, 1200);
@@ -259,9 +258,8 @@ TEST(Liveness, RegionsSplitANetworkThatNoSingleRegionHolds) {
   // Three regions of 60%, 55% and 25% of the single arena (the fixed bytes in the first):
   // neither holds both, two of them do.
   const std::int64_t capacities[] = {peak * 6 / 10 + 5000, peak * 55 / 100, peak / 4};
-  const ArenaPlan p = plan_arena(g, {.region_capacities = capacities,
-                                     .home_region_fixed_bytes = 5000,
-                                     .in_place = false});
+  const ArenaPlan p = plan_arena(
+      g, {.region_capacities = capacities, .home_region_fixed_bytes = 5000, .in_place = false});
   ASSERT_TRUE(p.fits);
   EXPECT_EQ(p.fixed_region, 0);
   RegionPlan as_regions;

@@ -33,9 +33,8 @@ namespace tinyscale::device {
 
 // Requires conv2d_s8_fast_applies(p), output != input, the reordered weights and the folded
 // bias (never null).
-void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
-                    const std::int8_t* weights, const std::int32_t* folded_bias,
-                    std::int8_t* output, std::int8_t* scratch);
+void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
+                    const std::int32_t* folded_bias, std::int8_t* output, std::int8_t* scratch);
 
 // Whether conv2d_s8_fast handles these params.
 bool conv2d_s8_fast_applies(const Conv2dS8Params& p);

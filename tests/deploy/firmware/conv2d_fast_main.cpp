@@ -16,8 +16,7 @@ namespace {
 using tinyscale::device::Conv2dS8Params;
 
 struct Case {
-  int batches, in_h, in_w, in_c, out_c, stride, per_channel, table, in_zp, out_zp, act_min,
-      act_max;
+  int batches, in_h, in_w, in_c, out_c, stride, per_channel, table, in_zp, out_zp, act_min, act_max;
 };
 
 constexpr Case kCases[] = {
@@ -79,10 +78,30 @@ int main(void) {
       g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
     }
     for (int i = 0; i < 256; ++i) g_table[i] = next_s8();
-    const Conv2dS8Params p = {c.batches, c.in_h, c.in_w, c.in_c, out_h, out_w, c.out_c,
-                              1, 1, c.stride, c.stride, 1, 1, 0, 0, c.in_c, c.out_c,
-                              -c.in_zp, c.out_zp, c.act_min, c.act_max,
-                              c.per_channel ? c.out_c : 1, g_multipliers, g_shifts,
+    const Conv2dS8Params p = {c.batches,
+                              c.in_h,
+                              c.in_w,
+                              c.in_c,
+                              out_h,
+                              out_w,
+                              c.out_c,
+                              1,
+                              1,
+                              c.stride,
+                              c.stride,
+                              1,
+                              1,
+                              0,
+                              0,
+                              c.in_c,
+                              c.out_c,
+                              -c.in_zp,
+                              c.out_zp,
+                              c.act_min,
+                              c.act_max,
+                              c.per_channel ? c.out_c : 1,
+                              g_multipliers,
+                              g_shifts,
                               c.table ? g_table : nullptr};
     for (int i = 0; i < out_bytes; ++i) g_ref[i] = g_fast[i] = 0x55;
     tinyscale::device::conv2d_s8_fold_bias(p, g_weights, g_bias, g_folded);

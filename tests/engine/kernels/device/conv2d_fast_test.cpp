@@ -94,15 +94,14 @@ void expect_same_as_reference(const Case& c, const std::string& what) {
 }
 
 std::string describe(const Conv2dS8Params& p) {
-  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" +
-         std::to_string(p.in_w) + "x" + std::to_string(p.in_c) + " -> " +
-         std::to_string(p.out_h) + "x" + std::to_string(p.out_w) + "x" +
-         std::to_string(p.out_c) + " k" + std::to_string(p.kernel_h) + "x" +
-         std::to_string(p.kernel_w) + " s" + std::to_string(p.stride_h) + "," +
-         std::to_string(p.stride_w) + " in_off " + std::to_string(p.input_offset) +
-         " out_off " + std::to_string(p.output_offset) + " act [" + std::to_string(p.act_min) +
-         ", " + std::to_string(p.act_max) + "] requant " + std::to_string(p.requant_channels) +
-         (p.output_table ? " table" : "");
+  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" + std::to_string(p.in_w) +
+         "x" + std::to_string(p.in_c) + " -> " + std::to_string(p.out_h) + "x" +
+         std::to_string(p.out_w) + "x" + std::to_string(p.out_c) + " k" +
+         std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w) + " s" +
+         std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + " in_off " +
+         std::to_string(p.input_offset) + " out_off " + std::to_string(p.output_offset) + " act [" +
+         std::to_string(p.act_min) + ", " + std::to_string(p.act_max) + "] requant " +
+         std::to_string(p.requant_channels) + (p.output_table ? " table" : "");
 }
 
 TEST(DeviceConv2dS8Fast, PointwiseRandomCasesMatchTheReferenceByteForByte) {
@@ -124,8 +123,8 @@ TEST(DeviceConv2dS8Fast, OtherShapesAreNotTaken) {
 
 TEST(DeviceConv2dS8Fast, FoldedBiasIsBiasPlusInputOffsetTimesWeightSum) {
   // Depthwise layout [out_c, kh, kw, 1]: each channel's 2x2 weights; the sum wraps as int32.
-  const Conv2dS8Params p = {1, 4, 4, 2, 3, 3, 2, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1, 128, 0,
-                            -128, 127, 1, nullptr, nullptr, nullptr};
+  const Conv2dS8Params p = {1, 4, 4, 2, 3,   3, 2,    2,   2, 1,       1,       1,      1,
+                            0, 0, 1, 1, 128, 0, -128, 127, 1, nullptr, nullptr, nullptr};
   const std::int8_t w[8] = {1, 2, 3, 4, -128, -128, -128, -128};
   const std::int32_t bias[2] = {10, 2147483647};
   std::int32_t folded[2];
@@ -142,8 +141,8 @@ TEST(DeviceConv2dS8Fast, ExtremeValuesAndZeroPointsMatch) {
   for (const int zero_point : {127, -128}) {
     Case c;
     Conv2dS8Params& p = c.p;
-    p = {1, 3, 5, 64, 3, 5, 33, 1, 1, 1, 1, 1, 1, 0, 0, 64, 33, -zero_point, -128, -128, 127,
-         1, nullptr, nullptr, nullptr};
+    p = {1, 3, 5,  64, 3,           5,    33,   1,   1, 1,       1,       1,      1,
+         0, 0, 64, 33, -zero_point, -128, -128, 127, 1, nullptr, nullptr, nullptr};
     c.input.assign(3 * 5 * 64, static_cast<std::int8_t>(zero_point == 127 ? -128 : 127));
     c.weights.assign(33 * 64, -128);
     c.bias.assign(33, 0);
@@ -159,8 +158,8 @@ TEST(DeviceConv2dS8Fast, ExtremeValuesAndZeroPointsMatch) {
 TEST(DeviceConv2dS8Fast, AppliesOnlyToPointwiseWithoutPaddingOrGroups) {
   const std::int32_t m[1] = {1 << 30};
   const std::int8_t s[1] = {0};
-  const Conv2dS8Params pointwise = {1, 4, 4, 8, 4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 8, 8, 0, 0,
-                                    -128, 127, 1, m, s, nullptr};
+  const Conv2dS8Params pointwise = {1, 4, 4, 8, 4, 4, 8,    1,   1, 1, 1, 1,      1,
+                                    0, 0, 8, 8, 0, 0, -128, 127, 1, m, s, nullptr};
   EXPECT_TRUE(conv2d_s8_fast_applies(pointwise));
   Conv2dS8Params p = pointwise;
   p.kernel_w = 3;
