@@ -19,6 +19,7 @@
 #include "engine/kernels/device/conv2d_fast.h"
 #include "engine/kernels/device/conv2d_gemm_fast.h"
 #include "engine/kernels/device/depthwise_fast.h"
+#include "engine/kernels/device/depthwise_fast_in_place.h"
 #include "engine/kernels/device/dequantize.h"
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/fully_connected_fast.h"
@@ -527,7 +528,13 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   // over its weights in its own order, written here in place of the originals.
   const bool full = ctx.fast_kernels && !in_place && !pointwise && !depthwise &&
                     device::conv2d_s8_gemm_fast_applies(p);
-  const bool fast = pointwise || depthwise || full;
+  // A depthwise convolution kept in place (3x3, stride 1, same shape) runs
+  // depthwise_s8_fast_in_place: per channel the plane into the node's scratch (the arena plan
+  // holds it: engine/liveness.h in_place_scratch_bytes), its outputs from there with SMLADs;
+  // the original weights, the folded bias.
+  const bool depthwise_in_place =
+      ctx.fast_kernels && in_place && device::depthwise_s8_fast_in_place_applies(p);
+  const bool fast = pointwise || depthwise || full || depthwise_in_place;
   const RequantConstants c =
       pointwise   ? pointwise_constants(ctx, p)
       : depthwise ? depthwise_constants(ctx, p)
@@ -563,6 +570,12 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
     const std::string folded = folded_conv_bias(ctx, p);
     return "depthwise_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
            folded + ", " + output + ", " + ctx.scratch() + ")";
+  }
+  if (depthwise_in_place) {
+    ctx.kernels.push_back("depthwise_fast_in_place");
+    const std::string folded = folded_conv_bias(ctx, p);
+    return "depthwise_s8_fast_in_place(" + params + ", " + output + ", " + c.weights + ", " +
+           folded + ", " + ctx.scratch() + ")";
   }
   if (full) {
     ctx.kernels.push_back("conv2d_gemm_fast");

@@ -3,7 +3,8 @@
 // convolutions under QEMU's mps2-an500 (Cortex-M7) and mps2-an386 (Cortex-M4), where
 // depthwise_fast.cpp is built with the DSP intrinsics, and reports each one's instruction
 // count and the bytes that differ (must be none). The counts are printed for
-// bench/README.md; the fast kernel must be at least 3x cheaper on the measured shapes.
+// bench/README.md; the fast kernel must be at least 3x cheaper on the measured shapes. The
+// firmware also runs depthwise_s8_fast_in_place against conv2d_s8's in-place path.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -59,7 +60,8 @@ class DepthwiseFastQemuTest : public ::testing::TestWithParam<const char*> {
       if (!compile("arm-none-eabi-gcc", (fw / (std::string(s) + ".c")).string())) return {};
     for (const char* s :
          {"/tests/deploy/firmware/depthwise_fast_main.cpp", "/engine/kernels/device/conv2d.cpp",
-          "/engine/kernels/device/conv2d_fast.cpp", "/engine/kernels/device/depthwise_fast.cpp"})
+          "/engine/kernels/device/conv2d_fast.cpp", "/engine/kernels/device/depthwise_fast.cpp",
+          "/engine/kernels/device/depthwise_fast_in_place.cpp"})
       if (!compile(cxx, src + s)) return {};
     const std::filesystem::path elf = dir / "depthwise_fast.elf";
     if (!run("arm-none-eabi-g++ " + std::string(target_->gcc_flags) +
@@ -102,6 +104,24 @@ TEST_P(DepthwiseFastQemuTest, DepthwiseFastKernelIsByteIdenticalAndCheaperOnTheD
                 << " instructions, depthwise_s8_fast " << fast << " ("
                 << static_cast<double>(fast) / static_cast<double>(ref) << "x)\n";
       EXPECT_LT(3 * fast, ref) << names[i];
+    }
+  }
+  // In place (3x3 s1 SAME, one channel plane of scratch): depthwise_s8_fast_in_place against
+  // conv2d_s8's in-place path.
+  const std::uint64_t in_place_cases = r.figure("in_place_cases");
+  ASSERT_EQ(in_place_cases, 6u);
+  for (std::uint64_t i = 0; i < in_place_cases; ++i) {
+    const std::string k = "ip" + std::to_string(i) + "_";
+    EXPECT_EQ(r.figure(k + "mismatch_bytes"), 0u) << "in-place case " << i;
+    EXPECT_EQ(r.figure(k + "fast_path"), 1u) << "in-place case " << i;
+    const std::uint64_t ref = r.figure(k + "ref_instructions");
+    const std::uint64_t fast = r.figure(k + "fast_instructions");
+    if (i < 2) {
+      std::cout << target_->qemu_machine << " depthwise in place 48x48x16 3x3 s1"
+                << (i == 1 ? " (output table)" : "") << ": conv2d_s8 " << ref
+                << " instructions, depthwise_s8_fast_in_place " << fast << " ("
+                << static_cast<double>(fast) / static_cast<double>(ref) << "x)\n";
+      EXPECT_LT(3 * fast, ref) << "in-place case " << i;
     }
   }
 }

@@ -4,7 +4,8 @@
 //
 // Applies (depthwise_s8_fast_applies): in_c_per_group == out_c_per_group == 1 (so out_c ==
 // in_c), dilation 1, any kernel up to kDepthwiseFastMaxTaps taps, any stride and padding.
-// The caller (the code generator) checks it and never calls it in place.
+// The caller (the code generator) checks it and never calls it in place (in place:
+// depthwise_fast_in_place.h).
 //
 // Channels run in groups of 4 (then one group of 2 and one of 1 for the rest), each group
 // over every output pixel, so its output stage (dsp.h) is prepared once. Taps pair up in

@@ -6,11 +6,16 @@
 //   caseI_fast_path=0|1
 // and exits 0 (1 if any byte differs). Cases 0..2 are the measured shapes (DS-CNN's 25x5x64
 // 3x3 s1, a PhiNet-like 48x48x16 3x3 s1 and 24x24x32 3x3 s2); the others are small odd ones.
+// Then in place (3x3 s1 SAME, output == input, one channel plane of scratch): conv2d_s8 in
+// place against depthwise_s8_fast_in_place (original weights, folded bias), reported as
+//   TINYSCALE ipI_ref_instructions=N ipI_fast_instructions=N ipI_mismatch_bytes=N ipI_fast_path=0|1
+// case ip0 is a PhiNet-like 48x48x16 (the deployed PhiNet's in-place layer is 48x48x80).
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/conv2d_fast.h"
 #include "engine/kernels/device/depthwise_fast.h"
+#include "engine/kernels/device/depthwise_fast_in_place.h"
 #include "firmware.h"
 
 namespace {
@@ -43,6 +48,17 @@ std::int32_t g_folded[64];
 std::int32_t g_multipliers[64];
 std::int8_t g_shifts[64];
 std::int8_t g_table[256];
+std::int8_t g_scratch[48 * 48];
+
+struct InPlaceCase {
+  int batches, in_h, in_w, channels, per_channel, table, in_zp, out_zp, act_min, act_max;
+};
+
+constexpr InPlaceCase kInPlaceCases[] = {
+    {1, 48, 48, 16, 1, 0, -3, 5, -128, 127},  {1, 48, 48, 16, 1, 1, 127, -128, -128, 127},
+    {2, 7, 5, 7, 0, 0, -128, 127, -20, 90},   {1, 3, 4, 5, 1, 1, 0, 0, -128, 127},
+    {1, 1, 1, 3, 1, 0, 127, -128, -128, 127}, {1, 2, 9, 6, 0, 0, -128, 3, -128, 0},
+};
 
 std::uint32_t g_seed = 16;
 std::uint32_t next() {
@@ -51,10 +67,11 @@ std::uint32_t next() {
 }
 std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
 
-void report_case(int index, const char* what, unsigned long long value) {
+void report_case(int index, const char* what, unsigned long long value,
+                 const char* prefix = "case") {
   char key[40];
   int n = 0;
-  for (const char* s = "case"; *s;) key[n++] = *s++;
+  for (const char* s = prefix; *s;) key[n++] = *s++;
   if (index >= 10) key[n++] = static_cast<char>('0' + index / 10);
   key[n++] = static_cast<char>('0' + index % 10);
   key[n++] = '_';
@@ -135,5 +152,63 @@ int main(void) {
     ++index;
   }
   ts_report("cases", static_cast<unsigned long long>(index));
+
+  index = 0;
+  for (const InPlaceCase& c : kInPlaceCases) {
+    const int bytes = c.batches * c.in_h * c.in_w * c.channels;
+    for (int i = 0; i < bytes; ++i) g_input[i] = next_s8();
+    for (int i = 0; i < c.channels * 9; ++i) g_weights[i] = next_s8();
+    for (int i = 0; i < c.channels; ++i) {
+      g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
+      g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
+      g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
+    }
+    for (int i = 0; i < 256; ++i) g_table[i] = next_s8();
+    const Conv2dS8Params p = {c.batches,
+                              c.in_h,
+                              c.in_w,
+                              c.channels,
+                              c.in_h,
+                              c.in_w,
+                              c.channels,
+                              3,
+                              3,
+                              1,
+                              1,
+                              1,
+                              1,
+                              1,
+                              1,
+                              1,
+                              1,
+                              -c.in_zp,
+                              c.out_zp,
+                              c.act_min,
+                              c.act_max,
+                              c.per_channel ? c.channels : 1,
+                              g_multipliers,
+                              g_shifts,
+                              c.table ? g_table : nullptr};
+    for (int i = 0; i < bytes; ++i) g_ref[i] = g_fast[i] = g_input[i];
+    tinyscale::device::conv2d_s8_fold_bias(p, g_weights, g_bias, g_folded);
+
+    ts_counter_start();
+    tinyscale::device::conv2d_s8(p, g_ref, g_weights, g_bias, g_ref, g_scratch);
+    const unsigned long long ref = ts_counter_instructions();
+    ts_counter_start();
+    tinyscale::device::depthwise_s8_fast_in_place(p, g_fast, g_weights, g_folded, g_scratch);
+    const unsigned long long fast = ts_counter_instructions();
+
+    int mismatches = 0;
+    for (int i = 0; i < bytes; ++i) mismatches += g_ref[i] != g_fast[i] ? 1 : 0;
+    failed |= mismatches != 0;
+    report_case(index, "ref_instructions", ref, "ip");
+    report_case(index, "fast_instructions", fast, "ip");
+    report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches), "ip");
+    report_case(index, "fast_path",
+                tinyscale::device::depthwise_s8_fast_in_place_applies(p) ? 1u : 0u, "ip");
+    ++index;
+  }
+  ts_report("in_place_cases", static_cast<unsigned long long>(index));
   return failed;
 }

@@ -14,6 +14,7 @@
 
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/conv2d_fast.h"
+#include "engine/kernels/device/depthwise_fast_in_place.h"
 
 namespace tinyscale::device {
 namespace {
@@ -195,6 +196,93 @@ TEST(DeviceDepthwiseS8Fast, AppliesOnlyToDepthwiseWithoutDilation) {
   p.kernel_h = p.kernel_w = 9;  // more taps than the stack table holds
   EXPECT_FALSE(depthwise_s8_fast_applies(p));
   EXPECT_EQ(depthwise_s8_fast_scratch_bytes(depthwise), 0);
+}
+
+// In place: conv2d_s8 in place (input == output, the plane in scratch) is the oracle; the
+// fast in-place kernel gets the original weights and the folded bias, and a scratch of exactly
+// in_h * in_w bytes followed by canaries it must not touch.
+void expect_in_place_same_as_reference(const Case& c, const std::string& what) {
+  const Conv2dS8Params& p = c.p;
+  const std::int32_t* bias = c.with_bias ? c.bias.data() : nullptr;
+  std::vector<std::int8_t> expected = c.input, actual = c.input;
+  const auto plane = static_cast<std::size_t>(p.in_h * p.in_w);
+  std::vector<std::int8_t> ref_scratch(plane);
+  conv2d_s8(p, expected.data(), c.weights.data(), bias, expected.data(), ref_scratch.data());
+  // Cross-check the oracle against its out-of-place result.
+  std::vector<std::int8_t> out_of_place(c.input.size(), 0x55);
+  conv2d_s8(p, c.input.data(), c.weights.data(), bias, out_of_place.data(), nullptr);
+  ASSERT_EQ(expected, out_of_place) << what;
+  std::vector<std::int32_t> folded(static_cast<std::size_t>(p.out_c));
+  conv2d_s8_fold_bias(p, c.weights.data(), bias, folded.data());
+  ASSERT_EQ(depthwise_s8_fast_in_place_scratch_bytes(p), static_cast<std::int32_t>(plane));
+  std::vector<std::int8_t> scratch(plane + 8, 0x5A);
+  depthwise_s8_fast_in_place(p, actual.data(), c.weights.data(), folded.data(), scratch.data());
+  ASSERT_EQ(actual, expected) << what;
+  for (std::size_t i = plane; i < scratch.size(); ++i) ASSERT_EQ(scratch[i], 0x5A) << what;
+}
+
+TEST(DeviceDepthwiseS8FastInPlace, RandomCasesMatchTheReferenceInPlaceByteForByte) {
+  std::mt19937 rng(1616);
+  for (int i = 0; i < 500; ++i) {
+    Case c = random_case(rng, /*kernel3x3=*/true);
+    Conv2dS8Params& p = c.p;
+    // In place: stride 1, padding 1, out shape == in shape.
+    p.stride_h = p.stride_w = 1;
+    p.pad_top = p.pad_left = 1;
+    p.out_h = p.in_h;
+    p.out_w = p.in_w;
+    ASSERT_TRUE(depthwise_s8_fast_in_place_applies(p)) << describe(p);
+    expect_in_place_same_as_reference(c, "case " + std::to_string(i) + ": " + describe(p));
+  }
+}
+
+TEST(DeviceDepthwiseS8FastInPlace, ExtremeValuesAndZeroPointsMatch) {
+  for (const int zero_point : {127, -128}) {
+    for (const int channels : {80, 7}) {
+      for (const int width : {48, 5, 4, 3, 2, 1}) {
+        Case c;
+        Conv2dS8Params& p = c.p;
+        p = {1, 6, width, channels,    6,    width, channels, 3, 3,       1,       1,      1, 1, 1,
+             1, 1, 1,     -zero_point, -128, -128,  127,      1, nullptr, nullptr, nullptr};
+        c.input.assign(static_cast<std::size_t>(6 * width * channels),
+                       static_cast<std::int8_t>(zero_point == 127 ? -128 : 127));
+        c.weights.assign(static_cast<std::size_t>(channels * 9), -128);
+        c.bias.assign(static_cast<std::size_t>(channels), 0);
+        c.multipliers = {1 << 30};
+        c.shifts = {-8};
+        p.multipliers = c.multipliers.data();
+        p.shifts = c.shifts.data();
+        ASSERT_TRUE(depthwise_s8_fast_in_place_applies(p));
+        expect_in_place_same_as_reference(c, "zero point " + std::to_string(zero_point) + ", " +
+                                                 std::to_string(channels) + " channels, width " +
+                                                 std::to_string(width));
+      }
+    }
+  }
+}
+
+TEST(DeviceDepthwiseS8FastInPlace, AppliesOnlyTo3x3Stride1SameShape) {
+  const std::int32_t m[1] = {1 << 30};
+  const std::int8_t s[1] = {0};
+  const Conv2dS8Params same = {1, 8, 8, 16, 8, 8, 16,   3,   3, 1, 1, 1,      1,
+                               1, 1, 1, 1,  0, 0, -128, 127, 1, m, s, nullptr};
+  EXPECT_TRUE(depthwise_s8_fast_in_place_applies(same));
+  EXPECT_EQ(depthwise_s8_fast_in_place_scratch_bytes(same), 64);
+  Conv2dS8Params p = same;
+  p.stride_h = p.stride_w = 2;
+  p.out_h = p.out_w = 4;
+  EXPECT_FALSE(depthwise_s8_fast_in_place_applies(p));
+  p = same;
+  p.kernel_h = p.kernel_w = 5;
+  p.pad_top = p.pad_left = 2;
+  EXPECT_FALSE(depthwise_s8_fast_in_place_applies(p));
+  p = same;
+  p.pad_top = p.pad_left = 0;
+  p.out_h = p.out_w = 6;
+  EXPECT_FALSE(depthwise_s8_fast_in_place_applies(p));
+  p = same;
+  p.dilation_h = 2;
+  EXPECT_FALSE(depthwise_s8_fast_in_place_applies(p));
 }
 
 }  // namespace
