@@ -37,7 +37,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"conv2d_fast", {3988, 376}, {4060, 400}},       // 2026-12-07: pointwise GEMM (DSP), lean stage
     {"conv2d_gemm_fast", {8336, 696}, {8076, 712}},  // 2026-12-07: no scratch, direct tail
     {"depthwise_fast", {10268, 1424}, {10188, 1432}},  // 2026-12-07: DSP, without applies/reorder
-    {"depthwise_fast_in_place", {1352, 472}, {1348, 464}},  // 2026-12-07: DSP, 3x3 s1 in place
+    {"depthwise_fast_in_place", {3036, 496}, {3056, 488}},  // 2026-12-07: DSP, 3x3 s1, 3 stages
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},
     {"fully_connected_fast", {4804, 256}, {4756, 256}},  // 2026-12-07: DSP GEMV, entry only

@@ -56,8 +56,25 @@ __attribute__((noinline)) std::int8_t edge_output(const Conv2dS8Params& p, const
   return finish(p, s, acc);
 }
 
-// One channel: its outputs (the full output stage, one instantiation: the kernel's code stays
-// small, and a fused activation's table is the common in-place case) from its plane.
+// The interior pixels' output stage, decided once per call: kLean (no table, the activation
+// range all of int8: one saturation), kTable (a table, the range all of int8: the saturation,
+// then the table), kFull (anything else: requantize_output). Same bytes.
+enum Stage { kLean, kTable, kFull };
+
+template <Stage S>
+inline std::int8_t interior_output(const Conv2dS8Params& p, const ChannelStage& s,
+                                   std::int32_t acc) {
+  if constexpr (S == kFull) {
+    return finish(p, s, acc);
+  } else {
+    const std::int8_t q = dsp::finish_as<true>(p, s, acc);
+    if constexpr (S == kLean) return q;
+    return p.output_table[q + 128];
+  }
+}
+
+// One channel's outputs from its plane.
+template <Stage S>
 void in_place_channel(const Conv2dS8Params& p, std::int8_t* batch, const std::int8_t* weights,
                       const std::int32_t* folded_bias, const std::int8_t* column, std::int32_t c) {
   const ChannelStage stage = channel_stage(p, folded_bias, c);
@@ -112,8 +129,8 @@ void in_place_channel(const Conv2dS8Params& p, std::int8_t* batch, const std::in
       b = smlad(o2, even2, b);
       a = smlad(o2, odd2, a);
       b = smlad(e2, next2, b);
-      out[x * in_c] = finish(p, stage, a);
-      out[(x + 1) * in_c] = finish(p, stage, b);
+      out[x * in_c] = interior_output<S>(p, stage, a);
+      out[(x + 1) * in_c] = interior_output<S>(p, stage, b);
     }
     // The rest (at most two pixels, the last with its right column outside).
     for (; x < in_w; ++x)
@@ -138,11 +155,19 @@ void depthwise_s8_fast_in_place(const Conv2dS8Params& p, std::int8_t* data,
   // A local copy: the int8 output stores may alias anything the caller's params point into.
   const Conv2dS8Params local = p;
   const std::int32_t plane = local.in_h * local.in_w;
+  const bool full_range = local.act_min == -128 && local.act_max == 127;
+  const Stage stage = !full_range ? kFull : (local.output_table == nullptr ? kLean : kTable);
   for (std::int32_t b = 0; b < local.batches; ++b) {
     std::int8_t* batch = data + b * plane * local.in_c;
     for (std::int32_t c = 0; c < local.in_c; ++c) {
       gather_plane(batch, c, local.in_c, plane, scratch);
-      in_place_channel(local, batch, weights, folded_bias, scratch, c);
+      if (stage == kLean) {
+        in_place_channel<kLean>(local, batch, weights, folded_bias, scratch, c);
+      } else if (stage == kTable) {
+        in_place_channel<kTable>(local, batch, weights, folded_bias, scratch, c);
+      } else {
+        in_place_channel<kFull>(local, batch, weights, folded_bias, scratch, c);
+      }
     }
   }
 }

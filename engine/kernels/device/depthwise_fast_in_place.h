@@ -13,7 +13,9 @@
 // channel at run time from the ORIGINAL weight layout [c, 3, 3], so no reordering). Rows
 // outside the input add the constant zero_point * (their weights' sum) and read a row inside
 // with zero weights; columns outside (the left and right pixels) read the zero point: with the
-// folded bias that adds nothing. Byte for byte conv2d_s8's in-place result.
+// folded bias that adds nothing. The output stage is chosen once per call (dsp.h's lean one
+// with SSAT, then the output table if any, when the activation range is all of int8; else the
+// full one). Byte for byte conv2d_s8's in-place result.
 //   tinyscale::device::depthwise_s8_fast_in_place(dw1_params, arena + 0, dw1_weights,
 //                                                 dw1_folded_bias, arena + 8000);
 #pragma once
