@@ -508,9 +508,10 @@ RequantConstants full_conv_constants(NodeEmitContext& ctx, const device::Conv2dS
 
 std::string emit_conv2d(NodeEmitContext& ctx) {
   const auto& p = device_params<device::Conv2dS8Params>(ctx);
-  // The kernel: on a core with the DSP extension a pointwise convolution runs as an int8 GEMM
-  // (device/conv2d_fast.h: two MACs per SMLAD), byte for byte conv2d_s8's, with the input
-  // zero-point term folded into its bias here; conv2d_s8 takes the rest (and in-place calls).
+  // The kernel: where the target takes fast kernels, pointwise, depthwise (out of place, or a
+  // 3x3 stride-1 layer in place) and full convolutions each run their DSP kernel, byte for
+  // byte conv2d_s8's, with the input zero-point term folded into the bias and the weights in
+  // the kernel's order, written here in place of the originals; conv2d_s8 takes the rest.
   const int activation = ctx.model().activation_fusion().activation[ctx.node_index()];
   const std::string output =
       activation < 0
