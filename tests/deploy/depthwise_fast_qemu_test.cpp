@@ -34,52 +34,12 @@ class DepthwiseFastQemuTest : public ::testing::TestWithParam<const char*> {
     ASSERT_NE(target_, nullptr);
   }
 
-  // Builds the firmware into a fresh directory under the test firmware's temporary root.
   std::filesystem::path build() {
-    const std::filesystem::path dir =
-        testing::FirmwareBuild::instance().root() / ("depthwise_fast_" + std::string(GetParam()));
-    std::filesystem::create_directories(dir);
-    const std::filesystem::path fw = firmware_dir();
-    const std::string src = TINYSCALE_SOURCE_DIR;
-    const std::string common = "-O2 -ffunction-sections -fdata-sections -Wall -Wextra -Werror " +
-                               std::string(target_->gcc_flags) + " -I" + fw.string();
-    std::string objects;
-    auto compile = [&](const std::string& compiler, const std::string& source) {
-      const std::filesystem::path object =
-          dir / (std::filesystem::path(source).stem().string() + ".o");
-      if (!run(compiler + " " + common + " -c " + source + " -o " + object.string(), dir))
-        return false;
-      objects += " " + object.string();
-      return true;
-    };
-    const std::string cxx =
-        "arm-none-eabi-g++ -std=c++20 -fno-exceptions -fno-rtti "
-        "-fno-threadsafe-statics -I" +
-        src;
-    for (const char* s : {"startup", "counter", "semihost", "syscalls"})
-      if (!compile("arm-none-eabi-gcc", (fw / (std::string(s) + ".c")).string())) return {};
-    for (const char* s :
-         {"/tests/deploy/firmware/depthwise_fast_main.cpp", "/engine/kernels/device/conv2d.cpp",
-          "/engine/kernels/device/conv2d_fast.cpp", "/engine/kernels/device/depthwise_fast.cpp",
-          "/engine/kernels/device/depthwise_fast_in_place.cpp"})
-      if (!compile(cxx, src + s)) return {};
-    const std::filesystem::path elf = dir / "depthwise_fast.elf";
-    if (!run("arm-none-eabi-g++ " + std::string(target_->gcc_flags) +
-                 " -nostartfiles -Wl,--gc-sections -T" + (fw / target_->linker_script).string() +
-                 objects + " -o " + elf.string(),
-             dir))
-      return {};
-    return elf;
-  }
-
-  bool run(const std::string& command, const std::filesystem::path& dir) {
-    const std::filesystem::path log = dir / "build.log";
-    if (std::system((command + " >" + log.string() + " 2>&1").c_str()) == 0) return true;
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    ADD_FAILURE() << "firmware build failed: " << command << "\n" << text.str();
-    return false;
+    return testing::FirmwareBuild::instance().kernel_firmware(
+        *target_, "depthwise_fast",
+        {"tests/deploy/firmware/depthwise_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
+         "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/depthwise_fast.cpp",
+         "engine/kernels/device/depthwise_fast_in_place.cpp"});
   }
 
   const CortexMTarget* target_ = nullptr;

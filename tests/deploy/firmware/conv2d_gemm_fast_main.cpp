@@ -12,6 +12,7 @@
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/conv2d_gemm_fast.h"
 #include "firmware.h"
+#include "tests/deploy/firmware/kernel_test.h"
 
 namespace {
 
@@ -48,24 +49,11 @@ std::int32_t g_multipliers[128];
 std::int8_t g_shifts[128];
 std::int8_t g_table[256];
 
-std::uint32_t g_seed = 1616;
-std::uint32_t next() {
-  g_seed = g_seed * 1664525u + 1013904223u;
-  return g_seed >> 8;
-}
-std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
+tinyscale::kernel_test::Lcg g_rng(1616u);
+std::uint32_t next() { return g_rng.next(); }
+std::int8_t next_s8() { return g_rng.next_s8(); }
 
-void report_case(int index, const char* what, unsigned long long value) {
-  char key[40];
-  int n = 0;
-  for (const char* s = "case"; *s;) key[n++] = *s++;
-  if (index >= 10) key[n++] = static_cast<char>('0' + index / 10);
-  key[n++] = static_cast<char>('0' + index % 10);
-  key[n++] = '_';
-  for (const char* s = what; *s && n < 39;) key[n++] = *s++;
-  key[n] = '\0';
-  ts_report(key, value);
-}
+using tinyscale::kernel_test::report_case;
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include "engine/kernels/device/depthwise_fast.h"
 #include "engine/kernels/device/depthwise_fast_in_place.h"
 #include "firmware.h"
+#include "tests/deploy/firmware/kernel_test.h"
 
 namespace {
 
@@ -60,25 +61,11 @@ constexpr InPlaceCase kInPlaceCases[] = {
     {1, 1, 1, 3, 1, 0, 127, -128, -128, 127}, {1, 2, 9, 6, 0, 0, -128, 3, -128, 0},
 };
 
-std::uint32_t g_seed = 16;
-std::uint32_t next() {
-  g_seed = g_seed * 1664525u + 1013904223u;
-  return g_seed >> 8;
-}
-std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
+tinyscale::kernel_test::Lcg g_rng(16u);
+std::uint32_t next() { return g_rng.next(); }
+std::int8_t next_s8() { return g_rng.next_s8(); }
 
-void report_case(int index, const char* what, unsigned long long value,
-                 const char* prefix = "case") {
-  char key[40];
-  int n = 0;
-  for (const char* s = prefix; *s;) key[n++] = *s++;
-  if (index >= 10) key[n++] = static_cast<char>('0' + index / 10);
-  key[n++] = static_cast<char>('0' + index % 10);
-  key[n++] = '_';
-  for (const char* s = what; *s && n < 39;) key[n++] = *s++;
-  key[n] = '\0';
-  ts_report(key, value);
-}
+using tinyscale::kernel_test::report_case;
 
 // TFLite SAME padding: out = ceil(in / stride), the pad before the data half the total.
 void same_padding(int in, int kernel, int stride, int& out, int& pad) {

@@ -10,6 +10,7 @@
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/fully_connected_fast.h"
 #include "firmware.h"
+#include "tests/deploy/firmware/kernel_test.h"
 
 namespace {
 
@@ -36,24 +37,11 @@ std::int32_t g_folded[640];
 std::int32_t g_multipliers[640];
 std::int8_t g_shifts[640];
 
-std::uint32_t g_seed = 16;
-std::uint32_t next() {
-  g_seed = g_seed * 1664525u + 1013904223u;
-  return g_seed >> 8;
-}
-std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
+tinyscale::kernel_test::Lcg g_rng(16u);
+std::uint32_t next() { return g_rng.next(); }
+std::int8_t next_s8() { return g_rng.next_s8(); }
 
-void report_case(int index, const char* what, unsigned long long value) {
-  char key[40];
-  int n = 0;
-  for (const char* s = "case"; *s;) key[n++] = *s++;
-  if (index >= 10) key[n++] = static_cast<char>('0' + index / 10);
-  key[n++] = static_cast<char>('0' + index % 10);
-  key[n++] = '_';
-  for (const char* s = what; *s && n < 39;) key[n++] = *s++;
-  key[n] = '\0';
-  ts_report(key, value);
-}
+using tinyscale::kernel_test::report_case;
 
 }  // namespace
 

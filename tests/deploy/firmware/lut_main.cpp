@@ -11,6 +11,7 @@
 #include "engine/kernels/device/sigmoid.h"
 #include "engine/kernels/device/tanh.h"
 #include "firmware.h"
+#include "tests/deploy/firmware/kernel_test.h"
 
 namespace {
 
@@ -19,22 +20,10 @@ std::int8_t g_input[kSize], g_ref[kSize], g_lut[kSize];
 std::int8_t g_all[256];
 alignas(4) std::int8_t g_table[256];
 
-std::uint32_t g_seed = 16;
-std::int8_t next_s8() {
-  g_seed = g_seed * 1664525u + 1013904223u;
-  return static_cast<std::int8_t>((g_seed >> 8) & 0xFF);
-}
+tinyscale::kernel_test::Lcg g_rng(16u);
+std::int8_t next_s8() { return g_rng.next_s8(); }
 
-void report_case(int index, const char* what, unsigned long long value) {
-  char key[40];
-  int n = 0;
-  for (const char* s = "case"; *s;) key[n++] = *s++;
-  key[n++] = static_cast<char>('0' + index);
-  key[n++] = '_';
-  for (const char* s = what; *s && n < 39;) key[n++] = *s++;
-  key[n] = '\0';
-  ts_report(key, value);
-}
+using tinyscale::kernel_test::report_case;
 
 // Fills the table with `kernel`, times it and lut_s8 on the input, reports case `index`.
 template <typename Params, typename Kernel>

@@ -1,0 +1,41 @@
+// What the kernel test firmwares (tests/deploy/firmware/*_main.cpp, built by
+// tests/deploy/firmware_build.h's kernel_firmware) share: a seeded LCG for their data and the
+// per-case report line the host test parses.
+//
+//   tinyscale::kernel_test::Lcg rng(16);
+//   weights[i] = rng.next_s8();
+//   tinyscale::kernel_test::report_case(3, "fast_instructions", n);  // TINYSCALE case3_fast_...=n
+#pragma once
+
+#include <cstdint>
+
+#include "firmware.h"
+
+namespace tinyscale::kernel_test {
+
+// Numerical Recipes' 32-bit LCG; next() returns the top 24 bits.
+struct Lcg {
+  std::uint32_t state;
+  explicit Lcg(std::uint32_t seed) : state(seed) {}
+  std::uint32_t next() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  }
+  std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
+};
+
+// Reports `TINYSCALE <prefix><index>_<what>=value` (index below 100).
+inline void report_case(int index, const char* what, unsigned long long value,
+                        const char* prefix = "case") {
+  char key[40];
+  int n = 0;
+  for (const char* s = prefix; *s;) key[n++] = *s++;
+  if (index >= 10) key[n++] = static_cast<char>('0' + index / 10);
+  key[n++] = static_cast<char>('0' + index % 10);
+  key[n++] = '_';
+  for (const char* s = what; *s && n < 39;) key[n++] = *s++;
+  key[n] = '\0';
+  ts_report(key, value);
+}
+
+}  // namespace tinyscale::kernel_test
