@@ -173,10 +173,9 @@ std::string lut_call(NodeEmitContext& ctx, std::int32_t size) {
     throw Error("deploy: node '" + ctx.node().name + "' has no activation table");
   }
   const std::string t = ctx.array("int8_t", "table", table, engine::kActivationTableBytes);
-  const std::string params =
-      ctx.params("LutS8Params", "params",
-                 "{.size = " + std::to_string(size) + ", .table = " + t + "}",
-                 kDevicePointerStruct(1, 1));
+  const std::string params = ctx.params(
+      "LutS8Params", "params", "{.size = " + std::to_string(size) + ", .table = " + t + "}",
+      kDevicePointerStruct(1, 1));
   ctx.kernels.push_back("lut");
   return "lut_s8(" + params + ", " + ctx.arena_input(0) + ", " + ctx.arena_output(0) + ", " +
          ctx.scratch() + ")";
@@ -426,11 +425,10 @@ struct RequantConstants {
   std::string weights, bias, multipliers, shifts;
 };
 
-// With_bias false: a fast kernel takes a folded bias instead, so the bias is not emitted.
 template <typename Params>
-RequantConstants requant_constants(NodeEmitContext& ctx, const Params& p, bool with_bias = true) {
+RequantConstants requant_constants(NodeEmitContext& ctx, const Params& p) {
   return {ctx.constant_input(1, "weights"),
-          with_bias && ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr",
+          ctx.node().inputs.size() > 2 ? ctx.constant_input(2, "bias") : "nullptr",
           ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
           ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
 }
@@ -458,52 +456,40 @@ std::string folded_conv_bias(NodeEmitContext& ctx, const device::Conv2dS8Params&
   return ctx.array("int32_t", "folded_bias", folded.data(), p.out_c);
 }
 
-// A depthwise layer's constants for depthwise_s8_fast: its weights reordered into the
-// kernel's order (depthwise_s8_fast_reorder_weights, same bytes) instead of the originals, no
-// bias (it takes the folded one), the multipliers and shifts.
-RequantConstants depthwise_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
-  const core::Tensor& w = ctx.input(1);
-  const auto bytes = static_cast<std::size_t>(p.out_c) * static_cast<std::size_t>(p.kernel_h) *
-                     static_cast<std::size_t>(p.kernel_w);
-  if (w.data.size() != bytes) {
-    throw Error("deploy: node '" + ctx.node().name + "': depthwise weights hold " +
-                std::to_string(w.data.size()) + " bytes, expected " + std::to_string(bytes));
+// A fast convolution kernel: its file stem, its function, and the generation-time reordering
+// of its weights (same bytes; null: the original order).
+struct FastConv {
+  const char* stem;
+  const char* function;
+  void (*reorder_weights)(const device::Conv2dS8Params&, const std::int8_t*, std::int8_t*);
+};
+
+// A fast kernel's constants: its weights in its order (<layer>_weights_reordered) instead of
+// the originals, the folded bias instead of the bias, the multipliers and shifts.
+RequantConstants fast_conv_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p,
+                                     const FastConv& kernel) {
+  RequantConstants c;
+  if (kernel.reorder_weights == nullptr) {
+    c.weights = ctx.constant_input(1, "weights");
+  } else {
+    const core::Tensor& w = ctx.input(1);
+    const auto bytes = static_cast<std::size_t>(p.out_c) * static_cast<std::size_t>(p.kernel_h) *
+                       static_cast<std::size_t>(p.kernel_w) *
+                       static_cast<std::size_t>(p.in_c_per_group);
+    if (w.data.size() != bytes) {
+      throw Error("deploy: node '" + ctx.node().name + "': weights hold " +
+                  std::to_string(w.data.size()) + " bytes, expected " + std::to_string(bytes));
+    }
+    std::vector<std::int8_t> reordered(bytes);
+    kernel.reorder_weights(p, reinterpret_cast<const std::int8_t*>(w.data.data()),
+                           reordered.data());
+    c.weights = ctx.array("int8_t", "weights_reordered", reordered.data(),
+                          static_cast<std::int64_t>(reordered.size()));
   }
-  std::vector<std::int8_t> reordered(bytes);
-  device::depthwise_s8_fast_reorder_weights(p, reinterpret_cast<const std::int8_t*>(w.data.data()),
-                                            reordered.data());
-  return {ctx.array("int8_t", "weights_reordered", reordered.data(),
-                    static_cast<std::int64_t>(reordered.size())),
-          "nullptr", ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
-          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
-}
-
-// A pointwise layer's constants for conv2d_s8_fast: its weights interleaved by output-channel
-// pairs (conv2d_s8_fast_reorder_weights, same bytes) instead of the originals, no bias (it
-// takes the folded one), the multipliers and shifts.
-RequantConstants pointwise_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
-  const core::Tensor& w = ctx.input(1);
-  std::vector<std::int8_t> reordered(w.data.size());
-  device::conv2d_s8_fast_reorder_weights(p, reinterpret_cast<const std::int8_t*>(w.data.data()),
-                                         reordered.data());
-  return {ctx.array("int8_t", "weights_reordered", reordered.data(),
-                    static_cast<std::int64_t>(reordered.size())),
-          "nullptr", ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
-          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
-}
-
-// A full convolution's constants for conv2d_s8_gemm_fast: its weights in the kernel's order
-// (conv2d_s8_gemm_fast_reorder_weights, same bytes) instead of the originals, no bias (it
-// takes the folded one), the multipliers and shifts.
-RequantConstants full_conv_constants(NodeEmitContext& ctx, const device::Conv2dS8Params& p) {
-  const core::Tensor& w = ctx.input(1);
-  std::vector<std::int8_t> reordered(w.data.size());
-  device::conv2d_s8_gemm_fast_reorder_weights(
-      p, reinterpret_cast<const std::int8_t*>(w.data.data()), reordered.data());
-  return {ctx.array("int8_t", "weights_reordered", reordered.data(),
-                    static_cast<std::int64_t>(reordered.size())),
-          "nullptr", ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels),
-          ctx.array("int8_t", "shifts", p.shifts, p.requant_channels)};
+  c.multipliers = ctx.array("int32_t", "multipliers", p.multipliers, p.requant_channels);
+  c.shifts = ctx.array("int8_t", "shifts", p.shifts, p.requant_channels);
+  c.bias = folded_conv_bias(ctx, p);
+  return c;
 }
 
 std::string emit_conv2d(NodeEmitContext& ctx) {
@@ -518,29 +504,34 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
           ? ctx.arena_output(0)
           : ctx.arena_tensor(ctx.graph().nodes[static_cast<std::size_t>(activation)].outputs[0]);
   const bool in_place = ctx.arena_input(0) == output;
-  const bool pointwise = ctx.fast_kernels && !in_place && device::conv2d_s8_fast_applies(p);
-  // A depthwise convolution (channel multiplier 1, dilation 1) runs device/depthwise_fast.h
-  // (taps paired into SMLADs), reading its weights in its own order, written here in place of
-  // the originals.
-  const bool depthwise =
-      ctx.fast_kernels && !in_place && !pointwise && device::depthwise_s8_fast_applies(p);
-  // Any other groups-1 convolution (a kernel larger than 1x1, or padding) runs
-  // device/conv2d_gemm_fast.h: im2col of two pixels into the node's scratch, then a GEMM
-  // over its weights in its own order, written here in place of the originals.
-  const bool full = ctx.fast_kernels && !in_place && !pointwise && !depthwise &&
-                    device::conv2d_s8_gemm_fast_applies(p);
-  // A depthwise convolution kept in place (3x3, stride 1, same shape) runs
-  // depthwise_s8_fast_in_place: per channel the plane into the node's scratch (the arena plan
-  // holds it: engine/liveness.h in_place_scratch_bytes), its outputs from there with SMLADs;
-  // the original weights, the folded bias.
-  const bool depthwise_in_place =
-      ctx.fast_kernels && in_place && device::depthwise_s8_fast_in_place_applies(p);
-  const bool fast = pointwise || depthwise || full || depthwise_in_place;
-  const RequantConstants c =
-      pointwise   ? pointwise_constants(ctx, p)
-      : depthwise ? depthwise_constants(ctx, p)
-      : full      ? full_conv_constants(ctx, p)
-                  : requant_constants(ctx, p, /*with_bias=*/!fast);
+  // Pointwise: device/conv2d_fast.h (a 2 x 2 SMLAD GEMM). Depthwise, channel multiplier 1:
+  // device/depthwise_fast.h (taps paired into SMLADs). Any other groups-1 convolution (a
+  // kernel larger than 1x1, or padding): device/conv2d_gemm_fast.h (im2col of two pixels into
+  // the output's free part, then a GEMM). A depthwise convolution kept in place (3x3,
+  // stride 1, same shape): device/depthwise_fast_in_place.h, per channel through the plane
+  // the arena plan holds as the node's scratch (engine/liveness.h in_place_scratch_bytes),
+  // with the original weights.
+  const FastConv* fast = nullptr;
+  static constexpr FastConv kPointwise{"conv2d_fast", "conv2d_s8_fast",
+                                       device::conv2d_s8_fast_reorder_weights};
+  static constexpr FastConv kDepthwise{"depthwise_fast", "depthwise_s8_fast",
+                                       device::depthwise_s8_fast_reorder_weights};
+  static constexpr FastConv kFull{"conv2d_gemm_fast", "conv2d_s8_gemm_fast",
+                                  device::conv2d_s8_gemm_fast_reorder_weights};
+  static constexpr FastConv kDepthwiseInPlace{"depthwise_fast_in_place",
+                                              "depthwise_s8_fast_in_place", nullptr};
+  if (ctx.fast_kernels && !in_place) {
+    if (device::conv2d_s8_fast_applies(p)) {
+      fast = &kPointwise;
+    } else if (device::depthwise_s8_fast_applies(p)) {
+      fast = &kDepthwise;
+    } else if (device::conv2d_s8_gemm_fast_applies(p)) {
+      fast = &kFull;
+    }
+  } else if (ctx.fast_kernels && device::depthwise_s8_fast_in_place_applies(p)) {
+    fast = &kDepthwiseInPlace;
+  }
+  const RequantConstants c = fast ? fast_conv_constants(ctx, p, *fast) : requant_constants(ctx, p);
   std::string init = "{\n";
   init += field("batches", p.batches) + field("in_h", p.in_h) + field("in_w", p.in_w) +
           field("in_c", p.in_c) + field("out_h", p.out_h) + field("out_w", p.out_w) +
@@ -560,29 +551,15 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   init += field("output_table", table, true) + "}";
   const std::string params =
       ctx.params("Conv2dS8Params", "params", init, kDevicePointerStruct(22, 3));
-  if (pointwise) {
-    ctx.kernels.push_back("conv2d_fast");
-    const std::string folded = folded_conv_bias(ctx, p);
-    return "conv2d_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
-           folded + ", " + output + ", " + ctx.scratch() + ")";
+  if (fast == &kDepthwiseInPlace) {
+    ctx.kernels.push_back(fast->stem);
+    return std::string(fast->function) + "(" + params + ", " + output + ", " + c.weights + ", " +
+           c.bias + ", " + ctx.scratch() + ")";
   }
-  if (depthwise) {
-    ctx.kernels.push_back("depthwise_fast");
-    const std::string folded = folded_conv_bias(ctx, p);
-    return "depthwise_s8_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
-           folded + ", " + output + ", " + ctx.scratch() + ")";
-  }
-  if (depthwise_in_place) {
-    ctx.kernels.push_back("depthwise_fast_in_place");
-    const std::string folded = folded_conv_bias(ctx, p);
-    return "depthwise_s8_fast_in_place(" + params + ", " + output + ", " + c.weights + ", " +
-           folded + ", " + ctx.scratch() + ")";
-  }
-  if (full) {
-    ctx.kernels.push_back("conv2d_gemm_fast");
-    const std::string folded = folded_conv_bias(ctx, p);
-    return "conv2d_s8_gemm_fast(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " +
-           folded + ", " + output + ", " + ctx.scratch() + ")";
+  if (fast != nullptr) {
+    ctx.kernels.push_back(fast->stem);
+    return std::string(fast->function) + "(" + params + ", " + ctx.arena_input(0) + ", " +
+           c.weights + ", " + c.bias + ", " + output + ", " + ctx.scratch() + ")";
   }
   ctx.kernels.push_back("conv2d");
   return "conv2d_s8(" + params + ", " + ctx.arena_input(0) + ", " + c.weights + ", " + c.bias +
@@ -628,8 +605,8 @@ std::string emit_fully_connected(NodeEmitContext& ctx) {
       ctx.params("FullyConnectedS8Params", "params", init, kDevicePointerStruct(9, 2));
   ctx.kernels.push_back(fast ? "fully_connected_fast" : "fully_connected");
   return std::string(fast ? "fully_connected_s8_fast(" : "fully_connected_s8(") + params + ", " +
-         ctx.arena_input(0) + ", " + c.weights + ", " + c.bias + ", " + ctx.arena_output(0) +
-         ", " + ctx.scratch() + ")";
+         ctx.arena_input(0) + ", " + c.weights + ", " + c.bias + ", " + ctx.arena_output(0) + ", " +
+         ctx.scratch() + ")";
 }
 
 }  // namespace
