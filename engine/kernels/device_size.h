@@ -17,8 +17,7 @@
 namespace tinyscale::engine {
 
 inline Status check_device_size(const NodeContext& ctx, const core::Tensor& t) {
-  if (core::num_elements(t.shape) * core::dtype_size(t.dtype) >
-      INT32_MAX) {
+  if (core::num_elements(t.shape) * core::dtype_size(t.dtype) > INT32_MAX) {
     return ctx.fail(Status::invalid_model,
                     "%s '%s': tensor '%s' has 2^31 bytes or more (the device kernels count "
                     "in int32)",

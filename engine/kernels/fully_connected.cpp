@@ -6,10 +6,11 @@
 // double(input_scale) × double(weight_scale[c]) / double(output_scale).
 // The int8 math is the freestanding device kernel device::fully_connected_s8
 // (device/fully_connected.h); the float32 reference stays host-only.
+#include "engine/kernels/device/fully_connected.h"
+
 #include <algorithm>
 #include <cstdint>
 
-#include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/fully_connected_fast.h"
 #include "engine/kernels/kernel.h"
 #include "engine/kernels/quantization_util.h"
@@ -122,8 +123,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   p = {g.batches, g.in_features, g.out_features, 0, 0, 0, 0, 0, 0, nullptr, nullptr};
   p.requant_channels = per_channel ? out_features : 1;
   const ChannelRequant requant = channel_requant<FcInt8Data>(ctx.op_data, p.requant_channels);
-  if (Status s = prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), p.requant_channels,
-                                         requant);
+  if (Status s =
+          prepare_channel_requant(ctx, scale_of(x), wq, scale_of(y), p.requant_channels, requant);
       s != Status::ok) {
     return s;
   }
@@ -138,8 +139,8 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
   // plan holds the larger of the two kernels' scratch, so both arenas are the same.
   *scratch_bytes = device::fully_connected_s8_scratch_bytes(p);
   if (device::fully_connected_s8_fast_applies(p)) {
-    *scratch_bytes = std::max<std::int64_t>(*scratch_bytes,
-                                            device::fully_connected_s8_fast_scratch_bytes(p));
+    *scratch_bytes =
+        std::max<std::int64_t>(*scratch_bytes, device::fully_connected_s8_fast_scratch_bytes(p));
   }
   return Status::ok;
 }
@@ -180,7 +181,7 @@ Status eval_float(const NodeContext& ctx) {
 }  // namespace
 
 extern const KernelInfo kFullyConnectedInt8{
-    core::OpType::fully_connected, core::DType::int8, sizeof(FcInt8Data), prepare_int8, eval_int8,
+    core::OpType::fully_connected, core::DType::int8,   sizeof(FcInt8Data), prepare_int8, eval_int8,
     weight_channel_requant_bytes,  "fully_connected_s8"};
 extern const KernelInfo kFullyConnectedFloat32{core::OpType::fully_connected, core::DType::float32,
                                                sizeof(FcFloatData), prepare_float, eval_float};

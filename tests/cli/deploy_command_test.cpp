@@ -71,7 +71,8 @@ TEST(DeployCommand, WritesThePackageAndReportsItsFigures) {
 // QEMU run's tensor file then comes with --input-file (a file of the wrong size is named).
 TEST(DeployCommand, FamilyTakesInputAsItsShapeAndInputFileAsTheTensor) {
   const fs::path dir = temp_dir();
-  const std::string net = "deploy xinet --input 3x32x32 --alpha 0.25 --include-top --num-classes 4 ";
+  const std::string net =
+      "deploy xinet --input 3x32x32 --alpha 0.25 --include-top --num-classes 4 ";
   const auto host = run_cli(net + "--target host -o " + (dir / "host").string());
   ASSERT_EQ(host.exit_code, 0) << host.out;
   EXPECT_TRUE(fs::exists(dir / "host" / "xinet.cpp")) << host.out;
@@ -107,10 +108,10 @@ struct QemuDeploy {
 // `deploy MODEL_DIR/model.tflite --target TARGET --qemu --input input_sine.bin --json`.
 QemuDeploy deploy_under_qemu(const std::string& model_dir, const std::string& target,
                              const fs::path& dir) {
-  const auto r = run_cli_split("deploy " + model_dir + "/model.tflite --target " + target +
-                               " -o " + (dir / "pkg").string() + " --name net --qemu --input " +
-                               model_dir + "/input_sine.bin --output " +
-                               (dir / "out.bin").string() + " --json");
+  const auto r =
+      run_cli_split("deploy " + model_dir + "/model.tflite --target " + target + " -o " +
+                    (dir / "pkg").string() + " --name net --qemu --input " + model_dir +
+                    "/input_sine.bin --output " + (dir / "out.bin").string() + " --json");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   QemuDeploy d{nlohmann::json::parse(r.out, nullptr, false), read_file(dir / "out.bin")};
   EXPECT_FALSE(d.report.is_discarded()) << r.out;
@@ -132,24 +133,25 @@ void check_report(const nlohmann::json& j, const std::string& what, std::int64_t
             flash["model_data_bytes"].get<std::int64_t>() + flash["code_bytes"].get<std::int64_t>())
       << what;
   EXPECT_GT(ram["stack_bytes"].get<std::int64_t>(), 0) << what;
-  EXPECT_EQ(ram["total_bytes"].get<std::int64_t>(),
-            ram["arena_bytes"].get<std::int64_t>() + ram["data_bss_bytes"].get<std::int64_t>() +
-                ram["stack_bytes"].get<std::int64_t>())
+  EXPECT_EQ(ram["total_bytes"].get<std::int64_t>(), ram["arena_bytes"].get<std::int64_t>() +
+                                                        ram["data_bss_bytes"].get<std::int64_t>() +
+                                                        ram["stack_bytes"].get<std::int64_t>())
       << what;
   // The target: RAM on the board below TensorFlow Lite Micro's arena_used_bytes.
   EXPECT_LT(ram["total_bytes"].get<std::int64_t>(), tflm_arena) << what;
   EXPECT_GT(j["estimate"]["ms"].get<double>(), 0) << what;
-  std::printf("[ figures  ] %s: %lld instructions; FLASH model %lld + code %lld, total %lld B; RAM "
-              "arena %lld + data/bss %lld + stack %lld = %lld B (TFLite Micro arena %lld B)\n",
-              what.c_str(), static_cast<long long>(instructions),
-              static_cast<long long>(flash["model_data_bytes"].get<std::int64_t>()),
-              static_cast<long long>(flash["code_bytes"].get<std::int64_t>()),
-              static_cast<long long>(flash["total_bytes"].get<std::int64_t>()),
-              static_cast<long long>(ram["arena_bytes"].get<std::int64_t>()),
-              static_cast<long long>(ram["data_bss_bytes"].get<std::int64_t>()),
-              static_cast<long long>(ram["stack_bytes"].get<std::int64_t>()),
-              static_cast<long long>(ram["total_bytes"].get<std::int64_t>()),
-              static_cast<long long>(tflm_arena));
+  std::printf(
+      "[ figures  ] %s: %lld instructions; FLASH model %lld + code %lld, total %lld B; RAM "
+      "arena %lld + data/bss %lld + stack %lld = %lld B (TFLite Micro arena %lld B)\n",
+      what.c_str(), static_cast<long long>(instructions),
+      static_cast<long long>(flash["model_data_bytes"].get<std::int64_t>()),
+      static_cast<long long>(flash["code_bytes"].get<std::int64_t>()),
+      static_cast<long long>(flash["total_bytes"].get<std::int64_t>()),
+      static_cast<long long>(ram["arena_bytes"].get<std::int64_t>()),
+      static_cast<long long>(ram["data_bss_bytes"].get<std::int64_t>()),
+      static_cast<long long>(ram["stack_bytes"].get<std::int64_t>()),
+      static_cast<long long>(ram["total_bytes"].get<std::int64_t>()),
+      static_cast<long long>(tflm_arena));
 }
 
 TEST(DeployCommandQemu, DsCnnOnCortexM7MatchesTheFixtureWithDeterministicInstructions) {

@@ -48,8 +48,10 @@ long files_in(const fs::path& dir) {
 // included) finds patches that pay.
 std::string export_phinet(const fs::path& dir) {
   const std::string file = (dir / "phinet96.tflite").string();
-  const auto r = run_cli_split("export phinet --input 3x96x96 --alpha 0.25 -q --calib-samples 2 "
-                               "--tflite " + file);
+  const auto r = run_cli_split(
+      "export phinet --input 3x96x96 --alpha 0.25 -q --calib-samples 2 "
+      "--tflite " +
+      file);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   return file;
 }
@@ -99,8 +101,7 @@ TEST(PatchOption, NetReportsThePatchesAndMarksThePatchedLayers) {
   EXPECT_LT(doc["patch"]["activation_bytes"].get<long>(),
             doc["patch"]["unpatched_activation_bytes"].get<long>());
   EXPECT_EQ(doc["patch"]["activation_bytes"], doc["ram"]["activation_arena"]);
-  EXPECT_LE(doc["patch"]["extra_macs"].get<double>(),
-            0.2 * doc["macs"].get<double>());
+  EXPECT_LE(doc["patch"]["extra_macs"].get<double>(), 0.2 * doc["macs"].get<double>());
   int patched = 0, whole = 0;
   for (const auto& layer : doc["layers"]) {
     ASSERT_TRUE(layer.contains("patched")) << layer.dump();
@@ -144,9 +145,8 @@ TEST(PatchOption, MisusesAreOneErrorLineAndLeaveNoFile) {
                         "--dump-tensors");
   expect_one_error_line("run " + model + " --random 1 --patch 40,2 --output " + out,
                         "stages can end after");
-  expect_one_error_line("run " + model + " --random 1 --max-extra-macs abc --patch auto --output " +
-                            out,
-                        "abc");
+  expect_one_error_line(
+      "run " + model + " --random 1 --max-extra-macs abc --patch auto --output " + out, "abc");
   expect_one_error_line("info " + model + " --patch auto --memory-svg " + svg, "--runtime");
   const fs::path pkg = dir / "pkg";
   expect_one_error_line("deploy " + model + " --target cortex-m7 --patch 40,2 -o " + pkg.string(),
@@ -158,15 +158,16 @@ TEST(PatchOption, MisusesAreOneErrorLineAndLeaveNoFile) {
 TEST(PatchOption, RunGivesTheSameBytesPatched) {
   const fs::path dir = temp_dir("run");
   const std::string model = export_phinet(dir);
-  const auto whole = run_cli_split("run " + model + " --random 4 --output " + (dir / "whole.bin").string());
+  const auto whole =
+      run_cli_split("run " + model + " --random 4 --output " + (dir / "whole.bin").string());
   ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
   EXPECT_EQ(whole.out.find("patches"), std::string::npos) << whole.out;
-  const auto automatic =
-      run_cli_split("run " + model + " --random 4 --patch auto --output " + (dir / "auto.bin").string());
+  const auto automatic = run_cli_split("run " + model + " --random 4 --patch auto --output " +
+                                       (dir / "auto.bin").string());
   ASSERT_EQ(automatic.exit_code, 0) << automatic.out << automatic.err;
   EXPECT_NE(automatic.out.find("patches: the first "), std::string::npos) << automatic.out;
-  const auto fixed =
-      run_cli_split("run " + model + " --random 4 --patch 4,3 --output " + (dir / "fixed.bin").string());
+  const auto fixed = run_cli_split("run " + model + " --random 4 --patch 4,3 --output " +
+                                   (dir / "fixed.bin").string());
   ASSERT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
   EXPECT_NE(fixed.out.find("patches: the first 4 layers in 3x3 patches"), std::string::npos)
       << fixed.out;
@@ -193,8 +194,10 @@ TEST(PatchOption, InfoMemorySvgDrawsThePatchesAndTheReportedArena) {
   const fs::path dir = temp_dir("svg");
   const std::string model = export_phinet(dir);
   const fs::path svg = dir / "x.svg";
-  const auto r = run_cli_split("info " + model + " --runtime tinyscale --patch auto --json "
-                               "--memory-svg " + svg.string());
+  const auto r = run_cli_split("info " + model +
+                               " --runtime tinyscale --patch auto --json "
+                               "--memory-svg " +
+                               svg.string());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_GT(j["patch"]["layers"].get<int>(), 0) << r.out;
@@ -209,7 +212,8 @@ TEST(PatchOption, InfoMemorySvgDrawsThePatchesAndTheReportedArena) {
   EXPECT_GE(patch_rects, grid * grid);
   EXPECT_NE(text.find("<rect class=\"patch\""), std::string::npos);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"re(id="peak-label"[^>]*>peak ([0-9,]+) B)re")));
+  ASSERT_TRUE(
+      std::regex_search(text, m, std::regex(R"re(id="peak-label"[^>]*>peak ([0-9,]+) B)re")));
   std::string digits = m[1].str();
   std::erase(digits, ',');
   EXPECT_EQ(std::stol(digits), j["ram"]["activation_arena"].get<long>());
@@ -279,8 +283,9 @@ TEST(PatchOption, DeployQemuComparesThePatchedDeviceWithWholeLayers) {
     GTEST_SKIP() << "arm-none-eabi-g++ or qemu-system-arm is absent (scripts/setup.sh)";
   }
   const fs::path dir = temp_dir("deploy");
-  const std::string deploy = "deploy phinet --input 3x48x48 --alpha 0.25 "
-                             "--target cortex-m7 --qemu --patch auto -o ";
+  const std::string deploy =
+      "deploy phinet --input 3x48x48 --alpha 0.25 "
+      "--target cortex-m7 --qemu --patch auto -o ";
   const auto r = run_cli_split(deploy + (dir / "text").string());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("  patches: the first "), std::string::npos) << r.out;
@@ -292,8 +297,9 @@ TEST(PatchOption, DeployQemuComparesThePatchedDeviceWithWholeLayers) {
   EXPECT_EQ(doc["byte_identical_to_host"], true);
   EXPECT_EQ(doc["byte_identical_to_whole_layers"], true);
   // The arena the package holds is the one `net --runtime tinyscale --patch auto` reports.
-  const auto n = run_cli_split("net phinet --input 3x48x48 --alpha 0.25 --runtime tinyscale "
-                               "--patch auto --json");
+  const auto n = run_cli_split(
+      "net phinet --input 3x48x48 --alpha 0.25 --runtime tinyscale "
+      "--patch auto --json");
   ASSERT_EQ(n.exit_code, 0) << n.err;
   const nlohmann::json net = nlohmann::json::parse(n.out);
   EXPECT_EQ(doc["ram"]["arena_bytes"], net["tinyscale"]["arena_bytes"]);
