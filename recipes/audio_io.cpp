@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -54,26 +56,27 @@ std::string truncation_note(SNDFILE* file) {
   return "";
 }
 
-// The sample rate a RIFF/WAVE header declares, or -1 when the file is not a WAV with a fmt
+// The sample rate a RIFF/WAVE header declares, or -1 when the bytes are not a WAV with a fmt
 // chunk. Only used to explain why libsndfile refused a file (it rejects 0 Hz headers with
 // "SF_INFO struct incomplete").
-long long wav_header_rate(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char riff[12] = {};
-  if (!in.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 ||
-      std::memcmp(riff + 8, "WAVE", 4) != 0) {
+long long wav_header_rate(std::span<const std::uint8_t> bytes) {
+  const auto u32 = [&](std::size_t at) {
+    return bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 |
+           static_cast<std::uint32_t>(bytes[at + 3]) << 24;
+  };
+  if (bytes.size() < 12 || std::memcmp(bytes.data(), "RIFF", 4) != 0 ||
+      std::memcmp(bytes.data() + 8, "WAVE", 4) != 0) {
     return -1;
   }
-  unsigned char chunk[8];
-  while (in.read(reinterpret_cast<char*>(chunk), 8)) {
-    const std::uint32_t size =
-        chunk[4] | chunk[5] << 8 | chunk[6] << 16 | static_cast<std::uint32_t>(chunk[7]) << 24;
-    if (std::memcmp(chunk, "fmt ", 4) == 0) {
-      unsigned char fmt[8];
-      if (!in.read(reinterpret_cast<char*>(fmt), 8)) return -1;
-      return fmt[4] | fmt[5] << 8 | fmt[6] << 16 | static_cast<long long>(fmt[7]) << 24;
+  std::size_t at = 12;
+  while (bytes.size() - at >= 8) {
+    const std::uint32_t size = u32(at + 4);
+    if (std::memcmp(bytes.data() + at, "fmt ", 4) == 0) {
+      return bytes.size() - at >= 16 ? static_cast<long long>(u32(at + 12)) : -1;
     }
-    in.seekg(size + (size & 1), std::ios::cur);
+    const std::uint64_t next = std::uint64_t{at} + 8 + size + (size & 1);
+    if (next > bytes.size()) return -1;
+    at = static_cast<std::size_t>(next);
   }
   return -1;
 }
@@ -124,34 +127,82 @@ sf_count_t memory_write(const void* source, sf_count_t count, void* user) {
 
 sf_count_t memory_tell(void* user) { return static_cast<MemoryFile*>(user)->position; }
 
+// A read-only view for decoding from memory. The header being decoded is untrusted, so a
+// seek offset from it is clamped instead of overflowing the position.
+struct MemoryReader {
+  std::span<const std::uint8_t> bytes;
+  sf_count_t position = 0;
+};
+
+sf_count_t reader_length(void* user) {
+  return frames_of(static_cast<MemoryReader*>(user)->bytes.size());
+}
+
+sf_count_t reader_seek(sf_count_t offset, int whence, void* user) {
+  auto* file = static_cast<MemoryReader*>(user);
+  const sf_count_t base = whence == SEEK_CUR   ? file->position
+                          : whence == SEEK_END ? frames_of(file->bytes.size())
+                                               : 0;
+  const sf_count_t room = std::numeric_limits<sf_count_t>::max() - base;
+  file->position = offset < -base  ? 0
+                   : offset > room ? std::numeric_limits<sf_count_t>::max()
+                                   : base + offset;
+  return file->position;
+}
+
+sf_count_t reader_read(void* destination, sf_count_t count, void* user) {
+  auto* file = static_cast<MemoryReader*>(user);
+  const sf_count_t available =
+      std::max<sf_count_t>(0, frames_of(file->bytes.size()) - file->position);
+  const sf_count_t n = std::clamp<sf_count_t>(count, 0, available);
+  if (n > 0) {
+    std::memcpy(destination, file->bytes.data() + file->position, static_cast<std::size_t>(n));
+  }
+  file->position += n;
+  return n;
+}
+
+sf_count_t reader_write(const void*, sf_count_t, void*) { return 0; }
+
+sf_count_t reader_tell(void* user) { return static_cast<MemoryReader*>(user)->position; }
+
 }  // namespace
 
 Audio read_audio(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw Error(where(path) + "no such file");
   if (std::filesystem::is_directory(path, ec)) throw Error(where(path) + "is a directory");
-  if (std::filesystem::file_size(path, ec) == 0 && !ec) {
-    throw Error(where(path) + "empty file (0 bytes)");
-  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(where(path) + "cannot open it (" + std::strerror(errno) + ")");
+  const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
+                                        std::istreambuf_iterator<char>()};
+  if (in.bad()) throw Error(where(path) + "cannot read it (" + std::strerror(errno) + ")");
+  return decode_audio(bytes, path);
+}
 
+Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& origin) {
+  if (bytes.empty()) throw Error(where(origin) + "empty file (0 bytes)");
+
+  MemoryReader reader{bytes};
+  SF_VIRTUAL_IO io{reader_length, reader_seek, reader_read, reader_write, reader_tell};
   SF_INFO info{};
-  SndfileHandle file(sf_open(path.c_str(), SFM_READ, &info));
+  SndfileHandle file(sf_open_virtual(&io, SFM_READ, &info, &reader));
   if (!file) {
     const std::string reason = sf_strerror(nullptr);
-    if (wav_header_rate(path) == 0) {
-      throw Error(where(path) + "declares a sample rate of 0 Hz, which cannot be resampled " +
+    if (wav_header_rate(bytes) == 0) {
+      throw Error(where(origin) + "declares a sample rate of 0 Hz, which cannot be resampled " +
                   "(libsndfile: " + reason + ")");
     }
-    throw Error(where(path) + "not a readable audio file (libsndfile: " + reason + ")");
+    throw Error(where(origin) + "not a readable audio file (libsndfile: " + reason + ")");
   }
-  if (info.channels <= 0) throw Error(where(path) + "declares no audio channels");
+  if (info.channels <= 0) throw Error(where(origin) + "declares no audio channels");
   if (info.samplerate <= 0) {
-    throw Error(where(path) + "declares a sample rate of " + std::to_string(info.samplerate) +
+    throw Error(where(origin) + "declares a sample rate of " + std::to_string(info.samplerate) +
                 " Hz");
   }
   const std::string truncated = truncation_note(file.get());
-  if (!truncated.empty()) throw Error(where(path) + truncated);
-  if (info.frames == 0) throw Error(where(path) + "holds no audio frames");
+  if (!truncated.empty()) throw Error(where(origin) + truncated);
+  if (info.frames == 0) throw Error(where(origin) + "holds no audio frames");
 
   const auto channels = static_cast<std::size_t>(info.channels);
   Audio audio;
@@ -168,7 +219,7 @@ Audio read_audio(const std::string& path) {
         // A float WAV can hold NaN or infinity; one would turn every feature after it into
         // NaN and the model's answer into noise, so it is refused here.
         if (!std::isfinite(sample)) {
-          throw Error(where(path) + "sample " + std::to_string(audio.samples.size()) +
+          throw Error(where(origin) + "sample " + std::to_string(audio.samples.size()) +
                       (channels > 1 ? " (channel " + std::to_string(c) + ")" : "") + " is " +
                       number_text(sample) + "; audio must be finite");
         }
@@ -178,14 +229,15 @@ Audio read_audio(const std::string& path) {
     }
   }
   if (sf_error(file.get()) != SF_ERR_NO_ERROR) {
-    throw Error(where(path) + "truncated or corrupt after " + std::to_string(audio.samples.size()) +
+    throw Error(where(origin) + "truncated or corrupt after " +
+                std::to_string(audio.samples.size()) +
                 " frames (libsndfile: " + sf_strerror(file.get()) + ")");
   }
   if (frames_of(audio.samples.size()) < info.frames) {
-    throw Error(where(path) + "truncated: read " + std::to_string(audio.samples.size()) +
+    throw Error(where(origin) + "truncated: read " + std::to_string(audio.samples.size()) +
                 " of the " + std::to_string(info.frames) + " frames its header declares");
   }
-  if (audio.samples.empty()) throw Error(where(path) + "holds no audio frames");
+  if (audio.samples.empty()) throw Error(where(origin) + "holds no audio frames");
   return audio;
 }
 

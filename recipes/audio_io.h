@@ -26,6 +26,7 @@
 //   recipes::write_wav("tone.wav", samples, 16000);
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct Audio {
 
 // Reads `path` at its own rate (channels averaged).
 Audio read_audio(const std::string& path);
+// Decodes an audio file held in memory (what read_audio does after reading the file);
+// `origin` names it in error messages.
+Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& origin);
 // Reads `path` and resamples it to `sample_rate` (no resampling when the rates agree).
 Audio read_audio(const std::string& path, int sample_rate);
 

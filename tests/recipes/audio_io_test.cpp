@@ -209,6 +209,24 @@ TEST_F(AudioIoTest, BadFilesGiveOneLineErrorsNamingTheFile) {
   expect_error(write("0hz.wav", wav_bytes(1, 0, {1, 2, 3})), "sample rate of 0 Hz");
 }
 
+// The fuzz harness (fuzz/fuzz_wav.cpp) decodes from memory: the same samples as the file,
+// and errors name the origin given.
+TEST_F(AudioIoTest, DecodesFromMemoryAsFromTheFile) {
+  const std::string bytes = wav_bytes(2, 8000, {100, 300, -200, 0, 32767, -32768});
+  const std::vector<std::uint8_t> memory(bytes.begin(), bytes.end());
+  const Audio decoded = decode_audio(memory, "in-memory.wav");
+  const Audio read = read_audio(write("stereo.wav", bytes));
+  EXPECT_EQ(decoded.sample_rate, 8000);
+  EXPECT_EQ(decoded.samples, read.samples);
+  ASSERT_EQ(decoded.samples.size(), 3u);
+  EXPECT_FLOAT_EQ(decoded.samples[0], 200.0f / 32768);
+  const std::vector<std::uint8_t> cut(memory.begin(), memory.begin() + 30);
+  const std::string message = error_of([&] { decode_audio(cut, "in-memory.wav"); });
+  expect_contains(message, "audio file 'in-memory.wav'");
+  expect_contains(message, "libsndfile");
+  expect_contains(error_of([&] { decode_audio({}, "nothing.wav"); }), "empty file (0 bytes)");
+}
+
 // Issue 12 item 7: NaN audio gave `clap` the same score as silence and speech.
 TEST_F(AudioIoTest, NanOrInfiniteSamplesAreRefusedNamingTheFileAndTheFirstIndex) {
   std::vector<float> mono(10000, 0.25f);
