@@ -121,7 +121,8 @@ class EntryReader {
   RamRegion region(const json& entry, std::size_t i) const {
     const std::string where = "ram_regions[" + std::to_string(i) + "]";
     if (!entry.is_object()) fail(where + " must be an object, found " + entry.dump());
-    for (const auto& [key, value] : entry.items()) {
+    for (const auto& item : entry.items()) {
+      const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
       if (std::none_of(std::begin(kRegionFields), std::end(kRegionFields),
                        [&](const char* f) { return key == f; })) {
         fail(where + ": unknown field '" + key + "' (known fields: " + joined(kRegionFields) +
@@ -228,7 +229,8 @@ class EntryReader {
 
   Board read() const {
     if (!entry_.is_object()) fail("expected an object, found " + entry_.dump());
-    for (const auto& [key, value] : entry_.items()) {
+    for (const auto& item : entry_.items()) {
+      const std::string& key = item.key();
       const bool known = std::any_of(std::begin(kFields), std::end(kFields),
                                      [&](const char* f) { return key == f; });
       if (!known) {
