@@ -132,6 +132,43 @@ std::array<std::int64_t, 2> declared_size(std::span<const std::uint8_t> b, Forma
   return {0, 0};
 }
 
+// stb_image 2.27 (Debian 12's) writes past its 257-entry code-size table when a JPEG huffman
+// table (DHT) declares more than 256 codes (fixed upstream in 2.28), already in
+// stbi_info_from_memory. Such a table is found here first, reading every marker segment (the
+// tables between progressive scans too) as stb_image does: a segment's tables run while its
+// length lasts, bytes past the end of the file count as 0. "" when every table is sound.
+std::string jpeg_huffman_table_problem(std::span<const std::uint8_t> b) {
+  const auto byte_at = [&](std::size_t at) -> std::size_t { return at < b.size() ? b[at] : 0; };
+  for (std::size_t at = 2; at + 4 <= b.size();) {
+    const std::uint8_t marker = b[at + 1];
+    if (b[at] != 0xff || marker == 0xff) {  // entropy-coded data of a scan, or a fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9)) {
+      at += 2;  // stuffed 0xff, TEM, RSTn, SOI, EOI: no length field
+      continue;
+    }
+    const std::size_t length = be16(b, at + 2);
+    if (marker == 0xc4) {
+      std::size_t table = at + 4;
+      for (std::int64_t left = static_cast<std::int64_t>(length) - 2;
+           left > 0 && table < b.size();) {
+        std::size_t codes = 0;
+        for (std::size_t i = 1; i <= 16; ++i) codes += byte_at(table + i);
+        if (codes > 256) {
+          return "huffman table (DHT segment at byte " + std::to_string(at) + ") declares " +
+                 std::to_string(codes) + " codes; a JPEG table holds at most 256";
+        }
+        left -= static_cast<std::int64_t>(17 + codes);
+        table += 17 + codes;
+      }
+    }
+    at += 2 + length;
+  }
+  return "";
+}
+
 std::string stb_reason() {
   const char* reason = stbi_failure_reason();
   return reason ? reason : "no reason given";
@@ -196,6 +233,10 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& origi
                 std::to_string(h) + " pixels; tinyscale decodes at most " +
                 std::to_string(kMaxImagePixels) + " pixels (2^26)");
   };
+  if (format == Format::jpeg) {
+    const std::string problem = jpeg_huffman_table_problem(bytes);
+    if (!problem.empty()) throw Error(where + "corrupt JPEG: " + problem);
+  }
   const auto [declared_width, declared_height] = declared_size(bytes, format);
   refuse_if_too_large(declared_width, declared_height);
   const auto size = static_cast<int>(bytes.size());

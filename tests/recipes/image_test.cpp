@@ -191,6 +191,24 @@ TEST(Image, HugeDeclaredSizesAreRefusedBeforeDecoding) {
                   "JPEG header declares 50000x60000 pixels");
 }
 
+// Found by fuzz/fuzz_image (reproducer fuzz/corpus/fuzz_image/dht_more_than_256_codes.jpg):
+// a huffman table declaring more than 256 codes made stb_image 2.27 write past its table.
+TEST(Image, JpegHuffmanTableWithMoreThan256CodesIsRefused) {
+  // SOI, DHT of length 0x4160 whose code counts (0x60 + 0x82 + 0x41, the rest past the end of
+  // the file reading as 0) add up to 291.
+  const std::vector<std::uint8_t> dht = {0xff, 0xd8, 0xff, 0xc4, 0x41,
+                                         0x60, 0x00, 0x60, 0x82, 0x41};
+  const std::string e = error_of([&] { decode_image(dht, "dht.jpg"); });
+  expect_contains(e, "image 'dht.jpg': corrupt JPEG: huffman table (DHT segment at byte 2)");
+  expect_contains(e, "declares 291 codes; a JPEG table holds at most 256");
+  // A sound table after a scan (progressive JPEGs) is read too: a valid file still decodes.
+  EXPECT_EQ(decode_image(encode_jpeg(pattern()), "ok.jpg").width, 7);
+  std::vector<std::uint8_t> jpeg = encode_jpeg(pattern());
+  jpeg.insert(jpeg.end() - 2, {0xff, 0xc4, 0x00, 0x13, 0x10, 0xff, 0xff});
+  jpeg.insert(jpeg.end() - 2, 14, std::uint8_t{0});
+  expect_contains(error_of([&] { decode_image(jpeg, "late.jpg"); }), "declares 510 codes");
+}
+
 TEST(Image, EncodingAnInvalidImageThrows) {
   Image image;
   expect_contains(error_of([&] { encode_png(image); }), "cannot encode a 0x0 image");
