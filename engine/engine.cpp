@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/limits.h"
 #include "core/ops.h"
 #include "engine/kernels/device/conv2d.h"
 
@@ -133,6 +134,15 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
       nodes_[n].table_offset = static_cast<std::int64_t>(op_data_bytes);
       op_data_bytes += static_cast<std::size_t>(kActivationTableBytes);
     }
+    // Shapes come from a file: bound what they make the engine allocate before it does.
+    if (op_data_bytes > static_cast<std::size_t>(core::kMaxKernelStateBytes)) {
+      char what[160];
+      std::snprintf(what, sizeof what,
+                    "brings the kernel state to %zu bytes, over the %lld MiB limit for the "
+                    "engine's kernel state (kMaxKernelStateBytes)",
+                    op_data_bytes, static_cast<long long>(core::kMaxKernelStateBytes / core::kMiB));
+      return fail(Status::invalid_model, n, what);
+    }
     nodes_[n].io_offset = io_count;
     io_count += node.inputs.size() + node.outputs.size();
   }
@@ -164,6 +174,15 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     const Status s = nodes_[n].kernel->prepare(ctx, &scratch[n]);
     if (s != Status::ok) return fail(s, n, message[0] ? message : status_name(s));
     if (scratch[n] < 0) return fail(Status::invalid_model, n, "asked for negative scratch");
+    if (scratch[n] > core::kMaxArenaBytes) {
+      char what[160];
+      std::snprintf(what, sizeof what,
+                    "needs %lld bytes of scratch, over the %lld MiB limit for the engine's "
+                    "arena (kMaxArenaBytes)",
+                    static_cast<long long>(scratch[n]),
+                    static_cast<long long>(core::kMaxArenaBytes / core::kMiB));
+      return fail(Status::invalid_model, n, what);
+    }
     if (conv >= 0) {
       const NodeRuntime& c = nodes_[static_cast<std::size_t>(conv)];
       auto* op_data = reinterpret_cast<std::uint8_t*>(op_data_.data());
@@ -197,6 +216,16 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
   for (std::size_t r = 1; r < region_base.size(); ++r) {
     region_base[r] = region_base[r - 1] + plan_.region_peak_bytes[r - 1];
+  }
+  if (plan_.plan.peak_bytes < 0 || plan_.plan.peak_bytes > core::kMaxArenaBytes) {
+    if (error && error_size) {
+      std::snprintf(error, error_size,
+                    "the activation arena needs %lld bytes, over the %lld MiB limit for the "
+                    "engine's arena (kMaxArenaBytes)",
+                    static_cast<long long>(plan_.plan.peak_bytes),
+                    static_cast<long long>(core::kMaxArenaBytes / core::kMiB));
+    }
+    return Status::invalid_model;
   }
   arena_.assign(words_for(plan_.plan.peak_bytes), std::max_align_t{});
   auto* base = reinterpret_cast<std::uint8_t*>(arena_.data());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/ops.h"
 #include "export/onnx_proto.h"
 
@@ -24,10 +25,12 @@ namespace {
 // of an overflow or a huge allocation.
 constexpr std::size_t kMaxRank = 8;
 constexpr std::int64_t kMaxDimension = std::int64_t{1} << 24;
-constexpr std::int64_t kMaxElements = std::int64_t{1} << 28;
+// Constants are held as int64 or float values, folded through 8-byte index lists: 8 bytes an
+// element bounds what one of them costs.
+constexpr std::int64_t kConstantElementBytes = 8;
 constexpr std::int64_t kMaxWindow = 1 << 16;   // kernels, strides, dilations, scales
 constexpr std::int64_t kMaxPadding = 1 << 20;  // pads
-constexpr std::size_t kMaxFileBytes = (std::size_t{1} << 31) - 1;  // protobuf's limit
+constexpr std::size_t kMaxFileBytes = static_cast<std::size_t>(core::kMaxModelFileBytes);
 
 constexpr const char* kSupported =
     "Conv, BatchNormalization, Relu, LeakyRelu, Clip, HardSigmoid (only as x*HardSigmoid(x)), "
@@ -140,25 +143,34 @@ struct Reader {
   }
 };
 
+// Refuses `dims` when `element_bytes` per element come to more than one tensor may hold,
+// before anything is allocated from them (`what` names the value).
+void check_tensor_bytes(const Reader& r, const std::string& what, const core::Shape& dims,
+                        std::int64_t element_bytes) {
+  const std::int64_t bytes = core::shape_bytes(dims, element_bytes);
+  if (bytes < 0 || bytes > core::kMaxTensorBytes) {
+    r.fail(core::limit_error(what + " (" + core::shape_string(dims) + ", " +
+                                 std::to_string(element_bytes) + " bytes an element)",
+                             bytes, core::kMaxTensorBytes, "kMaxTensorBytes", "for one tensor"));
+  }
+}
+
 core::Shape read_dims(const Reader& r, const std::string& what,
-                      const google::protobuf::RepeatedField<std::int64_t>& dims) {
+                      const google::protobuf::RepeatedField<std::int64_t>& dims,
+                      std::int64_t element_bytes = kConstantElementBytes) {
   if (static_cast<std::size_t>(dims.size()) > kMaxRank) {
     r.fail(what + " has rank " + std::to_string(dims.size()) + ", more than " +
            std::to_string(kMaxRank));
   }
   core::Shape shape;
-  std::int64_t elements = 1;
   for (const std::int64_t d : dims) {
     if (d < 0 || d > kMaxDimension) {
       r.fail(what + " has dimension " + std::to_string(d) + "; dimensions must be 0.." +
              std::to_string(kMaxDimension));
     }
     shape.push_back(d);
-    elements *= d;
-    if (elements > kMaxElements) {
-      r.fail(what + " has more than " + std::to_string(kMaxElements) + " elements");
-    }
   }
+  check_tensor_bytes(r, what, shape, element_bytes);
   return shape;
 }
 
@@ -397,8 +409,14 @@ struct NodeView {
     r.values[node.output(k)] = std::move(v);
   }
   void set_output(Constant c, int k = 0) const {
-    if (c.size() > static_cast<std::size_t>(kMaxElements)) fail("folds to too many elements");
+    check_folded(c.dims);
     set_output(Value{std::move(c), -1}, k);
+  }
+  // A constant this node folds to, checked before it is computed.
+  void check_folded(const core::Shape& dims) const {
+    check_tensor_bytes(r, "node " + std::to_string(index) + " '" + name + "' (" + node.op_type() +
+                              ") folds to a constant that",
+                       dims, kConstantElementBytes);
   }
   void set_output_tensor(int id) const { set_output(Value{std::nullopt, id}); }
   void expect_single_output() const {
@@ -418,11 +436,19 @@ struct NodeView {
   // Appends a graph node named after this ONNX node; core's shape errors name it too.
   int add_node(core::OpType op, std::vector<int> inputs, const core::Attributes& attrs = {},
                const std::string& suffix = "") const {
+    int id = -1;
     try {
-      return r.graph.add_node(op, name + suffix, std::move(inputs), attrs);
+      id = r.graph.add_node(op, name + suffix, std::move(inputs), attrs);
     } catch (const Error& e) {
       fail(e.what());
     }
+    // Shapes inferred from the file's: bounded before the engine allocates them.
+    const core::Tensor& out = r.graph.tensor(id);
+    check_tensor_bytes(r,
+                       "node " + std::to_string(index) + " '" + name + "' (" + node.op_type() +
+                           ") output '" + out.name + "'",
+                       out.shape, core::dtype_size(out.dtype));
+    return id;
   }
 };
 
@@ -553,7 +579,7 @@ std::vector<std::size_t> broadcast_source(const Constant& c, const core::Shape& 
 Constant fold_binary(const NodeView& v, const std::string& op, const Constant& a,
                      const Constant& b) {
   const core::Shape dims = broadcast_dims(v, a.dims, b.dims);
-  if (core::num_elements(dims) > kMaxElements) v.fail("folds to too many elements");
+  v.check_folded(dims);
   const Constant x = take(a, dims, broadcast_source(a, dims));
   const Constant y = take(b, dims, broadcast_source(b, dims));
   Constant out;
@@ -787,6 +813,7 @@ bool fold_constant_node(const NodeView& v) {
       dims[axis] += p.dims[axis];
       parts.push_back(&p);
     }
+    v.check_folded(dims);
     Constant out;
     out.integer = x.integer;
     out.dims = dims;
@@ -818,6 +845,7 @@ bool fold_constant_node(const NodeView& v) {
     dims.insert(dims.end(), indices.dims.begin(), indices.dims.end());
     dims.insert(dims.end(), x.dims.begin() + static_cast<std::ptrdiff_t>(axis) + 1, x.dims.end());
     if (dims.size() > kMaxRank) v.fail("output rank is too high");
+    v.check_folded(dims);
     const std::vector<std::int64_t> strides = strides_of(x.dims);
     std::int64_t outer = 1;
     for (std::size_t k = 0; k < axis; ++k) outer *= x.dims[k];
@@ -1589,7 +1617,7 @@ void read_inputs(Reader& r, const onnx::GraphProto& g) {
       }
       dims.Add(d.dim_value());
     }
-    core::Shape shape = read_dims(r, what, dims);
+    core::Shape shape = read_dims(r, what, dims, 4);
     if (shape.size() == 4) shape = {shape[0], shape[2], shape[3], shape[1]};
     r.values[in.name()] = Value{std::nullopt, r.graph.add_input(in.name(), shape)};
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/ops.h"
 #include "export/tflite_schema.h"
 
@@ -20,11 +21,10 @@ namespace {
 // of an overflow or a huge allocation.
 constexpr std::size_t kMaxRank = 8;
 constexpr std::int64_t kMaxDimension = std::int64_t{1} << 24;
-constexpr std::int64_t kMaxElements = std::int64_t{1} << 31;
 constexpr std::int64_t kMaxWindow = 1 << 16;   // strides, dilations, pool windows
 constexpr std::int64_t kMaxPadding = 1 << 20;  // PAD amounts
 constexpr std::size_t kMaxInputs = 64;         // operator inputs (concat's limit)
-constexpr std::size_t kMaxFileBytes = std::size_t{1} << 31;
+constexpr std::size_t kMaxFileBytes = static_cast<std::size_t>(core::kMaxModelFileBytes);
 
 constexpr const char* kSupported =
     "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESHAPE, "
@@ -196,17 +196,22 @@ core::Shape read_shape(const Reader& r, std::size_t index, const flatbuffers::Ve
     r.fail_tensor(index, "has rank " + std::to_string(dims->size()) + ", more than " +
                              std::to_string(kMaxRank));
   }
-  std::int64_t elements = 1;
   for (const int d : *dims) {
     shape.push_back(d);
     if (d < 1 || d > kMaxDimension) {
       r.fail_tensor(index, "has dimension " + std::to_string(d) + " in its shape; dimensions " +
                                "must be 1.." + std::to_string(kMaxDimension));
     }
-    elements *= d;
-    if (elements > kMaxElements) {
-      r.fail_tensor(index, "has more than " + std::to_string(kMaxElements) + " elements");
-    }
+  }
+  // Before anything is sized from it: the engine allocates every activation, the CLI every
+  // input and output, from these shapes.
+  const core::Tensor& tensor = r.graph.tensors[index];
+  const std::int64_t bytes = core::shape_bytes(shape, core::dtype_size(tensor.dtype));
+  if (bytes < 0 || bytes > core::kMaxTensorBytes) {
+    r.fail(core::limit_error("tensor " + std::to_string(index) + " '" + tensor.name + "' (" +
+                                 core::shape_string(shape) + " " + core::dtype_name(tensor.dtype) +
+                                 ")",
+                             bytes, core::kMaxTensorBytes, "kMaxTensorBytes", "for one tensor"));
   }
   return shape;
 }
@@ -863,7 +868,11 @@ core::Graph read_tflite_buffer(std::span<const std::uint8_t> bytes, const std::s
     throw Error(origin + ": " + std::to_string(bytes.size()) +
                 " bytes is too short for a TFLite flatbuffer");
   }
-  if (bytes.size() >= kMaxFileBytes) throw Error(origin + ": larger than 2 GB; not a flatbuffer");
+  if (bytes.size() > kMaxFileBytes) {
+    throw Error(core::limit_error(origin, static_cast<std::int64_t>(bytes.size()),
+                                  core::kMaxModelFileBytes, "kMaxModelFileBytes",
+                                  "for a model file"));
+  }
   if (std::memcmp(bytes.data() + 4, tflite::ModelIdentifier(), 4) != 0) {
     std::string found;
     for (std::size_t i = 4; i < 8; ++i) {
@@ -916,8 +925,9 @@ core::Graph read_tflite(const std::string& path) {
   if (!file) throw Error(path + ": cannot open the file");
   const std::streamoff size = file.tellg();
   if (size < 0) throw Error(path + ": cannot read the file size");
-  if (static_cast<std::uint64_t>(size) >= kMaxFileBytes) {
-    throw Error(path + ": larger than 2 GB; not a TFLite flatbuffer");
+  if (static_cast<std::uint64_t>(size) > kMaxFileBytes) {
+    throw Error(core::limit_error(path, size, core::kMaxModelFileBytes, "kMaxModelFileBytes",
+                                  "for a model file"));
   }
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
   file.seekg(0);

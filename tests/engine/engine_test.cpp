@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -11,15 +12,30 @@
 #include "blocks/builder.h"
 #include "core/passes.h"
 
-// Counts heap allocations, so a test can assert that run() makes none.
+// Counts heap allocations, so a test can assert that run() makes none, and keeps the
+// largest, so a test can assert that an oversized model is refused before allocating.
 static std::atomic<long> g_allocations{0};
+static std::atomic<std::size_t> g_largest_allocation{0};
 void* operator new(std::size_t size) {
   ++g_allocations;
+  for (std::size_t seen = g_largest_allocation; size > seen;) {
+    if (g_largest_allocation.compare_exchange_weak(seen, size)) break;
+  }
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// The nothrow form too (std::stable_sort's temporary buffer uses it), so every pointer that
+// reaches the operator delete below came from malloc.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++g_allocations;
+  for (std::size_t seen = g_largest_allocation; size > seen;) {
+    if (g_largest_allocation.compare_exchange_weak(seen, size)) break;
+  }
+  return std::malloc(size ? size : 1);
+}
+// Not inlined: gcc would otherwise see free() on operator new's pointer and warn.
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tinyscale::engine {
 namespace {
@@ -138,6 +154,29 @@ TEST(Engine, ConstantsWithoutDataAreRejected) {
   char error[256] = "";
   EXPECT_EQ(model.compile(g, {}, error, sizeof error), Status::invalid_model);
   EXPECT_NE(std::string(error).find("conv.weight"), std::string::npos) << error;
+}
+
+// Three float inputs of 196 MiB each (every tensor under kMaxTensorBytes) live at once need
+// an arena over kMaxArenaBytes: compile refuses it, naming the limit, without allocating it.
+TEST(Engine, ArenaOverTheLimitIsRefusedBeforeAllocating) {
+  core::Graph g;
+  const core::Shape shape = {1, 7168, 7168, 1};
+  const int a = g.add_input("a", shape), b = g.add_input("b", shape), c = g.add_input("c", shape);
+  const int ab = g.add_node(core::OpType::add, "ab", {a, b});
+  g.mark_output(g.add_node(core::OpType::add, "abc", {ab, c}));
+  CompiledModel model;
+  char error[256] = "";
+  g_largest_allocation = 0;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(model.compile(g, {}, error, sizeof error), Status::invalid_model);
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(std::string(error).rfind("the activation arena needs ", 0), 0u) << error;
+  EXPECT_NE(std::string(error).find(
+                "bytes, over the 512 MiB limit for the engine's arena (kMaxArenaBytes)"),
+            std::string::npos)
+      << error;
+  EXPECT_LT(g_largest_allocation.load(), std::size_t{1} << 20);
+  EXPECT_LT(took.count(), 500.0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -952,6 +953,38 @@ TEST(TfliteReader, MetadataWithABadBufferIndexOrNoNameIsRejected) {
       "m.tflite: metadata entry 1 'x' refers to buffer 9, but the model has 2 buffers");
   EXPECT_EQ(read_error(model_with_metadata({{"", 1}}, {text_bytes("a")}), "m.tflite"),
             "m.tflite: metadata entry 0 has no name");
+}
+
+// ---------------------------------------------------------------- size limits (core/limits.h)
+
+std::vector<std::uint8_t> relu_model(std::vector<int> shape) {
+  ModelBuilder b;
+  const int x = b.activation("x", shape);
+  const int y = b.activation("y", std::move(shape));
+  b.op(BuiltinOperator::RELU, {x}, {y});
+  return b.finish({x}, {y});
+}
+
+TEST(TfliteReader, TensorOverTheByteLimitIsRefusedBeforeAnythingIsAllocated) {
+  // A few hundred bytes declaring a 4 GiB float activation, which the engine would allocate.
+  const std::vector<std::uint8_t> bytes = relu_model({1, 16384, 16384, 4});
+  ASSERT_LT(bytes.size(), 1000u);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string message = read_error(bytes, "m.tflite");
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(message,
+            "m.tflite: tensor 0 'x' (1x16384x16384x4 float32) needs 4294967296 bytes, over the "
+            "256 MiB limit for one tensor (kMaxTensorBytes)");
+  EXPECT_LT(took.count(), 500.0);  // a refusal, not an allocation (about 0.05 ms here)
+  // One row over the limit is refused; exactly at it, the model reads.
+  EXPECT_NE(read_error(relu_model({1, 8193, 8192, 1})).find("needs 268468224 bytes, over the "
+                                                            "256 MiB limit"),
+            std::string::npos);
+  EXPECT_EQ(read_error(relu_model({1, 8192, 8192, 1})), "");
+  // A shape whose product passes 2^63 is refused, never wrapped to a small size.
+  EXPECT_EQ(read_error(relu_model({16777216, 16777216, 16777216, 16777216}), "m.tflite"),
+            "m.tflite: tensor 0 'x' (16777216x16777216x16777216x16777216 float32) needs more "
+            "than 2^63 bytes, over the 256 MiB limit for one tensor (kMaxTensorBytes)");
 }
 
 }  // namespace
