@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -90,6 +91,21 @@ std::uint32_t be16(std::span<const std::uint8_t> b, std::size_t at) {
   return static_cast<std::uint32_t>(b[at]) << 8 | static_cast<std::uint32_t>(b[at + 1]);
 }
 
+// A chunk type for a message: letters as they are, other bytes as \xNN.
+std::string printable_tag(const std::string& tag) {
+  std::string out;
+  for (const char c : tag) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    }
+  }
+  return out;
+}
+
 // Width and height as the header declares them, read before stb_image sees the bytes:
 // stb_image refuses some huge sizes itself, but then reports "unknown image type". {0, 0}
 // when the header is too short to say (stb_image then reports the truncation).
@@ -130,6 +146,24 @@ std::array<std::int64_t, 2> declared_size(std::span<const std::uint8_t> b, Forma
       break;
   }
   return {0, 0};
+}
+
+// stb_image grows its IDAT buffer to a chunk's declared length before reading the chunk, so
+// a 100-byte PNG declaring a 3 GB chunk allocates it. Every chunk up to IEND must fit in the
+// file (its CRC may be cut, stb_image does not check it). "" when they do.
+std::string png_chunk_problem(std::span<const std::uint8_t> b) {
+  for (std::size_t at = 8; at + 8 <= b.size();) {
+    const std::uint64_t length = std::uint64_t{be16(b, at)} << 16 | be16(b, at + 2);
+    const std::string type(reinterpret_cast<const char*>(&b[at + 4]), 4);
+    if (length > b.size() - at - 8) {
+      return "chunk '" + printable_tag(type) + "' at byte " + std::to_string(at) + " declares " +
+             std::to_string(length) + " bytes, the file holds " +
+             std::to_string(b.size() - at - 8) + " after its header";
+    }
+    if (type == "IEND") break;
+    at += 12 + static_cast<std::size_t>(length);
+  }
+  return "";
 }
 
 // stb_image 2.27 (Debian 12's) writes past its 257-entry code-size table when a JPEG huffman
@@ -236,6 +270,10 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& origi
   if (format == Format::jpeg) {
     const std::string problem = jpeg_huffman_table_problem(bytes);
     if (!problem.empty()) throw Error(where + "corrupt JPEG: " + problem);
+  }
+  if (format == Format::png) {
+    const std::string problem = png_chunk_problem(bytes);
+    if (!problem.empty()) throw Error(where + "truncated or corrupt PNG data: " + problem);
   }
   const auto [declared_width, declared_height] = declared_size(bytes, format);
   refuse_if_too_large(declared_width, declared_height);

@@ -135,9 +135,10 @@ TEST(Image, TruncatedFilesAreRefused) {
   const struct {
     std::vector<std::uint8_t> bytes;
     const char* message;
-  } cases[] = {{encode_png(image), "truncated or corrupt PNG data (stb_image: "},
-               {encode_jpeg(image), "truncated or corrupt JPEG data (stb_image: "},
-               {encode_bmp(image), "truncated BMP: its header needs 9270 bytes"}};
+  } cases[] = {
+      {encode_png(image), "truncated or corrupt PNG data: chunk 'IDAT' at byte 33 declares"},
+      {encode_jpeg(image), "truncated or corrupt JPEG data (stb_image: "},
+      {encode_bmp(image), "truncated BMP: its header needs 9270 bytes"}};
   for (const auto& c : cases) {
     for (const double kept : {0.5, 0.9}) {
       const std::vector<std::uint8_t> cut(
@@ -207,6 +208,21 @@ TEST(Image, JpegHuffmanTableWithMoreThan256CodesIsRefused) {
   jpeg.insert(jpeg.end() - 2, {0xff, 0xc4, 0x00, 0x13, 0x10, 0xff, 0xff});
   jpeg.insert(jpeg.end() - 2, 14, std::uint8_t{0});
   expect_contains(error_of([&] { decode_image(jpeg, "late.jpg"); }), "declares 510 codes");
+}
+
+// Found by fuzz/fuzz_image (reproducer fuzz/corpus/fuzz_image/idat_length_past_the_end.png): a
+// 106-byte PNG whose chunk declared 3.6 GB made stb_image allocate it before reading it.
+TEST(Image, PngChunkLongerThanTheFileIsRefusedBeforeAllocating) {
+  std::vector<std::uint8_t> png = encode_png(pattern());
+  ASSERT_EQ(std::string(png.begin() + 37, png.begin() + 41), "IDAT");
+  poke(png, 33, 0xd8418241, 4, true);
+  const std::string e = error_of([&] { decode_image(png, "idat.png"); });
+  expect_contains(e,
+                  "image 'idat.png': truncated or corrupt PNG data: chunk 'IDAT' at byte 33 "
+                  "declares 3628171841 bytes, the file holds ");
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+  png[38] = 0xff;  // an unprintable chunk type is named byte by byte
+  expect_contains(error_of([&] { decode_image(png, "idat.png"); }), "chunk 'I\\xffAT'");
 }
 
 TEST(Image, EncodingAnInvalidImageThrows) {
