@@ -414,8 +414,9 @@ struct NodeView {
   }
   // A constant this node folds to, checked before it is computed.
   void check_folded(const core::Shape& dims) const {
-    check_tensor_bytes(r, "node " + std::to_string(index) + " '" + name + "' (" + node.op_type() +
-                              ") folds to a constant that",
+    check_tensor_bytes(r,
+                       "node " + std::to_string(index) + " '" + name + "' (" + node.op_type() +
+                           "): its folded constant",
                        dims, kConstantElementBytes);
   }
   void set_output_tensor(int id) const { set_output(Value{std::nullopt, id}); }

@@ -326,6 +326,59 @@ TEST(OnnxReader, ConcatAxisAndConstantOperandsFollowNhwc) {
   EXPECT_EQ(g.tensor(g.nodes[0].inputs[1]).shape, (Shape{1, 1, 1, 2}));
 }
 
+// ---------------------------------------------------------------- size limits (core/limits.h)
+
+TEST(OnnxReader, GraphInputOverTheTensorLimitIsRefused) {
+  ModelBuilder b;
+  b.input("x", {1, 4, 16384, 16384});  // 4 GiB of float from a file of a few dozen bytes
+  b.node("Relu", {"x"}, "y");
+  b.output("y");
+  EXPECT_EQ(read_error(b.bytes(), "big.onnx"),
+            "big.onnx: graph input 'x' (1x4x16384x16384, 4 bytes an element) needs 4294967296 "
+            "bytes, over the 256 MiB limit for one tensor (kMaxTensorBytes)");
+}
+
+TEST(OnnxReader, InferredOutputOverTheTensorLimitIsRefused) {
+  // Five copies of a 64 MiB input concatenated: every declared size is fine, the inferred
+  // output (320 MiB) is not.
+  ModelBuilder b;
+  b.input("x", {1, 1, 4096, 4096});
+  ModelBuilder::attr_int(b.node("Concat", {"x", "x", "x", "x", "x"}, "y"), "axis", 1);
+  b.output("y");
+  EXPECT_EQ(read_error(b.bytes(), "cat.onnx"),
+            "cat.onnx: node 0 'Concat_0' (Concat) output 'Concat_0' (1x4096x4096x5, 4 bytes an "
+            "element) needs 335544320 bytes, over the 256 MiB limit for one tensor "
+            "(kMaxTensorBytes)");
+}
+
+TEST(OnnxReader, FoldedConstantOverTheTensorLimitIsRefusedBeforeFolding) {
+  // Two 32 kB initializers whose sum broadcasts to 8192x8192 (512 MiB as the reader holds
+  // constants).
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.floats("column", {8192, 1}, std::vector<float>(8192, 1.0f));
+  b.floats("row", {1, 8192}, std::vector<float>(8192, 2.0f));
+  b.node("Add", {"column", "row"}, "sum");
+  b.node("Relu", {"x"}, "y");
+  b.output("y");
+  EXPECT_EQ(read_error(b.bytes(), "fold.onnx"),
+            "fold.onnx: node 0 'Add_0' (Add): its folded constant (8192x8192, 8 bytes an "
+            "element) needs 536870912 bytes, over the 256 MiB limit for one tensor "
+            "(kMaxTensorBytes)");
+  // A ConstantOfShape asking for 2^40 elements.
+  ModelBuilder c;
+  c.input("x", {1, 4});
+  c.ints("shape", {1048576, 1048576});
+  c.node("ConstantOfShape", {"shape"}, "zeros");
+  c.node("Relu", {"x"}, "y");
+  c.output("y");
+  const std::string error = read_error(c.bytes(), "zeros.onnx");
+  EXPECT_NE(error.find("zeros.onnx: node 0 output (1048576x1048576, 8 bytes an element) needs "
+                       "8796093022208 bytes, over the 256 MiB limit for one tensor"),
+            std::string::npos)
+      << error;
+}
+
 TEST(OnnxReader, RefusesUnsupportedOpNamingIt) {
   ModelBuilder b;
   b.input("x", {1, 4});
