@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "export/onnx_proto.h"
+#include "export/tflite_schema.h"
 #include "tests/cli/cli_run.h"
 
 namespace {
@@ -117,6 +119,77 @@ TEST(RunCommand, BadModelsAndInputsGiveOneClearLine) {
                           "490");
     expect_one_line_error("run " + kKws + "model.tflite --repeat 0", "--repeat");
   }
+  fs::remove_all(dir);
+}
+
+// A .tflite of one RELU whose input and output are float tensors of `shape` (activations: the
+// file holds no data for them).
+std::vector<std::uint8_t> relu_tflite(const std::vector<int>& shape) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const std::vector<flatbuffers::Offset<tflite::Buffer>> buffers = {tflite::CreateBuffer(fbb)};
+  const std::vector<flatbuffers::Offset<tflite::Tensor>> tensors = {
+      tflite::CreateTensorDirect(fbb, &shape, tflite::TensorType::FLOAT32, 0, "x"),
+      tflite::CreateTensorDirect(fbb, &shape, tflite::TensorType::FLOAT32, 0, "y")};
+  const auto relu = tflite::BuiltinOperator::RELU;
+  const std::vector<flatbuffers::Offset<tflite::OperatorCode>> codes = {
+      tflite::CreateOperatorCodeDirect(fbb, static_cast<std::int8_t>(relu), nullptr, 1, relu)};
+  const std::vector<int> in = {0}, out = {1};
+  const std::vector<flatbuffers::Offset<tflite::Operator>> ops = {
+      tflite::CreateOperatorDirect(fbb, 0, &in, &out)};
+  const std::vector<flatbuffers::Offset<tflite::SubGraph>> subgraphs = {
+      tflite::CreateSubGraphDirect(fbb, &tensors, &in, &out, &ops, "main")};
+  tflite::FinishModelBuffer(
+      fbb, tflite::CreateModelDirect(fbb, 3, &codes, &subgraphs, "test", &buffers));
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+// An .onnx adding three float inputs of NCHW `shape`: (a + b) + c.
+std::string add3_onnx(const std::vector<std::int64_t>& shape) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  g->set_name("add3");
+  for (const char* name : {"a", "b", "c"}) {
+    onnx::ValueInfoProto* v = g->add_input();
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    for (const std::int64_t d : shape) t->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  auto add = [&](const char* x, const char* y, const char* out) {
+    onnx::NodeProto* n = g->add_node();
+    n->set_op_type("Add");
+    n->set_name(out);
+    n->add_input(x);
+    n->add_input(y);
+    n->add_output(out);
+  };
+  add("a", "b", "ab");
+  add("ab", "c", "abc");
+  onnx::ValueInfoProto* y = g->add_output();
+  y->set_name("abc");
+  y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  y->mutable_type()->mutable_tensor_type()->mutable_shape();
+  std::string bytes;
+  model.SerializeToString(&bytes);
+  return bytes;
+}
+
+// Sizes a model declares that would need more memory than core/limits.h allows are refused
+// with one line naming the limit, before anything of that size is allocated.
+TEST(RunCommand, ModelsOverTheMemoryLimitsAreRefusedInOneLine) {
+  const fs::path dir = temp_dir("limits");
+  const std::vector<std::uint8_t> big = relu_tflite({1, 16384, 16384, 4});  // 4 GiB tensor
+  std::ofstream((dir / "big.tflite").string(), std::ios::binary)
+      .write(reinterpret_cast<const char*>(big.data()), static_cast<std::streamsize>(big.size()));
+  expect_one_line_error("run " + (dir / "big.tflite").string(),
+                        "big.tflite: tensor 0 'x' (1x16384x16384x4 float32) needs 4294967296 "
+                        "bytes, over the 256 MiB limit for one tensor (kMaxTensorBytes)");
+  // Three 196 MiB inputs live at once: each tensor is allowed, the arena is not.
+  std::ofstream((dir / "arena.onnx").string(), std::ios::binary) << add3_onnx({1, 1, 7168, 7168});
+  expect_one_line_error("run " + (dir / "arena.onnx").string(),
+                        "over the 512 MiB limit for the engine's arena (kMaxArenaBytes)");
   fs::remove_all(dir);
 }
 
