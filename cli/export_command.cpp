@@ -85,10 +85,18 @@ std::vector<std::vector<float>> load_calibration(const core::Graph& g, const Cal
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw Error("--calib '" + o.dir + "' holds no .bin files");
+  exporter::check_calibration_bytes(g, static_cast<std::int64_t>(files.size()),
+                                    "--calib '" + o.dir + "'");
   const core::Shape& shape = g.tensor(g.inputs[0]).shape;  // NHWC
   const auto count = static_cast<std::size_t>(core::num_elements(shape));
   std::vector<std::vector<float>> samples;
   for (const auto& file : files) {
+    // Sized before it is read: a file of another size is refused without loading it.
+    if (const std::uintmax_t size = std::filesystem::file_size(file); size != count * sizeof(float)) {
+      throw Error("calibration file '" + file.string() + "' holds " + std::to_string(size) +
+                  " bytes; the input " + core::shape_string(shape) + " needs " +
+                  std::to_string(count * sizeof(float)) + " (float32)");
+    }
     std::ifstream in(file, std::ios::binary);
     const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/ops.h"
 #include "core/passes.h"
 #include "engine/engine.h"
@@ -304,9 +305,26 @@ void rewrite_as_int8(core::Graph& g, const std::vector<Range>& ranges, bool floa
 
 }  // namespace
 
+void check_calibration_bytes(const core::Graph& float_graph, std::int64_t samples,
+                             const std::string& origin) {
+  if (float_graph.inputs.empty()) throw Error("the graph has no input to calibrate");
+  if (samples < 0) throw Error(origin + ": " + std::to_string(samples) + " calibration samples");
+  const core::Tensor& input = float_graph.tensor(float_graph.inputs[0]);
+  core::Shape set = input.shape;
+  set.insert(set.begin(), samples);
+  const std::int64_t bytes = core::shape_bytes(set, sizeof(float));
+  if (bytes < 0 || bytes > core::kMaxCalibrationBytes) {
+    throw Error(core::limit_error(origin + ": " + std::to_string(samples) +
+                                      " calibration samples of input '" + input.name + "' (" +
+                                      core::shape_string(input.shape) + " float32)",
+                                  bytes, core::kMaxCalibrationBytes, "kMaxCalibrationBytes",
+                                  "for calibration data"));
+  }
+}
+
 std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_graph, int samples,
                                                       std::uint32_t seed) {
-  if (float_graph.inputs.empty()) throw Error("the graph has no input to calibrate");
+  check_calibration_bytes(float_graph, samples, "synthetic calibration");
   const auto count =
       static_cast<std::size_t>(core::num_elements(float_graph.tensor(float_graph.inputs[0]).shape));
   std::mt19937 rng(seed);
@@ -319,7 +337,7 @@ std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_g
 
 std::vector<std::vector<float>> synthetic_images(const core::Graph& float_graph, int samples,
                                                  std::uint32_t seed) {
-  if (float_graph.inputs.empty()) throw Error("the graph has no input to calibrate");
+  check_calibration_bytes(float_graph, samples, "synthetic calibration");
   const core::Shape& shape = float_graph.tensor(float_graph.inputs[0]).shape;
   if (shape.size() != 4) throw Error("synthetic images need an NHWC image input");
   const auto h = static_cast<std::size_t>(shape[1]), w = static_cast<std::size_t>(shape[2]),

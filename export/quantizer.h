@@ -73,6 +73,12 @@ core::Graph quantize_layout(const core::Graph& float_graph, bool float_io = fals
 // The same, consuming the graph (no copy of it).
 core::Graph quantize_layout(core::Graph&& float_graph, bool float_io = false);
 
+// Refuses a calibration set of `samples` float inputs of the graph's input shape whose bytes
+// would pass core::kMaxCalibrationBytes (core/limits.h), before any is allocated; `origin`
+// names where the samples come from in the message. The functions below call it.
+void check_calibration_bytes(const core::Graph& float_graph, std::int64_t samples,
+                             const std::string& origin);
+
 // Samples that exercise a network without real data: seeded uniform values in [-1, 1]
 // (the CLI prints a warning when it falls back to these).
 std::vector<std::vector<float>> synthetic_calibration(const core::Graph& float_graph, int samples,

@@ -65,6 +65,26 @@ void expect_close_to_float(const core::Graph& built, const char* what, double mi
   }
 }
 
+// A model input that makes 32 synthetic samples pass kMaxCalibrationBytes (32 x 192 MiB) is
+// refused before any sample is allocated, naming the limit.
+TEST(Quantizer, CalibrationSetOverTheLimitIsRefused) {
+  core::Graph g;
+  const int x = g.add_input("image", {1, 4096, 4096, 3});
+  g.mark_output(g.add_node(core::OpType::relu, "relu", {x}));
+  const std::string expected =
+      "synthetic calibration: 32 calibration samples of input 'image' (1x4096x4096x3 float32) "
+      "needs 6442450944 bytes, over the 512 MiB limit for calibration data "
+      "(kMaxCalibrationBytes)";
+  for (const bool images : {false, true}) {
+    try {
+      (void)(images ? synthetic_images(g, 32, 1) : synthetic_calibration(g, 32, 1));
+      ADD_FAILURE() << "a 6 GiB calibration set was made";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
+  }
+}
+
 TEST(Quantizer, PhiNetInt8FollowsFloat) {
   nets::PhiNetConfig c;
   c.input = {3, 64, 64};
