@@ -61,9 +61,9 @@ std::vector<WindowPosteriors> sliding_posteriors(KeywordSpotter& spotter,
   return windows;
 }
 
-std::vector<Detection> detect_keywords(std::span<const WindowPosteriors> windows,
-                                       const std::vector<std::string>& labels,
-                                       double window_seconds, const StreamOptions& options) {
+std::vector<KeywordDetection> detect_keywords(std::span<const WindowPosteriors> windows,
+                                              const std::vector<std::string>& labels,
+                                              double window_seconds, const StreamOptions& options) {
   check_stream_options(options);
   std::vector<bool> filler(labels.size());
   for (std::size_t k = 0; k < labels.size(); ++k) filler[k] = is_filler_label(labels[k]);
@@ -75,7 +75,7 @@ std::vector<Detection> detect_keywords(std::span<const WindowPosteriors> windows
     }
   }
 
-  std::vector<Detection> detections;
+  std::vector<KeywordDetection> detections;
   bool in_event = false;       // the last detection's keyword is still at or above the threshold
   double plateau_start = 0.0;  // first time the event reached its current peak
   const auto span = static_cast<std::size_t>(options.smoothing_windows);
@@ -102,7 +102,7 @@ std::vector<Detection> detect_keywords(std::span<const WindowPosteriors> windows
     if (in_event && detections.back().index == best) {
       // Same event: follow its peak; a flat top (int8 posteriors saturate at 255/256)
       // reports the middle of the plateau.
-      Detection& d = detections.back();
+      KeywordDetection& d = detections.back();
       if (best_probability > d.probability) {
         d.probability = best_probability;
         plateau_start = d.time_seconds = time;
@@ -122,8 +122,8 @@ std::vector<Detection> detect_keywords(std::span<const WindowPosteriors> windows
   return detections;
 }
 
-std::vector<Detection> spot_keywords(KeywordSpotter& spotter, std::span<const float> audio,
-                                     const StreamOptions& options) {
+std::vector<KeywordDetection> spot_keywords(KeywordSpotter& spotter, std::span<const float> audio,
+                                            const StreamOptions& options) {
   check_stream_options(options);
   const std::vector<WindowPosteriors> windows =
       sliding_posteriors(spotter, audio, options.hop_seconds);

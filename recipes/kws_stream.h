@@ -53,7 +53,10 @@ struct WindowPosteriors {
   std::vector<float> probabilities;
 };
 
-struct Detection {
+// Not `Detection`: that is YOLO's (yolo_decode.h) in this namespace, and two classes of one
+// name break the one-definition rule (found by the sanitizer build: std::vector's code for one
+// served the other).
+struct KeywordDetection {
   int index = 0;
   std::string label;
   double time_seconds = 0.0;
@@ -77,12 +80,12 @@ std::vector<WindowPosteriors> sliding_posteriors(KeywordSpotter& spotter,
                                                  const StreamProgress& progress = {});
 
 // Smoothing, threshold and refractory period over window posteriors (in time order).
-std::vector<Detection> detect_keywords(std::span<const WindowPosteriors> windows,
-                                       const std::vector<std::string>& labels,
-                                       double window_seconds, const StreamOptions& options);
+std::vector<KeywordDetection> detect_keywords(std::span<const WindowPosteriors> windows,
+                                              const std::vector<std::string>& labels,
+                                              double window_seconds, const StreamOptions& options);
 
 // sliding_posteriors + detect_keywords.
-std::vector<Detection> spot_keywords(KeywordSpotter& spotter, std::span<const float> audio,
-                                     const StreamOptions& options);
+std::vector<KeywordDetection> spot_keywords(KeywordSpotter& spotter, std::span<const float> audio,
+                                            const StreamOptions& options);
 
 }  // namespace tinyscale::recipes

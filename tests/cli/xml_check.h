@@ -67,17 +67,34 @@ inline std::string xml_problem(const std::string& xml) {
     const std::string name = tag.substr(0, k);
     if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_'))
       return "bad tag name at " + std::to_string(lt);
-    // Attributes: name="value" pairs, each value checked as text.
-    static const std::regex attribute(
-        R"(\s*([A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')\s*)");
-    std::string rest = tag.substr(k);
-    std::smatch m;
-    while (!rest.empty() && rest.find_first_not_of(" \t\r\n") != std::string::npos) {
-      if (!std::regex_search(rest, m, attribute, std::regex_constants::match_continuous))
-        return "bad attribute in <" + name + "> at " + std::to_string(lt);
-      const std::string value = m[2].str().substr(1, m[2].length() - 2);
-      if (const std::string p = check_text(value, lt); !p.empty()) return p;
-      rest = m.suffix().str();
+    // Attributes: name="value" pairs, each value checked as text. Scanned by hand: libstdc++'s
+    // regex recurses once per character, which overflows the stack on a long path's value
+    // under AddressSanitizer.
+    auto is_name_start = [](char c) {
+      return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+    };
+    auto is_name_char = [&](char c) {
+      return is_name_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+             c == '.';
+    };
+    auto skip_space = [&](std::size_t at) {
+      while (at < tag.size() && std::isspace(static_cast<unsigned char>(tag[at]))) ++at;
+      return at;
+    };
+    const std::string bad_attribute = "bad attribute in <" + name + "> at " + std::to_string(lt);
+    for (std::size_t a = skip_space(k); a < tag.size(); a = skip_space(a)) {
+      if (!is_name_start(tag[a])) return bad_attribute;
+      std::size_t b = a + 1;
+      while (b < tag.size() && is_name_char(tag[b])) ++b;
+      b = skip_space(b);
+      if (b >= tag.size() || tag[b] != '=') return bad_attribute;
+      b = skip_space(b + 1);
+      if (b >= tag.size() || (tag[b] != '"' && tag[b] != '\'')) return bad_attribute;
+      const std::size_t close = tag.find(tag[b], b + 1);
+      if (close == std::string::npos) return bad_attribute;
+      if (const std::string p = check_text(tag.substr(b + 1, close - b - 1), lt); !p.empty())
+        return p;
+      a = close + 1;
     }
     if (open.empty() && ++roots > 1) return "a second root element at " + std::to_string(lt);
     if (!self_closing) open.push_back(name);
