@@ -44,6 +44,8 @@ inline constexpr std::int64_t kMaxCalibrationBytes = 512 * kMiB;
 inline constexpr std::int64_t kMaxAudioSamples = std::int64_t{1} << 25;
 // Pixels of one decoded image: 2^26 is 8192 x 8192 (192 MiB as RGB); cameras give 12-50 M.
 inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 26;
+// An image file read whole: an uncompressed 8192x8192 BMP (kMaxImagePixels) is 192 MiB.
+inline constexpr std::int64_t kMaxImageFileBytes = 256 * kMiB;
 // A JSON document read whole (boards, class embeddings, tinyCLAP metadata): real ones are
 // a few kB to a few MB (512 classes x 512 floats as text is ~3 MB).
 inline constexpr std::int64_t kMaxJsonFileBytes = 64 * kMiB;

@@ -239,6 +239,13 @@ Image read_image(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
   if (!file) throw Error(where + "cannot open it (" + std::strerror(errno) + ")");
+  // Sized before it is read whole.
+  if (const std::uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > static_cast<std::uintmax_t>(core::kMaxImageFileBytes)) {
+    throw Error(core::limit_error("image '" + path + "'", static_cast<std::int64_t>(size),
+                                  core::kMaxImageFileBytes, "kMaxImageFileBytes",
+                                  "for an image file"));
+  }
   std::vector<std::uint8_t> bytes;
   std::uint8_t chunk[1 << 16];
   std::size_t n = 0;
@@ -265,7 +272,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& origi
     if (w <= 0 || h <= kMaxImagePixels / w) return;  // w · h ≤ max, without overflow
     throw Error(where + "the " + name + " header declares " + std::to_string(w) + "x" +
                 std::to_string(h) + " pixels; tinyscale decodes at most " +
-                std::to_string(kMaxImagePixels) + " pixels (2^26)");
+                std::to_string(kMaxImagePixels) + " pixels (2^26, kMaxImagePixels)");
   };
   if (format == Format::jpeg) {
     const std::string problem = jpeg_huffman_table_problem(bytes);

@@ -25,10 +25,13 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.h"
+
 namespace tinyscale::recipes {
 
-// The largest image decoded: 2^26 pixels (8192 × 8192), 192 MiB of RGB.
-inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 26;
+// The largest image decoded: 2^26 pixels (8192 × 8192), 192 MiB of RGB; files over
+// core::kMaxImageFileBytes are refused before they are read.
+inline constexpr std::int64_t kMaxImagePixels = core::kMaxImagePixels;
 
 // An 8-bit RGB image, rows top to bottom, 3 interleaved bytes per pixel, no row padding.
 struct Image {

@@ -192,6 +192,19 @@ TEST(Image, HugeDeclaredSizesAreRefusedBeforeDecoding) {
                   "JPEG header declares 50000x60000 pixels");
 }
 
+// A file over kMaxImageFileBytes (a sparse 300 MiB file here) is refused before it is read.
+TEST(Image, FileOverTheSizeLimitIsRefusedBeforeReading) {
+  const fs::path dir = temp_dir();
+  const fs::path big = dir / "huge.png";
+  write_bytes(big, encode_png(pattern()));
+  fs::resize_file(big, 300 * 1024 * 1024);
+  EXPECT_EQ(error_of([&] { read_image(big.string()); }),
+            "image '" + big.string() +
+                "' needs 314572800 bytes, over the 256 MiB limit for an image file "
+                "(kMaxImageFileBytes)");
+  fs::remove_all(dir);
+}
+
 // Found by fuzz/fuzz_image (reproducer fuzz/corpus/fuzz_image/dht_more_than_256_codes.jpg):
 // a huffman table declaring more than 256 codes made stb_image 2.27 write past its table.
 TEST(Image, JpegHuffmanTableWithMoreThan256CodesIsRefused) {
