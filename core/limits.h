@@ -42,6 +42,8 @@ inline constexpr std::int64_t kMaxCalibrationBytes = 512 * kMiB;
 // Samples decoded from one audio file (frames x channels, and after resampling): 2^25 is
 // 35 minutes of mono 16 kHz audio (128 MiB as float); the recipes use 1 to 10 s clips.
 inline constexpr std::int64_t kMaxAudioSamples = std::int64_t{1} << 25;
+// An audio file read whole: 2^25 samples of 32-bit float WAV are 128 MiB.
+inline constexpr std::int64_t kMaxAudioFileBytes = 256 * kMiB;
 // Pixels of one decoded image: 2^26 is 8192 x 8192 (192 MiB as RGB); cameras give 12-50 M.
 inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 26;
 // An image file read whole: an uncompressed 8192x8192 BMP (kMaxImagePixels) is 192 MiB.

@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace tinyscale::recipes {
 
@@ -174,6 +175,13 @@ Audio read_audio(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) throw Error(where(path) + "is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(where(path) + "cannot open it (" + std::strerror(errno) + ")");
+  // Sized before it is read whole.
+  if (const std::uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > static_cast<std::uintmax_t>(core::kMaxAudioFileBytes)) {
+    throw Error(core::limit_error("audio file '" + path + "'", static_cast<std::int64_t>(size),
+                                  core::kMaxAudioFileBytes, "kMaxAudioFileBytes",
+                                  "for an audio file"));
+  }
   const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
                                         std::istreambuf_iterator<char>()};
   if (in.bad()) throw Error(where(path) + "cannot read it (" + std::strerror(errno) + ")");
@@ -204,14 +212,36 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& origi
   if (!truncated.empty()) throw Error(where(origin) + truncated);
   if (info.frames == 0) throw Error(where(origin) + "holds no audio frames");
 
+  // A compressed file (FLAC, OGG) can declare far more frames than it holds bytes: bounded
+  // before anything is sized from the header, and again as the samples come.
+  const auto too_long = [&](std::int64_t samples) {
+    return Error(core::limit_error(
+        "audio file '" + origin + "' (" +
+            std::to_string(info.channels) + " channels at " + std::to_string(info.samplerate) +
+            " Hz)",
+        samples, core::kMaxAudioSamples, "kMaxAudioSamples", "for one audio file", "samples"));
+  };
+  const bool length_known = info.frames != SF_COUNT_MAX;  // SF_COUNT_MAX: libsndfile cannot tell
+  std::int64_t declared = 0;
+  if (info.frames < 0 || __builtin_mul_overflow(std::int64_t{info.frames},
+                                                std::int64_t{info.channels}, &declared)) {
+    declared = -1;
+  }
+  if (length_known && (declared < 0 || declared > core::kMaxAudioSamples)) {
+    throw too_long(declared);
+  }
   const auto channels = static_cast<std::size_t>(info.channels);
   Audio audio;
   audio.sample_rate = info.samplerate;
-  audio.samples.reserve(static_cast<std::size_t>(std::max<sf_count_t>(info.frames, 0)));
+  if (length_known) audio.samples.reserve(static_cast<std::size_t>(info.frames));
   std::vector<float> chunk(4096 * channels);
   for (;;) {
     const sf_count_t got = sf_readf_float(file.get(), chunk.data(), 4096);
     if (got <= 0) break;
+    const auto decoded =
+        static_cast<std::int64_t>(audio.samples.size() + static_cast<std::size_t>(got)) *
+        info.channels;
+    if (decoded > core::kMaxAudioSamples) throw too_long(decoded);
     for (sf_count_t frame = 0; frame < got; ++frame) {
       float sum = 0.0f;
       for (std::size_t c = 0; c < channels; ++c) {
@@ -260,8 +290,16 @@ std::vector<float> resample(std::span<const float> samples, int from_rate, int t
     throw Error(cannot + "ratio " + number_text(ratio) + " is outside libsamplerate's 1/256..256");
   }
   if (from_rate == to_rate) return {samples.begin(), samples.end()};
-  std::vector<float> out(
-      static_cast<std::size_t>(std::ceil(static_cast<double>(samples.size()) * ratio)) + 16);
+  // Up to 256 times the input: bounded before the output is allocated.
+  const double needed = std::ceil(static_cast<double>(samples.size()) * ratio) + 16;
+  if (needed > static_cast<double>(core::kMaxAudioSamples)) {
+    throw Error(core::limit_error(where(origin) + "resampling " + std::to_string(samples.size()) +
+                                      " samples from " + std::to_string(from_rate) + " Hz to " +
+                                      std::to_string(to_rate) + " Hz",
+                                  static_cast<std::int64_t>(needed), core::kMaxAudioSamples,
+                                  "kMaxAudioSamples", "for one audio file", "samples"));
+  }
+  std::vector<float> out(static_cast<std::size_t>(needed));
   SRC_DATA data{};
   data.data_in = samples.data();
   data.input_frames = static_cast<long>(samples.size());

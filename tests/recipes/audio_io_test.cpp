@@ -245,6 +245,53 @@ TEST_F(AudioIoTest, NanOrInfiniteSamplesAreRefusedNamingTheFileAndTheFirstIndex)
                   "audio file '" + stereo_path + "': sample 42 (channel 1) is nan");
 }
 
+// ---------------------------------------------------------------- size limits (core/limits.h)
+
+// An 8-bit PCM WAV of `channels` x `frames` silent samples (the smallest bytes per sample).
+std::vector<std::uint8_t> pcm8_wav(int channels, std::uint32_t frames) {
+  const std::uint32_t data_bytes = frames * static_cast<std::uint32_t>(channels);
+  std::string s = "RIFF";
+  put32(s, 36 + data_bytes);
+  s += "WAVEfmt ";
+  put32(s, 16);
+  put16(s, 1);  // PCM
+  put16(s, static_cast<std::uint16_t>(channels));
+  put32(s, 16000);
+  put32(s, 16000 * static_cast<std::uint32_t>(channels));
+  put16(s, static_cast<std::uint16_t>(channels));
+  put16(s, 8);
+  s += "data";
+  put32(s, data_bytes);
+  std::vector<std::uint8_t> bytes(s.begin(), s.end());
+  bytes.resize(bytes.size() + data_bytes, 0x80);
+  return bytes;
+}
+
+TEST(AudioLimits, SamplesOverTheLimitAreRefusedBeforeDecoding) {
+  // Two channels of 2^24 + 1 frames: 2^25 + 2 samples, two over the limit.
+  const std::vector<std::uint8_t> wav = pcm8_wav(2, (1u << 24) + 1);
+  EXPECT_EQ(error_of([&] { decode_audio(wav, "long.wav"); }),
+            "audio file 'long.wav' (2 channels at 16000 Hz) needs 33554434 samples, over the "
+            "33554432 samples limit for one audio file (kMaxAudioSamples)");
+}
+
+TEST(AudioLimits, ResamplingOverTheLimitIsRefusedBeforeAllocating) {
+  const std::vector<float> x(200000, 0.0f);  // x 256 = 51.2 M samples
+  EXPECT_EQ(error_of([&] { resample(x, 1000, 256000, "x.wav"); }),
+            "audio file 'x.wav': resampling 200000 samples from 1000 Hz to 256000 Hz needs "
+            "51200016 samples, over the 33554432 samples limit for one audio file "
+            "(kMaxAudioSamples)");
+}
+
+TEST_F(AudioIoTest, FileOverTheSizeLimitIsRefusedBeforeReading) {
+  const std::string file = write("huge.wav", wav_bytes(1, 16000, {1, 2, 3}));
+  fs::resize_file(file, 300 * 1024 * 1024);  // sparse
+  EXPECT_EQ(error_of([&] { read_audio(file); }),
+            "audio file '" + file +
+                "' needs 314572800 bytes, over the 256 MiB limit for an audio file "
+                "(kMaxAudioFileBytes)");
+}
+
 TEST(Resample, ImpossibleRatiosAreErrors) {
   const std::vector<float> x(100, 0.0f);
   expect_contains(error_of([&] { resample(x, 8000, 8000 * 300, "x.wav"); }), "ratio 300");
