@@ -338,7 +338,7 @@ BoardDatabase BoardDatabase::from_json_text(const std::string& text, const std::
   json document;
   try {
     document = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw Error(origin + ": not valid JSON: " + e.what());
   }
   if (!document.is_object()) {

@@ -269,6 +269,16 @@ std::string entry_error(const std::string& entry_fields) {
 
 constexpr const char* kCore = R"("core": "cortex-m4", "mhz": 80, )";
 
+// Found by fuzz/fuzz_boards (reproducer fuzz/corpus/fuzz_boards/number_overflow_1e999.json): a
+// number too large for a double is nlohmann's out_of_range, not a parse_error, and escaped.
+TEST(Boards, NumberTooLargeForADoubleIsAnError) {
+  const std::string e = error_of([] {
+    BoardDatabase::from_json_text(R"({"boards": [{"name": "B", "mhz": 40961e999}]})", "big.json");
+  });
+  expect_contains(e, "big.json: not valid JSON: ");
+  expect_contains(e, "number overflow parsing '40961e999'");
+}
+
 TEST(Boards, EntryErrorsNameFileEntryAndField) {
   std::string m = entry_error(std::string(R"("name": "Broken", )") + kCore +
                               R"("ram_bytes": 4096, "reserve_flash_bytes": 0,
