@@ -92,7 +92,8 @@ std::vector<std::vector<float>> load_calibration(const core::Graph& g, const Cal
   std::vector<std::vector<float>> samples;
   for (const auto& file : files) {
     // Sized before it is read: a file of another size is refused without loading it.
-    if (const std::uintmax_t size = std::filesystem::file_size(file); size != count * sizeof(float)) {
+    if (const std::uintmax_t size = std::filesystem::file_size(file);
+        size != count * sizeof(float)) {
       throw Error("calibration file '" + file.string() + "' holds " + std::to_string(size) +
                   " bytes; the input " + core::shape_string(shape) + " needs " +
                   std::to_string(count * sizeof(float)) + " (float32)");

@@ -16,8 +16,10 @@
 //                                   "kMaxTensorBytes", "for one tensor"));
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tinyscale::core {
@@ -48,11 +50,12 @@ inline constexpr std::int64_t kMaxAudioFileBytes = 256 * kMiB;
 inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 26;
 // An image file read whole: an uncompressed 8192x8192 BMP (kMaxImagePixels) is 192 MiB.
 inline constexpr std::int64_t kMaxImageFileBytes = 256 * kMiB;
-// A JSON document read whole (boards, class embeddings, tinyCLAP metadata): real ones are
-// a few kB to a few MB (512 classes x 512 floats as text is ~3 MB).
-inline constexpr std::int64_t kMaxJsonFileBytes = 64 * kMiB;
-// Nesting of a JSON document: the real ones are 3 or 4 deep; bounds the parser's recursion.
-inline constexpr int kMaxJsonDepth = 64;
+// A JSON document read whole (boards, class embeddings): real ones are a few kB to a few MB
+// (512 classes x 512 floats as text is ~3 MB); a parsed document takes up to ~10x its text.
+inline constexpr std::int64_t kMaxJsonFileBytes = 16 * kMiB;
+// Nesting of a JSON document: the real ones are 2 or 3 deep. nlohmann-json 3.11 parses and
+// frees without recursion, but code walking a document should not meet a 10^6-deep one.
+inline constexpr std::int64_t kMaxJsonDepth = 64;
 
 // "256 MiB", "1 GiB" for bytes; "33554432 samples" for a count of another unit.
 inline std::string limit_text(std::int64_t value, const std::string& unit = "bytes") {
@@ -61,6 +64,31 @@ inline std::string limit_text(std::int64_t value, const std::string& unit = "byt
   }
   if (unit == "bytes" && value % kMiB == 0) return std::to_string(value / kMiB) + " MiB";
   return std::to_string(value) + " " + unit;
+}
+
+// The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not
+// count), in one pass without recursion, so a document can be refused before it is parsed.
+inline std::int64_t json_nesting_depth(std::string_view text) {
+  std::int64_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 // The product of `dims` times `element_size`, or -1 when a dimension is negative or the
@@ -81,6 +109,21 @@ inline std::string limit_error(const std::string& where, std::int64_t asked, std
   const std::string amount = asked < 0 ? "more than 2^63" : std::to_string(asked);
   return where + " needs " + amount + " " + unit + ", over the " + limit_text(limit, unit) +
          " limit " + what + " (" + name + ")";
+}
+
+// Why a JSON text must be refused before it is parsed (over kMaxJsonFileBytes, or nested
+// deeper than kMaxJsonDepth), or "" when it may be parsed; `origin` names it. The caller
+// throws: the engine includes this header and is built without exceptions.
+inline std::string json_text_problem(std::string_view text, const std::string& origin) {
+  if (static_cast<std::int64_t>(text.size()) > kMaxJsonFileBytes) {
+    return limit_error(origin, static_cast<std::int64_t>(text.size()), kMaxJsonFileBytes,
+                       "kMaxJsonFileBytes", "for a JSON document");
+  }
+  if (const std::int64_t depth = json_nesting_depth(text); depth > kMaxJsonDepth) {
+    return limit_error(origin + ": its nesting", depth, kMaxJsonDepth, "kMaxJsonDepth",
+                       "for a JSON document", "levels");
+  }
+  return "";
 }
 
 }  // namespace tinyscale::core

@@ -314,11 +314,10 @@ void check_calibration_bytes(const core::Graph& float_graph, std::int64_t sample
   set.insert(set.begin(), samples);
   const std::int64_t bytes = core::shape_bytes(set, sizeof(float));
   if (bytes < 0 || bytes > core::kMaxCalibrationBytes) {
-    throw Error(core::limit_error(origin + ": " + std::to_string(samples) +
-                                      " calibration samples of input '" + input.name + "' (" +
-                                      core::shape_string(input.shape) + " float32)",
-                                  bytes, core::kMaxCalibrationBytes, "kMaxCalibrationBytes",
-                                  "for calibration data"));
+    throw Error(core::limit_error(
+        origin + ": " + std::to_string(samples) + " calibration samples of input '" + input.name +
+            "' (" + core::shape_string(input.shape) + " float32)",
+        bytes, core::kMaxCalibrationBytes, "kMaxCalibrationBytes", "for calibration data"));
   }
 }
 

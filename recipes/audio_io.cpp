@@ -215,16 +215,15 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& origi
   // A compressed file (FLAC, OGG) can declare far more frames than it holds bytes: bounded
   // before anything is sized from the header, and again as the samples come.
   const auto too_long = [&](std::int64_t samples) {
-    return Error(core::limit_error(
-        "audio file '" + origin + "' (" +
-            std::to_string(info.channels) + " channels at " + std::to_string(info.samplerate) +
-            " Hz)",
-        samples, core::kMaxAudioSamples, "kMaxAudioSamples", "for one audio file", "samples"));
+    return Error(core::limit_error("audio file '" + origin + "' (" + std::to_string(info.channels) +
+                                       " channels at " + std::to_string(info.samplerate) + " Hz)",
+                                   samples, core::kMaxAudioSamples, "kMaxAudioSamples",
+                                   "for one audio file", "samples"));
   };
   const bool length_known = info.frames != SF_COUNT_MAX;  // SF_COUNT_MAX: libsndfile cannot tell
   std::int64_t declared = 0;
-  if (info.frames < 0 || __builtin_mul_overflow(std::int64_t{info.frames},
-                                                std::int64_t{info.channels}, &declared)) {
+  if (info.frames < 0 ||
+      __builtin_mul_overflow(std::int64_t{info.frames}, std::int64_t{info.channels}, &declared)) {
     declared = -1;
   }
   if (length_known && (declared < 0 || declared > core::kMaxAudioSamples)) {

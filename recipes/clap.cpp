@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "engine/engine.h"
 #include "recipes/log_mel.h"
 #include "recipes/mel.h"
@@ -104,6 +106,9 @@ double l2_normalize(std::span<float> v) {
 
 ClassEmbeddings parse_class_embeddings(std::string_view json, const std::string& origin,
                                        int width) {
+  if (const std::string problem = core::json_text_problem(json, origin); !problem.empty()) {
+    throw Error(problem);
+  }
   nlohmann::ordered_json doc;
   try {
     doc = nlohmann::ordered_json::parse(json);
@@ -151,6 +156,13 @@ ClassEmbeddings parse_class_embeddings(std::string_view json, const std::string&
 ClassEmbeddings read_class_embeddings(const std::string& path, int width) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open the class embeddings file");
+  // Sized before it is read whole.
+  std::error_code ec;
+  if (const std::uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > static_cast<std::uintmax_t>(core::kMaxJsonFileBytes)) {
+    throw Error(core::limit_error(path, static_cast<std::int64_t>(size), core::kMaxJsonFileBytes,
+                                  "kMaxJsonFileBytes", "for a JSON document"));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   return parse_class_embeddings(text.str(), path, width);

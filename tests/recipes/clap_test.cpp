@@ -4,9 +4,11 @@
 #include "recipes/clap.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,27 @@ TEST(Clap, ClassEmbeddingErrorsNameTheFileAndLabel) {
   expect_contains(parse(R"({"dog": [0, 0, 0]})"), "class 'dog' is a zero vector");
   const std::string missing = (std::filesystem::temp_directory_path() / "no_such.json").string();
   expect_contains(error_of([&] { read_class_embeddings(missing, 3); }), missing + ": cannot open");
+}
+
+// core/limits.h: JSON nested deeper than kMaxJsonDepth, or larger than kMaxJsonFileBytes, is
+// refused before it is parsed; brackets inside strings are not nesting.
+TEST(Clap, ClassEmbeddingsOverTheJsonLimitsAreRefusedBeforeParsing) {
+  const std::string deep = "{\"dog\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(error_of([&] { parse_class_embeddings(deep, "deep.json", 3); }),
+            "deep.json: its nesting needs 100001 levels, over the 64 levels limit for a JSON "
+            "document (kMaxJsonDepth)");
+  const std::string label(1000, '[');
+  EXPECT_EQ(parse_class_embeddings("{\"" + label + "\": [1, 2, 3]}", "c.json", 3).labels.at(0),
+            label);
+  const std::filesystem::path big = std::filesystem::temp_directory_path() /
+                                    ("tinyscale_clap_big_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(big) << "{}";
+  std::filesystem::resize_file(big, 20 * 1024 * 1024);  // sparse
+  EXPECT_EQ(error_of([&] { read_class_embeddings(big.string(), 3); }),
+            big.string() +
+                " needs 20971520 bytes, over the 16 MiB limit for a JSON document "
+                "(kMaxJsonFileBytes)");
+  std::filesystem::remove(big);
 }
 
 TEST(Clap, DefaultEncoderFramesAreTheLogMelFrontEndsFiveSeconds) {
