@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "costmodel/latency.h"
 #include "scaling/boards_json.h"  // generated from data/boards.json
 
@@ -328,6 +330,14 @@ BoardDatabase BoardDatabase::builtin() {
 BoardDatabase BoardDatabase::from_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open boards file '" + path + "'");
+  // Sized before it is read whole.
+  std::error_code ec;
+  if (const std::uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > static_cast<std::uintmax_t>(core::kMaxJsonFileBytes)) {
+    throw Error(core::limit_error("boards file '" + path + "'", static_cast<std::int64_t>(size),
+                                  core::kMaxJsonFileBytes, "kMaxJsonFileBytes",
+                                  "for a JSON document"));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw Error("cannot read boards file '" + path + "'");
@@ -335,6 +345,9 @@ BoardDatabase BoardDatabase::from_file(const std::string& path) {
 }
 
 BoardDatabase BoardDatabase::from_json_text(const std::string& text, const std::string& origin) {
+  if (const std::string problem = core::json_text_problem(text, origin); !problem.empty()) {
+    throw Error(problem);
+  }
   json document;
   try {
     document = json::parse(text);

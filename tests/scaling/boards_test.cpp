@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -254,6 +255,23 @@ TEST(Boards, FromFileReadsAndNamesTheFile) {
   std::remove(path.c_str());
   expect_contains(error_of([] { BoardDatabase::from_file("/nonexistent/boards.json"); }),
                   "/nonexistent/boards.json");
+}
+
+// core/limits.h: a boards file over kMaxJsonFileBytes is refused before it is read, a text
+// nested deeper than kMaxJsonDepth before it is parsed.
+TEST(Boards, FilesOverTheJsonLimitsAreRefused) {
+  const std::string path = ::testing::TempDir() + "tinyscale_boards_big.json";
+  std::ofstream(path) << kUserBoard;
+  std::filesystem::resize_file(path, 17 * 1024 * 1024);  // sparse
+  EXPECT_EQ(error_of([&] { BoardDatabase::from_file(path); }),
+            "boards file '" + path +
+                "' needs 17825792 bytes, over the 16 MiB limit for a JSON document "
+                "(kMaxJsonFileBytes)");
+  std::remove(path.c_str());
+  const std::string deep = "{\"boards\": " + std::string(65, '[') + std::string(65, ']') + "}";
+  EXPECT_EQ(error_of([&] { BoardDatabase::from_json_text(deep, "deep.json"); }),
+            "deep.json: its nesting needs 66 levels, over the 64 levels limit for a JSON "
+            "document (kMaxJsonDepth)");
 }
 
 std::string entry_error(const std::string& entry_fields) {
