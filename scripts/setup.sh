@@ -14,6 +14,11 @@ TINYSCALE_PACKAGES=(
   espeak-ng sox
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 )
+# Only ./test.sh needs these (its sanitizer build, scripts/sanitizer_tests.sh): it sets
+# TINYSCALE_TEST_PACKAGES=1 before sourcing this file.
+if [ "${TINYSCALE_TEST_PACKAGES:-0}" = 1 ]; then
+  TINYSCALE_PACKAGES+=(clang libclang-rt-14-dev)
+fi
 
 install_missing_packages() {
   local missing=()

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# test.sh's second pass: every library and unit test built with clang under AddressSanitizer
+# and UndefinedBehaviorSanitizer in build-sanitize/ (no benches, no libFuzzer coverage
+# instrumentation: the fuzz harnesses are built too, to replay their corpora), then the whole
+# suite run there. Any sanitizer report fails the test that triggered it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmake -S . -B build-sanitize -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" \
+  -DTINYSCALE_SANITIZE=ON -DTINYSCALE_FUZZ_COVERAGE=OFF -DTINYSCALE_BUILD_BENCH=OFF
+cmake --build build-sanitize -j2
+
+# Leaks fail too (LeakSanitizer, on by default); a UB report aborts its process
+# (-fno-sanitize-recover) with a stack trace.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+ctest --test-dir build-sanitize --output-on-failure -j2 "$@"
