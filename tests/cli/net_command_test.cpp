@@ -292,9 +292,10 @@ TEST(NetCommand, OutOfMemoryIsOneReadableLine) {
   const std::string tflite =
       (std::filesystem::temp_directory_path() / ("oom_" + std::to_string(getpid()) + ".tflite"))
           .string();
-  // Calibrating 3x2000x2000 float activations needs far more than 512 MiB.
+  // 32 calibration samples of 3x1100x1100 floats (443 MiB) are within kMaxCalibrationBytes,
+  // but they and the float activations need far more than a 512 MiB address space.
   const LimitedRun r = run_with_memory_limit(
-      words("export phinet --input 3x2000x2000 --alpha 0.5 --tflite " + tflite), rlim_t{1} << 29);
+      words("export phinet --input 3x1100x1100 --alpha 0.5 --tflite " + tflite), rlim_t{1} << 29);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("tinyscale: error: out of memory in `tinyscale export`"), std::string::npos)
       << r.out;
