@@ -91,6 +91,14 @@ void fill_input(const engine::CompiledModel& model, int i, const std::string& fi
   const engine::TensorRef& in = model.input(i);
   const std::int64_t bytes = tensor_bytes(*in.tensor);
   if (!file.empty()) {
+    // Sized before it is read: a file of another size (say, a wrong 4 GB one) is not loaded.
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(file, ec);
+    if (!ec && size != static_cast<std::uintmax_t>(bytes)) {
+      throw Error("--input '" + file + "' holds " + std::to_string(size) + " bytes; input '" +
+                  in.tensor->name + "' (" + core::shape_string(in.shape()) + " " +
+                  core::dtype_name(in.tensor->dtype) + ") needs " + std::to_string(bytes));
+    }
     const std::vector<std::uint8_t> data = read_bytes(file);
     if (static_cast<std::int64_t>(data.size()) != bytes) {
       throw Error("--input '" + file + "' holds " + std::to_string(data.size()) +

@@ -35,6 +35,9 @@ inline constexpr std::int64_t kMaxArenaBytes = 512 * kMiB;
 // The engine's per-node kernel state (op_data: multipliers, shifts, tables): tiny in real
 // models (a few bytes per output channel).
 inline constexpr std::int64_t kMaxKernelStateBytes = 64 * kMiB;
+// Every constant (weights, biases, folded values) a model reader holds, together: real MCU
+// models have well under 10 MB of weights.
+inline constexpr std::int64_t kMaxConstantBytes = 512 * kMiB;
 // A model file read into memory whole (.tflite, .onnx): real MCU models are under 10 MB, a
 // float YOLO some tens of MB.
 inline constexpr std::int64_t kMaxModelFileBytes = 512 * kMiB;

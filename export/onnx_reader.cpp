@@ -130,6 +130,8 @@ struct Reader {
   core::Graph graph;
   std::unordered_map<std::string, Value> values;
   std::int64_t opset = 0;
+  // Bytes of every constant read or folded so far, against core::kMaxConstantBytes.
+  mutable std::int64_t constant_bytes = 0;
   // Split nodes made for Slices of computed tensors, by (tensor, graph axis, parts).
   std::map<std::tuple<int, int, std::int64_t>, std::vector<int>> chunks;
 
@@ -152,6 +154,18 @@ void check_tensor_bytes(const Reader& r, const std::string& what, const core::Sh
     r.fail(core::limit_error(what + " (" + core::shape_string(dims) + ", " +
                                  std::to_string(element_bytes) + " bytes an element)",
                              bytes, core::kMaxTensorBytes, "kMaxTensorBytes", "for one tensor"));
+  }
+}
+
+// Adds a constant of `dims` (8 bytes an element at most) to the reader's total, refusing it
+// when the total passes core::kMaxConstantBytes: many constants each under kMaxTensorBytes
+// (or one initializer folded many times) cannot add up to more.
+void count_constant_bytes(const Reader& r, const std::string& what, const core::Shape& dims) {
+  r.constant_bytes += core::shape_bytes(dims, kConstantElementBytes);  // each <= 256 MiB
+  if (r.constant_bytes > core::kMaxConstantBytes) {
+    r.fail(core::limit_error(what + " brings the model's constants to a total that",
+                             r.constant_bytes, core::kMaxConstantBytes, "kMaxConstantBytes",
+                             "for a model's constants"));
   }
 }
 
@@ -202,6 +216,7 @@ Constant read_tensor_proto(const Reader& r, const onnx::TensorProto& t, const st
   Constant c;
   c.dims = read_dims(r, what, t.dims());
   const auto count = static_cast<std::size_t>(core::num_elements(c.dims));
+  count_constant_bytes(r, what, c.dims);
   const std::string& raw = t.raw_data();
   const bool has_raw = t.has_raw_data();
   auto check_count = [&](std::size_t held, const char* field) {
@@ -410,14 +425,16 @@ struct NodeView {
   }
   void set_output(Constant c, int k = 0) const {
     check_folded(c.dims);
+    count_constant_bytes(r, folded_what(), c.dims);
     set_output(Value{std::move(c), -1}, k);
   }
   // A constant this node folds to, checked before it is computed.
   void check_folded(const core::Shape& dims) const {
-    check_tensor_bytes(r,
-                       "node " + std::to_string(index) + " '" + name + "' (" + node.op_type() +
-                           "): its folded constant",
-                       dims, kConstantElementBytes);
+    check_tensor_bytes(r, folded_what(), dims, kConstantElementBytes);
+  }
+  std::string folded_what() const {
+    return "node " + std::to_string(index) + " '" + name + "' (" + node.op_type() +
+           "): its folded constant";
   }
   void set_output_tensor(int id) const { set_output(Value{std::nullopt, id}); }
   void expect_single_output() const {

@@ -309,6 +309,12 @@ void read_tensors(Reader& r) {
       }
       copied += held;
       if (copied > byte_budget) r.fail("constant tensors share buffers implausibly often");
+      if (copied > static_cast<std::size_t>(core::kMaxConstantBytes)) {
+        r.fail(core::limit_error("tensor " + std::to_string(i) + " '" + tensor.name +
+                                     "' brings the constants to a total that",
+                                 static_cast<std::int64_t>(copied), core::kMaxConstantBytes,
+                                 "kMaxConstantBytes", "for a model's constants"));
+      }
       tensor.is_constant = true;
       tensor.data.assign(buffer->data()->begin(), buffer->data()->end());
     }
