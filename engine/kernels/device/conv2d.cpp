@@ -34,7 +34,7 @@ void depthwise_s8_in_place(const Conv2dS8Params& p, std::int8_t* data, const std
                      static_cast<std::int32_t>(w[ky * p.kernel_w + kx]);
             }
           }
-          if (bias) acc += bias[c];
+          if (bias) acc = wrapping_add_s32(acc, bias[c]);
           const std::int8_t q = requantize_s8(acc, p.multipliers[r], p.shifts[r], p.output_offset,
                                               p.act_min, p.act_max);
           batch[(oy * p.out_w + ox) * p.out_c + c] = conv2d_stored_value(p, q);
@@ -78,7 +78,7 @@ void conv2d_s8(const Conv2dS8Params& p, const std::int8_t* input, const std::int
               }
             }
           }
-          if (bias) acc += bias[oc];
+          if (bias) acc = wrapping_add_s32(acc, bias[oc]);
           const std::int32_t c = per_channel ? oc : 0;
           const std::int8_t q = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset,
                                               p.act_min, p.act_max);

@@ -27,6 +27,12 @@ inline constexpr std::int32_t max_s32(std::int32_t a, std::int32_t b) { return a
 inline constexpr std::int32_t clamp_s32(std::int32_t x, std::int32_t lo, std::int32_t hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
+// a + b wrapping around in two's complement: what TFLite's kernels compute when a model's
+// int32 bias meets an accumulator past the int32 range (a plain `acc += bias` is undefined
+// behaviour there; found by fuzz/fuzz_tflite with a bias of -2^31).
+inline constexpr std::int32_t wrapping_add_s32(std::int32_t a, std::int32_t b) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
 
 // Leading zero bits of a 32-bit value (32 for 0); CLZ on Cortex-M3 and later.
 inline int count_leading_zeros(std::uint32_t x) {

@@ -28,7 +28,7 @@ void fully_connected_s8(const FullyConnectedS8Params& p, const std::int8_t* inpu
                  (static_cast<std::int32_t>(x[k]) + p.input_offset);
         }
       }
-      if (bias) acc += bias[o];
+      if (bias) acc = wrapping_add_s32(acc, bias[o]);
       const std::int32_t c = per_channel ? o : 0;
       y[o] = requantize_s8(acc, p.multipliers[c], p.shifts[c], p.output_offset, p.act_min,
                            p.act_max);

@@ -1,6 +1,7 @@
 // The device kernel conv2d_s8 called directly on hand-made params (no graph, no engine):
 // small cases whose outputs were computed by hand.
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/fixed_point.h"
 
 #include <gtest/gtest.h>
 
@@ -34,6 +35,26 @@ TEST(DeviceConv2dS8, TwoByTwoWindowWithInputOffsetBiasAndHalfMultiplier) {
   // (2+3+5+6 + 10) / 2 - 3 = 10;  (3+4+6+7 + 10) / 2 - 3 = 12;  ...
   EXPECT_EQ(output, (std::array<std::int8_t, 4>{10, 12, 16, 18}));
   EXPECT_EQ(conv2d_s8_scratch_bytes(p), 0);
+}
+
+// Found by fuzz/fuzz_tflite (reproducer fuzz/corpus/fuzz_tflite/bias_int32_min.tflite): a bias
+// of -2^31 added to a negative accumulator was signed overflow; it wraps as TFLite's kernels do.
+TEST(DeviceConv2dS8, ExtremeBiasWrapsAroundAsTfliteDoes) {
+  const std::int8_t input[1] = {-128};
+  const std::int8_t weights[1] = {127};
+  const std::int32_t bias[1] = {-2147483647 - 1};
+  const std::int32_t multipliers[1] = {1 << 30};
+  const std::int8_t shifts[1] = {0};
+  const Conv2dS8Params p = {/*batches*/ 1, /*in*/ 1, 1, 1, /*out*/ 1, 1, 1,
+                            /*kernel*/ 1, 1, /*stride*/ 1, 1, /*dilation*/ 1, 1, /*pad*/ 0, 0,
+                            /*per group*/ 1, 1, /*input_offset*/ 0, /*output_offset*/ 0,
+                            /*act*/ -128, 127, /*requant_channels*/ 1, multipliers, shifts,
+                            /*output_table*/ nullptr};
+  std::int8_t output[1] = {0};
+  conv2d_s8(p, input, weights, bias, output, nullptr);
+  // -16256 - 2^31 wraps to 2^31 - 16256, halved and clamped: 127 (saturating would give -128).
+  EXPECT_EQ(output[0], 127);
+  EXPECT_EQ(wrapping_add_s32(-16256, -2147483647 - 1), 2147467392);
 }
 
 TEST(DeviceConv2dS8, DepthwiseSamePaddingPerChannelRoundingAndClamp) {
