@@ -2,6 +2,10 @@
 // activation and scratch buffer given an offset in one arena by the memory planner), then
 // run it any number of times without allocating.
 //
+// compile() refuses (Status::invalid_model, the message naming the limit) an arena over
+// core::kMaxArenaBytes, a node's scratch over it or kernel state over
+// core::kMaxKernelStateBytes before allocating them (core/limits.h).
+//
 // The graph must outlive the compiled model: constants are read in place, tensor
 // metadata (shapes, quantization) is referenced, not copied.
 //

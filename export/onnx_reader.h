@@ -7,6 +7,10 @@
 //     use. Anything wrong throws tinyscale::Error whose message starts with the file name
 //     and names the node (index in the file, ONNX name and op type) or tensor, and what was
 //     expected versus found. A corrupt file never crashes.
+//   - Sizes are bounded before anything is allocated from them (core/limits.h): a file over
+//     kMaxModelFileBytes, a graph input, inferred output or folded constant over
+//     kMaxTensorBytes, constants adding up to more than kMaxConstantBytes are refused with a
+//     message naming the limit and the bytes asked for.
 //   - Layout: a rank-4 activation [N,C,H,W] of the file is the NHWC tensor [N,H,W,C] of the
 //     graph (graph inputs included); other ranks keep their shape. Conv weights OIHW become
 //     OHWI constants, constant operands of Add/Mul are transposed to match, Concat/Softmax

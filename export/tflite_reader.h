@@ -7,6 +7,10 @@
 //     arity is checked before use. Anything wrong throws tinyscale::Error whose message
 //     starts with the file name and names the operator (index and TFLite name) or tensor
 //     (index and name) and what was expected versus found. A corrupt file never crashes.
+//   - Sizes are bounded before anything is allocated from them (core/limits.h): a file over
+//     kMaxModelFileBytes, a tensor whose shape and dtype come to more than kMaxTensorBytes
+//     (products in int64, overflow refused), constants adding up to more than
+//     kMaxConstantBytes are refused with a message naming the limit and the bytes asked for.
 //   - Only subgraph 0 is read. Tensor i of the file is tensor id i of the graph (so a
 //     `--dump-tensors` t<i>.bin matches the file's tensor index), with the file's names,
 //     NHWC shapes, dtypes (int8, int32, float32; others are rejected), constant data and
