@@ -249,7 +249,11 @@ core::Quantization read_quantization(const Reader& r, std::size_t index, const t
       r.fail_tensor(index, "has quantization scale " + number_text(scale) + " at " +
                                std::to_string(i) + "; scales must be finite and positive");
     }
-    const std::int64_t zero = params->zero_point()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    // The verifier only aligns a vector's length to 4 bytes, so a corrupt file can place
+    // the int64 zero points off an 8-byte boundary (found by fuzz_tflite): copied, not loaded.
+    std::int64_t zero = 0;
+    std::memcpy(&zero, params->zero_point()->Data() + i * sizeof zero, sizeof zero);
+    zero = static_cast<std::int64_t>(flatbuffers::EndianScalar(static_cast<std::uint64_t>(zero)));
     const bool in_range = tensor.dtype == core::DType::int8
                               ? zero >= -128 && zero <= 127
                               : zero >= std::numeric_limits<std::int32_t>::min() &&

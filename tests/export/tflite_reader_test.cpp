@@ -929,6 +929,26 @@ std::vector<std::uint8_t> model_with_metadata(
 
 std::vector<std::uint8_t> text_bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
+// Found by fuzz/fuzz_tflite: one changed byte moved a tensor's int64 zero points off an 8-byte
+// boundary (the flatbuffers verifier only aligns the vector's length); loading them was
+// undefined behaviour (UBSan: misaligned load), now they are copied. The model still reads.
+TEST(TfliteReader, ZeroPointsOffAnEightByteBoundaryAreRead) {
+  const std::vector<std::uint8_t> bytes =
+      read_bytes(std::string(TINYSCALE_SOURCE_DIR) +
+                 "/fuzz/corpus/fuzz_tflite/zero_points_off_8_byte_boundary.tflite");
+  ASSERT_EQ(bytes.size(), 15168u);
+  try {
+    const core::Graph g = read_tflite_buffer(bytes, "misaligned.tflite");
+    for (const core::Tensor& t : g.tensors) {
+      for (const std::int64_t z : t.quantization.zero_points) {
+        EXPECT_TRUE(t.dtype != core::DType::int8 || (z >= -128 && z <= 127)) << t.name;
+      }
+    }
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("misaligned.tflite"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TfliteReader, MetadataKeptInOrderConverterEntriesDropped) {
   const core::Graph g = read_tflite_buffer(
       model_with_metadata({{"min_runtime_version", 1},
