@@ -91,13 +91,21 @@ std::int32_t saturating_rounding_multiply_by_pot(std::int32_t x) {
   }
 }
 
+// x · 2^shift wrapping around in two's complement, as TFLite's `x * (1 << left_shift)`
+// computes it on every target (signed overflow in C++ for an accumulator that a file's scales
+// push past the int32 range; found by fuzz/fuzz_tflite). 0 for a shift of 32 or more.
+inline constexpr std::int32_t wrapping_shift_left_s32(std::int32_t x, int shift) {
+  return shift >= 32 ? 0 : static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << shift);
+}
+
 // TFLite's MultiplyByQuantizedMultiplier (double rounding): x * multiplier * 2^(shift - 31).
 inline std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
                                                      int shift) {
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
   return rounding_divide_by_pot(
-      saturating_rounding_doubling_high_mul(x * (1 << left_shift), multiplier), right_shift);
+      saturating_rounding_doubling_high_mul(wrapping_shift_left_s32(x, left_shift), multiplier),
+      right_shift);
 }
 
 // Variants named after TFLite's, for multipliers known to be < 1 (left_shift <= 0) or > 1.
@@ -109,7 +117,7 @@ inline std::int32_t multiply_by_quantized_multiplier_smaller_than_one_exp(std::i
 inline std::int32_t multiply_by_quantized_multiplier_greater_than_one(std::int32_t x,
                                                                       std::int32_t multiplier,
                                                                       int left_shift) {
-  return saturating_rounding_doubling_high_mul(x * (1 << left_shift), multiplier);
+  return saturating_rounding_doubling_high_mul(wrapping_shift_left_s32(x, left_shift), multiplier);
 }
 
 // The int8 output stage of conv2d and fully_connected (TFLM's ConvPerChannel /

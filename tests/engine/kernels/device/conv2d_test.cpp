@@ -55,6 +55,12 @@ TEST(DeviceConv2dS8, ExtremeBiasWrapsAroundAsTfliteDoes) {
   // -16256 - 2^31 wraps to 2^31 - 16256, halved and clamped: 127 (saturating would give -128).
   EXPECT_EQ(output[0], 127);
   EXPECT_EQ(wrapping_add_s32(-16256, -2147483647 - 1), 2147467392);
+  // The next finding (reproducer fuzz/corpus/fuzz_tflite/left_shift_overflow.tflite): a
+  // multiplier above 1 shifted -2955 by 29 bits past the int32 range.
+  EXPECT_EQ(wrapping_shift_left_s32(-2955, 29), -1610612736);
+  EXPECT_EQ(wrapping_shift_left_s32(5, 32), 0);
+  EXPECT_EQ(multiply_by_quantized_multiplier(-2955, 1 << 30, 29),
+            saturating_rounding_doubling_high_mul(-1610612736, 1 << 30));
 }
 
 TEST(DeviceConv2dS8, DepthwiseSamePaddingPerChannelRoundingAndClamp) {
