@@ -16,8 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const int width : {3, 32}) {
     try {
       const recipes::ClassEmbeddings classes = recipes::parse_class_embeddings(
-          std::string_view(reinterpret_cast<const char*>(data), size), "fuzz_classes.json",
-          width);
+          std::string_view(reinterpret_cast<const char*>(data), size), "fuzz_classes.json", width);
       std::vector<float> embedding(static_cast<std::size_t>(width), 0.5f);
       recipes::l2_normalize(embedding);
       (void)recipes::rank_classes(embedding, classes, 5);

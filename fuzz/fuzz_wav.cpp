@@ -10,8 +10,8 @@
 // TINYSCALE_FUZZ_WAV_DECODE_ONLY=1 in the environment the harness stops after resampling, for
 // the long runs (fuzz/README.md); the corpus replay runs the whole path.
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
 #include <vector>
 

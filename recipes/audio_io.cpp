@@ -92,29 +92,49 @@ struct MemoryFile {
   sf_count_t position = 0;
 };
 
+// A read-only view for decoding from memory.
+struct MemoryReader {
+  std::span<const std::uint8_t> bytes;
+  sf_count_t position = 0;
+};
+
+// libsndfile's virtual I/O over either: File is MemoryFile or MemoryReader. When reading, the
+// header being decoded is untrusted, so a seek offset from it is clamped instead of overflowing
+// the position.
+template <typename File>
 sf_count_t memory_length(void* user) {
-  return frames_of(static_cast<MemoryFile*>(user)->bytes.size());
+  return frames_of(static_cast<File*>(user)->bytes.size());
 }
 
+template <typename File>
 sf_count_t memory_seek(sf_count_t offset, int whence, void* user) {
-  auto* file = static_cast<MemoryFile*>(user);
+  auto* file = static_cast<File*>(user);
   const sf_count_t base = whence == SEEK_CUR   ? file->position
                           : whence == SEEK_END ? frames_of(file->bytes.size())
                                                : 0;
-  file->position = std::max<sf_count_t>(0, base + offset);
+  const sf_count_t room = std::numeric_limits<sf_count_t>::max() - base;
+  file->position = offset < -base  ? 0
+                   : offset > room ? std::numeric_limits<sf_count_t>::max()
+                                   : base + offset;
   return file->position;
 }
 
+template <typename File>
 sf_count_t memory_read(void* destination, sf_count_t count, void* user) {
-  auto* file = static_cast<MemoryFile*>(user);
+  auto* file = static_cast<File*>(user);
   const sf_count_t available =
       std::max<sf_count_t>(0, frames_of(file->bytes.size()) - file->position);
-  const sf_count_t n = std::min(count, available);
+  const sf_count_t n = std::clamp<sf_count_t>(count, 0, available);
   if (n > 0) {
     std::memcpy(destination, file->bytes.data() + file->position, static_cast<std::size_t>(n));
   }
   file->position += n;
   return n;
+}
+
+template <typename File>
+sf_count_t memory_tell(void* user) {
+  return static_cast<File*>(user)->position;
 }
 
 sf_count_t memory_write(const void* source, sf_count_t count, void* user) {
@@ -126,46 +146,7 @@ sf_count_t memory_write(const void* source, sf_count_t count, void* user) {
   return count;
 }
 
-sf_count_t memory_tell(void* user) { return static_cast<MemoryFile*>(user)->position; }
-
-// A read-only view for decoding from memory. The header being decoded is untrusted, so a
-// seek offset from it is clamped instead of overflowing the position.
-struct MemoryReader {
-  std::span<const std::uint8_t> bytes;
-  sf_count_t position = 0;
-};
-
-sf_count_t reader_length(void* user) {
-  return frames_of(static_cast<MemoryReader*>(user)->bytes.size());
-}
-
-sf_count_t reader_seek(sf_count_t offset, int whence, void* user) {
-  auto* file = static_cast<MemoryReader*>(user);
-  const sf_count_t base = whence == SEEK_CUR   ? file->position
-                          : whence == SEEK_END ? frames_of(file->bytes.size())
-                                               : 0;
-  const sf_count_t room = std::numeric_limits<sf_count_t>::max() - base;
-  file->position = offset < -base  ? 0
-                   : offset > room ? std::numeric_limits<sf_count_t>::max()
-                                   : base + offset;
-  return file->position;
-}
-
-sf_count_t reader_read(void* destination, sf_count_t count, void* user) {
-  auto* file = static_cast<MemoryReader*>(user);
-  const sf_count_t available =
-      std::max<sf_count_t>(0, frames_of(file->bytes.size()) - file->position);
-  const sf_count_t n = std::clamp<sf_count_t>(count, 0, available);
-  if (n > 0) {
-    std::memcpy(destination, file->bytes.data() + file->position, static_cast<std::size_t>(n));
-  }
-  file->position += n;
-  return n;
-}
-
-sf_count_t reader_write(const void*, sf_count_t, void*) { return 0; }
-
-sf_count_t reader_tell(void* user) { return static_cast<MemoryReader*>(user)->position; }
+sf_count_t no_write(const void*, sf_count_t, void*) { return 0; }
 
 }  // namespace
 
@@ -192,7 +173,8 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& origi
   if (bytes.empty()) throw Error(where(origin) + "empty file (0 bytes)");
 
   MemoryReader reader{bytes};
-  SF_VIRTUAL_IO io{reader_length, reader_seek, reader_read, reader_write, reader_tell};
+  SF_VIRTUAL_IO io{memory_length<MemoryReader>, memory_seek<MemoryReader>,
+                   memory_read<MemoryReader>, no_write, memory_tell<MemoryReader>};
   SF_INFO info{};
   SndfileHandle file(sf_open_virtual(&io, SFM_READ, &info, &reader));
   if (!file) {
@@ -322,7 +304,8 @@ void write_wav(const std::string& path, std::span<const float> samples, int samp
     pcm[i] = static_cast<short>(std::lround(x * 32767.0f));
   }
   MemoryFile memory;
-  SF_VIRTUAL_IO io{memory_length, memory_seek, memory_read, memory_write, memory_tell};
+  SF_VIRTUAL_IO io{memory_length<MemoryFile>, memory_seek<MemoryFile>, memory_read<MemoryFile>,
+                   memory_write, memory_tell<MemoryFile>};
   SF_INFO info{};
   info.samplerate = sample_rate;
   info.channels = 1;

@@ -32,24 +32,34 @@ void put16(std::string& s, std::uint16_t v) {
   s += static_cast<char>(v >> 8);
 }
 
+// A canonical 44-byte WAV header (RIFF, a 16-byte fmt chunk, the data chunk's header) for
+// `data_bytes` of samples of `bits` each in format `format` (1 PCM, 3 IEEE float).
+constexpr std::uint16_t kPcm = 1, kIeeeFloat = 3;
+std::string wav_header(std::uint16_t format, int channels, std::uint32_t rate, int bits,
+                       std::uint32_t data_bytes) {
+  const auto block = static_cast<std::uint32_t>(channels * bits / 8);
+  std::string s = "RIFF";
+  put32(s, 36 + data_bytes);
+  s += "WAVEfmt ";
+  put32(s, 16);
+  put16(s, format);
+  put16(s, static_cast<std::uint16_t>(channels));
+  put32(s, rate);
+  put32(s, rate * block);
+  put16(s, static_cast<std::uint16_t>(block));
+  put16(s, static_cast<std::uint16_t>(bits));
+  s += "data";
+  put32(s, data_bytes);
+  return s;
+}
+
 // A 16-bit PCM WAV: header fields as given, `frames` interleaved samples after it.
 std::string wav_bytes(int channels, std::uint32_t rate, const std::vector<std::int16_t>& samples,
                       std::int64_t declared_data_bytes = -1) {
   const auto data_bytes = static_cast<std::uint32_t>(
       declared_data_bytes >= 0 ? declared_data_bytes
                                : static_cast<std::int64_t>(2 * samples.size()));
-  std::string s = "RIFF";
-  put32(s, 36 + data_bytes);
-  s += "WAVEfmt ";
-  put32(s, 16);
-  put16(s, 1);  // PCM
-  put16(s, static_cast<std::uint16_t>(channels));
-  put32(s, rate);
-  put32(s, rate * static_cast<std::uint32_t>(channels) * 2);
-  put16(s, static_cast<std::uint16_t>(channels * 2));
-  put16(s, 16);
-  s += "data";
-  put32(s, data_bytes);
+  std::string s = wav_header(kPcm, channels, rate, 16, data_bytes);
   for (std::int16_t v : samples) put16(s, static_cast<std::uint16_t>(v));
   return s;
 }
@@ -57,18 +67,7 @@ std::string wav_bytes(int channels, std::uint32_t rate, const std::vector<std::i
 // A 32-bit IEEE float WAV (format tag 3) holding `samples` interleaved.
 std::string float_wav_bytes(int channels, std::uint32_t rate, const std::vector<float>& samples) {
   const auto data_bytes = static_cast<std::uint32_t>(4 * samples.size());
-  std::string s = "RIFF";
-  put32(s, 36 + data_bytes);
-  s += "WAVEfmt ";
-  put32(s, 16);
-  put16(s, 3);  // IEEE float
-  put16(s, static_cast<std::uint16_t>(channels));
-  put32(s, rate);
-  put32(s, rate * static_cast<std::uint32_t>(channels) * 4);
-  put16(s, static_cast<std::uint16_t>(channels * 4));
-  put16(s, 32);
-  s += "data";
-  put32(s, data_bytes);
+  std::string s = wav_header(kIeeeFloat, channels, rate, 32, data_bytes);
   for (float v : samples) {
     std::uint32_t bits = 0;
     std::memcpy(&bits, &v, 4);
@@ -250,18 +249,7 @@ TEST_F(AudioIoTest, NanOrInfiniteSamplesAreRefusedNamingTheFileAndTheFirstIndex)
 // An 8-bit PCM WAV of `channels` x `frames` silent samples (the smallest bytes per sample).
 std::vector<std::uint8_t> pcm8_wav(int channels, std::uint32_t frames) {
   const std::uint32_t data_bytes = frames * static_cast<std::uint32_t>(channels);
-  std::string s = "RIFF";
-  put32(s, 36 + data_bytes);
-  s += "WAVEfmt ";
-  put32(s, 16);
-  put16(s, 1);  // PCM
-  put16(s, static_cast<std::uint16_t>(channels));
-  put32(s, 16000);
-  put32(s, 16000 * static_cast<std::uint32_t>(channels));
-  put16(s, static_cast<std::uint16_t>(channels));
-  put16(s, 8);
-  s += "data";
-  put32(s, data_bytes);
+  const std::string s = wav_header(kPcm, channels, 16000, 8, data_bytes);
   std::vector<std::uint8_t> bytes(s.begin(), s.end());
   bytes.resize(bytes.size() + data_bytes, 0x80);
   return bytes;
