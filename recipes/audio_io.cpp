@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -57,29 +59,91 @@ std::string truncation_note(SNDFILE* file) {
   return "";
 }
 
+// One chunk header of an IFF-style container: RIFF / RF64 (WAV, little-endian), RIFX (WAV,
+// big-endian) or FORM (AIFF, big-endian). `at` is the offset of its 8-byte header.
+struct Chunk {
+  std::string_view id;
+  std::size_t at = 0;
+  std::uint32_t size = 0;
+};
+
+// Calls visit(chunk) for each top-level chunk whose header is in `bytes`, in file order, until
+// visit returns false, a chunk (with its pad byte) runs past the end, or the bytes end. Files
+// that are not such a container have no chunks.
+template <typename Visit>
+void for_each_chunk(std::span<const std::uint8_t> bytes, Visit&& visit) {
+  if (bytes.size() < 12) return;
+  const std::string_view magic(reinterpret_cast<const char*>(bytes.data()), 4);
+  const bool little = magic == "RIFF" || magic == "RF64";
+  if (!little && magic != "RIFX" && magic != "FORM") return;
+  const auto u32 = [&](std::size_t at) {
+    const std::uint32_t b0 = bytes[at], b1 = bytes[at + 1], b2 = bytes[at + 2], b3 = bytes[at + 3];
+    return little ? b0 | b1 << 8 | b2 << 16 | b3 << 24 : b3 | b2 << 8 | b1 << 16 | b0 << 24;
+  };
+  std::size_t at = 12;
+  while (bytes.size() - at >= 8) {
+    const Chunk chunk{{reinterpret_cast<const char*>(bytes.data() + at), 4}, at, u32(at + 4)};
+    if (!visit(chunk)) return;
+    const std::uint64_t next = std::uint64_t{at} + 8 + chunk.size + (chunk.size & 1);
+    if (next > bytes.size()) return;
+    at = static_cast<std::size_t>(next);
+  }
+}
+
+// A chunk id for a message: printable characters as they are, others as \xNN.
+std::string chunk_name(std::string_view id) {
+  std::string name;
+  for (const char c : id) {
+    if (c >= 0x20 && c < 0x7f) {
+      name += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      name += hex;
+    }
+  }
+  return name;
+}
+
+// libsndfile 1.2.0 trusts the sizes of the chunks around the audio: a 100-byte WAV whose LIST
+// chunk declares 4 GiB keeps sf_open_virtual busy for minutes (found by fuzz_wav). So every
+// chunk other than the audio itself must fit in the file before libsndfile sees it. The audio
+// chunk (WAV "data", AIFF "SSND") may run past the end: that is a truncated recording, which
+// truncation_note() reports with the byte counts, or a streamed placeholder length.
+std::string chunk_overrun(std::span<const std::uint8_t> bytes) {
+  std::string problem;
+  for_each_chunk(bytes, [&](const Chunk& chunk) {
+    const std::uint64_t end = std::uint64_t{chunk.at} + 8 + chunk.size;
+    if (end <= bytes.size()) return true;
+    if (chunk.id != "data" && chunk.id != "SSND") {
+      problem = "chunk '" + chunk_name(chunk.id) + "' at byte " + std::to_string(chunk.at) +
+                " declares " + std::to_string(chunk.size) + " bytes, but only " +
+                std::to_string(bytes.size() - chunk.at - 8) + " follow its header in the " +
+                std::to_string(bytes.size()) + "-byte file";
+    }
+    return false;
+  });
+  return problem;
+}
+
 // The sample rate a RIFF/WAVE header declares, or -1 when the bytes are not a WAV with a fmt
 // chunk. Only used to explain why libsndfile refused a file (it rejects 0 Hz headers with
 // "SF_INFO struct incomplete").
 long long wav_header_rate(std::span<const std::uint8_t> bytes) {
-  const auto u32 = [&](std::size_t at) {
-    return bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 |
-           static_cast<std::uint32_t>(bytes[at + 3]) << 24;
-  };
   if (bytes.size() < 12 || std::memcmp(bytes.data(), "RIFF", 4) != 0 ||
       std::memcmp(bytes.data() + 8, "WAVE", 4) != 0) {
     return -1;
   }
-  std::size_t at = 12;
-  while (bytes.size() - at >= 8) {
-    const std::uint32_t size = u32(at + 4);
-    if (std::memcmp(bytes.data() + at, "fmt ", 4) == 0) {
-      return bytes.size() - at >= 16 ? static_cast<long long>(u32(at + 12)) : -1;
+  long long rate = -1;
+  for_each_chunk(bytes, [&](const Chunk& chunk) {
+    if (chunk.id != "fmt ") return true;
+    if (bytes.size() - chunk.at >= 16) {
+      const std::uint8_t* p = bytes.data() + chunk.at + 12;
+      rate = p[0] | p[1] << 8 | p[2] << 16 | static_cast<long long>(p[3]) << 24;
     }
-    const std::uint64_t next = std::uint64_t{at} + 8 + size + (size & 1);
-    if (next > bytes.size()) return -1;
-    at = static_cast<std::size_t>(next);
-  }
-  return -1;
+    return false;
+  });
+  return rate;
 }
 
 // Frames as sf_count_t, for the header / libsndfile APIs; sizes here are far below 2^63.
@@ -171,6 +235,9 @@ Audio read_audio(const std::string& path) {
 
 Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& origin) {
   if (bytes.empty()) throw Error(where(origin) + "empty file (0 bytes)");
+  if (const std::string overrun = chunk_overrun(bytes); !overrun.empty()) {
+    throw Error(where(origin) + overrun);
+  }
 
   MemoryReader reader{bytes};
   SF_VIRTUAL_IO io{memory_length<MemoryReader>, memory_seek<MemoryReader>,

@@ -64,12 +64,18 @@ std::uint32_t le16(std::span<const std::uint8_t> b, std::size_t at) {
 }
 
 // Bytes an uncompressed BMP needs (pixel data offset + rows padded to 4 bytes), or 0 when
-// the header does not say (RLE compression, unusual headers). stb_image reads missing BMP
-// bytes as zeros instead of failing, so a truncated BMP must be caught here.
+// stb_image will refuse the header itself (RLE or JPEG/PNG compression, a depth under 16 bits
+// other than 1, 4 or 8) or the header is one it does not size. stb_image reads missing BMP
+// bytes as zeros instead of failing, so a truncated BMP must be caught here; the rule is
+// stb_image 2.27's own: a compression field it does not refuse (0, 3, and any negative value
+// as an int32) is read as uncompressed, and a depth of 16 or more other than 16 and 24 as 4
+// bytes per pixel (a 186-byte BMP declaring 16,767,231 x 2 pixels at "1312 bits" otherwise
+// decoded 64 MB of zeros; found by fuzz_image).
 std::int64_t bmp_bytes_needed(std::span<const std::uint8_t> b) {
   if (b.size() < 30) return 0;
   const std::uint32_t header_size = le32(b, 14);
-  std::int64_t width = 0, height = 0, bits = 0, compression = 0;
+  std::int64_t width = 0, height = 0, bits = 0;
+  std::int32_t compression = 0;
   if (header_size == 12) {
     width = le16(b, 18);
     height = le16(b, 20);
@@ -78,13 +84,20 @@ std::int64_t bmp_bytes_needed(std::span<const std::uint8_t> b) {
     width = static_cast<std::int32_t>(le32(b, 18));
     height = static_cast<std::int32_t>(le32(b, 22));
     bits = le16(b, 28);
-    compression = le32(b, 30);
+    compression = static_cast<std::int32_t>(le32(b, 30));
   } else {
     return 0;
   }
-  if (compression != 0 && compression != 3 && compression != 6) return 0;
-  const std::int64_t row_bytes = (std::abs(width) * bits + 31) / 32 * 4;
-  return static_cast<std::int64_t>(le32(b, 10)) + row_bytes * std::abs(height);
+  if (compression == 1 || compression == 2 || compression >= 4) return 0;
+  std::int64_t row_bytes = 0;
+  if (bits == 1 || bits == 4 || bits == 8 || bits == 16 || bits == 24) {
+    row_bytes = (std::abs(width) * bits + 7) / 8;
+  } else if (bits >= 16) {
+    row_bytes = std::abs(width) * 4;
+  } else {
+    return 0;
+  }
+  return static_cast<std::int64_t>(le32(b, 10)) + (row_bytes + 3) / 4 * 4 * std::abs(height);
 }
 
 std::uint32_t be16(std::span<const std::uint8_t> b, std::size_t at) {

@@ -200,12 +200,48 @@ TEST_F(AudioIoTest, BadFilesGiveOneLineErrorsNamingTheFile) {
   // header declares 16000 frames (32000 bytes), 500 are present
   expect_error(write("cut.wav", wav_bytes(1, 16000, std::vector<std::int16_t>(500, 7), 32000)),
                "truncated");
-  // cut inside the header: libsndfile's own reason
-  expect_error(write("header.wav", wav_bytes(1, 16000, {1, 2}).substr(0, 30)), "libsndfile");
+  // cut inside the fmt chunk
+  expect_error(write("header.wav", wav_bytes(1, 16000, {1, 2}).substr(0, 30)),
+               "chunk 'fmt ' at byte 12 declares 16 bytes, but only 10 follow its header");
   // 1 Hz cannot become 16 kHz (ratio 16000 > 256); libsndfile refuses a 0 Hz header and the
   // message says why
   expect_error(write("1hz.wav", wav_bytes(1, 1, {1, 2, 3})), "outside libsamplerate's 1/256..256");
   expect_error(write("0hz.wav", wav_bytes(1, 0, {1, 2, 3})), "sample rate of 0 Hz");
+}
+
+// fuzz_wav found a 100-byte WAV whose LIST chunk declares ~4 GiB: libsndfile 1.2.0 then
+// stays in sf_open for minutes. A chunk other than the audio must fit in the file.
+TEST_F(AudioIoTest, ChunkLongerThanTheFileIsRefusedBeforeLibsndfileSeesIt) {
+  const std::string wav = wav_bytes(1, 16000, {1, 2, 3, 4});
+  const auto with_list = [&](std::uint32_t declared, const std::string& body) {
+    std::string list = "LIST";
+    put32(list, declared);
+    return wav.substr(0, 36) + list + body + wav.substr(36);  // before the data chunk
+  };
+  const std::string fits = with_list(8, "INFOIART");
+  EXPECT_EQ(read_audio(write("list.wav", fits)).samples.size(), 4u) << "a LIST that fits is fine";
+  EXPECT_EQ(read_audio(write("trailing.wav", wav + "junk" + std::string(4, '\0'))).samples.size(),
+            4u)
+      << "an empty chunk after the audio is fine";
+
+  const std::string file = write("huge_list.wav", with_list(0xff880024u, "INFO"));
+  const std::string message = error_of([&] { (void)read_audio(file, 16000); });
+  expect_contains(message, "audio file '" + file + "': chunk 'LIST' at byte 36 declares " +
+                               "4287103012 bytes, but only 20 follow its header in the " +
+                               "64-byte file");
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  // A non-printable id is shown escaped; big-endian AIFF sizes are read as such.
+  std::string form = "FORM";
+  put32(form, 0);
+  form += "AIFF\x01MM\x7f";
+  form += std::string("\x00\x00\x10\x00", 4);  // 4096, big-endian
+  expect_contains(error_of([&] { (void)read_audio(write("bad.aiff", form)); }),
+                  "chunk '\\x01MM\\x7f' at byte 12 declares 4096 bytes, but only 0 follow");
+  // The audio chunk itself may be longer than the file: that is a truncated recording.
+  expect_contains(error_of([&] {
+                    (void)read_audio(write("cut.wav", wav_bytes(1, 16000, {1, 2}, 1000)));
+                  }),
+                  "truncated: the header declares 1000 bytes of audio");
 }
 
 // The fuzz harness (fuzz/fuzz_wav.cpp) decodes from memory: the same samples as the file,
@@ -219,7 +255,7 @@ TEST_F(AudioIoTest, DecodesFromMemoryAsFromTheFile) {
   EXPECT_EQ(decoded.samples, read.samples);
   ASSERT_EQ(decoded.samples.size(), 3u);
   EXPECT_FLOAT_EQ(decoded.samples[0], 200.0f / 32768);
-  const std::vector<std::uint8_t> cut(memory.begin(), memory.begin() + 30);
+  const std::vector<std::uint8_t> cut(memory.begin(), memory.begin() + 10);
   const std::string message = error_of([&] { decode_audio(cut, "in-memory.wav"); });
   expect_contains(message, "audio file 'in-memory.wav'");
   expect_contains(message, "libsndfile");

@@ -182,6 +182,15 @@ TEST(Image, HugeDeclaredSizesAreRefusedBeforeDecoding) {
   poke(bmp, 22, 20000, 4, false);
   expect_contains(error_of([&] { decode_image(bmp, "bomb.bmp"); }),
                   "BMP header declares 20000x20000 pixels");
+  // Under the pixel limit but far past the file: fuzz_image's 186-byte BMP declared
+  // 16,767,231 x 2 pixels with a negative compression field, which stb_image reads as
+  // uncompressed and filled with zeros (64 MB, seconds). 24-bit here.
+  std::vector<std::uint8_t> wide = encode_bmp(pattern());
+  poke(wide, 18, 1000000, 4, false);
+  poke(wide, 22, 2, 4, false);
+  poke(wide, 30, 0xffffffff, 4, false);  // compression -1
+  expect_contains(error_of([&] { decode_image(wide, "wide.bmp"); }),
+                  "image 'wide.bmp': truncated BMP: its header needs 6000054 bytes, the file has");
   // JPEG: the frame header (SOF0) follows SOI and stb_image_write's APP/DQT segments.
   std::vector<std::uint8_t> jpeg = encode_jpeg(pattern());
   std::size_t sof = 2;
