@@ -12,7 +12,9 @@ cmake -S . -B build-sanitize -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Rel
 cmake --build build-sanitize -j2
 
 # Leaks fail too (LeakSanitizer, on by default); a UB report aborts its process
-# (-fno-sanitize-recover) with a stack trace.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+# (-fno-sanitize-recover) with a stack trace. ASan records 5 frames of each allocation's stack
+# instead of 30: the suite runs a third faster (the solver allocates a lot), a report still
+# shows the faulting access's whole stack, and a finding is rerun by hand with the default.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:malloc_context_size=5}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 ctest --test-dir build-sanitize --output-on-failure -j2 "$@"
