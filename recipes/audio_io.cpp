@@ -105,7 +105,7 @@ std::string chunk_name(std::string_view id) {
   return name;
 }
 
-// libsndfile 1.2.0 trusts the sizes of the chunks around the audio: a 100-byte WAV whose LIST
+// libsndfile 1.2.0 trusts the sizes of the chunks around the audio: a 67-byte WAV whose LIST
 // chunk declares 4 GiB keeps sf_open_virtual busy for minutes (found by fuzz_wav). So every
 // chunk other than the audio itself must fit in the file before libsndfile sees it. The audio
 // chunk (WAV "data", AIFF "SSND") may run past the end: that is a truncated recording, which

@@ -209,7 +209,7 @@ TEST_F(AudioIoTest, BadFilesGiveOneLineErrorsNamingTheFile) {
   expect_error(write("0hz.wav", wav_bytes(1, 0, {1, 2, 3})), "sample rate of 0 Hz");
 }
 
-// fuzz_wav found a 100-byte WAV whose LIST chunk declares ~4 GiB: libsndfile 1.2.0 then
+// fuzz_wav found a 67-byte WAV whose LIST chunk declares ~4 GiB: libsndfile 1.2.0 then
 // stays in sf_open for minutes. A chunk other than the audio must fit in the file.
 TEST_F(AudioIoTest, ChunkLongerThanTheFileIsRefusedBeforeLibsndfileSeesIt) {
   const std::string wav = wav_bytes(1, 16000, {1, 2, 3, 4});
