@@ -544,6 +544,7 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
     ctx.array_values = output_dir_or_null != nullptr;
     ctx.patch_arrays = &patch_arrays;
     ctx.fast_kernels = target_takes_fast_kernels(options.target);
+    ctx.assume_usual_requantization = options.assume_usual_requantization;
     if (scratch_bytes > 0 && ctx.scratch_offset() < 0) {
       throw Error("deploy: node " + std::to_string(n) + " '" + node.name +
                   "' needs scratch the arena plan does not hold");
@@ -853,7 +854,9 @@ engine::GeneratedCodeSize generated_code_size(const core::Graph& graph) {
   }
   // The package of a Cortex-M core with the DSP extension (the M4 and M7 the cost model
   // prices take the same kernels).
-  const PackageSummary s = summarize_package(model, int8_graph, {.target = Target::cortex_m7});
+  const PackageSummary s = summarize_package(
+      model, int8_graph,
+      {.target = Target::cortex_m7, .assume_usual_requantization = float_activations});
   engine::GeneratedCodeSize g;
   g.model_data_bytes = s.model_data_bytes;
   g.arena_bytes = s.arena_bytes;

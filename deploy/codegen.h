@@ -56,6 +56,11 @@ struct GenerateOptions {
   std::string name = "model";  // a C identifier prefix; sanitized if it is not one
   Target target = Target::host;
   std::string command_line;  // written into the files' opening comment
+  // The graph's requantization is a placeholder (generated_code_size's layout of an
+  // uncalibrated graph): convolutions take their short-stage kernel variant wherever the
+  // structure allows (no fused activation table), as calibrated tinyscale networks do
+  // (dsp.h short_output), instead of deciding from the placeholder shifts.
+  bool assume_usual_requantization = false;
 };
 
 struct PackageSummary {

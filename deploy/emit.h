@@ -70,6 +70,7 @@ class NodeEmitContext {
   // The target takes the fast kernels (device/*_fast.h) where they apply: Cortex-M4/M7/M33
   // (DSP extension) and the host (their portable twins). False: reference kernels only.
   bool fast_kernels = false;
+  bool assume_usual_requantization = false;  // GenerateOptions
 
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;

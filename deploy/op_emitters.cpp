@@ -21,6 +21,7 @@
 #include "engine/kernels/device/depthwise_fast.h"
 #include "engine/kernels/device/depthwise_fast_in_place.h"
 #include "engine/kernels/device/dequantize.h"
+#include "engine/kernels/device/dsp.h"
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/fully_connected_fast.h"
 #include "engine/kernels/device/global_avg_pool.h"
@@ -511,22 +512,34 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   // stride 1, same shape): device/depthwise_fast_in_place.h, per channel through the plane
   // the arena plan holds as the node's scratch (engine/liveness.h in_place_scratch_bytes),
   // with the original weights.
+  // Each of the three has two entry points, in two files: *_short where the layer's
+  // requantization takes dsp.h's short output stage (TFLite's usual: all of int8, no table,
+  // right shifts 1..31), *_any otherwise; a package holds only the files its layers call.
+  // A fused activation's table (below) takes the general stage.
   const FastConv* fast = nullptr;
-  static constexpr FastConv kPointwise{"conv2d_fast", "conv2d_s8_fast",
+  const bool short_stage =
+      activation < 0 && (ctx.assume_usual_requantization || device::dsp::short_output(p));
+  static constexpr FastConv kPointwise{"conv2d_fast", "conv2d_s8_fast_any",
                                        device::conv2d_s8_fast_reorder_weights};
-  static constexpr FastConv kDepthwise{"depthwise_fast", "depthwise_s8_fast",
+  static constexpr FastConv kPointwiseShort{"conv2d_fast_short", "conv2d_s8_fast_short",
+                                            device::conv2d_s8_fast_reorder_weights};
+  static constexpr FastConv kDepthwise{"depthwise_fast", "depthwise_s8_fast_any",
                                        device::depthwise_s8_fast_reorder_weights};
-  static constexpr FastConv kFull{"conv2d_gemm_fast", "conv2d_s8_gemm_fast",
+  static constexpr FastConv kDepthwiseShort{"depthwise_fast_short", "depthwise_s8_fast_short",
+                                            device::depthwise_s8_fast_reorder_weights};
+  static constexpr FastConv kFull{"conv2d_gemm_fast", "conv2d_s8_gemm_fast_any",
                                   device::conv2d_s8_gemm_fast_reorder_weights};
+  static constexpr FastConv kFullShort{"conv2d_gemm_fast_short", "conv2d_s8_gemm_fast_short",
+                                       device::conv2d_s8_gemm_fast_reorder_weights};
   static constexpr FastConv kDepthwiseInPlace{"depthwise_fast_in_place",
                                               "depthwise_s8_fast_in_place", nullptr};
   if (ctx.fast_kernels && !in_place) {
     if (device::conv2d_s8_fast_applies(p)) {
-      fast = &kPointwise;
+      fast = short_stage ? &kPointwiseShort : &kPointwise;
     } else if (device::depthwise_s8_fast_applies(p)) {
-      fast = &kDepthwise;
+      fast = short_stage ? &kDepthwiseShort : &kDepthwise;
     } else if (device::conv2d_s8_gemm_fast_applies(p)) {
-      fast = &kFull;
+      fast = short_stage ? &kFullShort : &kFull;
     }
   } else if (ctx.fast_kernels && device::depthwise_s8_fast_in_place_applies(p)) {
     fast = &kDepthwiseInPlace;

@@ -33,20 +33,23 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"avg_pool", {364, 80}, {360, 80}},
     {"clip", {60, 12}, {60, 12}},
     {"concat", {84, 32}, {84, 32}},
-    {"conv2d", {1296, 112}, {1312, 120}},            // 2026-12-07: scripts/measure_kernel_size.sh
-    {"conv2d_fast", {3988, 376}, {4060, 400}},       // 2026-12-07: pointwise GEMM (DSP), lean stage
-    {"conv2d_gemm_fast", {8336, 696}, {8076, 712}},  // 2026-12-07: no scratch, direct tail
-    {"depthwise_fast", {10268, 1424}, {10188, 1432}},  // 2026-12-07: DSP, without applies/reorder
+    {"conv2d", {1296, 112}, {1312, 120}},       // 2026-12-07: scripts/measure_kernel_size.sh
+    {"conv2d_fast", {5716, 440}, {5904, 464}},  // 2026-12-07: 4x2 GEMM (asm), lean/full stages
+    {"conv2d_fast_short", {2940, 344}, {2960, 344}},        // 2026-12-07: the same, short stage
+    {"conv2d_gemm_fast", {8316, 688}, {8128, 712}},         // 2026-12-07: no scratch, direct tail
+    {"conv2d_gemm_fast_short", {7876, 696}, {7600, 712}},   // 2026-12-07: short stage
+    {"depthwise_fast", {10092, 2080}, {10036, 2096}},       // 2026-12-07: DSP, any stage
+    {"depthwise_fast_short", {9492, 1880}, {9392, 1888}},   // 2026-12-07: short stage
     {"depthwise_fast_in_place", {3036, 496}, {3056, 488}},  // 2026-12-07: DSP, 3x3 s1, 3 stages
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},
     {"fully_connected_fast", {4804, 256}, {4756, 256}},  // 2026-12-07: DSP GEMV, entry only
-    {"global_avg_pool", {292, 64}, {284, 56}},
+    {"global_avg_pool", {316, 64}, {304, 56}},           // 2026-12-07
     {"hard_swish", {472, 36}, {484, 36}},
     {"leaky_relu", {308, 48}, {380, 36}},
     {"lut", {136, 32}, {136, 32}},  // 2026-12-07: table lookup (sigmoid, tanh, hard-swish)
     {"max_pool", {348, 80}, {348, 80}},
-    {"mul", {400, 72}, {356, 64}},
+    {"mul", {444, 72}, {408, 72}},  // 2026-12-07
     {"pad", {224, 72}, {224, 72}},
     {"paste", {196, 48}, {188, 40}},  // 2026-12-07
     {"quantize", {444, 72}, {444, 68}},

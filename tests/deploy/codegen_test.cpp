@@ -436,7 +436,8 @@ TEST(Codegen, PackageShape) {
   if (!generate(q, "tiny", &g)) GTEST_SKIP() << "conv2d has no device kernel yet";
   const fs::path pkg = g.dir / "pkg";
   for (const char* f : {"tiny.h", "tiny.cpp", "CMakeLists.txt", "README.md", "kernels/conv2d.h",
-                        "kernels/conv2d_fast.cpp", "kernels/dsp.h", "kernels/fixed_point.h"}) {
+                        "kernels/conv2d_fast_short.cpp", "kernels/conv2d_fast_impl.h",
+                        "kernels/dsp.h", "kernels/fixed_point.h"}) {
     EXPECT_TRUE(fs::exists(pkg / f)) << f;
   }
   const std::string h = read_text(pkg / "tiny.h"), c = read_text(pkg / "tiny.cpp");
@@ -465,11 +466,15 @@ TEST(Codegen, PackageShape) {
     EXPECT_EQ(c.find(word), std::string::npos) << word;
   }
   // Its 1x1 convolution runs as conv2d_s8_fast, its 3x3 stem as conv2d_s8_gemm_fast, its
-  // depthwise (out of place: in place would not lower the peak) as depthwise_s8_fast.
+  // depthwise (out of place: in place would not lower the peak) as depthwise_s8_fast, each in
+  // its short-stage variant (TFLite's usual requantization, dsp.h short_output), whose file
+  // alone the package holds.
   EXPECT_EQ(g.summary.kernels,
-            (std::vector<std::string>{"conv2d_fast", "conv2d_gemm_fast", "depthwise_fast"}));
-  EXPECT_NE(c.find("conv2d_s8_gemm_fast("), std::string::npos);
-  EXPECT_NE(c.find("conv2d_s8_fast("), std::string::npos);
+            (std::vector<std::string>{"conv2d_fast_short", "conv2d_gemm_fast_short",
+                                      "depthwise_fast_short"}));
+  EXPECT_NE(c.find("conv2d_s8_gemm_fast_short("), std::string::npos);
+  EXPECT_NE(c.find("conv2d_s8_fast_short("), std::string::npos);
+  EXPECT_FALSE(fs::exists(pkg / "kernels/conv2d_fast.cpp"));
   // Regenerated in place for a model without convolutions, the package drops conv2d's files.
   {
     core::Graph fc;
@@ -563,8 +568,10 @@ TEST(Codegen, CortexMPackagesBuildWithTheirToolchainFileWithoutWarnings) {
     EXPECT_GE(s.kernels.size(), 8u);
     // The cores with the DSP extension take the fast kernels; the M3 and M0+ do not.
     const bool dsp = target != Target::cortex_m3 && target != Target::cortex_m0plus;
-    EXPECT_EQ(std::find(s.kernels.begin(), s.kernels.end(), "conv2d_fast") != s.kernels.end(), dsp)
-        << target_name(target);
+    const bool pointwise_fast = std::any_of(s.kernels.begin(), s.kernels.end(), [](const auto& k) {
+      return k == "conv2d_fast" || k == "conv2d_fast_short";
+    });
+    EXPECT_EQ(pointwise_fast, dsp) << target_name(target);
     // ... and their library holds the DSP instructions (SMLAD) only where the core has them.
     const std::string objdump = "arm-none-eabi-objdump -d " +
                                 (pkg / "build" / "libdet.a").string() + " > " +

@@ -37,7 +37,7 @@ class Conv2dFastQemuTest : public ::testing::TestWithParam<const char*> {
     return testing::FirmwareBuild::instance().kernel_firmware(
         *target_, "conv2d_fast",
         {"tests/deploy/firmware/conv2d_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
-         "engine/kernels/device/conv2d_fast.cpp"});
+         "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/conv2d_fast_short.cpp"});
   }
 
   const CortexMTarget* target_ = nullptr;

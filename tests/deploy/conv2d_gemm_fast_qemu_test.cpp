@@ -38,7 +38,8 @@ class Conv2dGemmFastQemuTest : public ::testing::TestWithParam<const char*> {
     return testing::FirmwareBuild::instance().kernel_firmware(
         *target_, "conv2d_gemm_fast",
         {"tests/deploy/firmware/conv2d_gemm_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
-         "engine/kernels/device/conv2d_gemm_fast.cpp"});
+         "engine/kernels/device/conv2d_gemm_fast.cpp",
+         "engine/kernels/device/conv2d_gemm_fast_short.cpp"});
   }
 
   const CortexMTarget* target_ = nullptr;

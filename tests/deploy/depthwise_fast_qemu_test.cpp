@@ -39,6 +39,7 @@ class DepthwiseFastQemuTest : public ::testing::TestWithParam<const char*> {
         *target_, "depthwise_fast",
         {"tests/deploy/firmware/depthwise_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
          "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/depthwise_fast.cpp",
+         "engine/kernels/device/depthwise_fast_short.cpp",
          "engine/kernels/device/depthwise_fast_in_place.cpp"});
   }
 

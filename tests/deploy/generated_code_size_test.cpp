@@ -271,14 +271,20 @@ TEST_P(GeneratedCodeSize, CostModelEqualsThePackageAndTheElf) {
   std::printf(
       "  %s on %s: FLASH predicted %lld B (data %lld, kernels %lld, invoke %lld), "
       "ELF model part %lld B (%+.2f %%); model data in the ELF %lld B; arena %lld B, "
-      "stack bound %lld B (QEMU painted stack %lld B, with main's frame)\n",
+      "stack bound %lld B (QEMU painted stack %lld B, with main's frame); kernels:%s\n",
       name.c_str(), target.c_str(), static_cast<long long>(report.flash_bytes),
       static_cast<long long>(report.tinyscale.model_data_bytes),
       static_cast<long long>(report.tinyscale.kernel_code_bytes),
       static_cast<long long>(report.tinyscale.invoke_code_bytes), static_cast<long long>(elf_model),
       100.0 * (predicted - static_cast<double>(elf_model)) / static_cast<double>(elf_model),
       static_cast<long long>(model_rodata), static_cast<long long>(report.tinyscale.arena_bytes),
-      static_cast<long long>(report.tinyscale.stack_bytes), static_cast<long long>(painted));
+      static_cast<long long>(report.tinyscale.stack_bytes), static_cast<long long>(painted),
+      [&] {
+        std::string list;
+        for (const std::string& k : s.kernels) list += " " + k;
+        return list;
+      }()
+          .c_str());
   fs::remove_all(dir);
 }
 

@@ -28,13 +28,30 @@
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/dsp.h"
 
 namespace tinyscale::device {
 
 // Requires conv2d_s8_fast_applies(p), output != input, the reordered weights and the folded
 // bias (never null).
-void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
-                    const std::int32_t* folded_bias, std::int8_t* output, std::int8_t* scratch);
+void conv2d_s8_fast_any(const Conv2dS8Params& p, const std::int8_t* input,
+                        const std::int8_t* weights, const std::int32_t* folded_bias,
+                        std::int8_t* output, std::int8_t* scratch);
+// The same where dsp::short_output(p) holds, with the short output stage only
+// (conv2d_fast_short.cpp).
+void conv2d_s8_fast_short(const Conv2dS8Params& p, const std::int8_t* input,
+                          const std::int8_t* weights, const std::int32_t* folded_bias,
+                          std::int8_t* output, std::int8_t* scratch);
+// Either, as the params take (what the code generator decides once per layer).
+inline void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
+                           const std::int8_t* weights, const std::int32_t* folded_bias,
+                           std::int8_t* output, std::int8_t* scratch) {
+  if (dsp::short_output(p)) {
+    conv2d_s8_fast_short(p, input, weights, folded_bias, output, scratch);
+  } else {
+    conv2d_s8_fast_any(p, input, weights, folded_bias, output, scratch);
+  }
+}
 
 // Whether conv2d_s8_fast handles these params.
 bool conv2d_s8_fast_applies(const Conv2dS8Params& p);

@@ -40,6 +40,7 @@
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/dsp.h"
 
 namespace tinyscale::device {
 
@@ -47,10 +48,26 @@ namespace tinyscale::device {
 inline constexpr std::int32_t kDepthwiseFastMaxTaps = 49;
 
 // Requires depthwise_s8_fast_applies(p), output != input, weights reordered by
-// depthwise_s8_fast_reorder_weights and the folded bias (never null).
-void depthwise_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
-                       const std::int8_t* weights, const std::int32_t* folded_bias,
-                       std::int8_t* output, std::int8_t* scratch);
+// depthwise_s8_fast_reorder_weights and the folded bias (never null). Any output stage
+// (depthwise_fast.cpp).
+void depthwise_s8_fast_any(const Conv2dS8Params& p, const std::int8_t* input,
+                           const std::int8_t* weights, const std::int32_t* folded_bias,
+                           std::int8_t* output, std::int8_t* scratch);
+// The same where dsp::short_output(p) holds, with the short output stage only
+// (depthwise_fast_short.cpp).
+void depthwise_s8_fast_short(const Conv2dS8Params& p, const std::int8_t* input,
+                             const std::int8_t* weights, const std::int32_t* folded_bias,
+                             std::int8_t* output, std::int8_t* scratch);
+// Either, as the params take (what the code generator decides once per layer).
+inline void depthwise_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
+                              const std::int8_t* weights, const std::int32_t* folded_bias,
+                              std::int8_t* output, std::int8_t* scratch) {
+  if (dsp::short_output(p)) {
+    depthwise_s8_fast_short(p, input, weights, folded_bias, output, scratch);
+  } else {
+    depthwise_s8_fast_any(p, input, weights, folded_bias, output, scratch);
+  }
+}
 
 // Whether depthwise_s8_fast handles these params.
 bool depthwise_s8_fast_applies(const Conv2dS8Params& p);

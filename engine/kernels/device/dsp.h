@@ -157,6 +157,84 @@ inline std::int8_t requantize_output_as(const Conv2dS8Params& p, const ChannelSt
   }
 }
 
+// The short output stage: byte for byte requantize_output for a call whose output is lean
+// (lean_output) and whose every channel shifts right by 1..31 or has a zero multiplier
+// (short_output(p), decided once per call: TFLite's usual requantization), in about 9
+// instructions on the DSP instead of about 20:
+//   high = (x * m + 2^30) >> 31, as one SMMULR of 2x, (2x * m + 2^31) >> 32, where 2x fits
+//     (|x| < 2^30); otherwise the 64-bit product and a 64-bit rounding below;
+//   q = ((high + 2^(rs-1) - [high < 0]) >> rs) + output_offset, clamped by SSAT #8.
+// The rounding right shift is requantize_output's (remainder > mask / 2 + [x < 0]) written as
+// one floor shift. Where 2x fits, |high| <= 2^30, so high + 2^(rs-1) fits in int32 for every
+// rs <= 31. A zero multiplier gives high = 0 whatever the shift: its channel takes rs = 1.
+struct ShortStage {
+  std::int32_t bias, multiplier, half, right_shift, offset;
+};
+
+inline bool short_output(const Conv2dS8Params& p) {
+  if (!lean_output(p) || p.requant_channels < 1) return false;
+  for (std::int32_t c = 0; c < p.requant_channels; ++c) {
+    if (p.multipliers[c] != 0 && (p.shifts[c] > -1 || p.shifts[c] < -31)) return false;
+  }
+  return p.output_offset >= -128 && p.output_offset <= 127;
+}
+
+// bias may be null (0).
+inline ShortStage short_stage(const Conv2dS8Params& p, const std::int32_t* bias, std::int32_t oc) {
+  const std::int32_t c = p.requant_channels > 1 ? oc : 0;
+  const std::int32_t right_shift = p.multipliers[c] == 0 ? 1 : -p.shifts[c];
+  return {bias ? bias[oc] : 0, p.multipliers[c],
+          static_cast<std::int32_t>(std::uint32_t{1} << (right_shift - 1)), right_shift,
+          p.output_offset};
+}
+
+inline std::int32_t saturating_add(std::int32_t a, std::int32_t b) {
+#if defined(__ARM_FEATURE_DSP)
+  return __qadd(a, b);
+#else
+  const std::int64_t sum = static_cast<std::int64_t>(a) + b;
+  return sum > kInt32Max ? kInt32Max : sum < kInt32Min ? kInt32Min : static_cast<std::int32_t>(sum);
+#endif
+}
+
+// (a * b + 2^31) >> 32: the high word of the product, rounded (SMMULR).
+inline std::int32_t rounding_high_mul(std::int32_t a, std::int32_t b) {
+#if defined(__ARM_FEATURE_DSP)
+  std::int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+#else
+  return static_cast<std::int32_t>((static_cast<std::int64_t>(a) * b + (std::int64_t{1} << 31)) >>
+                                   32);
+#endif
+}
+
+// The short stage's path for |x| >= 2^30 (rare: out of line, one copy per kernel).
+// The stage by value: a reference would make every caller keep its stage in memory.
+[[gnu::noinline]] inline std::int8_t requantize_short_wide(ShortStage s, std::int32_t x) {
+  const std::int64_t high =
+      (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31;
+  const std::int64_t q = (high + s.half - (high < 0 ? 1 : 0)) >> s.right_shift;
+  return static_cast<std::int8_t>(saturate_s8(static_cast<std::int32_t>(q) + s.offset));
+}
+
+// The short stage on an accumulator that holds the bias.
+inline std::int8_t requantize_short(const ShortStage& s, std::int32_t x) {
+  std::int32_t x2;
+  if (__builtin_add_overflow(x, x, &x2)) [[unlikely]] {
+    return requantize_short_wide(s, x);
+  }
+  const std::int32_t high = rounding_high_mul(x2, s.multiplier);
+  const std::int32_t sum = high + (s.half + (high >> 31));
+  return static_cast<std::int8_t>(saturate_s8((sum >> s.right_shift) + s.offset));
+}
+
+// The short stage on an accumulator without the bias (added here, wrapping).
+inline std::int8_t finish_short(const ShortStage& s, std::int32_t acc) {
+  return requantize_short(s, static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                                       static_cast<std::uint32_t>(s.bias)));
+}
+
 // The same for an accumulator without the bias (added here, wrapping as the reference's).
 inline std::int8_t finish(const Conv2dS8Params& p, const ChannelStage& s, std::int32_t acc) {
   return requantize_output(p, s,
@@ -169,6 +247,24 @@ inline std::int8_t finish_as(const Conv2dS8Params& p, const ChannelStage& s, std
   return requantize_output_as<Lean>(p, s,
                                     static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
                                                               static_cast<std::uint32_t>(s.bias)));
+}
+
+// A kernel templated on its stage type (ChannelStage or ShortStage, chosen once per call)
+// builds each channel's with make_stage and applies it with finish (the overloads above).
+inline std::int8_t finish(const Conv2dS8Params& /*p*/, const ShortStage& s, std::int32_t acc) {
+  return finish_short(s, acc);
+}
+template <typename Stage>
+Stage make_stage(const Conv2dS8Params& p, const std::int32_t* bias, std::int32_t oc);
+template <>
+inline ChannelStage make_stage<ChannelStage>(const Conv2dS8Params& p, const std::int32_t* bias,
+                                             std::int32_t oc) {
+  return channel_stage(p, bias, oc);
+}
+template <>
+inline ShortStage make_stage<ShortStage>(const Conv2dS8Params& p, const std::int32_t* bias,
+                                         std::int32_t oc) {
+  return short_stage(p, bias, oc);
 }
 
 }  // namespace tinyscale::device::dsp

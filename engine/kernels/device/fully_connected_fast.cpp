@@ -7,6 +7,9 @@ namespace tinyscale::device {
 namespace {
 
 using dsp::load_word;
+using dsp::rounding_high_mul;
+using dsp::saturate_s8;
+using dsp::saturating_add;
 using dsp::smlad;
 using dsp::sxtb16;
 using dsp::sxtb16_ror8;
@@ -80,36 +83,6 @@ __attribute__((always_inline)) inline void block_steps(std::int32_t steps, const
 #undef TS_FC_STEP
 #undef TS_FC_ROW
 #endif
-
-inline std::int32_t saturating_add(std::int32_t a, std::int32_t b) {
-#if defined(__ARM_FEATURE_DSP)
-  return __qadd(a, b);
-#else
-  const std::int64_t sum = static_cast<std::int64_t>(a) + b;
-  return sum > kInt32Max ? kInt32Max : sum < kInt32Min ? kInt32Min : static_cast<std::int32_t>(sum);
-#endif
-}
-
-// (a * b + 2^31) >> 32: the high word of the product, rounded (SMMULR).
-inline std::int32_t rounding_high_mul(std::int32_t a, std::int32_t b) {
-#if defined(__ARM_FEATURE_DSP)
-  std::int32_t r;
-  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-#else
-  return static_cast<std::int32_t>((static_cast<std::int64_t>(a) * b + (std::int64_t{1} << 31)) >>
-                                   32);
-#endif
-}
-
-// int32 to [-128, 127] (SSAT).
-inline std::int32_t saturate_s8(std::int32_t x) {
-#if defined(__ARM_FEATURE_DSP)
-  return __ssat(x, 8);
-#else
-  return x < -128 ? -128 : x > 127 ? 127 : x;
-#endif
-}
 
 // The output stage, byte for byte requantize_s8 (fixed_point.h) on acc + bias, in fewer
 // instructions than dsp::finish where a row's requantization allows (`lean`):

@@ -4,7 +4,8 @@
 //   TINYSCALE caseI_ref_instructions=N caseI_fast_instructions=N caseI_mismatch_bytes=N
 //   caseI_fast_path=0|1
 // and exits 0 (1 if any byte differs). Cases 0..2 are the measured shapes (48x48x16->32,
-// 12x12x64->64, DS-CNN's 25x5x64->64); the others are small odd shapes.
+// 12x12x64->64, DS-CNN's 25x5x64->64, with TFLite's usual right shifts); the others are small odd
+// shapes with shifts of both signs.
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
@@ -63,7 +64,7 @@ int main(void) {
     for (int i = 0; i < c.out_c; ++i) {
       g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
       g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
-      g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
+      g_shifts[i] = g_rng.next_shift(index < 3);  // the measured shapes: usual
     }
     for (int i = 0; i < 256; ++i) g_table[i] = next_s8();
     const Conv2dS8Params p = {c.batches,

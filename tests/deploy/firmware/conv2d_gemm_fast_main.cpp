@@ -69,7 +69,7 @@ int main(void) {
     for (int i = 0; i < c.out_c; ++i) {
       g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
       g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
-      g_shifts[i] = static_cast<std::int8_t>(static_cast<int>(next() % 12u) - 10);
+      g_shifts[i] = g_rng.next_shift(index < kMeasured);  // the measured shapes: usual
       std::uint32_t sum = 0;
       for (int j = 0; j < k; ++j) sum += static_cast<std::uint32_t>(g_weights[i * k + j]);
       g_folded[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(g_bias[i]) +

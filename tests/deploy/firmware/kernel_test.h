@@ -22,6 +22,12 @@ struct Lcg {
     return state >> 8;
   }
   std::int8_t next_s8() { return static_cast<std::int8_t>(next() & 0xFF); }
+  // A requantization shift: with `usual`, TFLite's usual right shift of 1..10 (the fast
+  // kernels' short output stage, dsp.h short_output); else -10..1, both signs.
+  std::int8_t next_shift(bool usual) {
+    return static_cast<std::int8_t>(usual ? -1 - static_cast<int>(next() % 10u)
+                                          : static_cast<int>(next() % 12u) - 10);
+  }
 };
 
 // Reports `TINYSCALE <prefix><index>_<what>=value` (index below 100).

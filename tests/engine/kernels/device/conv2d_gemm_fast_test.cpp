@@ -17,19 +17,12 @@
 #include <vector>
 
 #include "engine/kernels/device/conv2d.h"
+#include "tests/engine/kernels/device/conv_case.h"
 
 namespace tinyscale::device {
 namespace {
 
-struct Case {
-  Conv2dS8Params p{};
-  std::vector<std::int8_t> input, weights, shifts, table;
-  std::vector<std::int32_t> bias, multipliers;
-};
-
-int pick(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
+using Case = ConvCase;
 
 // folded[oc] = bias[oc] + input_offset * sum(weights of oc), wrapping as int32.
 std::vector<std::int32_t> fold(const Conv2dS8Params& p, const std::vector<std::int8_t>& w,
@@ -68,42 +61,10 @@ Case random_case(std::mt19937& rng) {
   p.in_w = std::max(1, (p.out_w - 1) * p.stride_w + p.kernel_w - p.pad_left - pick(rng, 0, 1));
   p.in_c_per_group = p.in_c;
   p.out_c_per_group = p.out_c;
-  const int zero_points[] = {-128, 127, 0, pick(rng, -128, 127)};
-  p.input_offset = -zero_points[pick(rng, 0, 3)];
-  p.output_offset = zero_points[pick(rng, 0, 3)];
-  p.act_min = pick(rng, 0, 1) ? -128 : pick(rng, -128, 0);
-  p.act_max = pick(rng, 0, 1) ? 127 : pick(rng, p.act_min, 127);
-  p.requant_channels = pick(rng, 0, 1) ? p.out_c : 1;
-  for (int i = 0; i < p.requant_channels; ++i) {
-    c.multipliers.push_back(pick(rng, 1 << 30, 2147483647));
-    c.shifts.push_back(static_cast<std::int8_t>(pick(rng, -12, 2)));
-  }
-  auto fill = [&](std::vector<std::int8_t>& v, int n) {
-    v.resize(static_cast<std::size_t>(n));
-    for (auto& x : v) x = static_cast<std::int8_t>(pick(rng, -128, 127));
-  };
-  fill(c.input, p.batches * p.in_h * p.in_w * p.in_c);
-  fill(c.weights, p.out_c * p.kernel_h * p.kernel_w * p.in_c);
-  for (int i = 0; i < p.out_c; ++i) c.bias.push_back(pick(rng, -100000, 100000));
-  if (pick(rng, 0, 1)) {
-    fill(c.table, 256);
-    p.output_table = c.table.data();
-  }
-  p.multipliers = c.multipliers.data();
-  p.shifts = c.shifts.data();
+  random_output_stage(rng, c);
+  fill_random(rng, c.input, static_cast<std::size_t>(p.batches * p.in_h * p.in_w * p.in_c));
+  fill_random(rng, c.weights, static_cast<std::size_t>(p.out_c * p.kernel_h * p.kernel_w * p.in_c));
   return c;
-}
-
-std::string describe(const Conv2dS8Params& p) {
-  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" + std::to_string(p.in_w) +
-         "x" + std::to_string(p.in_c) + " -> " + std::to_string(p.out_h) + "x" +
-         std::to_string(p.out_w) + "x" + std::to_string(p.out_c) + " k" +
-         std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w) + " s" +
-         std::to_string(p.stride_h) + "," + std::to_string(p.stride_w) + " pad " +
-         std::to_string(p.pad_top) + "," + std::to_string(p.pad_left) + " in_off " +
-         std::to_string(p.input_offset) + " out_off " + std::to_string(p.output_offset) + " act [" +
-         std::to_string(p.act_min) + ", " + std::to_string(p.act_max) + "] requant " +
-         std::to_string(p.requant_channels) + (p.output_table ? " table" : "");
 }
 
 void expect_same_as_reference(const Case& c, const std::string& what) {

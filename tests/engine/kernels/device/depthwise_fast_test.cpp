@@ -15,20 +15,12 @@
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/conv2d_fast.h"
 #include "engine/kernels/device/depthwise_fast_in_place.h"
+#include "tests/engine/kernels/device/conv_case.h"
 
 namespace tinyscale::device {
 namespace {
 
-struct Case {
-  Conv2dS8Params p{};
-  std::vector<std::int8_t> input, weights, shifts, table;
-  std::vector<std::int32_t> bias, multipliers;
-  bool with_bias = true;
-};
-
-int pick(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
+using Case = ConvCase;
 
 // A random depthwise convolution; kernel 3x3 when `kernel3x3`, else 1..5 x 1..5.
 Case random_case(std::mt19937& rng, bool kernel3x3) {
@@ -51,31 +43,9 @@ Case random_case(std::mt19937& rng, bool kernel3x3) {
   if (p.out_h < 1) p.out_h = 1;
   if (p.out_w < 1) p.out_w = 1;
   p.in_c_per_group = p.out_c_per_group = 1;
-  const int zero_points[] = {-128, 127, 0, pick(rng, -128, 127)};
-  p.input_offset = -zero_points[pick(rng, 0, 3)];
-  p.output_offset = zero_points[pick(rng, 0, 3)];
-  p.act_min = pick(rng, 0, 1) ? -128 : pick(rng, -128, 0);
-  p.act_max = pick(rng, 0, 1) ? 127 : pick(rng, p.act_min, 127);
-  const bool per_channel = pick(rng, 0, 1) == 1;
-  p.requant_channels = per_channel ? p.out_c : 1;
-  for (int i = 0; i < p.requant_channels; ++i) {
-    c.multipliers.push_back(pick(rng, 1 << 30, 2147483647));
-    c.shifts.push_back(static_cast<std::int8_t>(pick(rng, -12, 2)));
-  }
-  auto fill = [&](std::vector<std::int8_t>& v, std::size_t n) {
-    v.resize(n);
-    for (auto& x : v) x = static_cast<std::int8_t>(pick(rng, -128, 127));
-  };
-  fill(c.input, static_cast<std::size_t>(p.batches * p.in_h * p.in_w * p.in_c));
-  fill(c.weights, static_cast<std::size_t>(p.out_c * p.kernel_h * p.kernel_w));
-  c.with_bias = pick(rng, 0, 3) != 0;
-  for (int i = 0; i < p.out_c; ++i) c.bias.push_back(pick(rng, -100000, 100000));
-  if (pick(rng, 0, 1)) {
-    fill(c.table, 256);
-    p.output_table = c.table.data();
-  }
-  p.multipliers = c.multipliers.data();
-  p.shifts = c.shifts.data();
+  random_output_stage(rng, c);
+  fill_random(rng, c.input, static_cast<std::size_t>(p.batches * p.in_h * p.in_w * p.in_c));
+  fill_random(rng, c.weights, static_cast<std::size_t>(p.out_c * p.kernel_h * p.kernel_w));
   return c;
 }
 
@@ -91,18 +61,6 @@ void expect_same_as_reference(const Case& c, const std::string& what) {
   depthwise_s8_fast_reorder_weights(p, c.weights.data(), reordered.data());
   depthwise_s8_fast(p, c.input.data(), reordered.data(), folded.data(), actual.data(), nullptr);
   ASSERT_EQ(actual, expected) << what;
-}
-
-std::string describe(const Conv2dS8Params& p) {
-  return std::to_string(p.batches) + "x" + std::to_string(p.in_h) + "x" + std::to_string(p.in_w) +
-         "x" + std::to_string(p.in_c) + " -> " + std::to_string(p.out_h) + "x" +
-         std::to_string(p.out_w) + " k" + std::to_string(p.kernel_h) + "x" +
-         std::to_string(p.kernel_w) + " s" + std::to_string(p.stride_h) + "," +
-         std::to_string(p.stride_w) + " pad " + std::to_string(p.pad_top) + "," +
-         std::to_string(p.pad_left) + " in_off " + std::to_string(p.input_offset) + " out_off " +
-         std::to_string(p.output_offset) + " act [" + std::to_string(p.act_min) + ", " +
-         std::to_string(p.act_max) + "] requant " + std::to_string(p.requant_channels) +
-         (p.output_table ? " table" : "");
 }
 
 TEST(DeviceDepthwiseS8Fast, Random3x3CasesMatchTheReferenceByteForByte) {

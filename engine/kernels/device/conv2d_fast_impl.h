@@ -1,0 +1,384 @@
+// conv2d_fast's loops (conv2d_fast.h describes them), included by its two entry points' files:
+// conv2d_fast.cpp (any output stage) and conv2d_fast_short.cpp (dsp.h's short stage), so a
+// generated package holds only the variant its layers call.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "engine/kernels/device/conv2d_fast.h"
+#include "engine/kernels/device/dsp.h"
+
+namespace tinyscale::device {
+namespace {
+
+using dsp::channel_stage;
+using dsp::ChannelStage;
+using dsp::load_word;
+using dsp::smlad;
+using dsp::sxtb16;
+using dsp::sxtb16_ror8;
+
+// Offset of output pixel `px` (row-major over out_h x out_w) in the input, in values.
+inline std::int32_t input_pixel(const Conv2dS8Params& p, std::int32_t px) {
+  const std::int32_t oy = px / p.out_w;
+  const std::int32_t ox = px - oy * p.out_w;
+  return (oy * p.stride_h * p.in_w + ox * p.stride_w) * p.in_c;
+}
+
+// Two output channels' weights, interleaved by conv2d_s8_fast_reorder_weights: per group of 4
+// input channels the word of channel a then the word of channel b, then the last in_c % 4
+// input channels as (a, b) byte pairs. Accumulates both channels over two pixels (x0, x1).
+struct PairAcc {
+  std::int32_t a0, a1, b0, b1;  // <channel><pixel>
+};
+
+// Four input channels of both pixels against the pair's two weight words at w.
+inline void pair_step(std::uint32_t p0, std::uint32_t p1, const std::int8_t* w, PairAcc& r) {
+  const std::uint32_t p0e = sxtb16(p0), p0o = sxtb16_ror8(p0);
+  const std::uint32_t p1e = sxtb16(p1), p1o = sxtb16_ror8(p1);
+  const std::uint32_t wa = load_word(w);
+  std::uint32_t we = sxtb16(wa), wo = sxtb16_ror8(wa);
+  r.a0 = smlad(p0o, wo, smlad(p0e, we, r.a0));
+  r.a1 = smlad(p1o, wo, smlad(p1e, we, r.a1));
+  const std::uint32_t wb = load_word(w + 4);
+  we = sxtb16(wb);
+  wo = sxtb16_ror8(wb);
+  r.b0 = smlad(p0o, wo, smlad(p0e, we, r.b0));
+  r.b1 = smlad(p1o, wo, smlad(p1e, we, r.b1));
+}
+
+inline PairAcc pair_dot(const std::int8_t* x0, const std::int8_t* x1, const std::int8_t* w,
+                        std::int32_t in_c, std::int32_t bias_a, std::int32_t bias_b) {
+  PairAcc r{bias_a, bias_a, bias_b, bias_b};
+  const std::int32_t delta = static_cast<std::int32_t>(x1 - x0);
+  // Eight input channels per iteration, then four, then the last in_c % 4 one by one.
+  const std::int8_t* const x0_end8 = x0 + (in_c & ~7);
+  while (x0 != x0_end8) {
+    const std::uint32_t p0 = load_word(x0), p1 = load_word(x0 + delta);
+    const std::uint32_t q0 = load_word(x0 + 4), q1 = load_word(x0 + 4 + delta);
+    x0 += 8;
+    pair_step(p0, p1, w, r);
+    pair_step(q0, q1, w + 8, r);
+    w += 16;
+  }
+  if (in_c & 4) {
+    pair_step(load_word(x0), load_word(x0 + delta), w, r);
+    x0 += 4;
+    w += 8;
+  }
+  for (std::int32_t k = 0; k < (in_c & 3); ++k, w += 2) {
+    const std::int32_t v0 = x0[k], v1 = x0[k + delta];
+    r.a0 += v0 * w[0];
+    r.a1 += v1 * w[0];
+    r.b0 += v0 * w[1];
+    r.b1 += v1 * w[1];
+  }
+  return r;
+}
+
+// One channel (the last of an odd count; its weights as in the original layout) over two
+// pixels.
+inline void single_dot(const std::int8_t* x0, const std::int8_t* x1, const std::int8_t* w,
+                       std::int32_t in_c, std::int32_t* a0, std::int32_t* a1) {
+  std::int32_t ic = 0;
+  for (; ic + 4 <= in_c; ic += 4) {
+    const std::uint32_t p0 = load_word(x0 + ic), p1 = load_word(x1 + ic), k = load_word(w + ic);
+    const std::uint32_t ke = sxtb16(k), ko = sxtb16_ror8(k);
+    *a0 = smlad(sxtb16_ror8(p0), ko, smlad(sxtb16(p0), ke, *a0));
+    *a1 = smlad(sxtb16_ror8(p1), ko, smlad(sxtb16(p1), ke, *a1));
+  }
+  for (; ic < in_c; ++ic) {
+    *a0 += x0[ic] * w[ic];
+    *a1 += x1[ic] * w[ic];
+  }
+}
+
+inline void store_word(std::int8_t* p, std::uint32_t w) { std::memcpy(p, &w, sizeof w); }
+
+// Bytes expand_pair writes for in_c channels.
+inline std::int32_t expanded_bytes(std::int32_t in_c) { return 16 * (in_c >> 2); }
+
+// Two pixels' input channels sign-extended once to 16-bit pairs, in the order the dot
+// products read them: per group of 4 channels, pixel 0's (c0, c2), pixel 1's (c0, c2), pixel
+// 0's (c1, c3), pixel 1's (c1, c3).
+inline void expand_pair(const std::int8_t* x0, const std::int8_t* x1, std::int32_t in_c,
+                        std::int8_t* xs) {
+  for (std::int32_t ic = 0; ic + 4 <= in_c; ic += 4, xs += 16) {
+    const std::uint32_t p0 = load_word(x0 + ic), p1 = load_word(x1 + ic);
+    store_word(xs, sxtb16(p0));
+    store_word(xs + 4, sxtb16(p1));
+    store_word(xs + 8, sxtb16_ror8(p0));
+    store_word(xs + 12, sxtb16_ror8(p1));
+  }
+}
+
+// Four output channels (a, b, c, d) x two pixels, accumulators acc[2 * channel + pixel], over
+// one group of 4 input channels: the pixels' pairs e0, e1 (channels 0 and 2) and o0, o1 (1 and
+// 3); the group's 4 weight words at w (conv2d_s8_fast_reorder_weights): (a0 b0 a2 b2),
+// (c0 d0 c2 d2), (a1 b1 a3 b3), (c1 d1 c3 d3), so SXTB16 gives one channel's pair for the even
+// or odd inputs and SXTB16 ROR #8 the next channel's.
+inline void quad_group(std::uint32_t e0, std::uint32_t e1, std::uint32_t o0, std::uint32_t o1,
+                       const std::int8_t* w, std::int32_t* acc) {
+  for (int half = 0; half < 2; ++half) {
+    const std::uint32_t x0 = half ? o0 : e0, x1 = half ? o1 : e1;
+    for (int k = 0; k < 2; ++k) {
+      const std::uint32_t word = load_word(w + 8 * half + 4 * k);
+      const std::uint32_t first = sxtb16(word), second = sxtb16_ror8(word);
+      std::int32_t* a = acc + 4 * k;
+      a[0] = smlad(x0, first, a[0]);
+      a[1] = smlad(x1, first, a[1]);
+      a[2] = smlad(x0, second, a[2]);
+      a[3] = smlad(x1, second, a[3]);
+    }
+  }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+// quad_group over `groups` (>= 1) groups of expanded inputs (xs: expand_pair's order) in
+// assembly: GCC does not keep 8 accumulators, 2 input pairs, a weight word and its extension
+// and both pointers in the 14 registers there are. Per group 30 instructions for 32 MACs and
+// the loop's 3 (the end address lives on the stack). acc: the 8 accumulators, in and out.
+// AAPCS: r0 xs, r1 w, r2 groups, r3 acc; r4-r11 and lr saved.
+__attribute__((naked, noinline)) void quad_groups_expanded(const std::int8_t* /*xs*/,
+                                                           const std::int8_t* /*w*/,
+                                                           std::int32_t /*groups*/,
+                                                           std::int32_t* /*acc*/) {
+  // clang-format off
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "add r2, r0, r2, lsl #4\n\t"      // the end of xs
+      "push {r2, r3}\n\t"               // [sp] end, [sp + 4] acc
+      "ldm r3, {r4-r11}\n"
+      "1:\n\t"
+      "ldrd r2, r3, [r0], #8\n\t"       // pixel 0's and pixel 1's (c0, c2)
+      "ldr r12, [r1], #4\n\t"           // a0 b0 a2 b2
+      "sxtb16 lr, r12\n\t"
+      "smlad r4, r2, lr, r4\n\t"
+      "smlad r5, r3, lr, r5\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r6, r2, lr, r6\n\t"
+      "smlad r7, r3, lr, r7\n\t"
+      "ldr r12, [r1], #4\n\t"           // c0 d0 c2 d2
+      "sxtb16 lr, r12\n\t"
+      "smlad r8, r2, lr, r8\n\t"
+      "smlad r9, r3, lr, r9\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r10, r2, lr, r10\n\t"
+      "smlad r11, r3, lr, r11\n\t"
+      "ldrd r2, r3, [r0], #8\n\t"       // (c1, c3)
+      "ldr r12, [r1], #4\n\t"           // a1 b1 a3 b3
+      "sxtb16 lr, r12\n\t"
+      "smlad r4, r2, lr, r4\n\t"
+      "smlad r5, r3, lr, r5\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r6, r2, lr, r6\n\t"
+      "smlad r7, r3, lr, r7\n\t"
+      "ldr r12, [r1], #4\n\t"           // c1 d1 c3 d3
+      "sxtb16 lr, r12\n\t"
+      "smlad r8, r2, lr, r8\n\t"
+      "smlad r9, r3, lr, r9\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r10, r2, lr, r10\n\t"
+      "smlad r11, r3, lr, r11\n\t"
+      "ldr r12, [sp]\n\t"
+      "cmp r0, r12\n\t"
+      "bne 1b\n\t"
+      "pop {r2, r3}\n\t"
+      "stm r3, {r4-r11}\n\t"
+      "pop {r4-r11, pc}\n\t");
+  // clang-format on
+}
+#endif
+
+// The quad's groups over expanded inputs.
+inline void quad_dot_expanded(const std::int8_t* xs, const std::int8_t* w, std::int32_t groups,
+                              std::int32_t* acc) {
+  if (groups == 0) return;
+#if defined(__ARM_FEATURE_DSP)
+  quad_groups_expanded(xs, w, groups, acc);
+#else
+  for (std::int32_t g = 0; g < groups; ++g, xs += 16, w += 16) {
+    quad_group(load_word(xs), load_word(xs + 4), load_word(xs + 8), load_word(xs + 12), w, acc);
+  }
+#endif
+}
+
+// The same from the raw inputs (the last pixels, whose free output cannot hold the expansion),
+// the accumulators in locals so that the compiler keeps them in registers.
+inline void quad_dot(const std::int8_t* x0, const std::int8_t* x1, const std::int8_t* w,
+                     std::int32_t groups, std::int32_t* acc) {
+  std::int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
+  std::int32_t c0 = acc[4], c1 = acc[5], d0 = acc[6], d1 = acc[7];
+  for (std::int32_t g = 0; g < groups; ++g, x0 += 4, x1 += 4, w += 16) {
+    const std::uint32_t p0 = load_word(x0), p1 = load_word(x1);
+    for (int half = 0; half < 2; ++half) {
+      const std::uint32_t y0 = half ? sxtb16_ror8(p0) : sxtb16(p0);
+      const std::uint32_t y1 = half ? sxtb16_ror8(p1) : sxtb16(p1);
+      const std::uint32_t ab = load_word(w + 8 * half), cd = load_word(w + 8 * half + 4);
+      std::uint32_t k = sxtb16(ab);
+      a0 = smlad(y0, k, a0);
+      a1 = smlad(y1, k, a1);
+      k = sxtb16_ror8(ab);
+      b0 = smlad(y0, k, b0);
+      b1 = smlad(y1, k, b1);
+      k = sxtb16(cd);
+      c0 = smlad(y0, k, c0);
+      c1 = smlad(y1, k, c1);
+      k = sxtb16_ror8(cd);
+      d0 = smlad(y0, k, d0);
+      d1 = smlad(y1, k, d1);
+    }
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = b0, acc[3] = b1;
+  acc[4] = c0, acc[5] = c1, acc[6] = d0, acc[7] = d1;
+}
+
+// pair_dot on expanded inputs (the last in_c % 4 channels from x0 and x1 themselves).
+inline PairAcc pair_dot_expanded(const std::int8_t* xs, const std::int8_t* x0,
+                                 const std::int8_t* x1, const std::int8_t* w, std::int32_t in_c,
+                                 std::int32_t bias_a, std::int32_t bias_b) {
+  PairAcc r{bias_a, bias_a, bias_b, bias_b};
+  const std::int8_t* const xs_end = xs + expanded_bytes(in_c);
+  while (xs != xs_end) {
+    const std::uint32_t p0e = load_word(xs), p1e = load_word(xs + 4);
+    const std::uint32_t p0o = load_word(xs + 8), p1o = load_word(xs + 12);
+    xs += 16;
+    const std::uint32_t wa = load_word(w);
+    std::uint32_t we = sxtb16(wa), wo = sxtb16_ror8(wa);
+    r.a0 = smlad(p0o, wo, smlad(p0e, we, r.a0));
+    r.a1 = smlad(p1o, wo, smlad(p1e, we, r.a1));
+    const std::uint32_t wb = load_word(w + 4);
+    w += 8;
+    we = sxtb16(wb);
+    wo = sxtb16_ror8(wb);
+    r.b0 = smlad(p0o, wo, smlad(p0e, we, r.b0));
+    r.b1 = smlad(p1o, wo, smlad(p1e, we, r.b1));
+  }
+  for (std::int32_t ic = in_c & ~3; ic < in_c; ++ic, w += 2) {
+    const std::int32_t v0 = x0[ic], v1 = x1[ic];
+    r.a0 += v0 * w[0];
+    r.a1 += v1 * w[0];
+    r.b0 += v0 * w[1];
+    r.b1 += v1 * w[1];
+  }
+  return r;
+}
+
+// One batch of the 1x1 GEMM: out[px][oc] = folded_bias[oc] + sum_ic in[px][ic] * w[oc][ic]
+// (the input offset is in the folded bias), two pixels x two channels at a time. An odd last
+// pixel runs as a pair with itself (its output written once).
+//
+// The two pixels' inputs are sign-extended once, not once per channel pair, into the part of
+// the output not written yet (the pixels after these two): no scratch, so no arena byte. The
+// last pixels, whose remaining output is too small for that, extend in registers.
+// The output stage a call runs (decided once per call, dsp.h): kShort (short_output), kLean
+// (lean_output), kFull (anything else).
+enum class Stage { kFull, kLean, kShort };
+
+// Writes the requantized accumulator (bias included) of channel oc with the stage S; holds
+// only what S reads.
+template <Stage S>
+struct Output {
+  Output(const Conv2dS8Params& params, std::int32_t oc)
+      : p(params), stage(channel_stage(params, oc)) {}
+  std::int8_t operator()(std::int32_t acc) const {
+    return dsp::requantize_output_as<S == Stage::kLean>(p, stage, acc);
+  }
+  const Conv2dS8Params& p;
+  ChannelStage stage;
+};
+template <>
+struct Output<Stage::kShort> {
+  Output(const Conv2dS8Params& params, std::int32_t oc)
+      : stage(dsp::short_stage(params, nullptr, oc)) {}
+  std::int8_t operator()(std::int32_t acc) const { return dsp::requantize_short(stage, acc); }
+  dsp::ShortStage stage;
+};
+
+template <Stage S>
+void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
+                    const std::int32_t* bias, std::int8_t* output) {
+  const std::int32_t in_c = p.in_c;
+  const std::int32_t out_c = p.out_c;
+  const std::int32_t pixels = p.out_h * p.out_w;
+  const std::int32_t quads_end = out_c & ~3;  // then a pair, then a single channel
+  const std::int32_t expanded = expanded_bytes(in_c);
+  const std::int32_t groups = in_c >> 2;
+  // Pixel k at k * in_c: stride 1 over whole input rows.
+  const bool contiguous = p.stride_h == 1 && p.stride_w == 1 && p.out_w == p.in_w;
+  for (std::int32_t px = 0; px < pixels; px += 2) {
+    const std::int32_t px1 = px + 1 < pixels ? px + 1 : px;
+    const std::int8_t* x0 = input + (contiguous ? px * in_c : input_pixel(p, px));
+    const std::int8_t* x1 = input + (contiguous ? px1 * in_c : input_pixel(p, px1));
+    std::int8_t* out0 = output + px * out_c;
+    std::int8_t* out1 = output + px1 * out_c;
+    // The free output bytes after these two pixels, from a word boundary.
+    std::int8_t* const free_start = output + (px + 2) * out_c;
+    const auto misalign =
+        static_cast<std::int32_t>((4u - (reinterpret_cast<std::uintptr_t>(free_start) & 3u)) & 3u);
+    const bool expand = expanded > 0 && (pixels - px - 2) * out_c - misalign >= expanded;
+    std::int8_t* const xs = free_start + misalign;
+    if (expand) expand_pair(x0, x1, in_c, xs);
+    const std::int8_t* w = weights;
+    for (std::int32_t oc = 0; oc < quads_end; oc += 4) {
+      std::int32_t acc[8] = {bias[oc],     bias[oc],     bias[oc + 1], bias[oc + 1],
+                             bias[oc + 2], bias[oc + 2], bias[oc + 3], bias[oc + 3]};
+      if (expand) {
+        quad_dot_expanded(xs, w, groups, acc);
+      } else {
+        quad_dot(x0, x1, w, groups, acc);
+      }
+      w += 16 * groups;
+      for (std::int32_t ic = 4 * groups; ic < in_c; ++ic, w += 4) {
+        const std::int32_t v0 = x0[ic], v1 = x1[ic];
+        for (int c = 0; c < 4; ++c) {  // wrapping, as SMLAD's sums
+          acc[2 * c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[2 * c]) +
+                                                 static_cast<std::uint32_t>(v0 * w[c]));
+          acc[2 * c + 1] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[2 * c + 1]) +
+                                                     static_cast<std::uint32_t>(v1 * w[c]));
+        }
+      }
+      for (int c = 0; c < 4; ++c) {
+        const Output<S> stage(p, oc + c);
+        out1[oc + c] = stage(acc[2 * c + 1]);
+        out0[oc + c] = stage(acc[2 * c]);
+      }
+    }
+    for (std::int32_t oc = quads_end; oc + 1 < out_c; oc += 2) {  // at most one pair
+      const PairAcc r = expand ? pair_dot_expanded(xs, x0, x1, w, in_c, bias[oc], bias[oc + 1])
+                               : pair_dot(x0, x1, w, in_c, bias[oc], bias[oc + 1]);
+      w += 2 * in_c;
+      const Output<S> sa(p, oc), sb(p, oc + 1);
+      out1[oc] = sa(r.a1);
+      out1[oc + 1] = sb(r.b1);
+      out0[oc] = sa(r.a0);
+      out0[oc + 1] = sb(r.b0);
+    }
+    if (out_c & 1) {
+      const std::int32_t oc = out_c - 1;
+      std::int32_t a0 = bias[oc], a1 = bias[oc];
+      single_dot(x0, x1, w, in_c, &a0, &a1);
+      const Output<S> s(p, oc);
+      out1[oc] = s(a1);
+      out0[oc] = s(a0);
+    }
+  }
+}
+
+// One call with the output stage S.
+template <Stage S>
+void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
+         const std::int32_t* folded_bias, std::int8_t* output) {
+  // A local copy: the int8 output stores may alias anything the caller's params point
+  // into, so the compiler would reload every field after each store; a local it need not.
+  const Conv2dS8Params local = p;
+  const std::int32_t in_batch = local.in_h * local.in_w * local.in_c;
+  const std::int32_t out_batch = local.out_h * local.out_w * local.out_c;
+  for (std::int32_t b = 0; b < local.batches; ++b) {
+    pointwise_gemm<S>(local, input + b * in_batch, weights, folded_bias, output + b * out_batch);
+  }
+}
+
+}  // namespace
+}  // namespace tinyscale::device
