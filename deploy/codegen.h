@@ -57,9 +57,9 @@ struct GenerateOptions {
   Target target = Target::host;
   std::string command_line;  // written into the files' opening comment
   // The graph's requantization is a placeholder (generated_code_size's layout of an
-  // uncalibrated graph): convolutions take their short-stage kernel variant wherever the
-  // structure allows (no fused activation table), as calibrated tinyscale networks do
-  // (dsp.h short_output), instead of deciding from the placeholder shifts.
+  // uncalibrated graph): convolutions take their short-stage kernel variant, as calibrated
+  // tinyscale networks do (dsp.h short_output: full int8 range, right shifts 1..31), instead
+  // of deciding from the placeholder shifts.
   bool assume_usual_requantization = false;
 };
 

@@ -513,12 +513,11 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
   // the arena plan holds as the node's scratch (engine/liveness.h in_place_scratch_bytes),
   // with the original weights.
   // Each of the three has two entry points, in two files: *_short where the layer's
-  // requantization takes dsp.h's short output stage (TFLite's usual: all of int8, no table,
-  // right shifts 1..31), *_any otherwise; a package holds only the files its layers call.
-  // A fused activation's table (below) takes the general stage.
+  // requantization takes dsp.h's short output stage (TFLite's usual: the activation range all
+  // of int8, right shifts 1..31; with or without a fused table), *_any otherwise; a package
+  // holds only the files its layers call.
   const FastConv* fast = nullptr;
-  const bool short_stage =
-      activation < 0 && (ctx.assume_usual_requantization || device::dsp::short_output(p));
+  const bool short_stage = ctx.assume_usual_requantization || device::dsp::short_output(p);
   static constexpr FastConv kPointwise{"conv2d_fast", "conv2d_s8_fast_any",
                                        device::conv2d_s8_fast_reorder_weights};
   static constexpr FastConv kPointwiseShort{"conv2d_fast_short", "conv2d_s8_fast_short",

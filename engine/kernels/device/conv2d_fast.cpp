@@ -18,7 +18,7 @@ void conv2d_s8_fast_reorder_weights(const Conv2dS8Params& p, const std::int8_t* 
   const std::int32_t in_c = p.in_c;
   const std::int32_t in_c4 = in_c & ~3;
   std::int8_t* out = reordered;
-  const std::int32_t quads_end = p.out_c & ~3;
+  const std::int32_t quads_end = quad_channels(p);
   // Quads: per group of 4 input channels (a0 b0 a2 b2) (c0 d0 c2 d2) (a1 b1 a3 b3)
   // (c1 d1 c3 d3), then the last in_c % 4 input channels as (a b c d).
   for (std::int32_t oc = 0; oc < quads_end; oc += 4) {

@@ -3,26 +3,30 @@
 //
 // Applies (conv2d_s8_fast_applies): kernel 1x1, no padding, groups 1, any stride, every
 // output pixel's input inside the input; the caller (the code generator) checks it and never
-// calls it in place. A register-blocked GEMM, 2 output channels x 2 pixels per inner
-// iteration, 4 input channels per step: input and weight words sign-extended to 16-bit pairs
-// (SXTB16, SXTB16 ROR #8), two multiply-accumulates per SMLAD, accumulators started at the
-// bias, then the output stage of requantize_s8 with each channel's shifts prepared once for
-// two pixels (dsp.h).
+// calls it in place. A register-blocked GEMM over pixel pairs: the pair's input channels are
+// sign-extended once to 16-bit pairs (SXTB16, SXTB16 ROR #8) into the output's unwritten part,
+// then with 16 input channels or more 4 output channels x 2 pixels per step of 4 input channels
+// (8 accumulators, an assembly loop on the DSP: 30 instructions per 32 MACs), the rest 2 x 2,
+// two multiply-accumulates per SMLAD, accumulators started at the bias, then the output stage
+// (dsp.h): the short stage where the layer's requantization takes it (conv2d_s8_fast_short,
+// conv2d_fast_short.cpp), requantize_s8's otherwise (conv2d_s8_fast_any, conv2d_fast.cpp).
 //
 // Generation-time work (the package stores these instead of the originals):
 //   - the input zero-point term folded into the bias, so the inner loop multiplies raw int8
 //     values: conv2d_s8_fold_bias writes folded[oc] = bias[oc] + input_offset * sum(weights
 //     of oc) (wrapping int32, the same value mod 2^32 as the reference's accumulator);
-//   - the weights in the loop's order: conv2d_s8_fast_reorder_weights interleaves each pair
-//     of output channels by words of 4 input channels, so one pointer walks them.
+//   - the weights in the loop's order: conv2d_s8_fast_reorder_weights interleaves each quad
+//     of output channels (a b c d) by words (a0 b0 a2 b2) (c0 d0 c2 d2) (a1 b1 a3 b3)
+//     (c1 d1 c3 d3) per 4 input channels, the rest by pairs, so one pointer walks them.
 // Scratch: none.
 //
 // Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
 // portable C++ with the same semantics, so the host tests exercise the same loop.
 //
-// Usage (firmware; same params as conv2d_s8, the folded bias in place of the bias):
-//   tinyscale::device::conv2d_s8_fast(conv1_params, arena + 0, conv1_weights_reordered,
-//                                     conv1_folded_bias, arena + 490, nullptr);
+// Usage (firmware: the generator calls the _short or _any entry point; same params as conv2d_s8,
+// the folded bias in place of the bias):
+//   tinyscale::device::conv2d_s8_fast_short(conv1_params, arena + 0, conv1_weights_reordered,
+//                                           conv1_folded_bias, arena + 490, nullptr);
 #pragma once
 
 #include <cstdint>

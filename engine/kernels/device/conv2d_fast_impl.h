@@ -113,6 +113,13 @@ inline void expand_pair(const std::int8_t* x0, const std::int8_t* x1, std::int32
   }
 }
 
+// Output channels [0, quad_channels(p)) run 4 at a time (quad_group), the rest in pairs
+// (pair_dot), an odd last one alone. Under 16 input channels a quad's fixed cost (the
+// assembly call, 8 accumulators in and out) outweighs what it saves: pairs only.
+inline std::int32_t quad_channels(const Conv2dS8Params& p) {
+  return p.in_c >= 16 ? p.out_c & ~3 : 0;
+}
+
 // Four output channels (a, b, c, d) x two pixels, accumulators acc[2 * channel + pixel], over
 // one group of 4 input channels: the pixels' pairs e0, e1 (channels 0 and 2) and o0, o1 (1 and
 // 3); the group's 4 weight words at w (conv2d_s8_fast_reorder_weights): (a0 b0 a2 b2),
@@ -302,7 +309,7 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
   const std::int32_t in_c = p.in_c;
   const std::int32_t out_c = p.out_c;
   const std::int32_t pixels = p.out_h * p.out_w;
-  const std::int32_t quads_end = out_c & ~3;  // then a pair, then a single channel
+  const std::int32_t quads_end = quad_channels(p);  // then pairs, then a single channel
   const std::int32_t expanded = expanded_bytes(in_c);
   const std::int32_t groups = in_c >> 2;
   // Pixel k at k * in_c: stride 1 over whole input rows.
@@ -345,7 +352,7 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
         out0[oc + c] = stage(acc[2 * c]);
       }
     }
-    for (std::int32_t oc = quads_end; oc + 1 < out_c; oc += 2) {  // at most one pair
+    for (std::int32_t oc = quads_end; oc + 1 < out_c; oc += 2) {
       const PairAcc r = expand ? pair_dot_expanded(xs, x0, x1, w, in_c, bias[oc], bias[oc + 1])
                                : pair_dot(x0, x1, w, in_c, bias[oc], bias[oc + 1]);
       w += 2 * in_c;

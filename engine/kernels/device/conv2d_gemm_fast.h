@@ -31,9 +31,10 @@
 // Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
 // portable C++ with the same semantics, so the host tests exercise the same loops.
 //
-// Usage (firmware; same params as conv2d_s8, the folded bias in place of the bias):
-//   tinyscale::device::conv2d_s8_gemm_fast(conv1_params, arena + 0, conv1_weights_reordered,
-//                                          conv1_folded_bias, arena + 512, nullptr);
+// Usage (firmware: the generator calls the _short or _any entry point; same params as conv2d_s8,
+// the folded bias in place of the bias):
+//   tinyscale::device::conv2d_s8_gemm_fast_short(conv1_params, arena + 0, conv1_weights_reordered,
+//                                                conv1_folded_bias, arena + 512, nullptr);
 #pragma once
 
 #include <cstdint>

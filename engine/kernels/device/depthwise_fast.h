@@ -32,9 +32,10 @@
 // Built with __ARM_FEATURE_DSP the helpers are the ACLE intrinsics; elsewhere (the host)
 // portable C++ with the same semantics, so the host tests exercise the same loops.
 //
-// Usage (firmware; same params as conv2d_s8, reordered weights and the folded bias):
-//   tinyscale::device::depthwise_s8_fast(dw1_params, arena + 0, dw1_weights_reordered,
-//                                        dw1_folded_bias, arena + 8000, nullptr);
+// Usage (firmware: the generator calls the _short or _any entry point; same params as conv2d_s8,
+// reordered weights and the folded bias):
+//   tinyscale::device::depthwise_s8_fast_short(dw1_params, arena + 0, dw1_weights_reordered,
+//                                              dw1_folded_bias, arena + 8000, nullptr);
 #pragma once
 
 #include <cstdint>

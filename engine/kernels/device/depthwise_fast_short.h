@@ -1,7 +1,7 @@
 // depthwise_s8_fast_short: depthwise_fast.h's kernel with dsp.h's short output stage only, for
-// a layer whose params take it (dsp::short_output: all of int8, no table, right shifts 1..31,
-// TFLite's usual requantization). The code generator calls it for such layers, so their
-// package does not carry the general stage's code; depthwise_fast.h declares it.
+// a layer whose params take it (dsp::short_output: activation range all of int8, right
+// shifts 1..31, any table, TFLite's usual requantization). The code generator calls it for such
+// layers, so their package does not carry the general stage's code; depthwise_fast.h declares it.
 #pragma once
 
 #include "engine/kernels/device/depthwise_fast.h"

@@ -157,22 +157,33 @@ inline std::int8_t requantize_output_as(const Conv2dS8Params& p, const ChannelSt
   }
 }
 
-// The short output stage: byte for byte requantize_output for a call whose output is lean
-// (lean_output) and whose every channel shifts right by 1..31 or has a zero multiplier
-// (short_output(p), decided once per call: TFLite's usual requantization), in about 9
-// instructions on the DSP instead of about 20:
+// The short output stage: byte for byte requantize_output for a call whose activation range is
+// all of int8 and whose every channel shifts right by 1..31 or has a zero multiplier
+// (short_output(p), decided once per call: TFLite's usual requantization), with or without an
+// output table, in about 10 instructions on the DSP instead of about 20:
 //   high = (x * m + 2^30) >> 31, as one SMMULR of 2x, (2x * m + 2^31) >> 32, where 2x fits
 //     (|x| < 2^30); otherwise the 64-bit product and a 64-bit rounding below;
-//   q = ((high + 2^(rs-1) - [high < 0]) >> rs) + output_offset, clamped by SSAT #8.
+//   q = ((high + 2^(rs-1) - [high < 0]) >> rs) + output_offset, clamped by SSAT #8;
+//   the stored byte table[q] (LDRSB): the output table, or kIdentity without one, so that one
+//     kernel serves both (a fused activation's table is what PhiNet's hard-swish layers have).
 // The rounding right shift is requantize_output's (remainder > mask / 2 + [x < 0]) written as
 // one floor shift. Where 2x fits, |high| <= 2^30, so high + 2^(rs-1) fits in int32 for every
 // rs <= 31. A zero multiplier gives high = 0 whatever the shift: its channel takes rs = 1.
+struct IdentityTable {
+  std::int8_t v[256];
+  constexpr IdentityTable() : v{} {
+    for (int i = 0; i < 256; ++i) v[i] = static_cast<std::int8_t>(i - 128);
+  }
+};
+inline constexpr IdentityTable kIdentity{};
+
 struct ShortStage {
   std::int32_t bias, multiplier, half, right_shift, offset;
+  const std::int8_t* table;  // 256 bytes from table - 128: indexed by q in [-128, 127]
 };
 
 inline bool short_output(const Conv2dS8Params& p) {
-  if (!lean_output(p) || p.requant_channels < 1) return false;
+  if (p.act_min != -128 || p.act_max != 127 || p.requant_channels < 1) return false;
   for (std::int32_t c = 0; c < p.requant_channels; ++c) {
     if (p.multipliers[c] != 0 && (p.shifts[c] > -1 || p.shifts[c] < -31)) return false;
   }
@@ -183,9 +194,12 @@ inline bool short_output(const Conv2dS8Params& p) {
 inline ShortStage short_stage(const Conv2dS8Params& p, const std::int32_t* bias, std::int32_t oc) {
   const std::int32_t c = p.requant_channels > 1 ? oc : 0;
   const std::int32_t right_shift = p.multipliers[c] == 0 ? 1 : -p.shifts[c];
-  return {bias ? bias[oc] : 0, p.multipliers[c],
-          static_cast<std::int32_t>(std::uint32_t{1} << (right_shift - 1)), right_shift,
-          p.output_offset};
+  return {bias ? bias[oc] : 0,
+          p.multipliers[c],
+          static_cast<std::int32_t>(std::uint32_t{1} << (right_shift - 1)),
+          right_shift,
+          p.output_offset,
+          (p.output_table ? p.output_table : kIdentity.v) + 128};
 }
 
 inline std::int32_t saturating_add(std::int32_t a, std::int32_t b) {
@@ -215,7 +229,7 @@ inline std::int32_t rounding_high_mul(std::int32_t a, std::int32_t b) {
   const std::int64_t high =
       (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31;
   const std::int64_t q = (high + s.half - (high < 0 ? 1 : 0)) >> s.right_shift;
-  return static_cast<std::int8_t>(saturate_s8(static_cast<std::int32_t>(q) + s.offset));
+  return s.table[saturate_s8(static_cast<std::int32_t>(q) + s.offset)];
 }
 
 // The short stage on an accumulator that holds the bias.
@@ -226,7 +240,7 @@ inline std::int8_t requantize_short(const ShortStage& s, std::int32_t x) {
   }
   const std::int32_t high = rounding_high_mul(x2, s.multiplier);
   const std::int32_t sum = high + (s.half + (high >> 31));
-  return static_cast<std::int8_t>(saturate_s8((sum >> s.right_shift) + s.offset));
+  return s.table[saturate_s8((sum >> s.right_shift) + s.offset)];
 }
 
 // The short stage on an accumulator without the bias (added here, wrapping).

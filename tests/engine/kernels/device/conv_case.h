@@ -2,9 +2,9 @@
 // random output stage and a one-line description. Each test draws its own shapes; the output
 // stage is drawn here so that every kernel meets the same ones: zero points at the extremes,
 // activation ranges, per-tensor or per-channel multipliers and shifts of both signs, with or
-// without an output table, and, one case in three, TFLite's usual stage (all of int8, no table,
-// right shifts 1..31, now and then a zero multiplier), which takes the kernels' short output
-// stage (dsp.h short_output).
+// without an output table, and, one case in three, TFLite's usual stage (activation range all of
+// int8, right shifts 1..31, now and then a zero multiplier), which takes the kernels' short
+// output stage (dsp.h short_output).
 //
 //   std::mt19937 rng(16);
 //   ConvCase c;
@@ -63,7 +63,7 @@ inline void random_output_stage(std::mt19937& rng, ConvCase& c) {
   c.bias.clear();
   for (int i = 0; i < p.out_c; ++i) c.bias.push_back(pick(rng, -100000, 100000));
   p.output_table = nullptr;
-  if (!usual && pick(rng, 0, 1)) {
+  if (pick(rng, 0, 1)) {
     fill_random(rng, c.table, 256);
     p.output_table = c.table.data();
   }

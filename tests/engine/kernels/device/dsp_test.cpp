@@ -1,8 +1,8 @@
 // dsp.h's short output stage against requantize_output (issue 16): for every right shift
-// 1..31 (and a zero multiplier with any shift), output offsets at the extremes and multipliers over
-// Q0.31's range, accumulators at every boundary of the arithmetic (the SMMULR path's |x| < 2^30,
-// the 64-bit path beyond, int32's ends, 0 and +-1) and at random must give the same byte;
-// short_output must choose it only where that holds.
+// 1..31 (and a zero multiplier with any shift), with and without an output table, output offsets at
+// the extremes and multipliers over Q0.31's range, accumulators at every boundary of the arithmetic
+// (the SMMULR path's |x| < 2^30, the 64-bit path beyond, int32's ends, 0 and +-1) and at random
+// must give the same byte; short_output must choose it only where that holds.
 #include "engine/kernels/device/dsp.h"
 
 #include <gtest/gtest.h>
@@ -49,13 +49,16 @@ TEST(DeviceDspShortStage, MatchesTheFullOutputStageByteForByte) {
   std::uniform_int_distribution<std::int32_t> any(-2147483647 - 1, 2147483647);
   std::uniform_int_distribution<std::int32_t> small(-200000, 200000);
   for (int i = 0; i < 300; ++i) accumulators.push_back(i % 2 ? any(rng) : small(rng));
+  std::int8_t table[256];
+  for (auto& v : table) v = static_cast<std::int8_t>(any(rng));
   long compared = 0;
   for (std::int32_t right_shift = 1; right_shift <= 31; ++right_shift) {
     const auto shift = static_cast<std::int8_t>(-right_shift);
     for (const std::int32_t offset : {-128, -1, 0, 1, 127, 37}) {
       for (const std::int32_t multiplier :
            {1 << 30, 2147483647, 1518500250, 0, static_cast<std::int32_t>(any(rng) & 0x7fffffff)}) {
-        const Conv2dS8Params p = lean_params(offset, &multiplier, &shift);
+        Conv2dS8Params p = lean_params(offset, &multiplier, &shift);
+        if (right_shift % 2 == 0) p.output_table = table;  // a fused activation's table
         ASSERT_TRUE(dsp::short_output(p));
         const dsp::ChannelStage full = dsp::channel_stage(p, 0);
         const dsp::ShortStage lean = dsp::short_stage(p, nullptr, 0);
@@ -63,7 +66,7 @@ TEST(DeviceDspShortStage, MatchesTheFullOutputStageByteForByte) {
           // Near the stage's own boundaries too: where high crosses a rounding step.
           ASSERT_EQ(dsp::requantize_short(lean, acc), dsp::requantize_output(p, full, acc))
               << "acc " << acc << " multiplier " << multiplier << " shift " << int{shift}
-              << " offset " << offset;
+              << " offset " << offset << (p.output_table ? " table" : "");
           ++compared;
         }
       }
@@ -93,7 +96,7 @@ TEST(DeviceDspShortStage, BiasIsAddedWrappingAsTheReference) {
   }
 }
 
-TEST(DeviceDspShortStage, OnlyForAFullRangeTablelessOutputWithRightShiftsOneTo31) {
+TEST(DeviceDspShortStage, OnlyForAFullInt8RangeAndRightShiftsOneTo31) {
   std::int32_t multipliers[] = {1 << 30, 1 << 30};
   std::int8_t shifts[] = {-7, -31};
   Conv2dS8Params p = lean_params(-128, multipliers, shifts);
@@ -117,8 +120,8 @@ TEST(DeviceDspShortStage, OnlyForAFullRangeTablelessOutputWithRightShiftsOneTo31
   EXPECT_FALSE(dsp::short_output(p));
   p.act_max = 127;
   const std::int8_t table[256] = {};
-  p.output_table = table;
-  EXPECT_FALSE(dsp::short_output(p));
+  p.output_table = table;  // a fused activation's table: the stage applies it
+  EXPECT_TRUE(dsp::short_output(p));
 }
 
 }  // namespace
