@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace tinyscale {
 
@@ -22,6 +23,22 @@ inline std::string number_text(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%g", value);
   return buffer;
+}
+
+// Bytes from a file for an error message (a chunk id, a tag): printable ASCII as it is, any
+// other byte as \xNN, so a message stays one line of text whatever the file holds.
+inline std::string printable_text(std::string_view bytes) {
+  std::string out;
+  for (const char c : bytes) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    }
+  }
+  return out;
 }
 
 }  // namespace tinyscale

@@ -90,21 +90,6 @@ void for_each_chunk(std::span<const std::uint8_t> bytes, Visit&& visit) {
   }
 }
 
-// A chunk id for a message: printable characters as they are, others as \xNN.
-std::string chunk_name(std::string_view id) {
-  std::string name;
-  for (const char c : id) {
-    if (c >= 0x20 && c < 0x7f) {
-      name += c;
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
-      name += hex;
-    }
-  }
-  return name;
-}
-
 // libsndfile 1.2.0 trusts the sizes of the chunks around the audio: a 67-byte WAV whose LIST
 // chunk declares 4 GiB keeps sf_open_virtual busy for minutes (found by fuzz_wav). So every
 // chunk other than the audio itself must fit in the file before libsndfile sees it. The audio
@@ -116,7 +101,7 @@ std::string chunk_overrun(std::span<const std::uint8_t> bytes) {
     const std::uint64_t end = std::uint64_t{chunk.at} + 8 + chunk.size;
     if (end <= bytes.size()) return true;
     if (chunk.id != "data" && chunk.id != "SSND") {
-      problem = "chunk '" + chunk_name(chunk.id) + "' at byte " + std::to_string(chunk.at) +
+      problem = "chunk '" + printable_text(chunk.id) + "' at byte " + std::to_string(chunk.at) +
                 " declares " + std::to_string(chunk.size) + " bytes, but only " +
                 std::to_string(bytes.size() - chunk.at - 8) + " follow its header in the " +
                 std::to_string(bytes.size()) + "-byte file";

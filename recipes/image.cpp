@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -104,21 +103,6 @@ std::uint32_t be16(std::span<const std::uint8_t> b, std::size_t at) {
   return static_cast<std::uint32_t>(b[at]) << 8 | static_cast<std::uint32_t>(b[at + 1]);
 }
 
-// A chunk type for a message: letters as they are, other bytes as \xNN.
-std::string printable_tag(const std::string& tag) {
-  std::string out;
-  for (const char c : tag) {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      out += c;
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
-      out += hex;
-    }
-  }
-  return out;
-}
-
 // Width and height as the header declares them, read before stb_image sees the bytes:
 // stb_image refuses some huge sizes itself, but then reports "unknown image type". {0, 0}
 // when the header is too short to say (stb_image then reports the truncation).
@@ -169,7 +153,7 @@ std::string png_chunk_problem(std::span<const std::uint8_t> b) {
     const std::uint64_t length = std::uint64_t{be16(b, at)} << 16 | be16(b, at + 2);
     const std::string type(reinterpret_cast<const char*>(&b[at + 4]), 4);
     if (length > b.size() - at - 8) {
-      return "chunk '" + printable_tag(type) + "' at byte " + std::to_string(at) + " declares " +
+      return "chunk '" + printable_text(type) + "' at byte " + std::to_string(at) + " declares " +
              std::to_string(length) + " bytes, the file holds " +
              std::to_string(b.size() - at - 8) + " after its header";
     }

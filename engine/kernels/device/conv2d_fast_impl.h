@@ -377,14 +377,10 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
 template <Stage S>
 void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
          const std::int32_t* folded_bias, std::int8_t* output) {
-  // A local copy: the int8 output stores may alias anything the caller's params point
-  // into, so the compiler would reload every field after each store; a local it need not.
-  const Conv2dS8Params local = p;
-  const std::int32_t in_batch = local.in_h * local.in_w * local.in_c;
-  const std::int32_t out_batch = local.out_h * local.out_w * local.out_c;
-  for (std::int32_t b = 0; b < local.batches; ++b) {
-    pointwise_gemm<S>(local, input + b * in_batch, weights, folded_bias, output + b * out_batch);
-  }
+  dsp::for_each_batch(p, input, output,
+                      [&](const Conv2dS8Params& local, const std::int8_t* in, std::int8_t* out) {
+                        pointwise_gemm<S>(local, in, weights, folded_bias, out);
+                      });
 }
 
 }  // namespace

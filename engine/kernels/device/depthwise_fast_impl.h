@@ -318,25 +318,19 @@ void depthwise_batch(const Conv2dS8Params& p, const std::int8_t* input, const st
 template <typename Stage>
 void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
          const std::int32_t* folded_bias, std::int8_t* output) {
-  // A local copy: the int8 output stores may alias anything the caller's params point into.
-  const Conv2dS8Params local = p;
-  const bool kernel3x3 = local.kernel_h == 3 && local.kernel_w == 3;
+  const bool kernel3x3 = p.kernel_h == 3 && p.kernel_w == 3;
   std::int32_t tap_offsets[kDepthwiseFastMaxTaps];
   std::int32_t t = 0;
-  for (std::int32_t ky = 0; ky < local.kernel_h; ++ky)
-    for (std::int32_t kx = 0; kx < local.kernel_w; ++kx)
-      tap_offsets[t++] = (ky * local.in_w + kx) * local.in_c;
-  const std::int32_t in_batch = local.in_h * local.in_w * local.in_c;
-  const std::int32_t out_batch = local.out_h * local.out_w * local.out_c;
-  for (std::int32_t b = 0; b < local.batches; ++b) {
-    const std::int8_t* in = input + b * in_batch;
-    std::int8_t* out = output + b * out_batch;
-    if (kernel3x3) {
-      depthwise_batch<true, Stage>(local, in, weights, folded_bias, out, tap_offsets);
-    } else {
-      depthwise_batch<false, Stage>(local, in, weights, folded_bias, out, tap_offsets);
-    }
-  }
+  for (std::int32_t ky = 0; ky < p.kernel_h; ++ky)
+    for (std::int32_t kx = 0; kx < p.kernel_w; ++kx) tap_offsets[t++] = (ky * p.in_w + kx) * p.in_c;
+  dsp::for_each_batch(
+      p, input, output, [&](const Conv2dS8Params& q, const std::int8_t* in, std::int8_t* out) {
+        if (kernel3x3) {
+          depthwise_batch<true, Stage>(q, in, weights, folded_bias, out, tap_offsets);
+        } else {
+          depthwise_batch<false, Stage>(q, in, weights, folded_bias, out, tap_offsets);
+        }
+      });
 }
 
 }  // namespace tinyscale::device::depthwise_fast_detail

@@ -157,6 +157,20 @@ inline std::int8_t requantize_output_as(const Conv2dS8Params& p, const ChannelSt
   }
 }
 
+// Runs batch(params, input, output) for each batch of a convolution call, on a local copy of
+// its params: the int8 output stores may alias anything the caller's params point into, so the
+// compiler would reload every field after each store; a local it need not.
+template <typename Batch>
+inline void for_each_batch(const Conv2dS8Params& p, const std::int8_t* input, std::int8_t* output,
+                           const Batch& batch) {
+  const Conv2dS8Params local = p;
+  const std::int32_t in_batch = local.in_h * local.in_w * local.in_c;
+  const std::int32_t out_batch = local.out_h * local.out_w * local.out_c;
+  for (std::int32_t b = 0; b < local.batches; ++b) {
+    batch(local, input + b * in_batch, output + b * out_batch);
+  }
+}
+
 // The short output stage: byte for byte requantize_output for a call whose activation range is
 // all of int8 and whose every channel shifts right by 1..31 or has a zero multiplier
 // (short_output(p), decided once per call: TFLite's usual requantization), with or without an
