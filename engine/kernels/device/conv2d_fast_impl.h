@@ -113,7 +113,7 @@ inline void expand_pair(const std::int8_t* x0, const std::int8_t* x1, std::int32
   }
 }
 
-// Output channels [0, quad_channels(p)) run 4 at a time (quad_group), the rest in pairs
+// Output channels [0, quad_channels(p)) run 4 at a time (quad_groups), the rest in pairs
 // (pair_dot), an odd last one alone. Under 16 input channels a quad's fixed cost (the
 // assembly call, 8 accumulators in and out) outweighs what it saves: pairs only.
 inline std::int32_t quad_channels(const Conv2dS8Params& p) {
@@ -121,28 +121,44 @@ inline std::int32_t quad_channels(const Conv2dS8Params& p) {
 }
 
 // Four output channels (a, b, c, d) x two pixels, accumulators acc[2 * channel + pixel], over
-// one group of 4 input channels: the pixels' pairs e0, e1 (channels 0 and 2) and o0, o1 (1 and
-// 3); the group's 4 weight words at w (conv2d_s8_fast_reorder_weights): (a0 b0 a2 b2),
-// (c0 d0 c2 d2), (a1 b1 a3 b3), (c1 d1 c3 d3), so SXTB16 gives one channel's pair for the even
-// or odd inputs and SXTB16 ROR #8 the next channel's.
-inline void quad_group(std::uint32_t e0, std::uint32_t e1, std::uint32_t o0, std::uint32_t o1,
-                       const std::int8_t* w, std::int32_t* acc) {
-  for (int half = 0; half < 2; ++half) {
-    const std::uint32_t x0 = half ? o0 : e0, x1 = half ? o1 : e1;
-    for (int k = 0; k < 2; ++k) {
-      const std::uint32_t word = load_word(w + 8 * half + 4 * k);
-      const std::uint32_t first = sxtb16(word), second = sxtb16_ror8(word);
-      std::int32_t* a = acc + 4 * k;
-      a[0] = smlad(x0, first, a[0]);
-      a[1] = smlad(x1, first, a[1]);
-      a[2] = smlad(x0, second, a[2]);
-      a[3] = smlad(x1, second, a[3]);
+// `groups` groups of 4 input channels. inputs(g) gives group g's pixel pairs: e0, e1 (pixel 0's
+// and pixel 1's channels 0 and 2) and o0, o1 (channels 1 and 3). The group's 4 weight words at w
+// (conv2d_s8_fast_reorder_weights): (a0 b0 a2 b2), (c0 d0 c2 d2), (a1 b1 a3 b3), (c1 d1 c3 d3),
+// so SXTB16 gives one channel's pair for the even or odd inputs and SXTB16 ROR #8 the next
+// channel's. The accumulators are locals, so that the compiler keeps them in registers.
+struct GroupInputs {
+  std::uint32_t e0, e1, o0, o1;
+};
+template <typename Inputs>
+inline void quad_groups(std::int32_t groups, const std::int8_t* w, std::int32_t* acc,
+                        const Inputs& inputs) {
+  std::int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
+  std::int32_t c0 = acc[4], c1 = acc[5], d0 = acc[6], d1 = acc[7];
+  for (std::int32_t g = 0; g < groups; ++g, w += 16) {
+    const GroupInputs in = inputs(g);
+    for (int half = 0; half < 2; ++half) {
+      const std::uint32_t y0 = half ? in.o0 : in.e0, y1 = half ? in.o1 : in.e1;
+      const std::uint32_t ab = load_word(w + 8 * half), cd = load_word(w + 8 * half + 4);
+      std::uint32_t k = sxtb16(ab);
+      a0 = smlad(y0, k, a0);
+      a1 = smlad(y1, k, a1);
+      k = sxtb16_ror8(ab);
+      b0 = smlad(y0, k, b0);
+      b1 = smlad(y1, k, b1);
+      k = sxtb16(cd);
+      c0 = smlad(y0, k, c0);
+      c1 = smlad(y1, k, c1);
+      k = sxtb16_ror8(cd);
+      d0 = smlad(y0, k, d0);
+      d1 = smlad(y1, k, d1);
     }
   }
+  acc[0] = a0, acc[1] = a1, acc[2] = b0, acc[3] = b1;
+  acc[4] = c0, acc[5] = c1, acc[6] = d0, acc[7] = d1;
 }
 
 #if defined(__ARM_FEATURE_DSP)
-// quad_group over `groups` (>= 1) groups of expanded inputs (xs: expand_pair's order) in
+// quad_groups over `groups` (>= 1) groups of expanded inputs (xs: expand_pair's order) in
 // assembly: GCC does not keep 8 accumulators, 2 input pairs, a weight word and its extension
 // and both pointers in the 14 registers there are. Per group 30 instructions for 32 MACs and
 // the loop's 3 (the end address lives on the stack). acc: the 8 accumulators, in and out.
@@ -205,40 +221,20 @@ inline void quad_dot_expanded(const std::int8_t* xs, const std::int8_t* w, std::
 #if defined(__ARM_FEATURE_DSP)
   quad_groups_expanded(xs, w, groups, acc);
 #else
-  for (std::int32_t g = 0; g < groups; ++g, xs += 16, w += 16) {
-    quad_group(load_word(xs), load_word(xs + 4), load_word(xs + 8), load_word(xs + 12), w, acc);
-  }
+  quad_groups(groups, w, acc, [xs](std::int32_t g) {
+    const std::int8_t* at = xs + 16 * g;
+    return GroupInputs{load_word(at), load_word(at + 4), load_word(at + 8), load_word(at + 12)};
+  });
 #endif
 }
 
-// The same from the raw inputs (the last pixels, whose free output cannot hold the expansion),
-// the accumulators in locals so that the compiler keeps them in registers.
+// The same from the raw inputs (the last pixels, whose free output cannot hold the expansion).
 inline void quad_dot(const std::int8_t* x0, const std::int8_t* x1, const std::int8_t* w,
                      std::int32_t groups, std::int32_t* acc) {
-  std::int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
-  std::int32_t c0 = acc[4], c1 = acc[5], d0 = acc[6], d1 = acc[7];
-  for (std::int32_t g = 0; g < groups; ++g, x0 += 4, x1 += 4, w += 16) {
-    const std::uint32_t p0 = load_word(x0), p1 = load_word(x1);
-    for (int half = 0; half < 2; ++half) {
-      const std::uint32_t y0 = half ? sxtb16_ror8(p0) : sxtb16(p0);
-      const std::uint32_t y1 = half ? sxtb16_ror8(p1) : sxtb16(p1);
-      const std::uint32_t ab = load_word(w + 8 * half), cd = load_word(w + 8 * half + 4);
-      std::uint32_t k = sxtb16(ab);
-      a0 = smlad(y0, k, a0);
-      a1 = smlad(y1, k, a1);
-      k = sxtb16_ror8(ab);
-      b0 = smlad(y0, k, b0);
-      b1 = smlad(y1, k, b1);
-      k = sxtb16(cd);
-      c0 = smlad(y0, k, c0);
-      c1 = smlad(y1, k, c1);
-      k = sxtb16_ror8(cd);
-      d0 = smlad(y0, k, d0);
-      d1 = smlad(y1, k, d1);
-    }
-  }
-  acc[0] = a0, acc[1] = a1, acc[2] = b0, acc[3] = b1;
-  acc[4] = c0, acc[5] = c1, acc[6] = d0, acc[7] = d1;
+  quad_groups(groups, w, acc, [x0, x1](std::int32_t g) {
+    const std::uint32_t p0 = load_word(x0 + 4 * g), p1 = load_word(x1 + 4 * g);
+    return GroupInputs{sxtb16(p0), sxtb16(p1), sxtb16_ror8(p0), sxtb16_ror8(p1)};
+  });
 }
 
 // pair_dot on expanded inputs (the last in_c % 4 channels from x0 and x1 themselves).
