@@ -201,7 +201,12 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   const std::int64_t runtime_structures =
       ram_breakdown(graph, 0, core::DType::int8, fusion_).runtime_structures;
   // Depthwise convolutions run out of place where that costs no arena byte (the fast device
-  // kernel has no in-place path).
+  // kernel has no in-place path), and a fully connected layer gets its fast device kernel's
+  // optional scratch where that costs none either.
+  std::vector<std::int64_t> optional_scratch(graph.nodes.size(), 0);
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (fusion_.fused_into[n] < 0) optional_scratch[n] = optional_scratch_bytes(graph, graph.nodes[n]);
+  }
   plan_ = (options.out_of_place_depthwise ? plan_arena_out_of_place_depthwise : plan_arena)(
       graph,
       {.int8_activations = false,
@@ -211,7 +216,8 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
        .region_capacities = options.region_capacities,
        .home_region_fixed_bytes = static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
        .in_place = options.in_place,
-       .no_reuse = options.no_reuse});
+       .no_reuse = options.no_reuse,
+       .node_optional_scratch_bytes = optional_scratch});
   // On the host the regions lie side by side in one block; each keeps its own offsets.
   std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
   for (std::size_t r = 1; r < region_base.size(); ++r) {

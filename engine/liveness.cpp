@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/ops.h"
+#include "engine/kernels/device/fully_connected_fast.h"
 
 namespace tinyscale::engine {
 
@@ -45,6 +46,18 @@ std::int64_t in_place_scratch_bytes(const core::Graph& graph, const core::Node& 
   if (node.op != core::OpType::conv2d) return 0;
   const core::Shape& x = graph.tensor(node.inputs[0]).shape;
   return x.size() == 4 ? x[1] * x[2] : 0;
+}
+
+std::int64_t optional_scratch_bytes(const core::Graph& graph, const core::Node& node) {
+  if (node.op != core::OpType::fully_connected || node.inputs.size() < 2) return 0;
+  const core::Tensor& x = graph.tensor(node.inputs[0]);
+  const core::Shape& w = graph.tensor(node.inputs[1]).shape;
+  if (x.dtype != core::DType::int8 || w.size() != 2) return 0;
+  device::FullyConnectedS8Params p{};
+  p.in_features = static_cast<std::int32_t>(w[1]);
+  p.out_features = static_cast<std::int32_t>(w[0]);
+  if (p.in_features != w[1] || p.out_features != w[0]) return 0;
+  return device::fully_connected_s8_fast_optional_scratch_bytes(p);
 }
 
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options) {
@@ -216,6 +229,10 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
 ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const ArenaOptions& options) {
   ArenaPlan best = plan_arena(graph, options);
   if (!options.in_place || options.no_reuse) return best;
+  auto same_footprint = [&](const ArenaPlan& p) {
+    return p.plan.peak_bytes == best.plan.peak_bytes && p.fits == best.fits &&
+           p.region_peak_bytes == best.region_peak_bytes;
+  };
   std::vector<int> excluded(options.not_in_place.begin(), options.not_in_place.end());
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
     const core::Node& node = graph.nodes[n];
@@ -224,11 +241,30 @@ ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const Aren
     ArenaOptions trial = options;
     trial.not_in_place = excluded;
     ArenaPlan p = plan_arena(graph, trial);
-    if (p.plan.peak_bytes == best.plan.peak_bytes && p.fits == best.fits &&
-        p.region_peak_bytes == best.region_peak_bytes) {
+    if (same_footprint(p)) {
       best = std::move(p);
     } else {
       excluded.pop_back();
+    }
+  }
+  const std::span<const std::int64_t> optional = options.node_optional_scratch_bytes;
+  if (options.node_scratch_bytes.size() != graph.nodes.size() ||
+      optional.size() != graph.nodes.size()) {
+    return best;
+  }
+  std::vector<std::int64_t> scratch(options.node_scratch_bytes.begin(),
+                                    options.node_scratch_bytes.end());
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (optional[n] <= 0) continue;
+    scratch[n] += optional[n];
+    ArenaOptions trial = options;
+    trial.not_in_place = excluded;
+    trial.node_scratch_bytes = scratch;
+    ArenaPlan p = plan_arena(graph, trial);
+    if (same_footprint(p)) {
+      best = std::move(p);
+    } else {
+      scratch[n] -= optional[n];
     }
   }
   return best;

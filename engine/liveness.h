@@ -98,6 +98,10 @@ struct ArenaOptions {
   bool no_reuse = false;
   // Nodes that must not run in place (plan_arena_out_of_place_depthwise's choice).
   std::span<const int> not_in_place;
+  // Scratch bytes per node that a faster kernel path would use if given them (a fully
+  // connected layer's int16 copy of its input: optional_scratch_bytes); empty: none.
+  // plan_arena_out_of_place_depthwise adds each only where the peak stays as it is.
+  std::span<const std::int64_t> node_optional_scratch_bytes;
 };
 
 // True when `op`'s kernels may write its output over an input of the output's shape (the
@@ -112,6 +116,11 @@ bool depthwise_runs_in_place(const core::Graph& graph, const core::Node& node,
 // Scratch bytes `node` needs when it runs in place besides what its kernel asks for: H × W for
 // a depthwise conv2d (one channel plane of its input), 0 for the element-wise ops.
 std::int64_t in_place_scratch_bytes(const core::Graph& graph, const core::Node& node);
+
+// Scratch bytes a faster device kernel path of `node` would use if the plan has them free:
+// an int8 fully connected layer's int16 copy of one input row (device/fully_connected_fast.h),
+// 0 for every other node.
+std::int64_t optional_scratch_bytes(const core::Graph& graph, const core::Node& node);
 
 struct ArenaBuffers {
   std::vector<PlannerBuffer> buffers;
@@ -151,7 +160,9 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options = {})
 // convolution runs out of place wherever that leaves the peak (and the regions' fit) exactly
 // as it is, so the fast depthwise kernel (device/depthwise_fast.h, which has no in-place
 // path) applies without costing a byte: in-place depthwise only where it lowers the peak.
-// Greedy, in node order; the cost model's figure (plan_arena's peak) stays exact.
+// Then each node's optional scratch (ArenaOptions::node_optional_scratch_bytes, with
+// node_scratch_bytes given) joins its scratch under the same condition. Greedy, in node
+// order; the cost model's figure (plan_arena's peak) stays exact.
 ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const ArenaOptions& options);
 
 }  // namespace tinyscale::engine

@@ -28,61 +28,95 @@ inline std::int32_t dot4(std::uint32_t x02, std::uint32_t x13, const std::int8_t
 
 #if defined(__ARM_FEATURE_DSP)
 // The block loop in assembly (GCC neither keeps the four accumulators, the input pairs and
-// the pointers in registers nor loads the weights with one LDM): per step 20 instructions for
-// 16 MACs: LDR + 2 SXTB16 for the input, one LDM for the block's 4 x 4 weights, per row
-// SXTB16 + SXTB16 ROR #8 + 2 SMLAD; the compare and branch paid once per four steps. LDM
-// fills its registers in ascending order, so the four weight words live in r8-r11.
-// Advances x by 4 and w by 16 bytes per step.
+// the pointers in registers nor loads the weights with one LDM): per step, one LDM for the
+// block's 4 x 4 weights, per row SXTB16 + SXTB16 ROR #8 + 2 SMLAD, and the input's two pairs:
+// from int8 bytes, LDR + 2 SXTB16 (20 instructions per 16 MACs); from the expanded int16
+// copy in scratch (expand_pairs), one LDRD (18). The compare and branch are paid once per
+// eight steps. LDM fills its registers in ascending order, so the four weight words live in
+// r8-r11. Advances x by 4 (bytes) or 8 (pairs) and w by 16 bytes per step.
 // clang-format off
 #define TS_FC_ROW(acc, wr)                                    \
   "sxtb16 %[t], %[" #wr "]\n\t"                               \
   "smlad %[" #acc "], %[x02], %[t], %[" #acc "]\n\t"          \
   "sxtb16 %[" #wr "], %[" #wr "], ror #8\n\t"                 \
   "smlad %[" #acc "], %[x13], %[" #wr "], %[" #acc "]\n\t"
-#define TS_FC_STEP                                            \
-  "ldr %[x13], [%[x]], #4\n\t"                               \
+#define TS_FC_ROWS                                            \
   "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"            \
+  TS_FC_ROW(a0, w0) TS_FC_ROW(a1, w1) TS_FC_ROW(a2, w2) TS_FC_ROW(a3, w3)
+#define TS_FC_STEP_BYTES                                      \
+  "ldr %[x13], [%[x]], #4\n\t"                               \
   "sxtb16 %[x02], %[x13]\n\t"                                \
   "sxtb16 %[x13], %[x13], ror #8\n\t"                        \
-  TS_FC_ROW(a0, w0) TS_FC_ROW(a1, w1) TS_FC_ROW(a2, w2) TS_FC_ROW(a3, w3)
+  TS_FC_ROWS
+#define TS_FC_STEP_PAIRS                                      \
+  "ldrd %[x02], %[x13], [%[x]], #8\n\t"                      \
+  TS_FC_ROWS
+#define TS_FC_LOOP(step)                                      \
+  "1:\n\t" step "cmp %[x], %[x_end]\n\t" "bne 1b\n\t"
 #define TS_FC_OPERANDS                                                                   \
   [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), \
   [x13] "=&r"(x13), [x02] "=&r"(x02), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1),     \
   [w2] "=&r"(w2), [w3] "=&r"(w3)
 // clang-format on
 
+// kPairs: x walks the expanded copy (8 bytes per step) instead of the int8 input (4).
+template <bool kPairs>
 __attribute__((always_inline)) inline void block_steps(std::int32_t steps, const std::int8_t*& x,
                                                        const std::int8_t*& w, std::int32_t& a0,
                                                        std::int32_t& a1, std::int32_t& a2,
                                                        std::int32_t& a3) {
+  constexpr std::int32_t kStride = kPairs ? 2 * kChunk : kChunk;
   std::uint32_t x13, x02, t;
   register std::uint32_t w0 __asm__("r8");
   register std::uint32_t w1 __asm__("r9");
   register std::uint32_t w2 __asm__("r10");
   register std::uint32_t w3 __asm__("r11");
-  if (steps >= 4) {
-    const std::int8_t* const x_end = x + (steps & ~3) * kChunk;
-    __asm__ volatile("1:\n\t" TS_FC_STEP TS_FC_STEP TS_FC_STEP TS_FC_STEP
-                     "cmp %[x], %[x_end]\n\t"
-                     "bne 1b\n\t"
-                     : TS_FC_OPERANDS
-                     : [x_end] "r"(x_end)
-                     : "memory", "cc");
+  if (steps >= 8) {
+    const std::int8_t* const x_end = x + (steps & ~7) * kStride;
+    if constexpr (kPairs) {
+      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS
+                                      TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS
+                                          TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS)
+                       : TS_FC_OPERANDS
+                       : [x_end] "r"(x_end)
+                       : "memory", "cc");
+    } else {
+      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
+                                      TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
+                                          TS_FC_STEP_BYTES TS_FC_STEP_BYTES)
+                       : TS_FC_OPERANDS
+                       : [x_end] "r"(x_end)
+                       : "memory", "cc");
+    }
   }
-  if (steps & 3) {
-    const std::int8_t* const x_end = x + (steps & 3) * kChunk;
-    __asm__ volatile("1:\n\t" TS_FC_STEP
-                     "cmp %[x], %[x_end]\n\t"
-                     "bne 1b\n\t"
-                     : TS_FC_OPERANDS
-                     : [x_end] "r"(x_end)
-                     : "memory", "cc");
+  if (steps & 7) {
+    const std::int8_t* const x_end = x + (steps & 7) * kStride;
+    if constexpr (kPairs) {
+      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_PAIRS)
+                       : TS_FC_OPERANDS
+                       : [x_end] "r"(x_end)
+                       : "memory", "cc");
+    } else {
+      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_BYTES)
+                       : TS_FC_OPERANDS
+                       : [x_end] "r"(x_end)
+                       : "memory", "cc");
+    }
   }
 }
 #undef TS_FC_OPERANDS
-#undef TS_FC_STEP
-#undef TS_FC_ROW
+#undef TS_FC_LOOP
 #endif
+
+// The input row's 4-feature steps as two int16 pairs each, (x0, x2) then (x1, x3): what the
+// byte path's LDR + 2 SXTB16 make, stored once for all the row blocks (in_features % 4 == 0).
+inline void expand_pairs(const std::int8_t* x, std::int32_t depth, std::uint32_t* pairs) {
+  for (std::int32_t k = 0; k < depth; k += kChunk) {
+    const std::uint32_t xw = load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(x + k, 4)));
+    *pairs++ = sxtb16(xw);
+    *pairs++ = sxtb16_ror8(xw);
+  }
+}
 
 // The output stage, byte for byte requantize_s8 (fixed_point.h) on acc + bias, in fewer
 // instructions than dsp::finish where a row's requantization allows (`lean`):
@@ -142,6 +176,203 @@ struct LeanStage {
   }
 };
 
+// TFLite's usual requantization (dsp.h's short stage without an output table): one
+// per-tensor multiplier with a right shift of 1..31 (or a zero multiplier) and the whole int8
+// range, which is what a ReLU layer whose output zero point is -128 has too. About 9
+// instructions per output: the doubling high multiply as one SMMULR of 2x where |x| < 2^30
+// (the rest out of line), the rounding right shift as one floor shift of
+// high + 2^(rs-1) - [high < 0], then the offset and SSAT.
+struct ShortStage {
+  std::int32_t multiplier, half, right_shift, offset;
+
+  static bool applies(const FullyConnectedS8Params& p) {
+    if (p.requant_channels != 1 || p.act_min != -128 || p.act_max != 127) return false;
+    if (p.output_offset < -128 || p.output_offset > 127) return false;
+    return p.multipliers[0] == 0 || (p.shifts[0] <= -1 && p.shifts[0] >= -31);
+  }
+  explicit ShortStage(const FullyConnectedS8Params& p) {
+    multiplier = p.multipliers[0];
+    right_shift = multiplier == 0 ? 1 : -p.shifts[0];
+    half = static_cast<std::int32_t>(std::uint32_t{1} << (right_shift - 1));
+    offset = p.output_offset;
+  }
+  // |x| >= 2^30: the 64-bit product (rare; out of line, by value so callers keep the stage
+  // in registers).
+  [[gnu::noinline]] static std::int8_t wide(ShortStage s, std::int32_t x) {
+    const std::int64_t high =
+        (static_cast<std::int64_t>(x) * s.multiplier + (std::int64_t{1} << 30)) >> 31;
+    const std::int64_t q = (high + s.half - (high < 0 ? 1 : 0)) >> s.right_shift;
+    return static_cast<std::int8_t>(saturate_s8(static_cast<std::int32_t>(q) + s.offset));
+  }
+  // The value in [-128, 127] as an int32 (the caller stores its low byte: no sign extension).
+  std::int32_t operator()(std::int32_t acc, const std::int32_t* folded_bias, std::int32_t o) const {
+    const auto x = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
+                                             static_cast<std::uint32_t>(folded_bias[o]));
+    std::int32_t x2;
+    if (__builtin_add_overflow(x, x, &x2)) [[unlikely]] {
+      return wide(*this, x);
+    }
+    const std::int32_t high = rounding_high_mul(x2, multiplier);
+    const std::int32_t sum = high + (half + (high >> 31));
+    return saturate_s8((sum >> right_shift) + offset);
+  }
+};
+
+#if defined(__ARM_FEATURE_DSP)
+// Every row block of a row with ShortStage, the block loop and the output stage included, in
+// one assembly loop (in_features % 4 == 0): GCC, once block_steps has taken every register,
+// reloads the stage's fields and the pointers from the stack per output, about 60 instructions
+// per block more. The loop state lives in this frame, on the stack, read through "m"
+// operands (sp-relative: no register spent on it).
+struct ShortFrame {
+  const std::int8_t* x_start;  // the input bytes, or the pairs
+  const std::int8_t* x_end8;   // x_start + (steps rounded down to 8) x stride
+  const std::int8_t* x_end;    // x_start + steps x stride
+  const std::int8_t* w_end;    // the weights' end after the last block
+  const std::int32_t* bias;    // the next block's folded bias
+  std::int8_t* y;              // the current block's first output
+  std::int32_t multiplier, half, right_shift, offset;
+};
+// clang-format off
+// Output i of the block (a_i holds the bias): t = 2 a_i (on overflow: leave at 8), then
+// ShortStage. Registers (the loop's, free by now): x_end = y, w0..w3 = multiplier, half,
+// right shift, offset, x02 = scratch.
+#define TS_FC_SHORT(acc, i)                                   \
+  "adds %[t], %[" #acc "], %[" #acc "]\n\t"                  \
+  "bvs 8f\n\t"                                                \
+  "smmulr %[t], %[t], %[w0]\n\t"                              \
+  "add %[x02], %[w1], %[t], asr #31\n\t"                      \
+  "add %[t], %[t], %[x02]\n\t"                                \
+  "asr %[t], %[t], %[w2]\n\t"                                 \
+  "add %[t], %[t], %[w3]\n\t"                                 \
+  "ssat %[t], #8, %[t]\n\t"                                   \
+  "strb %[t], [%[x_end], #" #i "]\n\t"
+#define TS_FC_BLOCKS(step)                                    \
+  "0:\n\t"                                                    \
+  "ldr %[x], %[bias]\n\t"                                     \
+  "ldmia %[x]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"            \
+  "str %[x], %[bias]\n\t"                                     \
+  "ldr %[x], %[x_start]\n\t"                                  \
+  "ldr %[x_end], %[x_end8]\n\t"                               \
+  "cmp %[x], %[x_end]\n\t"                                    \
+  "beq 2f\n"                                                  \
+  "1:\n\t" step step step step step step step step            \
+  "cmp %[x], %[x_end]\n\t"                                    \
+  "bne 1b\n"                                                  \
+  "2:\n\t"                                                    \
+  "ldr %[x_end], %[x_end1]\n\t"                               \
+  "cmp %[x], %[x_end]\n\t"                                    \
+  "beq 4f\n"                                                  \
+  "3:\n\t" step                                               \
+  "cmp %[x], %[x_end]\n\t"                                    \
+  "bne 3b\n"                                                  \
+  "4:\n\t"                                                    \
+  "ldr %[w0], %[mul]\n\t" "ldr %[w1], %[half]\n\t"            \
+  "ldr %[w2], %[rs]\n\t" "ldr %[w3], %[off]\n\t"              \
+  "ldr %[x_end], %[y]\n\t"                                    \
+  TS_FC_SHORT(a0, 0) TS_FC_SHORT(a1, 1)                       \
+  TS_FC_SHORT(a2, 2) TS_FC_SHORT(a3, 3)                       \
+  "adds %[x_end], #4\n\t" "str %[x_end], %[y]\n\t"            \
+  "ldr %[t], %[w_end]\n\t"                                    \
+  "cmp %[w], %[t]\n\t"                                        \
+  "bne 0b\n\t"                                                \
+  "movs %[t], #1\n\t"                                         \
+  "b 9f\n"                                                    \
+  "8:\n\t"                                                    \
+  "movs %[t], #0\n"                                           \
+  "9:\n\t"
+#define TS_FC_BLOCK_OPERANDS                                                             \
+  [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x),        \
+  [x_end] "=&r"(x_end), [w] "+r"(w), [x13] "=&r"(x13), [x02] "=&r"(x02), [t] "=&r"(t),  \
+  [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3),                        \
+  [bias] "+m"(f.bias), [y] "+m"(f.y)
+#define TS_FC_FRAME_OPERANDS                                                             \
+  [x_start] "m"(f.x_start), [x_end8] "m"(f.x_end8), [x_end1] "m"(f.x_end),              \
+  [w_end] "m"(f.w_end), [mul] "m"(f.multiplier), [half] "m"(f.half),                    \
+  [rs] "m"(f.right_shift), [off] "m"(f.offset)
+// clang-format on
+
+// Runs `blocks` (>= 1) row blocks from w; where a block's accumulator plus bias reaches 2^30
+// (the doubling overflows: rare), that block's four outputs take ShortStage in C++.
+template <bool kPairs>
+__attribute__((noinline)) void short_blocks(const ShortStage& st, const std::int8_t* x_start,
+                                            std::int32_t steps, const std::int8_t* w,
+                                            std::int32_t blocks, const std::int32_t* bias,
+                                            std::int8_t* y) {
+  constexpr std::int32_t kStride = kPairs ? 2 * kChunk : kChunk;
+  ShortFrame f{x_start,
+               x_start + (steps & ~7) * kStride,
+               x_start + steps * kStride,
+               w + blocks * kBlockRows * kChunk * steps,
+               bias,
+               y,
+               st.multiplier,
+               st.half,
+               st.right_shift,
+               st.offset};
+  for (;;) {
+    // LDM fills a0..a3 with the block's bias in ascending register order.
+    register std::int32_t a0 __asm__("r0");
+    register std::int32_t a1 __asm__("r1");
+    register std::int32_t a2 __asm__("r2");
+    register std::int32_t a3 __asm__("r3");
+    std::int32_t t;
+    const std::int8_t *x, *x_end;
+    std::uint32_t x13, x02;
+    register std::uint32_t w0 __asm__("r8");
+    register std::uint32_t w1 __asm__("r9");
+    register std::uint32_t w2 __asm__("r10");
+    register std::uint32_t w3 __asm__("r11");
+    if constexpr (kPairs) {
+      __asm__ volatile(TS_FC_BLOCKS(TS_FC_STEP_PAIRS)
+                       : TS_FC_BLOCK_OPERANDS
+                       : TS_FC_FRAME_OPERANDS
+                       : "memory", "cc");
+    } else {
+      __asm__ volatile(TS_FC_BLOCKS(TS_FC_STEP_BYTES)
+                       : TS_FC_BLOCK_OPERANDS
+                       : TS_FC_FRAME_OPERANDS
+                       : "memory", "cc");
+    }
+    if (t != 0) return;
+    // The accumulators hold the bias already (f.bias has moved past it).
+    const std::int32_t acc[kBlockRows] = {a0, a1, a2, a3};
+    const std::int32_t no_bias[kBlockRows] = {};
+    for (std::int32_t r = 0; r < kBlockRows; ++r) {
+      f.y[r] = static_cast<std::int8_t>(st(acc[r], no_bias, r));
+    }
+    f.y += kBlockRows;
+    if (w == f.w_end) return;
+  }
+}
+#undef TS_FC_FRAME_OPERANDS
+#undef TS_FC_BLOCK_OPERANDS
+#undef TS_FC_BLOCKS
+#undef TS_FC_SHORT
+#undef TS_FC_STEP_PAIRS
+#undef TS_FC_STEP_BYTES
+#undef TS_FC_ROWS
+#undef TS_FC_ROW
+#endif
+
+// Whether gemv's row blocks ran as a whole (short_blocks: ShortStage on the DSP, in_features %
+// 4 == 0), or the caller runs them block by block.
+template <bool kPairs, typename Stage>
+bool all_blocks(const Stage& /*st*/, const std::int8_t* /*x*/, std::int32_t /*steps*/,
+                const std::int8_t* /*w*/, std::int32_t /*blocks*/, const std::int32_t* /*bias*/,
+                std::int8_t* /*y*/) {
+  return false;
+}
+#if defined(__ARM_FEATURE_DSP)
+template <bool kPairs>
+bool all_blocks(const ShortStage& st, const std::int8_t* x, std::int32_t steps,
+                const std::int8_t* w, std::int32_t blocks, const std::int32_t* bias,
+                std::int8_t* y) {
+  short_blocks<kPairs>(st, x, steps, w, blocks, bias, y);
+  return true;
+}
+#endif
+
 // Every other requantization (per-channel, large right shifts): dsp.h's output stage, read
 // through conv2d params holding FC's requantization fields (no output table).
 struct ChannelStage {
@@ -162,25 +393,42 @@ struct ChannelStage {
 };
 
 // One batch row: y[o] = stage(sum_k x[k] * w[o][k] + folded_bias[o]), weights reordered.
-template <typename Stage>
-void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::int8_t* weights,
-          const std::int32_t* folded_bias, std::int8_t* y, const Stage& stage) {
+// kPairs: the row blocks read `pairs`, the row expanded by expand_pairs (in_features % 4 == 0).
+template <bool kPairs, typename Stage>
+void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::uint32_t* pairs,
+          const std::int8_t* weights, const std::int32_t* folded_bias, std::int8_t* y,
+          const Stage& stage) {
+  const Stage st = stage;  // a local: no store can change it
   const std::int32_t depth = p.in_features;
   const std::int32_t chunks = depth / kChunk;
   const std::int32_t tail = depth - chunks * kChunk;
   const std::int32_t blocks = p.out_features / kBlockRows;
   const std::int8_t* w = weights;
-  for (std::int32_t block = 0; block < blocks; ++block) {
+  std::int32_t first_block = 0;
+  if (blocks > 0 && tail == 0 &&
+      all_blocks<kPairs>(st, kPairs ? reinterpret_cast<const std::int8_t*>(pairs) : x, chunks, w,
+                         blocks, folded_bias, y)) {
+    first_block = blocks;
+    w += blocks * kBlockRows * depth;
+  }
+  for (std::int32_t block = first_block; block < blocks; ++block) {
     std::int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    const std::int8_t* xk = x;
+    const std::int8_t* xk = kPairs ? reinterpret_cast<const std::int8_t*>(pairs) : x;
 #if defined(__ARM_FEATURE_DSP)
-    block_steps(chunks, xk, w, a0, a1, a2, a3);
+    block_steps<kPairs>(chunks, xk, w, a0, a1, a2, a3);
 #else
     for (std::int32_t c = 0; c < chunks; ++c) {
-      const std::uint32_t xw =
-          load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(xk, 4)));
-      const std::uint32_t x02 = sxtb16(xw), x13 = sxtb16_ror8(xw);
-      xk += kChunk;
+      std::uint32_t x02, x13;
+      if constexpr (kPairs) {
+        x02 = pairs[2 * c];
+        x13 = pairs[2 * c + 1];
+      } else {
+        const std::uint32_t xw =
+            load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(xk, 4)));
+        x02 = sxtb16(xw);
+        x13 = sxtb16_ror8(xw);
+        xk += kChunk;
+      }
       a0 = dot4(x02, x13, w, a0);
       a1 = dot4(x02, x13, w + kChunk, a1);
       a2 = dot4(x02, x13, w + 2 * kChunk, a2);
@@ -188,7 +436,7 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::int8
       w += kBlockRows * kChunk;
     }
 #endif
-    if (tail > 0) {
+    if (!kPairs && tail > 0) {
       for (std::int32_t k = 0; k < tail; ++k) {
         const std::int32_t xv = xk[k];
         a0 += xv * w[k];
@@ -198,11 +446,15 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::int8
       }
       w += kBlockRows * tail;
     }
+    // All four values before any store: an int8 store may alias the stage and the bias, so
+    // the compiler would reload them after each one.
     const std::int32_t o = block * kBlockRows;
-    y[o] = stage(a0, folded_bias, o);
-    y[o + 1] = stage(a1, folded_bias, o + 1);
-    y[o + 2] = stage(a2, folded_bias, o + 2);
-    y[o + 3] = stage(a3, folded_bias, o + 3);
+    const std::int32_t q0 = st(a0, folded_bias, o), q1 = st(a1, folded_bias, o + 1),
+                       q2 = st(a2, folded_bias, o + 2), q3 = st(a3, folded_bias, o + 3);
+    y[o] = static_cast<std::int8_t>(q0);
+    y[o + 1] = static_cast<std::int8_t>(q1);
+    y[o + 2] = static_cast<std::int8_t>(q2);
+    y[o + 3] = static_cast<std::int8_t>(q3);
   }
   // Rows past the last block: [row][in_features], one at a time (no alignment assumed).
   for (std::int32_t o = blocks * kBlockRows; o < p.out_features; ++o) {
@@ -215,16 +467,54 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::int8
     }
     for (; k < depth; ++k) acc += static_cast<std::int32_t>(x[k]) * w[k];
     w += depth;
-    y[o] = stage(acc, folded_bias, o);
+    y[o] = static_cast<std::int8_t>(st(acc, folded_bias, o));
   }
+}
+
+// Without scratch, a row whose output is long enough holds the pairs in its own last bytes
+// (2 x in_features, 4-byte aligned): the rows before them (a multiple of 4, at least three
+// blocks) run from the pairs, the rest, written over them, from the bytes. Returns that row
+// count, or 0. Per-tensor requantization only: the stages index per-channel fields by row
+// from 0, and the rest runs as a layer of its own.
+inline std::int32_t rows_before_pairs(const FullyConnectedS8Params& p, const std::int8_t* y) {
+  if (p.in_features % kChunk != 0 || p.requant_channels != 1) return 0;
+  const auto begin = reinterpret_cast<std::uintptr_t>(y);
+  const std::uintptr_t end = begin + static_cast<std::uintptr_t>(p.out_features);
+  const auto pairs_bytes = static_cast<std::uintptr_t>(2 * p.in_features);
+  if (end - begin < pairs_bytes) return 0;
+  const std::uintptr_t pairs = (end - pairs_bytes) & ~std::uintptr_t{3};
+  if (pairs < begin) return 0;
+  const auto rows = static_cast<std::int32_t>((pairs - begin) & ~std::uintptr_t{kBlockRows - 1});
+  return rows >= 3 * kBlockRows ? rows : 0;
 }
 
 template <typename Stage>
 void run_batches(const FullyConnectedS8Params& p, const std::int8_t* input,
-                 const std::int8_t* weights, const std::int32_t* folded_bias, std::int8_t* output) {
+                 const std::int8_t* weights, const std::int32_t* folded_bias, std::int8_t* output,
+                 std::uint32_t* pairs) {
   const Stage stage(p);
   for (std::int32_t b = 0; b < p.batches; ++b) {
-    gemv(p, input + b * p.in_features, weights, folded_bias, output + b * p.out_features, stage);
+    const std::int8_t* x = input + b * p.in_features;
+    std::int8_t* y = output + b * p.out_features;
+    if (pairs != nullptr) {
+      expand_pairs(x, p.in_features, pairs);
+      gemv<true>(p, x, pairs, weights, folded_bias, y, stage);
+    } else if (const std::int32_t rows = rows_before_pairs(p, y); rows > 0) {
+      auto* own = reinterpret_cast<std::uint32_t*>((reinterpret_cast<std::uintptr_t>(y) +
+                                                    static_cast<std::uintptr_t>(p.out_features) -
+                                                    static_cast<std::uintptr_t>(2 * p.in_features)) &
+                                                   ~std::uintptr_t{3});
+      expand_pairs(x, p.in_features, own);
+      FullyConnectedS8Params head = p;
+      head.out_features = rows;
+      gemv<true>(head, x, own, weights, folded_bias, y, stage);
+      FullyConnectedS8Params rest = p;
+      rest.out_features = p.out_features - rows;
+      gemv<false>(rest, x, nullptr, weights + rows * p.in_features, folded_bias + rows, y + rows,
+                  stage);
+    } else {
+      gemv<false>(p, x, nullptr, weights, folded_bias, y, stage);
+    }
   }
 }
 
@@ -237,16 +527,22 @@ bool fully_connected_s8_fast_applies(const FullyConnectedS8Params& p) {
 
 void fully_connected_s8_fast(const FullyConnectedS8Params& p, const std::int8_t* input,
                              const std::int8_t* weights, const std::int32_t* folded_bias,
-                             std::int8_t* output, std::int8_t* /*scratch*/) {
+                             std::int8_t* output, std::int8_t* scratch) {
   // A local copy: the int8 output stores may alias anything the caller's params point into,
   // so the compiler would reload every field after each store; a local it need not.
   const FullyConnectedS8Params local = p;
-  if (LeanStage<true>::applies(local)) {
-    run_batches<LeanStage<true>>(local, input, weights, folded_bias, output);
+  std::uint32_t* const pairs =
+      scratch != nullptr && fully_connected_s8_fast_optional_scratch_bytes(local) > 0
+          ? static_cast<std::uint32_t*>(__builtin_assume_aligned(scratch, 4))
+          : nullptr;
+  if (ShortStage::applies(local)) {
+    run_batches<ShortStage>(local, input, weights, folded_bias, output, pairs);
+  } else if (LeanStage<true>::applies(local)) {
+    run_batches<LeanStage<true>>(local, input, weights, folded_bias, output, pairs);
   } else if (LeanStage<false>::applies(local)) {
-    run_batches<LeanStage<false>>(local, input, weights, folded_bias, output);
+    run_batches<LeanStage<false>>(local, input, weights, folded_bias, output, pairs);
   } else {
-    run_batches<ChannelStage>(local, input, weights, folded_bias, output);
+    run_batches<ChannelStage>(local, input, weights, folded_bias, output, pairs);
   }
 }
 
@@ -288,6 +584,13 @@ void fully_connected_s8_fast_reorder_weights(const FullyConnectedS8Params& p, co
 
 std::int32_t fully_connected_s8_fast_scratch_bytes(const FullyConnectedS8Params& /*p*/) {
   return 0;
+}
+
+std::int32_t fully_connected_s8_fast_optional_scratch_bytes(const FullyConnectedS8Params& p) {
+  // Worth it from two row blocks (the copy costs about what one block's byte path spends
+  // sign-extending the input); in_features is bounded by the layer's weights in FLASH.
+  if (p.in_features % kChunk != 0 || p.out_features < 2 * kBlockRows) return 0;
+  return 2 * p.in_features;
 }
 
 }  // namespace tinyscale::device

@@ -2,7 +2,8 @@
 // (odd feature counts, several batches, zero points at the extremes, per-tensor and
 // per-channel shifts of both signs, activation ranges) must give byte-identical outputs, with
 // the bias folded and the weights reordered as the code generator does it; asymmetric weights
-// are not taken.
+// are not taken. Each case runs without and, where the kernel takes it, with the optional
+// scratch.
 #include "engine/kernels/device/fully_connected_fast.h"
 
 #include <gtest/gtest.h>
@@ -83,6 +84,19 @@ void expect_same_as_reference(const Case& c, const std::string& what) {
   fully_connected_s8_fast(p, c.input.data(), reordered.data(), folded.data(), actual.data(),
                           nullptr);
   ASSERT_EQ(actual, expected) << what;
+  // With the optional scratch (the input's int16 copy), where the kernel takes it: the same
+  // bytes, and nothing written past the scratch's end.
+  const std::int32_t optional = fully_connected_s8_fast_optional_scratch_bytes(p);
+  ASSERT_EQ(optional > 0, p.in_features % 4 == 0 && p.out_features >= 8) << what;
+  if (optional > 0) {
+    ASSERT_EQ(optional, 2 * p.in_features) << what;
+    std::vector<std::uint32_t> scratch(static_cast<std::size_t>(optional / 4 + 1), 0xA5A5A5A5u);
+    std::fill(actual.begin(), actual.end(), 0x55);
+    fully_connected_s8_fast(p, c.input.data(), reordered.data(), folded.data(), actual.data(),
+                            reinterpret_cast<std::int8_t*>(scratch.data()));
+    ASSERT_EQ(actual, expected) << what << " (with scratch)";
+    ASSERT_EQ(scratch.back(), 0xA5A5A5A5u) << what << " (with scratch)";
+  }
 }
 
 std::string describe(const FullyConnectedS8Params& p) {
