@@ -4,8 +4,10 @@
 //   TINYSCALE caseI_ref_instructions=N caseI_fast_instructions=N caseI_mismatch_bytes=N
 //   caseI_fast_path=0|1
 // and exits 0 (1 if any byte differs). Cases 0..2 are the measured shapes (48x48x16->32,
-// 12x12x64->64, DS-CNN's 25x5x64->64, with TFLite's usual right shifts); the others are small odd
-// shapes with shifts of both signs.
+// 12x12x64->64, DS-CNN's 25x5x64->64, with TFLite's usual right shifts); the next ones small odd
+// shapes with shifts of both signs; the last two have usual shifts again (the short stage in
+// assembly, quad_expanded_short): one through a fused activation's table, one with zero
+// multipliers and biases near +-2^30 (its overflow path).
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
@@ -17,8 +19,11 @@ namespace {
 
 using tinyscale::device::Conv2dS8Params;
 
+// usual: TFLite's usual right shifts (cases 0..2 too); big: every other channel's bias near
+// +-2^30 and every fifth channel's multiplier 0.
 struct Case {
   int batches, in_h, in_w, in_c, out_c, stride, per_channel, table, in_zp, out_zp, act_min, act_max;
+  int usual = 0, big = 0;
 };
 
 constexpr Case kCases[] = {
@@ -31,6 +36,8 @@ constexpr Case kCases[] = {
     {1, 2, 9, 13, 66, 1, 0, 0, 12, -7, -100, 100},
     {1, 3, 3, 4, 5, 2, 1, 0, 127, -128, -128, 127},
     {2, 5, 10, 41, 7, 1, 1, 1, -50, 40, -128, 0},
+    {1, 6, 4, 32, 20, 1, 1, 1, 5, -100, -128, 127, 1, 0},
+    {1, 4, 6, 16, 12, 1, 1, 0, 0, 3, -128, 127, 1, 1},
 };
 
 std::int8_t g_input[2 * 48 * 48 * 16];
@@ -64,7 +71,9 @@ int main(void) {
     for (int i = 0; i < c.out_c; ++i) {
       g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
       g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
-      g_shifts[i] = g_rng.next_shift(index < 3);  // the measured shapes: usual
+      g_shifts[i] = g_rng.next_shift(index < 3 || c.usual);  // the measured shapes: usual
+      if (c.big && i % 2 == 0) g_bias[i] += (i % 4 == 0 ? 1 : -1) * ((1 << 30) - 1000);
+      if (c.big && i % 5 == 0) g_multipliers[i] = 0;
     }
     for (int i = 0; i < 256; ++i) g_table[i] = next_s8();
     const Conv2dS8Params p = {c.batches,

@@ -84,6 +84,48 @@ TEST(DeviceDspShortStage, MatchesTheFullOutputStageByteForByte) {
   EXPECT_GT(compared, 100000);
 }
 
+// The pointwise kernel's assembly stage (conv2d_fast_impl.h, quad_expanded_short) rounds
+// without 2^(rs-1): with S = high + [high < 0] (as 0 or -1) and rs - 1 = ~shift,
+//   saturate(((S >> (rs-1)) + 2 offset + 1) >> 1) == saturate(((high + 2^(rs-1) - [high < 0])
+//   >> rs) + offset),
+// requantize_short's form, for every right shift, offset and |high| < 2^30 (all SMMULR of
+// 2x gives where |x| < 2^30).
+TEST(DeviceDspShortStage, TheHalvedRoundingShiftIsTheRoundingShift) {
+  std::mt19937 rng(31);
+  std::vector<std::int32_t> highs = {0, 1, -1, 2, -2, 3, -3, 1 << 30, -(1 << 30), (1 << 30) - 1,
+                                     -(1 << 30) + 1};
+  for (int k = 1; k <= 30; ++k) {
+    for (const std::int32_t d : {-1, 0, 1}) {
+      highs.push_back((1 << k) + d);
+      highs.push_back(-(1 << k) + d);
+      highs.push_back(3 * (1 << (k - 1)) + d);
+      highs.push_back(-3 * (1 << (k - 1)) + d);
+    }
+  }
+  std::uniform_int_distribution<std::int32_t> any(-(1 << 30), 1 << 30);
+  for (int i = 0; i < 2000; ++i) highs.push_back(any(rng));
+  // SMMULR of 2x with |x| < 2^30 and a Q0.31 multiplier: |high| < 2^30.
+  std::erase_if(highs, [](std::int32_t h) { return h >= (1 << 30) || h <= -(1 << 30); });
+  std::int64_t compared = 0;
+  for (std::int8_t shift = -1; shift >= -31; --shift) {
+    const std::int32_t rs = -shift;
+    const std::int32_t rs1 = ~static_cast<std::int32_t>(shift);
+    ASSERT_EQ(rs1, rs - 1);
+    for (const std::int32_t offset : {-128, -1, 0, 1, 96, 127}) {
+      for (const std::int32_t high : highs) {
+        const std::int32_t half = static_cast<std::int32_t>(std::uint32_t{1} << (rs - 1));
+        const std::int32_t expected = dsp::saturate_s8(((high + (half + (high >> 31))) >> rs) + offset);
+        const std::int32_t s = high + (high >> 31);
+        const std::int32_t actual = dsp::saturate_s8(((s >> rs1) + 2 * offset + 1) >> 1);
+        ASSERT_EQ(actual, expected) << "high " << high << " shift " << int{shift} << " offset "
+                                    << offset;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 400000);
+}
+
 TEST(DeviceDspShortStage, BiasIsAddedWrappingAsTheReference) {
   const std::int32_t multiplier = 1 << 30;
   const std::int8_t shift = -1;
