@@ -181,7 +181,7 @@ inline void for_each_batch(const Conv2dS8Params& p, const std::int8_t* input, st
 //   the stored byte table[q] (LDRSB): the output table, or kIdentity without one, so that one
 //     kernel serves both (a fused activation's table is what PhiNet's hard-swish layers have).
 // The rounding right shift is requantize_output's (remainder > mask / 2 + [x < 0]) written as
-// one floor shift. Where 2x fits, |high| <= 2^30, so high + 2^(rs-1) fits in int32 for every
+// one floor shift. Where 2x fits, |high| < 2^30, so high + 2^(rs-1) fits in int32 for every
 // rs <= 31. A zero multiplier gives high = 0 whatever the shift: its channel takes rs = 1.
 struct IdentityTable {
   std::int8_t v[256];
