@@ -52,7 +52,7 @@ TEST_P(DepthwiseFastQemuTest, DepthwiseFastKernelIsByteIdenticalAndCheaperOnTheD
   const QemuRun r = run_qemu(elf, target_->qemu_machine, {}, {}, 120s);
   ASSERT_EQ(r.exit_code, 0) << r.failure_text();
   const std::uint64_t cases = r.figure("cases");
-  ASSERT_EQ(cases, 8u);
+  ASSERT_EQ(cases, 14u);
   const char* names[] = {"25x5x64 3x3 s1", "48x48x16 3x3 s1", "24x24x32 3x3 s2"};
   for (std::uint64_t i = 0; i < cases; ++i) {
     const std::string k = "case" + std::to_string(i) + "_";

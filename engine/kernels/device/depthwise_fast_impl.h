@@ -230,11 +230,323 @@ void interior_run(const Conv2dS8Params& p, const std::int8_t* base, std::int32_t
   }
 }
 
+// Interior output positions [begin, end) along one axis: the window lies inside the input.
+inline void interior_range(std::int32_t pad, std::int32_t stride, std::int32_t kernel,
+                           std::int32_t in, std::int32_t out, std::int32_t& begin,
+                           std::int32_t& end) {
+  begin = (pad + stride - 1) / stride;
+  const std::int32_t last = in - kernel + pad;  // the last window origin + pad inside
+  end = last < 0 ? 0 : last / stride + 1;
+  if (end > out) end = out;
+  if (begin > end) begin = end;
+}
+
+#if defined(__ARM_FEATURE_DSP)
+// 3x3, 4 channels, the short output stage: `count` pixels in assembly (dw3x3_short). GCC keeps
+// neither the 4 accumulators, the packed taps and the weights nor the pointers in registers
+// (187 instructions per pixel of 4 channels, about 60 of them spills); here 127: 9 LDR and 7
+// address instructions, per tap pair PKHBT + PKHTB, 4 SXTB16 and 4 SMLAD against weights
+// already 16-bit in the frame (2 LDRD), the last tap by SMLABB/SMLATT, then the stage of
+// quad_expanded_short (conv2d_fast_impl.h: SMMULR of 2x, the rounding shift as
+// ((S >> (rs-1)) + 2 offset + 1) >> 1 inside SSAT, the output table) with each channel's
+// multiplier and rs - 1 from one LDRD. Tap (ky, kx) of a pixel is at base + ky rb + kx rc: the
+// input (rc = in_c, rb = row bytes) or, for a pixel whose window leaves the input, 9 words
+// gathered on the stack with the input zero point outside (rc = 4, rb = 12).
+struct DwFrame {
+  const std::int8_t* base;   // [0] the first pixel's window, advanced by step
+  std::int32_t rc;           // [4]
+  std::int32_t rb;           // [8]
+  std::int32_t step;         // [12]
+  std::int8_t* out;          // [16] advanced by out_step
+  std::int32_t out_step;     // [20]
+  std::int32_t count;        // [24] pixels left
+  std::int32_t offset2;      // [28] 2 x output offset + 1
+  const std::int8_t* table;  // [32] output table + 128
+  std::int32_t bias[4];      // [36]
+  std::int32_t mr[8];        // [52] per channel: multiplier, rs - 1
+  std::uint32_t
+      w16[18];          // [84] per tap pair: channel 0..3's (w_t, w_t+1); tap 8: (w0, w2), (w1, w3)
+  std::int32_t acc[4];  // [156] on overflow: the pixel's accumulators, bias included
+};
+// clang-format off
+// Taps xa (r3) and xb (r12) of tap pair k: lo = [c0 c1 | c0' c1'] in lr, hi = [c2 c3 | c2' c3']
+// in r3; weights in r8-r11.
+#define TS_DW_PAIR(k)                                   \
+  "pkhbt lr, r3, r12, lsl #16\n\t"                      \
+  "pkhtb r3, r12, r3, asr #16\n\t"                      \
+  "ldrd r8, r9, [r2, #84 + 16 * " #k "]\n\t"            \
+  "ldrd r10, r11, [r2, #92 + 16 * " #k "]\n\t"          \
+  "sxtb16 r12, lr\n\t"                                  \
+  "smlad r4, r12, r8, r4\n\t"                           \
+  "sxtb16 lr, lr, ror #8\n\t"                           \
+  "smlad r5, lr, r9, r5\n\t"                            \
+  "sxtb16 r12, r3\n\t"                                  \
+  "smlad r6, r12, r10, r6\n\t"                          \
+  "sxtb16 r3, r3, ror #8\n\t"                           \
+  "smlad r7, r3, r11, r7\n\t"
+// Channel k's output (accumulator acc): multiplier r8, rs - 1 r9; offset r10, table r11, out r12.
+#define TS_DW_OUT(acc, k)                               \
+  "ldrd r8, r9, [r2, #52 + 8 * " #k "]\n\t"             \
+  "adds " acc ", " acc ", " acc "\n\t"                  \
+  "bvs 8f\n\t"                                          \
+  "smmulr " acc ", " acc ", r8\n\t"                     \
+  "add " acc ", " acc ", " acc ", asr #31\n\t"          \
+  "asr " acc ", " acc ", r9\n\t"                        \
+  "add " acc ", " acc ", r10\n\t"                       \
+  "ssat " acc ", #8, " acc ", asr #1\n\t"               \
+  "ldrsb " acc ", [r11, " acc "]\n\t"                   \
+  "strb " acc ", [r12, #" #k "]\n\t"
+// clang-format on
+// AAPCS: r0 the frame (r2 from here on); returns 0 when count pixels are done, 1 where a
+// pixel's accumulator reached 2^30 (the doubling overflows): its accumulators are in acc,
+// base, out and count at that pixel, for the caller to finish it in C++. r4-r11, lr saved.
+// static: this header is included by both entry points' files (a naked function cannot be inline).
+static __attribute__((naked, noinline)) std::int32_t dw3x3_short(DwFrame* /*f*/) {
+  // clang-format off
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "mov r2, r0\n\t"
+      "ldrd r0, r1, [r2]\n"             // base, rc
+      "1:\n\t"
+      "ldrd r4, r5, [r2, #36]\n\t"      // bias
+      "ldrd r6, r7, [r2, #44]\n\t"
+      "ldr r3, [r0]\n\t"                // taps 0, 1
+      "ldr r12, [r0, r1]\n\t"
+      TS_DW_PAIR(0)
+      "ldr r3, [r0, r1, lsl #1]\n\t"    // taps 2, 3
+      "ldr lr, [r2, #8]\n\t"
+      "ldr r12, [r0, lr]\n\t"
+      TS_DW_PAIR(1)
+      "ldr lr, [r2, #8]\n\t"            // taps 4, 5
+      "add lr, r0, lr\n\t"
+      "ldr r3, [lr, r1]\n\t"
+      "ldr r12, [lr, r1, lsl #1]\n\t"
+      TS_DW_PAIR(2)
+      "ldr lr, [r2, #8]\n\t"            // taps 6, 7
+      "add lr, r0, lr, lsl #1\n\t"
+      "ldr r3, [lr]\n\t"
+      "ldr r12, [lr, r1]\n\t"
+      TS_DW_PAIR(3)
+      "ldr lr, [r2, #8]\n\t"            // tap 8
+      "add lr, r0, lr, lsl #1\n\t"
+      "ldr r3, [lr, r1, lsl #1]\n\t"
+      "ldrd r8, r9, [r2, #148]\n\t"
+      "sxtb16 r12, r3\n\t"
+      "sxtb16 r3, r3, ror #8\n\t"
+      "smlabb r4, r12, r8, r4\n\t"
+      "smlatt r6, r12, r8, r6\n\t"
+      "smlabb r5, r3, r9, r5\n\t"
+      "smlatt r7, r3, r9, r7\n\t"
+      "add lr, r2, #156\n\t"            // for the overflow path
+      "stm lr, {r4-r7}\n\t"
+      "ldrd r10, r11, [r2, #28]\n\t"    // offset2, table
+      "ldr r12, [r2, #16]\n\t"          // out
+      TS_DW_OUT("r4", 0) TS_DW_OUT("r5", 1) TS_DW_OUT("r6", 2) TS_DW_OUT("r7", 3)
+      "ldr r3, [r2, #20]\n\t"
+      "add r12, r3\n\t"
+      "str r12, [r2, #16]\n\t"
+      "ldr r3, [r2, #12]\n\t"
+      "add r0, r3\n\t"
+      "ldr r3, [r2, #24]\n\t"
+      "subs r3, #1\n\t"
+      "str r3, [r2, #24]\n\t"
+      "bne 1b\n\t"
+      "str r0, [r2]\n\t"
+      "movs r0, #0\n\t"
+      "pop {r4-r11, pc}\n"
+      "8:\n\t"
+      "str r0, [r2]\n\t"
+      "movs r0, #1\n\t"
+      "pop {r4-r11, pc}\n\t");
+  // clang-format on
+}
+#undef TS_DW_PAIR
+#undef TS_DW_OUT
+
+// Runs the frame's count pixels, finishing a pixel whose accumulator overflowed the doubling
+// with the C++ stage (the accumulators hold the bias: requantize_short without it). c0: the
+// group's first channel.
+[[gnu::noinline]] inline void dw3x3_short_run(DwFrame& f, const Conv2dS8Params& p,
+                                              std::int32_t c0) {
+  while (f.count > 0 && dw3x3_short(&f) != 0) {
+    for (int k = 0; k < 4; ++k) {
+      f.out[k] = dsp::requantize_short(dsp::short_stage(p, nullptr, c0 + k), f.acc[k]);
+    }
+    f.base += f.step;
+    f.out += f.out_step;
+    --f.count;
+  }
+}
+
+// Whether depthwise_group_3x3_short takes the call: every window leaves the input by at most
+// one row and one column on each side, and the input has at least 3 rows and columns (so a
+// window moved back inside by one stays inside).
+inline bool shifted_windows_apply(const Conv2dS8Params& p) {
+  if (p.in_h < 3 || p.in_w < 3 || p.pad_top > 1 || p.pad_left > 1) return false;
+  const std::int32_t bottom = (p.out_h - 1) * p.stride_h - p.pad_top + 3 - p.in_h;
+  const std::int32_t right = (p.out_w - 1) * p.stride_w - p.pad_left + 3 - p.in_w;
+  return bottom <= 1 && right <= 1;
+}
+
+// One group of 4 channels with a 3x3 kernel and the short stage over every output pixel, all
+// in dw3x3_short runs straight from the input. A pixel whose window leaves the input by a row
+// or column (dy, dx = +1 at the top or left, -1 at the bottom or right) runs with its window
+// moved back inside and the weights moved with it: the tap that reads the row or column the
+// window gained weighs 0, and the taps that fell outside add w x z to the bias (z the input
+// zero point: what they add through the folded bias's input offset, as the reference's
+// skipped taps add nothing). So per group 9 weight sets at most, each for one run: the
+// interior rows, the left and right columns (vertical runs), the top and bottom rows.
+[[gnu::noinline]] inline void depthwise_group_3x3_short(const Conv2dS8Params& p,
+                                                        const std::int8_t* input,
+                                                        const std::int8_t* weights,
+                                                        const std::int32_t* bias,
+                                                        std::int8_t* output, std::int32_t c0) {
+  const std::int8_t* w = weights + c0 * 9;
+  std::int32_t ox_begin, ox_end, oy_begin, oy_end;
+  interior_range(p.pad_left, p.stride_w, 3, p.in_w, p.out_w, ox_begin, ox_end);
+  interior_range(p.pad_top, p.stride_h, 3, p.in_h, p.out_h, oy_begin, oy_end);
+  // The group's weights per tap as a word of its 4 channels' bytes, from the reordered layout
+  // (depthwise_fast.h: per tap pair and channel pair [c t, c' t, c t', c' t']).
+  std::uint32_t wt[9];
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t a = load_weights(w + 8 * i), b = load_weights(w + 8 * i + 4);
+    // a = [c0 t, c1 t, c0 t', c1 t'], b likewise for c2, c3.
+    wt[2 * i] = pack_low_halves(a, b);
+    wt[2 * i + 1] = pack_high_halves(a, b);
+  }
+  wt[8] = load_weights(w + 32);
+  const std::int32_t z = -p.input_offset;
+
+  DwFrame f;
+  const std::int32_t rb = p.in_w * p.in_c;
+  f.rc = p.in_c;
+  f.rb = rb;
+  f.offset2 = 2 * p.output_offset + 1;
+  f.table = (p.output_table ? p.output_table : dsp::kIdentity.v) + 128;
+  for (int k = 0; k < 4; ++k) {
+    const std::int32_t c = p.requant_channels > 1 ? c0 + k : 0;
+    f.mr[2 * k] = p.multipliers[c];
+    f.mr[2 * k + 1] = ~static_cast<std::int32_t>(p.shifts[c]);
+  }
+  // The weights for a window moved by (dy, dx) rows and columns: tap (ky, kx) lands on
+  // (ky - dy, kx - dx), or outside (its channels' sums times z join the bias).
+  auto set_weights = [&](std::int32_t dy, std::int32_t dx) {
+    std::uint32_t moved[9];
+    std::uint32_t even = 0, odd = 0;  // channels (0, 2) and (1, 3) of the taps left outside
+    for (std::int32_t t = 0; t < 9; ++t) moved[t] = 0;
+    for (std::int32_t ky = 0; ky < 3; ++ky) {
+      for (std::int32_t kx = 0; kx < 3; ++kx) {
+        const std::int32_t my = ky - dy, mx = kx - dx;
+        const std::uint32_t word = wt[3 * ky + kx];
+        if (my >= 0 && my < 3 && mx >= 0 && mx < 3) {
+          moved[3 * my + mx] = word;
+        } else {
+          even = dsp::sxtab16(even, word);
+          odd = dsp::sxtab16_ror8(odd, word);
+        }
+      }
+    }
+    for (int i = 0; i < 4; ++i) {
+      const std::uint32_t lo = pack_low_halves(moved[2 * i], moved[2 * i + 1]);
+      const std::uint32_t hi = pack_high_halves(moved[2 * i], moved[2 * i + 1]);
+      f.w16[4 * i] = sxtb16(lo);
+      f.w16[4 * i + 1] = sxtb16_ror8(lo);
+      f.w16[4 * i + 2] = sxtb16(hi);
+      f.w16[4 * i + 3] = sxtb16_ror8(hi);
+    }
+    f.w16[16] = sxtb16(moved[8]);
+    f.w16[17] = sxtb16_ror8(moved[8]);
+    auto low = [](std::uint32_t v) {
+      return static_cast<std::int32_t>(static_cast<std::int16_t>(static_cast<std::uint16_t>(v)));
+    };
+    auto high = [](std::uint32_t v) { return static_cast<std::int32_t>(v) >> 16; };
+    const std::int32_t sums[4] = {low(even), low(odd), high(even), high(odd)};
+    for (int k = 0; k < 4; ++k) {
+      f.bias[k] = static_cast<std::int32_t>(static_cast<std::uint32_t>(bias[c0 + k]) +
+                                            static_cast<std::uint32_t>(sums[k] * z));
+    }
+  };
+  const std::int8_t* group_input = input + c0;
+  const std::int32_t out_row_bytes = p.out_w * p.out_c;
+  // The window of output pixel (oy, ox) moved by (dy, dx).
+  auto window = [&](std::int32_t oy, std::int32_t ox, std::int32_t dy, std::int32_t dx) {
+    const std::int32_t y = oy * p.stride_h - p.pad_top + dy, x = ox * p.stride_w - p.pad_left + dx;
+    return group_input + y * rb + x * p.in_c;
+  };
+  auto run = [&](const std::int8_t* base, std::int8_t* out, std::int32_t count, std::int32_t step,
+                 std::int32_t out_step) {
+    if (count <= 0) return;
+    f.base = base;
+    f.out = out;
+    f.count = count;
+    f.step = step;
+    f.out_step = out_step;
+    dw3x3_short_run(f, p, c0);
+  };
+  // Rows: [0, oy_begin) leave at the top (dy = +1), [oy_end, out_h) at the bottom (dy = -1);
+  // columns likewise (dx). At most one of each (shifted_windows_apply).
+  struct Band {
+    std::int32_t begin, end, shift;
+  };
+  const Band rows[3] = {{0, oy_begin, 1}, {oy_begin, oy_end, 0}, {oy_end, p.out_h, -1}};
+  const Band cols[3] = {{0, ox_begin, 1}, {ox_begin, ox_end, 0}, {ox_end, p.out_w, -1}};
+  for (const Band& r : rows) {
+    if (r.end <= r.begin) continue;
+    for (const Band& c : cols) {
+      if (c.end <= c.begin) continue;
+      set_weights(r.shift, c.shift);
+      const std::int32_t width = c.end - c.begin, height = r.end - r.begin;
+      if (width >= height) {  // runs along the rows
+        for (std::int32_t oy = r.begin; oy < r.end; ++oy) {
+          run(window(oy, c.begin, r.shift, c.shift),
+              output + oy * out_row_bytes + c.begin * p.out_c + c0, width, p.stride_w * p.in_c,
+              p.out_c);
+        }
+      } else {  // runs down the columns
+        for (std::int32_t ox = c.begin; ox < c.end; ++ox) {
+          run(window(r.begin, ox, r.shift, c.shift),
+              output + r.begin * out_row_bytes + ox * p.out_c + c0, height, p.stride_h * rb,
+              out_row_bytes);
+        }
+      }
+    }
+  }
+}
+
+template <typename Stage>
+inline constexpr bool kShortStage = false;
+template <>
+inline constexpr bool kShortStage<dsp::ShortStage> = true;
+#endif
+
+// The looped taps' offsets: kDepthwiseFastMaxTaps of them, none where the taps are unrolled.
+template <bool Unrolled>
+struct TapOffsets {
+  std::int32_t v[kDepthwiseFastMaxTaps];
+};
+template <>
+struct TapOffsets<true> {
+  const std::int32_t* v = nullptr;
+};
+
 // One channel group (W channels from c0) of one batch over every output pixel.
+// Out of line: its locals (the stages, the geometry) then take stack once, not once per width
+// inlined into depthwise_batch.
 template <int W, bool Kernel3x3, typename Stage>
-void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
-                     const std::int32_t* bias, std::int8_t* output, std::int32_t c0,
-                     const std::int32_t* tap_offsets) {
+[[gnu::noinline]] void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input,
+                                       const std::int8_t* weights, const std::int32_t* bias,
+                                       std::int8_t* output, std::int32_t c0) {
+  // Each tap's input offset from the window's origin (the looped taps' table; a 3x3 kernel
+  // unrolls them).
+  TapOffsets<Kernel3x3> tap_offsets;
+  if constexpr (!Kernel3x3) {
+    std::int32_t t = 0;
+    for (std::int32_t ky = 0; ky < p.kernel_h; ++ky) {
+      for (std::int32_t kx = 0; kx < p.kernel_w; ++kx) {
+        tap_offsets.v[t++] = (ky * p.in_w + kx) * p.in_c;
+      }
+    }
+  }
   Stage stage[W];
   for (int j = 0; j < W; ++j) stage[j] = dsp::make_stage<Stage>(p, bias, c0 + j);
   const std::int32_t taps = p.kernel_h * p.kernel_w;
@@ -243,15 +555,6 @@ void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const st
                       p.kernel_h, p.kernel_w, p.stride_w, p.in_w * p.in_c};
   // Interior output columns [ox_begin, ox_end) and rows [oy_begin, oy_end): the window lies
   // inside the input.
-  auto interior_range = [](std::int32_t pad, std::int32_t stride, std::int32_t kernel,
-                           std::int32_t in, std::int32_t out, std::int32_t& begin,
-                           std::int32_t& end) {
-    begin = (pad + stride - 1) / stride;
-    const std::int32_t last = in - kernel + pad;  // the last window origin + pad inside
-    end = last < 0 ? 0 : last / stride + 1;
-    if (end > out) end = out;
-    if (begin > end) begin = end;
-  };
   std::int32_t ox_begin, ox_end, oy_begin, oy_end;
   interior_range(p.pad_left, p.stride_w, p.kernel_w, p.in_w, p.out_w, ox_begin, ox_end);
   interior_range(p.pad_top, p.stride_h, p.kernel_h, p.in_h, p.out_h, oy_begin, oy_end);
@@ -291,23 +594,32 @@ void depthwise_group(const Conv2dS8Params& p, const std::int8_t* input, const st
     const std::int8_t* base =
         group_input + y0 * g.row_bytes + (ox_begin * p.stride_w - p.pad_left) * g.in_c;
     interior_run<W, Kernel3x3>(p, base, ox_end - ox_begin, p.stride_w * g.in_c, g.in_c, g.row_bytes,
-                               taps, tap_offsets, w, stage, out_row + ox_begin * g.out_c, g.out_c);
+                               taps, tap_offsets.v, w, stage, out_row + ox_begin * g.out_c,
+                               g.out_c);
     for (std::int32_t ox = ox_end; ox < p.out_w; ++ox) edge(y0, row0, ox, out_row);
   }
 }
 
 template <bool Kernel3x3, typename Stage>
 void depthwise_batch(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
-                     const std::int32_t* bias, std::int8_t* output,
-                     const std::int32_t* tap_offsets) {
+                     const std::int32_t* bias, std::int8_t* output) {
   for (std::int32_t c = 0; c < p.in_c;) {
     const std::int32_t width = group_width(c, p.in_c);
     if (width == 4) {
-      depthwise_group<4, Kernel3x3, Stage>(p, input, weights, bias, output, c, tap_offsets);
+#if defined(__ARM_FEATURE_DSP)
+      if constexpr (Kernel3x3 && kShortStage<Stage>) {
+        if (shifted_windows_apply(p)) {
+          depthwise_group_3x3_short(p, input, weights, bias, output, c);
+          c += width;
+          continue;
+        }
+      }
+#endif
+      depthwise_group<4, Kernel3x3, Stage>(p, input, weights, bias, output, c);
     } else if (width == 2) {
-      depthwise_group<2, Kernel3x3, Stage>(p, input, weights, bias, output, c, tap_offsets);
+      depthwise_group<2, Kernel3x3, Stage>(p, input, weights, bias, output, c);
     } else {
-      depthwise_group<1, false, Stage>(p, input, weights, bias, output, c, tap_offsets);
+      depthwise_group<1, false, Stage>(p, input, weights, bias, output, c);
     }
     c += width;
   }
@@ -319,16 +631,12 @@ template <typename Stage>
 void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
          const std::int32_t* folded_bias, std::int8_t* output) {
   const bool kernel3x3 = p.kernel_h == 3 && p.kernel_w == 3;
-  std::int32_t tap_offsets[kDepthwiseFastMaxTaps];
-  std::int32_t t = 0;
-  for (std::int32_t ky = 0; ky < p.kernel_h; ++ky)
-    for (std::int32_t kx = 0; kx < p.kernel_w; ++kx) tap_offsets[t++] = (ky * p.in_w + kx) * p.in_c;
   dsp::for_each_batch(
       p, input, output, [&](const Conv2dS8Params& q, const std::int8_t* in, std::int8_t* out) {
         if (kernel3x3) {
-          depthwise_batch<true, Stage>(q, in, weights, folded_bias, out, tap_offsets);
+          depthwise_batch<true, Stage>(q, in, weights, folded_bias, out);
         } else {
-          depthwise_batch<false, Stage>(q, in, weights, folded_bias, out, tap_offsets);
+          depthwise_batch<false, Stage>(q, in, weights, folded_bias, out);
         }
       });
 }

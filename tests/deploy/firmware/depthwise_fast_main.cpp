@@ -5,7 +5,10 @@
 //   TINYSCALE caseI_ref_instructions=N caseI_fast_instructions=N caseI_mismatch_bytes=N
 //   caseI_fast_path=0|1
 // and exits 0 (1 if any byte differs). Cases 0..2 are the measured shapes (DS-CNN's 25x5x64
-// 3x3 s1, a PhiNet-like 48x48x16 3x3 s1 and 24x24x32 3x3 s2); the others are small odd ones.
+// 3x3 s1, a PhiNet-like 48x48x16 3x3 s1 and 24x24x32 3x3 s2); the others are small odd ones,
+// the last six with TFLite's usual shifts (the 3x3 short stage in assembly, dw3x3_short, with
+// its windows moved back inside at every edge and corner; a 2-row input that takes the C++
+// loops instead; zero multipliers and biases near +-2^30 for its overflow path).
 // Then in place (3x3 s1 SAME, output == input, one channel plane of scratch): conv2d_s8 in
 // place against depthwise_s8_fast_in_place (original weights, folded bias), reported as
 //   TINYSCALE ipI_ref_instructions=N ipI_fast_instructions=N ipI_mismatch_bytes=N ipI_fast_path=0|1
@@ -23,9 +26,12 @@ namespace {
 
 using tinyscale::device::Conv2dS8Params;
 
+// usual: TFLite's usual right shifts (cases 0..2 too); big: every other channel's bias near
+// +-2^30 and every fifth channel's multiplier 0.
 struct Case {
   int batches, in_h, in_w, channels, kernel_h, kernel_w, stride, per_channel, table, in_zp, out_zp,
       act_min, act_max;
+  int usual = 0, big = 0;
 };
 
 constexpr Case kCases[] = {
@@ -37,6 +43,12 @@ constexpr Case kCases[] = {
     {2, 4, 9, 13, 2, 2, 1, 1, 1, 12, -7, -100, 100},
     {1, 11, 11, 6, 3, 3, 3, 0, 0, 0, 127, -128, 0},
     {1, 1, 1, 1, 3, 3, 1, 1, 0, 127, -128, -128, 127},
+    {1, 5, 7, 8, 3, 3, 1, 1, 0, 3, -5, -128, 127, 1, 0},
+    {1, 6, 6, 12, 3, 3, 2, 0, 1, -128, 7, -128, 127, 1, 0},
+    {1, 3, 3, 6, 3, 3, 1, 1, 0, 0, 0, -128, 127, 1, 1},
+    {2, 7, 4, 4, 3, 3, 2, 1, 1, 127, -128, -128, 127, 1, 0},
+    {1, 2, 5, 4, 3, 3, 1, 1, 0, 5, 5, -128, 127, 1, 0},
+    {1, 9, 8, 5, 3, 3, 3, 1, 0, -7, 9, -128, 127, 1, 1},
 };
 
 std::int8_t g_input[48 * 48 * 16];
@@ -90,7 +102,9 @@ int main(void) {
     for (int i = 0; i < c.channels; ++i) {
       g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
       g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
-      g_shifts[i] = g_rng.next_shift(index < 3);  // the measured shapes: usual
+      g_shifts[i] = g_rng.next_shift(index < 3 || c.usual);  // the measured shapes: usual
+      if (c.big && i % 2 == 0) g_bias[i] += (i % 4 == 0 ? 1 : -1) * ((1 << 30) - 1000);
+      if (c.big && i % 5 == 0) g_multipliers[i] = 0;
     }
     for (int i = 0; i < 256; ++i) g_table[i] = next_s8();
     const Conv2dS8Params p = {c.batches,
