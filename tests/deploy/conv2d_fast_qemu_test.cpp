@@ -49,7 +49,7 @@ TEST_P(Conv2dFastQemuTest, PointwiseFastKernelIsByteIdenticalAndCheaperOnTheDevi
   const QemuRun r = run_qemu(elf, target_->qemu_machine, {}, {}, 120s);
   ASSERT_EQ(r.exit_code, 0) << r.failure_text();
   const std::uint64_t cases = r.figure("cases");
-  ASSERT_EQ(cases, 11u);
+  ASSERT_EQ(cases, 12u);
   const char* names[] = {"48x48x16->32", "12x12x64->64", "25x5x64->64"};
   for (std::uint64_t i = 0; i < cases; ++i) {
     const std::string k = "case" + std::to_string(i) + "_";

@@ -223,7 +223,8 @@ __attribute__((naked, noinline)) void quad_groups_expanded(const std::int8_t* /*
 //   floor((S + 2^(rs-1)) / 2^rs) = ((S >> (rs-1)) + 1) >> 1,
 // and with the offset, ((S >> (rs-1)) + 2 offset + 1) >> 1, the last shift inside SSAT's
 // operand; rs - 1 = ~shift (MVN). A zero multiplier gives high = 0 and so the offset, for any
-// shift. 11 to 12 instructions per output. The frame: pointers the call advances past the
+// shift. 11 to 12 instructions per output; the groups' loop runs two per iteration (an odd
+// count enters at the second). The frame: pointers the call advances past the
 // quad (w, bias, multipliers, shifts, out0) and per-call constants; acc receives the 8
 // accumulators (bias included) when the call returns 1: an accumulator reached 2^30 (the
 // doubling overflows), and the caller applies the stage in C++ to acc and advances
@@ -283,8 +284,43 @@ __attribute__((naked, noinline)) std::int32_t quad_expanded_short(QuadFrame* /*f
       "mov r9, r8\n\t"
       "mov r11, r10\n\t"
       "ldr r1, [r0, #8]\n\t"
-      "ldr r0, [r0, #0]\n"
+      "ldr r2, [r0, #4]\n\t"
+      "ldr r0, [r0, #0]\n\t"
+      "sub r2, r2, r0\n\t"            // 16 bytes per group: an odd count enters at the second
+      "tst r2, #16\n\t"
+      "bne 2f\n"
       "1:\n\t"
+      "ldrd r2, r3, [r0], #8\n\t"
+      "ldr r12, [r1], #4\n\t"
+      "sxtb16 lr, r12\n\t"
+      "smlad r4, r2, lr, r4\n\t"
+      "smlad r5, r3, lr, r5\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r6, r2, lr, r6\n\t"
+      "smlad r7, r3, lr, r7\n\t"
+      "ldr r12, [r1], #4\n\t"
+      "sxtb16 lr, r12\n\t"
+      "smlad r8, r2, lr, r8\n\t"
+      "smlad r9, r3, lr, r9\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r10, r2, lr, r10\n\t"
+      "smlad r11, r3, lr, r11\n\t"
+      "ldrd r2, r3, [r0], #8\n\t"
+      "ldr r12, [r1], #4\n\t"
+      "sxtb16 lr, r12\n\t"
+      "smlad r4, r2, lr, r4\n\t"
+      "smlad r5, r3, lr, r5\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r6, r2, lr, r6\n\t"
+      "smlad r7, r3, lr, r7\n\t"
+      "ldr r12, [r1], #4\n\t"
+      "sxtb16 lr, r12\n\t"
+      "smlad r8, r2, lr, r8\n\t"
+      "smlad r9, r3, lr, r9\n\t"
+      "sxtb16 lr, r12, ror #8\n\t"
+      "smlad r10, r2, lr, r10\n\t"
+      "smlad r11, r3, lr, r11\n\t"
+      "2:\n\t"
       "ldrd r2, r3, [r0], #8\n\t"
       "ldr r12, [r1], #4\n\t"
       "sxtb16 lr, r12\n\t"

@@ -5,9 +5,10 @@
 //   caseI_fast_path=0|1
 // and exits 0 (1 if any byte differs). Cases 0..2 are the measured shapes (48x48x16->32,
 // 12x12x64->64, DS-CNN's 25x5x64->64, with TFLite's usual right shifts); the next ones small odd
-// shapes with shifts of both signs; the last two have usual shifts again (the short stage in
+// shapes with shifts of both signs; the last three have usual shifts again (the short stage in
 // assembly, quad_expanded_short): one through a fused activation's table, one with zero
-// multipliers and biases near +-2^30 (its overflow path).
+// multipliers and biases near +-2^30 (its overflow path), one with an odd count of 4-channel
+// input groups (the loop's entry at its second group).
 #include <cstdint>
 
 #include "engine/kernels/device/conv2d.h"
@@ -38,6 +39,7 @@ constexpr Case kCases[] = {
     {2, 5, 10, 41, 7, 1, 1, 1, -50, 40, -128, 0},
     {1, 6, 4, 32, 20, 1, 1, 1, 5, -100, -128, 127, 1, 0},
     {1, 4, 6, 16, 12, 1, 1, 0, 0, 3, -128, 127, 1, 1},
+    {1, 5, 3, 36, 8, 1, 1, 0, -9, 11, -128, 127, 1, 0},
 };
 
 std::int8_t g_input[2 * 48 * 48 * 16];
