@@ -35,15 +35,15 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"concat", {84, 32}, {84, 32}},
     {"conv2d", {1296, 112}, {1312, 120}},       // 2026-12-07: scripts/measure_kernel_size.sh
     {"conv2d_fast", {5772, 448}, {5916, 464}},  // 2026-12-07: 4x2 GEMM (asm), lean/full stages
-    {"conv2d_fast_short", {3276, 352}, {3276, 352}},        // 2026-12-07: the same, short stage
-    {"conv2d_gemm_fast", {8312, 688}, {8116, 704}},         // 2026-12-07: no scratch, direct tail
-    {"conv2d_gemm_fast_short", {8268, 704}, {8008, 712}},   // 2026-12-07: short stage
-    {"depthwise_fast", {10148, 2136}, {10076, 2152}},       // 2026-12-07: DSP, any stage
-    {"depthwise_fast_short", {9992, 1904}, {9872, 1904}},   // 2026-12-07: short stage
-    {"depthwise_fast_in_place", {3036, 496}, {3056, 488}},  // 2026-12-07: DSP, 3x3 s1, 3 stages
+    {"conv2d_fast_short", {4324, 416}, {4324, 408}},  // 2026-12-07: + the quad and its stage in asm
+    {"conv2d_gemm_fast", {8312, 688}, {8116, 704}},   // 2026-12-07: no scratch, direct tail
+    {"conv2d_gemm_fast_short", {8268, 704}, {8008, 712}},    // 2026-12-07: short stage
+    {"depthwise_fast", {10408, 2688}, {10296, 2712}},        // 2026-12-07: DSP, any stage
+    {"depthwise_fast_short", {12180, 3048}, {12052, 3048}},  // 2026-12-07: + 3x3 pixels in asm
+    {"depthwise_fast_in_place", {3036, 496}, {3056, 488}},   // 2026-12-07: DSP, 3x3 s1, 3 stages
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {544, 72}, {508, 64}},
-    {"fully_connected_fast", {4804, 256}, {4756, 256}},  // 2026-12-07: DSP GEMV, entry only
+    {"fully_connected_fast", {8604, 960}, {8532, 960}},  // 2026-12-07: + short stage, blocks in asm
     {"global_avg_pool", {316, 64}, {304, 56}},           // 2026-12-07
     {"hard_swish", {472, 36}, {484, 36}},
     {"leaky_relu", {308, 48}, {380, 36}},

@@ -59,12 +59,14 @@ inline std::int32_t dot4(std::uint32_t x02, std::uint32_t x13, const std::int8_t
   [w2] "=&r"(w2), [w3] "=&r"(w3)
 // clang-format on
 
-// kPairs: x walks the expanded copy (8 bytes per step) instead of the int8 input (4).
+// kPairs: x walks the expanded copy (8 bytes per step) instead of the int8 input (4). Out of
+// line, one copy per kPairs (not one per output stage): the unrolled loop is 700 bytes; what
+// the call costs per block is small beside the block's steps (short_blocks, the usual case,
+// does not call it).
 template <bool kPairs>
-__attribute__((always_inline)) inline void block_steps(std::int32_t steps, const std::int8_t*& x,
-                                                       const std::int8_t*& w, std::int32_t& a0,
-                                                       std::int32_t& a1, std::int32_t& a2,
-                                                       std::int32_t& a3) {
+[[gnu::noinline]] void block_steps(std::int32_t steps, const std::int8_t*& x, const std::int8_t*& w,
+                                   std::int32_t& a0, std::int32_t& a1, std::int32_t& a2,
+                                   std::int32_t& a3) {
   constexpr std::int32_t kStride = kPairs ? 2 * kChunk : kChunk;
   std::uint32_t x13, x02, t;
   register std::uint32_t w0 __asm__("r8");
@@ -415,7 +417,9 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::uint
     std::int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const std::int8_t* xk = kPairs ? reinterpret_cast<const std::int8_t*>(pairs) : x;
 #if defined(__ARM_FEATURE_DSP)
-    block_steps<kPairs>(chunks, xk, w, a0, a1, a2, a3);
+    // From the pairs, short_blocks has run every block already (all_blocks: the pairs serve
+    // ShortStage only, and in_features % 4 == 0), so this loop runs from the bytes.
+    if constexpr (!kPairs) block_steps<false>(chunks, xk, w, a0, a1, a2, a3);
 #else
     for (std::int32_t c = 0; c < chunks; ++c) {
       std::uint32_t x02, x13;
@@ -488,6 +492,14 @@ inline std::int32_t rows_before_pairs(const FullyConnectedS8Params& p, const std
   return rows >= 3 * kBlockRows ? rows : 0;
 }
 
+// Where the int16 copy of the input (the optional scratch, or the output row's own last
+// bytes) serves: TFLite's usual requantization (ShortStage), whose blocks run in assembly.
+// The other stages run from the bytes, so the kernel holds one copy of their loops.
+template <typename Stage>
+inline constexpr bool kTakesPairs = false;
+template <>
+inline constexpr bool kTakesPairs<ShortStage> = true;
+
 template <typename Stage>
 void run_batches(const FullyConnectedS8Params& p, const std::int8_t* input,
                  const std::int8_t* weights, const std::int32_t* folded_bias, std::int8_t* output,
@@ -496,25 +508,29 @@ void run_batches(const FullyConnectedS8Params& p, const std::int8_t* input,
   for (std::int32_t b = 0; b < p.batches; ++b) {
     const std::int8_t* x = input + b * p.in_features;
     std::int8_t* y = output + b * p.out_features;
-    if (pairs != nullptr) {
-      expand_pairs(x, p.in_features, pairs);
-      gemv<true>(p, x, pairs, weights, folded_bias, y, stage);
-    } else if (const std::int32_t rows = rows_before_pairs(p, y); rows > 0) {
-      auto* own = reinterpret_cast<std::uint32_t*>((reinterpret_cast<std::uintptr_t>(y) +
-                                                    static_cast<std::uintptr_t>(p.out_features) -
-                                                    static_cast<std::uintptr_t>(2 * p.in_features)) &
-                                                   ~std::uintptr_t{3});
-      expand_pairs(x, p.in_features, own);
-      FullyConnectedS8Params head = p;
-      head.out_features = rows;
-      gemv<true>(head, x, own, weights, folded_bias, y, stage);
-      FullyConnectedS8Params rest = p;
-      rest.out_features = p.out_features - rows;
-      gemv<false>(rest, x, nullptr, weights + rows * p.in_features, folded_bias + rows, y + rows,
-                  stage);
-    } else {
-      gemv<false>(p, x, nullptr, weights, folded_bias, y, stage);
+    if constexpr (kTakesPairs<Stage>) {
+      if (pairs != nullptr) {
+        expand_pairs(x, p.in_features, pairs);
+        gemv<true>(p, x, pairs, weights, folded_bias, y, stage);
+        continue;
+      }
+      if (const std::int32_t rows = rows_before_pairs(p, y); rows > 0) {
+        auto* own = reinterpret_cast<std::uint32_t*>(
+            (reinterpret_cast<std::uintptr_t>(y) + static_cast<std::uintptr_t>(p.out_features) -
+             static_cast<std::uintptr_t>(2 * p.in_features)) &
+            ~std::uintptr_t{3});
+        expand_pairs(x, p.in_features, own);
+        FullyConnectedS8Params head = p;
+        head.out_features = rows;
+        gemv<true>(head, x, own, weights, folded_bias, y, stage);
+        FullyConnectedS8Params rest = p;
+        rest.out_features = p.out_features - rows;
+        gemv<false>(rest, x, nullptr, weights + rows * p.in_features, folded_bias + rows,
+                    y + rows, stage);
+        continue;
+      }
     }
+    gemv<false>(p, x, nullptr, weights, folded_bias, y, stage);
   }
 }
 
