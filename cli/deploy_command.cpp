@@ -430,6 +430,7 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
                          {"pixels", std::llround(c.work.pixels)},
                          {"scalar_macs", std::llround(c.work.scalar_macs)},
                          {"fused_outputs", std::llround(c.work.fused_outputs)},
+                         {"channels", std::llround(c.work.channels)},
                          {"instructions", std::llround(c.instructions)},
                          {"predicted", std::llround(c.predicted)}});
       }

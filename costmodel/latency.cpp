@@ -171,6 +171,7 @@ std::vector<OpWork> op_work(const core::Graph& deployed) {
           w.scalar_macs = w.pixels * static_cast<double>(ws[0] % 4) * window;
         }
         if (fusion.activation[n] >= 0) w.fused_outputs = w.outputs;
+        w.channels = w.outputs > 0 ? w.outputs / w.pixels : 0.0;
         break;
       }
       case core::OpType::fully_connected: {
@@ -178,6 +179,7 @@ std::vector<OpWork> op_work(const core::Graph& deployed) {
         w.macs = static_cast<double>(core::op_info(node.op).macs(deployed, node));
         const std::vector<std::int64_t>& ws = deployed.tensor(node.inputs[1]).shape;
         w.scalar_macs = ws.size() == 2 ? w.outputs * static_cast<double>(ws[1] % 4) : 0.0;
+        w.channels = ws.empty() ? 0.0 : static_cast<double>(ws[0]);
         break;
       }
       case core::OpType::add:
@@ -238,7 +240,8 @@ double predicted_instructions(const OpWork& w, const InstructionModel& model) {
   const InstructionCoefficients& c = model.by_class[static_cast<std::size_t>(w.op_class)];
   if (w.op_class == OpClass::fused) return 0.0;  // in its convolution's figure
   return c.per_mac * w.macs + c.per_output * w.outputs + c.per_pixel * w.pixels +
-         c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs + c.per_call;
+         c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs + c.per_call +
+         c.per_channel * w.channels;
 }
 
 ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
@@ -253,6 +256,7 @@ ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
     work.by_class[k].fused_outputs += w.fused_outputs;
     work.by_class[k].pixels += w.pixels;
     work.by_class[k].scalar_macs += w.scalar_macs;
+    work.by_class[k].channels += w.channels;
     work.calls[k] += w.op_class == OpClass::fused ? 0 : 1;
     switch (node.op) {
       case core::OpType::conv2d: {
@@ -288,7 +292,7 @@ double predicted_instructions(const ComputeBreakdown& compute, std::string_view 
     const OpWork& w = compute.by_class[k];
     total += c.per_mac * w.macs + c.per_output * w.outputs + c.per_pixel * w.pixels +
              c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs +
-             c.per_call * static_cast<double>(compute.calls[k]);
+             c.per_call * static_cast<double>(compute.calls[k]) + c.per_channel * w.channels;
   }
   return total;
 }

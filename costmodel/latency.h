@@ -6,7 +6,7 @@
 // kernel the code generator gives it (OpClass) and costs
 //   instructions(node) = c.per_mac · macs + c.per_output · outputs + c.per_pixel · pixels
 //                      + c.per_scalar_mac · scalar_macs + c.per_fused_output · fused_outputs
-//                      + c.per_call
+//                      + c.per_call + c.per_channel · channels
 // with the class's coefficients for the core; the estimate is Σ instructions / MHz at one
 // instruction per cycle (what `deploy --qemu` states too). The M33 takes the M4's
 // coefficients (same DSP instructions, not emulated here). The fit's error on whole models is
@@ -67,6 +67,9 @@ struct OpWork {
   // channels beyond a multiple of 4).
   double scalar_macs = 0;
   double fused_outputs = 0;  // a convolution's outputs stored through an activation table
+  // A convolution's or fully connected layer's output channels: what a call prepares once
+  // per channel or channel group (weights, requantization, biases) before its pixels.
+  double channels = 0;
 };
 
 // One OpWork per node of the deployed (lowered) graph, float or int8, in node order.
@@ -75,7 +78,7 @@ std::vector<OpWork> op_work(const core::Graph& deployed);
 // Coefficients of one class on one core, in instructions.
 struct InstructionCoefficients {
   double per_mac = 0, per_output = 0, per_pixel = 0, per_scalar_mac = 0, per_fused_output = 0,
-         per_call = 0;
+         per_call = 0, per_channel = 0;
 };
 struct InstructionModel {
   const char* core;  // "cortex-m7"
