@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "engine/kernels/device/conv2d_fast.h"
 #include "engine/kernels/device/conv2d_gemm_fast_impl.h"
 
 namespace tinyscale::device {
@@ -24,6 +25,13 @@ void conv2d_s8_gemm_fast_any(const Conv2dS8Params& p, const std::int8_t* input,
 
 void conv2d_s8_gemm_fast_reorder_weights(const Conv2dS8Params& p, const std::int8_t* weights,
                                          std::int8_t* reordered) {
+  if (conv2d_s8_gemm_fast_takes_quads(p)) {  // [out_c][K] as a 1x1 convolution of K channels
+    Conv2dS8Params q = p;
+    q.in_c = q.in_c_per_group = p.kernel_h * p.kernel_w * p.in_c;
+    q.kernel_h = q.kernel_w = 1;
+    conv2d_s8_fast_reorder_weights(q, weights, reordered);
+    return;
+  }
   const std::int32_t k_len = p.kernel_h * p.kernel_w * p.in_c;
   const std::int32_t k4 = k_len & ~3;
   const std::int32_t tail = k_len - k4;

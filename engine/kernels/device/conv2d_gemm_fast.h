@@ -68,8 +68,22 @@ inline void conv2d_s8_gemm_fast(const Conv2dS8Params& p, const std::int8_t* inpu
 // Whether conv2d_s8_gemm_fast handles these params.
 bool conv2d_s8_gemm_fast_applies(const Conv2dS8Params& p);
 
-// Writes the weights [out_c, kh, kw, in_c] in the kernel's order (above) to `reordered`
-// (out_c * kh * kw * in_c bytes).
+// Whether the short entry point runs these params as quads, 4 output channels x 2 pixels
+// (conv2d_quads.h, the pointwise kernel's assembly with its output stage), over the two
+// windows expanded into the unwritten output instead of int16 columns: TFLite's usual
+// per-channel requantization (dsp::short_output), out_c % 4 == 0 and K = kernel_h x
+// kernel_w x in_c a multiple of 4 from 16, with kernel_w x in_c % 4 == 0 (so a group of 4
+// values of K lies in one window row). The weights are then in conv2d_s8_fast_reorder_weights'
+// quad order for in_c = K (conv2d_s8_gemm_fast_reorder_weights writes them so).
+inline bool conv2d_s8_gemm_fast_takes_quads(const Conv2dS8Params& p) {
+  const std::int32_t row = p.kernel_w * p.in_c;
+  const std::int32_t k_len = p.kernel_h * row;
+  return dsp::short_output(p) && p.requant_channels == p.out_c && p.out_c % 4 == 0 &&
+         row % 4 == 0 && k_len >= 16;
+}
+
+// Writes the weights [out_c, kh, kw, in_c] in the kernel's order (above; the quads' where
+// conv2d_s8_gemm_fast_takes_quads) to `reordered` (out_c * kh * kw * in_c bytes).
 void conv2d_s8_gemm_fast_reorder_weights(const Conv2dS8Params& p, const std::int8_t* weights,
                                          std::int8_t* reordered);
 

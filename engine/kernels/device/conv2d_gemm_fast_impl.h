@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/kernels/device/conv2d_gemm_fast.h"
+#include "engine/kernels/device/conv2d_quads.h"
 #include "engine/kernels/device/dsp.h"
 
 namespace tinyscale::device {
@@ -395,12 +396,163 @@ void convolve(const Conv2dS8Params& p, const std::int8_t* input, const std::int8
   }
 }
 
+// conv2d_s8_gemm_fast_takes_quads(p): two pixels at a time, their windows expanded (4 values
+// of K per group: conv2d_quads.h's order) into the unwritten output after them, then one quad
+// call per 4 output channels (on the DSP quad_expanded_short, the output stage included).
+// Where the unwritten output cannot hold the expansion (the last pixels), the quads read the
+// windows' words directly. Group g's word: window row g * 4 / (kernel_w x in_c), 4 bytes
+// from its offset, straight from the input where the whole window is inside, else byte by
+// byte with the input zero point outside.
+struct QuadWindow {
+  const std::int8_t* base;  // the window's first byte where it lies inside the input
+  std::int32_t y0, x0;
+  bool inside;
+};
+
+inline QuadWindow quad_window(const Conv2dS8Params& p, const std::int8_t* input,
+                              std::int32_t px) {
+  const std::int32_t oy = px / p.out_w, ox = px - oy * p.out_w;
+  QuadWindow w;
+  w.y0 = oy * p.stride_h - p.pad_top;
+  w.x0 = ox * p.stride_w - p.pad_left;
+  w.inside = w.y0 >= 0 && w.y0 + p.kernel_h <= p.in_h && w.x0 >= 0 && w.x0 + p.kernel_w <= p.in_w;
+  w.base = w.inside ? input + (w.y0 * p.in_w + w.x0) * p.in_c : input;
+  return w;
+}
+
+// The 4 bytes of window row ky from offset o (o % 4 == 0) as a word.
+inline std::uint32_t quad_word(const Conv2dS8Params& p, const std::int8_t* input,
+                               const QuadWindow& w, std::int32_t ky, std::int32_t o) {
+  const std::int32_t row_bytes = p.in_w * p.in_c;
+  if (w.inside) return dsp::load_word(w.base + ky * row_bytes + o);
+  const auto zero_point = static_cast<std::uint8_t>(-p.input_offset);
+  const std::uint32_t pad = zero_point * 0x01010101u;
+  const std::int32_t y = w.y0 + ky;
+  if (y < 0 || y >= p.in_h) return pad;
+  const std::int8_t* row = input + y * row_bytes;
+  if (p.in_c % 4 == 0) {  // one tap's 4 channels: inside or not as a whole
+    const std::int32_t x = w.x0 + o / p.in_c;
+    return x >= 0 && x < p.in_w ? dsp::load_word(row + x * p.in_c + o % p.in_c) : pad;
+  }
+  if (p.in_c == 1 && p.in_w >= 4) {  // 4 columns x .. x + 3: a word of the row, shifted
+    const std::int32_t x = w.x0 + o;
+    if (x <= -4 || x >= p.in_w) return pad;
+    if (x < 0) {  // bytes 0 .. -x - 1 outside
+      const std::uint32_t low = 8u * static_cast<std::uint32_t>(-x);
+      return (dsp::load_word(row) << low) | (pad & ((1u << low) - 1u));
+    }
+    if (x + 4 > p.in_w) {  // bytes in_w - x .. 3 outside
+      const std::uint32_t high = 8u * static_cast<std::uint32_t>(x + 4 - p.in_w);
+      return (dsp::load_word(row + p.in_w - 4) >> high) | (pad & ~(0xFFFFFFFFu >> high));
+    }
+    return dsp::load_word(row + x);
+  }
+  std::uint32_t v = 0;
+  for (std::int32_t j = 0; j < 4; ++j) {
+    const std::int32_t kx = (o + j) / p.in_c, ic = (o + j) - kx * p.in_c;
+    const std::int32_t x = w.x0 + kx;
+    const std::uint32_t b =
+        x >= 0 && x < p.in_w ? static_cast<std::uint8_t>(row[x * p.in_c + ic]) : zero_point;
+    v |= b << (8 * j);
+  }
+  return v;
+}
+
+// The quad's 8 outputs from its accumulators (bias included): the short stage in C++.
+inline void quad_store(const Conv2dS8Params& p, std::int32_t oc, const std::int32_t* acc,
+                       std::int8_t* out0, std::int8_t* out1) {
+  for (std::int32_t c = 0; c < 4; ++c) {
+    const dsp::ShortStage s = dsp::short_stage(p, nullptr, oc + c);
+    out1[oc + c] = dsp::requantize_short(s, acc[2 * c + 1]);
+    out0[oc + c] = dsp::requantize_short(s, acc[2 * c]);
+  }
+}
+
+inline void convolve_quads(const Conv2dS8Params& p, const std::int8_t* input,
+                           const std::int8_t* weights, const std::int32_t* bias,
+                           std::int8_t* output) {
+  const std::int32_t row_len = p.kernel_w * p.in_c;
+  const std::int32_t groups = p.kernel_h * row_len / 4;
+  const std::int32_t expanded = 16 * groups;
+  const std::int32_t pixels = p.out_h * p.out_w;
+  const std::int32_t out_c = p.out_c;
+  std::int8_t* const output_end = output + pixels * out_c;
+  for (std::int32_t px = 0; px < pixels; px += 2) {
+    const std::int32_t px1 = px + 1 < pixels ? px + 1 : px;
+    const QuadWindow w0 = quad_window(p, input, px), w1 = quad_window(p, input, px1);
+    std::int8_t* const out0 = output + px * out_c;
+    std::int8_t* const out1 = output + px1 * out_c;
+    std::int8_t* const xs = output + (px + 2) * out_c + misalignment(output + (px + 2) * out_c);
+    const bool expand = px1 == px + 1 && xs + expanded <= output_end;
+    const std::int8_t* w = weights;
+    if (expand) {
+      std::uint32_t* at = reinterpret_cast<std::uint32_t*>(__builtin_assume_aligned(xs, 4));
+      for (std::int32_t ky = 0; ky < p.kernel_h; ++ky) {
+        for (std::int32_t o = 0; o < row_len; o += 4, at += 4) {
+          const std::uint32_t a = quad_word(p, input, w0, ky, o), b = quad_word(p, input, w1, ky, o);
+          at[0] = dsp::sxtb16(a);
+          at[1] = dsp::sxtb16(b);
+          at[2] = dsp::sxtb16_ror8(a);
+          at[3] = dsp::sxtb16_ror8(b);
+        }
+      }
+#if defined(__ARM_FEATURE_DSP)
+      QuadFrame f;
+      f.xs = xs;
+      f.xs_end = xs + expanded;
+      f.w = w;
+      f.bias = bias;
+      f.mult = p.multipliers;
+      f.shift = p.shifts;
+      f.out0 = out0;
+      f.out_c = out_c;
+      f.offset2 = 2 * p.output_offset + 1;
+      f.table = (p.output_table ? p.output_table : dsp::kIdentity.v) + 128;
+      for (std::int32_t oc = 0; oc < out_c; oc += 4) {
+        if (quad_expanded_short(&f) == 0) continue;
+        quad_store(p, oc, f.acc, out0, out1);
+        f.mult += 4;
+        f.shift += 4;
+        f.out0 += 4;
+      }
+      continue;
+#endif
+    }
+    for (std::int32_t oc = 0; oc < out_c; oc += 4, w += 16 * groups) {
+      std::int32_t acc[8] = {bias[oc],     bias[oc],     bias[oc + 1], bias[oc + 1],
+                             bias[oc + 2], bias[oc + 2], bias[oc + 3], bias[oc + 3]};
+      quad_groups(groups, w, acc, [&](std::int32_t g) {
+        if (expand) {
+          const std::int8_t* at = xs + 16 * g;
+          return GroupInputs{dsp::load_word(at), dsp::load_word(at + 4), dsp::load_word(at + 8),
+                             dsp::load_word(at + 12)};
+        }
+        const std::int32_t ky = 4 * g / row_len, o = 4 * g - ky * row_len;
+        const std::uint32_t a = quad_word(p, input, w0, ky, o), b = quad_word(p, input, w1, ky, o);
+        return GroupInputs{dsp::sxtb16(a), dsp::sxtb16(b), dsp::sxtb16_ror8(a), dsp::sxtb16_ror8(b)};
+      });
+      quad_store(p, oc, acc, out0, out1);
+    }
+  }
+}
+
+template <typename Stage>
+inline constexpr bool kQuadStage = false;
+template <>
+inline constexpr bool kQuadStage<dsp::ShortStage> = true;
+
 // One call with the output stage Stage.
 template <typename Stage>
 void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
          const std::int32_t* folded_bias, std::int8_t* output) {
   dsp::for_each_batch(p, input, output,
                       [&](const Conv2dS8Params& local, const std::int8_t* in, std::int8_t* out) {
+                        if constexpr (kQuadStage<Stage>) {
+                          if (conv2d_s8_gemm_fast_takes_quads(local)) {
+                            convolve_quads(local, in, weights, folded_bias, out);
+                            return;
+                          }
+                        }
                         convolve<Stage>(local, in, weights, folded_bias, out);
                       });
 }
