@@ -38,7 +38,7 @@ class Conv2dGemmFastQemuTest : public ::testing::TestWithParam<const char*> {
     return testing::FirmwareBuild::instance().kernel_firmware(
         *target_, "conv2d_gemm_fast",
         {"tests/deploy/firmware/conv2d_gemm_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
-         "engine/kernels/device/conv2d_gemm_fast.cpp",
+         "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/conv2d_gemm_fast.cpp",
          "engine/kernels/device/conv2d_gemm_fast_short.cpp"});
   }
 
@@ -51,7 +51,15 @@ TEST_P(Conv2dGemmFastQemuTest, FullConvolutionFastKernelIsByteIdenticalAndCheape
   const QemuRun r = run_qemu(elf, target_->qemu_machine, {}, {}, 120s);
   ASSERT_EQ(r.exit_code, 0) << r.failure_text();
   const std::uint64_t cases = r.figure("cases");
-  ASSERT_EQ(cases, 11u);
+  ASSERT_EQ(cases, 15u);
+  // The quads take the DS-CNN's, the in_c 4 XiNet 3x3 and the 32-channel layers, and the
+  // last four cases; in_c 3 or 2 (a window row not a multiple of 4) keeps the columns.
+  for (const std::uint64_t i : {0u, 3u, 5u, 6u, 11u, 12u, 13u, 14u}) {
+    EXPECT_EQ(r.figure("case" + std::to_string(i) + "_quads"), 1u) << "case " << i;
+  }
+  for (const std::uint64_t i : {1u, 2u, 4u}) {
+    EXPECT_EQ(r.figure("case" + std::to_string(i) + "_quads"), 0u) << "case " << i;
+  }
   ASSERT_EQ(r.figure("measured_cases"), 7u);
   const char* names[] = {"DS-CNN 49x10x1->25x5x64 k10x4 s2", "XiNet 96x96x3->48x48x8 k7 s2",
                          "RGB 96x96x3->48x48x8 k3 s2",       "XiNet 24x24x4->24x24x16 k3",

@@ -20,6 +20,18 @@
 // a column (same sums); so the arena is the reference kernel's (CMSIS-NN's arm_convolve_s8
 // asks 4 K bytes of scratch).
 //
+// The short entry point takes a faster path where conv2d_s8_gemm_fast_takes_quads (below):
+// TFLite's usual per-channel requantization, out_c % 4 == 0, window rows of a multiple of 4
+// values (kernel_w x in_c), K >= 16. Two pixels' windows are sign-extended once into the
+// unwritten output in the pointwise kernel's expanded order (4 values of K per group), and
+// each 4 output channels x 2 pixels run as one call of its assembly quad with the output
+// stage (conv2d_quads.h: 31.5 instructions per 32 MACs, about 11 per output); the window
+// words come straight from the input (a whole tap of 4 channels, or, for one input channel,
+// 4 columns shifted where the window is cut). The last pixels, whose unwritten output cannot
+// hold the expansion, run the same quads in C++ from the windows. The weights are then in the
+// pointwise kernel's quad order for in_c = K (the DS-CNN's first convolution: 925 K -> 542 K
+// instructions on the M7).
+//
 // Generation-time work: the weights are reordered into the kernel's access order by
 // conv2d_s8_gemm_fast_reorder_weights (same bytes): per pair of output channels, group by
 // group of 4 values of K, channel oc's 4 bytes then oc + 1's, each as (w0, w2, w1, w3) so

@@ -487,7 +487,20 @@ inline void convolve_quads(const Conv2dS8Params& p, const std::int8_t* input,
     const std::int8_t* w = weights;
     if (expand) {
       std::uint32_t* at = reinterpret_cast<std::uint32_t*>(__builtin_assume_aligned(xs, 4));
+      const std::int32_t row_bytes = p.in_w * p.in_c;
       for (std::int32_t ky = 0; ky < p.kernel_h; ++ky) {
+        if (w0.inside && w1.inside) {  // both windows' rows straight from the input
+          const std::int8_t* r0 = w0.base + ky * row_bytes;
+          const std::int8_t* r1 = w1.base + ky * row_bytes;
+          for (std::int32_t o = 0; o < row_len; o += 4, at += 4) {
+            const std::uint32_t a = dsp::load_word(r0 + o), b = dsp::load_word(r1 + o);
+            at[0] = dsp::sxtb16(a);
+            at[1] = dsp::sxtb16(b);
+            at[2] = dsp::sxtb16_ror8(a);
+            at[3] = dsp::sxtb16_ror8(b);
+          }
+          continue;
+        }
         for (std::int32_t o = 0; o < row_len; o += 4, at += 4) {
           const std::uint32_t a = quad_word(p, input, w0, ky, o), b = quad_word(p, input, w1, ky, o);
           at[0] = dsp::sxtb16(a);

@@ -378,6 +378,34 @@ static __attribute__((naked, noinline)) std::int32_t dw3x3_short(DwFrame* /*f*/)
   }
 }
 
+// For a 3x3 window moved by (dy, dx) in -1..1 (kMovedTaps.v[dy + 1][dx + 1]): the original
+// tap each tap of the moved window carries (9: none, the weight 0), and the original taps
+// that fall outside it.
+struct MovedTaps {
+  std::int8_t source[9];
+  std::int8_t outside[5];
+  std::int8_t outside_count;
+};
+struct MovedTapsTable {
+  MovedTaps v[3][3];
+  constexpr MovedTapsTable() : v{} {
+    for (int dy = -1; dy <= 1; ++dy) {
+      for (int dx = -1; dx <= 1; ++dx) {
+        MovedTaps& m = v[dy + 1][dx + 1];
+        for (int t = 0; t < 9; ++t) {
+          const int ky = t / 3 + dy, kx = t % 3 + dx;
+          m.source[t] = static_cast<std::int8_t>(ky >= 0 && ky < 3 && kx >= 0 && kx < 3 ? 3 * ky + kx : 9);
+          const int my = t / 3 - dy, mx = t % 3 - dx;
+          if (!(my >= 0 && my < 3 && mx >= 0 && mx < 3)) {
+            m.outside[m.outside_count++] = static_cast<std::int8_t>(t);
+          }
+        }
+      }
+    }
+  }
+};
+inline constexpr MovedTapsTable kMovedTaps{};
+
 // Whether depthwise_group_3x3_short takes the call: every window leaves the input by at most
 // one row and one column on each side, and the input has at least 3 rows and columns (so a
 // window moved back inside by one stays inside).
@@ -407,7 +435,8 @@ inline bool shifted_windows_apply(const Conv2dS8Params& p) {
   interior_range(p.pad_top, p.stride_h, 3, p.in_h, p.out_h, oy_begin, oy_end);
   // The group's weights per tap as a word of its 4 channels' bytes, from the reordered layout
   // (depthwise_fast.h: per tap pair and channel pair [c t, c' t, c t', c' t']).
-  std::uint32_t wt[9];
+  std::uint32_t wt[10];  // wt[9] = 0: the weight of a tap the moved window gained
+  wt[9] = 0;
   for (int i = 0; i < 4; ++i) {
     const std::uint32_t a = load_weights(w + 8 * i), b = load_weights(w + 8 * i + 4);
     // a = [c0 t, c1 t, c0 t', c1 t'], b likewise for c2, c3.
@@ -431,20 +460,13 @@ inline bool shifted_windows_apply(const Conv2dS8Params& p) {
   // The weights for a window moved by (dy, dx) rows and columns: tap (ky, kx) lands on
   // (ky - dy, kx - dx), or outside (its channels' sums times z join the bias).
   auto set_weights = [&](std::int32_t dy, std::int32_t dx) {
+    const MovedTaps& m = kMovedTaps.v[dy + 1][dx + 1];
     std::uint32_t moved[9];
+    for (int t = 0; t < 9; ++t) moved[t] = wt[m.source[t]];
     std::uint32_t even = 0, odd = 0;  // channels (0, 2) and (1, 3) of the taps left outside
-    for (std::int32_t t = 0; t < 9; ++t) moved[t] = 0;
-    for (std::int32_t ky = 0; ky < 3; ++ky) {
-      for (std::int32_t kx = 0; kx < 3; ++kx) {
-        const std::int32_t my = ky - dy, mx = kx - dx;
-        const std::uint32_t word = wt[3 * ky + kx];
-        if (my >= 0 && my < 3 && mx >= 0 && mx < 3) {
-          moved[3 * my + mx] = word;
-        } else {
-          even = dsp::sxtab16(even, word);
-          odd = dsp::sxtab16_ror8(odd, word);
-        }
-      }
+    for (int i = 0; i < m.outside_count; ++i) {
+      even = dsp::sxtab16(even, wt[m.outside[i]]);
+      odd = dsp::sxtab16_ror8(odd, wt[m.outside[i]]);
     }
     for (int i = 0; i < 4; ++i) {
       const std::uint32_t lo = pack_low_halves(moved[2 * i], moved[2 * i + 1]);

@@ -18,9 +18,12 @@ namespace {
 
 using tinyscale::device::Conv2dS8Params;
 
+// usual: TFLite's usual right shifts (the measured cases too); big: every other channel's bias
+// near +-2^30 and every fifth channel's multiplier 0.
 struct Case {
   int in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride, pad_top, pad_left, per_channel,
       table, in_zp, out_zp, act_min, act_max;
+  int usual = 0, big = 0;
 };
 
 constexpr Case kCases[] = {
@@ -35,6 +38,13 @@ constexpr Case kCases[] = {
     {6, 9, 13, 3, 5, 7, 2, 3, 2, 1, 2, 1, 1, -128, 127, -128, 127},
     {5, 5, 1, 5, 5, 1, 5, 5, 1, 2, 2, 0, 0, 12, -7, -100, 100},
     {4, 4, 8, 6, 6, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, -128, 0},
+    // The quads (conv2d_s8_gemm_fast_takes_quads): a fused table; an odd pixel count with
+    // windows cut on every side (in_c 1, 8 columns); 3x3 s2 cut at the bottom and right;
+    // zero multipliers and biases near +-2^30 (the assembly stage's overflow path).
+    {6, 7, 4, 6, 7, 12, 3, 3, 1, 1, 1, 1, 1, 9, -20, -128, 127, 1, 0},
+    {9, 11, 1, 5, 5, 8, 3, 8, 2, 1, 3, 1, 0, -128, 5, -128, 127, 1, 0},
+    {8, 8, 8, 4, 4, 16, 3, 3, 2, 0, 0, 1, 0, 127, -128, -128, 127, 1, 0},
+    {5, 6, 4, 5, 6, 20, 3, 3, 1, 1, 1, 1, 0, 0, 3, -128, 127, 1, 1},
 };
 constexpr int kMeasured = 7;  // cases 0..6: the networks' shapes
 
@@ -69,7 +79,9 @@ int main(void) {
     for (int i = 0; i < c.out_c; ++i) {
       g_bias[i] = static_cast<std::int32_t>(next() % 20001u) - 10000;
       g_multipliers[i] = static_cast<std::int32_t>((1u << 30) + (next() & 0x3FFFFFFFu));
-      g_shifts[i] = g_rng.next_shift(index < kMeasured);  // the measured shapes: usual
+      g_shifts[i] = g_rng.next_shift(index < kMeasured || c.usual);  // the measured shapes: usual
+      if (c.big && i % 2 == 0) g_bias[i] += (i % 4 == 0 ? 1 : -1) * ((1 << 30) - 1000);
+      if (c.big && i % 5 == 0) g_multipliers[i] = 0;
       std::uint32_t sum = 0;
       for (int j = 0; j < k; ++j) sum += static_cast<std::uint32_t>(g_weights[i * k + j]);
       g_folded[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(g_bias[i]) +
@@ -118,6 +130,7 @@ int main(void) {
     report_case(index, "ref_instructions", ref);
     report_case(index, "fast_instructions", fast);
     report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches));
+    report_case(index, "quads", tinyscale::device::conv2d_s8_gemm_fast_takes_quads(p) ? 1u : 0u);
     ++index;
   }
   ts_report("cases", static_cast<unsigned long long>(index));

@@ -97,6 +97,40 @@ TEST(DeviceConv2dS8GemmFast, RandomFullConvolutionsMatchTheReferenceByteForByte)
   }
 }
 
+// The layers the quads take (conv2d_s8_gemm_fast_takes_quads: TFLite's usual per-channel
+// stage, out_c % 4 == 0, window rows of a multiple of 4 values): one input channel with
+// kernels 4 or 8 wide (the windows cut at every edge, shifted words), 4 to 12 channels (whole
+// taps per word), any stride and padding, odd pixel counts (the last pixel alone), and at
+// every output offset mod 4 (expect_same_as_reference).
+TEST(DeviceConv2dS8GemmFast, QuadLayersMatchTheReferenceByteForByte) {
+  std::mt19937 rng(404);
+  for (int i = 0; i < 300; ++i) {
+    Case c = random_case(rng);
+    Conv2dS8Params& p = c.p;
+    p.out_c = p.out_c_per_group = 4 * pick(rng, 1, 9);
+    if (pick(rng, 0, 1) == 0) {
+      p.in_c = p.in_c_per_group = 1;
+      p.kernel_w = 4 * pick(rng, 1, 2);
+      p.pad_left = pick(rng, 0, p.kernel_w - 1);
+    } else {
+      p.in_c = p.in_c_per_group = 4 * pick(rng, 1, 3);
+    }
+    if (p.kernel_h * p.kernel_w * p.in_c < 16) p.kernel_h = 4;
+    p.pad_top = std::min(p.pad_top, p.kernel_h - 1);
+    p.in_h = std::max(1, (p.out_h - 1) * p.stride_h + p.kernel_h - p.pad_top - pick(rng, 0, 1));
+    p.in_w = std::max(1, (p.out_w - 1) * p.stride_w + p.kernel_w - p.pad_left - pick(rng, 0, 1));
+    do {
+      random_output_stage(rng, c);
+    } while (!dsp::short_output(p) || p.requant_channels != p.out_c);
+    fill_random(rng, c.input, static_cast<std::size_t>(p.batches * p.in_h * p.in_w * p.in_c));
+    fill_random(rng, c.weights,
+                static_cast<std::size_t>(p.out_c * p.kernel_h * p.kernel_w * p.in_c));
+    ASSERT_TRUE(conv2d_s8_gemm_fast_applies(p)) << describe(p);
+    ASSERT_TRUE(conv2d_s8_gemm_fast_takes_quads(p)) << describe(p);
+    expect_same_as_reference(c, "case " + std::to_string(i) + ": " + describe(p));
+  }
+}
+
 // The shapes the nets use: DS-CNN's first convolution (10x4, stride 2, one input channel),
 // PhiNet's (3x3 stride 2 on RGB), XiNet's 3x3 at strides 1 and 2.
 TEST(DeviceConv2dS8GemmFast, NetworkShapesMatch) {
