@@ -13,6 +13,7 @@
 #include "engine/activation_fusion.h"
 #include "engine/kernels/device/add.h"
 #include "engine/kernels/device/avg_pool.h"
+#include "engine/kernels/device/avg_pool_fast.h"
 #include "engine/kernels/device/clip.h"
 #include "engine/kernels/device/concat.h"
 #include "engine/kernels/device/conv2d.h"
@@ -227,8 +228,17 @@ std::string emit_pool(NodeEmitContext& ctx, const char* op, const char* type) {
                     sizeof(P));
 }
 
+// Where the target takes fast kernels and 4 channels per word fit (device/avg_pool_fast.h:
+// the window sums by SXTAB16), the same params to avg_pool_s8_fast.
 std::string emit_avg_pool(NodeEmitContext& ctx) {
-  return emit_pool<device::AvgPoolS8Params>(ctx, "avg_pool", "AvgPoolS8Params");
+  const bool fast = ctx.fast_kernels &&
+                    device::avg_pool_s8_fast_applies(device_params<device::AvgPoolS8Params>(ctx));
+  std::string call = emit_pool<device::AvgPoolS8Params>(ctx, "avg_pool", "AvgPoolS8Params");
+  if (fast) {
+    ctx.kernels.back() = "avg_pool_fast";
+    call.replace(0, std::string("avg_pool_s8(").size(), "avg_pool_s8_fast(");
+  }
+  return call;
 }
 
 std::string emit_max_pool(NodeEmitContext& ctx) {

@@ -33,16 +33,17 @@ struct KernelRow {
 constexpr std::array kKernels = std::to_array<KernelRow>({
     {"add", {612, 64}, {596, 64}},
     {"avg_pool", {364, 80}, {360, 80}},
+    {"avg_pool_fast", {904, 176}, {880, 168}},  // 2026-12-07: SXTAB16 window sums
     {"clip", {60, 12}, {60, 12}},
     {"concat", {84, 64}, {84, 64}},
     {"conv2d", {1348, 112}, {1400, 120}},       // 2026-12-07: scripts/measure_kernel_size.sh
     {"conv2d_fast", {5772, 448}, {5916, 464}},  // 2026-12-07: 4x2 GEMM (asm), lean/full stages
     {"conv2d_fast_short", {4324, 456}, {4324, 448}},  // 2026-12-07: + the quad and its stage in asm
     {"conv2d_gemm_fast", {8312, 568}, {8116, 584}},   // 2026-12-07: no scratch, direct tail
-    {"conv2d_gemm_fast_short", {8268, 576}, {8008, 584}},   // 2026-12-07: short stage
-    {"depthwise_fast", {10408, 856}, {10296, 864}},         // 2026-12-07: DSP, any stage
-    {"depthwise_fast_short", {12180, 752}, {12052, 752}},   // 2026-12-07: + 3x3 pixels in asm
-    {"depthwise_fast_in_place", {3036, 488}, {3056, 488}},  // 2026-12-07: DSP, 3x3 s1, 3 stages
+    {"conv2d_gemm_fast_short", {10736, 736}, {10576, 744}},  // 2026-12-07: + the quads
+    {"depthwise_fast", {10408, 856}, {10296, 864}},          // 2026-12-07: DSP, any stage
+    {"depthwise_fast_short", {12343, 752}, {12215, 752}},    // 2026-12-07: + 3x3 pixels in asm
+    {"depthwise_fast_in_place", {3036, 488}, {3056, 488}},   // 2026-12-07: DSP, 3x3 s1, 3 stages
     {"dequantize", {56, 4}, {56, 4}},
     {"fully_connected", {560, 72}, {524, 56}},
     {"fully_connected_fast", {8604, 680}, {8532, 680}},  // 2026-12-07: + short stage, blocks in asm

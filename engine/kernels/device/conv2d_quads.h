@@ -68,17 +68,17 @@ inline void quad_groups(std::int32_t groups, const std::int8_t* w, std::int32_t*
 // doubling overflows), and the caller applies the stage in C++ to acc and advances
 // multipliers, shifts and out0 itself (w and bias have moved).
 struct QuadFrame {
-  const std::int8_t* xs;         // [0] the expanded inputs
-  const std::int8_t* xs_end;     // [4]
-  const std::int8_t* w;          // [8] the quad's weights; advanced
-  const std::int32_t* bias;      // [12] advanced by 4 channels
-  const std::int32_t* mult;      // [16] advanced on success
-  const std::int8_t* shift;      // [20] advanced on success
-  std::int8_t* out0;             // [24] pixel 0's outputs (pixel 1's at + out_c); advanced
-  std::int32_t out_c;            // [28]
-  std::int32_t offset2;          // [32] 2 x output offset + 1
-  const std::int8_t* table;      // [36] output table + 128 (kIdentity without one)
-  std::int32_t acc[8];           // [40] on overflow: a0 a1 b0 b1 c0 c1 d0 d1
+  const std::int8_t* xs;      // [0] the expanded inputs
+  const std::int8_t* xs_end;  // [4]
+  const std::int8_t* w;       // [8] the quad's weights; advanced
+  const std::int32_t* bias;   // [12] advanced by 4 channels
+  const std::int32_t* mult;   // [16] advanced on success
+  const std::int8_t* shift;   // [20] advanced on success
+  std::int8_t* out0;          // [24] pixel 0's outputs (pixel 1's at + out_c); advanced
+  std::int32_t out_c;         // [28]
+  std::int32_t offset2;       // [32] 2 x output offset + 1
+  const std::int8_t* table;   // [36] output table + 128 (kIdentity without one)
+  std::int32_t acc[8];        // [40] on overflow: a0 a1 b0 b1 c0 c1 d0 d1
 };
 // clang-format off
 // Pass 1 for channel (lo, hi): multiplier in r3, rs - 1 in r12 (from the shift at r2).

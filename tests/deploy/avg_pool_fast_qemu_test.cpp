@@ -1,0 +1,66 @@
+// avg_pool_s8_fast against avg_pool_s8 on the device (issue 16): the test firmware
+// tests/deploy/firmware/avg_pool_fast_main.cpp runs both on the same pools under QEMU's
+// mps2-an500 (Cortex-M7) and mps2-an386 (Cortex-M4), where avg_pool_fast.cpp is built with
+// the DSP instructions, and reports each one's instruction count and the bytes that differ
+// (must be none). On the DS-CNN's 25x5x64 pool the fast kernel must need at most a third of
+// the reference's instructions.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include "deploy/cortex_m.h"
+#include "deploy/qemu_runner.h"
+#include "tests/deploy/firmware_build.h"
+
+namespace tinyscale::deploy {
+namespace {
+
+using namespace std::chrono_literals;
+
+class AvgPoolFastQemuTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!testing::cross_tools_present())
+      GTEST_SKIP()
+          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
+    target_ = find_cortex_m_target(GetParam());
+    ASSERT_NE(target_, nullptr);
+  }
+
+  std::filesystem::path build() {
+    return testing::FirmwareBuild::instance().kernel_firmware(
+        *target_, "avg_pool_fast",
+        {"tests/deploy/firmware/avg_pool_fast_main.cpp", "engine/kernels/device/avg_pool.cpp",
+         "engine/kernels/device/avg_pool_fast.cpp"});
+  }
+
+  const CortexMTarget* target_ = nullptr;
+};
+
+TEST_P(AvgPoolFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevice) {
+  const std::filesystem::path elf = build();
+  ASSERT_FALSE(elf.empty());
+  const QemuRun r = run_qemu(elf, target_->qemu_machine, {}, {}, 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.failure_text();
+  ASSERT_EQ(r.figure("cases"), 6u);
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(r.figure("case" + std::to_string(i) + "_mismatch_bytes"), 0u) << "case " << i;
+  }
+  const std::uint64_t ref = r.figure("case0_ref_instructions");
+  const std::uint64_t fast = r.figure("case0_fast_instructions");
+  std::cout << target_->qemu_machine << " avg pool 25x5x64 (DS-CNN): avg_pool_s8 " << ref
+            << " instructions, avg_pool_s8_fast " << fast << " ("
+            << static_cast<double>(fast) / static_cast<double>(ref) << "x)\n";
+  EXPECT_LE(3 * fast, ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(Mps2, AvgPoolFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
+                         [](const auto& test_param) {
+                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
+                                                                               : "CortexM4";
+                         });
+
+}  // namespace
+}  // namespace tinyscale::deploy
