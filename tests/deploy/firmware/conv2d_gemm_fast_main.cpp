@@ -38,13 +38,13 @@ constexpr Case kCases[] = {
     {6, 9, 13, 3, 5, 7, 2, 3, 2, 1, 2, 1, 1, -128, 127, -128, 127},
     {5, 5, 1, 5, 5, 1, 5, 5, 1, 2, 2, 0, 0, 12, -7, -100, 100},
     {4, 4, 8, 6, 6, 3, 1, 1, 1, 1, 1, 1, 0, 0, 3, -128, 0},
-    // The quads (conv2d_s8_gemm_fast_takes_quads): a fused table; an odd pixel count with
-    // windows cut on every side (in_c 1, 8 columns); 3x3 s2 cut at the bottom and right;
-    // zero multipliers and biases near +-2^30 (the assembly stage's overflow path).
-    {6, 7, 4, 6, 7, 12, 3, 3, 1, 1, 1, 1, 1, 9, -20, -128, 127, 1, 0},
-    {9, 11, 1, 5, 5, 8, 3, 8, 2, 1, 3, 1, 0, -128, 5, -128, 127, 1, 0},
-    {8, 8, 8, 4, 4, 16, 3, 3, 2, 0, 0, 1, 0, 127, -128, -128, 127, 1, 0},
-    {5, 6, 4, 5, 6, 20, 3, 3, 1, 1, 1, 1, 0, 0, 3, -128, 127, 1, 1},
+    // The quads (conv2d_s8_gemm_fast_takes_quads): a fused table; windows cut on every side
+    // (in_c 1, 8 columns); 3x3 s2 cut at the bottom and right; zero multipliers and biases
+    // near +-2^30 (the assembly stage's overflow path).
+    {12, 14, 4, 12, 14, 12, 3, 3, 1, 1, 1, 1, 1, 9, -20, -128, 127, 1, 0},
+    {19, 21, 1, 10, 9, 8, 3, 8, 2, 1, 3, 1, 0, -128, 5, -128, 127, 1, 0},
+    {16, 16, 8, 8, 8, 32, 3, 3, 2, 0, 0, 1, 0, 127, -128, -128, 127, 1, 0},
+    {10, 12, 4, 10, 12, 20, 3, 3, 1, 1, 1, 1, 0, 0, 3, -128, 127, 1, 1},
 };
 constexpr int kMeasured = 7;  // cases 0..6: the networks' shapes
 

@@ -100,8 +100,8 @@ TEST(DeviceConv2dS8GemmFast, RandomFullConvolutionsMatchTheReferenceByteForByte)
 // The layers the quads take (conv2d_s8_gemm_fast_takes_quads: TFLite's usual per-channel
 // stage, out_c % 4 == 0, window rows of a multiple of 4 values): one input channel with
 // kernels 4 or 8 wide (the windows cut at every edge, shifted words), 4 to 12 channels (whole
-// taps per word), any stride and padding, odd pixel counts (the last pixel alone), and at
-// every output offset mod 4 (expect_same_as_reference).
+// taps per word), any stride and padding, maps grown until the quads take them, odd pixel
+// counts (the last pixel alone), and at every output offset mod 4 (expect_same_as_reference).
 TEST(DeviceConv2dS8GemmFast, QuadLayersMatchTheReferenceByteForByte) {
   std::mt19937 rng(404);
   for (int i = 0; i < 300; ++i) {
@@ -122,6 +122,12 @@ TEST(DeviceConv2dS8GemmFast, QuadLayersMatchTheReferenceByteForByte) {
     do {
       random_output_stage(rng, c);
     } while (!dsp::short_output(p) || p.requant_channels != p.out_c);
+    while (!conv2d_s8_gemm_fast_takes_quads(p)) {  // a map large enough for the quads
+      p.out_h += 2;
+      p.out_w += 1;
+      p.in_h = (p.out_h - 1) * p.stride_h + p.kernel_h - p.pad_top;
+      p.in_w = (p.out_w - 1) * p.stride_w + p.kernel_w - p.pad_left;
+    }
     fill_random(rng, c.input, static_cast<std::size_t>(p.batches * p.in_h * p.in_w * p.in_c));
     fill_random(rng, c.weights,
                 static_cast<std::size_t>(p.out_c * p.kernel_h * p.kernel_w * p.in_c));
