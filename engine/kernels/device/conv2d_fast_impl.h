@@ -138,36 +138,7 @@ __attribute__((naked, noinline)) void quad_groups_expanded(const std::int8_t* /*
       "push {r2, r3}\n\t"               // [sp] end, [sp + 4] acc
       "ldm r3, {r4-r11}\n"
       "1:\n\t"
-      "ldrd r2, r3, [r0], #8\n\t"       // pixel 0's and pixel 1's (c0, c2)
-      "ldr r12, [r1], #4\n\t"           // a0 b0 a2 b2
-      "sxtb16 lr, r12\n\t"
-      "smlad r4, r2, lr, r4\n\t"
-      "smlad r5, r3, lr, r5\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r6, r2, lr, r6\n\t"
-      "smlad r7, r3, lr, r7\n\t"
-      "ldr r12, [r1], #4\n\t"           // c0 d0 c2 d2
-      "sxtb16 lr, r12\n\t"
-      "smlad r8, r2, lr, r8\n\t"
-      "smlad r9, r3, lr, r9\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r10, r2, lr, r10\n\t"
-      "smlad r11, r3, lr, r11\n\t"
-      "ldrd r2, r3, [r0], #8\n\t"       // (c1, c3)
-      "ldr r12, [r1], #4\n\t"           // a1 b1 a3 b3
-      "sxtb16 lr, r12\n\t"
-      "smlad r4, r2, lr, r4\n\t"
-      "smlad r5, r3, lr, r5\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r6, r2, lr, r6\n\t"
-      "smlad r7, r3, lr, r7\n\t"
-      "ldr r12, [r1], #4\n\t"           // c1 d1 c3 d3
-      "sxtb16 lr, r12\n\t"
-      "smlad r8, r2, lr, r8\n\t"
-      "smlad r9, r3, lr, r9\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r10, r2, lr, r10\n\t"
-      "smlad r11, r3, lr, r11\n\t"
+      TS_QUAD_GROUP
       "ldr r12, [sp]\n\t"
       "cmp r0, r12\n\t"
       "bne 1b\n\t"
@@ -295,30 +266,8 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
       // Per-channel requantization (the assembly reads each channel's multiplier and shift).
       if (expand && (in_c & 3) == 0 && quads_end > 0 && px1 == px + 1 &&
           p.requant_channels == out_c) {
-        QuadFrame f;
-        f.xs = xs;
-        f.xs_end = xs + expanded;
-        f.w = w;
-        f.bias = bias;
-        f.mult = p.multipliers;
-        f.shift = p.shifts;
-        f.out0 = out0;
-        f.out_c = out_c;
-        f.offset2 = 2 * p.output_offset + 1;
-        f.table = (p.output_table ? p.output_table : dsp::kIdentity.v) + 128;
-        for (std::int32_t oc = 0; oc < quads_end; oc += 4) {
-          if (quad_expanded_short(&f) == 0) continue;
-          for (int c = 0; c < 4; ++c) {
-            const Output<S> stage(p, oc + c);
-            out1[oc + c] = stage(f.acc[2 * c + 1]);
-            out0[oc + c] = stage(f.acc[2 * c]);
-          }
-          f.mult += 4;
-          f.shift += 4;
-          f.out0 += 4;
-        }
+        w = quads_expanded_short(p, xs, expanded, w, bias, out0, quads_end);
         first_oc = quads_end;
-        w = f.w;
       }
     }
 #endif

@@ -409,8 +409,7 @@ struct QuadWindow {
   bool inside;
 };
 
-inline QuadWindow quad_window(const Conv2dS8Params& p, const std::int8_t* input,
-                              std::int32_t px) {
+inline QuadWindow quad_window(const Conv2dS8Params& p, const std::int8_t* input, std::int32_t px) {
   const std::int32_t oy = px / p.out_w, ox = px - oy * p.out_w;
   QuadWindow w;
   w.y0 = oy * p.stride_h - p.pad_top;
@@ -502,7 +501,8 @@ inline void convolve_quads(const Conv2dS8Params& p, const std::int8_t* input,
           continue;
         }
         for (std::int32_t o = 0; o < row_len; o += 4, at += 4) {
-          const std::uint32_t a = quad_word(p, input, w0, ky, o), b = quad_word(p, input, w1, ky, o);
+          const std::uint32_t a = quad_word(p, input, w0, ky, o),
+                              b = quad_word(p, input, w1, ky, o);
           at[0] = dsp::sxtb16(a);
           at[1] = dsp::sxtb16(b);
           at[2] = dsp::sxtb16_ror8(a);
@@ -510,24 +510,7 @@ inline void convolve_quads(const Conv2dS8Params& p, const std::int8_t* input,
         }
       }
 #if defined(__ARM_FEATURE_DSP)
-      QuadFrame f;
-      f.xs = xs;
-      f.xs_end = xs + expanded;
-      f.w = w;
-      f.bias = bias;
-      f.mult = p.multipliers;
-      f.shift = p.shifts;
-      f.out0 = out0;
-      f.out_c = out_c;
-      f.offset2 = 2 * p.output_offset + 1;
-      f.table = (p.output_table ? p.output_table : dsp::kIdentity.v) + 128;
-      for (std::int32_t oc = 0; oc < out_c; oc += 4) {
-        if (quad_expanded_short(&f) == 0) continue;
-        quad_store(p, oc, f.acc, out0, out1);
-        f.mult += 4;
-        f.shift += 4;
-        f.out0 += 4;
-      }
+      quads_expanded_short(p, xs, expanded, w, bias, out0, out_c);
       continue;
 #endif
     }
@@ -542,7 +525,8 @@ inline void convolve_quads(const Conv2dS8Params& p, const std::int8_t* input,
         }
         const std::int32_t ky = 4 * g / row_len, o = 4 * g - ky * row_len;
         const std::uint32_t a = quad_word(p, input, w0, ky, o), b = quad_word(p, input, w1, ky, o);
-        return GroupInputs{dsp::sxtb16(a), dsp::sxtb16(b), dsp::sxtb16_ror8(a), dsp::sxtb16_ror8(b)};
+        return GroupInputs{dsp::sxtb16(a), dsp::sxtb16(b), dsp::sxtb16_ror8(a),
+                           dsp::sxtb16_ror8(b)};
       });
       quad_store(p, oc, acc, out0, out1);
     }

@@ -81,6 +81,41 @@ struct QuadFrame {
   std::int32_t acc[8];        // [40] on overflow: a0 a1 b0 b1 c0 c1 d0 d1
 };
 // clang-format off
+// One group of 4 input values for the quad: the two pixels' (v0, v2) pairs, then their
+// (v1, v3) pairs (LDRD from r0), each against the 4 channels' weight words (LDR from r1, one
+// SXTB16 per channel), 16 SMLAD into r4-r11 (a0 a1 b0 b1 c0 c1 d0 d1). 30 instructions for
+// 32 MACs; r2, r3, r12 and lr scratch.
+#define TS_QUAD_GROUP \
+  "ldrd r2, r3, [r0], #8\n\t" \
+  "ldr r12, [r1], #4\n\t" \
+  "sxtb16 lr, r12\n\t" \
+  "smlad r4, r2, lr, r4\n\t" \
+  "smlad r5, r3, lr, r5\n\t" \
+  "sxtb16 lr, r12, ror #8\n\t" \
+  "smlad r6, r2, lr, r6\n\t" \
+  "smlad r7, r3, lr, r7\n\t" \
+  "ldr r12, [r1], #4\n\t" \
+  "sxtb16 lr, r12\n\t" \
+  "smlad r8, r2, lr, r8\n\t" \
+  "smlad r9, r3, lr, r9\n\t" \
+  "sxtb16 lr, r12, ror #8\n\t" \
+  "smlad r10, r2, lr, r10\n\t" \
+  "smlad r11, r3, lr, r11\n\t" \
+  "ldrd r2, r3, [r0], #8\n\t" \
+  "ldr r12, [r1], #4\n\t" \
+  "sxtb16 lr, r12\n\t" \
+  "smlad r4, r2, lr, r4\n\t" \
+  "smlad r5, r3, lr, r5\n\t" \
+  "sxtb16 lr, r12, ror #8\n\t" \
+  "smlad r6, r2, lr, r6\n\t" \
+  "smlad r7, r3, lr, r7\n\t" \
+  "ldr r12, [r1], #4\n\t" \
+  "sxtb16 lr, r12\n\t" \
+  "smlad r8, r2, lr, r8\n\t" \
+  "smlad r9, r3, lr, r9\n\t" \
+  "sxtb16 lr, r12, ror #8\n\t" \
+  "smlad r10, r2, lr, r10\n\t" \
+  "smlad r11, r3, lr, r11\n\t"
 // Pass 1 for channel (lo, hi): multiplier in r3, rs - 1 in r12 (from the shift at r2).
 #define TS_QS_PASS1(lo, hi)                  \
   "ldr r3, [r1], #4\n\t"                     \
@@ -128,67 +163,9 @@ __attribute__((naked, noinline)) std::int32_t quad_expanded_short(QuadFrame* /*f
       "tst r2, #16\n\t"
       "bne 2f\n"
       "1:\n\t"
-      "ldrd r2, r3, [r0], #8\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r4, r2, lr, r4\n\t"
-      "smlad r5, r3, lr, r5\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r6, r2, lr, r6\n\t"
-      "smlad r7, r3, lr, r7\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r8, r2, lr, r8\n\t"
-      "smlad r9, r3, lr, r9\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r10, r2, lr, r10\n\t"
-      "smlad r11, r3, lr, r11\n\t"
-      "ldrd r2, r3, [r0], #8\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r4, r2, lr, r4\n\t"
-      "smlad r5, r3, lr, r5\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r6, r2, lr, r6\n\t"
-      "smlad r7, r3, lr, r7\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r8, r2, lr, r8\n\t"
-      "smlad r9, r3, lr, r9\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r10, r2, lr, r10\n\t"
-      "smlad r11, r3, lr, r11\n\t"
+      TS_QUAD_GROUP
       "2:\n\t"
-      "ldrd r2, r3, [r0], #8\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r4, r2, lr, r4\n\t"
-      "smlad r5, r3, lr, r5\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r6, r2, lr, r6\n\t"
-      "smlad r7, r3, lr, r7\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r8, r2, lr, r8\n\t"
-      "smlad r9, r3, lr, r9\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r10, r2, lr, r10\n\t"
-      "smlad r11, r3, lr, r11\n\t"
-      "ldrd r2, r3, [r0], #8\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r4, r2, lr, r4\n\t"
-      "smlad r5, r3, lr, r5\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r6, r2, lr, r6\n\t"
-      "smlad r7, r3, lr, r7\n\t"
-      "ldr r12, [r1], #4\n\t"
-      "sxtb16 lr, r12\n\t"
-      "smlad r8, r2, lr, r8\n\t"
-      "smlad r9, r3, lr, r9\n\t"
-      "sxtb16 lr, r12, ror #8\n\t"
-      "smlad r10, r2, lr, r10\n\t"
-      "smlad r11, r3, lr, r11\n\t"
+      TS_QUAD_GROUP
       "ldr r12, [sp, #4]\n\t"
       "cmp r0, r12\n\t"
       "bne 1b\n\t"
@@ -221,6 +198,40 @@ __attribute__((naked, noinline)) std::int32_t quad_expanded_short(QuadFrame* /*f
 }
 #undef TS_QS_PASS1
 #undef TS_QS_PASS2
+
+// Output channels [0, channels) (a multiple of 4) of the pixel pair whose inputs are expanded
+// at xs (`expanded` bytes), as quad_expanded_short calls, out1 = out0 + out_c; where one
+// returns 1, that quad's stage in C++ (dsp::requantize_short). Returns the weights after
+// those channels' quads. Per-channel requantization (the assembly reads each channel's
+// multiplier and shift).
+inline const std::int8_t* quads_expanded_short(const Conv2dS8Params& p, const std::int8_t* xs,
+                                               std::int32_t expanded, const std::int8_t* w,
+                                               const std::int32_t* bias, std::int8_t* out0,
+                                               std::int32_t channels) {
+  QuadFrame f;
+  f.xs = xs;
+  f.xs_end = xs + expanded;
+  f.w = w;
+  f.bias = bias;
+  f.mult = p.multipliers;
+  f.shift = p.shifts;
+  f.out0 = out0;
+  f.out_c = p.out_c;
+  f.offset2 = 2 * p.output_offset + 1;
+  f.table = (p.output_table ? p.output_table : dsp::kIdentity.v) + 128;
+  for (std::int32_t oc = 0; oc < channels; oc += 4) {
+    if (quad_expanded_short(&f) == 0) continue;
+    for (std::int32_t c = 0; c < 4; ++c) {
+      const dsp::ShortStage s = dsp::short_stage(p, nullptr, oc + c);
+      out0[p.out_c + oc + c] = dsp::requantize_short(s, f.acc[2 * c + 1]);
+      out0[oc + c] = dsp::requantize_short(s, f.acc[2 * c]);
+    }
+    f.mult += 4;
+    f.shift += 4;
+    f.out0 += 4;
+  }
+  return f.w;
+}
 #endif
 
 }  // namespace
