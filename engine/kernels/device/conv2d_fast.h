@@ -10,6 +10,9 @@
 // two multiply-accumulates per SMLAD, accumulators started at the bias, then the output stage
 // (dsp.h): the short stage where the layer's requantization takes it (conv2d_s8_fast_short,
 // conv2d_fast_short.cpp), requantize_s8's otherwise (conv2d_s8_fast_any, conv2d_fast.cpp).
+// With the short stage and per-channel requantization, each quad and its 8 outputs are one
+// assembly call (conv2d_quads.h, quads_expanded_short: two input groups per loop iteration,
+// about 11 instructions per output), shared with conv2d_gemm_fast's quads.
 //
 // Generation-time work (the package stores these instead of the originals):
 //   - the input zero-point term folded into the bias, so the inner loop multiplies raw int8
