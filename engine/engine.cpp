@@ -205,7 +205,8 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   // optional scratch where that costs none either.
   std::vector<std::int64_t> optional_scratch(graph.nodes.size(), 0);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (fusion_.fused_into[n] < 0) optional_scratch[n] = optional_scratch_bytes(graph, graph.nodes[n]);
+    if (fusion_.fused_into[n] < 0)
+      optional_scratch[n] = optional_scratch_bytes(graph, graph.nodes[n]);
   }
   plan_ = (options.out_of_place_depthwise ? plan_arena_out_of_place_depthwise : plan_arena)(
       graph,

@@ -149,7 +149,6 @@ __attribute__((naked, noinline)) void quad_groups_expanded(const std::int8_t* /*
 }
 #endif
 
-
 // The quad's groups over expanded inputs.
 inline void quad_dot_expanded(const std::int8_t* xs, const std::int8_t* w, std::int32_t groups,
                               std::int32_t* acc) {

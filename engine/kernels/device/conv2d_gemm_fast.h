@@ -86,13 +86,14 @@ bool conv2d_s8_gemm_fast_applies(const Conv2dS8Params& p);
 // per-channel requantization (dsp::short_output), out_c % 4 == 0 and K = kernel_h x
 // kernel_w x in_c a multiple of 4 from 16, with kernel_w x in_c % 4 == 0 (so a group of 4
 // values of K lies in one window row), and a map large enough that at most a quarter of its
-// pixels lack the room to expand their windows. The weights are then in conv2d_s8_fast_reorder_weights'
-// quad order for in_c = K (conv2d_s8_gemm_fast_reorder_weights writes them so).
+// pixels lack the room to expand their windows. The weights are then in
+// conv2d_s8_fast_reorder_weights' quad order for in_c = K (conv2d_s8_gemm_fast_reorder_weights
+// writes them so).
 inline bool conv2d_s8_gemm_fast_takes_quads(const Conv2dS8Params& p) {
   const std::int32_t row = p.kernel_w * p.in_c;
   const std::int32_t k_len = p.kernel_h * row;
-  if (!dsp::short_output(p) || p.requant_channels != p.out_c || p.out_c % 4 != 0 ||
-      row % 4 != 0 || k_len < 16) {
+  if (!dsp::short_output(p) || p.requant_channels != p.out_c || p.out_c % 4 != 0 || row % 4 != 0 ||
+      k_len < 16) {
     return false;
   }
   // The last pixels, whose unwritten output cannot hold the expansion (4 K bytes), run the

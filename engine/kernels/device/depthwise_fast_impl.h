@@ -394,7 +394,8 @@ struct MovedTapsTable {
         MovedTaps& m = v[dy + 1][dx + 1];
         for (int t = 0; t < 9; ++t) {
           const int ky = t / 3 + dy, kx = t % 3 + dx;
-          m.source[t] = static_cast<std::int8_t>(ky >= 0 && ky < 3 && kx >= 0 && kx < 3 ? 3 * ky + kx : 9);
+          m.source[t] =
+              static_cast<std::int8_t>(ky >= 0 && ky < 3 && kx >= 0 && kx < 3 ? 3 * ky + kx : 9);
           const int my = t / 3 - dy, mx = t % 3 - dx;
           if (!(my >= 0 && my < 3 && mx >= 0 && mx < 3)) {
             m.outside[m.outside_count++] = static_cast<std::int8_t>(t);
@@ -653,14 +654,14 @@ template <typename Stage>
 void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
          const std::int32_t* folded_bias, std::int8_t* output) {
   const bool kernel3x3 = p.kernel_h == 3 && p.kernel_w == 3;
-  dsp::for_each_batch(
-      p, input, output, [&](const Conv2dS8Params& q, const std::int8_t* in, std::int8_t* out) {
-        if (kernel3x3) {
-          depthwise_batch<true, Stage>(q, in, weights, folded_bias, out);
-        } else {
-          depthwise_batch<false, Stage>(q, in, weights, folded_bias, out);
-        }
-      });
+  dsp::for_each_batch(p, input, output,
+                      [&](const Conv2dS8Params& q, const std::int8_t* in, std::int8_t* out) {
+                        if (kernel3x3) {
+                          depthwise_batch<true, Stage>(q, in, weights, folded_bias, out);
+                        } else {
+                          depthwise_batch<false, Stage>(q, in, weights, folded_bias, out);
+                        }
+                      });
 }
 
 }  // namespace tinyscale::device::depthwise_fast_detail

@@ -76,19 +76,19 @@ template <bool kPairs>
   if (steps >= 8) {
     const std::int8_t* const x_end = x + (steps & ~7) * kStride;
     if constexpr (kPairs) {
-      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS
-                                      TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS
-                                          TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS)
-                       : TS_FC_OPERANDS
-                       : [x_end] "r"(x_end)
-                       : "memory", "cc");
+      __asm__ volatile(
+          TS_FC_LOOP(TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS
+                         TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS)
+          : TS_FC_OPERANDS
+          : [x_end] "r"(x_end)
+          : "memory", "cc");
     } else {
-      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
-                                      TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
-                                          TS_FC_STEP_BYTES TS_FC_STEP_BYTES)
-                       : TS_FC_OPERANDS
-                       : [x_end] "r"(x_end)
-                       : "memory", "cc");
+      __asm__ volatile(
+          TS_FC_LOOP(TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
+                         TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES)
+          : TS_FC_OPERANDS
+          : [x_end] "r"(x_end)
+          : "memory", "cc");
     }
   }
   if (steps & 7) {
@@ -114,7 +114,8 @@ template <bool kPairs>
 // byte path's LDR + 2 SXTB16 make, stored once for all the row blocks (in_features % 4 == 0).
 inline void expand_pairs(const std::int8_t* x, std::int32_t depth, std::uint32_t* pairs) {
   for (std::int32_t k = 0; k < depth; k += kChunk) {
-    const std::uint32_t xw = load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(x + k, 4)));
+    const std::uint32_t xw =
+        load_word(static_cast<const std::int8_t*>(__builtin_assume_aligned(x + k, 4)));
     *pairs++ = sxtb16(xw);
     *pairs++ = sxtb16_ror8(xw);
   }
@@ -327,13 +328,11 @@ __attribute__((noinline)) void short_blocks(const ShortStage& st, const std::int
     register std::uint32_t w3 __asm__("r11");
     if constexpr (kPairs) {
       __asm__ volatile(TS_FC_BLOCKS(TS_FC_STEP_PAIRS)
-                       : TS_FC_BLOCK_OPERANDS
-                       : TS_FC_FRAME_OPERANDS
+                       : TS_FC_BLOCK_OPERANDS:TS_FC_FRAME_OPERANDS
                        : "memory", "cc");
     } else {
       __asm__ volatile(TS_FC_BLOCKS(TS_FC_STEP_BYTES)
-                       : TS_FC_BLOCK_OPERANDS
-                       : TS_FC_FRAME_OPERANDS
+                       : TS_FC_BLOCK_OPERANDS:TS_FC_FRAME_OPERANDS
                        : "memory", "cc");
     }
     if (t != 0) return;
@@ -525,8 +524,8 @@ void run_batches(const FullyConnectedS8Params& p, const std::int8_t* input,
         gemv<true>(head, x, own, weights, folded_bias, y, stage);
         FullyConnectedS8Params rest = p;
         rest.out_features = p.out_features - rows;
-        gemv<false>(rest, x, nullptr, weights + rows * p.in_features, folded_bias + rows,
-                    y + rows, stage);
+        gemv<false>(rest, x, nullptr, weights + rows * p.in_features, folded_bias + rows, y + rows,
+                    stage);
         continue;
       }
     }
