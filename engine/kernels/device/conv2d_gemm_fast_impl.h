@@ -24,26 +24,6 @@ inline std::uint32_t load_pair(const std::int16_t* p) {
 // that SXTB16 gives the lanes (w0, w1) and SXTB16 ROR #8 (w2, w3), the column's pairs.
 constexpr std::int32_t kGroupByte[4] = {0, 2, 1, 3};
 
-// (lane 0 of a, lane 0 of b) and (lane 1 of b, lane 1 of a): PKHBT a, b, LSL #16 and
-// PKHTB a, b, ASR #16.
-#if defined(__ARM_FEATURE_DSP)
-inline std::uint32_t pkhbt(std::uint32_t a, std::uint32_t b) {
-  std::uint32_t r;
-  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-inline std::uint32_t pkhtb(std::uint32_t a, std::uint32_t b) {
-  std::uint32_t r;
-  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-#else
-inline std::uint32_t pkhbt(std::uint32_t a, std::uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
-inline std::uint32_t pkhtb(std::uint32_t a, std::uint32_t b) {
-  return (a & 0xFFFF0000u) | (b >> 16);
-}
-#endif
-
 // n input values to int16, four per step.
 inline void copy_run(std::int16_t* dst, const std::int8_t* src, std::int32_t n) {
   for (; n >= 4; n -= 4, dst += 4, src += 4) {
@@ -284,8 +264,8 @@ void direct_channels(const Conv2dS8Params& p, const std::int8_t* input, Window& 
           if (inside) {
             const std::uint32_t v = dsp::load_word(src + i);
             const std::uint32_t e = dsp::sxtb16(v), o = dsp::sxtb16_ror8(v);
-            lo = pkhbt(e, o);
-            hi = pkhtb(o, e);
+            lo = dsp::pack_low_halves(e, o);
+            hi = dsp::pack_high_halves(e, o);
           }
           group(lo, hi);
         }

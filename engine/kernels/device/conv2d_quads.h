@@ -81,26 +81,11 @@ struct QuadFrame {
   std::int32_t acc[8];        // [40] on overflow: a0 a1 b0 b1 c0 c1 d0 d1
 };
 // clang-format off
-// One group of 4 input values for the quad: the two pixels' (v0, v2) pairs, then their
-// (v1, v3) pairs (LDRD from r0), each against the 4 channels' weight words (LDR from r1, one
-// SXTB16 per channel), 16 SMLAD into r4-r11 (a0 a1 b0 b1 c0 c1 d0 d1). 30 instructions for
-// 32 MACs; r2, r3, r12 and lr scratch.
-#define TS_QUAD_GROUP \
-  "ldrd r2, r3, [r0], #8\n\t" \
-  "ldr r12, [r1], #4\n\t" \
-  "sxtb16 lr, r12\n\t" \
-  "smlad r4, r2, lr, r4\n\t" \
-  "smlad r5, r3, lr, r5\n\t" \
-  "sxtb16 lr, r12, ror #8\n\t" \
-  "smlad r6, r2, lr, r6\n\t" \
-  "smlad r7, r3, lr, r7\n\t" \
-  "ldr r12, [r1], #4\n\t" \
-  "sxtb16 lr, r12\n\t" \
-  "smlad r8, r2, lr, r8\n\t" \
-  "smlad r9, r3, lr, r9\n\t" \
-  "sxtb16 lr, r12, ror #8\n\t" \
-  "smlad r10, r2, lr, r10\n\t" \
-  "smlad r11, r3, lr, r11\n\t" \
+// Half a group of 4 input values for the quad: the two pixels' pairs (v0, v2) or (v1, v3)
+// (LDRD from r0) against the 4 channels' weight words (LDR from r1, one SXTB16 per channel), 8
+// SMLAD into r4-r11 (a0 a1 b0 b1 c0 c1 d0 d1); r2, r3, r12 and lr scratch. A group is two
+// halves: 30 instructions for 32 MACs.
+#define TS_QUAD_HALF \
   "ldrd r2, r3, [r0], #8\n\t" \
   "ldr r12, [r1], #4\n\t" \
   "sxtb16 lr, r12\n\t" \
@@ -116,6 +101,7 @@ struct QuadFrame {
   "sxtb16 lr, r12, ror #8\n\t" \
   "smlad r10, r2, lr, r10\n\t" \
   "smlad r11, r3, lr, r11\n\t"
+#define TS_QUAD_GROUP TS_QUAD_HALF TS_QUAD_HALF
 // Pass 1 for channel (lo, hi): multiplier in r3, rs - 1 in r12 (from the shift at r2).
 #define TS_QS_PASS1(lo, hi)                  \
   "ldr r3, [r1], #4\n\t"                     \

@@ -14,24 +14,14 @@ namespace tinyscale::device::depthwise_fast_detail {
 using dsp::channel_stage;
 using dsp::ChannelStage;
 using dsp::finish;
+using dsp::pack_high_halves;
+using dsp::pack_low_halves;
 using dsp::smlad;
 using dsp::sxtb16;
 using dsp::sxtb16_ror8;
 
-// Halfword packs: low half of a, low half of b in the top (PKHBT a, b, LSL #16); top half of b,
-// top half of a in the bottom (PKHTB b, a, ASR #16). acc + lane 0 of x * lane 0 of y
-// (SMLABB), acc + lane 1 * lane 1 (SMLATT).
+// acc + lane 0 of x * lane 0 of y (SMLABB), acc + lane 1 * lane 1 (SMLATT).
 #if defined(__ARM_FEATURE_DSP)
-inline std::uint32_t pack_low_halves(std::uint32_t a, std::uint32_t b) {
-  std::uint32_t r;
-  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-inline std::uint32_t pack_high_halves(std::uint32_t a, std::uint32_t b) {
-  std::uint32_t r;
-  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-  return r;
-}
 inline std::int32_t smlabb(std::uint32_t x, std::uint32_t y, std::int32_t acc) {
   return __smlabb(static_cast<std::int32_t>(x), static_cast<std::int32_t>(y), acc);
 }
@@ -39,12 +29,6 @@ inline std::int32_t smlatt(std::uint32_t x, std::uint32_t y, std::int32_t acc) {
   return __smlatt(static_cast<std::int32_t>(x), static_cast<std::int32_t>(y), acc);
 }
 #else
-inline std::uint32_t pack_low_halves(std::uint32_t a, std::uint32_t b) {
-  return (a & 0xFFFFu) | (b << 16);
-}
-inline std::uint32_t pack_high_halves(std::uint32_t a, std::uint32_t b) {
-  return (b & 0xFFFF0000u) | (a >> 16);
-}
 inline std::int32_t smlabb(std::uint32_t x, std::uint32_t y, std::int32_t acc) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) +
                                    static_cast<std::uint32_t>(dsp::lane(x, 0) * dsp::lane(y, 0)));

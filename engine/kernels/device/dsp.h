@@ -83,6 +83,28 @@ inline std::uint32_t load_word(const std::int8_t* p) {
   return w;
 }
 
+// Halfword packs: a's low half in the bottom, b's low half in the top (PKHBT a, b, LSL #16);
+// a's top half in the bottom, b's top half in the top (PKHTB b, a, ASR #16).
+#if defined(__ARM_FEATURE_DSP)
+inline std::uint32_t pack_low_halves(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+inline std::uint32_t pack_high_halves(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+  return r;
+}
+#else
+inline std::uint32_t pack_low_halves(std::uint32_t a, std::uint32_t b) {
+  return (a & 0xFFFFu) | (b << 16);
+}
+inline std::uint32_t pack_high_halves(std::uint32_t a, std::uint32_t b) {
+  return (b & 0xFFFF0000u) | (a >> 16);
+}
+#endif
+
 // The output stage of one channel, prepared once for the pixels it serves: bias, and
 // requantize_s8's multiply_by_quantized_multiplier split into its left shift, the
 // doubling high multiply and the rounding right shift (its mask and threshold).

@@ -31,9 +31,9 @@ inline std::int32_t dot4(std::uint32_t x02, std::uint32_t x13, const std::int8_t
 // the pointers in registers nor loads the weights with one LDM): per step, one LDM for the
 // block's 4 x 4 weights, per row SXTB16 + SXTB16 ROR #8 + 2 SMLAD, and the input's two pairs:
 // from int8 bytes, LDR + 2 SXTB16 (20 instructions per 16 MACs); from the expanded int16
-// copy in scratch (expand_pairs), one LDRD (18). The compare and branch are paid once per
-// eight steps. LDM fills its registers in ascending order, so the four weight words live in
-// r8-r11. Advances x by 4 (bytes) or 8 (pairs) and w by 16 bytes per step.
+// copy (expand_pairs), one LDRD (18). The compare and branch are paid once per eight steps.
+// LDM fills its registers in ascending order, so the four weight words live in r8-r11.
+// Advances x by 4 (bytes) or 8 (pairs) and w by 16 bytes per step.
 // clang-format off
 #define TS_FC_ROW(acc, wr)                                    \
   "sxtb16 %[t], %[" #wr "]\n\t"                               \
@@ -59,51 +59,33 @@ inline std::int32_t dot4(std::uint32_t x02, std::uint32_t x13, const std::int8_t
   [w2] "=&r"(w2), [w3] "=&r"(w3)
 // clang-format on
 
-// kPairs: x walks the expanded copy (8 bytes per step) instead of the int8 input (4). Out of
-// line, one copy per kPairs (not one per output stage): the unrolled loop is 700 bytes; what
-// the call costs per block is small beside the block's steps (short_blocks, the usual case,
-// does not call it).
-template <bool kPairs>
+// The blocks of the stages other than ShortStage, from the int8 input bytes (the int16
+// pairs serve ShortStage only, whose blocks short_blocks runs). Out of line, one copy for all
+// those stages: the unrolled loop is 700 bytes; what the call costs per block is small beside
+// the block's steps.
 [[gnu::noinline]] void block_steps(std::int32_t steps, const std::int8_t*& x, const std::int8_t*& w,
                                    std::int32_t& a0, std::int32_t& a1, std::int32_t& a2,
                                    std::int32_t& a3) {
-  constexpr std::int32_t kStride = kPairs ? 2 * kChunk : kChunk;
   std::uint32_t x13, x02, t;
   register std::uint32_t w0 __asm__("r8");
   register std::uint32_t w1 __asm__("r9");
   register std::uint32_t w2 __asm__("r10");
   register std::uint32_t w3 __asm__("r11");
   if (steps >= 8) {
-    const std::int8_t* const x_end = x + (steps & ~7) * kStride;
-    if constexpr (kPairs) {
-      __asm__ volatile(
-          TS_FC_LOOP(TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS
-                         TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS TS_FC_STEP_PAIRS)
-          : TS_FC_OPERANDS
-          : [x_end] "r"(x_end)
-          : "memory", "cc");
-    } else {
-      __asm__ volatile(
-          TS_FC_LOOP(TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
-                         TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES)
-          : TS_FC_OPERANDS
-          : [x_end] "r"(x_end)
-          : "memory", "cc");
-    }
+    const std::int8_t* const x_end = x + (steps & ~7) * kChunk;
+    __asm__ volatile(
+        TS_FC_LOOP(TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES
+                       TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES TS_FC_STEP_BYTES)
+        : TS_FC_OPERANDS
+        : [x_end] "r"(x_end)
+        : "memory", "cc");
   }
   if (steps & 7) {
-    const std::int8_t* const x_end = x + (steps & 7) * kStride;
-    if constexpr (kPairs) {
-      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_PAIRS)
-                       : TS_FC_OPERANDS
-                       : [x_end] "r"(x_end)
-                       : "memory", "cc");
-    } else {
-      __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_BYTES)
-                       : TS_FC_OPERANDS
-                       : [x_end] "r"(x_end)
-                       : "memory", "cc");
-    }
+    const std::int8_t* const x_end = x + (steps & 7) * kChunk;
+    __asm__ volatile(TS_FC_LOOP(TS_FC_STEP_BYTES)
+                     : TS_FC_OPERANDS
+                     : [x_end] "r"(x_end)
+                     : "memory", "cc");
   }
 }
 #undef TS_FC_OPERANDS
@@ -418,7 +400,7 @@ void gemv(const FullyConnectedS8Params& p, const std::int8_t* x, const std::uint
 #if defined(__ARM_FEATURE_DSP)
     // From the pairs, short_blocks has run every block already (all_blocks: the pairs serve
     // ShortStage only, and in_features % 4 == 0), so this loop runs from the bytes.
-    if constexpr (!kPairs) block_steps<false>(chunks, xk, w, a0, a1, a2, a3);
+    if constexpr (!kPairs) block_steps(chunks, xk, w, a0, a1, a2, a3);
 #else
     for (std::int32_t c = 0; c < chunks; ++c) {
       std::uint32_t x02, x13;
