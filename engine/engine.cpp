@@ -151,6 +151,7 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
 
   // Prepare every node (constants readable, activations not yet placed).
   std::vector<std::int64_t> scratch(graph.nodes.size(), 0);
+  std::vector<std::int64_t> optional_scratch(graph.nodes.size(), 0);
   auto bind_io = [&](std::size_t n) {
     const core::Node& node = graph.nodes[n];
     TensorRef* io = io_.data() + nodes_[n].io_offset;
@@ -174,6 +175,7 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     const Status s = nodes_[n].kernel->prepare(ctx, &scratch[n]);
     if (s != Status::ok) return fail(s, n, message[0] ? message : status_name(s));
     if (scratch[n] < 0) return fail(Status::invalid_model, n, "asked for negative scratch");
+    optional_scratch[n] = std::max<std::int64_t>(0, ctx.optional_scratch_bytes);
     if (scratch[n] > core::kMaxArenaBytes) {
       char what[160];
       std::snprintf(what, sizeof what,
@@ -192,7 +194,7 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
       }
       // op_data of an int8 conv2d begins with its device params (kernel.h).
       reinterpret_cast<device::Conv2dS8Params*>(op_data + c.op_data_offset)->output_table = table;
-      scratch[n] = 0;  // never runs
+      scratch[n] = optional_scratch[n] = 0;  // never runs
     }
   }
 
@@ -201,14 +203,9 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
   const std::int64_t runtime_structures =
       ram_breakdown(graph, 0, core::DType::int8, fusion_).runtime_structures;
   // Depthwise convolutions run out of place where that costs no arena byte (the fast device
-  // kernel has no in-place path), and a fully connected layer gets its fast device kernel's
-  // optional scratch where that costs none either.
-  std::vector<std::int64_t> optional_scratch(graph.nodes.size(), 0);
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (fusion_.fused_into[n] < 0)
-      optional_scratch[n] = optional_scratch_bytes(graph, graph.nodes[n]);
-  }
-  plan_ = (options.out_of_place_depthwise ? plan_arena_out_of_place_depthwise : plan_arena)(
+  // kernel has no in-place path), and a node gets the optional scratch its prepare reported
+  // where that costs none either.
+  plan_ = (options.out_of_place_depthwise ? plan_arena_for_deployment : plan_arena)(
       graph,
       {.int8_activations = false,
        .algorithm = options.planner,

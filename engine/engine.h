@@ -59,8 +59,10 @@ struct CompileOptions {
   bool in_place = true;
   bool no_reuse = false;
   // A depthwise convolution runs in place only where that lowers the peak (the plan of
-  // engine::plan_arena_out_of_place_depthwise: the fast device kernel has no in-place path);
-  // off: wherever it may (plan_arena's choice; the in-place tests exercise that path).
+  // engine::plan_arena_for_deployment: the fast device kernel has no in-place path), and a
+  // node gets the optional scratch its prepare reported where that costs no arena byte;
+  // off: in place wherever it may, no optional scratch (plan_arena's choice; the in-place
+  // tests exercise that path).
   bool out_of_place_depthwise = true;
   // An int8 activation that directly follows a conv2d is applied in the convolution's output
   // stage as a 256-entry table (engine/activation_fusion.h); off: every node runs on its own

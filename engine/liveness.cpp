@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/ops.h"
-#include "engine/kernels/device/fully_connected_fast.h"
 
 namespace tinyscale::engine {
 
@@ -46,18 +45,6 @@ std::int64_t in_place_scratch_bytes(const core::Graph& graph, const core::Node& 
   if (node.op != core::OpType::conv2d) return 0;
   const core::Shape& x = graph.tensor(node.inputs[0]).shape;
   return x.size() == 4 ? x[1] * x[2] : 0;
-}
-
-std::int64_t optional_scratch_bytes(const core::Graph& graph, const core::Node& node) {
-  if (node.op != core::OpType::fully_connected || node.inputs.size() < 2) return 0;
-  const core::Tensor& x = graph.tensor(node.inputs[0]);
-  const core::Shape& w = graph.tensor(node.inputs[1]).shape;
-  if (x.dtype != core::DType::int8 || w.size() != 2) return 0;
-  device::FullyConnectedS8Params p{};
-  p.in_features = static_cast<std::int32_t>(w[1]);
-  p.out_features = static_cast<std::int32_t>(w[0]);
-  if (p.in_features != w[1] || p.out_features != w[0]) return 0;
-  return device::fully_connected_s8_fast_optional_scratch_bytes(p);
 }
 
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options) {
@@ -226,7 +213,7 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
   return result;
 }
 
-ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const ArenaOptions& options) {
+ArenaPlan plan_arena_for_deployment(const core::Graph& graph, const ArenaOptions& options) {
   ArenaPlan best = plan_arena(graph, options);
   if (!options.in_place || options.no_reuse) return best;
   auto same_footprint = [&](const ArenaPlan& p) {

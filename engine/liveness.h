@@ -96,11 +96,11 @@ struct ArenaOptions {
   // Every buffer live over the whole run, so no two share a byte (no in-place either): a
   // reference plan for tests, not for deployment.
   bool no_reuse = false;
-  // Nodes that must not run in place (plan_arena_out_of_place_depthwise's choice).
+  // Nodes that must not run in place (plan_arena_for_deployment's choice).
   std::span<const int> not_in_place;
-  // Scratch bytes per node that a faster kernel path would use if given them (a fully
-  // connected layer's int16 copy of its input: optional_scratch_bytes); empty: none.
-  // plan_arena_out_of_place_depthwise adds each only where the peak stays as it is.
+  // Scratch bytes per node that a faster kernel path would use if given them (what prepare
+  // reports in NodeContext::optional_scratch_bytes: a fully connected layer's int16 copy of
+  // its input); empty: none. plan_arena_for_deployment adds each only where the peak stays.
   std::span<const std::int64_t> node_optional_scratch_bytes;
 };
 
@@ -116,11 +116,6 @@ bool depthwise_runs_in_place(const core::Graph& graph, const core::Node& node,
 // Scratch bytes `node` needs when it runs in place besides what its kernel asks for: H × W for
 // a depthwise conv2d (one channel plane of its input), 0 for the element-wise ops.
 std::int64_t in_place_scratch_bytes(const core::Graph& graph, const core::Node& node);
-
-// Scratch bytes a faster device kernel path of `node` would use if the plan has them free:
-// an int8 fully connected layer's int16 copy of one input row (device/fully_connected_fast.h),
-// 0 for every other node.
-std::int64_t optional_scratch_bytes(const core::Graph& graph, const core::Node& node);
 
 struct ArenaBuffers {
   std::vector<PlannerBuffer> buffers;
@@ -163,6 +158,6 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options = {})
 // Then each node's optional scratch (ArenaOptions::node_optional_scratch_bytes, with
 // node_scratch_bytes given) joins its scratch under the same condition. Greedy, in node
 // order; the cost model's figure (plan_arena's peak) stays exact.
-ArenaPlan plan_arena_out_of_place_depthwise(const core::Graph& graph, const ArenaOptions& options);
+ArenaPlan plan_arena_for_deployment(const core::Graph& graph, const ArenaOptions& options);
 
 }  // namespace tinyscale::engine

@@ -142,6 +142,7 @@ Status prepare_int8(NodeContext& ctx, std::int64_t* scratch_bytes) {
     *scratch_bytes =
         std::max<std::int64_t>(*scratch_bytes, device::fully_connected_s8_fast_scratch_bytes(p));
   }
+  ctx.optional_scratch_bytes = device::fully_connected_s8_fast_optional_scratch_bytes(p);
   return Status::ok;
 }
 

@@ -52,7 +52,11 @@ struct NodeContext {
   int num_outputs = 0;
   void* op_data = nullptr;  // op_data_size zeroed bytes, persistent
   void* scratch = nullptr;  // the scratch bytes prepare asked for (eval only)
-  char* error = nullptr;    // prepare's message buffer
+  // Set by prepare where a faster device kernel path of the node would use scratch if the plan
+  // has it free (a fully connected layer's int16 copy of its input); the deployment plan gives
+  // it only where the peak stays (engine::plan_arena_for_deployment). Never passed to eval.
+  std::int64_t optional_scratch_bytes = 0;
+  char* error = nullptr;  // prepare's message buffer
   std::size_t error_size = 0;
 
   template <typename T>

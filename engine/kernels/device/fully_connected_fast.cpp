@@ -92,6 +92,12 @@ inline std::int32_t dot4(std::uint32_t x02, std::uint32_t x13, const std::int8_t
 #undef TS_FC_LOOP
 #endif
 
+// Whether an int16 copy of the input serves: whole 4-feature steps, and two row blocks or more
+// (the copy costs about what one block's byte path spends sign-extending the input).
+inline bool pairs_pay_off(const FullyConnectedS8Params& p) {
+  return p.in_features % kChunk == 0 && p.out_features >= 2 * kBlockRows;
+}
+
 // The input row's 4-feature steps as two int16 pairs each, (x0, x2) then (x1, x3): what the
 // byte path's LDR + 2 SXTB16 make, stored once for all the row blocks (in_features % 4 == 0).
 inline void expand_pairs(const std::int8_t* x, std::int32_t depth, std::uint32_t* pairs) {
@@ -528,8 +534,9 @@ void fully_connected_s8_fast(const FullyConnectedS8Params& p, const std::int8_t*
   // A local copy: the int8 output stores may alias anything the caller's params point into,
   // so the compiler would reload every field after each store; a local it need not.
   const FullyConnectedS8Params local = p;
+  // Only ShortStage's blocks read the pairs (run_batches), so the shape is all to check here.
   std::uint32_t* const pairs =
-      scratch != nullptr && fully_connected_s8_fast_optional_scratch_bytes(local) > 0
+      scratch != nullptr && pairs_pay_off(local)
           ? static_cast<std::uint32_t*>(__builtin_assume_aligned(scratch, 4))
           : nullptr;
   if (ShortStage::applies(local)) {
@@ -584,9 +591,11 @@ std::int32_t fully_connected_s8_fast_scratch_bytes(const FullyConnectedS8Params&
 }
 
 std::int32_t fully_connected_s8_fast_optional_scratch_bytes(const FullyConnectedS8Params& p) {
-  // Worth it from two row blocks (the copy costs about what one block's byte path spends
-  // sign-extending the input); in_features is bounded by the layer's weights in FLASH.
-  if (p.in_features % kChunk != 0 || p.out_features < 2 * kBlockRows) return 0;
+  // The pairs serve ShortStage's blocks only (short_blocks). in_features is bounded by the
+  // layer's weights in FLASH.
+  if (!fully_connected_s8_fast_applies(p) || !ShortStage::applies(p) || !pairs_pay_off(p)) {
+    return 0;
+  }
   return 2 * p.in_features;
 }
 

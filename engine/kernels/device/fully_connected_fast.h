@@ -13,14 +13,14 @@
 // TFLite's usual per-tensor requantization (right shift 1..31, the whole int8 range), with
 // QADD rounding where the shift allows it, dsp.h's otherwise.
 //
-// Scratch: none required. Given the optional scratch (2 x in_features bytes, where
-// in_features % 4 == 0 and there are at least two row blocks: the figure of
-// fully_connected_s8_fast_optional_scratch_bytes),
-// the kernel sign-extends each input row once into it, as the pairs the loop multiplies, and
-// the blocks load a step's input with one LDRD: 18 instructions per 16 MACs instead of 20.
-// The deployment plan hands it over only where it costs no arena byte
-// (engine::plan_arena_out_of_place_depthwise); any other caller passes nullptr or that many
-// 4-byte-aligned bytes.
+// Scratch: none required. Given the optional scratch (2 x in_features bytes, where the short
+// output stage serves the layer, in_features % 4 == 0 and there are at least two row blocks:
+// the figure of fully_connected_s8_fast_optional_scratch_bytes), the kernel sign-extends each
+// input row once into it, as the pairs the loop multiplies, and the blocks load a step's input
+// with one LDRD: 18 instructions per 16 MACs instead of 20. The engine's prepare reports that
+// figure (NodeContext::optional_scratch_bytes) and the deployment plan hands the bytes over
+// only where they cost no arena byte (engine::plan_arena_for_deployment); any other caller
+// passes nullptr or that many 4-byte-aligned bytes.
 //
 // Generation-time work (the generated package stores these arrays instead of the originals,
 // the same byte counts):
@@ -70,7 +70,8 @@ void fully_connected_s8_fast_reorder_weights(const FullyConnectedS8Params& p, co
 // Scratch bytes fully_connected_s8_fast needs (none).
 std::int32_t fully_connected_s8_fast_scratch_bytes(const FullyConnectedS8Params& p);
 
-// Scratch bytes it uses when given them (above), or 0 where it would not use any.
+// Scratch bytes it uses when given them (above), or 0 where it would not use any (also where
+// fully_connected_s8_fast does not apply).
 std::int32_t fully_connected_s8_fast_optional_scratch_bytes(const FullyConnectedS8Params& p);
 
 }  // namespace tinyscale::device

@@ -64,7 +64,16 @@ Case random_case(std::mt19937& rng) {
   return c;
 }
 
-void expect_same_as_reference(const Case& c, const std::string& what) {
+// TFLite's usual per-tensor requantization: what the kernel's short output stage takes, and
+// with it the optional scratch (fully_connected_fast.h).
+bool usual_requantization(const FullyConnectedS8Params& p) {
+  return p.requant_channels == 1 && p.act_min == -128 && p.act_max == 127 &&
+         p.output_offset >= -128 && p.output_offset <= 127 &&
+         (p.multipliers[0] == 0 || (p.shifts[0] <= -1 && p.shifts[0] >= -31));
+}
+
+// scratch_runs (if given) counts the calls that took the optional scratch.
+void expect_same_as_reference(const Case& c, const std::string& what, int* scratch_runs = nullptr) {
   const FullyConnectedS8Params& p = c.p;
   ASSERT_TRUE(fully_connected_s8_fast_applies(p)) << what;
   ASSERT_EQ(fully_connected_s8_fast_scratch_bytes(p), 0) << what;
@@ -87,8 +96,10 @@ void expect_same_as_reference(const Case& c, const std::string& what) {
   // With the optional scratch (the input's int16 copy), where the kernel takes it: the same
   // bytes, and nothing written past the scratch's end.
   const std::int32_t optional = fully_connected_s8_fast_optional_scratch_bytes(p);
-  ASSERT_EQ(optional > 0, p.in_features % 4 == 0 && p.out_features >= 8) << what;
+  ASSERT_EQ(optional > 0, usual_requantization(p) && p.in_features % 4 == 0 && p.out_features >= 8)
+      << what;
   if (optional > 0) {
+    if (scratch_runs) ++*scratch_runs;
     ASSERT_EQ(optional, 2 * p.in_features) << what;
     std::vector<std::uint32_t> scratch(static_cast<std::size_t>(optional / 4 + 1), 0xA5A5A5A5u);
     std::fill(actual.begin(), actual.end(), 0x55);
@@ -108,15 +119,20 @@ std::string describe(const FullyConnectedS8Params& p) {
 
 TEST(DeviceFullyConnectedS8Fast, RandomLayersMatchTheReferenceByteForByte) {
   std::mt19937 rng(16);
+  int scratch_runs = 0;
   for (int i = 0; i < 500; ++i) {
     const Case c = random_case(rng);
-    expect_same_as_reference(c, "case " + std::to_string(i) + ": " + describe(c.p));
+    expect_same_as_reference(c, "case " + std::to_string(i) + ": " + describe(c.p), &scratch_runs);
   }
+  EXPECT_GE(scratch_runs, 10);  // the int16 pairs path ran on enough of them
 }
 
 TEST(DeviceFullyConnectedS8Fast, AutoencoderShapesMatch) {
-  // The MLPerf autoencoder's layers: 640 -> 128, 128 -> 8, 8 -> 128, 128 -> 640.
+  // The MLPerf autoencoder's layers: 640 -> 128, 128 -> 8, 8 -> 128, 128 -> 640, with its
+  // requantization (one right shift, the whole int8 range: ReLU at output zero point -128),
+  // so all but the 12 -> 4 layer also run from the optional scratch.
   std::mt19937 rng(640);
+  int scratch_runs = 0;
   for (const auto& [in, out] :
        {std::pair{640, 128}, {128, 8}, {8, 128}, {128, 640}, {12, 4}, {20, 8}}) {
     Case c = random_case(rng);
@@ -128,13 +144,16 @@ TEST(DeviceFullyConnectedS8Fast, AutoencoderShapesMatch) {
     c.weights.assign(static_cast<std::size_t>(in * out), 0);
     for (auto& w : c.weights) w = static_cast<std::int8_t>(pick(rng, -127, 127));
     c.bias.resize(static_cast<std::size_t>(out), 77);
-    c.multipliers.resize(static_cast<std::size_t>(out), 1 << 30);
-    c.shifts.resize(static_cast<std::size_t>(out), -7);
+    c.multipliers.assign(static_cast<std::size_t>(out), 1 << 30);
+    c.shifts.assign(static_cast<std::size_t>(out), -7);
     p.requant_channels = 1;
     p.multipliers = c.multipliers.data();
     p.shifts = c.shifts.data();
-    expect_same_as_reference(c, describe(p));
+    p.act_min = -128;
+    p.act_max = 127;
+    expect_same_as_reference(c, describe(p), &scratch_runs);
   }
+  EXPECT_EQ(scratch_runs, 5);
 }
 
 TEST(DeviceFullyConnectedS8Fast, ExtremeValuesAndZeroPointsMatch) {
@@ -214,6 +233,39 @@ TEST(DeviceFullyConnectedS8Fast, AsymmetricWeightsOrMisalignedBatchesAreNotTaken
   EXPECT_FALSE(fully_connected_s8_fast_applies(p));
   p.in_features = 12;
   EXPECT_TRUE(fully_connected_s8_fast_applies(p));
+}
+
+// The optional scratch only where the kernel uses it: the short output stage (TFLite's usual
+// per-tensor requantization), in_features % 4 == 0, two row blocks or more, and where the
+// fast kernel applies at all.
+TEST(DeviceFullyConnectedS8Fast, OptionalScratchOnlyWhereTheShortStageUsesIt) {
+  const std::int32_t multiplier[1] = {1 << 30};
+  const std::int8_t shift[1] = {-7};
+  const FullyConnectedS8Params usual = {1, 640, 128, 89, 0, -128, -128, 127, 1, multiplier, shift};
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(usual), 1280);
+  FullyConnectedS8Params p = usual;
+  p.act_min = 0;  // a restricted activation range: the longer stage
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(p), 0);
+  p = usual;
+  const std::int8_t left[1] = {2};  // a left shift
+  p.shifts = left;
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(p), 0);
+  p = usual;
+  const std::int32_t multipliers[128] = {};
+  const std::int8_t shifts[128] = {};
+  p.requant_channels = 128;  // per-channel
+  p.multipliers = multipliers;
+  p.shifts = shifts;
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(p), 0);
+  p = usual;
+  p.weight_offset = 3;  // asymmetric weights: not the fast kernel
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(p), 0);
+  p = usual;
+  p.out_features = 4;  // one row block
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(p), 0);
+  p = usual;
+  p.in_features = 13;
+  EXPECT_EQ(fully_connected_s8_fast_optional_scratch_bytes(p), 0);
 }
 
 }  // namespace
