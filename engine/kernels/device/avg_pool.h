@@ -23,6 +23,11 @@ struct AvgPoolS8Params {
 void avg_pool_s8(const AvgPoolS8Params& p, const std::int8_t* input, std::int8_t* output,
                  std::int8_t* scratch);
 
+// sum / count rounded half away from zero (TFLite's "round to the closest"); count > 0.
+inline std::int32_t rounded_average(std::int32_t sum, std::int32_t count) {
+  return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+}
+
 // Scratch bytes avg_pool_s8 needs (none).
 std::int32_t avg_pool_s8_scratch_bytes(const AvgPoolS8Params& p);
 

@@ -9,8 +9,7 @@ namespace {
 // avg_pool_s8's rounding division and clamp. A window with no cell inside the input (no
 // TFLite padding makes one) averages to 0, as the DSP's SDIV by 0 gives in avg_pool_s8.
 inline std::int8_t average(std::int32_t sum, std::int32_t count, const AvgPoolS8Params& p) {
-  const std::int32_t a =
-      count == 0 ? 0 : (sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count);
+  const std::int32_t a = count == 0 ? 0 : rounded_average(sum, count);
   return static_cast<std::int8_t>(clamp_s32(a, p.act_min, p.act_max));
 }
 
@@ -30,23 +29,19 @@ void avg_pool_s8_fast(const AvgPoolS8Params& p, const std::int8_t* input, std::i
   for (std::int32_t b = 0; b < g.batches; ++b) {
     const std::int8_t* batch_input = input + b * g.in_h * row_bytes;
     for (std::int32_t oy = 0; oy < g.out_h; ++oy) {
-      const std::int32_t y0 = oy * g.stride_h - g.pad_top;
-      const std::int32_t ky_begin = max_s32(0, -y0);
-      const std::int32_t ky_end = min_s32(g.kernel_h, g.in_h - y0);
+      const PoolSpan y = pool_span(oy, g.stride_h, g.pad_top, g.kernel_h, g.in_h);
       for (std::int32_t ox = 0; ox < g.out_w; ++ox) {
-        const std::int32_t x0 = ox * g.stride_w - g.pad_left;
-        const std::int32_t kx_begin = max_s32(0, -x0);
-        const std::int32_t kx_end = min_s32(g.kernel_w, g.in_w - x0);
-        const std::int32_t count = max_s32(0, ky_end - ky_begin) * max_s32(0, kx_end - kx_begin);
-        const std::int8_t* first =
-            count > 0 ? batch_input + (y0 + ky_begin) * row_bytes + (x0 + kx_begin) * g.channels
-                      : batch_input;
+        const PoolSpan x = pool_span(ox, g.stride_w, g.pad_left, g.kernel_w, g.in_w);
+        const std::int32_t count = max_s32(0, y.end - y.begin) * max_s32(0, x.end - x.begin);
+        const std::int8_t* first = count > 0 ? batch_input + (y.origin + y.begin) * row_bytes +
+                                                   (x.origin + x.begin) * g.channels
+                                             : batch_input;
         for (std::int32_t c = 0; c < g.channels; c += 4, out += 4) {
           std::uint32_t even = 0, odd = 0;  // channels (c, c + 2) and (c + 1, c + 3)
           const std::int8_t* row = first + c;
-          for (std::int32_t ky = ky_begin; ky < ky_end && count > 0; ++ky, row += row_bytes) {
+          for (std::int32_t ky = y.begin; ky < y.end && count > 0; ++ky, row += row_bytes) {
             const std::int8_t* cell = row;
-            for (std::int32_t kx = kx_begin; kx < kx_end; ++kx, cell += g.channels) {
+            for (std::int32_t kx = x.begin; kx < x.end; ++kx, cell += g.channels) {
               const std::uint32_t w = dsp::load_word(cell);
               even = dsp::sxtab16(even, w);
               odd = dsp::sxtab16_ror8(odd, w);

@@ -15,4 +15,15 @@ struct PoolGeometry {
   std::int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
 };
 
+// Along one axis, the window of output position `o`: its first input position (`origin`, may
+// be negative) and the kernel positions [begin, end) whose cells lie inside the input.
+struct PoolSpan {
+  std::int32_t origin, begin, end;
+};
+inline PoolSpan pool_span(std::int32_t o, std::int32_t stride, std::int32_t pad,
+                          std::int32_t kernel, std::int32_t in) {
+  const std::int32_t origin = o * stride - pad;
+  return {origin, origin < 0 ? -origin : 0, kernel < in - origin ? kernel : in - origin};
+}
+
 }  // namespace tinyscale::device
