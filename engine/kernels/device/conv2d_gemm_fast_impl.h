@@ -513,18 +513,13 @@ inline void convolve_quads(const Conv2dS8Params& p, const std::int8_t* input,
   }
 }
 
-template <typename Stage>
-inline constexpr bool kQuadStage = false;
-template <>
-inline constexpr bool kQuadStage<dsp::ShortStage> = true;
-
 // One call with the output stage Stage.
 template <typename Stage>
 void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
          const std::int32_t* folded_bias, std::int8_t* output) {
   dsp::for_each_batch(p, input, output,
                       [&](const Conv2dS8Params& local, const std::int8_t* in, std::int8_t* out) {
-                        if constexpr (kQuadStage<Stage>) {
+                        if constexpr (dsp::kIsShortStage<Stage>) {
                           if (conv2d_s8_gemm_fast_takes_quads(local)) {
                             convolve_quads(local, in, weights, folded_bias, out);
                             return;

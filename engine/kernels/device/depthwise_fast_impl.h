@@ -520,10 +520,6 @@ inline bool shifted_windows_apply(const Conv2dS8Params& p) {
   }
 }
 
-template <typename Stage>
-inline constexpr bool kShortStage = false;
-template <>
-inline constexpr bool kShortStage<dsp::ShortStage> = true;
 #endif
 
 // The looped taps' offsets: kDepthwiseFastMaxTaps of them, none where the taps are unrolled.
@@ -614,7 +610,7 @@ void depthwise_batch(const Conv2dS8Params& p, const std::int8_t* input, const st
     const std::int32_t width = group_width(c, p.in_c);
     if (width == 4) {
 #if defined(__ARM_FEATURE_DSP)
-      if constexpr (Kernel3x3 && kShortStage<Stage>) {
+      if constexpr (Kernel3x3 && dsp::kIsShortStage<Stage>) {
         if (shifted_windows_apply(p)) {
           depthwise_group_3x3_short(p, input, weights, bias, output, c);
           c += width;

@@ -316,5 +316,10 @@ inline ShortStage make_stage<ShortStage>(const Conv2dS8Params& p, const std::int
                                          std::int32_t oc) {
   return short_stage(p, bias, oc);
 }
+// Whether a kernel's stage type is ShortStage: the calls whose assembly paths apply.
+template <typename Stage>
+inline constexpr bool kIsShortStage = false;
+template <>
+inline constexpr bool kIsShortStage<ShortStage> = true;
 
 }  // namespace tinyscale::device::dsp
