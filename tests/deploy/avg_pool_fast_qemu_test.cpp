@@ -19,24 +19,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class AvgPoolFastQemuTest : public ::testing::TestWithParam<const char*> {
+class AvgPoolFastQemuTest : public testing::KernelQemuTest {
  protected:
-  void SetUp() override {
-    if (!testing::cross_tools_present())
-      GTEST_SKIP()
-          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
-    target_ = find_cortex_m_target(GetParam());
-    ASSERT_NE(target_, nullptr);
-  }
-
   std::filesystem::path build() {
-    return testing::FirmwareBuild::instance().kernel_firmware(
-        *target_, "avg_pool_fast",
-        {"tests/deploy/firmware/avg_pool_fast_main.cpp", "engine/kernels/device/avg_pool.cpp",
-         "engine/kernels/device/avg_pool_fast.cpp"});
+    return firmware("avg_pool_fast", {"tests/deploy/firmware/avg_pool_fast_main.cpp",
+                                      "engine/kernels/device/avg_pool.cpp",
+                                      "engine/kernels/device/avg_pool_fast.cpp"});
   }
-
-  const CortexMTarget* target_ = nullptr;
 };
 
 TEST_P(AvgPoolFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevice) {
@@ -56,11 +45,8 @@ TEST_P(AvgPoolFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevice) {
   EXPECT_LE(3 * fast, ref);
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, AvgPoolFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
-                         [](const auto& test_param) {
-                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                               : "CortexM4";
-                         });
+INSTANTIATE_TEST_SUITE_P(Mps2, AvgPoolFastQemuTest, testing::kKernelQemuTargets,
+                         testing::kernel_qemu_test_name);
 
 }  // namespace
 }  // namespace tinyscale::deploy

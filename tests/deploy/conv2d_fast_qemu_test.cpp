@@ -23,24 +23,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Conv2dFastQemuTest : public ::testing::TestWithParam<const char*> {
+class Conv2dFastQemuTest : public testing::KernelQemuTest {
  protected:
-  void SetUp() override {
-    if (!testing::cross_tools_present())
-      GTEST_SKIP()
-          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
-    target_ = find_cortex_m_target(GetParam());
-    ASSERT_NE(target_, nullptr);
-  }
-
   std::filesystem::path build() {
-    return testing::FirmwareBuild::instance().kernel_firmware(
-        *target_, "conv2d_fast",
+    return firmware(
+        "conv2d_fast",
         {"tests/deploy/firmware/conv2d_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
          "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/conv2d_fast_short.cpp"});
   }
-
-  const CortexMTarget* target_ = nullptr;
 };
 
 TEST_P(Conv2dFastQemuTest, PointwiseFastKernelIsByteIdenticalAndCheaperOnTheDevice) {
@@ -66,11 +56,8 @@ TEST_P(Conv2dFastQemuTest, PointwiseFastKernelIsByteIdenticalAndCheaperOnTheDevi
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, Conv2dFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
-                         [](const auto& test_param) {
-                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                               : "CortexM4";
-                         });
+INSTANTIATE_TEST_SUITE_P(Mps2, Conv2dFastQemuTest, testing::kKernelQemuTargets,
+                         testing::kernel_qemu_test_name);
 
 }  // namespace
 }  // namespace tinyscale::deploy

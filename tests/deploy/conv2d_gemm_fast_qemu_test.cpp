@@ -24,25 +24,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Conv2dGemmFastQemuTest : public ::testing::TestWithParam<const char*> {
+class Conv2dGemmFastQemuTest : public testing::KernelQemuTest {
  protected:
-  void SetUp() override {
-    if (!testing::cross_tools_present())
-      GTEST_SKIP()
-          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
-    target_ = find_cortex_m_target(GetParam());
-    ASSERT_NE(target_, nullptr);
-  }
-
   std::filesystem::path build() {
-    return testing::FirmwareBuild::instance().kernel_firmware(
-        *target_, "conv2d_gemm_fast",
+    return firmware(
+        "conv2d_gemm_fast",
         {"tests/deploy/firmware/conv2d_gemm_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
          "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/conv2d_gemm_fast.cpp",
          "engine/kernels/device/conv2d_gemm_fast_short.cpp"});
   }
-
-  const CortexMTarget* target_ = nullptr;
 };
 
 TEST_P(Conv2dGemmFastQemuTest, FullConvolutionFastKernelIsByteIdenticalAndCheaperOnTheDevice) {
@@ -80,11 +70,8 @@ TEST_P(Conv2dGemmFastQemuTest, FullConvolutionFastKernelIsByteIdenticalAndCheape
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, Conv2dGemmFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
-                         [](const auto& test_param) {
-                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                               : "CortexM4";
-                         });
+INSTANTIATE_TEST_SUITE_P(Mps2, Conv2dGemmFastQemuTest, testing::kKernelQemuTargets,
+                         testing::kernel_qemu_test_name);
 
 }  // namespace
 }  // namespace tinyscale::deploy

@@ -24,26 +24,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class DepthwiseFastQemuTest : public ::testing::TestWithParam<const char*> {
+class DepthwiseFastQemuTest : public testing::KernelQemuTest {
  protected:
-  void SetUp() override {
-    if (!testing::cross_tools_present())
-      GTEST_SKIP()
-          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
-    target_ = find_cortex_m_target(GetParam());
-    ASSERT_NE(target_, nullptr);
-  }
-
   std::filesystem::path build() {
-    return testing::FirmwareBuild::instance().kernel_firmware(
-        *target_, "depthwise_fast",
+    return firmware(
+        "depthwise_fast",
         {"tests/deploy/firmware/depthwise_fast_main.cpp", "engine/kernels/device/conv2d.cpp",
          "engine/kernels/device/conv2d_fast.cpp", "engine/kernels/device/depthwise_fast.cpp",
          "engine/kernels/device/depthwise_fast_short.cpp",
          "engine/kernels/device/depthwise_fast_in_place.cpp"});
   }
-
-  const CortexMTarget* target_ = nullptr;
 };
 
 TEST_P(DepthwiseFastQemuTest, DepthwiseFastKernelIsByteIdenticalAndCheaperOnTheDevice) {
@@ -87,11 +77,8 @@ TEST_P(DepthwiseFastQemuTest, DepthwiseFastKernelIsByteIdenticalAndCheaperOnTheD
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, DepthwiseFastQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
-                         [](const auto& test_param) {
-                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                               : "CortexM4";
-                         });
+INSTANTIATE_TEST_SUITE_P(Mps2, DepthwiseFastQemuTest, testing::kKernelQemuTargets,
+                         testing::kernel_qemu_test_name);
 
 }  // namespace
 }  // namespace tinyscale::deploy

@@ -125,4 +125,31 @@ class FirmwareBuild {
   std::map<std::string, std::filesystem::path> elfs_;
 };
 
+// The device kernels' QEMU tests: parameterised by the target's name ("cortex-m7" or
+// "cortex-m4", instantiated with kKernelQemuTargets and named by kernel_qemu_test_name);
+// skipped without the cross tools. firmware() builds the test's kernel firmware.
+class KernelQemuTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!cross_tools_present())
+      GTEST_SKIP()
+          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
+    target_ = find_cortex_m_target(GetParam());
+    ASSERT_NE(target_, nullptr);
+  }
+
+  std::filesystem::path firmware(const std::string& name,
+                                 std::initializer_list<const char*> sources) {
+    return FirmwareBuild::instance().kernel_firmware(*target_, name, sources);
+  }
+
+  const CortexMTarget* target_ = nullptr;
+};
+
+inline const auto kKernelQemuTargets = ::testing::Values("cortex-m7", "cortex-m4");
+
+inline std::string kernel_qemu_test_name(const ::testing::TestParamInfo<const char*>& info) {
+  return std::string(info.param) == "cortex-m7" ? "CortexM7" : "CortexM4";
+}
+
 }  // namespace tinyscale::deploy::testing

@@ -27,25 +27,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class FullyConnectedFastQemuTest : public ::testing::TestWithParam<const char*> {
+class FullyConnectedFastQemuTest : public testing::KernelQemuTest {
  protected:
-  void SetUp() override {
-    if (!testing::cross_tools_present())
-      GTEST_SKIP()
-          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
-    target_ = find_cortex_m_target(GetParam());
-    ASSERT_NE(target_, nullptr);
-  }
-
   std::filesystem::path build() {
-    return testing::FirmwareBuild::instance().kernel_firmware(
-        *target_, "fully_connected_fast",
-        {"tests/deploy/firmware/fully_connected_fast_main.cpp",
-         "engine/kernels/device/fully_connected.cpp",
-         "engine/kernels/device/fully_connected_fast.cpp"});
+    return firmware("fully_connected_fast", {"tests/deploy/firmware/fully_connected_fast_main.cpp",
+                                             "engine/kernels/device/fully_connected.cpp",
+                                             "engine/kernels/device/fully_connected_fast.cpp"});
   }
-
-  const CortexMTarget* target_ = nullptr;
 };
 
 TEST_P(FullyConnectedFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevice) {
@@ -85,9 +73,12 @@ TEST_P(FullyConnectedFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevic
       const double per_mac =
           static_cast<double>(with_scratch) / static_cast<double>(layer_macs[i - 8]);
       std::cout << target_->qemu_machine << " fully connected, usual requantization, "
-                << (i == 8 ? "640->128" : i == 9 ? "128->128" : i == 10 ? "8->128" : "128->640")
-                << ": " << fast << " instructions, " << with_scratch << " with scratch ("
-                << per_mac << " per MAC)\n";
+                << (i == 8    ? "640->128"
+                    : i == 9  ? "128->128"
+                    : i == 10 ? "8->128"
+                              : "128->640")
+                << ": " << fast << " instructions, " << with_scratch << " with scratch (" << per_mac
+                << " per MAC)\n";
       // 18 instructions per 16 MACs from the scratch, 20 without, plus about 17 per output
       // (measured 2026-12-07: 1.29, 1.28 and 1.26 per MAC).
       if (i == 8) {
@@ -101,11 +92,8 @@ TEST_P(FullyConnectedFastQemuTest, FastKernelIsByteIdenticalAndCheaperOnTheDevic
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, FullyConnectedFastQemuTest,
-                         ::testing::Values("cortex-m7", "cortex-m4"), [](const auto& test_param) {
-                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                               : "CortexM4";
-                         });
+INSTANTIATE_TEST_SUITE_P(Mps2, FullyConnectedFastQemuTest, testing::kKernelQemuTargets,
+                         testing::kernel_qemu_test_name);
 
 }  // namespace
 }  // namespace tinyscale::deploy

@@ -22,25 +22,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class LutQemuTest : public ::testing::TestWithParam<const char*> {
+class LutQemuTest : public testing::KernelQemuTest {
  protected:
-  void SetUp() override {
-    if (!testing::cross_tools_present())
-      GTEST_SKIP()
-          << "arm-none-eabi-gcc or qemu-system-arm missing (scripts/setup.sh installs them)";
-    target_ = find_cortex_m_target(GetParam());
-    ASSERT_NE(target_, nullptr);
-  }
-
   std::filesystem::path build() {
-    return testing::FirmwareBuild::instance().kernel_firmware(
-        *target_, "lut",
-        {"tests/deploy/firmware/lut_main.cpp", "engine/kernels/device/sigmoid.cpp",
-         "engine/kernels/device/tanh.cpp", "engine/kernels/device/hard_swish.cpp",
-         "engine/kernels/device/lut.cpp"});
+    return firmware("lut",
+                    {"tests/deploy/firmware/lut_main.cpp", "engine/kernels/device/sigmoid.cpp",
+                     "engine/kernels/device/tanh.cpp", "engine/kernels/device/hard_swish.cpp",
+                     "engine/kernels/device/lut.cpp"});
   }
-
-  const CortexMTarget* target_ = nullptr;
 };
 
 TEST_P(LutQemuTest, TableLookupIsByteIdenticalAndCheaperOnTheDevice) {
@@ -62,11 +51,8 @@ TEST_P(LutQemuTest, TableLookupIsByteIdenticalAndCheaperOnTheDevice) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mps2, LutQemuTest, ::testing::Values("cortex-m7", "cortex-m4"),
-                         [](const auto& test_param) {
-                           return std::string(test_param.param) == "cortex-m7" ? "CortexM7"
-                                                                               : "CortexM4";
-                         });
+INSTANTIATE_TEST_SUITE_P(Mps2, LutQemuTest, testing::kKernelQemuTargets,
+                         testing::kernel_qemu_test_name);
 
 }  // namespace
 }  // namespace tinyscale::deploy
