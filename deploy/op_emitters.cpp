@@ -31,6 +31,7 @@
 #include "engine/kernels/device/lut.h"
 #include "engine/kernels/device/max_pool.h"
 #include "engine/kernels/device/mul.h"
+#include "engine/kernels/device/mul_fast.h"
 #include "engine/kernels/device/pad.h"
 #include "engine/kernels/device/paste.h"
 #include "engine/kernels/device/quantize.h"
@@ -306,10 +307,18 @@ std::string emit_mul(NodeEmitContext& ctx) {
                                        sizeof p - sizeof p.shape,
                                        {"input1_offset", "input2_offset", "output_offset",
                                         "output_multiplier", "output_shift", "act_min", "act_max"});
-  return binary_call(ctx, "mul", "MulS8Params",
-                     "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
-                         rest.substr(1, rest.size() - 2) + "}",
-                     sizeof(device::MulS8Params));
+  std::string call = binary_call(ctx, "mul", "MulS8Params",
+                                 "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
+                                     rest.substr(1, rest.size() - 2) + "}",
+                                 sizeof(device::MulS8Params));
+  // Where the target takes fast kernels, the same params to mul_s8_fast (device/mul_fast.h:
+  // the squeeze-excite gate and the attention four values a word, the usual requantization
+  // in about 10 instructions a value).
+  if (ctx.fast_kernels) {
+    ctx.kernels.back() = "mul_fast";
+    call.replace(0, std::string("mul_s8(").size(), "mul_s8_fast(");
+  }
+  return call;
 }
 
 // ---- concat, split (pointer tables into the arena)
