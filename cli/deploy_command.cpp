@@ -307,7 +307,7 @@ QemuFigures run_on_qemu(engine::CompiledModel& model, const core::Graph& graph,
   // The instruction model's prediction, per node of the package's graph.
   // (None for a core without a fitted model: the M3 runs the reference kernels.)
   const costmodel::InstructionModel* im = costmodel::instruction_model(target.name);
-  const std::vector<costmodel::OpWork> work = costmodel::op_work(graph);
+  const std::vector<costmodel::OpWork> work = costmodel::op_work(graph, s.fused_multiply_into);
   if (im != nullptr) {
     for (const costmodel::OpWork& w : work)
       f.predicted += costmodel::predicted_instructions(w, *im);
@@ -431,6 +431,7 @@ void report_qemu(const engine::CompiledModel& model, const deploy::PackageSummar
                          {"scalar_macs", std::llround(c.work.scalar_macs)},
                          {"fused_outputs", std::llround(c.work.fused_outputs)},
                          {"channels", std::llround(c.work.channels)},
+                         {"fused_products", std::llround(c.work.fused_products)},
                          {"instructions", std::llround(c.instructions)},
                          {"predicted", std::llround(c.predicted)}});
       }

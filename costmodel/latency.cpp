@@ -7,6 +7,8 @@
 #include "core/ops.h"
 #include "core/passes.h"
 #include "engine/activation_fusion.h"
+#include "engine/kernels/device/conv2d_fast.h"
+#include "engine/mul_fusion.h"
 
 namespace tinyscale::costmodel {
 namespace {
@@ -136,8 +138,32 @@ const char* op_class_name(OpClass c) {
   return kNames[static_cast<int>(c)];
 }
 
-std::vector<OpWork> op_work(const core::Graph& deployed) {
+// The multiplies the generated code fuses by their shapes (op_work's default).
+std::vector<int> multiplies_fused_by_shape(const core::Graph& deployed) {
+  std::vector<int> into(deployed.nodes.size(), -1);
+  for (const engine::FusedMultiply& f : engine::multiply_fusion_candidates(deployed, true)) {
+    const core::Node& conv = deployed.nodes[static_cast<std::size_t>(f.conv)];
+    const core::Shape& x = deployed.tensor(conv.inputs[0]).shape;
+    const core::Shape& y = deployed.tensor(conv.outputs[0]).shape;
+    device::Conv2dS8Params p{};
+    p.batches = 1;
+    p.in_h = p.out_h = static_cast<std::int32_t>(x[1]);
+    p.in_w = p.out_w = static_cast<std::int32_t>(x[2]);
+    p.in_c = static_cast<std::int32_t>(x[3]);
+    p.out_c = static_cast<std::int32_t>(y[3]);
+    if (device::conv2d_s8_fast_mul_expansion_applies(p))
+      into[static_cast<std::size_t>(f.mul)] = f.conv;
+  }
+  return into;
+}
+
+std::vector<OpWork> op_work(const core::Graph& deployed, std::span<const int> fused_multiply_into) {
   const engine::ActivationFusion fusion = engine::plan_activation_fusion(deployed, true);
+  const std::vector<int> by_shape = fused_multiply_into.size() == deployed.nodes.size()
+                                        ? std::vector<int>{}
+                                        : multiplies_fused_by_shape(deployed);
+  const std::span<const int> multiply_into =
+      by_shape.empty() ? fused_multiply_into : std::span<const int>(by_shape);
   std::vector<OpWork> work(deployed.nodes.size());
   for (std::size_t n = 0; n < deployed.nodes.size(); ++n) {
     const core::Node& node = deployed.nodes[n];
@@ -150,6 +176,11 @@ std::vector<OpWork> op_work(const core::Graph& deployed) {
     }
     if (fusion.fused_into[n] >= 0) {
       w.op_class = OpClass::fused;
+      continue;
+    }
+    if (const int conv = multiply_into.empty() ? -1 : multiply_into[n]; conv >= 0) {
+      w.op_class = OpClass::fused;  // in the convolution's figure: its fused_products
+      work[static_cast<std::size_t>(conv)].fused_products = w.outputs;
       continue;
     }
     switch (node.op) {
@@ -241,7 +272,7 @@ double predicted_instructions(const OpWork& w, const InstructionModel& model) {
   if (w.op_class == OpClass::fused) return 0.0;  // in its convolution's figure
   return c.per_mac * w.macs + c.per_output * w.outputs + c.per_pixel * w.pixels +
          c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs + c.per_call +
-         c.per_channel * w.channels;
+         c.per_channel * w.channels + c.per_fused_product * w.fused_products;
 }
 
 ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
@@ -257,6 +288,7 @@ ComputeBreakdown compute_breakdown(const core::Graph& deployed) {
     work.by_class[k].pixels += w.pixels;
     work.by_class[k].scalar_macs += w.scalar_macs;
     work.by_class[k].channels += w.channels;
+    work.by_class[k].fused_products += w.fused_products;
     work.calls[k] += w.op_class == OpClass::fused ? 0 : 1;
     switch (node.op) {
       case core::OpType::conv2d: {
@@ -292,7 +324,8 @@ double predicted_instructions(const ComputeBreakdown& compute, std::string_view 
     const OpWork& w = compute.by_class[k];
     total += c.per_mac * w.macs + c.per_output * w.outputs + c.per_pixel * w.pixels +
              c.per_scalar_mac * w.scalar_macs + c.per_fused_output * w.fused_outputs +
-             c.per_call * static_cast<double>(compute.calls[k]) + c.per_channel * w.channels;
+             c.per_call * static_cast<double>(compute.calls[k]) + c.per_channel * w.channels +
+             c.per_fused_product * w.fused_products;
   }
   return total;
 }

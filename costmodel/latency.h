@@ -7,6 +7,7 @@
 //   instructions(node) = c.per_mac · macs + c.per_output · outputs + c.per_pixel · pixels
 //                      + c.per_scalar_mac · scalar_macs + c.per_fused_output · fused_outputs
 //                      + c.per_call + c.per_channel · channels
+//                      + c.per_fused_product · fused_products
 // with the class's coefficients for the core; the estimate is Σ instructions / MHz at one
 // instruction per cycle (what `deploy --qemu` states too). The M33 takes the M4's
 // coefficients (same DSP instructions, not emulated here). The fit's error on whole models is
@@ -28,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,15 +72,23 @@ struct OpWork {
   // A convolution's or fully connected layer's output channels: what a call prepares once
   // per channel or channel group (weights, requantization, biases) before its pixels.
   double channels = 0;
+  // A pointwise convolution's input values it multiplies itself (a multiply fused into it,
+  // engine/mul_fusion.h: the multiply's output elements).
+  double fused_products = 0;
 };
 
 // One OpWork per node of the deployed (lowered) graph, float or int8, in node order.
-std::vector<OpWork> op_work(const core::Graph& deployed);
+// fused_multiply_into: per node, the convolution a multiply runs in (the code generator's
+// PackageSummary::fused_multiply_into); empty: the multiplies the generated code for a DSP
+// core fuses by their shapes (engine::multiply_fusion_candidates whose convolution takes the
+// products into its expansion, device::conv2d_s8_fast_mul_expansion_applies).
+std::vector<OpWork> op_work(const core::Graph& deployed,
+                            std::span<const int> fused_multiply_into = {});
 
 // Coefficients of one class on one core, in instructions.
 struct InstructionCoefficients {
   double per_mac = 0, per_output = 0, per_pixel = 0, per_scalar_mac = 0, per_fused_output = 0,
-         per_call = 0, per_channel = 0;
+         per_call = 0, per_channel = 0, per_fused_product = 0;
 };
 struct InstructionModel {
   const char* core;  // "cortex-m7"

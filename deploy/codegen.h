@@ -79,6 +79,9 @@ struct PackageSummary {
     std::string function;
   };
   std::vector<Call> call_list;
+  // Per node: for a multiply the package runs inside a pointwise convolution's call
+  // (engine/mul_fusion.h), that convolution; else -1.
+  std::vector<int> fused_multiply_into;
 };
 
 // `graph` is the graph `model` was compiled from (one arena, no memory regions). Throws

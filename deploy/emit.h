@@ -71,6 +71,11 @@ class NodeEmitContext {
   // (DSP extension) and the host (their portable twins). False: reference kernels only.
   bool fast_kernels = false;
   bool assume_usual_requantization = false;  // GenerateOptions
+  // A convolution running a multiply fused into its input (engine/mul_fusion.h; the code
+  // generator decided the target's fast pointwise kernel takes it): the multiply's node and
+  // its prepared device params (device::MulS8Params); else -1 and null.
+  int fused_multiply = -1;
+  const void* fused_multiply_params = nullptr;
 
   // "arena + 1234": where the node's k-th input / output lives (throws if it is a constant).
   std::string arena_input(int k) const;

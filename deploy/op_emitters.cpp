@@ -587,6 +587,36 @@ std::string emit_conv2d(NodeEmitContext& ctx) {
     return std::string(fast->function) + "(" + params + ", " + output + ", " + c.weights + ", " +
            c.bias + ", " + ctx.scratch() + ")";
   }
+  if (ctx.fused_multiply >= 0) {
+    // A multiply fused into the input (engine/mul_fusion.h; the code generator checked that
+    // this kernel takes it): its params, in the order the kernel reads the operands, x (the
+    // operand the multiply runs in place over: this call's input bytes) then the other.
+    if (fast != &kPointwise && fast != &kPointwiseShort) {
+      throw Error("deploy: node '" + ctx.node().name +
+                  "': a fused multiply needs the fast pointwise kernel");
+    }
+    const auto& m = *static_cast<const device::MulS8Params*>(ctx.fused_multiply_params);
+    const core::Node& mul = ctx.graph().nodes[static_cast<std::size_t>(ctx.fused_multiply)];
+    const int x = ctx.model()
+                      .arena_plan()
+                      .buffers.in_place_input[static_cast<std::size_t>(ctx.fused_multiply)];
+    const bool x_first = mul.inputs[0] == x;
+    const int other = x_first ? mul.inputs[1] : mul.inputs[0];
+    const bool gate = core::num_elements(ctx.graph().tensor(other).shape) == p.in_c;
+    std::string mul_init = "{\n";
+    mul_init += field("x_offset", x_first ? m.input1_offset : m.input2_offset) +
+                field("other_offset", x_first ? m.input2_offset : m.input1_offset) +
+                field("output_offset", m.output_offset) +
+                field("output_multiplier", m.output_multiplier) +
+                field("output_shift", m.output_shift) + field("act_min", m.act_min) +
+                field("act_max", m.act_max) + field("other_step", gate ? 0 : p.in_c) +
+                field("other", ctx.arena_symbol + ctx.arena_tensor(other).substr(5), true) + "}";
+    const std::string mul_params =
+        ctx.params("PointwiseMulS8Params", "mul_params", mul_init, kDevicePointerStruct(8, 1));
+    ctx.kernels.push_back(std::string(fast->stem) + "_mul");
+    return std::string(fast->function) + "_mul(" + params + ", " + mul_params + ", " +
+           ctx.arena_input(0) + ", " + c.weights + ", " + c.bias + ", " + output + ")";
+  }
   if (fast != nullptr) {
     ctx.kernels.push_back(fast->stem);
     return std::string(fast->function) + "(" + params + ", " + ctx.arena_input(0) + ", " +

@@ -36,10 +36,12 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"avg_pool_fast", {904, 184}, {904, 176}},  // 2026-12-07: SXTAB16 window sums
     {"clip", {60, 12}, {60, 12}},
     {"concat", {84, 64}, {84, 64}},
-    {"conv2d", {1348, 112}, {1400, 120}},       // 2026-12-07: scripts/measure_kernel_size.sh
-    {"conv2d_fast", {5772, 448}, {5916, 464}},  // 2026-12-07: 4x2 GEMM (asm), lean/full stages
+    {"conv2d", {1348, 112}, {1400, 120}},           // 2026-12-07: scripts/measure_kernel_size.sh
+    {"conv2d_fast", {5772, 448}, {5916, 464}},      // 2026-12-07: 4x2 GEMM (asm), lean/full stages
+    {"conv2d_fast_mul", {8380, 512}, {8508, 528}},  // 2026-12-07: + a fused multiply
     {"conv2d_fast_short", {4312, 440}, {4316, 440}},  // 2026-12-07: + the quad and its stage in asm
-    {"conv2d_gemm_fast", {8312, 568}, {8116, 584}},   // 2026-12-07: no scratch, direct tail
+    {"conv2d_fast_short_mul", {6088, 528}, {6072, 520}},     // 2026-12-07: + a fused multiply
+    {"conv2d_gemm_fast", {8312, 568}, {8116, 584}},          // 2026-12-07: no scratch, direct tail
     {"conv2d_gemm_fast_short", {10740, 736}, {10608, 744}},  // 2026-12-07: + the quads
     {"depthwise_fast", {10408, 856}, {10296, 864}},          // 2026-12-07: DSP, any stage
     {"depthwise_fast_short", {12343, 752}, {12215, 752}},    // 2026-12-07: + 3x3 pixels in asm

@@ -7,6 +7,7 @@
 #include "core/limits.h"
 #include "core/ops.h"
 #include "engine/kernels/device/conv2d.h"
+#include "engine/mul_fusion.h"
 
 namespace tinyscale::engine {
 namespace {
@@ -198,6 +199,12 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
     }
   }
 
+  // Multiplies that may run inside the pointwise convolution reading them (engine/
+  // mul_fusion.h); the deployment plan takes each where it costs no arena byte.
+  const std::vector<FusedMultiply> multiplies = options.out_of_place_depthwise
+                                                    ? multiply_fusion_candidates(graph)
+                                                    : std::vector<FusedMultiply>{};
+
   // One arena for activations and scratch (or one per memory region), laid out by the
   // planner at real dtype sizes.
   const std::int64_t runtime_structures =
@@ -215,7 +222,8 @@ Status CompiledModel::compile(const core::Graph& graph, const CompileOptions& op
        .home_region_fixed_bytes = static_cast<std::int64_t>(op_data_bytes) + runtime_structures,
        .in_place = options.in_place,
        .no_reuse = options.no_reuse,
-       .node_optional_scratch_bytes = optional_scratch});
+       .node_optional_scratch_bytes = optional_scratch,
+       .fused_multiplies = multiplies});
   // On the host the regions lie side by side in one block; each keeps its own offsets.
   std::vector<std::int64_t> region_base(plan_.region_peak_bytes.size(), 0);
   for (std::size_t r = 1; r < region_base.size(); ++r) {

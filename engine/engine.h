@@ -120,6 +120,9 @@ class CompiledModel {
   const core::Graph& graph() const { return *graph_; }
   // Which activations run inside their convolution (all -1 with fuse_activations off).
   const ActivationFusion& activation_fusion() const { return fusion_; }
+  // Per node: for a multiply fused into a later pointwise convolution (engine/mul_fusion.h;
+  // the deployment plan keeps its other operand live until then), that convolution; else -1.
+  const std::vector<int>& fused_multiply_into() const { return plan_.buffers.fused_multiply_into; }
   // The 256-entry table conv2d node `node` applies (its params' output_table), or null.
   const std::int8_t* activation_table(int node) const;
 

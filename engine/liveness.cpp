@@ -118,6 +118,24 @@ ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions&
     }
   }
 
+  // A fused multiply's other operand lives until its convolution (the whole chain sharing
+  // its buffer with it).
+  result.fused_multiply_into.assign(graph.nodes.size(), -1);
+  if (!options.no_reuse) {
+    for (const FusedMultiply& f : options.fused_multiplies) {
+      if (f.mul < 0 || f.conv <= f.mul || static_cast<std::size_t>(f.conv) >= graph.nodes.size()) {
+        continue;
+      }
+      const core::Node& mul = graph.nodes[static_cast<std::size_t>(f.mul)];
+      const int x = result.in_place_input[static_cast<std::size_t>(f.mul)];
+      if (mul.op != core::OpType::mul || mul.inputs.size() != 2 || x < 0) continue;
+      const int other = mul.inputs[0] == x ? mul.inputs[1] : mul.inputs[0];
+      const auto root = static_cast<std::size_t>(owner[static_cast<std::size_t>(other)]);
+      group_last[root] = std::max(group_last[root], f.conv);
+      result.fused_multiply_into[static_cast<std::size_t>(f.mul)] = f.conv;
+    }
+  }
+
   result.tensor_buffer.assign(num_tensors, -1);
   for (std::size_t t = 0; t < num_tensors; ++t) {
     const core::Tensor& tensor = graph.tensors[t];
@@ -213,7 +231,10 @@ ArenaPlan plan_arena(const core::Graph& graph, const ArenaOptions& options) {
   return result;
 }
 
-ArenaPlan plan_arena_for_deployment(const core::Graph& graph, const ArenaOptions& options) {
+ArenaPlan plan_arena_for_deployment(const core::Graph& graph, const ArenaOptions& given) {
+  // The fused multiplies are candidates, taken last.
+  ArenaOptions options = given;
+  options.fused_multiplies = {};
   ArenaPlan best = plan_arena(graph, options);
   if (!options.in_place || options.no_reuse) return best;
   auto same_footprint = [&](const ArenaPlan& p) {
@@ -235,13 +256,11 @@ ArenaPlan plan_arena_for_deployment(const core::Graph& graph, const ArenaOptions
     }
   }
   const std::span<const std::int64_t> optional = options.node_optional_scratch_bytes;
-  if (options.node_scratch_bytes.size() != graph.nodes.size() ||
-      optional.size() != graph.nodes.size()) {
-    return best;
-  }
+  const bool with_optional = options.node_scratch_bytes.size() == graph.nodes.size() &&
+                             optional.size() == graph.nodes.size();
   std::vector<std::int64_t> scratch(options.node_scratch_bytes.begin(),
                                     options.node_scratch_bytes.end());
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+  for (std::size_t n = 0; with_optional && n < graph.nodes.size(); ++n) {
     if (optional[n] <= 0) continue;
     scratch[n] += optional[n];
     ArenaOptions trial = options;
@@ -252,6 +271,23 @@ ArenaPlan plan_arena_for_deployment(const core::Graph& graph, const ArenaOptions
       best = std::move(p);
     } else {
       scratch[n] -= optional[n];
+    }
+  }
+  if (!given.fused_multiplies.empty()) {
+    std::vector<FusedMultiply> taken;
+    ArenaOptions trial = options;
+    trial.not_in_place = excluded;
+    if (with_optional) trial.node_scratch_bytes = scratch;
+    for (const FusedMultiply& f : given.fused_multiplies) {
+      taken.push_back(f);
+      trial.fused_multiplies = taken;
+      ArenaPlan p = plan_arena(graph, trial);
+      if (same_footprint(p) && f.mul >= 0 && static_cast<std::size_t>(f.mul) < graph.nodes.size() &&
+          p.buffers.fused_multiply_into[static_cast<std::size_t>(f.mul)] == f.conv) {
+        best = std::move(p);
+      } else {
+        taken.pop_back();
+      }
     }
   }
   return best;

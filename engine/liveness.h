@@ -78,6 +78,14 @@ namespace tinyscale::engine {
 // TFLite Micro's buffer alignment; every arena offset is a multiple of it.
 inline constexpr std::int64_t kArenaAlignment = 16;
 
+// A multiply run inside a later pointwise convolution that reads its output
+// (engine/mul_fusion.h): the convolution computes the products itself, so the operand the
+// multiply does not run in place over (the squeeze-excite gate, the attention map) must live
+// until the convolution.
+struct FusedMultiply {
+  int mul = -1, conv = -1;
+};
+
 struct ArenaOptions {
   // Size activations as int8 (1 byte per element) whatever the graph's dtype: the figure for
   // an int8 deployment of a float graph.
@@ -102,6 +110,11 @@ struct ArenaOptions {
   // reports in NodeContext::optional_scratch_bytes: a fully connected layer's int16 copy of
   // its input); empty: none. plan_arena_for_deployment adds each only where the peak stays.
   std::span<const std::int64_t> node_optional_scratch_bytes;
+  // Multiplies fused into a later convolution: each one that runs in place over an operand
+  // keeps its other operand live until the convolution (a pair whose multiply does not run
+  // in place is ignored: the convolution reads the products from that operand's bytes).
+  // plan_arena_for_deployment takes each only where the peak stays.
+  std::span<const FusedMultiply> fused_multiplies;
 };
 
 // True when `op`'s kernels may write its output over an input of the output's shape (the
@@ -125,6 +138,9 @@ struct ArenaBuffers {
   std::vector<int> node;            // node owning each scratch buffer, or -1 for a tensor
   std::vector<int> tensor_buffer;   // per tensor id: its buffer, or -1 when not in the arena
   std::vector<int> in_place_input;  // per node: the input tensor its output overwrites, or -1
+  // Per node: for a multiply of ArenaOptions::fused_multiplies that runs in place, the
+  // convolution it is fused into; else -1.
+  std::vector<int> fused_multiply_into;
 };
 
 ArenaBuffers collect_arena_buffers(const core::Graph& graph, const ArenaOptions& options);

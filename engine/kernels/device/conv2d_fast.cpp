@@ -79,6 +79,20 @@ void conv2d_s8_fast_any(const Conv2dS8Params& p, const std::int8_t* input,
   }
 }
 
+bool conv2d_s8_fast_mul_applies(const Conv2dS8Params& p) {
+  return conv2d_s8_fast_applies(p) && p.batches == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.out_h == p.in_h && p.out_w == p.in_w;
+}
+
+bool conv2d_s8_fast_mul_expansion_applies(const Conv2dS8Params& p) {
+  if (p.in_c % 4 != 0 || p.out_c % 2 != 0 || p.out_c <= 0) return false;
+  // Pair (px, px + 1) expands where (pixels - px - 2) * out_c - 3 >= 4 * in_c (at most 3
+  // bytes lost to the word alignment).
+  const std::int64_t pixels = std::int64_t{p.out_h} * p.out_w;
+  const std::int64_t last = pixels - 2 - (4 * std::int64_t{p.in_c} + 3 + p.out_c - 1) / p.out_c;
+  return 4 * (last + 1) >= 3 * pixels;
+}
+
 std::int32_t conv2d_s8_fast_scratch_bytes(const Conv2dS8Params& /*p*/) { return 0; }
 
 }  // namespace tinyscale::device

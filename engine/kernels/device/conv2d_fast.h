@@ -36,6 +36,7 @@
 
 #include "engine/kernels/device/conv2d.h"
 #include "engine/kernels/device/dsp.h"
+#include "engine/kernels/device/mul_rows.h"
 
 namespace tinyscale::device {
 
@@ -62,6 +63,29 @@ inline void conv2d_s8_fast(const Conv2dS8Params& p, const std::int8_t* input,
 
 // Whether conv2d_s8_fast handles these params.
 bool conv2d_s8_fast_applies(const Conv2dS8Params& p);
+
+// The same with a multiply fused into the input (engine/mul_fusion.h; mul_rows.h
+// PointwiseMulS8Params): input pixel k's values are first multiplied by m.other's row k (m.other
+// + k * m.other_step), so the multiply makes no pass of its own. With in_c % 4 == 0 and an even
+// out_c the pair's products go straight into the 16-bit expansion the GEMM reads (no byte
+// stored and loaded again); otherwise, and for the last pixels, the pixel's row of `input` is
+// written over with its products first (the multiply's own in-place output); params that
+// mul_fast.h's short stage does not serve take mul_s8's arithmetic that way, value by value.
+// Requires conv2d_s8_fast_mul_applies(p); `input` is the multiply's operand, dead after this
+// call (its bytes are left partly multiplied).
+void conv2d_s8_fast_any_mul(const Conv2dS8Params& p, const PointwiseMulS8Params& m,
+                            std::int8_t* input, const std::int8_t* weights,
+                            const std::int32_t* folded_bias, std::int8_t* output);
+void conv2d_s8_fast_short_mul(const Conv2dS8Params& p, const PointwiseMulS8Params& m,
+                              std::int8_t* input, const std::int8_t* weights,
+                              const std::int32_t* folded_bias, std::int8_t* output);
+// Whether the *_mul entry points handle these params: conv2d_s8_fast_applies, one batch,
+// stride 1 (the pixels contiguous).
+bool conv2d_s8_fast_mul_applies(const Conv2dS8Params& p);
+// Whether the products of at least 3/4 of the pixels go straight into the expansion (in_c % 4
+// == 0, out_c even, and the output after those pixels' pair holds the expansion): where the
+// fused call pays (the code generator fuses only there).
+bool conv2d_s8_fast_mul_expansion_applies(const Conv2dS8Params& p);
 
 // The bias with the input zero-point term folded in, for any conv2d params (depthwise and
 // grouped too: the sum runs over oc's kernel_h * kernel_w * in_c_per_group weights, layout

@@ -9,6 +9,7 @@
 #include "engine/kernels/device/conv2d_fast.h"
 #include "engine/kernels/device/conv2d_quads.h"
 #include "engine/kernels/device/dsp.h"
+#include "engine/kernels/device/mul_rows.h"
 
 namespace tinyscale::device {
 namespace {
@@ -111,6 +112,85 @@ inline void expand_pair(const std::int8_t* x0, const std::int8_t* x1, std::int32
     store_word(xs + 4, sxtb16(p1));
     store_word(xs + 8, sxtb16_ror8(p0));
     store_word(xs + 12, sxtb16_ror8(p1));
+  }
+}
+
+// A multiply fused into the input (the *_mul entry points): pixel k's row of x is written
+// over with its products with other's row k before the GEMM reads it (apply), or, where the
+// GEMM reads the pair only through its expansion, the products go straight into the
+// expansion's 16-bit lanes (expand_pair_mul) and x is left as it is.
+// With params the short stage does not serve (fast false), always x written over, one value
+// at a time with mul_s8's arithmetic.
+struct FusedInput {
+  std::int8_t* x;
+  const std::int8_t* other;
+  std::int32_t other_step, in_c;
+  MulRowOffsets offsets;
+  MulRowStage<false> stage;
+  bool fast;
+  const PointwiseMulS8Params* params;
+  void apply(std::int32_t k) const {
+    std::int8_t* row = x + k * in_c;
+    const std::int8_t* with = other + k * other_step;
+    if (fast) {
+      mul_row(row, with, row, in_c, offsets, stage);
+    } else {
+      for (std::int32_t i = 0; i < in_c; ++i) row[i] = pointwise_mul_any(*params, row[i], with[i]);
+    }
+  }
+};
+
+inline FusedInput fused_input(const Conv2dS8Params& p, const PointwiseMulS8Params& m,
+                              std::int8_t* x) {
+  const bool fast = pointwise_mul_short(m);
+  return {
+      x,
+      m.other,
+      m.other_step,
+      p.in_c,
+      MulRowOffsets::of(m.x_offset, m.other_offset),
+      fast ? mul_row_stage<false>(m.output_multiplier, m.output_shift, m.output_offset, -128, 127)
+           : MulRowStage<false>{},
+      fast,
+      &m};
+}
+
+// expand_pair of the products of pixels px0 and px1 (in_c % 4 == 0): per group of 4 channels
+// the 8 products in expand_pair's lane order, with PKHBT pairs of the stage's values. Gate:
+// one row of other for every pixel (other_step 0), its lanes formed once per group.
+template <bool Gate>
+inline void expand_pair_mul(const FusedInput& f, std::int32_t px0, std::int32_t px1,
+                            std::int8_t* xs) {
+  const std::int8_t* x0 = f.x + px0 * f.in_c;
+  const std::int32_t delta = (px1 - px0) * f.in_c;
+  const std::int8_t* g0 = f.other + px0 * f.other_step;
+  const std::int8_t* const end = x0 + f.in_c;
+  const MulRowStage<false> stage = f.stage;
+  const std::uint32_t o1 = f.offsets.lanes1, o2 = f.offsets.lanes2;
+  for (; x0 != end; x0 += 4, g0 += 4, xs += 16) {
+    const std::uint32_t w0 = load_word(x0), w1 = load_word(x0 + delta);
+    const std::uint32_t gw0 = load_word(g0);
+    const std::uint32_t ge0 = dsp::sxtab16(o2, gw0), go0 = dsp::sxtab16_ror8(o2, gw0);
+    std::uint32_t ge1 = ge0, go1 = go0;
+    if constexpr (!Gate) {
+      const std::uint32_t gw1 = load_word(g0 + delta);
+      ge1 = dsp::sxtab16(o2, gw1);
+      go1 = dsp::sxtab16_ror8(o2, gw1);
+    }
+    const std::uint32_t ae0 = dsp::double_lanes(dsp::sxtab16(o1, w0));
+    const std::uint32_t ao0 = dsp::double_lanes(dsp::sxtab16_ror8(o1, w0));
+    const std::uint32_t ae1 = dsp::double_lanes(dsp::sxtab16(o1, w1));
+    const std::uint32_t ao1 = dsp::double_lanes(dsp::sxtab16_ror8(o1, w1));
+    using dsp::mul_high_lanes;
+    using dsp::mul_low_lanes;
+    using dsp::pack_low_halves;
+    auto q = [&stage](std::int32_t product2) {
+      return static_cast<std::uint32_t>(stage(product2));
+    };
+    store_word(xs, pack_low_halves(q(mul_low_lanes(ae0, ge0)), q(mul_high_lanes(ae0, ge0))));
+    store_word(xs + 4, pack_low_halves(q(mul_low_lanes(ae1, ge1)), q(mul_high_lanes(ae1, ge1))));
+    store_word(xs + 8, pack_low_halves(q(mul_low_lanes(ao0, go0)), q(mul_high_lanes(ao0, go0))));
+    store_word(xs + 12, pack_low_halves(q(mul_low_lanes(ao1, go1)), q(mul_high_lanes(ao1, go1))));
   }
 }
 
@@ -234,9 +314,10 @@ struct Output<Stage::kShort> {
   dsp::ShortStage stage;
 };
 
-template <Stage S>
+// Fused: `fused` is the multiply to run on each pixel first (stride 1, one batch); else null.
+template <Stage S, bool Fused = false>
 void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* weights,
-                    const std::int32_t* bias, std::int8_t* output) {
+                    const std::int32_t* bias, std::int8_t* output, const FusedInput* fused) {
   const std::int32_t in_c = p.in_c;
   const std::int32_t out_c = p.out_c;
   const std::int32_t pixels = p.out_h * p.out_w;
@@ -257,7 +338,23 @@ void pointwise_gemm(const Conv2dS8Params& p, const std::int8_t* input, const std
         static_cast<std::int32_t>((4u - (reinterpret_cast<std::uintptr_t>(free_start) & 3u)) & 3u);
     const bool expand = expanded > 0 && (pixels - px - 2) * out_c - misalign >= expanded;
     std::int8_t* const xs = free_start + misalign;
-    if (expand) expand_pair(x0, x1, in_c, xs);
+    if constexpr (Fused) {
+      // The products straight into the expansion where the GEMM reads nothing else of the
+      // pair (no channel tail, no single last channel); else x written over first.
+      if (expand && fused->fast && (in_c & 3) == 0 && (out_c & 1) == 0) {
+        if (fused->other_step == 0) {
+          expand_pair_mul<true>(*fused, px, px1, xs);
+        } else {
+          expand_pair_mul<false>(*fused, px, px1, xs);
+        }
+      } else {
+        fused->apply(px);
+        if (px1 != px) fused->apply(px1);
+        if (expand) expand_pair(x0, x1, in_c, xs);
+      }
+    } else {
+      if (expand) expand_pair(x0, x1, in_c, xs);
+    }
     const std::int8_t* w = weights;
     std::int32_t first_oc = 0;
 #if defined(__ARM_FEATURE_DSP)
@@ -321,8 +418,17 @@ void run(const Conv2dS8Params& p, const std::int8_t* input, const std::int8_t* w
          const std::int32_t* folded_bias, std::int8_t* output) {
   dsp::for_each_batch(p, input, output,
                       [&](const Conv2dS8Params& local, const std::int8_t* in, std::int8_t* out) {
-                        pointwise_gemm<S>(local, in, weights, folded_bias, out);
+                        pointwise_gemm<S>(local, in, weights, folded_bias, out, nullptr);
                       });
+}
+
+// One call with the output stage S and a fused multiply (conv2d_s8_fast_mul_applies).
+template <Stage S>
+void run_mul(const Conv2dS8Params& p, const PointwiseMulS8Params& m, std::int8_t* input,
+             const std::int8_t* weights, const std::int32_t* folded_bias, std::int8_t* output) {
+  const Conv2dS8Params local = p;
+  const FusedInput fused = fused_input(local, m, input);
+  pointwise_gemm<S, true>(local, input, weights, folded_bias, output, &fused);
 }
 
 }  // namespace

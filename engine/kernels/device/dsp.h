@@ -77,6 +77,32 @@ inline std::int32_t smlad(std::uint32_t x, std::uint32_t y, std::int32_t acc) {
 
 #endif
 
+// Lane products (SMULBB, SMULTT) and lane-wise doubling (SADD16).
+#if defined(__ARM_FEATURE_DSP)
+// (GCC 12's <arm_acle.h> has no __smulbb / __smultt.)
+inline std::int32_t mul_low_lanes(std::uint32_t a, std::uint32_t b) {
+  std::int32_t r;
+  __asm__("smulbb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+inline std::int32_t mul_high_lanes(std::uint32_t a, std::uint32_t b) {
+  std::int32_t r;
+  __asm__("smultt %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+inline std::uint32_t double_lanes(std::uint32_t a) {
+  return static_cast<std::uint32_t>(__sadd16(static_cast<int16x2_t>(a), static_cast<int16x2_t>(a)));
+}
+#else
+inline std::int32_t mul_low_lanes(std::uint32_t a, std::uint32_t b) {
+  return lane(a, 0) * lane(b, 0);
+}
+inline std::int32_t mul_high_lanes(std::uint32_t a, std::uint32_t b) {
+  return lane(a, 1) * lane(b, 1);
+}
+inline std::uint32_t double_lanes(std::uint32_t a) { return pack(2 * lane(a, 0), 2 * lane(a, 1)); }
+#endif
+
 inline std::uint32_t load_word(const std::int8_t* p) {
   std::uint32_t w;
   std::memcpy(&w, p, sizeof w);

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "engine/kernels/device/conv2d.h"
+#include "engine/kernels/device/mul.h"
+#include "engine/kernels/device/mul_fast.h"
 #include "tests/engine/kernels/device/conv_case.h"
 
 namespace tinyscale::device {
@@ -136,6 +138,74 @@ TEST(DeviceConv2dS8Fast, AppliesOnlyToPointwiseWithoutPaddingOrGroups) {
   p.out_h = p.out_w = 2;
   EXPECT_TRUE(conv2d_s8_fast_applies(p));
   EXPECT_EQ(conv2d_s8_fast_scratch_bytes(pointwise), 0);
+}
+
+// The multiply fused into the input (conv2d_s8_fast_*_mul): mul_s8 over x in place, then
+// conv2d_s8, must equal the fused call. Squeeze-excite gates (other_step 0) and attention
+// maps (other_step in_c), both output stages, both multiply stages (mul_fast.h's short one and
+// mul_s8's arithmetic), channel counts odd and even (products into the expansion, or x
+// written over first), pixel counts odd and even (the last pixels through the direct path);
+// no output byte past the end written.
+TEST(DeviceConv2dS8Fast, FusedMultiplyMatchesMulThenConvolution) {
+  std::mt19937 rng(27);
+  int short_stage = 0, short_multiply = 0;
+  for (int i = 0; i < 300; ++i) {
+    Case c = random_case(rng, /*pointwise=*/true);
+    Conv2dS8Params& p = c.p;
+    p.batches = 1;
+    p.stride_h = p.stride_w = 1;
+    p.in_h = p.out_h;
+    p.in_w = p.out_w;
+    fill_random(rng, c.input, static_cast<std::size_t>(p.in_h * p.in_w * p.in_c));
+    ASSERT_TRUE(conv2d_s8_fast_mul_applies(p)) << describe(p);
+    const bool attention = i % 2 == 1;
+    const std::int32_t pixels = p.in_h * p.in_w;
+    std::vector<std::int8_t> other;
+    fill_random(rng, other, static_cast<std::size_t>(attention ? pixels * p.in_c : p.in_c));
+    // The multiply: x * other, its output zero point the convolution's input one.
+    MulS8Params m{};
+    m.shape = {{1, p.in_h, p.in_w, p.in_c},
+               {0, p.in_w * p.in_c, p.in_c, 1},
+               {0, attention ? p.in_w * p.in_c : 0, attention ? p.in_c : 0, 1}};
+    m.input1_offset = pick(rng, -127, 128);
+    m.input2_offset = pick(rng, 0, 1) ? 128 : pick(rng, -127, 128);  // sigmoid: zero point -128
+    m.output_offset = -p.input_offset;
+    if (m.output_offset < -128 || m.output_offset > 127) m.output_offset = pick(rng, -128, 127);
+    p.input_offset = -m.output_offset;
+    m.output_multiplier = pick(rng, 1 << 30, 2147483647);
+    // One case in four outside the short stage: a shift of 0 or more, or a narrower range.
+    const bool usual = i % 4 != 3;
+    m.output_shift = usual ? -pick(rng, 1, 12) : pick(rng, -3, 1);
+    m.act_min = usual ? -128 : pick(rng, -128, -100);
+    m.act_max = 127;
+    const auto n = static_cast<std::size_t>(pixels * p.out_c);
+    std::vector<std::int8_t> expected(n + 8, 0x55), actual(n + 8, 0x55);
+    std::vector<std::int8_t> products = c.input;
+    mul_s8(m, products.data(), other.data(), products.data(), nullptr);
+    const std::int32_t* bias = c.with_bias ? c.bias.data() : nullptr;
+    conv2d_s8(p, products.data(), c.weights.data(), bias, expected.data(), nullptr);
+    std::vector<std::int32_t> folded(static_cast<std::size_t>(p.out_c));
+    conv2d_s8_fold_bias(p, c.weights.data(), bias, folded.data());
+    std::vector<std::int8_t> reordered(c.weights.size());
+    conv2d_s8_fast_reorder_weights(p, c.weights.data(), reordered.data());
+    const PointwiseMulS8Params fused = {
+        m.input1_offset,     m.input2_offset,        m.output_offset,
+        m.output_multiplier, m.output_shift,         m.act_min,
+        m.act_max,           attention ? p.in_c : 0, other.data()};
+    short_multiply += pointwise_mul_short(fused) ? 1 : 0;
+    std::vector<std::int8_t> x = c.input;
+    if (dsp::short_output(p)) {
+      ++short_stage;
+      conv2d_s8_fast_short_mul(p, fused, x.data(), reordered.data(), folded.data(), actual.data());
+    } else {
+      conv2d_s8_fast_any_mul(p, fused, x.data(), reordered.data(), folded.data(), actual.data());
+    }
+    ASSERT_EQ(actual, expected) << "case " << i << ": " << describe(p);
+  }
+  EXPECT_GT(short_stage, 30);
+  EXPECT_LT(short_stage, 270);
+  EXPECT_GT(short_multiply, 200);  // both multiply stages ran
+  EXPECT_LT(short_multiply, 300);
 }
 
 }  // namespace
