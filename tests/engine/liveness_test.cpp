@@ -219,6 +219,65 @@ TEST(Liveness, OptionalScratchOnlyWhereThePeakStays) {
   for (const int n : estimate.buffers.node) EXPECT_LT(n, 0);
 }
 
+// A squeeze-excite multiply fused into the 1x1 convolution reading it (engine/mul_fusion.h):
+// its gate must live until the convolution. x -> relu r -> gate = pool(r) -> y = r * gate
+// (in place over r) -> conv(y). The deployment plan takes the pair where the peak stays.
+core::Graph squeeze_excite(std::int64_t out_channels) {
+  core::Graph g;
+  const int x = g.add_input("x", {1, 8, 8, 16}, core::DType::int8);  // 1024 B
+  const int r = g.add_node(core::OpType::relu, "r", {x});
+  const int gate = g.add_node(core::OpType::global_avg_pool, "pool", {r});  // 16 B
+  const int y = g.add_node(core::OpType::mul, "mult", {r, gate});
+  const int w = g.add_constant("w", {out_channels, 1, 1, 16}, core::DType::int8);
+  const int out = g.add_node(core::OpType::conv2d, "project", {y, w});
+  for (const int t : {r, gate, y, out}) g.tensor(t).dtype = core::DType::int8;
+  g.mark_output(out);
+  return g;
+}
+
+TEST(Liveness, FusedMultiplyKeepsItsOtherOperandUntilTheConvolution) {
+  const core::Graph g = squeeze_excite(8);
+  const int gate = g.nodes[1].outputs[0];
+  const int out = g.nodes[3].outputs[0];
+  const FusedMultiply pair[] = {{2, 3}};
+  // plan_arena takes what it is given: the mul runs in place over r, the gate lives to step 3.
+  const ArenaPlan forced = plan_arena(g, {.fused_multiplies = pair});
+  EXPECT_EQ(forced.buffers.in_place_input[2], g.nodes[0].outputs[0]);
+  EXPECT_EQ(forced.buffers.fused_multiply_into[2], 3);
+  const PlannerBuffer& b =
+      forced.buffers.buffers[static_cast<std::size_t>(forced.buffers.tensor_buffer[gate])];
+  EXPECT_EQ(b.last_use, 3);
+  const std::int64_t gate_at = forced.tensor_offsets[static_cast<std::size_t>(gate)];
+  const std::int64_t out_at = forced.tensor_offsets[static_cast<std::size_t>(out)];
+  EXPECT_TRUE(gate_at + 16 <= out_at || out_at + 512 <= gate_at);
+  EXPECT_EQ(plan_arena(g).buffers.fused_multiply_into[2], -1);  // none given: none
+  // The peak is the relu's step (x and r, 2048 B): the pair costs nothing and is taken.
+  const ArenaPlan deploy = plan_arena_for_deployment(g, {.fused_multiplies = pair});
+  EXPECT_EQ(deploy.plan.peak_bytes, plan_arena(g).plan.peak_bytes);
+  EXPECT_EQ(deploy.buffers.fused_multiply_into[2], 3);
+  // With 64 output channels the convolution's step is the peak (1024 + 4096 B): keeping the
+  // gate would add 16 B, so the pair is left out.
+  const core::Graph wide = squeeze_excite(64);
+  const ArenaPlan wide_deploy = plan_arena_for_deployment(wide, {.fused_multiplies = pair});
+  EXPECT_EQ(wide_deploy.plan.peak_bytes, plan_arena(wide).plan.peak_bytes);
+  EXPECT_EQ(wide_deploy.buffers.fused_multiply_into[2], -1);
+  EXPECT_GT(plan_arena(wide, {.fused_multiplies = pair}).plan.peak_bytes,
+            wide_deploy.plan.peak_bytes);
+  // A multiply that cannot run in place (its operand is a graph input) is never fused.
+  core::Graph direct;
+  const int x = direct.add_input("x", {1, 8, 8, 16}, core::DType::int8);
+  const int s = direct.add_node(core::OpType::global_avg_pool, "pool", {x});
+  const int y = direct.add_node(core::OpType::mul, "mult", {x, s});
+  const int w = direct.add_constant("w", {8, 1, 1, 16}, core::DType::int8);
+  const int o = direct.add_node(core::OpType::conv2d, "project", {y, w});
+  for (const int t : {s, y, o}) direct.tensor(t).dtype = core::DType::int8;
+  direct.mark_output(o);
+  const FusedMultiply direct_pair[] = {{1, 2}};
+  EXPECT_EQ(plan_arena_for_deployment(direct, {.fused_multiplies = direct_pair})
+                .buffers.fused_multiply_into[1],
+            -1);
+}
+
 TEST(Liveness, ConstantsAreNotInTheArena) {
   core::Graph g;
   const int x = g.add_input("x", {1, 4});
