@@ -12,6 +12,7 @@
 #include "deploy/emit.h"
 #include "engine/activation_fusion.h"
 #include "engine/kernels/device/add.h"
+#include "engine/kernels/device/add_fast.h"
 #include "engine/kernels/device/avg_pool.h"
 #include "engine/kernels/device/avg_pool_fast.h"
 #include "engine/kernels/device/clip.h"
@@ -295,10 +296,17 @@ std::string emit_add(NodeEmitContext& ctx) {
       reinterpret_cast<const unsigned char*>(&p) + sizeof p.shape, sizeof p - sizeof p.shape,
       {"input1_offset", "input2_offset", "output_offset", "input1_multiplier", "input2_multiplier",
        "output_multiplier", "input1_shift", "input2_shift", "output_shift", "act_min", "act_max"});
-  return binary_call(ctx, "add", "AddS8Params",
-                     "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
-                         rest.substr(1, rest.size() - 2) + "}",
-                     sizeof(device::AddS8Params));
+  std::string call = binary_call(ctx, "add", "AddS8Params",
+                                 "{\n    .shape = " + broadcast_text(p.shape) + ",\n    " +
+                                     rest.substr(1, rest.size() - 2) + "}",
+                                 sizeof(device::AddS8Params));
+  // Where the target takes fast kernels, the same params to add_s8_fast (device/add_fast.h:
+  // each input's rescaling as one SMMULR and one floor shift, about 27 instructions a value).
+  if (ctx.fast_kernels) {
+    ctx.kernels.back() = "add_fast";
+    call.replace(0, std::string("add_s8(").size(), "add_s8_fast(");
+  }
+  return call;
 }
 
 std::string emit_mul(NodeEmitContext& ctx) {

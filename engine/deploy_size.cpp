@@ -32,15 +32,16 @@ struct KernelRow {
 // scripts/measure_kernel_size.sh NAME... prints the rows.
 constexpr std::array kKernels = std::to_array<KernelRow>({
     {"add", {612, 64}, {596, 64}},
+    {"add_fast", {2856, 456}, {2880, 456}},  // 2026-12-07: SMMULR rescalings, rows
     {"avg_pool", {364, 80}, {356, 80}},
     {"avg_pool_fast", {904, 184}, {904, 176}},  // 2026-12-07: SXTAB16 window sums
     {"clip", {60, 12}, {60, 12}},
     {"concat", {84, 64}, {84, 64}},
     {"conv2d", {1348, 112}, {1400, 120}},           // 2026-12-07: scripts/measure_kernel_size.sh
     {"conv2d_fast", {5772, 448}, {5916, 464}},      // 2026-12-07: 4x2 GEMM (asm), lean/full stages
-    {"conv2d_fast_mul", {8380, 512}, {8508, 528}},  // 2026-12-07: + a fused multiply
+    {"conv2d_fast_mul", {8436, 512}, {8528, 528}},  // 2026-12-07: + a fused multiply
     {"conv2d_fast_short", {4312, 440}, {4316, 440}},  // 2026-12-07: + the quad and its stage in asm
-    {"conv2d_fast_short_mul", {6088, 528}, {6072, 520}},     // 2026-12-07: + a fused multiply
+    {"conv2d_fast_short_mul", {6148, 528}, {6148, 520}},     // 2026-12-07: + a fused multiply
     {"conv2d_gemm_fast", {8312, 568}, {8116, 584}},          // 2026-12-07: no scratch, direct tail
     {"conv2d_gemm_fast_short", {10740, 736}, {10608, 744}},  // 2026-12-07: + the quads
     {"depthwise_fast", {10408, 856}, {10296, 864}},          // 2026-12-07: DSP, any stage
@@ -55,7 +56,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"lut", {136, 32}, {136, 32}},  // 2026-12-07: table lookup (sigmoid, tanh, hard-swish)
     {"max_pool", {356, 80}, {360, 80}},
     {"mul", {444, 72}, {408, 72}},           // 2026-12-07
-    {"mul_fast", {1676, 288}, {1660, 288}},  // 2026-12-07: SMULBB/SMULTT rows, short stage
+    {"mul_fast", {1760, 384}, {1684, 360}},  // 2026-12-07: SMULBB/SMULTT rows, short stage
     {"pad", {224, 104}, {224, 104}},
     {"paste", {196, 80}, {188, 72}},  // 2026-12-07
     {"quantize", {480, 56}, {464, 48}},

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "engine/kernels/device/broadcast.h"
+#include "engine/kernels/device/fixed_point.h"
 
 namespace tinyscale::device {
 
@@ -27,6 +28,20 @@ struct AddS8Params {
   std::int32_t input1_shift, input2_shift, output_shift;  // <= 0
   std::int32_t act_min, act_max;
 };
+
+// add_s8's value for one pair of inputs (add_s8_fast's path for params outside its bounds).
+inline std::int8_t add_s8_value(const AddS8Params& p, std::int8_t a, std::int8_t b) {
+  const std::int32_t shifted1 = (p.input1_offset + a) * (1 << kAddLeftShift);
+  const std::int32_t shifted2 = (p.input2_offset + b) * (1 << kAddLeftShift);
+  const std::int32_t scaled1 = multiply_by_quantized_multiplier_smaller_than_one_exp(
+      shifted1, p.input1_multiplier, p.input1_shift);
+  const std::int32_t scaled2 = multiply_by_quantized_multiplier_smaller_than_one_exp(
+      shifted2, p.input2_multiplier, p.input2_shift);
+  const std::int32_t raw = multiply_by_quantized_multiplier_smaller_than_one_exp(
+                               scaled1 + scaled2, p.output_multiplier, p.output_shift) +
+                           p.output_offset;
+  return static_cast<std::int8_t>(clamp_s32(raw, p.act_min, p.act_max));
+}
 
 // `output` may alias the input that has the output's shape (each element is read before it
 // is written); the other input may broadcast.

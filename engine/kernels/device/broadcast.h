@@ -13,7 +13,7 @@
 namespace tinyscale::device {
 
 struct Broadcast4d {
-  std::int32_t dims[4];  // output dims
+  std::int32_t dims[4];                   // output dims
   std::int32_t stride_a[4], stride_b[4];  // element strides of each input, 0 = repeated
 };
 
@@ -31,6 +31,53 @@ void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, 
       }
     }
   }
+}
+
+// A binary op's call as rows, for the fast kernels' loops (mul_fast.h, add_fast.h): `rows`
+// runs of `length` values; row k of the full operand (the output's shape) starts at
+// k * full_step, of the other at k * other_step (0: the same values for every pixel, a
+// [.., C] operand over [N, H, W, C]); output row k at k * length. `swapped`: the full operand
+// is input 2 (the other one input 1). False where the broadcast has neither form.
+struct BroadcastRows {
+  std::int32_t rows, length, full_step, other_step;
+  bool swapped;
+};
+
+namespace broadcast_detail {
+// Every axis the output walks (dims > 1) at the contiguous stride.
+inline bool contiguous(const Broadcast4d& s, const std::int32_t* stride) {
+  std::int32_t step = 1;
+  for (int i = 3; i >= 0; --i) {
+    if (s.dims[i] > 1 && stride[i] != step) return false;
+    step *= s.dims[i];
+  }
+  return true;
+}
+// One value per channel, the same for every pixel.
+inline bool channel_row(const Broadcast4d& s, const std::int32_t* stride) {
+  for (int i = 0; i < 3; ++i) {
+    if (s.dims[i] > 1 && stride[i] != 0) return false;
+  }
+  return s.dims[3] == 1 || stride[3] == 1;
+}
+}  // namespace broadcast_detail
+
+inline bool broadcast_rows(const Broadcast4d& s, BroadcastRows* r) {
+  using broadcast_detail::channel_row;
+  using broadcast_detail::contiguous;
+  const std::int32_t pixels = s.dims[0] * s.dims[1] * s.dims[2];
+  const std::int32_t c = s.dims[3];
+  const bool a_full = contiguous(s, s.stride_a), b_full = contiguous(s, s.stride_b);
+  if (a_full && b_full) {  // elementwise: one row
+    *r = {1, pixels * c, 0, 0, false};
+  } else if (a_full && channel_row(s, s.stride_b)) {
+    *r = {pixels, c, c, 0, false};
+  } else if (b_full && channel_row(s, s.stride_a)) {
+    *r = {pixels, c, c, 0, true};
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace tinyscale::device

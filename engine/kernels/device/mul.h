@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "engine/kernels/device/broadcast.h"
+#include "engine/kernels/device/fixed_point.h"
 
 namespace tinyscale::device {
 
@@ -23,6 +24,24 @@ struct MulS8Params {
   std::int32_t output_multiplier, output_shift;
   std::int32_t act_min, act_max;
 };
+
+// mul_s8's value of the product of two offset inputs ((a + input1_offset)(b +
+// input2_offset)) under the output's requantization (the fast kernels' path for params
+// outside their bounds).
+inline std::int8_t mul_s8_value(std::int32_t product, std::int32_t multiplier, std::int32_t shift,
+                                std::int32_t output_offset, std::int32_t act_min,
+                                std::int32_t act_max) {
+  const std::int32_t raw =
+      output_offset + multiply_by_quantized_multiplier(product, multiplier, shift);
+  return static_cast<std::int8_t>(clamp_s32(raw, act_min, act_max));
+}
+// The same from the params and the two int8 inputs (mul_s8's loop body).
+inline std::int8_t mul_s8_value(const MulS8Params& p, std::int8_t a, std::int8_t b) {
+  const std::int32_t product = (p.input1_offset + a) * (p.input2_offset + b);
+  const std::int32_t raw = p.output_offset + multiply_by_quantized_multiplier(
+                                                 product, p.output_multiplier, p.output_shift);
+  return static_cast<std::int8_t>(clamp_s32(raw, p.act_min, p.act_max));
+}
 
 // `output` may alias the input that has the output's shape (each element is read before it
 // is written); the other input may broadcast.

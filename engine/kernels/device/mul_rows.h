@@ -13,6 +13,7 @@
 
 #include "engine/kernels/device/dsp.h"
 #include "engine/kernels/device/fixed_point.h"
+#include "engine/kernels/device/mul.h"
 
 namespace tinyscale::device {
 
@@ -41,10 +42,8 @@ inline bool pointwise_mul_short(const PointwiseMulS8Params& m) {
 // mul_s8's value of one pair, for the params the short stage does not serve.
 inline std::int8_t pointwise_mul_any(const PointwiseMulS8Params& m, std::int8_t x,
                                      std::int8_t other) {
-  const std::int32_t raw = m.output_offset + multiply_by_quantized_multiplier(
-                                                 (m.x_offset + x) * (m.other_offset + other),
-                                                 m.output_multiplier, m.output_shift);
-  return static_cast<std::int8_t>(clamp_s32(raw, m.act_min, m.act_max));
+  return mul_s8_value((m.x_offset + x) * (m.other_offset + other), m.output_multiplier,
+                      m.output_shift, m.output_offset, m.act_min, m.act_max);
 }
 
 // The stage on the doubled product 2(a + o1)(b + o2): the stored value. Clamp: the
