@@ -27,6 +27,7 @@
 #include "engine/kernels/device/fully_connected.h"
 #include "engine/kernels/device/fully_connected_fast.h"
 #include "engine/kernels/device/global_avg_pool.h"
+#include "engine/kernels/device/global_avg_pool_fast.h"
 #include "engine/kernels/device/hard_swish.h"
 #include "engine/kernels/device/leaky_relu.h"
 #include "engine/kernels/device/lut.h"
@@ -249,10 +250,18 @@ std::string emit_max_pool(NodeEmitContext& ctx) {
 
 std::string emit_global_avg_pool(NodeEmitContext& ctx) {
   const auto& p = device_params<device::GlobalAvgPoolS8Params>(ctx);
-  return unary_call(ctx, "global_avg_pool", "GlobalAvgPoolS8Params",
-                    int32_fields(p, {"batches", "height", "width", "channels", "input_zero_point",
-                                     "output_zero_point", "multiplier", "shift"}),
-                    sizeof(device::GlobalAvgPoolS8Params));
+  std::string call =
+      unary_call(ctx, "global_avg_pool", "GlobalAvgPoolS8Params",
+                 int32_fields(p, {"batches", "height", "width", "channels", "input_zero_point",
+                                  "output_zero_point", "multiplier", "shift"}),
+                 sizeof(device::GlobalAvgPoolS8Params));
+  // Where the target takes fast kernels, the same params to global_avg_pool_s8_fast
+  // (device/global_avg_pool_fast.h: the sums by SXTAB16, 4 channels a word).
+  if (ctx.fast_kernels) {
+    ctx.kernels.back() = "global_avg_pool_fast";
+    call.replace(0, std::string("global_avg_pool_s8(").size(), "global_avg_pool_s8_fast(");
+  }
+  return call;
 }
 
 std::string emit_reshape(NodeEmitContext& ctx) {

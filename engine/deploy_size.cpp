@@ -51,6 +51,7 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"fully_connected", {560, 72}, {524, 56}},
     {"fully_connected_fast", {8608, 680}, {8516, 680}},  // 2026-12-07: + short stage, blocks in asm
     {"global_avg_pool", {316, 64}, {304, 56}},           // 2026-12-07
+    {"global_avg_pool_fast", {688, 136}, {676, 136}},    // 2026-12-07: SXTAB16 sums
     {"hard_swish", {472, 36}, {484, 36}},
     {"leaky_relu", {404, 48}, {428, 36}},
     {"lut", {136, 32}, {136, 32}},  // 2026-12-07: table lookup (sigmoid, tanh, hard-swish)
