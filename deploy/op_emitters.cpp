@@ -32,6 +32,7 @@
 #include "engine/kernels/device/leaky_relu.h"
 #include "engine/kernels/device/lut.h"
 #include "engine/kernels/device/max_pool.h"
+#include "engine/kernels/device/max_pool_fast.h"
 #include "engine/kernels/device/mul.h"
 #include "engine/kernels/device/mul_fast.h"
 #include "engine/kernels/device/pad.h"
@@ -244,8 +245,15 @@ std::string emit_avg_pool(NodeEmitContext& ctx) {
   return call;
 }
 
+// Where the target takes fast kernels, the same params to max_pool_s8_fast
+// (device/max_pool_fast.h: SSUB8 + SEL, 4 channels a word).
 std::string emit_max_pool(NodeEmitContext& ctx) {
-  return emit_pool<device::MaxPoolS8Params>(ctx, "max_pool", "MaxPoolS8Params");
+  std::string call = emit_pool<device::MaxPoolS8Params>(ctx, "max_pool", "MaxPoolS8Params");
+  if (ctx.fast_kernels) {
+    ctx.kernels.back() = "max_pool_fast";
+    call.replace(0, std::string("max_pool_s8(").size(), "max_pool_s8_fast(");
+  }
+  return call;
 }
 
 std::string emit_global_avg_pool(NodeEmitContext& ctx) {

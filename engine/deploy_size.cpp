@@ -56,8 +56,9 @@ constexpr std::array kKernels = std::to_array<KernelRow>({
     {"leaky_relu", {404, 48}, {428, 36}},
     {"lut", {136, 32}, {136, 32}},  // 2026-12-07: table lookup (sigmoid, tanh, hard-swish)
     {"max_pool", {356, 80}, {360, 80}},
-    {"mul", {444, 72}, {408, 72}},           // 2026-12-07
-    {"mul_fast", {1760, 384}, {1684, 360}},  // 2026-12-07: SMULBB/SMULTT rows, short stage
+    {"max_pool_fast", {672, 184}, {688, 176}},  // 2026-12-07: SSUB8 + SEL
+    {"mul", {444, 72}, {408, 72}},              // 2026-12-07
+    {"mul_fast", {1760, 384}, {1684, 360}},     // 2026-12-07: SMULBB/SMULTT rows, short stage
     {"pad", {224, 104}, {224, 104}},
     {"paste", {196, 80}, {188, 72}},  // 2026-12-07
     {"quantize", {480, 56}, {464, 48}},
