@@ -46,8 +46,7 @@ ActivationFusion no_activation_fusion(const core::Graph& graph) {
   return f;
 }
 
-ActivationFusion plan_activation_fusion(const core::Graph& graph, bool int8_activations) {
-  ActivationFusion f = no_activation_fusion(graph);
+std::vector<int> sole_readers(const core::Graph& graph) {
   // Per tensor: how many times nodes read it, and the last node reading it.
   std::vector<int> reads(graph.tensors.size(), 0), reader(graph.tensors.size(), -1);
   for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
@@ -56,15 +55,28 @@ ActivationFusion plan_activation_fusion(const core::Graph& graph, bool int8_acti
       reader[static_cast<std::size_t>(id)] = static_cast<int>(n);
     }
   }
-  std::vector<char> is_output(graph.tensors.size(), 0);
-  for (const int id : graph.outputs) is_output[static_cast<std::size_t>(id)] = 1;
+  std::vector<int> producer(graph.tensors.size(), -1);
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+    for (const int id : graph.nodes[n].outputs)
+      producer[static_cast<std::size_t>(id)] = static_cast<int>(n);
+  }
+  for (const int id : graph.outputs) reads[static_cast<std::size_t>(id)] = 0;
+  for (std::size_t t = 0; t < reader.size(); ++t) {
+    if (reads[t] != 1 || reader[t] <= producer[t]) reader[t] = -1;
+  }
+  return reader;
+}
+
+ActivationFusion plan_activation_fusion(const core::Graph& graph, bool int8_activations) {
+  ActivationFusion f = no_activation_fusion(graph);
+  const std::vector<int> reader = sole_readers(graph);
   for (std::size_t c = 0; c < graph.nodes.size(); ++c) {
     const core::Node& conv = graph.nodes[c];
     if (conv.op != core::OpType::conv2d || conv.outputs.size() != 1 || conv.inputs.empty()) {
       continue;
     }
     const auto y = static_cast<std::size_t>(conv.outputs[0]);
-    if (is_output[y] || reads[y] != 1 || reader[y] <= static_cast<int>(c)) continue;
+    if (reader[y] < 0) continue;
     const auto a = static_cast<std::size_t>(reader[y]);
     const core::Node& act = graph.nodes[a];
     if (!op_fuses_into_conv(act.op) || act.inputs.size() != 1 || act.outputs.size() != 1) {

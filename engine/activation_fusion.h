@@ -46,6 +46,11 @@ struct ActivationFusion {
   int count = 0;                // fused pairs
 };
 
+// Per tensor of `graph`: the node that reads it where one node reads it, once, after the node
+// producing it, and it is not a graph output; else -1. What a fusion needs of a tensor it
+// removes (here and engine/mul_fusion.h).
+std::vector<int> sole_readers(const core::Graph& graph);
+
 // True for the ops a convolution may apply as a table (listed above).
 bool op_fuses_into_conv(core::OpType op);
 

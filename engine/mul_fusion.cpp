@@ -1,5 +1,7 @@
 #include "engine/mul_fusion.h"
 
+#include "engine/activation_fusion.h"
+
 namespace tinyscale::engine {
 namespace {
 
@@ -35,15 +37,7 @@ bool is_pointwise(const core::Graph& graph, const core::Node& conv, bool int8_ac
 
 std::vector<FusedMultiply> multiply_fusion_candidates(const core::Graph& graph,
                                                       bool int8_activations) {
-  std::vector<int> reads(graph.tensors.size(), 0), reader(graph.tensors.size(), -1);
-  for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-    for (const int id : graph.nodes[n].inputs) {
-      ++reads[static_cast<std::size_t>(id)];
-      reader[static_cast<std::size_t>(id)] = static_cast<int>(n);
-    }
-  }
-  std::vector<char> is_output(graph.tensors.size(), 0);
-  for (const int id : graph.outputs) is_output[static_cast<std::size_t>(id)] = 1;
+  const std::vector<int> reader = sole_readers(graph);
   std::vector<FusedMultiply> pairs;
   for (std::size_t m = 0; m < graph.nodes.size(); ++m) {
     const core::Node& mul = graph.nodes[m];
@@ -51,7 +45,7 @@ std::vector<FusedMultiply> multiply_fusion_candidates(const core::Graph& graph,
       continue;
     }
     const auto y = static_cast<std::size_t>(mul.outputs[0]);
-    if (is_output[y] || reads[y] != 1 || reader[y] <= static_cast<int>(m)) continue;
+    if (reader[y] < 0) continue;
     const core::Tensor& out = graph.tensor(mul.outputs[0]);
     const core::Tensor& a = graph.tensor(mul.inputs[0]);
     const core::Tensor& b = graph.tensor(mul.inputs[1]);

@@ -33,6 +33,22 @@ void broadcast_binary(const Broadcast4d& s, const In* a, const In* b, Out* out, 
   }
 }
 
+// The broadcast of two NHWC shapes already of rank 4 (each axis equal, or 1 in one of them):
+// what engine/kernels/broadcast.h's make_broadcast gives for such shapes (the kernels' tests
+// and firmwares build their cases with it).
+inline Broadcast4d broadcast_4d(const std::int32_t (&a)[4], const std::int32_t (&b)[4]) {
+  Broadcast4d s{};
+  std::int32_t step_a = 1, step_b = 1;
+  for (int i = 3; i >= 0; --i) {
+    s.dims[i] = a[i] > b[i] ? a[i] : b[i];
+    s.stride_a[i] = a[i] == 1 ? 0 : step_a;
+    s.stride_b[i] = b[i] == 1 ? 0 : step_b;
+    step_a *= a[i];
+    step_b *= b[i];
+  }
+  return s;
+}
+
 // A binary op's call as rows, for the fast kernels' loops (mul_fast.h, add_fast.h): `rows`
 // runs of `length` values; row k of the full operand (the output's shape) starts at
 // k * full_step, of the other at k * other_step (0: the same values for every pixel, a

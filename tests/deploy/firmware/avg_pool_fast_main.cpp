@@ -36,8 +36,6 @@ std::int8_t g_fast[2 * 12 * 12 * 16];
 
 tinyscale::kernel_test::Lcg g_rng(25u);
 
-using tinyscale::kernel_test::report_case;
-
 }  // namespace
 
 int main(void) {
@@ -57,12 +55,9 @@ int main(void) {
     ts_counter_start();
     tinyscale::device::avg_pool_s8_fast(c.p, g_input, g_fast, nullptr);
     const unsigned long long fast = ts_counter_instructions();
-    int mismatches = 0;
-    for (int i = 0; i < out_bytes; ++i) mismatches += g_ref[i] != g_fast[i] ? 1 : 0;
-    failed |= mismatches != 0 || !tinyscale::device::avg_pool_s8_fast_applies(c.p);
-    report_case(index, "ref_instructions", ref);
-    report_case(index, "fast_instructions", fast);
-    report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches));
+    failed |= tinyscale::kernel_test::report_comparison(index, ref, fast, g_ref, g_fast,
+                                                        out_bytes) != 0 ||
+              !tinyscale::device::avg_pool_s8_fast_applies(c.p);
     ++index;
   }
   ts_report("cases", static_cast<unsigned long long>(index));

@@ -32,8 +32,6 @@ std::int8_t g_ref[64], g_fast[64];
 
 tinyscale::kernel_test::Lcg g_rng(33u);
 
-using tinyscale::kernel_test::report_case;
-
 }  // namespace
 
 int main(void) {
@@ -53,12 +51,8 @@ int main(void) {
     ts_counter_start();
     tinyscale::device::global_avg_pool_s8_fast(p, g_input, g_fast, nullptr);
     const unsigned long long fast = ts_counter_instructions();
-    int mismatches = 0;
-    for (int i = 0; i < out_bytes; ++i) mismatches += g_ref[i] != g_fast[i] ? 1 : 0;
-    failed |= mismatches != 0;
-    report_case(index, "ref_instructions", ref);
-    report_case(index, "fast_instructions", fast);
-    report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches));
+    failed |=
+        tinyscale::kernel_test::report_comparison(index, ref, fast, g_ref, g_fast, out_bytes) != 0;
     ++index;
   }
   ts_report("cases", static_cast<unsigned long long>(index));

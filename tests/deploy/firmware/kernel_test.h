@@ -5,6 +5,7 @@
 //   tinyscale::kernel_test::Lcg rng(16);
 //   weights[i] = rng.next_s8();
 //   tinyscale::kernel_test::report_case(3, "fast_instructions", n);  // TINYSCALE case3_fast_...=n
+//   failed |= tinyscale::kernel_test::report_comparison(3, ref, fast, g_ref, g_fast, n) != 0;
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,24 @@ inline void report_case(int index, const char* what, unsigned long long value,
   for (const char* s = what; *s && n < 39;) key[n++] = *s++;
   key[n] = '\0';
   ts_report(key, value);
+}
+
+// Reports case `index`'s instructions (caseI_ref_instructions, caseI_fast_instructions) and
+// the bytes in which the two outputs differ over `bytes` (caseI_mismatch_bytes); returns that
+// count.
+inline int report_comparison(int index, unsigned long long ref, unsigned long long fast,
+                             const std::int8_t* ref_out, const std::int8_t* fast_out, int bytes) {
+  int mismatches = 0;
+  for (int i = 0; i < bytes; ++i) mismatches += ref_out[i] != fast_out[i] ? 1 : 0;
+  report_case(index, "ref_instructions", ref);
+  report_case(index, "fast_instructions", fast);
+  report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches));
+  return mismatches;
+}
+
+// Elements of an NHWC shape.
+inline std::int32_t elements(const std::int32_t (&dims)[4]) {
+  return dims[0] * dims[1] * dims[2] * dims[3];
 }
 
 }  // namespace tinyscale::kernel_test

@@ -14,7 +14,6 @@
 
 namespace {
 
-using tinyscale::device::Broadcast4d;
 using tinyscale::device::MulS8Params;
 
 struct Case {
@@ -34,26 +33,9 @@ const Case kCases[] = {
     {{1, 10, 10, 30}, {1, 10, 10, 30}, 100, 128, 5, 1900000000, -8, -128, 127, true},
 };
 
-Broadcast4d broadcast(const std::int32_t (&a)[4], const std::int32_t (&b)[4]) {
-  Broadcast4d s{};
-  std::int32_t step_a = 1, step_b = 1;
-  for (int i = 3; i >= 0; --i) {
-    s.dims[i] = a[i] > b[i] ? a[i] : b[i];
-    s.stride_a[i] = a[i] == 1 ? 0 : step_a;
-    s.stride_b[i] = b[i] == 1 ? 0 : step_b;
-    step_a *= a[i];
-    step_b *= b[i];
-  }
-  return s;
-}
-
-std::int32_t count(const std::int32_t (&d)[4]) { return d[0] * d[1] * d[2] * d[3]; }
-
 std::int8_t g_a[6000], g_b[6000], g_ref[6000], g_fast[6000];
 
 tinyscale::kernel_test::Lcg g_rng(16u);
-
-using tinyscale::kernel_test::report_case;
 
 }  // namespace
 
@@ -61,11 +43,19 @@ int main(void) {
   int failed = 0;
   int index = 0;
   for (const Case& c : kCases) {
-    const MulS8Params p = {broadcast(c.a, c.b), c.input1_offset, c.input2_offset, c.output_offset,
-                           c.multiplier,        c.shift,         c.act_min,       c.act_max};
-    const std::int32_t n = count(p.shape.dims);
-    for (std::int32_t i = 0; i < count(c.a); ++i) g_a[i] = g_rng.next_s8();
-    for (std::int32_t i = 0; i < count(c.b); ++i) g_b[i] = g_rng.next_s8();
+    const MulS8Params p = {tinyscale::device::broadcast_4d(c.a, c.b),
+                           c.input1_offset,
+                           c.input2_offset,
+                           c.output_offset,
+                           c.multiplier,
+                           c.shift,
+                           c.act_min,
+                           c.act_max};
+    const std::int32_t n = tinyscale::kernel_test::elements(p.shape.dims);
+    for (std::int32_t i = 0; i < tinyscale::kernel_test::elements(c.a); ++i)
+      g_a[i] = g_rng.next_s8();
+    for (std::int32_t i = 0; i < tinyscale::kernel_test::elements(c.b); ++i)
+      g_b[i] = g_rng.next_s8();
     for (std::int32_t i = 0; i < n; ++i) g_ref[i] = g_fast[i] = 0x55;
     ts_counter_start();
     tinyscale::device::mul_s8(p, g_a, g_b, g_ref, nullptr);
@@ -77,12 +67,7 @@ int main(void) {
     ts_counter_start();
     tinyscale::device::mul_s8_fast(p, c.in_place ? g_fast : g_a, g_b, out, nullptr);
     const unsigned long long fast = ts_counter_instructions();
-    int mismatches = 0;
-    for (std::int32_t i = 0; i < n; ++i) mismatches += g_ref[i] != g_fast[i] ? 1 : 0;
-    failed |= mismatches != 0;
-    report_case(index, "ref_instructions", ref);
-    report_case(index, "fast_instructions", fast);
-    report_case(index, "mismatch_bytes", static_cast<unsigned long long>(mismatches));
+    failed |= tinyscale::kernel_test::report_comparison(index, ref, fast, g_ref, g_fast, n) != 0;
     ++index;
   }
   ts_report("cases", static_cast<unsigned long long>(index));

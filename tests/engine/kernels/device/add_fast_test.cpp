@@ -17,49 +17,13 @@
 
 #include "engine/kernels/device/add.h"
 #include "engine/kernels/quantization_util.h"
+#include "tests/engine/kernels/device/binary_case.h"
 
 namespace tinyscale::device {
 namespace {
 
 int pick(std::mt19937& rng, int lo, int hi) {
   return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
-
-Broadcast4d broadcast(const std::int32_t (&a)[4], const std::int32_t (&b)[4]) {
-  Broadcast4d s{};
-  std::int32_t step_a = 1, step_b = 1;
-  for (int i = 3; i >= 0; --i) {
-    s.dims[i] = std::max(a[i], b[i]);
-    s.stride_a[i] = a[i] == 1 ? 0 : step_a;
-    s.stride_b[i] = b[i] == 1 ? 0 : step_b;
-    step_a *= a[i];
-    step_b *= b[i];
-  }
-  return s;
-}
-
-std::int32_t count(const std::int32_t (&d)[4]) { return d[0] * d[1] * d[2] * d[3]; }
-
-void expect_same(const AddS8Params& p, const std::int32_t (&da)[4], const std::int32_t (&db)[4],
-                 const std::vector<std::int8_t>& a, const std::vector<std::int8_t>& b,
-                 const std::string& what) {
-  const auto n = static_cast<std::size_t>(count(p.shape.dims));
-  std::vector<std::int8_t> expected(n + 8, 0x55), actual(n + 8, 0x55);
-  add_s8(p, a.data(), b.data(), expected.data(), nullptr);
-  add_s8_fast(p, a.data(), b.data(), actual.data(), nullptr);
-  ASSERT_EQ(actual, expected) << what;
-  if (count(da) == static_cast<std::int32_t>(n)) {
-    std::vector<std::int8_t> in_place = a;
-    in_place.resize(n + 8, 0x55);
-    add_s8_fast(p, in_place.data(), b.data(), in_place.data(), nullptr);
-    ASSERT_EQ(in_place, expected) << what << " (in place over input 1)";
-  }
-  if (count(db) == static_cast<std::int32_t>(n)) {
-    std::vector<std::int8_t> in_place = b;
-    in_place.resize(n + 8, 0x55);
-    add_s8_fast(p, a.data(), in_place.data(), in_place.data(), nullptr);
-    ASSERT_EQ(in_place, expected) << what << " (in place over input 2)";
-  }
 }
 
 // Half the time from scales as engine/kernels/add.cpp derives them, else raw params at the
@@ -111,9 +75,9 @@ TEST(DeviceAddS8Fast, EveryPairOfValuesMatchesTheReference) {
   int fast = 0;
   for (int i = 0; i < 160; ++i) {
     AddS8Params p = random_params(rng);
-    p.shape = broadcast(d, d);
+    p.shape = broadcast_4d(d, d);
     fast += add_s8_fast_short_stage(p) ? 1 : 0;
-    expect_same(p, d, d, a, b, "params " + std::to_string(i));
+    expect_binary_same(p, d, d, a, b, add_s8, add_s8_fast, "params " + std::to_string(i));
   }
   EXPECT_GT(fast, 120);
   EXPECT_LT(fast, 160);  // both paths ran
@@ -140,12 +104,12 @@ TEST(DeviceAddS8Fast, RandomShapesAndBroadcastsMatchTheReference) {
         db[pick(rng, 0, 3)] = 1;
         break;
     }
-    p.shape = broadcast(da, db);
-    std::vector<std::int8_t> a(static_cast<std::size_t>(count(da)));
-    std::vector<std::int8_t> b(static_cast<std::size_t>(count(db)));
+    p.shape = broadcast_4d(da, db);
+    std::vector<std::int8_t> a(static_cast<std::size_t>(elements(da)));
+    std::vector<std::int8_t> b(static_cast<std::size_t>(elements(db)));
     for (auto& v : a) v = static_cast<std::int8_t>(pick(rng, -128, 127));
     for (auto& v : b) v = static_cast<std::int8_t>(pick(rng, -128, 127));
-    expect_same(p, da, db, a, b, "case " + std::to_string(i));
+    expect_binary_same(p, da, db, a, b, add_s8, add_s8_fast, "case " + std::to_string(i));
   }
 }
 

@@ -14,51 +14,13 @@
 #include <vector>
 
 #include "engine/kernels/device/mul.h"
+#include "tests/engine/kernels/device/binary_case.h"
 
 namespace tinyscale::device {
 namespace {
 
 int pick(std::mt19937& rng, int lo, int hi) {
   return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
-
-// NHWC shapes to Broadcast4d (as engine/kernels/broadcast.h make_broadcast).
-Broadcast4d broadcast(const std::int32_t (&a)[4], const std::int32_t (&b)[4]) {
-  Broadcast4d s{};
-  std::int32_t step_a = 1, step_b = 1;
-  for (int i = 3; i >= 0; --i) {
-    s.dims[i] = a[i] > b[i] ? a[i] : b[i];
-    s.stride_a[i] = a[i] == 1 ? 0 : step_a;
-    s.stride_b[i] = b[i] == 1 ? 0 : step_b;
-    step_a *= a[i];
-    step_b *= b[i];
-  }
-  return s;
-}
-
-std::int32_t count(const std::int32_t (&d)[4]) { return d[0] * d[1] * d[2] * d[3]; }
-
-// One call of both kernels, out of place and (where an input has the output's shape) in place.
-void expect_same(const MulS8Params& p, const std::int32_t (&da)[4], const std::int32_t (&db)[4],
-                 const std::vector<std::int8_t>& a, const std::vector<std::int8_t>& b,
-                 const std::string& what) {
-  const auto n = static_cast<std::size_t>(count(p.shape.dims));
-  std::vector<std::int8_t> expected(n + 8, 0x55), actual(n + 8, 0x55);
-  mul_s8(p, a.data(), b.data(), expected.data(), nullptr);
-  mul_s8_fast(p, a.data(), b.data(), actual.data(), nullptr);
-  ASSERT_EQ(actual, expected) << what;
-  if (count(da) == static_cast<std::int32_t>(n)) {
-    std::vector<std::int8_t> in_place = a;
-    in_place.resize(n + 8, 0x55);
-    mul_s8_fast(p, in_place.data(), b.data(), in_place.data(), nullptr);
-    ASSERT_EQ(in_place, expected) << what << " (in place over input 1)";
-  }
-  if (count(db) == static_cast<std::int32_t>(n)) {
-    std::vector<std::int8_t> in_place = b;
-    in_place.resize(n + 8, 0x55);
-    mul_s8_fast(p, a.data(), in_place.data(), in_place.data(), nullptr);
-    ASSERT_EQ(in_place, expected) << what << " (in place over input 2)";
-  }
 }
 
 MulS8Params random_params(std::mt19937& rng) {
@@ -88,9 +50,9 @@ TEST(DeviceMulS8Fast, EveryPairOfValuesMatchesTheReference) {
   int short_calls = 0;
   for (int i = 0; i < 120; ++i) {
     MulS8Params p = random_params(rng);
-    p.shape = broadcast(da, db);
+    p.shape = broadcast_4d(da, db);
     short_calls += mul_s8_fast_short_stage(p) ? 1 : 0;
-    expect_same(p, da, db, a, b, "params " + std::to_string(i));
+    expect_binary_same(p, da, db, a, b, mul_s8, mul_s8_fast, "params " + std::to_string(i));
   }
   EXPECT_GT(short_calls, 60);
   EXPECT_LT(short_calls, 120);  // both stages ran
@@ -117,12 +79,12 @@ TEST(DeviceMulS8Fast, RandomShapesAndBroadcastsMatchTheReference) {
         db[pick(rng, 0, 3)] = 1;
         break;
     }
-    p.shape = broadcast(da, db);
-    std::vector<std::int8_t> a(static_cast<std::size_t>(count(da)));
-    std::vector<std::int8_t> b(static_cast<std::size_t>(count(db)));
+    p.shape = broadcast_4d(da, db);
+    std::vector<std::int8_t> a(static_cast<std::size_t>(elements(da)));
+    std::vector<std::int8_t> b(static_cast<std::size_t>(elements(db)));
     for (auto& v : a) v = static_cast<std::int8_t>(pick(rng, -128, 127));
     for (auto& v : b) v = static_cast<std::int8_t>(pick(rng, -128, 127));
-    expect_same(p, da, db, a, b, "case " + std::to_string(i));
+    expect_binary_same(p, da, db, a, b, mul_s8, mul_s8_fast, "case " + std::to_string(i));
   }
 }
 
