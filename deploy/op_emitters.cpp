@@ -337,8 +337,8 @@ std::string emit_mul(NodeEmitContext& ctx) {
                                      rest.substr(1, rest.size() - 2) + "}",
                                  sizeof(device::MulS8Params));
   // Where the target takes fast kernels, the same params to mul_s8_fast (device/mul_fast.h:
-  // the squeeze-excite gate and the attention four values a word, the usual requantization
-  // in about 10 instructions a value).
+  // the squeeze-excite gate and the attention four values a word, about 12 instructions a
+  // value with the usual requantization).
   if (ctx.fast_kernels) {
     ctx.kernels.back() = "mul_fast";
     call.replace(0, std::string("mul_s8(").size(), "mul_s8_fast(");

@@ -1,6 +1,6 @@
 // add_s8_fast against its oracle add_s8 (issue 16): every pair of int8 values under
 // requantizations from random scales (as the engine's prepare derives them) and from random
-// raw params at their bounds (every shift in [-31, 0], multipliers near 2^30 and 2^31, zero
+// raw params at their bounds (every shift in [-31, 0], multipliers near 0, 2^30 and 2^31, zero
 // points at the extremes, activation ranges), over the elementwise case, a [.., C] operand
 // in either order, a general broadcast, odd lengths and in place; each output must be
 // byte-identical, and no byte past it written.
@@ -27,7 +27,7 @@ int pick(std::mt19937& rng, int lo, int hi) {
 }
 
 // Half the time from scales as engine/kernels/add.cpp derives them, else raw params at the
-// fast path's bounds (and one case in ten beyond them: a shift of -32 or 1).
+// fast path's bounds (and one case in ten beyond them).
 AddS8Params random_params(std::mt19937& rng) {
   AddS8Params p{};
   if (pick(rng, 0, 1) == 0) {
@@ -53,7 +53,9 @@ AddS8Params random_params(std::mt19937& rng) {
     p.input1_shift = -pick(rng, 0, 31);
     p.input2_shift = -pick(rng, 0, 31);
     p.output_shift = -pick(rng, 0, 31);
-    if (pick(rng, 0, 9) == 0) p.output_shift = pick(rng, 0, 1) ? -32 : 1;
+    // Beyond the fast path's bounds, where add_s8's arithmetic is still defined (its shifts
+    // must stay in [-31, 0]): a negative multiplier.
+    if (pick(rng, 0, 9) == 0) p.output_multiplier = -pick(rng, 1, 2147483647);
   }
   const int zero_points[] = {-128, 127, 0, -1};
   p.input1_offset = -(pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)]);
