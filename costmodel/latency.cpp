@@ -7,7 +7,6 @@
 #include "core/ops.h"
 #include "core/passes.h"
 #include "engine/activation_fusion.h"
-#include "engine/kernels/device/conv2d_fast.h"
 #include "engine/mul_fusion.h"
 
 namespace tinyscale::costmodel {
@@ -142,17 +141,7 @@ const char* op_class_name(OpClass c) {
 std::vector<int> multiplies_fused_by_shape(const core::Graph& deployed) {
   std::vector<int> into(deployed.nodes.size(), -1);
   for (const engine::FusedMultiply& f : engine::multiply_fusion_candidates(deployed, true)) {
-    const core::Node& conv = deployed.nodes[static_cast<std::size_t>(f.conv)];
-    const core::Shape& x = deployed.tensor(conv.inputs[0]).shape;
-    const core::Shape& y = deployed.tensor(conv.outputs[0]).shape;
-    device::Conv2dS8Params p{};
-    p.batches = 1;
-    p.in_h = p.out_h = static_cast<std::int32_t>(x[1]);
-    p.in_w = p.out_w = static_cast<std::int32_t>(x[2]);
-    p.in_c = static_cast<std::int32_t>(x[3]);
-    p.out_c = static_cast<std::int32_t>(y[3]);
-    if (device::conv2d_s8_fast_mul_expansion_applies(p))
-      into[static_cast<std::size_t>(f.mul)] = f.conv;
+    if (engine::multiply_fusion_pays(deployed, f)) into[static_cast<std::size_t>(f.mul)] = f.conv;
   }
   return into;
 }

@@ -16,7 +16,7 @@
 #include "core/patch.h"
 #include "deploy/device_sources.h"
 #include "deploy/emit.h"
-#include "engine/kernels/device/conv2d_fast.h"
+#include "engine/mul_fusion.h"
 #include "export/quantizer.h"
 
 #ifndef TINYSCALE_VERSION
@@ -405,18 +405,6 @@ std::string target_flags(Target target) {
   return "";
 }
 
-// Whether the fast pointwise kernel runs the multiply fused into this convolution's input
-// (device/conv2d_fast.h, the *_mul entry points): the convolution one it takes with one batch
-// and stride 1, and the products of most pixels going straight into the kernel's 16-bit
-// expansion (conv2d_s8_fast_mul_expansion_applies). Elsewhere the kernel writes the products
-// over its input first, mul_s8_fast's own work in a costlier loop (the KWS PhiNet's gates: +2%
-// instructions fused): the two calls stay. Shapes only, not the multiply's requantization
-// (the fused kernel takes any): the cost model's layout of a float graph decides alike.
-bool fused_multiply_applies(const device::Conv2dS8Params& conv) {
-  return device::conv2d_s8_fast_mul_applies(conv) &&
-         device::conv2d_s8_fast_mul_expansion_applies(conv);
-}
-
 // The node's op_data, prepared exactly as engine::CompiledModel::compile prepares it (the
 // engine keeps its copy private): it begins with the node's device params struct.
 std::vector<std::max_align_t> prepare_node(const core::Graph& graph, std::size_t n,
@@ -539,24 +527,18 @@ PackageSummary generate(const engine::CompiledModel& model, const core::Graph& g
   // convolution's params carry its table.
   const engine::ActivationFusion& fusion = model.activation_fusion();
   // A multiply fused into a pointwise convolution (engine/mul_fusion.h) has no call either,
-  // where the target's fast pointwise kernel takes the pair: the convolution forms the
-  // products as it takes each pixel.
+  // on a target with the fast pointwise kernel and where the fusion pays
+  // (engine::multiply_fusion_pays): the convolution forms the products as it takes each pixel.
   const bool fast_kernels = target_takes_fast_kernels(options.target);
   std::vector<int> multiply_of(graph.nodes.size(), -1);  // per convolution
   std::map<int, std::vector<std::max_align_t>> multiply_params;
   for (std::size_t m = 0; fast_kernels && m < model.fused_multiply_into().size(); ++m) {
     const int c = model.fused_multiply_into()[m];
-    if (c < 0) continue;
+    if (c < 0 || !engine::multiply_fusion_pays(graph, {static_cast<int>(m), c})) continue;
     std::int64_t unused = 0;
-    std::vector<std::max_align_t> mul =
+    multiply_of[static_cast<std::size_t>(c)] = static_cast<int>(m);
+    multiply_params[static_cast<int>(m)] =
         prepare_node(graph, m, *node_kernel(graph, graph.nodes[m]), &unused);
-    const std::vector<std::max_align_t> conv =
-        prepare_node(graph, static_cast<std::size_t>(c),
-                     *node_kernel(graph, graph.nodes[static_cast<std::size_t>(c)]), &unused);
-    if (fused_multiply_applies(*reinterpret_cast<const device::Conv2dS8Params*>(conv.data()))) {
-      multiply_of[static_cast<std::size_t>(c)] = static_cast<int>(m);
-      multiply_params[static_cast<int>(m)] = std::move(mul);
-    }
   }
   summary.fused_multiply_into.assign(graph.nodes.size(), -1);
   for (std::size_t c = 0; c < multiply_of.size(); ++c) {

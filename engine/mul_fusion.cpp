@@ -1,6 +1,7 @@
 #include "engine/mul_fusion.h"
 
 #include "engine/activation_fusion.h"
+#include "engine/kernels/device/conv2d_fast.h"
 
 namespace tinyscale::engine {
 namespace {
@@ -64,6 +65,19 @@ std::vector<FusedMultiply> multiply_fusion_candidates(const core::Graph& graph,
     pairs.push_back({static_cast<int>(m), reader[y]});
   }
   return pairs;
+}
+
+bool multiply_fusion_pays(const core::Graph& graph, const FusedMultiply& pair) {
+  const core::Node& conv = graph.nodes[static_cast<std::size_t>(pair.conv)];
+  const core::Shape& x = graph.tensor(conv.inputs[0]).shape;   // [1, H, W, in_c]
+  const core::Shape& y = graph.tensor(conv.outputs[0]).shape;  // [1, H, W, out_c]
+  device::Conv2dS8Params p{};
+  p.batches = 1;
+  p.in_h = p.out_h = static_cast<std::int32_t>(x[1]);
+  p.in_w = p.out_w = static_cast<std::int32_t>(x[2]);
+  p.in_c = static_cast<std::int32_t>(x[3]);
+  p.out_c = static_cast<std::int32_t>(y[3]);
+  return device::conv2d_s8_fast_mul_expansion_applies(p);
 }
 
 }  // namespace tinyscale::engine

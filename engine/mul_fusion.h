@@ -19,8 +19,8 @@
 // (plan_arena_for_deployment) takes a candidate only where that leaves the peak as it is and
 // m runs in place; engine::CompiledModel::fused_multiply_into() lists the pairs taken. The
 // host engine still runs m and c one after the other (the same bytes); the code generator
-// emits one fused call where the target runs the fast pointwise kernel, and both calls
-// elsewhere.
+// emits one fused call where the target runs the fast pointwise kernel and the pair pays
+// (multiply_fusion_pays), and both calls elsewhere.
 //
 // Usage:
 //   const std::vector<engine::FusedMultiply> c = engine::multiply_fusion_candidates(graph);
@@ -38,5 +38,13 @@ namespace tinyscale::engine {
 // graph about to be deployed as int8).
 std::vector<FusedMultiply> multiply_fusion_candidates(const core::Graph& graph,
                                                       bool int8_activations = false);
+
+// Whether a candidate pair runs as one call in the generated code of a DSP target: where the
+// fused pointwise kernel takes the products of most pixels straight into its expansion
+// (device::conv2d_s8_fast_mul_expansion_applies, from the convolution's shapes). Elsewhere
+// the kernel would write the products over its input first, mul_s8_fast's own work in a
+// costlier loop (fusing every candidate: the KWS PhiNet +0.6% instructions), so the two calls
+// stay. The code generator and the cost model's instruction model both decide by it.
+bool multiply_fusion_pays(const core::Graph& graph, const FusedMultiply& pair);
 
 }  // namespace tinyscale::engine
