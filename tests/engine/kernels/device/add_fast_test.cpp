@@ -22,10 +22,6 @@
 namespace tinyscale::device {
 namespace {
 
-int pick(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
-
 // Half the time from scales as engine/kernels/add.cpp derives them, else raw params at the
 // fast path's bounds (and one case in ten beyond them).
 AddS8Params random_params(std::mt19937& rng) {
@@ -57,23 +53,15 @@ AddS8Params random_params(std::mt19937& rng) {
     // must stay in [-31, 0]): a negative multiplier.
     if (pick(rng, 0, 9) == 0) p.output_multiplier = -pick(rng, 1, 2147483647);
   }
-  const int zero_points[] = {-128, 127, 0, -1};
-  p.input1_offset = -(pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)]);
-  p.input2_offset = -(pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)]);
-  p.output_offset = pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)];
-  p.act_min = pick(rng, 0, 2) ? -128 : pick(rng, -128, 0);
-  p.act_max = pick(rng, 0, 2) ? 127 : pick(rng, p.act_min, 127);
+  random_offsets_and_range(rng, p);
   return p;
 }
 
 TEST(DeviceAddS8Fast, EveryPairOfValuesMatchesTheReference) {
   std::mt19937 rng(16);
   const std::int32_t d[4] = {1, 1, 256, 256};
-  std::vector<std::int8_t> a(65536), b(65536);
-  for (int i = 0; i < 65536; ++i) {
-    a[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i & 255);
-    b[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i >> 8);
-  }
+  std::vector<std::int8_t> a, b;
+  every_value_pair(&a, &b);
   int fast = 0;
   for (int i = 0; i < 160; ++i) {
     AddS8Params p = random_params(rng);
@@ -88,30 +76,7 @@ TEST(DeviceAddS8Fast, EveryPairOfValuesMatchesTheReference) {
 TEST(DeviceAddS8Fast, RandomShapesAndBroadcastsMatchTheReference) {
   std::mt19937 rng(61);
   for (int i = 0; i < 600; ++i) {
-    AddS8Params p = random_params(rng);
-    std::int32_t da[4] = {pick(rng, 1, 2), pick(rng, 1, 6), pick(rng, 1, 6), pick(rng, 1, 37)};
-    std::int32_t db[4] = {da[0], da[1], da[2], da[3]};
-    switch (i % 4) {
-      case 0:
-        break;
-      case 1:
-        db[1] = db[2] = 1;
-        break;
-      case 2:
-        for (int k = 0; k < 4; ++k) std::swap(da[k], db[k]);
-        da[1] = da[2] = 1;
-        break;
-      default:
-        da[pick(rng, 0, 3)] = 1;
-        db[pick(rng, 0, 3)] = 1;
-        break;
-    }
-    p.shape = broadcast_4d(da, db);
-    std::vector<std::int8_t> a(static_cast<std::size_t>(elements(da)));
-    std::vector<std::int8_t> b(static_cast<std::size_t>(elements(db)));
-    for (auto& v : a) v = static_cast<std::int8_t>(pick(rng, -128, 127));
-    for (auto& v : b) v = static_cast<std::int8_t>(pick(rng, -128, 127));
-    expect_binary_same(p, da, db, a, b, add_s8, add_s8_fast, "case " + std::to_string(i));
+    expect_random_broadcast_same(rng, i, random_params(rng), add_s8, add_s8_fast);
   }
 }
 

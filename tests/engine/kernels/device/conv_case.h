@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/kernels/device/conv2d.h"
+#include "tests/engine/kernels/device/random_pick.h"
 
 namespace tinyscale::device {
 
@@ -29,10 +30,6 @@ struct ConvCase {
   std::vector<std::int32_t> bias, multipliers;
   bool with_bias = true;
 };
-
-inline int pick(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
 
 inline void fill_random(std::mt19937& rng, std::vector<std::int8_t>& v, std::size_t n) {
   v.resize(n);

@@ -19,22 +19,13 @@
 namespace tinyscale::device {
 namespace {
 
-int pick(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
-
 MulS8Params random_params(std::mt19937& rng) {
   MulS8Params p{};
   const int kind = pick(rng, 0, 9);
   p.output_shift = kind < 7 ? -pick(rng, 1, 23) : pick(rng, -31, 0);  // mostly the short stage
   p.output_multiplier = pick(rng, 0, 5) == 0 ? pick(rng, 0, 3) : pick(rng, 1 << 30, 2147483647);
   if (p.output_shift > -1) p.output_shift = pick(rng, -31, 2);
-  const int zero_points[] = {-128, 127, 0, -1};
-  p.input1_offset = -(pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)]);
-  p.input2_offset = -(pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)]);
-  p.output_offset = pick(rng, 0, 2) ? pick(rng, -128, 127) : zero_points[pick(rng, 0, 3)];
-  p.act_min = pick(rng, 0, 2) ? -128 : pick(rng, -128, 0);
-  p.act_max = pick(rng, 0, 2) ? 127 : pick(rng, p.act_min, 127);
+  random_offsets_and_range(rng, p);
   return p;
 }
 
@@ -42,11 +33,8 @@ TEST(DeviceMulS8Fast, EveryPairOfValuesMatchesTheReference) {
   std::mt19937 rng(16);
   // a runs over all 256 values for each of the 256 values of b: 65,536 products a call.
   const std::int32_t da[4] = {1, 1, 256, 256}, db[4] = {1, 1, 256, 256};
-  std::vector<std::int8_t> a(65536), b(65536);
-  for (int i = 0; i < 65536; ++i) {
-    a[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i & 255);
-    b[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i >> 8);
-  }
+  std::vector<std::int8_t> a, b;
+  every_value_pair(&a, &b);
   int short_calls = 0;
   for (int i = 0; i < 120; ++i) {
     MulS8Params p = random_params(rng);
@@ -61,30 +49,7 @@ TEST(DeviceMulS8Fast, EveryPairOfValuesMatchesTheReference) {
 TEST(DeviceMulS8Fast, RandomShapesAndBroadcastsMatchTheReference) {
   std::mt19937 rng(61);
   for (int i = 0; i < 600; ++i) {
-    MulS8Params p = random_params(rng);
-    std::int32_t da[4] = {pick(rng, 1, 2), pick(rng, 1, 6), pick(rng, 1, 6), pick(rng, 1, 37)};
-    std::int32_t db[4] = {da[0], da[1], da[2], da[3]};
-    switch (i % 4) {
-      case 0:  // elementwise
-        break;
-      case 1:  // the squeeze-excite gate as input 2
-        db[1] = db[2] = 1;
-        break;
-      case 2:  // the gate as input 1
-        for (int k = 0; k < 4; ++k) std::swap(da[k], db[k]);
-        da[1] = da[2] = 1;
-        break;
-      default:  // any other broadcast: one axis of each repeated
-        da[pick(rng, 0, 3)] = 1;
-        db[pick(rng, 0, 3)] = 1;
-        break;
-    }
-    p.shape = broadcast_4d(da, db);
-    std::vector<std::int8_t> a(static_cast<std::size_t>(elements(da)));
-    std::vector<std::int8_t> b(static_cast<std::size_t>(elements(db)));
-    for (auto& v : a) v = static_cast<std::int8_t>(pick(rng, -128, 127));
-    for (auto& v : b) v = static_cast<std::int8_t>(pick(rng, -128, 127));
-    expect_binary_same(p, da, db, a, b, mul_s8, mul_s8_fast, "case " + std::to_string(i));
+    expect_random_broadcast_same(rng, i, random_params(rng), mul_s8, mul_s8_fast);
   }
 }
 
